@@ -1,0 +1,26 @@
+using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Core.Execution;
+
+/// <summary>
+/// The effective plan of one run, fixed before anything starts: it is the receipt of what will be
+/// enforced. Backends execute exactly this and nothing the request says directly.
+/// </summary>
+public sealed record RunPlan
+{
+    public required string RunId { get; init; }
+
+    public required RunRequest Request { get; init; }
+
+    public required Profile Profile { get; init; }
+
+    /// <summary>The profile's limits tightened by the request's overrides.</summary>
+    public required ResourceLimits Limits { get; init; }
+
+    /// <summary>The container runtime that will run it (the profile's, or a stronger one the caller asked for).</summary>
+    public required string Runtime { get; init; }
+
+    public string Backend => Profile.Backend;
+}

@@ -1,0 +1,14 @@
+namespace Sandbox.Core.Limits;
+
+/// <summary>The wire names of limits, shared by validation messages, breaches and the CLI.</summary>
+public static class LimitNames
+{
+    public const string WallTimeMs = "wallTimeMs";
+    public const string CpuTimeMs = "cpuTimeMs";
+    public const string MemoryBytes = "memoryBytes";
+    public const string Pids = "pids";
+    public const string StdoutBytes = "stdoutBytes";
+    public const string StderrBytes = "stderrBytes";
+    public const string FileSizeBytes = "fileSizeBytes";
+    public const string TmpBytes = "tmpBytes";
+}

@@ -1,0 +1,87 @@
+using Sandbox.Core.Limits;
+
+namespace Sandbox.Core.Profiles;
+
+/// <summary>
+/// An operator-edited recipe for running one language: where (backend, runtime, image), how (command)
+/// and within what (limits). The profile named after a language is that language's default.
+/// </summary>
+public sealed record Profile
+{
+    /// <summary>The profile's name; set from its key in the profiles file.</summary>
+    public string Name { get; init; } = "";
+
+    public required string Language { get; init; }
+
+    public string? Description { get; init; }
+
+    /// <summary><c>docker</c> (the default) or <c>wasm</c>.</summary>
+    public string Backend { get; init; } = BackendNames.Docker;
+
+    /// <summary>Container runtime: <c>runc</c>, or <c>runsc</c> for gVisor.</summary>
+    public string Runtime { get; init; } = RuntimeNames.Runc;
+
+    /// <summary>The image that holds the language, such as <c>sandbox/python:latest</c>.</summary>
+    public string Image { get; init; } = "";
+
+    /// <summary>The command that runs the program, relative to the working directory; argv, never a shell string.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>The file name the code is written to, such as <c>main.py</c>.</summary>
+    public required string SourceFile { get; init; }
+
+    /// <summary>The ceiling for every run of this profile.</summary>
+    public required ResourceLimits Limits { get; init; }
+
+    /// <summary>A separate, sandboxed compile step for compiled languages; its failure is <c>compile_error</c>.</summary>
+    public CompileStep? Compile { get; init; }
+
+    /// <summary>An exit code that means the program did not compile (for runners that compile and run in one step).</summary>
+    public int? CompileErrorExitCode { get; init; }
+
+    /// <summary>The only environment variables the program sees (an allow-list; nothing of the host's leaks in).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether programs may execute files in <c>/tmp</c> (needed to run a compiled binary).</summary>
+    public bool TmpExec { get; init; }
+
+    /// <summary>Largest accepted source, in bytes.</summary>
+    public long MaxCodeBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest accepted stdin, in bytes.</summary>
+    public long MaxStdinBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest accepted total of extra input files, in bytes.</summary>
+    public long MaxFilesBytes { get; init; } = 4 * 1024 * 1024;
+}
+
+/// <summary>A compile step that runs in its own sandbox before the program does.</summary>
+public sealed record CompileStep
+{
+    /// <summary>The compiler's argv; it must leave <see cref="Artifact"/> in the working directory.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    /// <summary>The compiled file handed to the run step, such as <c>a.out</c>.</summary>
+    public required string Artifact { get; init; }
+
+    /// <summary>Limits of the compile step; the caller's overrides do not apply to it.</summary>
+    public required ResourceLimits Limits { get; init; }
+}
+
+/// <summary>Names of the backends a profile may pick.</summary>
+public static class BackendNames
+{
+    public const string Docker = "docker";
+    public const string Wasm = "wasm";
+}
+
+/// <summary>Names of the container runtimes a profile may pick.</summary>
+public static class RuntimeNames
+{
+    public const string Runc = "runc";
+    public const string Runsc = "runsc";
+
+    /// <summary>True when <paramref name="requested"/> isolates at least as strongly as <paramref name="profile"/>.</summary>
+    public static bool IsAtLeastAsStrong(string requested, string profile) =>
+        requested == profile || (requested == Runsc && profile == Runc);
+}
