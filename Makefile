@@ -1,0 +1,44 @@
+# Sandbox: build, images, run, test, bench. `make run` and `make test` are the two set-up commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+CONFIG ?= Release
+ARTIFACTS := artifacts
+CLI := $(ARTIFACTS)/sandbox/sandbox
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+
+.PHONY: build images run test test-unit test-integration bench doctor clean
+
+## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles beside it)
+build:
+	dotnet publish src/Sandbox.Cli/Sandbox.Cli.csproj -c $(CONFIG) -o $(ARTIFACTS)/sandbox --nologo -v quiet
+	rm -rf $(ARTIFACTS)/sandbox/profiles && mkdir -p $(ARTIFACTS)/sandbox/profiles
+	for f in images/*/profile.json; do cp $$f $(ARTIFACTS)/sandbox/profiles/$$(basename $$(dirname $$f)).json; done
+
+## images: the debootstrap'd base image and one image per language (cached: a second run takes seconds)
+images:
+	bash images/build.sh
+
+## run: prepare Docker and the images, then run a few example programs through the CLI
+run: build
+	bash eng/run-examples.sh
+
+## test: unit tests, then integration tests against the real daemon; ends with "N passed, N failed, N skipped"
+test:
+	bash eng/test.sh
+
+test-unit:
+	bash eng/test.sh unit
+
+test-integration:
+	bash eng/test.sh integration
+
+## bench: N Python hello-world runs through our backend and through `docker run --rm` with the same hardening
+bench: build
+	bash eng/bench.sh
+
+doctor: build
+	$(CLI) doctor
+
+clean:
+	rm -rf $(ARTIFACTS)
