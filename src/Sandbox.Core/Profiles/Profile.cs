@@ -8,24 +8,28 @@ namespace Sandbox.Core.Profiles;
 /// </summary>
 public sealed record Profile
 {
+    // The source-generated deserializer sets every init-only property, absent ones to null, so the
+    // setters restore the defaults instead of letting an omitted field become null.
+    private static readonly IReadOnlyDictionary<string, string> s_noEnvironment = new Dictionary<string, string>();
+
     /// <summary>The profile's name; set from its key in the profiles file.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; init => field = value ?? ""; } = "";
 
     public required string Language { get; init; }
 
     public string? Description { get; init; }
 
     /// <summary><c>docker</c> (the default) or <c>wasm</c>.</summary>
-    public string Backend { get; init; } = BackendNames.Docker;
+    public string Backend { get; init => field = value ?? BackendNames.Docker; } = BackendNames.Docker;
 
     /// <summary>Container runtime: <c>runc</c>, or <c>runsc</c> for gVisor.</summary>
-    public string Runtime { get; init; } = RuntimeNames.Runc;
+    public string Runtime { get; init => field = value ?? RuntimeNames.Runc; } = RuntimeNames.Runc;
 
     /// <summary>The image that holds the language, such as <c>sandbox/python:latest</c>.</summary>
-    public string Image { get; init; } = "";
+    public string Image { get; init => field = value ?? ""; } = "";
 
     /// <summary>The command that runs the program, relative to the working directory; argv, never a shell string.</summary>
-    public IReadOnlyList<string> Command { get; init; } = [];
+    public IReadOnlyList<string> Command { get; init => field = value ?? []; } = [];
 
     /// <summary>The file name the code is written to, such as <c>main.py</c>.</summary>
     public required string SourceFile { get; init; }
@@ -40,19 +44,27 @@ public sealed record Profile
     public int? CompileErrorExitCode { get; init; }
 
     /// <summary>The only environment variables the program sees (an allow-list; nothing of the host's leaks in).</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Environment { get; init => field = value ?? s_noEnvironment; } = s_noEnvironment;
 
     /// <summary>Whether programs may execute files in <c>/tmp</c> (needed to run a compiled binary).</summary>
     public bool TmpExec { get; init; }
 
-    /// <summary>Largest accepted source, in bytes.</summary>
-    public long MaxCodeBytes { get; init; } = 1024 * 1024;
+    /// <summary>Largest accepted source, in bytes; null means <see cref="DefaultMaxCodeBytes"/>.</summary>
+    public long? MaxCodeBytes { get; init; }
 
-    /// <summary>Largest accepted stdin, in bytes.</summary>
-    public long MaxStdinBytes { get; init; } = 1024 * 1024;
+    /// <summary>Largest accepted stdin, in bytes; null means <see cref="DefaultMaxStdinBytes"/>.</summary>
+    public long? MaxStdinBytes { get; init; }
 
-    /// <summary>Largest accepted total of extra input files, in bytes.</summary>
-    public long MaxFilesBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>Largest accepted total of extra input files, in bytes; null means <see cref="DefaultMaxFilesBytes"/>.</summary>
+    public long? MaxFilesBytes { get; init; }
+
+    public const long DefaultMaxCodeBytes = 1024 * 1024;
+    public const long DefaultMaxStdinBytes = 1024 * 1024;
+    public const long DefaultMaxFilesBytes = 4 * 1024 * 1024;
+
+    public long EffectiveMaxCodeBytes => MaxCodeBytes ?? DefaultMaxCodeBytes;
+    public long EffectiveMaxStdinBytes => MaxStdinBytes ?? DefaultMaxStdinBytes;
+    public long EffectiveMaxFilesBytes => MaxFilesBytes ?? DefaultMaxFilesBytes;
 }
 
 /// <summary>A compile step that runs in its own sandbox before the program does.</summary>

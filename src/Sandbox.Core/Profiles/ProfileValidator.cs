@@ -32,6 +32,12 @@ internal static partial class ProfileValidator
             errors.Add(new FieldError(at, "the profile name must be lowercase letters, digits, '.', '_' or '-' (at most 64)"));
         }
 
+        if (p.Limits is null || p.SourceFile is null || p.Language is null)
+        {
+            // required members can still arrive as JSON null.
+            errors.Add(new FieldError(at, "needs 'language', 'sourceFile' and 'limits'"));
+        }
+
         if (string.IsNullOrWhiteSpace(p.Language) || !NamePattern().IsMatch(p.Language))
         {
             errors.Add(new FieldError($"{at}.language", "must be a lowercase language name such as 'python'"));
@@ -80,9 +86,9 @@ internal static partial class ProfileValidator
             }
         }
 
-        Positive($"{at}.maxCodeBytes", p.MaxCodeBytes, 16 * MiB, errors);
-        Positive($"{at}.maxStdinBytes", p.MaxStdinBytes, 64 * MiB, errors);
-        Positive($"{at}.maxFilesBytes", p.MaxFilesBytes, 64 * MiB, errors);
+        Positive($"{at}.maxCodeBytes", p.EffectiveMaxCodeBytes, 16 * MiB, errors);
+        Positive($"{at}.maxStdinBytes", p.EffectiveMaxStdinBytes, 64 * MiB, errors);
+        Positive($"{at}.maxFilesBytes", p.EffectiveMaxFilesBytes, 64 * MiB, errors);
     }
 
     private static void ValidateCommand(string at, IReadOnlyList<string>? command, List<FieldError> errors)

@@ -25,7 +25,7 @@ public static class RunRequestValidator
         var errors = new List<FieldError>();
         var profile = ResolveProfile(request, profiles, errors);
 
-        var maxCode = profile?.MaxCodeBytes ?? AbsoluteMaxCodeBytes;
+        var maxCode = profile?.EffectiveMaxCodeBytes ?? AbsoluteMaxCodeBytes;
         if (string.IsNullOrWhiteSpace(request.Code))
         {
             errors.Add(new FieldError("code", "must not be empty"));
@@ -35,7 +35,7 @@ public static class RunRequestValidator
             errors.Add(new FieldError("code", $"is {codeBytes} bytes; the most allowed is {maxCode}"));
         }
 
-        var maxStdin = profile?.MaxStdinBytes ?? AbsoluteMaxCodeBytes;
+        var maxStdin = profile?.EffectiveMaxStdinBytes ?? AbsoluteMaxCodeBytes;
         if (request.Stdin is { } stdin && Encoding.UTF8.GetByteCount(stdin) is var stdinBytes && stdinBytes > maxStdin)
         {
             errors.Add(new FieldError("stdin", $"is {stdinBytes} bytes; the most allowed is {maxStdin}"));
@@ -155,7 +155,7 @@ public static class RunRequestValidator
             total += Encoding.UTF8.GetByteCount(file.Content ?? "");
         }
 
-        var maxFiles = profile?.MaxFilesBytes ?? AbsoluteMaxCodeBytes;
+        var maxFiles = profile?.EffectiveMaxFilesBytes ?? AbsoluteMaxCodeBytes;
         if (total > maxFiles)
         {
             errors.Add(new FieldError("files", $"hold {total} bytes in all; the most allowed is {maxFiles}"));

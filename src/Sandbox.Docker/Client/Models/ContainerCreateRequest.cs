@@ -61,6 +61,7 @@ internal sealed record HostConfig
     public bool AutoRemove { get; init; }
     public bool? OomKillDisable { get; init; }
     public string? Runtime { get; init; }
+    public string? CgroupParent { get; init; }
     public IReadOnlyList<string>? Dns { get; init; }
     public IReadOnlyList<string>? ExtraHosts { get; init; }
 }

@@ -1,0 +1,40 @@
+using Sandbox.Cli.Hosting;
+using Sandbox.Core.Errors;
+using Sandbox.Core.Profiles;
+
+namespace Sandbox.Cli.Commands;
+
+/// <summary>What every command does the same way: build the host, report a bad profiles file.</summary>
+internal static class CommandSupport
+{
+    /// <summary>Exit code when the profiles file is invalid: start-up stops with the full list.</summary>
+    public const int BadProfiles = 78;
+
+    public static SandboxHost? CreateHost(string? profilesPath, out int exitCode)
+    {
+        try
+        {
+            exitCode = 0;
+            return SandboxHost.Create(profilesPath);
+        }
+        catch (ProfileConfigurationException ex)
+        {
+            Console.Error.WriteLine("sandbox: " + ex.Message);
+            exitCode = BadProfiles;
+            return null;
+        }
+    }
+
+    /// <summary>The start-up sweep of stale containers; a failure here must not stop the command (doctor reports it).</summary>
+    public static async Task ReapQuietlyAsync(SandboxHost host, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.Reaper.ReapOnceAsync(cancellationToken);
+        }
+        catch (SandboxException)
+        {
+            // Docker unreachable: the run itself will report sandbox_error with the reason.
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using Sandbox.Cli.Hosting;
+using Sandbox.Core.Errors;
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Cli.Commands;
+
+/// <summary>
+/// <c>sandbox doctor</c>: checks that Docker is reachable, that seccomp, the cgroup meter and the runtimes
+/// are there, and that every image exists and passes its self-test; says how to fix what is missing.
+/// </summary>
+internal static class DoctorCommand
+{
+    public static Command Create(Option<string?> profilesOption)
+    {
+        var selfTests = new Option<string?>("--selftests") { Description = "Folder with <language>/selftest.* files (default: selftests/ beside the executable, else images/)." };
+        var skipSelfTests = new Option<bool>("--no-selftests") { Description = "Only check that images exist; do not run their self-tests." };
+        var command = new Command("doctor", "Check the host and the images, and say how to fix what is missing.") { selfTests, skipSelfTests };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
+            if (host is null)
+            {
+                return exitCode;
+            }
+
+            var report = new DoctorReport();
+            await CheckDockerAsync(host, report, cancellationToken);
+            if (report.DockerReachable)
+            {
+                await CheckImagesAsync(host, report, cancellationToken);
+                if (!parse.GetValue(skipSelfTests))
+                {
+                    await RunSelfTestsAsync(host, FindSelfTests(parse.GetValue(selfTests)), report, cancellationToken);
+                }
+            }
+
+            Console.WriteLine(report.Failures == 0 ? "doctor: all checks passed" : $"doctor: {report.Failures} check(s) failed");
+            return report.Failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static async Task CheckDockerAsync(SandboxHost host, DoctorReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await host.Docker.PingAsync(cancellationToken);
+            var version = await host.Docker.GetVersionAsync(cancellationToken);
+            var info = await host.Docker.GetInfoAsync(cancellationToken);
+            report.DockerReachable = true;
+            report.Pass("docker", $"Docker {version.Version} (API {version.ApiVersion}), {info.CgroupDriver} cgroups {info.CgroupVersion}");
+
+            var seccomp = info.SecurityOptions?.Any(o => o.Contains("seccomp", StringComparison.Ordinal)) ?? false;
+            report.Check("seccomp", seccomp, "the daemon supports seccomp", "build dockerd with seccomp support (Debian's docker.io has it)");
+
+            report.Check("cgroups", host.Meter.IsAvailable && info.CgroupDriver == "cgroupfs",
+                host.Meter.Description + $", driver {info.CgroupDriver}",
+                "run the sandbox as root on the Docker host, with dockerd using the cgroupfs driver (the default without systemd)");
+
+            foreach (var runtime in host.Profiles.All.Select(p => p.Runtime).Distinct(StringComparer.Ordinal))
+            {
+                var present = info.Runtimes?.ContainsKey(runtime) ?? false;
+                report.Check($"runtime {runtime}", present, $"registered with dockerd",
+                    runtime == "runsc"
+                        ? "install runsc (apt-get install runsc) and register it in /etc/docker/daemon.json, see README"
+                        : $"register the '{runtime}' runtime in /etc/docker/daemon.json");
+            }
+        }
+        catch (SandboxException ex)
+        {
+            report.Fail("docker", ex.Message, "start dockerd (see .ci/run) or point DOCKER_HOST at its socket: DOCKER_HOST=unix:///var/run/docker.sock");
+        }
+    }
+
+    private static async Task CheckImagesAsync(SandboxHost host, DoctorReport report, CancellationToken cancellationToken)
+    {
+        foreach (var image in host.Profiles.All.Where(p => p.Backend == "docker").Select(p => p.Image).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var found = await host.Docker.InspectImageAsync(image, cancellationToken);
+            report.Check($"image {image}", found is not null, found is null ? "missing" : $"present ({found.Size / (1024 * 1024)} MiB)", "build the images: make images");
+        }
+    }
+
+    private static async Task RunSelfTestsAsync(SandboxHost host, string? folder, DoctorReport report, CancellationToken cancellationToken)
+    {
+        if (folder is null)
+        {
+            report.Fail("self-tests", "no self-test folder found", "pass --selftests <dir> (the repository's images/ folder) or run 'make build'");
+            return;
+        }
+
+        foreach (var language in host.Profiles.Languages)
+        {
+            var dir = Path.Join(folder, language);
+            var source = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "selftest.*").FirstOrDefault(f => !f.EndsWith(".expected", StringComparison.Ordinal)) : null;
+            var expectedFile = Path.Join(dir, "selftest.expected");
+            if (source is null || !File.Exists(expectedFile))
+            {
+                report.Fail($"self-test {language}", "no selftest.* and selftest.expected", $"add them under images/{language}/");
+                continue;
+            }
+
+            var result = await host.Pipeline.RunAsync(
+                new RunRequest { Language = language, Code = await File.ReadAllTextAsync(source, cancellationToken), Purpose = "sandbox doctor self-test" },
+                cancellationToken);
+            var expected = await File.ReadAllTextAsync(expectedFile, cancellationToken);
+            var passed = result.Status == RunStatus.Ok && result.Stdout == expected;
+            report.Check($"self-test {language}", passed,
+                passed ? $"ok in {result.Usage.WallMs} ms" : $"{result.Status.ToWireName()}: {result.Message ?? FirstLine(result.Stdout + result.Stderr)}",
+                $"rebuild the image (make images) and run: sandbox run --lang {language} {source}");
+        }
+    }
+
+    private static string? FindSelfTests(string? explicitFolder)
+    {
+        string[] candidates = [explicitFolder ?? "", Path.Join(AppContext.BaseDirectory, "selftests"), "images"];
+        return candidates.FirstOrDefault(c => c.Length > 0 && Directory.Exists(c));
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0];
+
+    private sealed class DoctorReport
+    {
+        public bool DockerReachable { get; set; }
+
+        public int Failures { get; private set; }
+
+        public void Pass(string name, string detail) => Console.WriteLine($"  ok    {name}: {detail}");
+
+        public void Fail(string name, string detail, string fix)
+        {
+            Failures++;
+            Console.WriteLine($"  FAIL  {name}: {detail}\n        fix: {fix}");
+        }
+
+        public void Check(string name, bool ok, string detail, string fix)
+        {
+            if (ok)
+            {
+                Pass(name, detail);
+            }
+            else
+            {
+                Fail(name, detail, fix);
+            }
+        }
+    }
+}

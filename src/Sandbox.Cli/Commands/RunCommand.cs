@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Sandbox.Cli.Hosting;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Core.Serialization;
+
+namespace Sandbox.Cli.Commands;
+
+/// <summary><c>sandbox run --lang python [--profile p] [--stdin f] [--runtime runsc] [--json] &lt;file|-&gt;</c>.</summary>
+internal static class RunCommand
+{
+    public static Command Create(Option<string?> profilesOption)
+    {
+        var file = new Argument<string>("file") { Description = "The program's source file, or - to read it from stdin." };
+        var language = new Option<string>("--lang", "-l") { Description = "The language (a profile of the same name is its default).", Required = true };
+        var profile = new Option<string?>("--profile", "-p") { Description = "A profile other than the language's default." };
+        var stdin = new Option<string?>("--stdin") { Description = "A file whose content is the program's stdin." };
+        var runtime = new Option<string?>("--runtime") { Description = "Container runtime: runc, or runsc (gVisor). Only a stronger runtime than the profile's is accepted." };
+        runtime.AcceptOnlyFromAmong(RuntimeNames.Runc, RuntimeNames.Runsc);
+        var json = new Option<bool>("--json") { Description = "Print the result object as JSON instead of the program's output." };
+        var purpose = new Option<string?>("--purpose") { Description = "Why this code is run, kept with the run." };
+
+        var command = new Command("run", "Run a program in a fresh sandbox and report exactly what happened.")
+        {
+            file, language, profile, stdin, runtime, json, purpose,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(file)!;
+            string code, input;
+            try
+            {
+                code = path == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(path, cancellationToken);
+                input = parse.GetValue(stdin) is { } stdinPath ? await File.ReadAllTextAsync(stdinPath, cancellationToken) : "";
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"sandbox: cannot read input: {ex.Message}");
+                return CliExitCodes.UsageError;
+            }
+
+            var request = new RunRequest
+            {
+                Language = parse.GetValue(language)!,
+                Code = code,
+                Stdin = input.Length == 0 ? null : input,
+                Profile = parse.GetValue(profile),
+                Runtime = parse.GetValue(runtime),
+                Purpose = parse.GetValue(purpose),
+            };
+
+            using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
+            if (host is null)
+            {
+                return exitCode;
+            }
+
+            await CommandSupport.ReapQuietlyAsync(host, cancellationToken);
+            RunResult result;
+            try
+            {
+                result = await host.Pipeline.RunAsync(request, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await Console.Error.WriteLineAsync("sandbox: cancelled; the run was killed and removed");
+                return 130;
+            }
+
+            if (parse.GetValue(json))
+            {
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, SandboxJsonContext.Default.RunResult));
+            }
+            else
+            {
+                await WriteProgramOutputAsync(result);
+            }
+
+            return CliExitCodes.For(result);
+        });
+        return command;
+    }
+
+    private static async Task WriteProgramOutputAsync(RunResult result)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        await stdout.WriteAsync(Encoding.UTF8.GetBytes(result.Stdout));
+        using var stderr = Console.OpenStandardError();
+        await stderr.WriteAsync(Encoding.UTF8.GetBytes(result.Stderr));
+        if (result.Status is not (RunStatus.Ok or RunStatus.RuntimeError))
+        {
+            await Console.Error.WriteLineAsync($"sandbox: {result.Status.ToWireName()}: {result.Message}");
+        }
+    }
+}

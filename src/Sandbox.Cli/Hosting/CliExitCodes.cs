@@ -1,0 +1,33 @@
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Cli.Hosting;
+
+/// <summary>
+/// Exit codes of <c>sandbox run</c>. For <c>ok</c> and <c>runtime_error</c> it is the program's own code
+/// (128 + N for a signal); every other status has a distinct code of its own, so CI can branch on it.
+/// </summary>
+internal static class CliExitCodes
+{
+    public const int UsageError = 2;
+    public const int CompileError = 201;
+    public const int Timeout = 202;
+    public const int CpuLimit = 203;
+    public const int MemoryLimit = 204;
+    public const int OutputLimit = 205;
+    public const int Rejected = 206;
+    public const int SandboxError = 207;
+
+    public static int For(RunResult result) => result.Status switch
+    {
+        RunStatus.Ok => 0,
+        RunStatus.RuntimeError => result.ExitCode ?? (result.Signal is { } s ? 128 + s : 1),
+        RunStatus.CompileError => CompileError,
+        RunStatus.Timeout => Timeout,
+        RunStatus.CpuLimit => CpuLimit,
+        RunStatus.MemoryLimit => MemoryLimit,
+        RunStatus.OutputLimit => OutputLimit,
+        RunStatus.Rejected => Rejected,
+        RunStatus.SandboxError => SandboxError,
+        _ => SandboxError,
+    };
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+
+namespace Sandbox.Docker.Cgroups;
+
+/// <summary>
+/// Reads a run's CPU time and peak memory from the host's cgroup filesystem.
+/// Each run's containers live under their own parent cgroup (<c>/sandbox/&lt;run id&gt;</c>), which
+/// outlives the container: the kernel charges usage to every ancestor, so the parent's counters stay
+/// exact after the container's own cgroup is gone. Supports cgroup v1 (cpuacct + memory) and v2.
+/// </summary>
+internal sealed class CgroupMeter
+{
+    private readonly string? _cpuRoot;
+    private readonly string? _memoryRoot;
+    private readonly string[] _allRoots;
+    private readonly bool _isV2;
+
+    private CgroupMeter(string? cpuRoot, string? memoryRoot, string[] allRoots, bool isV2)
+    {
+        _cpuRoot = cpuRoot;
+        _memoryRoot = memoryRoot;
+        _allRoots = allRoots;
+        _isV2 = isV2;
+    }
+
+    /// <summary>True when CPU time and memory can be read; a run is refused otherwise (fail closed).</summary>
+    public bool IsAvailable => _cpuRoot is not null && _memoryRoot is not null;
+
+    /// <summary>Why the meter is unavailable, for <c>sandbox doctor</c> and the refusal message.</summary>
+    public string Description => IsAvailable
+        ? $"cgroup {(_isV2 ? "v2" : "v1")} (cpu: {_cpuRoot}, memory: {_memoryRoot})"
+        : "no cgroup cpu/memory hierarchy is mounted and readable under /sys/fs/cgroup; the sandbox host must run on the Docker host as root";
+
+    /// <summary>Finds the cgroup mounts from <c>/proc/self/mounts</c>.</summary>
+    public static CgroupMeter Detect(string mountsFile = "/proc/self/mounts")
+    {
+        string? cpu = null, memory = null, unified = null;
+        var roots = new List<string>();
+        try
+        {
+            foreach (var line in File.ReadLines(mountsFile))
+            {
+                var parts = line.Split(' ');
+                if (parts.Length < 4)
+                {
+                    continue;
+                }
+
+                var (type, mountPoint, options) = (parts[2], parts[1], parts[3].Split(','));
+                if (type == "cgroup2" && mountPoint == "/sys/fs/cgroup")
+                {
+                    unified = mountPoint;
+                }
+                else if (type == "cgroup")
+                {
+                    roots.Add(mountPoint);
+                    if (options.Contains("cpuacct"))
+                    {
+                        cpu = mountPoint;
+                    }
+
+                    if (options.Contains("memory"))
+                    {
+                        memory = mountPoint;
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return new CgroupMeter(null, null, [], isV2: false);
+        }
+
+        if (cpu is not null && memory is not null)
+        {
+            return new CgroupMeter(cpu, memory, [.. roots], isV2: false);
+        }
+
+        return unified is not null
+            ? new CgroupMeter(unified, unified, [unified], isV2: true)
+            : new CgroupMeter(null, null, [], isV2: false);
+    }
+
+    /// <summary>The parent cgroup name for a run, as passed to Docker's <c>CgroupParent</c>.</summary>
+    public static string ParentFor(string runId) => $"/sandbox/{runId}";
+
+    /// <summary>CPU time charged so far to the run's parent cgroup, in nanoseconds; null before it exists.</summary>
+    public long? ReadCpuNanos(string parent)
+    {
+        if (_cpuRoot is null)
+        {
+            return null;
+        }
+
+        if (_isV2)
+        {
+            var stat = TryRead(Path.Join(_cpuRoot, parent, "cpu.stat"));
+            var line = stat?.Split('\n').FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
+            return line is null ? null : ParseLong(line["usage_usec ".Length..]) * 1000;
+        }
+
+        return ParseLong(TryRead(Path.Join(_cpuRoot, parent, "cpuacct.usage")));
+    }
+
+    /// <summary>The largest memory footprint of the run's parent cgroup so far, in bytes; null before it exists.</summary>
+    public long? ReadPeakMemoryBytes(string parent)
+    {
+        if (_memoryRoot is null)
+        {
+            return null;
+        }
+
+        return _isV2
+            ? ParseLong(TryRead(Path.Join(_memoryRoot, parent, "memory.peak")) ?? TryRead(Path.Join(_memoryRoot, parent, "memory.current")))
+            : ParseLong(TryRead(Path.Join(_memoryRoot, parent, "memory.max_usage_in_bytes")));
+    }
+
+    /// <summary>Removes the run's parent cgroup in every hierarchy. Returns false when some could not be removed yet.</summary>
+    public bool TryRemove(string parent)
+    {
+        var removedAll = true;
+        foreach (var root in _allRoots)
+        {
+            var dir = Path.Join(root, parent);
+            try
+            {
+                if (Directory.Exists(dir))
+                {
+                    // cgroup directories are removed with rmdir, never recursively: their files are not real files.
+                    Directory.Delete(dir, recursive: false);
+                }
+            }
+            catch (IOException)
+            {
+                removedAll = false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                removedAll = false;
+            }
+        }
+
+        return removedAll;
+    }
+
+    /// <summary>Names of run cgroups left under <c>/sandbox</c> (for the reaper).</summary>
+    public IReadOnlyList<string> ListRunParents()
+    {
+        if (_cpuRoot is null)
+        {
+            return [];
+        }
+
+        var dir = Path.Join(_cpuRoot, "sandbox");
+        return Directory.Exists(dir)
+            ? [.. Directory.EnumerateDirectories(dir).Select(d => "/sandbox/" + Path.GetFileName(d))]
+            : [];
+    }
+
+    /// <summary>When the run cgroup was last changed, or null when it is gone.</summary>
+    public DateTimeOffset? LastChangedUtc(string parent)
+    {
+        var dir = _cpuRoot is null ? null : Path.Join(_cpuRoot, parent);
+        return dir is not null && Directory.Exists(dir) ? new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero) : null;
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static long? ParseLong(string? text) =>
+        long.TryParse(text?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+}

@@ -1,0 +1,215 @@
+using Microsoft.Extensions.Logging;
+using Sandbox.Core.Errors;
+using Sandbox.Docker.Cgroups;
+using Sandbox.Docker.Client;
+using Sandbox.Docker.Spec;
+
+namespace Sandbox.Docker.Execution;
+
+/// <summary>
+/// Runs one hardened container step from create to removal and measures it: the wall-clock deadline is
+/// enforced from the host, CPU time is sampled from the run's cgroup and enforced, and the output caps are
+/// enforced while reading. The container is always removed, whatever happens.
+/// </summary>
+internal sealed partial class ContainerStepRunner
+{
+    private readonly IDockerClient _docker;
+    private readonly CgroupMeter _meter;
+    private readonly DockerBackendOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger)
+    {
+        _docker = docker;
+        _meter = meter;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task<StepOutcome> RunAsync(ContainerStep step, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+    {
+        if (!_meter.IsAvailable)
+        {
+            // Fail closed: without the cgroup meter the CPU limit could not be enforced.
+            throw new SandboxInfrastructureException("CPU time cannot be measured, so the run was refused: " + _meter.Description);
+        }
+
+        var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
+        string? id = null;
+        try
+        {
+            id = await _docker.CreateContainerAsync(spec.Request, spec.Name, cancellationToken);
+            return await RunCreatedAsync(id, step, stdin, cancellationToken);
+        }
+        finally
+        {
+            await CleanUpAsync(id, step);
+        }
+    }
+
+    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+    {
+        var limits = step.Limits;
+        var stdout = new OutputCollector(limits.StdoutBytes);
+        var stderr = new OutputCollector(limits.StderrBytes);
+        var kill = new KillSwitch(_docker, id);
+
+        await using var attached = await _docker.AttachAsync(id, cancellationToken);
+        await _docker.StartContainerAsync(id, cancellationToken);
+        var started = _time.GetTimestamp();
+
+        using var stop = new CancellationTokenSource();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
+        using var onDeadline = deadline.Token.Register(() => kill.Fire(KillReason.WallTime));
+        using var onCancel = cancellationToken.Register(() => kill.Fire(KillReason.Cancelled));
+
+        var wait = _docker.WaitContainerAsync(id, stop.Token);
+        var write = WriteStdinAsync(attached, stdin, stop.Token);
+        var read = ReadOutputAsync(attached, stdout, stderr, kill, stop.Token);
+        var monitor = MonitorAsync(step, kill, stop.Token);
+
+        ContainerWaitResponse exit;
+        try
+        {
+            exit = await AwaitExitAsync(wait, kill, limits.WallTimeMs);
+            // Output can trail the exit by a moment; give the stream a bounded time to drain.
+            await read.WaitAsync(_options.KillGrace, _time, CancellationToken.None);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new SandboxInfrastructureException("the Docker daemon did not report the container's exit in time", ex, isTransient: true);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(Quietly(write), Quietly(monitor), Quietly(read));
+        }
+
+        var wallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
+        var inspect = await _docker.InspectContainerAsync(id, CancellationToken.None);
+        var usage = ReadUsage(step);
+        return new StepOutcome
+        {
+            ExitCode = exit.StatusCode,
+            OomKilled = inspect.State?.OOMKilled ?? false,
+            KillReason = kill.Reason,
+            Stdout = stdout.ToArray(),
+            Stderr = stderr.ToArray(),
+            StdoutTotal = stdout.TotalBytes,
+            StderrTotal = stderr.TotalBytes,
+            StdoutTruncated = stdout.Truncated,
+            StderrTruncated = stderr.Truncated,
+            WallMs = wallMs,
+            CpuMs = usage.CpuMs,
+            PeakMemoryBytes = usage.PeakMemoryBytes,
+        };
+    }
+
+    /// <summary>Waits for the exit; once a kill has fired the daemon gets a bounded grace to report it.</summary>
+    private async Task<ContainerWaitResponse> AwaitExitAsync(Task<ContainerWaitResponse> wait, KillSwitch kill, long wallTimeMs)
+    {
+        // The wall-clock kill fires at wallTimeMs; past that plus the grace, the daemon is not doing its job.
+        var hardStop = TimeSpan.FromMilliseconds(wallTimeMs) + _options.KillGrace;
+        var outcome = await Task.WhenAny(wait, kill.Fired.WaitAsync(hardStop, _time)).ConfigureAwait(false);
+        if (outcome == wait)
+        {
+            return await wait;
+        }
+
+        return await wait.WaitAsync(_options.KillGrace, _time);
+    }
+
+    private static async Task WriteStdinAsync(IAttachedStream attached, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+    {
+        // Written in slices so a program that never reads its stdin cannot make us buffer it all at once.
+        const int Slice = 64 * 1024;
+        for (var offset = 0; offset < stdin.Length; offset += Slice)
+        {
+            await attached.WriteStdinAsync(stdin.Slice(offset, Math.Min(Slice, stdin.Length - offset)), cancellationToken);
+        }
+
+        await attached.CloseStdinAsync(cancellationToken);
+    }
+
+    private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, KillSwitch kill, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[_options.ReadBufferBytes];
+        while (true)
+        {
+            var (stream, count) = await attached.ReadAsync(buffer, cancellationToken);
+            if (count == 0)
+            {
+                return;
+            }
+
+            var collector = stream == StdStream.Stderr ? stderr : stdout;
+            if (collector.Append(buffer.AsSpan(0, count)))
+            {
+                kill.Fire(KillReason.Output);
+            }
+        }
+    }
+
+    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, CancellationToken cancellationToken)
+    {
+        var cpuLimitNanos = step.Limits.CpuTimeMs * 1_000_000;
+        using var timer = new PeriodicTimer(_options.SampleInterval, _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            if (_meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
+            {
+                kill.Fire(KillReason.CpuTime);
+                return;
+            }
+        }
+    }
+
+    private (long CpuMs, long PeakMemoryBytes) ReadUsage(ContainerStep step) =>
+        ((_meter.ReadCpuNanos(step.CgroupParent) ?? 0) / 1_000_000, _meter.ReadPeakMemoryBytes(step.CgroupParent) ?? 0);
+
+    private async Task CleanUpAsync(string? id, ContainerStep step)
+    {
+        if (id is not null)
+        {
+            try
+            {
+                // Never the caller's token: a cancelled run must still be removed.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
+                await _docker.RemoveContainerAsync(id, timeout.Token);
+            }
+            catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
+            {
+                // The reaper removes it later by its labels and deadline.
+                Log.RemoveFailed(_logger, step.RunId, ex);
+            }
+        }
+
+        if (!_meter.TryRemove(step.CgroupParent))
+        {
+            Log.CgroupLeft(_logger, step.RunId, step.CgroupParent);
+        }
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SandboxException or ObjectDisposedException)
+        {
+            // These tasks end because the container is gone or the step is over; their errors carry no news.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Warning, "Run {RunId}: the container could not be removed now; the reaper will remove it")]
+        public static partial void RemoveFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(11, LogLevel.Debug, "Run {RunId}: cgroup {Cgroup} not removed yet; the reaper will remove it")]
+        public static partial void CgroupLeft(ILogger logger, string runId, string cgroup);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Docker.Cgroups;
+using Sandbox.Docker.Client;
+using Sandbox.Docker.Spec;
+
+namespace Sandbox.Docker.Execution;
+
+/// <summary>
+/// Runs plans in fresh, hardened Docker containers: an optional compile step, then the run step, each in a
+/// container of its own that is removed afterwards.
+/// </summary>
+internal sealed class DockerBackend : IExecutionBackend
+{
+    /// <summary>Mode of source and input files: readable, not executable.</summary>
+    private const int FileMode = 0b110_100_100;
+
+    /// <summary>Mode of a compiled artifact: it has to run.</summary>
+    private const int ExecutableMode = 0b111_101_101;
+
+    private readonly ContainerStepRunner _steps;
+    private readonly DockerBackendOptions _options;
+    private readonly TimeProvider _time;
+
+    public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger)
+    {
+        _steps = new ContainerStepRunner(docker, meter, options, time, logger);
+        _options = options;
+        _time = time;
+    }
+
+    public string Name => BackendNames.Docker;
+
+    public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
+    {
+        var profile = plan.Profile;
+        var inputs = (plan.Request.Files ?? []).Select(f => new PayloadFile(f.Path, Encoding.UTF8.GetBytes(f.Content), FileMode)).ToList();
+        var source = new PayloadFile(profile.SourceFile, Encoding.UTF8.GetBytes(plan.Request.Code), FileMode);
+        var stdin = Encoding.UTF8.GetBytes(plan.Request.Stdin ?? "");
+
+        List<PayloadFile> runFiles = [source, .. inputs];
+        if (profile.Compile is { } compile)
+        {
+            var compiled = await _steps.RunAsync(
+                Step(plan, "compile", CompileCommand(compile), compile.Limits, tmpExec: true),
+                FilePayload.Encode(runFiles),
+                cancellationToken);
+            var verdict = OutcomeClassifier.Classify(compiled, compile.Limits, compileErrorExitCode: null);
+            if (verdict.Status != RunStatus.Ok)
+            {
+                // A compiler that fails is compile_error; one that hits a limit reports that limit, said to be the compile step's.
+                var status = verdict.Status == RunStatus.RuntimeError ? RunStatus.CompileError : verdict.Status;
+                return ToResult(plan, compiled, verdict with
+                {
+                    Status = status,
+                    Signal = null,
+                    Message = status == RunStatus.CompileError
+                        ? "compile_error: the program did not compile; the compiler's messages are in stderr"
+                        : "during compilation: " + verdict.Message,
+                }, stdoutIsBinary: true);
+            }
+
+            runFiles = [new PayloadFile(compile.Artifact, compiled.Stdout, ExecutableMode), .. inputs];
+        }
+
+        var run = await _steps.RunAsync(
+            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec),
+            Concat(FilePayload.Encode(runFiles), stdin),
+            cancellationToken);
+        // The compile step has limits of its own; the run's usage and limits describe the program alone.
+        return ToResult(plan, run, OutcomeClassifier.Classify(run, plan.Limits, profile.CompileErrorExitCode), stdoutIsBinary: false);
+    }
+
+    private ContainerStep Step(RunPlan plan, string name, IReadOnlyList<string> command, Core.Limits.ResourceLimits limits, bool tmpExec) => new()
+    {
+        RunId = plan.RunId,
+        StepName = name,
+        Image = plan.Profile.Image,
+        Command = command,
+        Environment = plan.Profile.Environment,
+        Limits = limits,
+        Runtime = plan.Runtime,
+        TmpExec = tmpExec,
+        CgroupParent = CgroupMeter.ParentFor(plan.RunId + "-" + name),
+        DeadlineUnixMs = (_time.GetUtcNow() + TimeSpan.FromMilliseconds(limits.WallTimeMs) + _options.ReapGrace).ToUnixTimeMilliseconds(),
+    };
+
+    /// <summary>
+    /// Runs the compiler with its own output sent to stderr, then streams the artifact on stdout, so the
+    /// compile step needs no shared storage with the run step. Arguments travel as argv, never spliced into the script.
+    /// </summary>
+    private static IReadOnlyList<string> CompileCommand(CompileStep compile) =>
+        ["/bin/sh", "-c", "artifact=\"$1\"; shift; \"$@\" >&2 && exec cat -- \"$artifact\"", "sh", compile.Artifact, .. compile.Command];
+
+    private static RunResult ToResult(RunPlan plan, StepOutcome outcome, Classification verdict, bool stdoutIsBinary) => new()
+    {
+        RunId = plan.RunId,
+        Status = verdict.Status,
+        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null ? (int)outcome.ExitCode : null,
+        Signal = verdict.Signal,
+        Stdout = stdoutIsBinary ? "" : Encoding.UTF8.GetString(outcome.Stdout),
+        StdoutTruncated = !stdoutIsBinary && outcome.StdoutTruncated,
+        Stderr = Encoding.UTF8.GetString(outcome.Stderr),
+        StderrTruncated = outcome.StderrTruncated,
+        Usage = new ResourceUsage
+        {
+            WallMs = outcome.WallMs,
+            CpuMs = outcome.CpuMs,
+            PeakMemoryBytes = outcome.PeakMemoryBytes,
+            OutputBytes = outcome.StdoutTotal + outcome.StderrTotal,
+        },
+        LimitBreach = verdict.Breach,
+        Message = verdict.Message,
+        Runtime = plan.Runtime,
+    };
+
+    private static byte[] Concat(byte[] first, byte[] second)
+    {
+        var all = new byte[first.Length + second.Length];
+        first.CopyTo(all, 0);
+        second.CopyTo(all, first.Length);
+        return all;
+    }
+}

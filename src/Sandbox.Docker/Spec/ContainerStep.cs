@@ -1,0 +1,31 @@
+using Sandbox.Core.Limits;
+
+namespace Sandbox.Docker.Spec;
+
+/// <summary>One sandboxed step of a run (the compile step or the run step): what to start and within what limits.</summary>
+internal sealed record ContainerStep
+{
+    public required string RunId { get; init; }
+
+    /// <summary><c>run</c> or <c>compile</c>; it goes into the container's labels.</summary>
+    public required string StepName { get; init; }
+
+    public required string Image { get; init; }
+
+    /// <summary>The argv run by <c>sandbox-entry</c> once the files are in place.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Environment { get; init; }
+
+    public required ResourceLimits Limits { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public bool TmpExec { get; init; }
+
+    /// <summary>The cgroup parent under which the container's cgroup is made; it outlives the container so usage can be read after exit.</summary>
+    public required string CgroupParent { get; init; }
+
+    /// <summary>When the reaper may remove the container if it is still around (Unix milliseconds).</summary>
+    public required long DeadlineUnixMs { get; init; }
+}

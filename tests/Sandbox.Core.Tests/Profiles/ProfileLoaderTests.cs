@@ -1,0 +1,132 @@
+using Sandbox.Core.Profiles;
+
+namespace Sandbox.Core.Tests.Profiles;
+
+public sealed class ProfileLoaderTests
+{
+    private const string Valid = """
+        {
+          // operators may comment
+          "profiles": {
+            "python": {
+              "language": "python",
+              "image": "sandbox/python:latest",
+              "command": ["python3", "main.py"],
+              "sourceFile": "main.py",
+              "limits": { "wallTimeMs": 10000, "cpuTimeMs": 5000, "memoryBytes": 268435456, "pids": 64,
+                          "stdoutBytes": 1048576, "stderrBytes": 1048576, "fileSizeBytes": 1048576, "tmpBytes": 67108864 }
+            }
+          }
+        }
+        """;
+
+    [Fact]
+    public void Parse_ValidDocument_BuildsTheSetWithNamesFromKeys()
+    {
+        var set = ProfileLoader.Parse(Valid, "test.json");
+
+        set.TryGet("python", out var profile).ShouldBeTrue();
+        profile.Name.ShouldBe("python");
+        profile.Runtime.ShouldBe(RuntimeNames.Runc);
+        set.Languages.ShouldBe(["python"]);
+    }
+
+    [Fact]
+    public void Parse_SeveralBadFields_ReportsEveryErrorWithItsPath()
+    {
+        var json = Valid
+            .Replace("\"pids\": 64", "\"pids\": 0", StringComparison.Ordinal)
+            .Replace("\"memoryBytes\": 268435456", "\"memoryBytes\": 1", StringComparison.Ordinal)
+            .Replace("\"command\": [\"python3\", \"main.py\"]", "\"command\": [], \"runtime\": \"kata\"", StringComparison.Ordinal);
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        ex.Errors.Select(e => e.Field).ShouldBe(
+            ["profiles.python.runtime", "profiles.python.command", "profiles.python.limits.memoryBytes", "profiles.python.limits.pids"],
+            ignoreOrder: true);
+        ex.Message.ShouldContain("4 errors");
+    }
+
+    [Fact]
+    public void Parse_UnknownField_IsAnErrorSoTyposSurface()
+    {
+        var json = Valid.Replace("\"language\"", "\"memoryLimit\": 5, \"language\"", StringComparison.Ordinal);
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        ex.Errors.ShouldHaveSingleItem().Field.ShouldStartWith("test.json: profiles.python");
+    }
+
+    [Fact]
+    public void Parse_MissingRequiredLimits_IsAnError()
+    {
+        var json = """{ "profiles": { "python": { "language": "python", "image": "i", "command": ["x"], "sourceFile": "main.py" } } }""";
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        ex.Errors.ShouldHaveSingleItem().Message.ShouldContain("limits");
+    }
+
+    [Fact]
+    public void Load_Folder_MergesFilesAndRejectsDuplicateNames()
+    {
+        var dir = Directory.CreateTempSubdirectory("profiles-");
+        try
+        {
+            File.WriteAllText(Path.Join(dir.FullName, "a.json"), Valid);
+            File.WriteAllText(Path.Join(dir.FullName, "b.json"), Valid);
+
+            var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Load(dir.FullName));
+
+            ex.Errors.ShouldHaveSingleItem().Message.ShouldContain("a.json and b.json");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_MissingPath_IsAnErrorNamingThePath()
+    {
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Load("/nonexistent/profiles.json"));
+
+        ex.Errors.ShouldHaveSingleItem().Field.ShouldBe("/nonexistent/profiles.json");
+    }
+
+    [Fact]
+    public void Load_RepositoryDefaults_AreValid()
+    {
+        var images = Path.Join(RepositoryRoot(), "images");
+        var files = Directory.EnumerateFiles(images, "profile.json", SearchOption.AllDirectories).ToList();
+        files.ShouldNotBeEmpty();
+
+        var dir = Directory.CreateTempSubdirectory("profiles-");
+        try
+        {
+            foreach (var file in files)
+            {
+                File.Copy(file, Path.Join(dir.FullName, Path.GetFileName(Path.GetDirectoryName(file)) + ".json"));
+            }
+
+            var set = ProfileLoader.Load(dir.FullName);
+
+            set.Languages.ShouldBe(["bash", "c", "csharp", "javascript", "python"], ignoreOrder: true);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Join(dir.FullName, "Sandbox.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
+    }
+}
