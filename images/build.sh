@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds the base image (if missing) and one image per language as sandbox/<lang>:latest.
+# Called by `make images`. Cached: the legacy builder's layer cache keys each RUN on its text and each
+# COPY on file contents (not mtimes), so a second run with nothing changed takes seconds.
+# Usage: images/build.sh [lang...]   (default: every folder with a Dockerfile)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+base="${BASE_IMAGE:-sandbox/base:bookworm}"
+export DOCKER_BUILDKIT=0 # the legacy builder: what Docker 20.10 ships without buildx
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+t0=$(now)
+if [ "$base" = "sandbox/base:bookworm" ]; then
+  bash "$here/base/build-base.sh" "$base"
+fi
+
+if [ "$#" -gt 0 ]; then
+  langs=("$@")
+else
+  langs=()
+  for d in "$here"/*/; do
+    [ -f "$d/Dockerfile" ] && langs+=("$(basename "$d")")
+  done
+fi
+
+# Publishes the C# runner into the csharp build context. Skipped when no source is newer than the
+# last publish, so a warm `make images` does not pay for an MSBuild start.
+publish_csharp_runner() {
+  local out="$here/csharp/build/runner" stamp="$here/csharp/build/.published"
+  local src="$repo/src/Sandbox.CSharpRunner"
+  if [ -f "$stamp" ] && [ -z "$(find "$src" "$repo"/Directory.*.props "$repo/src/Directory.Build.props" "$repo/global.json" \
+        -newer "$stamp" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]; then
+    echo "csharp runner is up to date"
+    return
+  fi
+  rm -rf "$out"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish "$src/Sandbox.CSharpRunner.csproj" \
+    -c Release -r linux-x64 --self-contained -o "$out" --nologo -v quiet
+  touch "$stamp"
+}
+
+for lang in "${langs[@]}"; do
+  dir="$here/$lang"
+  [ -f "$dir/Dockerfile" ] || { echo "no Dockerfile in $dir" >&2; exit 1; }
+  t=$(now)
+  mkdir -p "$dir/build"
+  # One source for the bootstrap; install(1) fixes the mode so the COPY cache key stays stable.
+  install -m 0755 "$here/base/sandbox-entry" "$dir/build/sandbox-entry"
+  if [ "$lang" = csharp ]; then publish_csharp_runner; fi
+  log="${TMPDIR:-/tmp}/sandbox-image-$lang.log"
+  if ! docker build --network host --build-arg "BASE_IMAGE=$base" -t "sandbox/$lang:latest" "$dir" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "building sandbox/$lang:latest failed (full log: $log)" >&2
+    exit 1
+  fi
+  echo "built sandbox/$lang:latest ($(since "$t"))"
+done
+echo "images done in $(since "$t0")"
