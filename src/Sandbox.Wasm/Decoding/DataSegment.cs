@@ -1,0 +1,3 @@
+namespace Sandbox.Wasm.Decoding;
+
+internal sealed record DataSegment(SegmentMode Mode, int MemoryIndex, ConstantExpression Offset, byte[] Bytes);

@@ -1,0 +1,3 @@
+namespace Sandbox.Wasm.Decoding;
+
+internal sealed record ElementSegment(SegmentMode Mode, int TableIndex, ConstantExpression Offset, WasmValueType ElementType, ConstantExpression[] Items);

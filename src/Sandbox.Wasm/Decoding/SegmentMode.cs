@@ -1,0 +1,8 @@
+namespace Sandbox.Wasm.Decoding;
+
+internal enum SegmentMode : byte
+{
+    Active,
+    Passive,
+    Declarative,
+}

@@ -1,0 +1,3 @@
+namespace Sandbox.Wasm.Decoding;
+
+internal readonly record struct TableType(WasmValueType ElementType, Limits Limits);

@@ -1,0 +1,132 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Sandbox.Wasm.Execution;
+
+/// <summary>
+/// Executes the internal form. One value stack of ulong slots holds every frame (parameters, locals,
+/// operands) back to back: a call passes arguments in place and the callee leaves results where its
+/// arguments began, so calls copy nothing. Guest calls recurse on the host stack; the depth limit, a
+/// value-stack bound checked once per call, and a periodic <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
+/// make sure that recursion always ends in a "call stack exhausted" trap rather than a host crash.
+/// </summary>
+internal sealed partial class Interpreter
+{
+    private readonly WasmEngine _engine;
+    private readonly ulong[] _stack;
+    private readonly int _maxDepth;
+    private readonly WasmCallContext _context;
+    private int _depth;
+
+    /// <summary>First free slot for a new top-level invocation (above any host frame that re-enters).</summary>
+    private int _top;
+
+    public Interpreter(WasmEngine engine)
+    {
+        _engine = engine;
+        _stack = new ulong[Math.Max(1024, engine.Options.ValueStackSlots)];
+        _maxDepth = engine.Options.MaxCallDepth;
+        _context = new WasmCallContext(engine);
+    }
+
+    public long Fuel { get; set; } = long.MaxValue;
+
+    /// <summary>Set from any thread; read by the guest at calls and loop headers.</summary>
+    public bool InterruptRequested
+    {
+        get => Volatile.Read(ref _interruptRequested);
+        set => Volatile.Write(ref _interruptRequested, value);
+    }
+
+    private bool _interruptRequested;
+
+    /// <summary>Runs <paramref name="function"/> with arguments in <paramref name="io"/>; results are written back to it.</summary>
+    public void Invoke(WasmFunction function, Span<ulong> io)
+    {
+        var savedTop = _top;
+        var savedDepth = _depth;
+        var fp = _top;
+        if (fp + io.Length > _stack.Length)
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        io[..function.ParameterCount].CopyTo(_stack.AsSpan(fp));
+        try
+        {
+            Call(function, fp);
+            _stack.AsSpan(fp, function.ResultCount).CopyTo(io);
+        }
+        finally
+        {
+            // A trap unwinds every guest frame at once (there is no guest exception handling), so the
+            // depth and top of stack are restored here rather than in each frame.
+            _top = savedTop;
+            _depth = savedDepth;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Call(WasmFunction function, int fp, WasmInstance? caller = null)
+    {
+        if (function.Code is not null)
+        {
+            Run(function, fp);
+        }
+        else
+        {
+            CallHost(function, fp, caller);
+        }
+    }
+
+    private void CallHost(WasmFunction function, int fp, WasmInstance? caller)
+    {
+        var slots = Math.Max(function.ParameterCount, function.ResultCount);
+        if (fp + slots > _stack.Length)
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        var savedTop = _top;
+        var savedCaller = _context.Caller;
+        _top = fp + slots;
+        _context.Caller = caller;
+        try
+        {
+            function.Host!(_context, _stack.AsSpan(fp, slots));
+        }
+        finally
+        {
+            _top = savedTop;
+            _context.Caller = savedCaller;
+        }
+    }
+
+    private void EnterFrame(int fp, int maxHeight)
+    {
+        if (++_depth > _maxDepth || fp + maxHeight > _stack.Length)
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        // Belt and braces for callers on small-stack threads: every 8 frames, make sure the host stack
+        // still has room (the check is cheap but not free, and 8 interpreter frames fit in its margin).
+        if ((_depth & 7) == 0 && !RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        if (Volatile.Read(ref _interruptRequested))
+        {
+            Throw(WasmTrapKind.Interrupted);
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void Throw(WasmTrapKind kind) => throw new WasmTrapException(kind);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOutOfBounds() => throw new WasmTrapException(WasmTrapKind.OutOfBoundsMemoryAccess);
+}

@@ -1,0 +1,93 @@
+namespace Sandbox.Wasm.Execution;
+
+/// <summary>
+/// Opcodes of the internal form. Numeric, memory, variable and constant operations keep their WebAssembly
+/// byte value (so the dispatch switch is a dense jump table over 0x00..0xFF); control flow is lowered to
+/// explicit jumps; 0xFC-prefixed operations are mapped to 0xE0 + sub-opcode.
+/// </summary>
+internal static class OpCode
+{
+    public const int Unreachable = 0x00;
+
+    /// <summary>Charge A units of fuel for the basic block that starts here.</summary>
+    public const int Fuel = 0x01;
+
+    /// <summary>Loop header (every back-edge lands here): check the interrupt flag, then charge A units of fuel.</summary>
+    public const int LoopHeader = 0x02;
+
+    /// <summary>Pop an i32; jump to A when it is zero (lowered <c>if</c>).</summary>
+    public const int BrUnless = 0x04;
+
+    public const int Br = 0x0C;
+    public const int BrIf = 0x0D;
+
+    /// <summary>Pop an index; A is the number of targets, followed by A + 1 entries (A = target, B = arity/height).</summary>
+    public const int BrTable = 0x0E;
+
+    public const int Return = 0x0F;
+    public const int Call = 0x10;
+    public const int CallIndirect = 0x11;
+    public const int Drop = 0x1A;
+    public const int Select = 0x1B;
+    public const int LocalGet = 0x20;
+    public const int LocalSet = 0x21;
+    public const int LocalTee = 0x22;
+    public const int GlobalGet = 0x23;
+    public const int GlobalSet = 0x24;
+    public const int TableGet = 0x25;
+    public const int TableSet = 0x26;
+    public const int MemorySize = 0x3F;
+    public const int MemoryGrow = 0x40;
+
+    /// <summary>Push B (all four constant kinds, and ref.null as 0).</summary>
+    public const int Const = 0x41;
+
+    public const int I64Eqz = 0x50;
+    public const int RefFunc = 0xD2;
+
+    /// <summary>0xFC sub-opcodes 0..17 live at 0xE0..0xF1.</summary>
+    public const int PrefixFcBase = 0xE0;
+
+    public const int MemoryInit = PrefixFcBase + 8;
+    public const int DataDrop = PrefixFcBase + 9;
+    public const int MemoryCopy = PrefixFcBase + 10;
+    public const int MemoryFill = PrefixFcBase + 11;
+    public const int TableInit = PrefixFcBase + 12;
+    public const int ElemDrop = PrefixFcBase + 13;
+    public const int TableCopy = PrefixFcBase + 14;
+    public const int TableGrow = PrefixFcBase + 15;
+    public const int TableSize = PrefixFcBase + 16;
+    public const int TableFill = PrefixFcBase + 17;
+
+    /// <summary>Branch that moves the top (B &gt;&gt; 32) values down to frame height (int)B.</summary>
+    public const int BrMove = 0xF4;
+
+    public const int BrIfMove = 0xF5;
+
+    /// <summary>Superinstruction: push local A and local (int)B.</summary>
+    public const int LocalGet2 = 0xF6;
+
+    /// <summary>Superinstruction: local A = local A + (int)B (i32), the typical loop counter step.</summary>
+    public const int LocalI32AddConst = 0xF7;
+
+    /// <summary>Integer binary op with its second operand in B (fused <c>i32.const; op</c>).</summary>
+    public const int FusedImmediate = 0x100;
+
+    /// <summary>Integer binary op with its second operand the local A (fused <c>local.get; op</c>).</summary>
+    public const int FusedLocal = 0x200;
+
+    /// <summary>Integer binary op on locals A and (int)B, pushing the result (fused <c>local.get; local.get; op</c>).</summary>
+    public const int FusedLocalLocal = 0x300;
+
+    public static string Name(int op) => op switch
+    {
+        Fuel => "fuel",
+        LoopHeader => "loop_header",
+        BrUnless => "br_unless",
+        BrMove => "br_move",
+        BrIfMove => "br_if_move",
+        LocalGet2 => "local.get2",
+        LocalI32AddConst => "local.i32.add_const",
+        _ => $"0x{op:X2}",
+    };
+}

@@ -1,0 +1,224 @@
+using Sandbox.Wasm.Decoding;
+using Sandbox.Wasm.Execution;
+
+namespace Sandbox.Wasm.Validation;
+
+/// <summary>
+/// Module-level validation (spec 3.4.10 "Modules") followed by validation and translation of every body.
+/// </summary>
+internal static class ModuleValidator
+{
+    private const uint MaxPages = 65536;
+
+    public static CompiledFunction[] Validate(ModuleDefinition m, WasmEngineOptions options)
+    {
+        foreach (var import in m.Imports)
+        {
+            switch (import.Kind)
+            {
+                case WasmExternKind.Function:
+                    CheckType(m, import.TypeIndex);
+                    break;
+                case WasmExternKind.Table:
+                    CheckTableLimits(import.Table.Limits);
+                    break;
+                case WasmExternKind.Memory:
+                    CheckMemoryLimits(import.Memory);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        for (var i = m.ImportedFunctionCount; i < m.FunctionTypes.Count; i++)
+        {
+            CheckType(m, m.FunctionTypes[i]);
+        }
+
+        for (var i = m.ImportedTableCount; i < m.Tables.Count; i++)
+        {
+            CheckTableLimits(m.Tables[i].Limits);
+        }
+
+        if (m.Memories.Count > 1)
+        {
+            throw new WasmValidationException("multiple memories");
+        }
+
+        for (var i = m.ImportedMemoryCount; i < m.Memories.Count; i++)
+        {
+            CheckMemoryLimits(m.Memories[i]);
+        }
+
+        for (var i = 0; i < m.GlobalInitializers.Count; i++)
+        {
+            CheckConstant(m, m.GlobalInitializers[i], m.Globals[m.ImportedGlobalCount + i].ValueType);
+        }
+
+        var declared = new HashSet<int>();
+        foreach (var segment in m.Elements)
+        {
+            if (segment.Mode == SegmentMode.Active)
+            {
+                if (segment.TableIndex >= m.Tables.Count)
+                {
+                    throw new WasmValidationException("unknown table");
+                }
+
+                if (m.Tables[segment.TableIndex].ElementType != segment.ElementType)
+                {
+                    throw new WasmValidationException("type mismatch: element segment and table types differ");
+                }
+
+                CheckConstant(m, segment.Offset, WasmValueType.I32);
+            }
+
+            foreach (var item in segment.Items)
+            {
+                CheckConstant(m, item, segment.ElementType);
+                if (item.Kind == ConstantKind.RefFunc)
+                {
+                    declared.Add(item.Index);
+                }
+            }
+        }
+
+        foreach (var init in m.GlobalInitializers)
+        {
+            if (init.Kind == ConstantKind.RefFunc)
+            {
+                declared.Add(init.Index);
+            }
+        }
+
+        foreach (var segment in m.Data)
+        {
+            if (segment.Mode == SegmentMode.Active)
+            {
+                if (segment.MemoryIndex >= m.Memories.Count)
+                {
+                    throw new WasmValidationException("unknown memory");
+                }
+
+                CheckConstant(m, segment.Offset, WasmValueType.I32);
+            }
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var export in m.Exports)
+        {
+            if (!names.Add(export.Name))
+            {
+                throw new WasmValidationException("duplicate export name");
+            }
+
+            var count = export.Kind switch
+            {
+                WasmExternKind.Function => m.FunctionTypes.Count,
+                WasmExternKind.Table => m.Tables.Count,
+                WasmExternKind.Memory => m.Memories.Count,
+                _ => m.Globals.Count,
+            };
+            if (export.Index >= count)
+            {
+                throw new WasmValidationException($"unknown {export.Kind.ToString().ToLowerInvariant()}");
+            }
+
+            if (export.Kind == WasmExternKind.Function)
+            {
+                declared.Add(export.Index);
+            }
+        }
+
+        if (m.StartFunction is { } start)
+        {
+            if (start >= m.FunctionTypes.Count)
+            {
+                throw new WasmValidationException("unknown function");
+            }
+
+            var t = m.Types[m.FunctionTypes[start]];
+            if (t.Parameters.Length != 0 || t.Results.Length != 0)
+            {
+                throw new WasmValidationException("start function must have type [] -> []");
+            }
+        }
+
+        var compiled = new CompiledFunction[m.Bodies.Count];
+        for (var i = 0; i < m.Bodies.Count; i++)
+        {
+            var index = m.ImportedFunctionCount + i;
+            var translator = new FunctionTranslator(m, options, declared, index);
+            compiled[i] = translator.Translate(m.Types[m.FunctionTypes[index]], m.Bodies[i]);
+        }
+
+        return compiled;
+    }
+
+    private static void CheckType(ModuleDefinition m, int index)
+    {
+        if (index < 0 || index >= m.Types.Count)
+        {
+            throw new WasmValidationException("unknown type");
+        }
+    }
+
+    private static void CheckTableLimits(Limits limits)
+    {
+        if (limits.Max is { } max && max < limits.Min)
+        {
+            throw new WasmValidationException("size minimum must not be greater than maximum");
+        }
+    }
+
+    private static void CheckMemoryLimits(Limits limits)
+    {
+        if (limits.Min > MaxPages || limits.Max > MaxPages)
+        {
+            throw new WasmValidationException("memory size must be at most 65536 pages (4GiB)");
+        }
+
+        if (limits.Max is { } max && max < limits.Min)
+        {
+            throw new WasmValidationException("size minimum must not be greater than maximum");
+        }
+    }
+
+    private static void CheckConstant(ModuleDefinition m, ConstantExpression e, WasmValueType expected)
+    {
+        WasmValueType actual;
+        switch (e.Kind)
+        {
+            case ConstantKind.GlobalGet:
+                // Spec 2.0: constant expressions may only read imported, immutable globals.
+                if (e.Index >= m.Globals.Count)
+                {
+                    throw new WasmValidationException("unknown global");
+                }
+
+                if (e.Index >= m.ImportedGlobalCount || m.Globals[e.Index].Mutable)
+                {
+                    throw new WasmValidationException(e.Index >= m.ImportedGlobalCount ? "unknown global" : "constant expression required");
+                }
+
+                actual = m.Globals[e.Index].ValueType;
+                break;
+            case ConstantKind.RefFunc:
+                if (e.Index >= m.FunctionTypes.Count)
+                {
+                    throw new WasmValidationException("unknown function");
+                }
+
+                actual = WasmValueType.FuncRef;
+                break;
+            default:
+                actual = e.Type;
+                break;
+        }
+
+        if (actual != expected)
+        {
+            throw new WasmValidationException($"type mismatch: constant expression of type {actual}, expected {expected}");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+namespace Sandbox.Wasm;
+
+/// <summary>
+/// Caps and knobs for one <see cref="WasmEngine"/>. Every cap exists so that a hostile module is
+/// rejected (at decode time) or stopped (at run time) quickly with a clear error instead of
+/// stalling or exhausting the host.
+/// </summary>
+public sealed record WasmEngineOptions
+{
+    /// <summary>Largest accepted module binary, in bytes.</summary>
+    public int MaxModuleBytes { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Most entries in the type section.</summary>
+    public int MaxTypes { get; init; } = 100_000;
+
+    /// <summary>Most functions (imported plus defined).</summary>
+    public int MaxFunctions { get; init; } = 1_000_000;
+
+    /// <summary>Most imports.</summary>
+    public int MaxImports { get; init; } = 100_000;
+
+    /// <summary>Most exports.</summary>
+    public int MaxExports { get; init; } = 100_000;
+
+    /// <summary>Most globals (imported plus defined).</summary>
+    public int MaxGlobals { get; init; } = 1_000_000;
+
+    /// <summary>Most tables (imported plus defined).</summary>
+    public int MaxTables { get; init; } = 100;
+
+    /// <summary>Most element or data segments, each.</summary>
+    public int MaxSegments { get; init; } = 1_000_000;
+
+    /// <summary>Most parameters or results in one function type.</summary>
+    public int MaxFunctionTypeArity { get; init; } = 1_000;
+
+    /// <summary>Largest function body, in bytes.</summary>
+    public int MaxFunctionBodyBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Most locals (parameters included) in one function.</summary>
+    public int MaxLocals { get; init; } = 50_000;
+
+    /// <summary>Deepest nesting of block/loop/if in one function.</summary>
+    public int MaxBlockDepth { get; init; } = 1_024;
+
+    /// <summary>Most linear-memory pages (64 KiB each) a memory may ever have; memory.grow past it returns -1.</summary>
+    public int MaxMemoryPages { get; init; } = 16_384;
+
+    /// <summary>Most elements a table may ever have; table.grow past it returns -1.</summary>
+    public int MaxTableElements { get; init; } = 10_000_000;
+
+    /// <summary>Deepest guest call stack; deeper calls trap with "call stack exhausted".</summary>
+    public int MaxCallDepth { get; init; } = 20_000;
+
+    /// <summary>Size of the value stack (locals and operands of all frames), in 8-byte slots.</summary>
+    public int ValueStackSlots { get; init; } = 1 << 20;
+
+    /// <summary>Stack size of the dedicated execution thread used by <see cref="WasmEngine.RunOnExecutionThread{T}"/>.</summary>
+    public int ExecutionThreadStackBytes { get; init; } = 256 * 1024 * 1024;
+}

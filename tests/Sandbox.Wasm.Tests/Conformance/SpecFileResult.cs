@@ -1,0 +1,19 @@
+namespace Sandbox.Wasm.Tests.Conformance;
+
+/// <summary>Outcome of one spec command file.</summary>
+internal sealed class SpecFileResult(string name)
+{
+    public string Name { get; } = name;
+
+    public int Passed { get; set; }
+
+    public int Failed { get; set; }
+
+    public int Skipped { get; set; }
+
+    public List<string> Failures { get; } = [];
+
+    public List<string> Skips { get; } = [];
+
+    public TimeSpan Elapsed { get; set; }
+}
