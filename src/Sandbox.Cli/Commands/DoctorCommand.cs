@@ -126,7 +126,13 @@ internal static class DoctorCommand
 
         public int Failures { get; private set; }
 
-        public void Pass(string name, string detail) => Console.WriteLine($"  ok    {name}: {detail}");
+        public int Passes { get; private set; }
+
+        public void Pass(string name, string detail)
+        {
+            Passes++;
+            Console.WriteLine($"  ok    {name}: {detail}");
+        }
 
         public void Fail(string name, string detail, string fix)
         {

@@ -13,23 +13,25 @@ public static class ProfileLoader
     /// <summary>Loads and validates; throws <see cref="ProfileConfigurationException"/> listing every error.</summary>
     public static ProfileSet Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            return LoadFiles([.. Directory.EnumerateFiles(path, "*.json").Order(StringComparer.Ordinal)], path);
+        }
+
+        if (File.Exists(path))
+        {
+            return LoadFiles([path], path);
+        }
+
+        throw new ProfileConfigurationException([new FieldError(path, "no such profiles file or folder")]);
+    }
+
+    /// <summary>Loads several profiles files as one set; a name defined twice is an error.</summary>
+    public static ProfileSet LoadFiles(IReadOnlyList<string> files, string description)
+    {
         var errors = new List<FieldError>();
         var merged = new Dictionary<string, Profile>(StringComparer.Ordinal);
         var origin = new Dictionary<string, string>(StringComparer.Ordinal);
-
-        IEnumerable<string> files;
-        if (Directory.Exists(path))
-        {
-            files = Directory.EnumerateFiles(path, "*.json").Order(StringComparer.Ordinal);
-        }
-        else if (File.Exists(path))
-        {
-            files = [path];
-        }
-        else
-        {
-            throw new ProfileConfigurationException([new FieldError(path, "no such profiles file or folder")]);
-        }
 
         foreach (var file in files)
         {
@@ -49,7 +51,7 @@ public static class ProfileLoader
 
         if (origin.Count == 0 && errors.Count == 0)
         {
-            errors.Add(new FieldError(path, "holds no profiles"));
+            errors.Add(new FieldError(description, "holds no profiles"));
         }
 
         if (errors.Count > 0)

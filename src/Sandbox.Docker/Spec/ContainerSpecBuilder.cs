@@ -28,6 +28,12 @@ internal static class ContainerSpecBuilder
     /// <summary>Inodes in /tmp per MiB of its size, so a program cannot exhaust inodes with empty files.</summary>
     public const long InodesPerMiB = 64;
 
+    /// <summary>
+    /// Under gVisor, pids.max also counts the sandbox kernel's own threads (56 for an idle <c>sleep</c> on the
+    /// ptrace platform, measured here), so that many are added: the profile's value keeps meaning the program's processes.
+    /// </summary>
+    public const long GvisorPidsOverhead = 128;
+
     public static ContainerCreateRequestWithName Build(ContainerStep step, SeccompProfile seccomp)
     {
         var limits = step.Limits;
@@ -61,7 +67,8 @@ internal static class ContainerSpecBuilder
             ],
 
             // 4. Resources: hard limits enforced by the kernel.
-            PidsLimit = limits.Pids,                                 // fork bombs stop here (0 would mean unlimited)
+            PidsLimit = limits.Pids                                  // fork bombs stop here (0 would mean unlimited)
+                + (step.Runtime == "runsc" ? GvisorPidsOverhead : 0),
             Memory = limits.MemoryBytes,                             // the cgroup OOM-kills past this
             MemorySwap = limits.MemoryBytes,                         // equal to Memory: no swap on top
             MemorySwappiness = 0,                                    // and no swapping out of the allowed RAM

@@ -161,6 +161,10 @@ public sealed class ContainerSpecBuilderTests
         request.Hostname.ShouldBe("sandbox");
     }
 
+    [Fact]
+    public void Build_UnderGvisor_AddsTheSentrysOwnThreadsToThePidsLimit() =>
+        Build(runtime: "runsc").HostConfig.PidsLimit.ShouldBe(64 + ContainerSpecBuilder.GvisorPidsOverhead);
+
     [Theory]
     [InlineData("runc")]
     [InlineData("runsc")]

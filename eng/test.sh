@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The test command behind `make test`: unit tests, then the integration suite against the real Docker
+# daemon under runc and again under runsc (gVisor). It ends with one line "N passed, N failed, N skipped"
+# summed from the TRX results of every project, so a run that executed no test is visible as such.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+results="artifacts/test-results"
+rm -rf "$results" && mkdir -p "$results"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+echo "== build"
+dotnet build Sandbox.sln -c Release --nologo -v quiet -clp:ErrorsOnly || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+status=0
+run_project() { # project, label, extra env...
+  local project="$1" label="$2"; shift 2
+  echo "== $label"
+  env "$@" dotnet test "$project" -c Release --no-build --nologo \
+      --logger "trx;LogFileName=$label.trx" --results-directory "$results" || status=1
+}
+
+if [ "$mode" = all ] || [ "$mode" = unit ]; then
+  for p in tests/*/*.csproj; do
+    case "$p" in *IntegrationTests*) continue ;; esac
+    run_project "$p" "$(basename "$p" .csproj)"
+  done
+fi
+if [ "$mode" = all ] || [ "$mode" = integration ]; then
+  for p in tests/*IntegrationTests/*.csproj; do
+    name=$(basename "$p" .csproj)
+    run_project "$p" "$name-runc" SANDBOX_TEST_RUNTIME=runc
+    run_project "$p" "$name-runsc" SANDBOX_TEST_RUNTIME=runsc
+  done
+fi
+
+# Sum the counters of every TRX file: <Counters total=".." passed=".." failed=".." ... notExecuted=".." />
+read -r passed failed skipped < <(
+  cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]);
+        if (kv[1] == "passed") p += kv[2]; if (kv[1] == "failed" || kv[1] == "error" || kv[1] == "timeout" || kv[1] == "aborted") f += kv[2];
+        if (kv[1] == "notExecuted") s += kv[2] } }
+    END { printf "%d %d %d\n", p, f, s }')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a project that crashed before writing TRX still fails the run
+if [ "$passed" -eq 0 ]; then status=1; fi                             # executing no test at all is a failure
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

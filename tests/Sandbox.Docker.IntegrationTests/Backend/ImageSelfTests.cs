@@ -1,0 +1,28 @@
+using Sandbox.Core.Runs;
+using Sandbox.Docker.IntegrationTests.Support;
+
+namespace Sandbox.Docker.IntegrationTests.Backend;
+
+/// <summary>Each language image passes its own self-test (<c>images/&lt;language&gt;/selftest.*</c>) through the backend.</summary>
+[Trait("Category", "Integration")]
+public sealed class ImageSelfTests(SandboxFixture sandbox)
+{
+    public static TheoryData<string> Languages() =>
+        [.. Directory.EnumerateDirectories(RepositoryPaths.Images).Select(d => Path.GetFileName(d)).Where(d => d is not "base").Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(Languages))]
+    public async Task SelfTest_Image_PrintsExactlyTheExpectedOutput(string language)
+    {
+        var dir = Path.Join(RepositoryPaths.Images, language);
+        var source = Directory.EnumerateFiles(dir, "selftest.*").Single(f => !f.EndsWith(".expected", StringComparison.Ordinal));
+        var expected = await File.ReadAllTextAsync(Path.Join(dir, "selftest.expected"), TestContext.Current.CancellationToken);
+
+        var result = await sandbox.RunAsync(
+            new RunRequest { Language = language, Code = await File.ReadAllTextAsync(source, TestContext.Current.CancellationToken) },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
+        result.Stdout.ShouldBe(expected);
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Docker.Cgroups;
+using Sandbox.Docker.Client;
+using Sandbox.Docker.Execution;
+using Sandbox.Docker.Resilience;
+using Sandbox.Docker.Spec;
+
+[assembly: AssemblyFixture(typeof(Sandbox.Docker.IntegrationTests.Support.SandboxFixture))]
+
+namespace Sandbox.Docker.IntegrationTests.Support;
+
+/// <summary>
+/// The real thing, once per test assembly: the repository's profiles, our Docker client against the real
+/// daemon, the Docker backend and the run pipeline. The runtime under test comes from
+/// <c>SANDBOX_TEST_RUNTIME</c> (runc by default; <c>make test</c> runs the suite under both).
+/// At the end it asserts that no labelled container was left behind.
+/// </summary>
+public sealed class SandboxFixture : IAsyncLifetime
+{
+    private readonly DockerClient _client = DockerClient.FromEnvironment();
+
+    public SandboxFixture()
+    {
+        var files = Directory.EnumerateFiles(RepositoryPaths.Images, "profile.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Profiles = ProfileLoader.LoadFiles(files, RepositoryPaths.Images);
+        Docker = new ResilientDockerClient(_client, new DockerResilienceOptions(), TimeProvider.System);
+        Meter = CgroupMeter.Detect();
+        Backend = new DockerBackend(Docker, Meter, new DockerBackendOptions(), TimeProvider.System, NullLogger<DockerBackend>.Instance);
+        Pipeline = new RunPipeline(Profiles, [Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance);
+    }
+
+    /// <summary>runc or runsc: the runtime this run of the suite exercises.</summary>
+    public static string Runtime { get; } = Environment.GetEnvironmentVariable("SANDBOX_TEST_RUNTIME") is { Length: > 0 } r ? r : RuntimeNames.Runc;
+
+    public ProfileSet Profiles { get; }
+
+    internal IDockerClient Docker { get; }
+
+    internal CgroupMeter Meter { get; }
+
+    internal DockerBackend Backend { get; }
+
+    public RunPipeline Pipeline { get; }
+
+    /// <summary>Runs code through the whole pipeline under the runtime being tested.</summary>
+    public async Task<RunResult> RunAsync(RunRequest request, CancellationToken cancellationToken = default)
+    {
+        await DockerRequirement.EnsureAvailableAsync(Docker);
+        return await Pipeline.RunAsync(ForRuntime(request), cancellationToken);
+    }
+
+    /// <summary>Under runsc, the language's gVisor profile when there is one (gVisor needs more pids and memory), else a request for runsc.</summary>
+    public RunRequest ForRuntime(RunRequest request)
+    {
+        if (Runtime != RuntimeNames.Runsc || request.Runtime is not null)
+        {
+            return request;
+        }
+
+        var gvisor = (request.Profile ?? request.Language) + "-gvisor";
+        return Profiles.TryGet(gvisor, out _) ? request with { Profile = gvisor } : request with { Runtime = RuntimeNames.Runsc };
+    }
+
+    /// <summary>Our labelled containers that still exist.</summary>
+    internal async Task<IReadOnlyList<ContainerSummary>> LeftoversAsync(string? runId = null) =>
+        await Docker.ListContainersAsync(
+            runId is null ? [SandboxLabels.Managed + "=true"] : [SandboxLabels.Managed + "=true", SandboxLabels.RunId + "=" + runId],
+            CancellationToken.None);
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            var left = await LeftoversAsync();
+            Assert.True(left.Count == 0, $"{left.Count} labelled container(s) were left after the suite: {string.Join(", ", left.Select(c => c.Names is { Count: > 0 } names ? names[0] : c.Id))}");
+        }
+        catch (DockerException) when (!DockerRequirement.IsCi)
+        {
+            // No daemon on a developer machine: the tests were skipped, so there is nothing to check.
+        }
+        finally
+        {
+            _client.Dispose();
+        }
+    }
+}
