@@ -69,7 +69,11 @@ public sealed partial class HostileSnippetTests(SandboxFixture sandbox)
                 }
             }
 
-            expect ??= throw new InvalidOperationException("fixture has no @expect line");
+            if (expect is null)
+            {
+                throw new InvalidOperationException("fixture has no @expect line");
+            }
+
             var runsc = SandboxFixture.Runtime == "runsc" && expectRunsc is not null;
             return new Header(runsc ? expectRunsc! : expect, stdout, limits, runsc);
         }
