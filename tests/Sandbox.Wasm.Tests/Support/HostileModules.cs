@@ -1,0 +1,74 @@
+namespace Sandbox.Wasm.Tests.Support;
+
+/// <summary>
+/// Hostile binaries that are too large or too malformed to write as .wat: each factory names the attack;
+/// the tests that use them state the expected outcome.
+/// </summary>
+internal static class HostileModules
+{
+    private static readonly byte[] s_header = [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00];
+
+    /// <summary>One function of type [] → [] whose body nests <paramref name="depth"/> blocks (stack-overflow bait for recursive validators).</summary>
+    public static byte[] DeeplyNestedBlocks(int depth)
+    {
+        var body = new List<byte> { 0x00 };
+        for (var i = 0; i < depth; i++)
+        {
+            body.AddRange([0x02, 0x40]);
+        }
+
+        body.AddRange(Enumerable.Repeat((byte)0x0B, depth + 1));
+        return SingleFunction(body.ToArray());
+    }
+
+    /// <summary>One function declaring 2^32 - 1 locals in one group (allocation bomb).</summary>
+    public static byte[] FourBillionLocals() => SingleFunction([0x01, .. Leb(uint.MaxValue), 0x7F, 0x0B]);
+
+    /// <summary>One function declaring <paramref name="count"/> i32 locals.</summary>
+    public static byte[] ManyLocals(uint count) => SingleFunction([0x01, .. Leb(count), 0x7F, 0x0B]);
+
+    /// <summary>A type section claiming 2^31 entries in a few bytes (allocation bomb).</summary>
+    public static byte[] HugeTypeCount() => [.. s_header, .. Section(1, [.. Leb(int.MaxValue), 0x60, 0x00, 0x00])];
+
+    /// <summary>A br_table claiming 2^32 - 1 targets (allocation bomb inside a body).</summary>
+    public static byte[] HugeBrTable() => SingleFunction([0x00, 0x41, 0x00, 0x0E, .. Leb(uint.MaxValue), 0x00, 0x0B]);
+
+    /// <summary>A function body of <paramref name="nops"/> nops (size cap).</summary>
+    public static byte[] LargeBody(int nops) => SingleFunction([0x00, .. Enumerable.Repeat((byte)0x01, nops), 0x0B]);
+
+    /// <summary>A module that imports <paramref name="count"/> functions (count cap).</summary>
+    public static byte[] ManyImports(int count)
+    {
+        var imports = new List<byte>(Leb((uint)count));
+        for (var i = 0; i < count; i++)
+        {
+            imports.AddRange([0x01, (byte)'m', 0x01, (byte)'f', 0x00, 0x00]);
+        }
+
+        return [.. s_header, .. Section(1, [0x01, 0x60, 0x00, 0x00]), .. Section(2, [.. imports])];
+    }
+
+    /// <summary>A module with one [] → [] function whose body (locals vector included) is <paramref name="body"/>.</summary>
+    public static byte[] SingleFunction(byte[] body) =>
+    [
+        .. s_header,
+        .. Section(1, [0x01, 0x60, 0x00, 0x00]),
+        .. Section(3, [0x01, 0x00]),
+        .. Section(10, [0x01, .. Leb((uint)body.Length), .. body]),
+    ];
+
+    public static byte[] Section(byte id, byte[] content) => [id, .. Leb((uint)content.Length), .. content];
+
+    public static byte[] Leb(uint value)
+    {
+        var bytes = new List<byte>();
+        do
+        {
+            var b = (byte)(value & 0x7F);
+            value >>= 7;
+            bytes.Add(value != 0 ? (byte)(b | 0x80) : b);
+        }
+        while (value != 0);
+        return [.. bytes];
+    }
+}
