@@ -25,23 +25,24 @@ public sealed class WasmFunction : WasmExtern
 
     public IReadOnlyList<WasmValueType> Results => Type.Results;
 
-    internal WasmEngine Engine { get; }
+    // Fields rather than properties: the dispatch loop is too large for the JIT to inline getters.
+    internal readonly WasmEngine Engine;
 
-    internal FunctionType Type { get; }
+    internal readonly FunctionType Type;
 
     /// <summary>Engine-wide id of the structural type: call_indirect compares ids, not shapes.</summary>
-    internal int TypeId { get; }
+    internal readonly int TypeId;
 
-    internal WasmInstance? Instance { get; }
+    internal readonly WasmInstance? Instance;
 
-    internal CompiledFunction? Code { get; }
+    internal readonly CompiledFunction? Code;
 
-    internal WasmHostFunction? Host { get; }
+    internal readonly WasmHostFunction? Host;
 
-    internal int ParameterCount { get; }
+    internal readonly int ParameterCount;
 
-    internal int ResultCount { get; }
+    internal readonly int ResultCount;
 
     /// <summary>Reference value of this function (non-zero): what funcref slots and tables hold.</summary>
-    internal ulong Handle { get; }
+    internal readonly ulong Handle;
 }

@@ -14,26 +14,29 @@ public sealed class WasmInstance
     public IReadOnlyDictionary<string, WasmExtern> Exports => _exports;
 
     /// <summary>Memory 0, if the instance has one.</summary>
-    public WasmMemory? Memory { get; internal set; }
+    public WasmMemory? Memory => Memory0;
 
     internal WasmEngine Engine { get; }
 
     internal WasmModule Module { get; }
 
-    internal WasmFunction[] Functions { get; set; } = [];
+    // Fields rather than properties: the dispatch loop is too large for the JIT to inline getters.
+    internal WasmMemory? Memory0;
 
-    internal WasmTable[] Tables { get; set; } = [];
+    internal WasmFunction[] Functions = [];
 
-    internal WasmGlobal[] Globals { get; set; } = [];
+    internal WasmTable[] Tables = [];
+
+    internal WasmGlobal[] Globals = [];
 
     /// <summary>Engine-wide type id of each of the module's types (call_indirect's expected type).</summary>
-    internal int[] TypeIds { get; set; } = [];
+    internal int[] TypeIds = [];
 
     /// <summary>Data segments; a dropped (or active, once applied) segment becomes empty.</summary>
-    internal byte[][] DataSegments { get; set; } = [];
+    internal byte[][] DataSegments = [];
 
     /// <summary>Element segments as resolved reference handles; dropped ones become empty.</summary>
-    internal ulong[][] ElementSegments { get; set; } = [];
+    internal ulong[][] ElementSegments = [];
 
     internal Dictionary<string, WasmExtern> ExportTable => _exports;
 

@@ -7,15 +7,16 @@ namespace Sandbox.Wasm.Execution;
 /// </summary>
 internal sealed class CompiledFunction
 {
-    public required Instruction[] Code { get; init; }
+    // Fields rather than properties: the dispatch loop is too large for the JIT to inline getters.
+    public required Instruction[] Code;
 
-    public required int ParameterCount { get; init; }
+    public required int ParameterCount;
 
     /// <summary>Parameters plus declared locals.</summary>
-    public required int LocalCount { get; init; }
+    public required int LocalCount;
 
-    public required int ResultCount { get; init; }
+    public required int ResultCount;
 
     /// <summary>Largest number of slots the frame uses (locals plus deepest operand stack).</summary>
-    public required int MaxHeight { get; init; }
+    public required int MaxHeight;
 }

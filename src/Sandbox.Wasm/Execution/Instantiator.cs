@@ -88,7 +88,7 @@ internal static class Instantiator
             memories[mi] = new WasmMemory(m.Memories[mi], memoryCap);
         }
 
-        instance.Memory = memories.Length > 0 ? memories[0] : null;
+        instance.Memory0 = memories.Length > 0 ? memories[0] : null;
 
         // Globals may refer to imported globals and functions only, which all exist by now.
         for (var i = 0; i < m.GlobalInitializers.Count; i++)

@@ -18,7 +18,7 @@ internal sealed partial class Interpreter
                 var src = (uint)s[sp - 2];
                 var dst = (uint)s[sp - 3];
                 var data = instance.DataSegments[ins.A];
-                var memory = instance.Memory!;
+                var memory = instance.Memory0!;
                 if ((ulong)src + n > (ulong)data.Length || (ulong)dst + n > (ulong)memory.ByteLength)
                 {
                     ThrowOutOfBounds();
@@ -36,7 +36,7 @@ internal sealed partial class Interpreter
                 var n = (uint)s[sp - 1];
                 var src = (uint)s[sp - 2];
                 var dst = (uint)s[sp - 3];
-                var memory = instance.Memory!;
+                var memory = instance.Memory0!;
                 if ((ulong)src + n > (ulong)memory.ByteLength || (ulong)dst + n > (ulong)memory.ByteLength)
                 {
                     ThrowOutOfBounds();
@@ -52,7 +52,7 @@ internal sealed partial class Interpreter
                 var n = (uint)s[sp - 1];
                 var value = (byte)s[sp - 2];
                 var dst = (uint)s[sp - 3];
-                var memory = instance.Memory!;
+                var memory = instance.Memory0!;
                 if ((ulong)dst + n > (ulong)memory.ByteLength)
                 {
                     ThrowOutOfBounds();

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -24,13 +23,14 @@ internal sealed partial class Interpreter
     {
         var compiled = function.Code!;
         EnterFrame(fp, compiled.MaxHeight);
+        var entryDepth = _depth;
         var s = _stack;
         var sp = fp + compiled.LocalCount;
         Array.Clear(s, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
         var code = compiled.Code;
         var pc = 0;
         var instance = function.Instance!;
-        var memory = instance.Memory;
+        var memory = instance.Memory0;
         var mem = memory?.Buffer ?? [];
         var memLength = (ulong)(memory?.ByteLength ?? 0);
         var globals = instance.Globals;
@@ -38,6 +38,7 @@ internal sealed partial class Interpreter
         while (true)
         {
             ref var ins = ref code[pc++];
+            WasmFunction callee;
             switch (ins.Op)
             {
                 case OpCode.Unreachable:
@@ -121,23 +122,26 @@ internal sealed partial class Interpreter
                     }
 
                     _depth--;
-                    return;
-                }
-
-                case OpCode.Call:
-                {
-                    var callee = instance.Functions[ins.A];
-                    var calleeFp = sp - callee.ParameterCount;
-                    if (callee.Code is not null)
+                    if (_depth < entryDepth)
                     {
-                        Run(callee, calleeFp);
-                    }
-                    else
-                    {
-                        CallHost(callee, calleeFp, instance);
+                        return;
                     }
 
-                    sp = calleeFp + callee.ResultCount;
+                    // Resume the caller saved when this frame was entered (see Invoke below).
+                    sp = fp + n;
+                    ref var caller = ref _callFrames[_depth];
+                    function = caller.Function;
+                    pc = caller.Pc;
+                    fp = caller.Fp;
+                    compiled = function.Code!;
+                    code = compiled.Code;
+                    if (function.Instance != instance)
+                    {
+                        instance = function.Instance!;
+                        globals = instance.Globals;
+                        memory = instance.Memory0;
+                    }
+
                     if (memory is not null)
                     {
                         mem = memory.Buffer;
@@ -147,6 +151,9 @@ internal sealed partial class Interpreter
                     break;
                 }
 
+                case OpCode.Call:
+                    callee = instance.Functions[ins.A];
+                    goto Invoke;
                 case OpCode.CallIndirect:
                 {
                     var table = instance.Tables[(int)ins.B];
@@ -162,30 +169,13 @@ internal sealed partial class Interpreter
                         Throw(WasmTrapKind.UninitializedElement);
                     }
 
-                    var callee = _engine.FunctionFromHandle(handle);
+                    callee = _engine.FunctionFromHandle(handle);
                     if (callee.TypeId != instance.TypeIds[ins.A])
                     {
                         Throw(WasmTrapKind.IndirectCallTypeMismatch);
                     }
 
-                    var calleeFp = sp - callee.ParameterCount;
-                    if (callee.Code is not null)
-                    {
-                        Run(callee, calleeFp);
-                    }
-                    else
-                    {
-                        CallHost(callee, calleeFp, instance);
-                    }
-
-                    sp = calleeFp + callee.ResultCount;
-                    if (memory is not null)
-                    {
-                        mem = memory.Buffer;
-                        memLength = (ulong)memory.ByteLength;
-                    }
-
-                    break;
+                    goto Invoke;
                 }
 
                 case OpCode.Drop:
@@ -241,8 +231,8 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                // Loads: effective address = u32 base + u32 offset, computed in u64 so it cannot wrap.
-                case 0x28: // i32.load
+                // Loads and stores: effective address = u32 base + u32 offset, computed in u64 so it cannot wrap.
+                case 0x028: // i32.load
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 4 > memLength)
@@ -250,11 +240,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt32LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
                     break;
                 }
 
-                case 0x29: // i64.load
+                case 0x029: // i64.load
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 8 > memLength)
@@ -262,11 +253,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt64LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = (((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24)) | ((ulong)((uint)mem[i + 4] | ((uint)mem[i + 4 + 1] << 8) | ((uint)mem[i + 4 + 2] << 16) | ((uint)mem[i + 4 + 3] << 24)) << 32));
                     break;
                 }
 
-                case 0x2A: // f32.load
+                case 0x02A: // f32.load
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 4 > memLength)
@@ -274,11 +266,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt32LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
                     break;
                 }
 
-                case 0x2B: // f64.load
+                case 0x02B: // f64.load
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 8 > memLength)
@@ -286,11 +279,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt64LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = (((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24)) | ((ulong)((uint)mem[i + 4] | ((uint)mem[i + 4 + 1] << 8) | ((uint)mem[i + 4 + 2] << 16) | ((uint)mem[i + 4 + 3] << 24)) << 32));
                     break;
                 }
 
-                case 0x2C: // i32.load8_s
+                case 0x02C: // i32.load8_s
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 1 > memLength)
@@ -298,11 +292,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = (uint)(sbyte)mem[ea];
+                    var i = (int)ea;
+                    s[sp - 1] = (uint)(sbyte)mem[i];
                     break;
                 }
 
-                case 0x2D: // i32.load8_u
+                case 0x02D: // i32.load8_u
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 1 > memLength)
@@ -310,11 +305,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = mem[ea];
+                    var i = (int)ea;
+                    s[sp - 1] = mem[i];
                     break;
                 }
 
-                case 0x2E: // i32.load16_s
+                case 0x02E: // i32.load16_s
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 2 > memLength)
@@ -322,11 +318,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = (uint)BinaryPrimitives.ReadInt16LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = (uint)(short)((uint)mem[i] | ((uint)mem[i + 1] << 8));
                     break;
                 }
 
-                case 0x2F: // i32.load16_u
+                case 0x02F: // i32.load16_u
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 2 > memLength)
@@ -334,11 +331,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt16LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = ((uint)mem[i] | ((uint)mem[i + 1] << 8));
                     break;
                 }
 
-                case 0x30: // i64.load8_s
+                case 0x030: // i64.load8_s
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 1 > memLength)
@@ -346,11 +344,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = (ulong)(long)(sbyte)mem[ea];
+                    var i = (int)ea;
+                    s[sp - 1] = (ulong)(long)(sbyte)mem[i];
                     break;
                 }
 
-                case 0x31: // i64.load8_u
+                case 0x031: // i64.load8_u
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 1 > memLength)
@@ -358,11 +357,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = mem[ea];
+                    var i = (int)ea;
+                    s[sp - 1] = mem[i];
                     break;
                 }
 
-                case 0x32: // i64.load16_s
+                case 0x032: // i64.load16_s
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 2 > memLength)
@@ -370,11 +370,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = (ulong)(long)BinaryPrimitives.ReadInt16LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = (ulong)(long)(short)((uint)mem[i] | ((uint)mem[i + 1] << 8));
                     break;
                 }
 
-                case 0x33: // i64.load16_u
+                case 0x033: // i64.load16_u
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 2 > memLength)
@@ -382,11 +383,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt16LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = ((uint)mem[i] | ((uint)mem[i + 1] << 8));
                     break;
                 }
 
-                case 0x34: // i64.load32_s
+                case 0x034: // i64.load32_s
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 4 > memLength)
@@ -394,11 +396,12 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = (ulong)(long)BinaryPrimitives.ReadInt32LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = (ulong)(long)(int)((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
                     break;
                 }
 
-                case 0x35: // i64.load32_u
+                case 0x035: // i64.load32_u
                 {
                     var ea = (uint)s[sp - 1] + (ulong)ins.B;
                     if (ea + 4 > memLength)
@@ -406,13 +409,14 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    s[sp - 1] = BinaryPrimitives.ReadUInt32LittleEndian(mem.AsSpan((int)ea));
+                    var i = (int)ea;
+                    s[sp - 1] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
                     break;
                 }
 
-                case 0x36: // i32.store
-                case 0x38: // f32.store
-                case 0x3E: // i64.store32
+                case 0x36:
+                case 0x38:
+                case 0x3E: // i32.store / f32.store / i64.store32
                 {
                     var ea = (uint)s[sp - 2] + (ulong)ins.B;
                     if (ea + 4 > memLength)
@@ -420,13 +424,18 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    BinaryPrimitives.WriteUInt32LittleEndian(mem.AsSpan((int)ea), (uint)s[sp - 1]);
+                    var i = (int)ea;
+                    var v = s[sp - 1];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
                     sp -= 2;
                     break;
                 }
 
-                case 0x37: // i64.store
-                case 0x39: // f64.store
+                case 0x37:
+                case 0x39: // i64.store / f64.store
                 {
                     var ea = (uint)s[sp - 2] + (ulong)ins.B;
                     if (ea + 8 > memLength)
@@ -434,13 +443,22 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    BinaryPrimitives.WriteUInt64LittleEndian(mem.AsSpan((int)ea), s[sp - 1]);
+                    var i = (int)ea;
+                    var v = s[sp - 1];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    mem[i + 4] = (byte)(v >> 32);
+                    mem[i + 5] = (byte)(v >> 40);
+                    mem[i + 6] = (byte)(v >> 48);
+                    mem[i + 7] = (byte)(v >> 56);
                     sp -= 2;
                     break;
                 }
 
-                case 0x3A: // i32.store8
-                case 0x3C: // i64.store8
+                case 0x3A:
+                case 0x3C: // i32.store8 / i64.store8
                 {
                     var ea = (uint)s[sp - 2] + (ulong)ins.B;
                     if (ea + 1 > memLength)
@@ -448,13 +466,15 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    mem[ea] = (byte)s[sp - 1];
+                    var i = (int)ea;
+                    var v = s[sp - 1];
+                    mem[i] = (byte)v;
                     sp -= 2;
                     break;
                 }
 
-                case 0x3B: // i32.store16
-                case 0x3D: // i64.store16
+                case 0x3B:
+                case 0x3D: // i32.store16 / i64.store16
                 {
                     var ea = (uint)s[sp - 2] + (ulong)ins.B;
                     if (ea + 2 > memLength)
@@ -462,7 +482,10 @@ internal sealed partial class Interpreter
                         ThrowOutOfBounds();
                     }
 
-                    BinaryPrimitives.WriteUInt16LittleEndian(mem.AsSpan((int)ea), (ushort)s[sp - 1]);
+                    var i = (int)ea;
+                    var v = s[sp - 1];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
                     sp -= 2;
                     break;
                 }
@@ -1565,7 +1588,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x146: // i32.eq (s[sp - 1] op (ulong)ins.B)
+                case 0x100: // i32.eq (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1573,7 +1596,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x147: // i32.ne (s[sp - 1] op (ulong)ins.B)
+                case 0x101: // i32.ne (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1581,7 +1604,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x148: // i32.lt_s (s[sp - 1] op (ulong)ins.B)
+                case 0x102: // i32.lt_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1589,7 +1612,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x149: // i32.lt_u (s[sp - 1] op (ulong)ins.B)
+                case 0x103: // i32.lt_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1597,7 +1620,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14A: // i32.gt_s (s[sp - 1] op (ulong)ins.B)
+                case 0x104: // i32.gt_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1605,7 +1628,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14B: // i32.gt_u (s[sp - 1] op (ulong)ins.B)
+                case 0x105: // i32.gt_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1613,7 +1636,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14C: // i32.le_s (s[sp - 1] op (ulong)ins.B)
+                case 0x106: // i32.le_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1621,7 +1644,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14D: // i32.le_u (s[sp - 1] op (ulong)ins.B)
+                case 0x107: // i32.le_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1629,7 +1652,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14E: // i32.ge_s (s[sp - 1] op (ulong)ins.B)
+                case 0x108: // i32.ge_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1637,7 +1660,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x14F: // i32.ge_u (s[sp - 1] op (ulong)ins.B)
+                case 0x109: // i32.ge_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1645,7 +1668,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x151: // i64.eq (s[sp - 1] op (ulong)ins.B)
+                case 0x10B: // i64.eq (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1653,7 +1676,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x152: // i64.ne (s[sp - 1] op (ulong)ins.B)
+                case 0x10C: // i64.ne (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1661,7 +1684,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x153: // i64.lt_s (s[sp - 1] op (ulong)ins.B)
+                case 0x10D: // i64.lt_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1669,7 +1692,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x154: // i64.lt_u (s[sp - 1] op (ulong)ins.B)
+                case 0x10E: // i64.lt_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1677,7 +1700,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x155: // i64.gt_s (s[sp - 1] op (ulong)ins.B)
+                case 0x10F: // i64.gt_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1685,7 +1708,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x156: // i64.gt_u (s[sp - 1] op (ulong)ins.B)
+                case 0x110: // i64.gt_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1693,7 +1716,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x157: // i64.le_s (s[sp - 1] op (ulong)ins.B)
+                case 0x111: // i64.le_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1701,7 +1724,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x158: // i64.le_u (s[sp - 1] op (ulong)ins.B)
+                case 0x112: // i64.le_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1709,7 +1732,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x159: // i64.ge_s (s[sp - 1] op (ulong)ins.B)
+                case 0x113: // i64.ge_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1717,7 +1740,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x15A: // i64.ge_u (s[sp - 1] op (ulong)ins.B)
+                case 0x114: // i64.ge_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1725,7 +1748,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16A: // i32.add (s[sp - 1] op (ulong)ins.B)
+                case 0x124: // i32.add (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1733,7 +1756,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16B: // i32.sub (s[sp - 1] op (ulong)ins.B)
+                case 0x125: // i32.sub (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1741,7 +1764,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16C: // i32.mul (s[sp - 1] op (ulong)ins.B)
+                case 0x126: // i32.mul (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1749,7 +1772,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16D: // i32.div_s (s[sp - 1] op (ulong)ins.B)
+                case 0x127: // i32.div_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1757,7 +1780,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16E: // i32.div_u (s[sp - 1] op (ulong)ins.B)
+                case 0x128: // i32.div_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1765,7 +1788,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x16F: // i32.rem_s (s[sp - 1] op (ulong)ins.B)
+                case 0x129: // i32.rem_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1773,7 +1796,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x170: // i32.rem_u (s[sp - 1] op (ulong)ins.B)
+                case 0x12A: // i32.rem_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1781,7 +1804,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x171: // i32.and (s[sp - 1] op (ulong)ins.B)
+                case 0x12B: // i32.and (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1789,7 +1812,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x172: // i32.or (s[sp - 1] op (ulong)ins.B)
+                case 0x12C: // i32.or (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1797,7 +1820,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x173: // i32.xor (s[sp - 1] op (ulong)ins.B)
+                case 0x12D: // i32.xor (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1805,7 +1828,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x174: // i32.shl (s[sp - 1] op (ulong)ins.B)
+                case 0x12E: // i32.shl (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1813,7 +1836,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x175: // i32.shr_s (s[sp - 1] op (ulong)ins.B)
+                case 0x12F: // i32.shr_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
@@ -1821,7 +1844,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x176: // i32.shr_u (s[sp - 1] op (ulong)ins.B)
+                case 0x130: // i32.shr_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1829,7 +1852,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x177: // i32.rotl (s[sp - 1] op (ulong)ins.B)
+                case 0x131: // i32.rotl (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1837,7 +1860,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x178: // i32.rotr (s[sp - 1] op (ulong)ins.B)
+                case 0x132: // i32.rotr (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
@@ -1845,7 +1868,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x17C: // i64.add (s[sp - 1] op (ulong)ins.B)
+                case 0x136: // i64.add (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1853,7 +1876,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x17D: // i64.sub (s[sp - 1] op (ulong)ins.B)
+                case 0x137: // i64.sub (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1861,7 +1884,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x17E: // i64.mul (s[sp - 1] op (ulong)ins.B)
+                case 0x138: // i64.mul (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1869,7 +1892,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x17F: // i64.div_s (s[sp - 1] op (ulong)ins.B)
+                case 0x139: // i64.div_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1877,7 +1900,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x180: // i64.div_u (s[sp - 1] op (ulong)ins.B)
+                case 0x13A: // i64.div_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1885,7 +1908,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x181: // i64.rem_s (s[sp - 1] op (ulong)ins.B)
+                case 0x13B: // i64.rem_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1893,7 +1916,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x182: // i64.rem_u (s[sp - 1] op (ulong)ins.B)
+                case 0x13C: // i64.rem_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1901,7 +1924,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x183: // i64.and (s[sp - 1] op (ulong)ins.B)
+                case 0x13D: // i64.and (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1909,7 +1932,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x184: // i64.or (s[sp - 1] op (ulong)ins.B)
+                case 0x13E: // i64.or (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1917,7 +1940,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x185: // i64.xor (s[sp - 1] op (ulong)ins.B)
+                case 0x13F: // i64.xor (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1925,7 +1948,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x186: // i64.shl (s[sp - 1] op (ulong)ins.B)
+                case 0x140: // i64.shl (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1933,7 +1956,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x187: // i64.shr_s (s[sp - 1] op (ulong)ins.B)
+                case 0x141: // i64.shr_s (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
@@ -1941,7 +1964,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x188: // i64.shr_u (s[sp - 1] op (ulong)ins.B)
+                case 0x142: // i64.shr_u (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1949,7 +1972,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x189: // i64.rotl (s[sp - 1] op (ulong)ins.B)
+                case 0x143: // i64.rotl (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1957,7 +1980,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x18A: // i64.rotr (s[sp - 1] op (ulong)ins.B)
+                case 0x144: // i64.rotr (s[sp - 1] op (ulong)ins.B)
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
@@ -1965,7 +1988,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x246: // i32.eq (s[sp - 1] op s[fp + ins.A])
+                case 0x163: // i32.eq (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -1973,7 +1996,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x247: // i32.ne (s[sp - 1] op s[fp + ins.A])
+                case 0x164: // i32.ne (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -1981,7 +2004,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x248: // i32.lt_s (s[sp - 1] op s[fp + ins.A])
+                case 0x165: // i32.lt_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -1989,7 +2012,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x249: // i32.lt_u (s[sp - 1] op s[fp + ins.A])
+                case 0x166: // i32.lt_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -1997,7 +2020,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24A: // i32.gt_s (s[sp - 1] op s[fp + ins.A])
+                case 0x167: // i32.gt_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2005,7 +2028,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24B: // i32.gt_u (s[sp - 1] op s[fp + ins.A])
+                case 0x168: // i32.gt_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2013,7 +2036,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24C: // i32.le_s (s[sp - 1] op s[fp + ins.A])
+                case 0x169: // i32.le_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2021,7 +2044,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24D: // i32.le_u (s[sp - 1] op s[fp + ins.A])
+                case 0x16A: // i32.le_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2029,7 +2052,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24E: // i32.ge_s (s[sp - 1] op s[fp + ins.A])
+                case 0x16B: // i32.ge_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2037,7 +2060,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x24F: // i32.ge_u (s[sp - 1] op s[fp + ins.A])
+                case 0x16C: // i32.ge_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2045,7 +2068,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x251: // i64.eq (s[sp - 1] op s[fp + ins.A])
+                case 0x16E: // i64.eq (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2053,7 +2076,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x252: // i64.ne (s[sp - 1] op s[fp + ins.A])
+                case 0x16F: // i64.ne (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2061,7 +2084,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x253: // i64.lt_s (s[sp - 1] op s[fp + ins.A])
+                case 0x170: // i64.lt_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2069,7 +2092,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x254: // i64.lt_u (s[sp - 1] op s[fp + ins.A])
+                case 0x171: // i64.lt_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2077,7 +2100,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x255: // i64.gt_s (s[sp - 1] op s[fp + ins.A])
+                case 0x172: // i64.gt_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2085,7 +2108,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x256: // i64.gt_u (s[sp - 1] op s[fp + ins.A])
+                case 0x173: // i64.gt_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2093,7 +2116,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x257: // i64.le_s (s[sp - 1] op s[fp + ins.A])
+                case 0x174: // i64.le_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2101,7 +2124,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x258: // i64.le_u (s[sp - 1] op s[fp + ins.A])
+                case 0x175: // i64.le_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2109,7 +2132,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x259: // i64.ge_s (s[sp - 1] op s[fp + ins.A])
+                case 0x176: // i64.ge_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2117,7 +2140,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x25A: // i64.ge_u (s[sp - 1] op s[fp + ins.A])
+                case 0x177: // i64.ge_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2125,7 +2148,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26A: // i32.add (s[sp - 1] op s[fp + ins.A])
+                case 0x187: // i32.add (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2133,7 +2156,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26B: // i32.sub (s[sp - 1] op s[fp + ins.A])
+                case 0x188: // i32.sub (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2141,7 +2164,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26C: // i32.mul (s[sp - 1] op s[fp + ins.A])
+                case 0x189: // i32.mul (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2149,7 +2172,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26D: // i32.div_s (s[sp - 1] op s[fp + ins.A])
+                case 0x18A: // i32.div_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2157,7 +2180,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26E: // i32.div_u (s[sp - 1] op s[fp + ins.A])
+                case 0x18B: // i32.div_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2165,7 +2188,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x26F: // i32.rem_s (s[sp - 1] op s[fp + ins.A])
+                case 0x18C: // i32.rem_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2173,7 +2196,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x270: // i32.rem_u (s[sp - 1] op s[fp + ins.A])
+                case 0x18D: // i32.rem_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2181,7 +2204,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x271: // i32.and (s[sp - 1] op s[fp + ins.A])
+                case 0x18E: // i32.and (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2189,7 +2212,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x272: // i32.or (s[sp - 1] op s[fp + ins.A])
+                case 0x18F: // i32.or (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2197,7 +2220,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x273: // i32.xor (s[sp - 1] op s[fp + ins.A])
+                case 0x190: // i32.xor (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2205,7 +2228,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x274: // i32.shl (s[sp - 1] op s[fp + ins.A])
+                case 0x191: // i32.shl (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2213,7 +2236,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x275: // i32.shr_s (s[sp - 1] op s[fp + ins.A])
+                case 0x192: // i32.shr_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
@@ -2221,7 +2244,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x276: // i32.shr_u (s[sp - 1] op s[fp + ins.A])
+                case 0x193: // i32.shr_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2229,7 +2252,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x277: // i32.rotl (s[sp - 1] op s[fp + ins.A])
+                case 0x194: // i32.rotl (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2237,7 +2260,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x278: // i32.rotr (s[sp - 1] op s[fp + ins.A])
+                case 0x195: // i32.rotr (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
@@ -2245,7 +2268,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x27C: // i64.add (s[sp - 1] op s[fp + ins.A])
+                case 0x199: // i64.add (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2253,7 +2276,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x27D: // i64.sub (s[sp - 1] op s[fp + ins.A])
+                case 0x19A: // i64.sub (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2261,7 +2284,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x27E: // i64.mul (s[sp - 1] op s[fp + ins.A])
+                case 0x19B: // i64.mul (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2269,7 +2292,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x27F: // i64.div_s (s[sp - 1] op s[fp + ins.A])
+                case 0x19C: // i64.div_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2277,7 +2300,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x280: // i64.div_u (s[sp - 1] op s[fp + ins.A])
+                case 0x19D: // i64.div_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2285,7 +2308,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x281: // i64.rem_s (s[sp - 1] op s[fp + ins.A])
+                case 0x19E: // i64.rem_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2293,7 +2316,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x282: // i64.rem_u (s[sp - 1] op s[fp + ins.A])
+                case 0x19F: // i64.rem_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2301,7 +2324,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x283: // i64.and (s[sp - 1] op s[fp + ins.A])
+                case 0x1A0: // i64.and (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2309,7 +2332,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x284: // i64.or (s[sp - 1] op s[fp + ins.A])
+                case 0x1A1: // i64.or (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2317,7 +2340,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x285: // i64.xor (s[sp - 1] op s[fp + ins.A])
+                case 0x1A2: // i64.xor (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2325,7 +2348,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x286: // i64.shl (s[sp - 1] op s[fp + ins.A])
+                case 0x1A3: // i64.shl (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2333,7 +2356,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x287: // i64.shr_s (s[sp - 1] op s[fp + ins.A])
+                case 0x1A4: // i64.shr_s (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
@@ -2341,7 +2364,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x288: // i64.shr_u (s[sp - 1] op s[fp + ins.A])
+                case 0x1A5: // i64.shr_u (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2349,7 +2372,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x289: // i64.rotl (s[sp - 1] op s[fp + ins.A])
+                case 0x1A6: // i64.rotl (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2357,7 +2380,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x28A: // i64.rotr (s[sp - 1] op s[fp + ins.A])
+                case 0x1A7: // i64.rotr (s[sp - 1] op s[fp + ins.A])
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
@@ -2365,7 +2388,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x346: // i32.eq (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1A8: // i32.eq (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2374,7 +2397,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x347: // i32.ne (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1A9: // i32.ne (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2383,7 +2406,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x348: // i32.lt_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AA: // i32.lt_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2392,7 +2415,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x349: // i32.lt_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AB: // i32.lt_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2401,7 +2424,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34A: // i32.gt_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AC: // i32.gt_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2410,7 +2433,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34B: // i32.gt_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AD: // i32.gt_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2419,7 +2442,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34C: // i32.le_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AE: // i32.le_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2428,7 +2451,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34D: // i32.le_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1AF: // i32.le_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2437,7 +2460,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34E: // i32.ge_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B0: // i32.ge_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2446,7 +2469,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x34F: // i32.ge_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B1: // i32.ge_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2455,7 +2478,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x351: // i64.eq (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B3: // i64.eq (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2464,7 +2487,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x352: // i64.ne (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B4: // i64.ne (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2473,7 +2496,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x353: // i64.lt_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B5: // i64.lt_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2482,7 +2505,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x354: // i64.lt_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B6: // i64.lt_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2491,7 +2514,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x355: // i64.gt_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B7: // i64.gt_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2500,7 +2523,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x356: // i64.gt_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B8: // i64.gt_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2509,7 +2532,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x357: // i64.le_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1B9: // i64.le_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2518,7 +2541,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x358: // i64.le_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1BA: // i64.le_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2527,7 +2550,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x359: // i64.ge_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1BB: // i64.ge_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2536,7 +2559,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x35A: // i64.ge_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1BC: // i64.ge_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2545,7 +2568,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36A: // i32.add (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1CC: // i32.add (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2554,7 +2577,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36B: // i32.sub (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1CD: // i32.sub (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2563,7 +2586,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36C: // i32.mul (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1CE: // i32.mul (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2572,7 +2595,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36D: // i32.div_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1CF: // i32.div_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2581,7 +2604,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36E: // i32.div_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D0: // i32.div_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2590,7 +2613,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x36F: // i32.rem_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D1: // i32.rem_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2599,7 +2622,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x370: // i32.rem_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D2: // i32.rem_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2608,7 +2631,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x371: // i32.and (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D3: // i32.and (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2617,7 +2640,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x372: // i32.or (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D4: // i32.or (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2626,7 +2649,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x373: // i32.xor (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D5: // i32.xor (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2635,7 +2658,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x374: // i32.shl (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D6: // i32.shl (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2644,7 +2667,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x375: // i32.shr_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D7: // i32.shr_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
@@ -2653,7 +2676,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x376: // i32.shr_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D8: // i32.shr_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2662,7 +2685,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x377: // i32.rotl (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1D9: // i32.rotl (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2671,7 +2694,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x378: // i32.rotr (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1DA: // i32.rotr (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
@@ -2680,7 +2703,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x37C: // i64.add (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1DE: // i64.add (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2689,7 +2712,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x37D: // i64.sub (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1DF: // i64.sub (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2698,7 +2721,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x37E: // i64.mul (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E0: // i64.mul (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2707,7 +2730,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x37F: // i64.div_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E1: // i64.div_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2716,7 +2739,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x380: // i64.div_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E2: // i64.div_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2725,7 +2748,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x381: // i64.rem_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E3: // i64.rem_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2734,7 +2757,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x382: // i64.rem_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E4: // i64.rem_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2743,7 +2766,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x383: // i64.and (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E5: // i64.and (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2752,7 +2775,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x384: // i64.or (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E6: // i64.or (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2761,7 +2784,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x385: // i64.xor (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E7: // i64.xor (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2770,7 +2793,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x386: // i64.shl (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E8: // i64.shl (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2779,7 +2802,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x387: // i64.shr_s (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1E9: // i64.shr_s (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
@@ -2788,7 +2811,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x388: // i64.shr_u (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1EA: // i64.shr_u (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2797,7 +2820,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x389: // i64.rotl (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1EB: // i64.rotl (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2806,7 +2829,7 @@ internal sealed partial class Interpreter
                     break;
                 }
 
-                case 0x38A: // i64.rotr (s[fp + ins.A] op s[fp + (int)ins.B])
+                case 0x1EC: // i64.rotr (s[fp + ins.A] op s[fp + (int)ins.B])
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
@@ -2814,8 +2837,1590 @@ internal sealed partial class Interpreter
                     sp++;
                     break;
                 }
+
+                case 0x1ED: // i32.eq (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a == b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1EE: // i32.ne (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a != b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1EF: // i32.lt_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F0: // i32.lt_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F1: // i32.gt_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F2: // i32.gt_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F3: // i32.le_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F4: // i32.le_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F5: // i32.ge_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F6: // i32.ge_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F8: // i64.eq (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a == b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1F9: // i64.ne (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a != b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FA: // i64.lt_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FB: // i64.lt_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FC: // i64.gt_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FD: // i64.gt_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FE: // i64.le_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x1FF: // i64.le_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x200: // i64.ge_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x201: // i64.ge_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x211: // i32.add (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a + b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x212: // i32.sub (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a - b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x213: // i32.mul (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a * b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x214: // i32.div_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x215: // i32.div_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x216: // i32.rem_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x217: // i32.rem_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x218: // i32.and (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a & b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x219: // i32.or (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a | b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21A: // i32.xor (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a ^ b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21B: // i32.shl (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a << (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21C: // i32.shr_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[sp - 1];
+                    var a = (int)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21D: // i32.shr_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21E: // i32.rotl (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x21F: // i32.rotr (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[sp - 1];
+                    var a = (uint)s[sp - 2];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateRight(a, (int)b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x223: // i64.add (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a + b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x224: // i64.sub (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a - b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x225: // i64.mul (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a * b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x226: // i64.div_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (ulong)(NumericOps.DivS(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x227: // i64.div_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(NumericOps.DivU(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x228: // i64.rem_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (ulong)(NumericOps.RemS(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x229: // i64.rem_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(NumericOps.RemU(a, b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22A: // i64.and (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a & b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22B: // i64.or (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a | b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22C: // i64.xor (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a ^ b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22D: // i64.shl (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a << (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22E: // i64.shr_s (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = (long)s[sp - 1];
+                    var a = (long)s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a >> (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x22F: // i64.shr_u (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(a >> (int)b);
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x230: // i64.rotl (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(BitOperations.RotateLeft(a, (int)b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x231: // i64.rotr (s[sp - 2] op s[sp - 1]) -> s[fp + ins.A]
+                {
+                    var b = s[sp - 1];
+                    var a = s[sp - 2];
+                    s[fp + ins.A] = (ulong)(BitOperations.RotateRight(a, (int)b));
+                    sp -= 2;
+                    break;
+                }
+
+                case 0x232: // i32.eq (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a == b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x233: // i32.ne (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a != b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x234: // i32.lt_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x235: // i32.lt_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x236: // i32.gt_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x237: // i32.gt_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x238: // i32.le_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x239: // i32.le_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x23A: // i32.ge_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x23B: // i32.ge_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x256: // i32.add (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a + b);
+                    break;
+                }
+
+                case 0x257: // i32.sub (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a - b);
+                    break;
+                }
+
+                case 0x258: // i32.mul (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a * b);
+                    break;
+                }
+
+                case 0x259: // i32.div_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    break;
+                }
+
+                case 0x25A: // i32.div_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    break;
+                }
+
+                case 0x25B: // i32.rem_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    break;
+                }
+
+                case 0x25C: // i32.rem_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    break;
+                }
+
+                case 0x25D: // i32.and (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a & b);
+                    break;
+                }
+
+                case 0x25E: // i32.or (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a | b);
+                    break;
+                }
+
+                case 0x25F: // i32.xor (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a ^ b);
+                    break;
+                }
+
+                case 0x260: // i32.shl (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a << (int)b);
+                    break;
+                }
+
+                case 0x261: // i32.shr_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    break;
+                }
+
+                case 0x262: // i32.shr_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    break;
+                }
+
+                case 0x263: // i32.rotl (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    break;
+                }
+
+                case 0x264: // i32.rotr (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> s[fp + ins.A]
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateRight(a, (int)b));
+                    break;
+                }
+
+                case 0x28D: // i32.eq (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a == b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x28E: // i32.ne (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a != b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x28F: // i32.lt_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x290: // i32.lt_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a < b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x291: // i32.gt_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x292: // i32.gt_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a > b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x293: // i32.le_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x294: // i32.le_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a <= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x295: // i32.ge_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x296: // i32.ge_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (a >= b ? 1UL : 0UL);
+                    break;
+                }
+
+                case 0x2B1: // i32.add (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a + b);
+                    break;
+                }
+
+                case 0x2B2: // i32.sub (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a - b);
+                    break;
+                }
+
+                case 0x2B3: // i32.mul (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a * b);
+                    break;
+                }
+
+                case 0x2B4: // i32.div_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    break;
+                }
+
+                case 0x2B5: // i32.div_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    break;
+                }
+
+                case 0x2B6: // i32.rem_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    break;
+                }
+
+                case 0x2B7: // i32.rem_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    break;
+                }
+
+                case 0x2B8: // i32.and (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a & b);
+                    break;
+                }
+
+                case 0x2B9: // i32.or (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a | b);
+                    break;
+                }
+
+                case 0x2BA: // i32.xor (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a ^ b);
+                    break;
+                }
+
+                case 0x2BB: // i32.shl (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a << (int)b);
+                    break;
+                }
+
+                case 0x2BC: // i32.shr_s (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    break;
+                }
+
+                case 0x2BD: // i32.shr_u (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(a >> (int)b);
+                    break;
+                }
+
+                case 0x2BE: // i32.rotl (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    break;
+                }
+
+                case 0x2BF: // i32.rotr (s[fp + (int)ins.B] op s[fp + (int)(ins.B >> 32)]) -> s[fp + ins.A]
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    s[fp + ins.A] = (uint)(BitOperations.RotateRight(a, (int)b));
+                    break;
+                }
+
+                case 0x265: // br_if (i32.eq s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a == b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x266: // br_if (i32.ne s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a != b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x267: // br_if (i32.lt_s s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (int)s[sp + 1];
+                    var a = (int)s[sp];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x268: // br_if (i32.lt_u s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x269: // br_if (i32.gt_s s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (int)s[sp + 1];
+                    var a = (int)s[sp];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26A: // br_if (i32.gt_u s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26B: // br_if (i32.le_s s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (int)s[sp + 1];
+                    var a = (int)s[sp];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26C: // br_if (i32.le_u s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26D: // br_if (i32.ge_s s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (int)s[sp + 1];
+                    var a = (int)s[sp];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26E: // br_if (i32.ge_u s[sp] s[sp + 1])
+                {
+                    sp -= 2;
+                    var b = (uint)s[sp + 1];
+                    var a = (uint)s[sp];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x26F: // br_if (i32.eq s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a == b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x270: // br_if (i32.ne s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a != b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x271: // br_if (i32.lt_s s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x272: // br_if (i32.lt_u s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x273: // br_if (i32.gt_s s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x274: // br_if (i32.gt_u s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x275: // br_if (i32.le_s s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x276: // br_if (i32.le_u s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x277: // br_if (i32.ge_s s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (int)s[fp + (int)(ins.B >> 32)];
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x278: // br_if (i32.ge_u s[fp + (int)ins.B] s[fp + (int)(ins.B >> 32)])
+                {
+                    var b = (uint)s[fp + (int)(ins.B >> 32)];
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x279: // br_if (i32.eq s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a == b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27A: // br_if (i32.ne s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a != b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27B: // br_if (i32.lt_s s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27C: // br_if (i32.lt_u s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27D: // br_if (i32.gt_s s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27E: // br_if (i32.gt_u s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x27F: // br_if (i32.le_s s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x280: // br_if (i32.le_u s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x281: // br_if (i32.ge_s s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x282: // br_if (i32.ge_u s[fp + (int)ins.B] (ulong)(ins.B >> 32))
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x283: // br_if (i32.eq s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a == b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x284: // br_if (i32.ne s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a != b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x285: // br_if (i32.lt_s s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x286: // br_if (i32.lt_u s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a < b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x287: // br_if (i32.gt_s s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x288: // br_if (i32.gt_u s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a > b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x289: // br_if (i32.le_s s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x28A: // br_if (i32.le_u s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a <= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x28B: // br_if (i32.ge_s s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x28C: // br_if (i32.ge_u s[sp] (ulong)ins.B)
+                {
+                    sp--;
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp];
+                    if (a >= b)
+                    {
+                        pc = ins.A;
+                    }
+
+                    break;
+                }
+
+                case 0x145: // i32.load (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
+                    break;
+                }
+
+                case 0x146: // i64.load (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 8 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24)) | ((ulong)((uint)mem[i + 4] | ((uint)mem[i + 4 + 1] << 8) | ((uint)mem[i + 4 + 2] << 16) | ((uint)mem[i + 4 + 3] << 24)) << 32));
+                    break;
+                }
+
+                case 0x147: // f32.load (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
+                    break;
+                }
+
+                case 0x148: // f64.load (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 8 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24)) | ((ulong)((uint)mem[i + 4] | ((uint)mem[i + 4 + 1] << 8) | ((uint)mem[i + 4 + 2] << 16) | ((uint)mem[i + 4 + 3] << 24)) << 32));
+                    break;
+                }
+
+                case 0x149: // i32.load8_s (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (uint)(sbyte)mem[i];
+                    break;
+                }
+
+                case 0x14A: // i32.load8_u (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = mem[i];
+                    break;
+                }
+
+                case 0x14B: // i32.load16_s (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (uint)(short)((uint)mem[i] | ((uint)mem[i + 1] << 8));
+                    break;
+                }
+
+                case 0x14C: // i32.load16_u (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8));
+                    break;
+                }
+
+                case 0x14D: // i64.load8_s (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (ulong)(long)(sbyte)mem[i];
+                    break;
+                }
+
+                case 0x14E: // i64.load8_u (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = mem[i];
+                    break;
+                }
+
+                case 0x14F: // i64.load16_s (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (ulong)(long)(short)((uint)mem[i] | ((uint)mem[i + 1] << 8));
+                    break;
+                }
+
+                case 0x150: // i64.load16_u (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8));
+                    break;
+                }
+
+                case 0x151: // i64.load32_s (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = (ulong)(long)(int)((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
+                    break;
+                }
+
+                case 0x152: // i64.load32_u (address in local A)
+                {
+                    var ea = (uint)s[fp + ins.A] + (ulong)ins.B;
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
+                    break;
+                }
                 default:
                     throw new InvalidOperationException($"internal error: opcode {ins.Op} at {pc - 1} has no handler");
+            }
+
+            continue;
+
+        // Guest-to-guest calls do not recurse on the host stack: the caller's position is saved in
+        // _callFrames[depth] and the loop continues in the callee, so host stack use is constant in
+        // guest call depth and a call costs no C# prologue. Host functions are called directly.
+        Invoke:
+            var calleeFp = sp - callee.ParameterCount;
+            if (callee.Code is null)
+            {
+                CallHost(callee, calleeFp, instance);
+                sp = calleeFp + callee.ResultCount;
+                if (memory is not null)
+                {
+                    mem = memory.Buffer;
+                    memLength = (ulong)memory.ByteLength;
+                }
+
+                continue;
+            }
+
+            if (_depth >= _callFrames.Length)
+            {
+                GrowCallFrames();
+            }
+
+            ref var saved = ref _callFrames[_depth];
+            saved.Function = function;
+            saved.Pc = pc;
+            saved.Fp = fp;
+            compiled = callee.Code;
+            EnterFrame(calleeFp, compiled.MaxHeight);
+            function = callee;
+            fp = calleeFp;
+            pc = 0;
+            code = compiled.Code;
+            for (var i = fp + compiled.ParameterCount; i < fp + compiled.LocalCount; i++)
+            {
+                s[i] = 0;
+            }
+
+            sp = fp + compiled.LocalCount;
+            if (callee.Instance != instance)
+            {
+                instance = callee.Instance!;
+                globals = instance.Globals;
+                memory = instance.Memory0;
+                mem = memory?.Buffer ?? [];
+                memLength = (ulong)(memory?.ByteLength ?? 0);
             }
         }
     }

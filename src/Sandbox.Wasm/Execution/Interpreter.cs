@@ -6,9 +6,11 @@ namespace Sandbox.Wasm.Execution;
 /// <summary>
 /// Executes the internal form. One value stack of ulong slots holds every frame (parameters, locals,
 /// operands) back to back: a call passes arguments in place and the callee leaves results where its
-/// arguments began, so calls copy nothing. Guest calls recurse on the host stack; the depth limit, a
-/// value-stack bound checked once per call, and a periodic <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
-/// make sure that recursion always ends in a "call stack exhausted" trap rather than a host crash.
+/// arguments began, so calls copy nothing. Guest-to-guest calls stay inside one dispatch loop (an explicit
+/// frame stack), so guest recursion never deepens the host stack; only host functions that re-enter the
+/// guest do, and the periodic <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/> probe turns
+/// that into a "call stack exhausted" trap rather than a host crash, like the depth limit and the
+/// value-stack bound checked once per call.
 /// </summary>
 internal sealed partial class Interpreter
 {
@@ -17,6 +19,9 @@ internal sealed partial class Interpreter
     private readonly int _maxDepth;
     private readonly WasmCallContext _context;
     private int _depth;
+
+    /// <summary>Saved caller positions of guest-to-guest calls, indexed by the caller's depth.</summary>
+    private CallFrame[] _callFrames = new CallFrame[256];
 
     /// <summary>First free slot for a new top-level invocation (above any host frame that re-enters).</summary>
     private int _top;
@@ -29,7 +34,8 @@ internal sealed partial class Interpreter
         _context = new WasmCallContext(engine);
     }
 
-    public long Fuel { get; set; } = long.MaxValue;
+    /// <summary>Remaining fuel (a field: the dispatch loop reads and writes it once per basic block).</summary>
+    public long Fuel = long.MaxValue;
 
     /// <summary>Set from any thread; read by the guest at calls and loop headers.</summary>
     public bool InterruptRequested
@@ -121,6 +127,8 @@ internal sealed partial class Interpreter
             Throw(WasmTrapKind.Interrupted);
         }
     }
+
+    private void GrowCallFrames() => Array.Resize(ref _callFrames, _callFrames.Length * 2);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -3,7 +3,9 @@ namespace Sandbox.Wasm.Execution;
 /// <summary>
 /// Opcodes of the internal form. Numeric, memory, variable and constant operations keep their WebAssembly
 /// byte value (so the dispatch switch is a dense jump table over 0x00..0xFF); control flow is lowered to
-/// explicit jumps; 0xFC-prefixed operations are mapped to 0xE0 + sub-opcode.
+/// explicit jumps; 0xFC-prefixed operations are mapped to 0xE0 + sub-opcode. Fused families follow
+/// densely from 0x100 (each base is its first slot minus the lowest WebAssembly opcode it covers), so the
+/// whole set stays one jump table of about 700 entries instead of a binary search over sparse ranges.
 /// </summary>
 internal static class OpCode
 {
@@ -71,13 +73,34 @@ internal static class OpCode
     public const int LocalI32AddConst = 0xF7;
 
     /// <summary>Integer binary op with its second operand in B (fused <c>i32.const; op</c>).</summary>
-    public const int FusedImmediate = 0x100;
+    public const int FusedImmediate = 0x100 - 0x46;
 
     /// <summary>Integer binary op with its second operand the local A (fused <c>local.get; op</c>).</summary>
-    public const int FusedLocal = 0x200;
+    public const int FusedLocal = 0x145 - 0x28;
 
     /// <summary>Integer binary op on locals A and (int)B, pushing the result (fused <c>local.get; local.get; op</c>).</summary>
-    public const int FusedLocalLocal = 0x300;
+    public const int FusedLocalLocal = 0x1A8 - 0x46;
+
+    /// <summary>Integer binary op on two stack operands, result stored to local A (fused <c>op; local.set</c>).</summary>
+    public const int FusedToLocal = 0x1ED - 0x46;
+
+    /// <summary>i32 op: local A = local (int)B op (B &gt;&gt; 32) as an immediate.</summary>
+    public const int FusedLocalImmediateToLocal = 0x232 - 0x46;
+
+    /// <summary>br_if on an i32 comparison of two stack operands; A is the target.</summary>
+    public const int BrIfCompare = 0x265 - 0x46;
+
+    /// <summary>br_if on an i32 comparison of local (int)B with local (B &gt;&gt; 32).</summary>
+    public const int BrIfCompareLocalLocal = 0x26F - 0x46;
+
+    /// <summary>br_if on an i32 comparison of local (int)B with the immediate (B &gt;&gt; 32).</summary>
+    public const int BrIfCompareLocalImmediate = 0x279 - 0x46;
+
+    /// <summary>br_if on an i32 comparison of the stack operand with the immediate B.</summary>
+    public const int BrIfCompareImmediate = 0x283 - 0x46;
+
+    /// <summary>i32 op: local A = local (int)B op local (B &gt;&gt; 32).</summary>
+    public const int FusedLocalLocalToLocal = 0x28D - 0x46;
 
     public static string Name(int op) => op switch
     {

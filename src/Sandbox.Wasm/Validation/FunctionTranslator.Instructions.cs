@@ -455,6 +455,13 @@ internal sealed partial class FunctionTranslator
         {
             Pop(I32);
             Push(type);
+            if (CanFuse(1) && _code[_pc - 1].Op == OpCode.LocalGet)
+            {
+                // local.get x; load → load from the address in local x.
+                ref var prev = ref _code[_pc - 1];
+                prev = new Instruction(OpCode.FusedLocal + op, prev.A, offset);
+                return;
+            }
         }
 
         Emit(op, 0, offset);

@@ -179,6 +179,10 @@ internal sealed partial class FunctionTranslator
         Emit(op, 0, 0);
     }
 
+    private static bool IsI32Binary(int op) => op is (>= 0x46 and <= 0x4F) or (>= 0x6A and <= 0x78);
+
+    private static bool IsI32Compare(int op) => op is >= 0x46 and <= 0x4F;
+
     private static bool IsFusableBinary(int op) => op is (>= 0x46 and <= 0x4F) or (>= 0x51 and <= 0x5A) or (>= 0x6A and <= 0x78) or (>= 0x7C and <= 0x8A);
 
     /// <summary>Emits local.get, local.set or local.tee, with the peephole fusions that involve locals.</summary>
@@ -191,15 +195,32 @@ internal sealed partial class FunctionTranslator
             return;
         }
 
-        if (op == OpCode.LocalSet && CanFuse(2)
-            && _code[_pc - 1].Op == OpCode.FusedImmediate + 0x6A
-            && _code[_pc - 2].Op == OpCode.LocalGet && _code[_pc - 2].A == index)
+        if (op == OpCode.LocalSet && CanFuse(1))
         {
-            // local.get x; i32.const c; i32.add; local.set x → x += c (the loop-counter step).
-            var constant = _code[_pc - 1].B;
-            _pc--;
-            _code[_pc - 1] = new Instruction(OpCode.LocalI32AddConst, index, constant);
-            return;
+            ref var prev = ref _code[_pc - 1];
+            var fused = prev.Op;
+            if (IsFusableBinary(fused))
+            {
+                // a op b; local.set x → x = a op b.
+                prev = new Instruction(OpCode.FusedToLocal + fused, index, 0);
+                return;
+            }
+
+            if (IsI32Binary(fused - OpCode.FusedLocalLocal))
+            {
+                // local.get y; local.get z; op; local.set x → x = y op z.
+                prev = new Instruction(OpCode.FusedLocalLocalToLocal + fused - OpCode.FusedLocalLocal, index, (prev.B << 32) | (uint)prev.A);
+                return;
+            }
+
+            if (IsI32Binary(fused - OpCode.FusedImmediate) && CanFuse(2) && _code[_pc - 2].Op == OpCode.LocalGet)
+            {
+                // local.get y; i32.const c; op; local.set x → x = y op c (loop counters, pointer bumps).
+                var constant = prev.B;
+                _pc--;
+                _code[_pc - 1] = new Instruction(OpCode.FusedLocalImmediateToLocal + fused - OpCode.FusedImmediate, index, (constant << 32) | (uint)_code[_pc - 1].A);
+                return;
+            }
         }
 
         Emit(op, index, 0);
@@ -347,11 +368,9 @@ internal sealed partial class FunctionTranslator
         var op = needsMove ? conditionalOp : plainOp;
         var packed = ((long)arity << 32) | (uint)(_locals.Length + target.Height);
         int pc;
-        if (op == OpCode.BrIf && CanFuse(1) && _code[_pc - 1].Op == 0x45)
+        if (op == OpCode.BrIf && CanFuse(1) && TryFuseConditionalBranch())
         {
-            // i32.eqz; br_if → br_unless (branch when zero).
             pc = _pc - 1;
-            _code[pc] = new Instruction(OpCode.BrUnless, 0, packed);
         }
         else
         {
@@ -359,6 +378,47 @@ internal sealed partial class FunctionTranslator
         }
 
         LinkTarget(pc, ref target);
+    }
+
+    /// <summary>
+    /// Folds the condition of a br_if (that moves no values) into the branch: the last emitted instruction
+    /// becomes the conditional jump, whose target the caller links.
+    /// </summary>
+    private bool TryFuseConditionalBranch()
+    {
+        ref var prev = ref _code[_pc - 1];
+        var op = prev.Op;
+        if (op == 0x45)
+        {
+            prev = new Instruction(OpCode.BrUnless, 0, 0);
+        }
+        else if (IsI32Compare(op))
+        {
+            prev = new Instruction(OpCode.BrIfCompare + op, 0, 0);
+        }
+        else if (IsI32Compare(op - OpCode.FusedLocalLocal))
+        {
+            prev = new Instruction(OpCode.BrIfCompareLocalLocal + op - OpCode.FusedLocalLocal, 0, (prev.B << 32) | (uint)prev.A);
+        }
+        else if (IsI32Compare(op - OpCode.FusedImmediate))
+        {
+            if (CanFuse(2) && _code[_pc - 2].Op == OpCode.LocalGet)
+            {
+                var constant = prev.B;
+                _pc--;
+                _code[_pc - 1] = new Instruction(OpCode.BrIfCompareLocalImmediate + op - OpCode.FusedImmediate, 0, (constant << 32) | (uint)_code[_pc - 1].A);
+            }
+            else
+            {
+                prev = new Instruction(OpCode.BrIfCompareImmediate + op - OpCode.FusedImmediate, 0, prev.B);
+            }
+        }
+        else
+        {
+            return false;
+        }
+
+        return true;
     }
 
     private void LinkTarget(int pc, ref ControlFrame target)
