@@ -1,0 +1,26 @@
+namespace Sandbox.Wasm.Wasi;
+
+/// <summary>What a WASI guest sees of the world. Everything comes from configuration: nothing is read from the host process.</summary>
+public sealed record WasiOptions
+{
+    /// <summary>argv, program name first.</summary>
+    public IReadOnlyList<string> Args { get; init; } = ["program"];
+
+    /// <summary>Environment variables (the host's own environment is never passed through).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Bytes the guest reads from fd 0.</summary>
+    public ReadOnlyMemory<byte> Stdin { get; init; }
+
+    /// <summary>Most bytes kept from fd 1; later writes are dropped and <see cref="WasiHost.StdoutTruncated"/> is set.</summary>
+    public int MaxStdoutBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Most bytes kept from fd 2.</summary>
+    public int MaxStderrBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Source of wall-clock and monotonic time (fake it in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>When set, random_get is a deterministic stream from this seed (reproducible runs); otherwise a CSPRNG.</summary>
+    public int? RandomSeed { get; init; }
+}

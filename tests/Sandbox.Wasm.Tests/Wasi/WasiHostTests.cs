@@ -1,0 +1,81 @@
+using System.Text;
+using Sandbox.Wasm.Tests.Support;
+using Sandbox.Wasm.Wasi;
+
+namespace Sandbox.Wasm.Tests.Wasi;
+
+public sealed class WasiHostTests
+{
+    private static (WasmEngine Engine, WasmInstance Instance, WasiHost Host) Start(WasiOptions options, WasmEngineOptions? engineOptions = null)
+    {
+        var engine = new WasmEngine(engineOptions);
+        var host = new WasiHost(options);
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/wasi-basics")), linker);
+        return (engine, instance, host);
+    }
+
+    [Fact]
+    public void Start_HelloAndExit_WritesStdoutAndExitsWithArgc()
+    {
+        var (_, instance, host) = Start(new WasiOptions { Args = ["prog", "a", "b"] });
+
+        var exit = Should.Throw<WasiExitException>(() => instance.Invoke("_start"));
+
+        exit.ExitCode.ShouldBe(3);
+        Encoding.UTF8.GetString(host.Stdout.Span).ShouldBe("hello\n");
+        host.StdoutTruncated.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void FdWrite_IovecPastEndOfMemory_ReturnsEfault()
+    {
+        var (_, instance, host) = Start(new WasiOptions());
+
+        instance.Invoke("bad_iov")[0].AsI32().ShouldBe(21);
+        host.Stdout.Length.ShouldBe(0);
+    }
+
+    [Fact]
+    public void FdWrite_HugeIovecCount_ReturnsEfault()
+    {
+        var (_, instance, _) = Start(new WasiOptions());
+
+        instance.Invoke("bad_iov_count")[0].AsI32().ShouldBe(21);
+    }
+
+    [Fact]
+    public void FdWrite_StdoutFlood_KeptAtCapAndFlaggedUntilFuelRunsOut()
+    {
+        var (engine, instance, host) = Start(new WasiOptions { MaxStdoutBytes = 1000 });
+        engine.Fuel = 1_000_000;
+
+        Should.Throw<WasmTrapException>(() => instance.Invoke("flood")).Kind.ShouldBe(WasmTrapKind.OutOfFuel);
+
+        host.Stdout.Length.ShouldBe(1000);
+        host.StdoutTruncated.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void PathOpen_NoFileSystem_ReturnsEnosys()
+    {
+        var (_, instance, _) = Start(new WasiOptions());
+
+        instance.Invoke("unsupported")[0].AsI32().ShouldBe(52);
+    }
+
+    [Fact]
+    public void Define_AllPreview1Functions_Linked()
+    {
+        var engine = new WasmEngine();
+        var linker = new WasmLinker();
+        new WasiHost(new WasiOptions()).Define(engine, linker);
+
+        foreach (var name in new[] { "fd_write", "fd_read", "path_open", "poll_oneoff", "clock_time_get", "random_get", "proc_exit", "sock_shutdown", "environ_get" })
+        {
+            linker.TryResolve(WasiHost.ModuleName, name, out var value).ShouldBeTrue(name);
+            value.ShouldBeOfType<WasmFunction>();
+        }
+    }
+}
