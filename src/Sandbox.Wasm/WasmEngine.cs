@@ -20,6 +20,7 @@ public sealed class WasmEngine
     public WasmEngine(WasmEngineOptions? options = null)
     {
         Options = options ?? new WasmEngineOptions();
+        WasmEngineOptionsValidator.Validate(Options);
         Interpreter = new Interpreter(this);
     }
 
@@ -73,7 +74,7 @@ public sealed class WasmEngine
 
     /// <summary>Creates a host-owned memory that modules can import.</summary>
     public WasmMemory CreateMemory(uint minPages, uint? maxPages) =>
-        new(new Limits(minPages, maxPages), Math.Min(Options.MaxMemoryPages, MaxPagesInArray));
+        new(new Limits(minPages, maxPages), Options.MaxMemoryPages);
 
     /// <summary>Creates a host-owned table that modules can import.</summary>
     public WasmTable CreateTable(WasmValueType elementType, uint min, uint? max) =>

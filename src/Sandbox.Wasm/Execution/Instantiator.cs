@@ -82,7 +82,7 @@ internal static class Instantiator
             functions[index] = new WasmFunction(engine, m.Types[m.FunctionTypes[index]], instance, module.Functions[i], null);
         }
 
-        var memoryCap = Math.Min(options.MaxMemoryPages, WasmEngine.MaxPagesInArray);
+        var memoryCap = options.MaxMemoryPages;
         for (; mi < memories.Length; mi++)
         {
             memories[mi] = new WasmMemory(m.Memories[mi], memoryCap);
