@@ -78,4 +78,27 @@ public sealed class WasiHostTests
             value.ShouldBeOfType<WasmFunction>();
         }
     }
+
+    [Fact]
+    public void Start_CProgramBuiltWithWasiLibc_SameOutputAsNode()
+    {
+        var engine = new WasmEngine();
+        var host = new WasiHost(new WasiOptions
+        {
+            Args = ["selftest", "arg1"],
+            Environment = new Dictionary<string, string> { ["GREETING"] = "hi" },
+            Stdin = Encoding.UTF8.GetBytes("line from stdin\n"),
+        });
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/selftest")), linker);
+
+        var exit = engine.RunOnExecutionThread(() => Should.Throw<WasiExitException>(() => instance.Invoke("_start")));
+
+        exit.ExitCode.ShouldBe(7);
+        Encoding.UTF8.GetString(host.Stdout.Span).ShouldBe(
+            "argc=2 argv1=arg1\nenv=hi\nstdin=line from stdin\nsorted=1 first=0 last=9999\n" +
+            "float=7.853982 sqrt2=1.4142135624\nmix=18c665fc\n");
+        Encoding.UTF8.GetString(host.Stderr.Span).ShouldBe("to stderr\n");
+    }
 }
