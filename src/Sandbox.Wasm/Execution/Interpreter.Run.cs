@@ -4368,6 +4368,781 @@ internal sealed partial class Interpreter
                     s[sp++] = ((uint)mem[i] | ((uint)mem[i + 1] << 8) | ((uint)mem[i + 2] << 16) | ((uint)mem[i + 3] << 24));
                     break;
                 }
+
+                case 0x2C0: // i32.eq (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a == b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C1: // i32.ne (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a != b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C2: // i32.lt_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C3: // i32.lt_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C4: // i32.gt_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C5: // i32.gt_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C6: // i32.le_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C7: // i32.le_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C8: // i32.ge_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2C9: // i32.ge_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E4: // i32.add (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a + b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E5: // i32.sub (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a - b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E6: // i32.mul (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a * b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E7: // i32.div_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(NumericOps.DivS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E8: // i32.div_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(NumericOps.DivU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2E9: // i32.rem_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(NumericOps.RemS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2EA: // i32.rem_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(NumericOps.RemU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2EB: // i32.and (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a & b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2EC: // i32.or (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a | b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2ED: // i32.xor (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a ^ b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2EE: // i32.shl (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a << (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2EF: // i32.shr_s (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (int)s[sp];
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F0: // i32.shr_u (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F1: // i32.rotl (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F2: // i32.rotr (s[sp - 1] op s[sp]) -> local A, kept on the stack
+                {
+                    sp--;
+                    var b = (uint)s[sp];
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(BitOperations.RotateRight(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F3: // i32.eq (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a == b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F4: // i32.ne (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a != b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F5: // i32.lt_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F6: // i32.lt_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F7: // i32.gt_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F8: // i32.gt_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2F9: // i32.le_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2FA: // i32.le_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2FB: // i32.ge_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x2FC: // i32.ge_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x317: // i32.add (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a + b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x318: // i32.sub (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a - b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x319: // i32.mul (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a * b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31A: // i32.div_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(NumericOps.DivS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31B: // i32.div_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(NumericOps.DivU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31C: // i32.rem_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(NumericOps.RemS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31D: // i32.rem_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(NumericOps.RemU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31E: // i32.and (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a & b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x31F: // i32.or (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a | b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x320: // i32.xor (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a ^ b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x321: // i32.shl (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a << (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x322: // i32.shr_s (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)ins.B;
+                    var a = (int)s[sp - 1];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x323: // i32.shr_u (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x324: // i32.rotl (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x325: // i32.rotr (s[sp - 1] op (ulong)ins.B) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)ins.B;
+                    var a = (uint)s[sp - 1];
+                    var r = (uint)(BitOperations.RotateRight(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp - 1] = r;
+                    break;
+                }
+
+                case 0x326: // i32.eq (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a == b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x327: // i32.ne (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a != b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x328: // i32.lt_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x329: // i32.lt_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a < b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32A: // i32.gt_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32B: // i32.gt_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a > b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32C: // i32.le_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32D: // i32.le_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a <= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32E: // i32.ge_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x32F: // i32.ge_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (a >= b ? 1UL : 0UL);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34A: // i32.add (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a + b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34B: // i32.sub (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a - b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34C: // i32.mul (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a * b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34D: // i32.div_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (uint)(NumericOps.DivS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34E: // i32.div_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(NumericOps.DivU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x34F: // i32.rem_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (uint)(NumericOps.RemS(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x350: // i32.rem_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(NumericOps.RemU(a, b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x351: // i32.and (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a & b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x352: // i32.or (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a | b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x353: // i32.xor (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a ^ b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x354: // i32.shl (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a << (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x355: // i32.shr_s (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (int)(ulong)(ins.B >> 32);
+                    var a = (int)s[fp + (int)ins.B];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x356: // i32.shr_u (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(a >> (int)b);
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x357: // i32.rotl (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(BitOperations.RotateLeft(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
+
+                case 0x358: // i32.rotr (s[fp + (int)ins.B] op (ulong)(ins.B >> 32)) -> local A, kept on the stack
+                {
+                    var b = (uint)(ulong)(ins.B >> 32);
+                    var a = (uint)s[fp + (int)ins.B];
+                    var r = (uint)(BitOperations.RotateRight(a, (int)b));
+                    s[fp + ins.A] = r;
+                    s[sp++] = r;
+                    break;
+                }
                 default:
                     throw new InvalidOperationException($"internal error: opcode {ins.Op} at {pc - 1} has no handler");
             }

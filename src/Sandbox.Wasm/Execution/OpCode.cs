@@ -102,6 +102,15 @@ internal static class OpCode
     /// <summary>i32 op: local A = local (int)B op local (B &gt;&gt; 32).</summary>
     public const int FusedLocalLocalToLocal = 0x28D - 0x46;
 
+    /// <summary>i32 op on two stack operands; the result goes to local A and stays on the stack (fused <c>op; local.tee</c>).</summary>
+    public const int FusedTee = 0x2C0 - 0x46;
+
+    /// <summary>i32 op of the stack operand and the immediate B; result to local A and kept on the stack.</summary>
+    public const int FusedImmediateTee = 0x2F3 - 0x46;
+
+    /// <summary>i32 op: local A = local (int)B op (B &gt;&gt; 32), and pushed.</summary>
+    public const int FusedLocalImmediateTee = 0x326 - 0x46;
+
     public static string Name(int op) => op switch
     {
         Fuel => "fuel",

@@ -223,6 +223,34 @@ internal sealed partial class FunctionTranslator
             }
         }
 
+        if (op == OpCode.LocalTee && CanFuse(1))
+        {
+            ref var prev = ref _code[_pc - 1];
+            var fused = prev.Op;
+            if (IsI32Binary(fused))
+            {
+                prev = new Instruction(OpCode.FusedTee + fused, index, 0);
+                return;
+            }
+
+            if (IsI32Binary(fused - OpCode.FusedImmediate))
+            {
+                var constant = prev.B;
+                if (CanFuse(2) && _code[_pc - 2].Op == OpCode.LocalGet)
+                {
+                    // local.get y; i32.const c; op; local.tee x → x = y op c, pushed (address computations).
+                    _pc--;
+                    _code[_pc - 1] = new Instruction(OpCode.FusedLocalImmediateTee + fused - OpCode.FusedImmediate, index, (constant << 32) | (uint)_code[_pc - 1].A);
+                }
+                else
+                {
+                    prev = new Instruction(OpCode.FusedImmediateTee + fused - OpCode.FusedImmediate, index, constant);
+                }
+
+                return;
+            }
+        }
+
         Emit(op, index, 0);
     }
 
