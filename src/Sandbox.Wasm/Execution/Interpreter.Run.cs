@@ -5157,6 +5157,7 @@ internal sealed partial class Interpreter
             if (callee.Code is null)
             {
                 CallHost(callee, calleeFp, instance);
+                s = _stack;
                 sp = calleeFp + callee.ResultCount;
                 if (memory is not null)
                 {
@@ -5178,6 +5179,7 @@ internal sealed partial class Interpreter
             saved.Fp = fp;
             compiled = callee.Code;
             EnterFrame(calleeFp, compiled.MaxHeight);
+            s = _stack;
             function = callee;
             fp = calleeFp;
             pc = 0;

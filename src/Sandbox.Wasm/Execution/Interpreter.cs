@@ -15,7 +15,11 @@ namespace Sandbox.Wasm.Execution;
 internal sealed partial class Interpreter
 {
     private readonly WasmEngine _engine;
-    private readonly ulong[] _stack;
+    private readonly int _stackCap;
+
+    /// <summary>The value stack. It starts small and doubles on demand up to ValueStackSlots, so an engine
+    /// costs little until a guest actually recurses deeply; the dispatch loop re-reads it after calls.</summary>
+    private ulong[] _stack;
     private readonly int _maxDepth;
     private readonly WasmCallContext _context;
     private int _depth;
@@ -29,7 +33,8 @@ internal sealed partial class Interpreter
     public Interpreter(WasmEngine engine)
     {
         _engine = engine;
-        _stack = new ulong[Math.Max(1024, engine.Options.ValueStackSlots)];
+        _stackCap = Math.Max(1024, engine.Options.ValueStackSlots);
+        _stack = new ulong[Math.Min(_stackCap, 1 << 14)];
         _maxDepth = engine.Options.MaxCallDepth;
         _context = new WasmCallContext(engine);
     }
@@ -52,10 +57,7 @@ internal sealed partial class Interpreter
         var savedTop = _top;
         var savedDepth = _depth;
         var fp = _top;
-        if (fp + io.Length > _stack.Length)
-        {
-            Throw(WasmTrapKind.CallStackExhausted);
-        }
+        EnsureStack(fp + io.Length);
 
         io[..function.ParameterCount].CopyTo(_stack.AsSpan(fp));
         try
@@ -88,10 +90,7 @@ internal sealed partial class Interpreter
     private void CallHost(WasmFunction function, int fp, WasmInstance? caller)
     {
         var slots = Math.Max(function.ParameterCount, function.ResultCount);
-        if (fp + slots > _stack.Length)
-        {
-            Throw(WasmTrapKind.CallStackExhausted);
-        }
+        EnsureStack(fp + slots);
 
         var savedTop = _top;
         var savedCaller = _context.Caller;
@@ -110,9 +109,14 @@ internal sealed partial class Interpreter
 
     private void EnterFrame(int fp, int maxHeight)
     {
-        if (++_depth > _maxDepth || fp + maxHeight > _stack.Length)
+        if (++_depth > _maxDepth)
         {
             Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        if (fp + maxHeight > _stack.Length)
+        {
+            EnsureStack(fp + maxHeight);
         }
 
         // Belt and braces for callers on small-stack threads: every 8 frames, make sure the host stack
@@ -126,6 +130,23 @@ internal sealed partial class Interpreter
         {
             Throw(WasmTrapKind.Interrupted);
         }
+    }
+
+    /// <summary>Makes the value stack at least <paramref name="slots"/> long, or traps past the cap.</summary>
+    private void EnsureStack(int slots)
+    {
+        if (slots <= _stack.Length)
+        {
+            return;
+        }
+
+        if (slots > _stackCap || slots < 0)
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        var length = (int)Math.Min(_stackCap, Math.Max((long)slots, (long)_stack.Length * 2));
+        Array.Resize(ref _stack, length);
     }
 
     private void GrowCallFrames() => Array.Resize(ref _callFrames, _callFrames.Length * 2);
