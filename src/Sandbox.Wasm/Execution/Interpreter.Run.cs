@@ -5178,8 +5178,24 @@ internal sealed partial class Interpreter
             saved.Pc = pc;
             saved.Fp = fp;
             compiled = callee.Code;
-            EnterFrame(calleeFp, compiled.MaxHeight);
-            s = _stack;
+
+            // EnterFrame, written out: the JIT does not inline into a method this large.
+            if (++_depth > _maxDepth)
+            {
+                Throw(WasmTrapKind.CallStackExhausted);
+            }
+
+            if (calleeFp + compiled.MaxHeight > s.Length)
+            {
+                EnsureStack(calleeFp + compiled.MaxHeight);
+                s = _stack;
+            }
+
+            if (Volatile.Read(ref _interruptRequested))
+            {
+                Throw(WasmTrapKind.Interrupted);
+            }
+
             function = callee;
             fp = calleeFp;
             pc = 0;

@@ -54,6 +54,13 @@ internal sealed partial class Interpreter
     /// <summary>Runs <paramref name="function"/> with arguments in <paramref name="io"/>; results are written back to it.</summary>
     public void Invoke(WasmFunction function, Span<ulong> io)
     {
+        // Guest-to-guest calls do not use the host stack, but a host function that calls back into the
+        // guest does: make sure each such nesting level still has room, or trap instead of crashing.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
         var savedTop = _top;
         var savedDepth = _depth;
         var fp = _top;
@@ -117,13 +124,6 @@ internal sealed partial class Interpreter
         if (fp + maxHeight > _stack.Length)
         {
             EnsureStack(fp + maxHeight);
-        }
-
-        // Belt and braces for callers on small-stack threads: every 8 frames, make sure the host stack
-        // still has room (the check is cheap but not free, and 8 interpreter frames fit in its margin).
-        if ((_depth & 7) == 0 && !RuntimeHelpers.TryEnsureSufficientExecutionStack())
-        {
-            Throw(WasmTrapKind.CallStackExhausted);
         }
 
         if (Volatile.Read(ref _interruptRequested))
