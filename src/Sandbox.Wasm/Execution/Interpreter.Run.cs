@@ -883,7 +883,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[sp - 1];
                     var a = (int)s[sp - 2];
-                    s[sp - 2] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 2] = (uint)(a / b);
                     sp--;
                     break;
                 }
@@ -892,7 +902,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[sp - 1];
                     var a = (uint)s[sp - 2];
-                    s[sp - 2] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (uint)(a / b);
                     sp--;
                     break;
                 }
@@ -901,7 +916,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[sp - 1];
                     var a = (int)s[sp - 2];
-                    s[sp - 2] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (uint)((b == -1 ? 0 : a % b));
                     sp--;
                     break;
                 }
@@ -910,7 +930,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[sp - 1];
                     var a = (uint)s[sp - 2];
-                    s[sp - 2] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (uint)(a % b);
                     sp--;
                     break;
                 }
@@ -1039,7 +1064,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[sp - 1];
                     var a = (long)s[sp - 2];
-                    s[sp - 2] = (ulong)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == long.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 2] = (ulong)(a / b);
                     sp--;
                     break;
                 }
@@ -1048,7 +1083,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[sp - 1];
                     var a = s[sp - 2];
-                    s[sp - 2] = (ulong)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (ulong)(a / b);
                     sp--;
                     break;
                 }
@@ -1057,7 +1097,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[sp - 1];
                     var a = (long)s[sp - 2];
-                    s[sp - 2] = (ulong)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (ulong)((b == -1 ? 0 : a % b));
                     sp--;
                     break;
                 }
@@ -1066,7 +1111,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[sp - 1];
                     var a = s[sp - 2];
-                    s[sp - 2] = (ulong)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 2] = (ulong)(a % b);
                     sp--;
                     break;
                 }
@@ -1775,7 +1825,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 1] = (uint)(a / b);
                     break;
                 }
 
@@ -1783,7 +1843,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)(a / b);
                     break;
                 }
 
@@ -1791,7 +1856,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -1799,7 +1869,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)(a % b);
                     break;
                 }
 
@@ -1895,7 +1970,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == long.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 1] = (ulong)(a / b);
                     break;
                 }
 
@@ -1903,7 +1988,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)(a / b);
                     break;
                 }
 
@@ -1911,7 +2001,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)(ulong)ins.B;
                     var a = (long)s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -1919,7 +2014,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (ulong)ins.B;
                     var a = s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)(a % b);
                     break;
                 }
 
@@ -2175,7 +2275,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 1] = (uint)(a / b);
                     break;
                 }
 
@@ -2183,7 +2293,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)(a / b);
                     break;
                 }
 
@@ -2191,7 +2306,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + ins.A];
                     var a = (int)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -2199,7 +2319,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + ins.A];
                     var a = (uint)s[sp - 1];
-                    s[sp - 1] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (uint)(a % b);
                     break;
                 }
 
@@ -2295,7 +2420,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == long.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp - 1] = (ulong)(a / b);
                     break;
                 }
 
@@ -2303,7 +2438,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)(a / b);
                     break;
                 }
 
@@ -2311,7 +2451,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[fp + ins.A];
                     var a = (long)s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -2319,7 +2464,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[fp + ins.A];
                     var a = s[sp - 1];
-                    s[sp - 1] = (ulong)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp - 1] = (ulong)(a % b);
                     break;
                 }
 
@@ -2598,7 +2748,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
-                    s[sp] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp] = (uint)(a / b);
                     sp++;
                     break;
                 }
@@ -2607,7 +2767,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
-                    s[sp] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (uint)(a / b);
                     sp++;
                     break;
                 }
@@ -2616,7 +2781,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + (int)ins.B];
                     var a = (int)s[fp + ins.A];
-                    s[sp] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (uint)((b == -1 ? 0 : a % b));
                     sp++;
                     break;
                 }
@@ -2625,7 +2795,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + (int)ins.B];
                     var a = (uint)s[fp + ins.A];
-                    s[sp] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (uint)(a % b);
                     sp++;
                     break;
                 }
@@ -2733,7 +2908,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
-                    s[sp] = (ulong)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == long.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[sp] = (ulong)(a / b);
                     sp++;
                     break;
                 }
@@ -2742,7 +2927,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
-                    s[sp] = (ulong)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (ulong)(a / b);
                     sp++;
                     break;
                 }
@@ -2751,7 +2941,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[fp + (int)ins.B];
                     var a = (long)s[fp + ins.A];
-                    s[sp] = (ulong)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (ulong)((b == -1 ? 0 : a % b));
                     sp++;
                     break;
                 }
@@ -2760,7 +2955,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[fp + (int)ins.B];
                     var a = s[fp + ins.A];
-                    s[sp] = (ulong)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[sp] = (ulong)(a % b);
                     sp++;
                     break;
                 }
@@ -3048,7 +3248,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[sp - 1];
                     var a = (int)s[sp - 2];
-                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     sp -= 2;
                     break;
                 }
@@ -3057,7 +3267,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[sp - 1];
                     var a = (uint)s[sp - 2];
-                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     sp -= 2;
                     break;
                 }
@@ -3066,7 +3281,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[sp - 1];
                     var a = (int)s[sp - 2];
-                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)((b == -1 ? 0 : a % b));
                     sp -= 2;
                     break;
                 }
@@ -3075,7 +3295,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[sp - 1];
                     var a = (uint)s[sp - 2];
-                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a % b);
                     sp -= 2;
                     break;
                 }
@@ -3183,7 +3408,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[sp - 1];
                     var a = (long)s[sp - 2];
-                    s[fp + ins.A] = (ulong)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == long.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[fp + ins.A] = (ulong)(a / b);
                     sp -= 2;
                     break;
                 }
@@ -3192,7 +3427,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[sp - 1];
                     var a = s[sp - 2];
-                    s[fp + ins.A] = (ulong)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (ulong)(a / b);
                     sp -= 2;
                     break;
                 }
@@ -3201,7 +3441,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (long)s[sp - 1];
                     var a = (long)s[sp - 2];
-                    s[fp + ins.A] = (ulong)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (ulong)((b == -1 ? 0 : a % b));
                     sp -= 2;
                     break;
                 }
@@ -3210,7 +3455,12 @@ internal sealed partial class Interpreter
                 {
                     var b = s[sp - 1];
                     var a = s[sp - 2];
-                    s[fp + ins.A] = (ulong)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (ulong)(a % b);
                     sp -= 2;
                     break;
                 }
@@ -3395,7 +3645,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)(ins.B >> 32);
                     var a = (int)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     break;
                 }
 
@@ -3403,7 +3663,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)(ins.B >> 32);
                     var a = (uint)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     break;
                 }
 
@@ -3411,7 +3676,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)(ins.B >> 32);
                     var a = (int)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -3419,7 +3689,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)(ins.B >> 32);
                     var a = (uint)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a % b);
                     break;
                 }
 
@@ -3595,7 +3870,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + (int)(ins.B >> 32)];
                     var a = (int)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     break;
                 }
 
@@ -3603,7 +3888,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + (int)(ins.B >> 32)];
                     var a = (uint)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a / b);
                     break;
                 }
 
@@ -3611,7 +3901,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)s[fp + (int)(ins.B >> 32)];
                     var a = (int)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)((b == -1 ? 0 : a % b));
                     break;
                 }
 
@@ -3619,7 +3914,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)s[fp + (int)(ins.B >> 32)];
                     var a = (uint)s[fp + (int)ins.B];
-                    s[fp + ins.A] = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    s[fp + ins.A] = (uint)(a % b);
                     break;
                 }
 
@@ -4517,7 +4817,17 @@ internal sealed partial class Interpreter
                     sp--;
                     var b = (int)s[sp];
                     var a = (int)s[sp - 1];
-                    var r = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4528,7 +4838,12 @@ internal sealed partial class Interpreter
                     sp--;
                     var b = (uint)s[sp];
                     var a = (uint)s[sp - 1];
-                    var r = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4539,7 +4854,12 @@ internal sealed partial class Interpreter
                     sp--;
                     var b = (int)s[sp];
                     var a = (int)s[sp - 1];
-                    var r = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)((b == -1 ? 0 : a % b));
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4550,7 +4870,12 @@ internal sealed partial class Interpreter
                     sp--;
                     var b = (uint)s[sp];
                     var a = (uint)s[sp - 1];
-                    var r = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a % b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4778,7 +5103,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
-                    var r = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4788,7 +5123,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
-                    var r = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4798,7 +5138,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)ins.B;
                     var a = (int)s[sp - 1];
-                    var r = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)((b == -1 ? 0 : a % b));
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -4808,7 +5153,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)ins.B;
                     var a = (uint)s[sp - 1];
-                    var r = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a % b);
                     s[fp + ins.A] = r;
                     s[sp - 1] = r;
                     break;
@@ -5028,7 +5378,17 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)(ins.B >> 32);
                     var a = (int)s[fp + (int)ins.B];
-                    var r = (uint)(NumericOps.DivS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    if (b == -1 && a == int.MinValue)
+                    {
+                        Throw(WasmTrapKind.IntegerOverflow);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp++] = r;
                     break;
@@ -5038,7 +5398,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)(ins.B >> 32);
                     var a = (uint)s[fp + (int)ins.B];
-                    var r = (uint)(NumericOps.DivU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a / b);
                     s[fp + ins.A] = r;
                     s[sp++] = r;
                     break;
@@ -5048,7 +5413,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (int)(ulong)(ins.B >> 32);
                     var a = (int)s[fp + (int)ins.B];
-                    var r = (uint)(NumericOps.RemS(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)((b == -1 ? 0 : a % b));
                     s[fp + ins.A] = r;
                     s[sp++] = r;
                     break;
@@ -5058,7 +5428,12 @@ internal sealed partial class Interpreter
                 {
                     var b = (uint)(ulong)(ins.B >> 32);
                     var a = (uint)s[fp + (int)ins.B];
-                    var r = (uint)(NumericOps.RemU(a, b));
+                    if (b == 0)
+                    {
+                        Throw(WasmTrapKind.IntegerDivideByZero);
+                    }
+
+                    var r = (uint)(a % b);
                     s[fp + ins.A] = r;
                     s[sp++] = r;
                     break;
