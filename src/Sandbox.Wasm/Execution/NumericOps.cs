@@ -73,10 +73,7 @@ internal static class NumericOps
         return (ulong)x;
     }
 
-    /// <summary>u64 → f32 with one rounding: halve with a sticky bit when the top bit is set.</summary>
-    public static float U64ToF32(ulong v) =>
-        (long)v >= 0 ? (long)v : (float)(long)((v >> 1) | (v & 1)) * 2f;
-
+    /// <summary>u64 → f64 with one rounding: above 2^63, halve keeping a sticky bit, convert (exact scale back).</summary>
     public static double U64ToF64(ulong v) =>
         (long)v >= 0 ? (long)v : (double)(long)((v >> 1) | (v & 1)) * 2.0;
 
@@ -98,6 +95,7 @@ internal static class NumericOps
         return (float)(v < 0 ? -reduced : reduced);
     }
 
+    /// <summary>u64 → f32 with one rounding, by the same 53-bit-plus-sticky reduction as <see cref="I64ToF32"/>.</summary>
     public static float U64ToF32Exact(ulong v)
     {
         if (v < (1UL << 53))
@@ -109,57 +107,6 @@ internal static class NumericOps
         var sticky = (v & ((1UL << shift) - 1)) != 0 ? 1UL : 0UL;
         return (float)((double)((v >> shift) | sticky) * Math.Pow(2, shift));
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int DivS(int a, int b)
-    {
-        if (b == 0)
-        {
-            Fail(WasmTrapKind.IntegerDivideByZero);
-        }
-
-        if (b == -1 && a == int.MinValue)
-        {
-            Fail(WasmTrapKind.IntegerOverflow);
-        }
-
-        return a / b;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long DivS(long a, long b)
-    {
-        if (b == 0)
-        {
-            Fail(WasmTrapKind.IntegerDivideByZero);
-        }
-
-        if (b == -1 && a == long.MinValue)
-        {
-            Fail(WasmTrapKind.IntegerOverflow);
-        }
-
-        return a / b;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint DivU(uint a, uint b) => b == 0 ? (uint)Fail(WasmTrapKind.IntegerDivideByZero) : a / b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong DivU(ulong a, ulong b) => b == 0 ? (ulong)Fail(WasmTrapKind.IntegerDivideByZero) : a / b;
-
-    /// <summary>rem_s: INT_MIN % -1 is 0 in WebAssembly but throws in .NET.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int RemS(int a, int b) => b == 0 ? Fail(WasmTrapKind.IntegerDivideByZero) : b == -1 ? 0 : a % b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long RemS(long a, long b) => b == 0 ? Fail(WasmTrapKind.IntegerDivideByZero) : b == -1 ? 0 : a % b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint RemU(uint a, uint b) => b == 0 ? (uint)Fail(WasmTrapKind.IntegerDivideByZero) : a % b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong RemU(ulong a, ulong b) => b == 0 ? (ulong)Fail(WasmTrapKind.IntegerDivideByZero) : a % b;
 
     /// <summary>IEEE 754-2019 minimum/maximum: NaN if either is NaN, and -0 &lt; +0.</summary>
     public static float Min(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : MathF.Min(a, b);
