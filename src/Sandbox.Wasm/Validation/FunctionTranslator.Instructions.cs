@@ -374,6 +374,7 @@ internal sealed partial class FunctionTranslator
 
         Pop(I32);
         var arity = _frames[targets[count]].LabelTypes.Length;
+        var checkedLabels = new HashSet<WasmValueType[]>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < count; i++)
         {
             var labelTypes = _frames[targets[i]].LabelTypes;
@@ -381,6 +382,15 @@ internal sealed partial class FunctionTranslator
             {
                 throw Invalid("type mismatch: br_table targets have different arities");
             }
+
+            // Checking against the same label types again cannot change the stack or the verdict, and a
+            // br_table may repeat one target millions of times.
+            if (!checkedLabels.Add(labelTypes))
+            {
+                continue;
+            }
+
+            Charge(labelTypes.Length);
 
             // Spec: push_vals(pop_vals(...)) re-pushes what was popped, so a bottom (Unknown) operand stays
             // bottom and can match labels of different types in unreachable code.

@@ -33,6 +33,14 @@ internal sealed partial class FunctionTranslator
     private int _pc;
     private int _fuelIndex;
 
+    /// <summary>
+    /// Type-stack operations done so far, against a budget proportional to the body size: multi-value
+    /// arities make a few bytes of input cost up to MaxFunctionTypeArity operations (a block taking 1,000
+    /// parameters, repeated), so without a budget a hostile body could stall validation for seconds.
+    /// </summary>
+    private long _work;
+    private long _workBudget;
+
     /// <summary>Position of the most recent jump target: the peephole never fuses across it.</summary>
     private int _labelPc = -1;
 
@@ -90,6 +98,7 @@ internal sealed partial class FunctionTranslator
         _depth = 1;
         _fuelIndex = Emit(OpCode.Fuel, 0, 0);
 
+        _workBudget = (WorkPerByte * (long)(body.CodeEnd - body.CodeStart)) + 65_536;
         var reader = new WasmReader(_module.Bytes, body.CodeStart, body.CodeEnd);
         while (_depth > 0)
         {
@@ -121,6 +130,18 @@ internal sealed partial class FunctionTranslator
             ResultCount = type.Results.Length,
             MaxHeight = localCount + _maxHeight,
         };
+    }
+
+    /// <summary>Validation work allowed per byte of body; ordinary code needs one or two.</summary>
+    private const long WorkPerByte = 16;
+
+    private void Charge(int operations)
+    {
+        _work += operations;
+        if (_work > _workBudget)
+        {
+            throw new WasmDecodeException($"function {_functionIndex} needs more validation work than its size justifies (multi-value arities repeated): refused") { IsLimit = true };
+        }
     }
 
     private WasmValidationException Invalid(string message) => new($"{message} (function {_functionIndex})") { FunctionIndex = _functionIndex };
@@ -270,6 +291,7 @@ internal sealed partial class FunctionTranslator
 
     private void Push(WasmValueType[] types)
     {
+        Charge(types.Length);
         foreach (var t in types)
         {
             Push(t);
@@ -317,6 +339,7 @@ internal sealed partial class FunctionTranslator
 
     private void Pop(WasmValueType[] types)
     {
+        Charge(types.Length);
         for (var i = types.Length - 1; i >= 0; i--)
         {
             Pop(types[i]);

@@ -129,4 +129,36 @@ public sealed class ModuleDecoderTests
 
         error.IsLimit.ShouldBeFalse();
     }
+
+    [Fact]
+    public void Compile_RepeatedWideMultiValueBlocks_RefusedFastWithLimitError()
+    {
+        var engine = new WasmEngine();
+        var watch = Stopwatch.StartNew();
+
+        var error = Should.Throw<WasmDecodeException>(() => engine.Compile(HostileModules.RepeatedWideBlocks(200_000)));
+
+        error.IsLimit.ShouldBeTrue();
+        error.Message.ShouldContain("validation work");
+        watch.Elapsed.ShouldBeLessThan(s_fast);
+    }
+
+    [Fact]
+    public void Compile_FewWideMultiValueBlocks_Accepted()
+    {
+        var engine = new WasmEngine();
+
+        engine.Compile(HostileModules.RepeatedWideBlocks(10)).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void Compile_BrTableWithMillionTargetsToWideLabel_ValidatesFast()
+    {
+        var engine = new WasmEngine();
+        var watch = Stopwatch.StartNew();
+
+        engine.Compile(HostileModules.WideBrTable(1_000_000)).ShouldNotBeNull();
+
+        watch.Elapsed.ShouldBeLessThan(s_fast);
+    }
 }

@@ -48,6 +48,57 @@ internal static class HostileModules
         return [.. s_header, .. Section(1, [0x01, 0x60, 0x00, 0x00]), .. Section(2, [.. imports])];
     }
 
+    /// <summary>
+    /// Type 1 takes and returns 1,000 i32s; the body repeats <c>block (type 1) end</c> <paramref name="blocks"/> times,
+    /// so each 3 bytes of input cost thousands of type-stack operations (validation stall).
+    /// </summary>
+    public static byte[] RepeatedWideBlocks(int blocks)
+    {
+        var body = new List<byte> { 0x00 };
+        for (var i = 0; i < 1000; i++)
+        {
+            body.AddRange([0x41, 0x00]);
+        }
+
+        for (var i = 0; i < blocks; i++)
+        {
+            body.AddRange([0x02, 0x01, 0x0B]);
+        }
+
+        body.AddRange(Enumerable.Repeat((byte)0x1A, 1000));
+        body.Add(0x0B);
+        return WithWideType(body.ToArray());
+    }
+
+    /// <summary>A br_table with <paramref name="targets"/> entries, all to a label of 1,000 values (quadratic-check bait).</summary>
+    public static byte[] WideBrTable(int targets)
+    {
+        var body = new List<byte> { 0x00 };
+        for (var i = 0; i < 1000; i++)
+        {
+            body.AddRange([0x41, 0x00]);
+        }
+
+        body.AddRange([0x02, 0x01, 0x41, 0x00, 0x0E, .. Leb((uint)targets)]);
+        body.AddRange(Enumerable.Repeat((byte)0x00, targets + 1));
+        body.Add(0x0B);
+        body.AddRange(Enumerable.Repeat((byte)0x1A, 1000));
+        body.Add(0x0B);
+        return WithWideType(body.ToArray());
+    }
+
+    private static byte[] WithWideType(byte[] body)
+    {
+        var wide = Enumerable.Repeat((byte)0x7F, 1000).ToArray();
+        return
+        [
+            .. s_header,
+            .. Section(1, [0x02, 0x60, 0x00, 0x00, 0x60, .. Leb(1000), .. wide, .. Leb(1000), .. wide]),
+            .. Section(3, [0x01, 0x00]),
+            .. Section(10, [0x01, .. Leb((uint)body.Length), .. body]),
+        ];
+    }
+
     /// <summary>A module with one [] → [] function whose body (locals vector included) is <paramref name="body"/>.</summary>
     public static byte[] SingleFunction(byte[] body) =>
     [
