@@ -3,7 +3,9 @@ namespace Sandbox.Wasm;
 /// <summary>
 /// Caps and knobs for one <see cref="WasmEngine"/>. Every cap exists so that a hostile module is
 /// rejected (at decode time) or stopped (at run time) quickly with a clear error instead of
-/// stalling or exhausting the host.
+/// stalling or exhausting the host. Defaults fit CPython on WASI (about 7 MB, 15k functions, a few
+/// thousand table entries, 32+ MiB of memory) with room to spare, while a module made only of
+/// declarations stays within a few hundred MB of host memory.
 /// </summary>
 public sealed record WasmEngineOptions
 {
@@ -14,7 +16,7 @@ public sealed record WasmEngineOptions
     public int MaxTypes { get; init; } = 100_000;
 
     /// <summary>Most functions (imported plus defined).</summary>
-    public int MaxFunctions { get; init; } = 1_000_000;
+    public int MaxFunctions { get; init; } = 200_000;
 
     /// <summary>Most imports.</summary>
     public int MaxImports { get; init; } = 100_000;
@@ -23,7 +25,7 @@ public sealed record WasmEngineOptions
     public int MaxExports { get; init; } = 100_000;
 
     /// <summary>Most globals (imported plus defined).</summary>
-    public int MaxGlobals { get; init; } = 1_000_000;
+    public int MaxGlobals { get; init; } = 100_000;
 
     /// <summary>Most tables (imported plus defined).</summary>
     public int MaxTables { get; init; } = 100;
@@ -43,11 +45,12 @@ public sealed record WasmEngineOptions
     /// <summary>Deepest nesting of block/loop/if in one function.</summary>
     public int MaxBlockDepth { get; init; } = 1_024;
 
-    /// <summary>Most linear-memory pages (64 KiB each) a memory may ever have; memory.grow past it returns -1.</summary>
-    public int MaxMemoryPages { get; init; } = 16_384;
+    /// <summary>Most linear-memory pages (64 KiB each) a memory may ever have (default 256 MiB); memory.grow past it returns -1.
+    /// A declared minimum above it is refused at instantiation, before anything is allocated.</summary>
+    public int MaxMemoryPages { get; init; } = 4_096;
 
     /// <summary>Most elements a table may ever have; table.grow past it returns -1.</summary>
-    public int MaxTableElements { get; init; } = 10_000_000;
+    public int MaxTableElements { get; init; } = 1_000_000;
 
     /// <summary>Deepest guest call stack; deeper calls trap with "call stack exhausted".</summary>
     public int MaxCallDepth { get; init; } = 20_000;
