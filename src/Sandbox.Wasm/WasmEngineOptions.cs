@@ -9,8 +9,9 @@ namespace Sandbox.Wasm;
 /// </summary>
 public sealed record WasmEngineOptions
 {
-    /// <summary>Largest accepted module binary, in bytes.</summary>
-    public int MaxModuleBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>Largest accepted module binary, in bytes. Translation can expand a byte into one 16-byte
+    /// instruction (br_table entries), so this also bounds translated code at 16 times its value.</summary>
+    public int MaxModuleBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>Most entries in the type section.</summary>
     public int MaxTypes { get; init; } = 100_000;
