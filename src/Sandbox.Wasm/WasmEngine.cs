@@ -14,7 +14,6 @@ public sealed class WasmEngine
     internal const int MaxPagesInArray = 32767;
 
     private readonly Dictionary<FunctionType, int> _typeIds = [];
-    private WasmFunction[] _functions = new WasmFunction[64];
     private int _functionCount;
 
     public WasmEngine(WasmEngineOptions? options = null)
@@ -38,6 +37,10 @@ public sealed class WasmEngine
     }
 
     internal Interpreter Interpreter { get; }
+
+    /// <summary>Every function of this engine; a funcref handle h denotes element h - 1. A field because the
+    /// dispatch loop reads it on every call_indirect.</summary>
+    internal WasmFunction[] FunctionsByHandle = new WasmFunction[64];
 
     /// <summary>Asks running guest code to trap with <see cref="WasmTrapKind.Interrupted"/> at its next call or loop back-edge. Thread-safe.</summary>
     public void RequestInterrupt() => Interpreter.InterruptRequested = true;
@@ -163,15 +166,13 @@ public sealed class WasmEngine
 
     internal ulong RegisterFunction(WasmFunction function)
     {
-        if (_functionCount == _functions.Length)
+        if (_functionCount == FunctionsByHandle.Length)
         {
-            Array.Resize(ref _functions, _functions.Length * 2);
+            Array.Resize(ref FunctionsByHandle, FunctionsByHandle.Length * 2);
         }
 
-        _functions[_functionCount++] = function;
+        FunctionsByHandle[_functionCount++] = function;
         return (ulong)_functionCount;
     }
 
-    /// <summary>The function a non-null funcref handle denotes.</summary>
-    internal WasmFunction FunctionFromHandle(ulong handle) => _functions[(int)handle - 1];
 }

@@ -106,7 +106,17 @@ internal sealed partial class Interpreter
                     var index = (uint)s[--sp];
                     var count = (uint)ins.A;
                     ref var entry = ref code[pc + (int)(index < count ? index : count)];
-                    sp = MoveResults(s, sp, fp, entry.B);
+
+                    // MoveResults, written out (the JIT does not inline into this method).
+                    var arity = (int)(entry.B >> 32);
+                    var destination = fp + (int)entry.B;
+                    var source = sp - arity;
+                    for (var i = 0; i < arity && source != destination; i++)
+                    {
+                        s[destination + i] = s[source + i];
+                    }
+
+                    sp = destination + arity;
                     pc = entry.A;
                     break;
                 }
@@ -168,7 +178,7 @@ internal sealed partial class Interpreter
                         Throw(WasmTrapKind.UninitializedElement);
                     }
 
-                    callee = _engine.FunctionFromHandle(handle);
+                    callee = _engine.FunctionsByHandle[(int)handle - 1];
                     if (callee.TypeId != instance.TypeIds[ins.A])
                     {
                         Throw(WasmTrapKind.IndirectCallTypeMismatch);
@@ -5519,6 +5529,157 @@ internal sealed partial class Interpreter
                     var r = (uint)(BitOperations.RotateRight(a, (int)b));
                     s[fp + ins.A] = r;
                     s[sp++] = r;
+                    break;
+                }
+
+                case 0x359: // store 0x36 (i32.store / f32.store / i64.store32) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    break;
+                }
+
+                case 0x35B: // store 0x38 (i32.store / f32.store / i64.store32) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    break;
+                }
+
+                case 0x361: // store 0x3E (i32.store / f32.store / i64.store32) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 4 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    break;
+                }
+
+                case 0x35A: // store 0x37 (i64.store / f64.store) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 8 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    mem[i + 4] = (byte)(v >> 32);
+                    mem[i + 5] = (byte)(v >> 40);
+                    mem[i + 6] = (byte)(v >> 48);
+                    mem[i + 7] = (byte)(v >> 56);
+                    break;
+                }
+
+                case 0x35C: // store 0x39 (i64.store / f64.store) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 8 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    mem[i + 2] = (byte)(v >> 16);
+                    mem[i + 3] = (byte)(v >> 24);
+                    mem[i + 4] = (byte)(v >> 32);
+                    mem[i + 5] = (byte)(v >> 40);
+                    mem[i + 6] = (byte)(v >> 48);
+                    mem[i + 7] = (byte)(v >> 56);
+                    break;
+                }
+
+                case 0x35D: // store 0x3A (i32.store8 / i64.store8) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    break;
+                }
+
+                case 0x35F: // store 0x3C (i32.store8 / i64.store8) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 1 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    break;
+                }
+
+                case 0x35E: // store 0x3B (i32.store16 / i64.store16) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
+                    break;
+                }
+
+                case 0x360: // store 0x3D (i32.store16 / i64.store16) of local (int)B to the address in local A
+                {
+                    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);
+                    if (ea + 2 > memLength)
+                    {
+                        ThrowOutOfBounds();
+                    }
+
+                    var i = (int)ea;
+                    var v = s[fp + (int)ins.B];
+                    mem[i] = (byte)v;
+                    mem[i + 1] = (byte)(v >> 8);
                     break;
                 }
 

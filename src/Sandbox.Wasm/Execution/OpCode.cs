@@ -111,6 +111,9 @@ internal static class OpCode
     /// <summary>i32 op: local A = local (int)B op (B &gt;&gt; 32), and pushed.</summary>
     public const int FusedLocalImmediateTee = 0x326 - 0x46;
 
+    /// <summary>Store of local (int)B to the address in local A, offset (ulong)B &gt;&gt; 32 (fused <c>local.get; local.get; store</c>).</summary>
+    public const int FusedStoreLocalLocal = 0x359 - 0x36;
+
     public static string Name(int op) => op switch
     {
         Fuel => "fuel",

@@ -8,7 +8,7 @@ Families (opcode bases must match OpCode.cs): plain numeric ops keep their WebAs
 0x100.. second operand immediate; 0x145.. second operand a local (and loads from a local address);
 0x1A8.. both operands locals; 0x1ED.. result to a local; 0x232.. local op immediate to a local;
 0x265..0x28C br_if on i32 comparisons; 0x28D.. local op local to a local; 0x2C0..0x358 the
-local.tee variants. Integer division checks are written inline (see inline_division).
+local.tee variants; 0x359..0x361 stores of a local to the address in a local. Integer division checks are written inline (see inline_division).
 """
 import os, re
 
@@ -258,6 +258,20 @@ def inline_division(text):
         out.append(l)
     return '\n'.join(out)
 
+
+# Stores of a local to the address in a local (local.get a; local.get v; store): address local A,
+# value local (int)B, offset in the upper half of B.
+stores_ll=[]
+for codes,size,n in stores:
+    for c in codes:
+        lines=[f'{ind}case 0x{0x359 - 0x36 + c:03X}: // store 0x{c:02X} ({n}) of local (int)B to the address in local A', f'{ind}{{',
+            f'{ind}    var ea = (uint)s[fp + ins.A] + ((ulong)ins.B >> 32);', f'{ind}    if (ea + {size} > memLength)', f'{ind}    {{', f'{ind}        ThrowOutOfBounds();', f'{ind}    }}', '',
+            f'{ind}    var i = (int)ea;', f'{ind}    var v = s[fp + (int)ins.B];']
+        for k in range(size):
+            lines.append(f'{ind}    mem[i{" + " + str(k) if k else ""}] = (byte){"(v >> " + str(8*k) + ")" if k else "v"};')
+        lines += [f'{ind}    break;', f'{ind}}}', '']
+        stores_ll.append('\n'.join(lines))
+tee += stores_ll
 
 generated = '\n'.join(ls) + '\n' + '\n'.join(out) + '\n\n' + '\n'.join(fused) + '\n\n' + '\n'.join(more2) + '\n\n' + '\n'.join(tee)
 generated = inline_division(generated)

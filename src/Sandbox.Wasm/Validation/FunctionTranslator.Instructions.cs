@@ -460,6 +460,13 @@ internal sealed partial class FunctionTranslator
         {
             Pop(type);
             Pop(I32);
+            if (CanFuse(1) && _code[_pc - 1].Op == OpCode.LocalGet2)
+            {
+                // local.get a; local.get v; store → store local v at the address in local a.
+                ref var prev = ref _code[_pc - 1];
+                prev = new Instruction(OpCode.FusedStoreLocalLocal + op, prev.A, ((long)offset << 32) | (uint)prev.B);
+                return;
+            }
         }
         else
         {
