@@ -4,6 +4,10 @@ namespace Sandbox.Wasm.Execution;
 /// Bulk memory and table operations (spec 2.0). They are rare and heavy compared with the dispatch, so
 /// they live out of line. Bounds are checked in u64 before any write: an out-of-bounds operation traps
 /// without touching memory (spec 2.0 semantics, not the older partial-write behaviour).
+/// Each operation that passes its bounds check also charges fuel in proportion to its length (one unit per
+/// 64 bytes or elements), so out-of-bounds still traps as such:
+/// otherwise a loop of 256 MiB memory.fill calls would cost a few units per iteration and fuel would stop
+/// bounding the work done.
 /// </remarks>
 internal sealed partial class Interpreter
 {
@@ -24,6 +28,8 @@ internal sealed partial class Interpreter
                     ThrowOutOfBounds();
                 }
 
+                ChargeBulk(n);
+
                 data.AsSpan((int)src, (int)n).CopyTo(memory.Buffer.AsSpan((int)dst));
                 return sp - 3;
             }
@@ -42,6 +48,8 @@ internal sealed partial class Interpreter
                     ThrowOutOfBounds();
                 }
 
+                ChargeBulk(n);
+
                 // Array.Copy has memmove semantics for overlapping ranges of the same array.
                 Array.Copy(memory.Buffer, (int)src, memory.Buffer, (int)dst, (int)n);
                 return sp - 3;
@@ -58,6 +66,8 @@ internal sealed partial class Interpreter
                     ThrowOutOfBounds();
                 }
 
+                ChargeBulk(n);
+
                 memory.Buffer.AsSpan((int)dst, (int)n).Fill(value);
                 return sp - 3;
             }
@@ -73,6 +83,8 @@ internal sealed partial class Interpreter
                 {
                     Throw(WasmTrapKind.OutOfBoundsTableAccess);
                 }
+
+                ChargeBulk(n);
 
                 Array.Copy(segment, (int)src, table.Elements, (int)dst, (int)n);
                 return sp - 3;
@@ -93,6 +105,8 @@ internal sealed partial class Interpreter
                     Throw(WasmTrapKind.OutOfBoundsTableAccess);
                 }
 
+                ChargeBulk(n);
+
                 Array.Copy(from.Elements, (int)src, to.Elements, (int)dst, (int)n);
                 return sp - 3;
             }
@@ -100,7 +114,14 @@ internal sealed partial class Interpreter
             case OpCode.TableGrow:
             {
                 var table = instance.Tables[ins.A];
-                s[sp - 2] = (uint)table.Grow((uint)s[sp - 1], s[sp - 2]);
+                var delta = (uint)s[sp - 1];
+                var old = table.Grow(delta, s[sp - 2]);
+                if (old >= 0)
+                {
+                    ChargeBulk(delta);
+                }
+
+                s[sp - 2] = (uint)old;
                 return sp - 1;
             }
 
@@ -118,12 +139,23 @@ internal sealed partial class Interpreter
                     Throw(WasmTrapKind.OutOfBoundsTableAccess);
                 }
 
+                ChargeBulk(n);
+
                 table.Elements.AsSpan((int)start, (int)n).Fill(value);
                 return sp - 3;
             }
 
             default:
                 throw new InvalidOperationException($"internal error: {ins.Op} is not a bulk operation");
+        }
+    }
+
+    private void ChargeBulk(uint length)
+    {
+        Fuel -= length >> 6;
+        if (Fuel < 0)
+        {
+            Throw(WasmTrapKind.OutOfFuel);
         }
     }
 }

@@ -244,10 +244,27 @@ internal sealed partial class Interpreter
                     s[sp++] = (uint)(memLength / WasmMemory.PageSize);
                     break;
                 case OpCode.MemoryGrow:
-                    s[sp - 1] = (uint)memory!.Grow((uint)s[sp - 1]);
+                {
+                    var delta = (uint)s[sp - 1];
+                    var old = memory!.Grow(delta);
+                    s[sp - 1] = (uint)old;
+
+                    // A grow that happened zeroed (and may have copied) whole pages: 1,024 units of fuel per 64 KiB.
+                    // A refused grow costs nothing extra, so probing with huge requests still returns -1.
+                    if (old >= 0)
+                    {
+                        Fuel -= (long)delta << 10;
+                        if (Fuel < 0)
+                        {
+                            Throw(WasmTrapKind.OutOfFuel);
+                        }
+                    }
+
                     mem = memory.Buffer;
                     memLength = (ulong)memory.ByteLength;
                     break;
+                }
+
                 case OpCode.Const:
                     s[sp++] = (ulong)ins.B;
                     break;

@@ -56,4 +56,27 @@ public sealed class FuelTests
         result[0].AsI32().ShouldBe(55);
         engine.Fuel.ShouldBeLessThan(10_000_000);
     }
+
+    [Fact]
+    public void Invoke_LoopOfHugeMemoryFills_StopsQuicklyBecauseBulkWorkCostsFuel()
+    {
+        var engine = new WasmEngine();
+        var instance = Fixture.Instantiate(engine, "bulk-fill-loop");
+        engine.Fuel = 1_000_000;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        Should.Throw<WasmTrapException>(() => instance.Invoke("fill_forever")).Kind.ShouldBe(WasmTrapKind.OutOfFuel);
+
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void MemoryGrow_RefusedWithLittleFuel_ReturnsMinusOneInsteadOfTrapping()
+    {
+        var engine = new WasmEngine();
+        var instance = Fixture.Instantiate(engine, "bulk-fill-loop");
+        engine.Fuel = 100;
+
+        instance.Invoke("probe_grow")[0].AsI32().ShouldBe(-1);
+    }
 }
