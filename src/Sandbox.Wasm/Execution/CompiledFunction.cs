@@ -19,4 +19,7 @@ internal sealed class CompiledFunction
 
     /// <summary>Largest number of slots the frame uses (locals plus deepest operand stack).</summary>
     public required int MaxHeight;
+
+    /// <summary>Fuel of the entry basic block (instruction 0 is its Fuel op): charged by the call itself.</summary>
+    public required int EntryFuel;
 }

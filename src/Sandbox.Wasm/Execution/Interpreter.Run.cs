@@ -27,7 +27,9 @@ internal sealed partial class Interpreter
         var sp = fp + compiled.LocalCount;
         Array.Clear(s, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
         var code = compiled.Code;
-        var pc = 0;
+        // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
+        ChargeEntry(compiled.EntryFuel);
+        var pc = 1;
         var instance = function.Instance!;
         var memory = instance.Memory0;
         var mem = memory?.Buffer ?? [];
@@ -5756,7 +5758,14 @@ internal sealed partial class Interpreter
 
             function = callee;
             fp = calleeFp;
-            pc = 0;
+            pc = 1;
+            var entryFuel = Fuel - compiled.EntryFuel;
+            Fuel = entryFuel;
+            if (entryFuel < 0)
+            {
+                Throw(WasmTrapKind.OutOfFuel);
+            }
+
             code = compiled.Code;
             for (var i = fp + compiled.ParameterCount; i < fp + compiled.LocalCount; i++)
             {

@@ -149,6 +149,15 @@ internal sealed partial class Interpreter
         Array.Resize(ref _stack, length);
     }
 
+    private void ChargeEntry(int amount)
+    {
+        Fuel -= amount;
+        if (Fuel < 0)
+        {
+            Throw(WasmTrapKind.OutOfFuel);
+        }
+    }
+
     private void GrowCallFrames() => Array.Resize(ref _callFrames, _callFrames.Length * 2);
 
     [DoesNotReturn]

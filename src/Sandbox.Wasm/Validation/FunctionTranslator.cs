@@ -129,6 +129,7 @@ internal sealed partial class FunctionTranslator
             LocalCount = localCount,
             ResultCount = type.Results.Length,
             MaxHeight = localCount + _maxHeight,
+            EntryFuel = _code[0].A,
         };
     }
 
