@@ -16,7 +16,8 @@ status=0
 run_project() { # project, label, extra env...
   local project="$1" label="$2"; shift 2
   echo "== $label"
-  env "$@" dotnet test "$project" -c Release --no-build --nologo \
+  # A hung test is killed after 10 minutes and reported (with a dump of where it hung), never waited on forever.
+  env "$@" dotnet test "$project" -c Release --no-build --nologo --blame-hang-timeout 10m \
       --logger "trx;LogFileName=$label.trx" --results-directory "$results" || status=1
 }
 

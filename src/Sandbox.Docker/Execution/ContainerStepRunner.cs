@@ -87,6 +87,12 @@ internal sealed partial class ContainerStepRunner
             await Task.WhenAll(Quietly(write), Quietly(monitor), Quietly(read));
         }
 
+        // A cancelled run was killed above; the caller asked for it to stop, so it gets no result.
+        if (kill.Reason == KillReason.Cancelled)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         var wallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
         var inspect = await _docker.InspectContainerAsync(id, CancellationToken.None);
         var usage = ReadUsage(step);

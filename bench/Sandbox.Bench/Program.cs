@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Docker.Cgroups;
+using Sandbox.Docker.Client;
+using Sandbox.Docker.Execution;
+using Sandbox.Docker.Resilience;
+using Sandbox.Docker.Spec;
+using Sandbox.Bench;
+
+// make bench: N Python hello-world runs through our backend, then N `docker run --rm` CLI runs with the
+// same hardening flags, in one process. Prints p50 and p99 of each and the ratio. Not a test: it asserts nothing.
+var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
+var repo = args.Length > 1 ? args[1] : ".";
+var profiles = ProfileLoader.LoadFiles(
+    [.. Directory.EnumerateFiles(Path.Join(repo, "images"), "profile.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)], "images");
+var time = TimeProvider.System;
+using var client = DockerClient.FromEnvironment();
+var docker = new ResilientDockerClient(client, new DockerResilienceOptions(), time);
+var backend = new DockerBackend(docker, CgroupMeter.Detect(), new DockerBackendOptions(), time, NullLogger<DockerBackend>.Instance);
+var pipeline = new RunPipeline(profiles, [backend], time, NullLogger<RunPipeline>.Instance);
+var request = new RunRequest { Language = "python", Code = "print('hello')\n" };
+
+Console.WriteLine($"bench: {n} Python hello-world runs each; warming up once");
+var warm = await pipeline.RunAsync(request, CancellationToken.None);
+if (warm.Status != RunStatus.Ok)
+{
+    Console.Error.WriteLine($"bench: warm-up run failed: {warm.Status.ToWireName()} {warm.Message} {warm.Stderr}");
+    return 1;
+}
+
+var ours = new List<double>();
+for (var i = 0; i < n; i++)
+{
+    var started = time.GetTimestamp();
+    var result = await pipeline.RunAsync(request, CancellationToken.None);
+    ours.Add(time.GetElapsedTime(started).TotalMilliseconds);
+    if (result.Stdout != "hello\n")
+    {
+        Console.Error.WriteLine($"bench: run {i} printed {result.Stdout}: {result.Status.ToWireName()} {result.Message}");
+    }
+}
+
+// The CLI baseline: the same create request, spelled as docker run flags, with the same files on stdin.
+var (plan, _) = pipeline.Plan(request);
+var step = new ContainerStep
+{
+    RunId = "bench", StepName = "run", Image = plan!.Profile.Image, Command = plan.Profile.Command, Environment = plan.Profile.Environment,
+    Limits = plan.Limits, Runtime = plan.Runtime, CgroupParent = "/sandbox/bench-cli", DeadlineUnixMs = 0,
+};
+var seccompFile = Path.Join(Path.GetTempPath(), "sandbox-bench-seccomp.json");
+await File.WriteAllTextAsync(seccompFile, SeccompProfile.Runner.Json);
+var cliArgs = DockerCliArguments.For(ContainerSpecBuilder.Build(step, SeccompProfile.Runner).Request, seccompFile);
+var payload = FilePayload.Encode([new PayloadFile(plan.Profile.SourceFile, Encoding.UTF8.GetBytes(request.Code), 0b110_100_100)]);
+
+var cli = new List<double>();
+for (var i = 0; i < n + 1; i++)
+{
+    var info = new ProcessStartInfo("docker") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var a in cliArgs)
+    {
+        info.ArgumentList.Add(a);
+    }
+
+    var started = time.GetTimestamp();
+    using var process = Process.Start(info)!;
+    await process.StandardInput.BaseStream.WriteAsync(payload);
+    process.StandardInput.Close();
+    var stdout = await process.StandardOutput.ReadToEndAsync();
+    var stderr = await process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    var elapsed = time.GetElapsedTime(started).TotalMilliseconds;
+    if (stdout != "hello\n")
+    {
+        Console.Error.WriteLine($"bench: docker run {i} printed '{stdout}' (exit {process.ExitCode}): {stderr}");
+    }
+
+    if (i > 0)
+    {
+        cli.Add(elapsed); // the first run warms the CLI's own caches, as our warm-up did for us
+    }
+}
+
+File.Delete(seccompFile);
+static double Percentile(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    var rank = (int)Math.Ceiling(p / 100 * sorted.Count) - 1;
+    return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"path",-36} {"p50 ms",8} {"p99 ms",8} {"mean ms",8}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"sandbox backend (Engine API)",-36} {Percentile(ours, 50),8:0.0} {Percentile(ours, 99),8:0.0} {ours.Average(),8:0.0}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"docker run --rm (CLI, same flags)",-36} {Percentile(cli, 50),8:0.0} {Percentile(cli, 99),8:0.0} {cli.Average(),8:0.0}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ours/cli: p50 {Percentile(ours, 50) / Percentile(cli, 50):0.00}, p99 {Percentile(ours, 99) / Percentile(cli, 99):0.00}"));
+return 0;

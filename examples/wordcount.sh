@@ -1,0 +1,2 @@
+# Counts the words on stdin.
+wc -w | tr -d ' '

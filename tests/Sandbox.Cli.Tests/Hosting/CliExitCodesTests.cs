@@ -1,0 +1,30 @@
+using Sandbox.Cli.Hosting;
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Cli.Tests.Hosting;
+
+public sealed class CliExitCodesTests
+{
+    [Fact]
+    public void For_EveryStatusOtherThanOkAndRuntimeError_HasItsOwnCode()
+    {
+        var codes = Enum.GetValues<RunStatus>()
+            .Where(s => s is not (RunStatus.Ok or RunStatus.RuntimeError))
+            .Select(s => CliExitCodes.For(new RunResult { RunId = "r", Status = s }))
+            .ToList();
+
+        codes.Distinct().Count().ShouldBe(codes.Count);
+        codes.ShouldAllBe(c => c > 200 && c < 210);
+    }
+
+    [Fact]
+    public void For_RuntimeError_IsTheProgramsOwnCode() =>
+        CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.RuntimeError, ExitCode = 3 }).ShouldBe(3);
+
+    [Fact]
+    public void For_KilledBySignal_Is128PlusTheSignal() =>
+        CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.RuntimeError, Signal = 11 }).ShouldBe(139);
+
+    [Fact]
+    public void For_Ok_IsZero() => CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.Ok, ExitCode = 0 }).ShouldBe(0);
+}
