@@ -59,6 +59,13 @@ public sealed record WasmEngineOptions
     /// <summary>Size of the value stack (locals and operands of all frames), in 8-byte slots.</summary>
     public int ValueStackSlots { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// Fuse common instruction sequences into superinstructions when translating (faster interpretation).
+    /// Off yields the plain one-to-one translated form: for debugging, differential tests, or a backend that
+    /// wants the simple instruction set.
+    /// </summary>
+    public bool FuseInstructions { get; init; } = true;
+
     /// <summary>Stack size of the dedicated execution thread used by <see cref="WasmEngine.RunOnExecutionThread{T}"/>.</summary>
     public int ExecutionThreadStackBytes { get; init; } = 256 * 1024 * 1024;
 }

@@ -170,7 +170,7 @@ internal sealed partial class FunctionTranslator
 
     /// <summary>True when the last <paramref name="count"/> emitted instructions can be merged with the next one:
     /// they exist, the frame is emitting, and no jump lands between them and the next instruction.</summary>
-    private bool CanFuse(int count) => Emitting && _pc - count >= 0 && _labelPc <= _pc - count;
+    private bool CanFuse(int count) => _options.FuseInstructions && Emitting && _pc - count >= 0 && _labelPc <= _pc - count;
 
     /// <summary>
     /// Emits a numeric instruction, fusing it with the preceding <c>local.get</c>/<c>i32.const</c>/<c>i64.const</c>

@@ -12,9 +12,9 @@ internal static class SpecTestRunner
 {
     private const string TextModuleSkip = "text-format module (.wat): this engine decodes binaries only";
 
-    public static SpecFileResult Run(string root, string name)
+    public static SpecFileResult Run(string root, string name, WasmEngineOptions? options = null)
     {
-        var engine = new WasmEngine();
+        var engine = new WasmEngine(options);
         return engine.RunOnExecutionThread(() => RunOnThread(engine, root, name));
     }
 
