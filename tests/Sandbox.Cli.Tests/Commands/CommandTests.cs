@@ -7,7 +7,7 @@ namespace Sandbox.Cli.Tests.Commands;
 /// The CLI in-process, with its console captured. Console redirection is process-wide, so these tests
 /// share one collection and never run in parallel with each other.
 /// </summary>
-[Collection(nameof(ConsoleCollection))]
+[Collection(nameof(ConsoleUsers))]
 public sealed class CommandTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("cli-");
@@ -107,5 +107,5 @@ public sealed class CommandTests : IDisposable
     public void Dispose() => _dir.Delete(recursive: true);
 }
 
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
+[CollectionDefinition(nameof(ConsoleUsers), DisableParallelization = true)]
+public sealed class ConsoleUsers;
