@@ -36,6 +36,7 @@ internal sealed class HttpResponseHeadReader
     public async Task<HttpResponseHead> ReadHeadAsync(CancellationToken cancellationToken)
     {
         string statusLine = await ReadLineAsync(cancellationToken);
+        int headBytes = statusLine.Length + 2;
         // "HTTP/1.1 101 UPGRADED": version, code, optional reason.
         string[] parts = statusLine.Split(' ', 3);
         if (parts.Length < 2
@@ -49,6 +50,13 @@ internal sealed class HttpResponseHeadReader
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         while (await ReadLineAsync(cancellationToken) is { Length: > 0 } line)
         {
+            // Lines are consumed as they come, so the buffer alone would not bound an endless header flood.
+            headBytes += line.Length + 2;
+            if (headBytes > MaxHeadBytes)
+            {
+                throw Malformed($"a response head larger than {MaxHeadBytes} bytes");
+            }
+
             int colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
             {
