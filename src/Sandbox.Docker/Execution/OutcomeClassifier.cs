@@ -44,7 +44,7 @@ internal static class OutcomeClassifier
         if (outcome.OomKilled || (killedBySignal && outcome.PeakMemoryBytes >= limits.MemoryBytes * OomPeakRatio))
         {
             return new(RunStatus.MemoryLimit, signal,
-                new LimitBreach(LimitNames.MemoryBytes, limits.MemoryBytes, Math.Max(outcome.PeakMemoryBytes, limits.MemoryBytes)),
+                new LimitBreach(LimitNames.MemoryBytes, limits.MemoryBytes, outcome.PeakMemoryBytes),
                 $"memory_limit: needed more than the {limits.MemoryBytes} bytes of memory allowed and was killed");
         }
 
@@ -70,7 +70,7 @@ internal static class OutcomeClassifier
 
     private static Classification CpuLimit(StepOutcome outcome, ResourceLimits limits, int? signal) =>
         new(RunStatus.CpuLimit, signal,
-            new LimitBreach(LimitNames.CpuTimeMs, limits.CpuTimeMs, Math.Max(outcome.CpuMs, limits.CpuTimeMs)),
+            new LimitBreach(LimitNames.CpuTimeMs, limits.CpuTimeMs, outcome.CpuMs),
             $"cpu_limit: used more than the {limits.CpuTimeMs} ms of CPU time allowed and was killed");
 }
 

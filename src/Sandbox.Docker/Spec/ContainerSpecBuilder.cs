@@ -38,7 +38,8 @@ internal static class ContainerSpecBuilder
     {
         var limits = step.Limits;
         var tmpInodes = Math.Max(1024, limits.TmpBytes / (1024 * 1024) * InodesPerMiB);
-        var cpuSeconds = (limits.CpuTimeMs + 999) / 1000;
+        // A second above the limit: the cgroup meter, exact over all processes, must be what fires first.
+        var cpuSeconds = (limits.CpuTimeMs + 999) / 1000 + 1;
 
         var hostConfig = new HostConfig
         {

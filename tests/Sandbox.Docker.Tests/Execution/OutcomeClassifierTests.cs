@@ -76,7 +76,7 @@ public sealed class OutcomeClassifierTests
         var verdict = Classify(Outcome(exit: 137, oom: true, peak: 256L * 1024 * 1024));
 
         verdict.Status.ShouldBe(RunStatus.MemoryLimit);
-        verdict.Breach.ShouldBe(new LimitBreach("memoryBytes", 256L * 1024 * 1024, 256L * 1024 * 1024));
+        verdict.Breach.ShouldBe(new LimitBreach("memoryBytes", 256L * 1024 * 1024, 256L * 1024 * 1024)); // observed is what was measured
     }
 
     [Fact]

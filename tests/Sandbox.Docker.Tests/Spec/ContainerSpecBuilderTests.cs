@@ -93,7 +93,7 @@ public sealed class ContainerSpecBuilderTests
         ulimits["nofile"].ShouldBe(new Ulimit("nofile", 256, 256));
         ulimits["fsize"].ShouldBe(new Ulimit("fsize", 16L * 1024 * 1024, 16L * 1024 * 1024));
         ulimits["core"].ShouldBe(new Ulimit("core", 0, 0));
-        ulimits["cpu"].Soft.ShouldBe(3); // 2.5 s rounded up: the per-process backstop never fires before the cgroup meter
+        ulimits["cpu"].Soft.ShouldBe(4); // 2.5 s rounded up, plus a second: the per-process backstop never fires before the cgroup meter
     }
 
     [Fact]
