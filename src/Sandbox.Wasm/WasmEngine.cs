@@ -7,6 +7,8 @@ namespace Sandbox.Wasm;
 /// <summary>
 /// Compiles and instantiates modules and runs their functions. One engine is one store plus one
 /// interpreter: it is not thread-safe, except for <see cref="RequestInterrupt"/>, which any thread may call.
+/// Function instances live as long as the engine (funcref handles index them), so use one engine per run
+/// rather than one per process.
 /// </summary>
 public sealed class WasmEngine
 {
