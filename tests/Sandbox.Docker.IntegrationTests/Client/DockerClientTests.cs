@@ -122,6 +122,39 @@ public sealed class DockerClientTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attach_MegabyteThroughCat_WritesAndReadsConcurrently()
+    {
+        // Output is echoed while input is still being written: a writer that does not read at the same time
+        // would fill every buffer on the way and deadlock, so this proves the connection is truly full duplex.
+        await DockerRequirement.EnsureAvailableAsync(_docker);
+        string id = await CreateAsync(_docker, ["cat"]);
+        byte[] input = new byte[1 << 20];
+        new Random(7).NextBytes(input);
+
+        await using IAttachedStream attached = await _docker.AttachAsync(id, Token);
+        await _docker.StartContainerAsync(id, Token);
+        Task writer = Task.Run(async () =>
+        {
+            for (int offset = 0; offset < input.Length; offset += 64 * 1024)
+            {
+                await attached.WriteStdinAsync(input.AsMemory(offset, 64 * 1024), Token);
+            }
+
+            await attached.CloseStdinAsync(Token);
+        }, Token);
+        var output = new MemoryStream();
+        byte[] buffer = new byte[16 * 1024];
+        while (await attached.ReadAsync(buffer, Token) is (StdStream.Stdout, > 0) read)
+        {
+            output.Write(buffer, 0, read.Count);
+        }
+
+        await writer;
+        output.ToArray().ShouldBe(input);
+        (await _docker.WaitContainerAsync(id, Token)).StatusCode.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task KillContainer_SleepingThenExited_ReturnsTrueThenFalse()
     {
         await DockerRequirement.EnsureAvailableAsync(_docker);
