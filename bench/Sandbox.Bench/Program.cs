@@ -5,10 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Core.Execution;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
-using Sandbox.Docker.Cgroups;
+using Sandbox.Docker;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
-using Sandbox.Docker.Resilience;
 using Sandbox.Docker.Spec;
 using Sandbox.Bench;
 
@@ -16,13 +15,10 @@ using Sandbox.Bench;
 // same hardening flags, in one process. Prints p50 and p99 of each and the ratio. Not a test: it asserts nothing.
 var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
 var repo = args.Length > 1 ? args[1] : ".";
-var profiles = ProfileLoader.LoadFiles(
-    [.. Directory.EnumerateFiles(Path.Join(repo, "images"), "profile.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)], "images");
+var profiles = ProfileLoader.LoadTree(Path.Join(repo, "images"), "profile.json");
 var time = TimeProvider.System;
 using var client = DockerClient.FromEnvironment();
-var docker = new ResilientDockerClient(client, new DockerResilienceOptions(), time);
-var backend = new DockerBackend(docker, CgroupMeter.Detect(), new DockerBackendOptions(), time, NullLogger<DockerBackend>.Instance);
-var pipeline = new RunPipeline(profiles, [backend], time, NullLogger<RunPipeline>.Instance);
+var pipeline = new RunPipeline(profiles, [DockerSandbox.Create(client, time, NullLoggerFactory.Instance).Backend], time, NullLogger<RunPipeline>.Instance);
 var request = new RunRequest { Language = "python", Code = "print('hello')\n" };
 
 Console.WriteLine($"bench: {n} Python hello-world runs each; warming up once");

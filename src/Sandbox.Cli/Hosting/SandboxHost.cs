@@ -2,11 +2,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Core.Execution;
 using Sandbox.Core.Profiles;
+using Sandbox.Docker;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
-using Sandbox.Docker.Execution;
 using Sandbox.Docker.Reaping;
-using Sandbox.Docker.Resilience;
 
 namespace Sandbox.Cli.Hosting;
 
@@ -65,13 +64,10 @@ internal sealed class SandboxHost : IDisposable
         var path = ResolveProfilesPath(profilesPath);
         var profiles = ProfileLoader.Load(path);
 
-        var dockerClient = new DockerClient(DockerEndpoint.FromEnvironment());
-        IDockerClient docker = new ResilientDockerClient(dockerClient, new DockerResilienceOptions(), time);
-        var meter = CgroupMeter.Detect();
-        var backend = new DockerBackend(docker, meter, new DockerBackendOptions(), time, loggerFactory.CreateLogger<DockerBackend>());
-        var pipeline = new RunPipeline(profiles, [backend], time, loggerFactory.CreateLogger<RunPipeline>());
-        var reaper = new ContainerReaper(docker, meter, time, loggerFactory.CreateLogger<ContainerReaper>());
-        return new SandboxHost(profiles, path, dockerClient, docker, meter, pipeline, reaper);
+        var dockerClient = DockerClient.FromEnvironment();
+        var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
+        var pipeline = new RunPipeline(profiles, [docker.Backend], time, loggerFactory.CreateLogger<RunPipeline>());
+        return new SandboxHost(profiles, path, dockerClient, docker.Docker, docker.Meter, pipeline, docker.Reaper);
     }
 
     public void Dispose() => _dockerClient.Dispose();

@@ -26,6 +26,10 @@ public static class ProfileLoader
         throw new ProfileConfigurationException([new FieldError(path, "no such profiles file or folder")]);
     }
 
+    /// <summary>Loads every file named <paramref name="fileName"/> under <paramref name="root"/> (such as <c>images/*/profile.json</c>) as one set.</summary>
+    public static ProfileSet LoadTree(string root, string fileName) =>
+        LoadFiles([.. Directory.EnumerateFiles(root, fileName, SearchOption.AllDirectories).Order(StringComparer.Ordinal)], root);
+
     /// <summary>Loads several profiles files as one set; a name defined twice is an error.</summary>
     public static ProfileSet LoadFiles(IReadOnlyList<string> files, string description)
     {

@@ -97,11 +97,7 @@ public sealed class ProfileLoaderTests
     [Fact]
     public void Load_RepositoryDefaults_AreValid()
     {
-        var images = Path.Join(RepositoryRoot(), "images");
-        var files = Directory.EnumerateFiles(images, "profile.json", SearchOption.AllDirectories).ToList();
-        files.ShouldNotBeEmpty();
-
-        var set = ProfileLoader.LoadFiles(files, images);
+        var set = ProfileLoader.LoadTree(Path.Join(RepositoryRoot(), "images"), "profile.json");
 
         set.Languages.ShouldBe(["bash", "c", "csharp", "javascript", "python"], ignoreOrder: true);
     }

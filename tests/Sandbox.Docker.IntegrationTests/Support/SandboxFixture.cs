@@ -5,7 +5,6 @@ using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
-using Sandbox.Docker.Resilience;
 using Sandbox.Docker.Spec;
 
 [assembly: AssemblyFixture(typeof(Sandbox.Docker.IntegrationTests.Support.SandboxFixture))]
@@ -24,11 +23,11 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public SandboxFixture()
     {
-        var files = Directory.EnumerateFiles(RepositoryPaths.Images, "profile.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-        Profiles = ProfileLoader.LoadFiles(files, RepositoryPaths.Images);
-        Docker = new ResilientDockerClient(_client, new DockerResilienceOptions(), TimeProvider.System);
-        Meter = CgroupMeter.Detect();
-        Backend = new DockerBackend(Docker, Meter, new DockerBackendOptions(), TimeProvider.System, NullLogger<DockerBackend>.Instance);
+        Profiles = ProfileLoader.LoadTree(RepositoryPaths.Images, "profile.json");
+        var docker = DockerSandbox.Create(_client, TimeProvider.System, NullLoggerFactory.Instance);
+        Docker = docker.Docker;
+        Meter = docker.Meter;
+        Backend = docker.Backend;
         Pipeline = new RunPipeline(Profiles, [Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance);
     }
 
