@@ -16,6 +16,9 @@ public sealed partial class RunPipeline
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
+    // Written at start-up (a failed ping) and read by runs; a concurrent set because front ends may run in parallel.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _unavailable = new(StringComparer.Ordinal);
+
     public RunPipeline(ProfileSet profiles, IEnumerable<IExecutionBackend> backends, TimeProvider time, ILogger<RunPipeline> logger)
     {
         _profiles = profiles;
@@ -25,6 +28,15 @@ public sealed partial class RunPipeline
     }
 
     public ProfileSet Profiles => _profiles;
+
+    /// <summary>Backends found unreachable (such as Docker when its ping fails at start-up).</summary>
+    public IReadOnlySet<string> UnavailableBackends => _unavailable.Keys.ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Marks a backend as unreachable: requests whose default profile uses it then fall back to the
+    /// language's <c>-wasm</c> profile when one exists (see <see cref="BackendSelector.Fallback"/>); otherwise they stay <c>sandbox_error</c>.
+    /// </summary>
+    public void MarkUnavailable(string backend) => _unavailable[backend] = true;
 
     /// <summary>A new, time-ordered run id.</summary>
     public string NewRunId() => "run_" + Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
@@ -41,6 +53,12 @@ public sealed partial class RunPipeline
         {
             Log.Rejected(_logger, runId, errors.Count);
             return RunResult.Rejected(runId, errors, request.Language);
+        }
+
+        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends) is { } fallback)
+        {
+            Log.FellBack(_logger, runId, plan.Backend, fallback.Profile.Name);
+            plan = fallback;
         }
 
         return await ExecuteAsync(plan, cancellationToken);
@@ -94,5 +112,8 @@ public sealed partial class RunPipeline
 
         [LoggerMessage(4, LogLevel.Error, "Run {RunId} failed in the sandbox's own infrastructure")]
         public static partial void InfrastructureFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "Run {RunId}: the {Backend} backend is unreachable; falling back to profile {Profile}")]
+        public static partial void FellBack(ILogger logger, string runId, string backend, string profile);
     }
 }

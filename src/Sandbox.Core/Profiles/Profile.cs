@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Sandbox.Core.Limits;
 
 namespace Sandbox.Core.Profiles;
@@ -45,6 +46,27 @@ public sealed record Profile
 
     /// <summary>The only environment variables the program sees (an allow-list; nothing of the host's leaks in).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init => field = value ?? s_noEnvironment; } = s_noEnvironment;
+
+    /// <summary>
+    /// For the <c>wasm</c> backend: the guest module (a WASI preview1 command) that runs the program, such as
+    /// a Python interpreter. Relative paths are resolved against the profiles file's folder. Profiles of the
+    /// language <c>wasm</c> name none: there the caller's code is the module itself (base64).
+    /// </summary>
+    public string? Module { get; init; }
+
+    /// <summary>
+    /// For the <c>wasm</c> backend: read-only folders the guest sees, guest path (such as <c>/usr/local</c>)
+    /// to host folder (relative to the profiles file's folder). The guest always gets a private, capped <c>/tmp</c> too.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Preopens { get; init => field = value ?? s_noEnvironment; } = s_noEnvironment;
+
+    /// <summary>The folder of the profiles file this profile came from; relative <see cref="Module"/> and <see cref="Preopens"/> paths start there.</summary>
+    [JsonIgnore]
+    public string BaseDirectory { get; init => field = value ?? ""; } = "";
+
+    /// <summary>Resolves a path of this profile (module, preopen) against <see cref="BaseDirectory"/>.</summary>
+    public string ResolvePath(string path) =>
+        Path.IsPathRooted(path) || BaseDirectory.Length == 0 ? path : Path.GetFullPath(Path.Join(BaseDirectory, path));
 
     /// <summary>Whether programs may execute files in <c>/tmp</c> (needed to run a compiled binary).</summary>
     public bool TmpExec { get; init; }

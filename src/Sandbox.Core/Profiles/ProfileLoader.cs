@@ -49,7 +49,7 @@ public static class ProfileLoader
                 }
 
                 origin[name] = file;
-                merged[name] = profile;
+                merged[name] = profile with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? "" };
             }
         }
 

@@ -9,6 +9,9 @@ internal static partial class ProfileValidator
 {
     private const long MiB = 1024 * 1024;
 
+    /// <summary>The language whose code is a WebAssembly module itself (base64).</summary>
+    public const string WasmLanguage = "wasm";
+
     public static IReadOnlyList<FieldError> Validate(IReadOnlyDictionary<string, Profile> profiles)
     {
         var errors = new List<FieldError>();
@@ -58,7 +61,15 @@ internal static partial class ProfileValidator
             errors.Add(new FieldError($"{at}.image", "must name the image, such as 'sandbox/python:latest'"));
         }
 
-        ValidateCommand($"{at}.command", p.Command, errors);
+        if (p.Backend == BackendNames.Docker)
+        {
+            ValidateCommand($"{at}.command", p.Command, errors);
+        }
+
+        if (p.Backend == BackendNames.Wasm)
+        {
+            ValidateWasm(at, p, errors);
+        }
 
         if (RelativePath.Check(p.SourceFile) is { } sourceProblem)
         {
@@ -89,6 +100,44 @@ internal static partial class ProfileValidator
         Positive($"{at}.maxCodeBytes", p.EffectiveMaxCodeBytes, 16 * MiB, errors);
         Positive($"{at}.maxStdinBytes", p.EffectiveMaxStdinBytes, 64 * MiB, errors);
         Positive($"{at}.maxFilesBytes", p.EffectiveMaxFilesBytes, 64 * MiB, errors);
+    }
+
+    private static void ValidateWasm(string at, Profile p, List<FieldError> errors)
+    {
+        // For the language 'wasm' the caller's code is the module; every other wasm profile runs a named guest.
+        if (p.Language == WasmLanguage)
+        {
+            if (p.Module is not null)
+            {
+                errors.Add(new FieldError($"{at}.module", "must be absent for the language 'wasm': the caller's code is the module"));
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(p.Module))
+        {
+            errors.Add(new FieldError($"{at}.module", "must name the guest module file, such as 'python.wasm' (relative to the profiles file)"));
+        }
+        else if (p.BaseDirectory.Length > 0 && !File.Exists(p.ResolvePath(p.Module)))
+        {
+            errors.Add(new FieldError($"{at}.module", $"no such file '{p.Module}' (relative to the profiles file)"));
+        }
+
+        foreach (var (guest, host) in p.Preopens)
+        {
+            if (!GuestPathPattern().IsMatch(guest) || guest.Split('/').Any(s => s is "." or "..") || guest == "/tmp" || guest.StartsWith("/tmp/", StringComparison.Ordinal))
+            {
+                errors.Add(new FieldError($"{at}.preopens.{guest}", "the guest path must be absolute and plain, such as '/usr/local', and not /tmp (the guest's own)"));
+            }
+
+            // Host folders stay relative to the profiles file so a profile cannot point a guest at arbitrary host paths by accident.
+            if (RelativePath.Check(host) is { } hostProblem)
+            {
+                errors.Add(new FieldError($"{at}.preopens.{guest}", "the host folder " + hostProblem));
+            }
+            else if (p.BaseDirectory.Length > 0 && !Directory.Exists(p.ResolvePath(host)))
+            {
+                errors.Add(new FieldError($"{at}.preopens.{guest}", $"no such folder '{host}' (relative to the profiles file)"));
+            }
+        }
     }
 
     private static void ValidateCommand(string at, IReadOnlyList<string>? command, List<FieldError> errors)
@@ -135,6 +184,9 @@ internal static partial class ProfileValidator
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("^(/[A-Za-z0-9._-]+)+$")]
+    private static partial Regex GuestPathPattern();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvironmentNamePattern();

@@ -26,6 +26,12 @@ public sealed record RunRequest
     /// <summary>Asks for a stronger container runtime (<c>runsc</c>) than the profile's; never a weaker one.</summary>
     public string? Runtime { get; init; }
 
+    /// <summary>
+    /// Forces a backend (<c>docker</c> or <c>wasm</c>): the language's default profile when it uses that
+    /// backend, else the profile <c>&lt;language&gt;-&lt;backend&gt;</c> (such as <c>python-wasm</c>); rejected when neither exists.
+    /// </summary>
+    public string? Backend { get; init; }
+
     /// <summary>Why the caller runs this code, in its own words; kept for the audit trail.</summary>
     public string? Purpose { get; init; }
 }

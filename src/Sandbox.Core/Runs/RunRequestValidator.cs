@@ -103,12 +103,38 @@ public static class RunRequestValidator
                 return null;
             }
 
+            if (request.Backend is { } namedBackend && named.Backend != namedBackend)
+            {
+                errors.Add(new FieldError("backend", $"profile '{name}' uses the '{named.Backend}' backend, not '{Printable(namedBackend)}'"));
+                return null;
+            }
+
             return named;
+        }
+
+        if (request.Backend is { } backend)
+        {
+            if (backend is not (BackendNames.Docker or BackendNames.Wasm))
+            {
+                errors.Add(new FieldError("backend", $"must be '{BackendNames.Docker}' or '{BackendNames.Wasm}' (got '{Printable(backend)}')"));
+                return null;
+            }
+
+            if (request.Profile is null && BackendSelector.ForBackend(profiles, request.Language, backend) is { } forced)
+            {
+                return forced;
+            }
         }
 
         if (!profiles.TryGet(request.Language, out var byLanguage) || byLanguage.Language != request.Language)
         {
             errors.Add(new FieldError("language", $"unknown language '{Printable(request.Language)}'; one of: {string.Join(", ", profiles.Languages)}"));
+            return null;
+        }
+
+        if (request.Backend is { } wanted && byLanguage.Backend != wanted)
+        {
+            errors.Add(new FieldError("backend", $"'{Printable(request.Language)}' has no profile for the '{wanted}' backend (neither its default nor '{BackendSelector.ProfileName(request.Language, wanted)}')"));
             return null;
         }
 

@@ -99,7 +99,7 @@ public sealed class ProfileLoaderTests
     {
         var set = ProfileLoader.LoadTree(Path.Join(RepositoryRoot(), "images"), "profile.json");
 
-        set.Languages.ShouldBe(["bash", "c", "csharp", "javascript", "python"], ignoreOrder: true);
+        set.Languages.ShouldBe(["bash", "c", "csharp", "javascript", "python", "wasm"], ignoreOrder: true);
     }
 
     private static string RepositoryRoot()

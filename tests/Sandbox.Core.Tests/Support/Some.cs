@@ -29,6 +29,16 @@ internal static class Some
         Limits = Limits(),
     };
 
+    /// <summary>A wasm-backend profile with a module path (not checked on disk: no profiles file, so no base folder).</summary>
+    public static Profile WasmProfile(string language = "python") => new()
+    {
+        Language = language,
+        Backend = BackendNames.Wasm,
+        Module = language == "wasm" ? null : $"{language}.wasm",
+        SourceFile = "main.py",
+        Limits = Limits(),
+    };
+
     public static ProfileSet Profiles(params (string Name, Profile Profile)[] extra)
     {
         var all = new Dictionary<string, Profile> { ["python"] = Profile() };
