@@ -7,7 +7,7 @@ CLI := $(ARTIFACTS)/sandbox/sandbox
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build images run test test-unit test-integration bench doctor clean
+.PHONY: build images guests run test test-unit test-integration bench bench-wasm doctor clean
 
 ## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles beside it)
 build:
@@ -18,6 +18,10 @@ build:
 ## images: the debootstrap'd base image and one image per language (cached: a second run takes seconds)
 images:
 	bash images/build.sh
+
+## guests: CPython and QuickJS for wasm32-wasi from Debian/npm sources (cached: a second run takes a second)
+guests:
+	bash images/wasm-guests.sh
 
 ## run: prepare Docker and the images, then run a few example programs through the CLI
 run: build
@@ -36,6 +40,10 @@ test-integration:
 ## bench: N Python hello-world runs through our backend and through `docker run --rm` with the same hardening
 bench: build
 	bash eng/bench.sh
+
+## bench-wasm: C kernels and CPython under our Wasm engine and under Node's V8, with the ratio ours/node
+bench-wasm: guests
+	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) --nologo -v quiet
 
 doctor: build
 	$(CLI) doctor
