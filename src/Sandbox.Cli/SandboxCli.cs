@@ -22,6 +22,7 @@ internal static class SandboxCli
             RunCommand.Create(profiles),
             ProfilesCommand.Create(profiles),
             DoctorCommand.Create(profiles),
+            ReapCommand.Create(profiles),
         };
     }
 

@@ -8,7 +8,14 @@ internal sealed class FakeTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<FakeTimer> _timers = [];
-    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset _now;
+
+    public FakeTimeProvider()
+        : this(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
+    {
+    }
+
+    public FakeTimeProvider(DateTimeOffset start) => _now = start;
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
