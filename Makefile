@@ -43,7 +43,7 @@ bench: build
 
 ## bench-wasm: C kernels and CPython under our Wasm engine and under Node's V8, with the ratio ours/node
 bench-wasm: guests
-	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) --nologo -v quiet
+	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) -v quiet
 
 doctor: build
 	$(CLI) doctor

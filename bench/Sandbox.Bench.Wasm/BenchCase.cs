@@ -1,0 +1,22 @@
+namespace Sandbox.Bench.Wasm;
+
+/// <summary>One guest invocation measured under both engines.</summary>
+/// <param name="Name">Label in the table.</param>
+/// <param name="WasmPath">The module.</param>
+/// <param name="Args">argv after the program name.</param>
+/// <param name="Preopens">Read-only folders, guest path to host path.</param>
+/// <param name="Expected">What stdout must be, so a broken run is reported instead of timed.</param>
+internal sealed record BenchCase(string Name, string WasmPath, IReadOnlyList<string> Args, IReadOnlyDictionary<string, string> Preopens, string Expected);
+
+/// <summary>Times of one case under one engine, in milliseconds; Runs holds each measured run (after a warm-up).</summary>
+internal sealed record BenchTiming(double CompileMs, IReadOnlyList<double> RunsMs, double? ProcessMs)
+{
+    public double MedianMs
+    {
+        get
+        {
+            var sorted = RunsMs.Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+    }
+}

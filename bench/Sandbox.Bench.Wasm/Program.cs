@@ -1,0 +1,77 @@
+using System.Globalization;
+using Sandbox.Bench.Wasm;
+
+// make bench-wasm: each case under our engine (in this process) and under Node's V8 (node:wasi), in one run.
+// "run" is the median of N timed runs after one untimed warm-up, module compiled once; "compile" is decode +
+// validate + translate (ours) or WebAssembly.Module (node). Prints numbers; asserts nothing, and a case that
+// cannot run says why and the bench goes on.
+var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+var repo = FindRepositoryRoot();
+var programs = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "Programs");
+var runner = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "run-wasi.mjs");
+var python = Path.Combine(repo, "images", "python-wasm", "build", "out");
+var pythonPreopens = new Dictionary<string, string> { ["/usr/local"] = Path.Combine(python, "usr-local") };
+const string PythonLoop = "t = 0\nfor i in range(300000):\n    t = (t + i * i) % 1000003\nprint(t)\n";
+
+var cases = new[]
+{
+    new BenchCase("sha256 (C), 4 MiB", Path.Combine(programs, "sha256.wasm"), ["4"], new Dictionary<string, string>(),
+        "3d681903319d6e6e17358c9eb7806debfb55e60ab0d4ae24b96616c64164d87a\n"),
+    new BenchCase("prime count (C), n=500000", Path.Combine(programs, "primes.wasm"), ["500000"], new Dictionary<string, string>(),
+        "primes below 500000: 41538 (sieve 41538)\n"),
+    new BenchCase("CPython print(1+1)", Path.Combine(python, "python.wasm"), ["-c", "print(1+1)"], pythonPreopens, "2\n"),
+    new BenchCase("CPython loop, 300k iterations", Path.Combine(python, "python.wasm"), ["-c", PythonLoop], pythonPreopens, "266000\n"),
+};
+
+var node = NodeRunner.Find();
+Console.WriteLine($"bench-wasm: {runs} timed runs per case after one warm-up; median shown; node: {node ?? "not found"}");
+Console.WriteLine($"{"case",-32} {"ours compile",13} {"ours run",11} {"node compile",13} {"node run",11} {"node process",13} {"ours/node run",14}");
+foreach (var benchCase in cases)
+{
+    if (!File.Exists(benchCase.WasmPath))
+    {
+        Console.WriteLine($"{benchCase.Name,-32} skipped: {benchCase.WasmPath} is missing (run `make guests`)");
+        continue;
+    }
+
+    var ours = Measure(() => OurEngineRunner.Measure(benchCase, runs), out var oursProblem);
+    var reference = node is null ? null : Measure(() => NodeRunner.Measure(node, runner, benchCase, runs), out _);
+    var ratio = ours is not null && reference is not null ? $"{ours.MedianMs / reference.MedianMs,13:F1}x" : $"{"-",14}";
+    Console.WriteLine(
+        $"{benchCase.Name,-32} {Ms(ours?.CompileMs),13} {Ms(ours?.MedianMs),11} {Ms(reference?.CompileMs),13} {Ms(reference?.MedianMs),11} {Ms(reference?.ProcessMs),13} {ratio}");
+    if (oursProblem is not null)
+    {
+        Console.WriteLine($"{"",-32} ours: cannot run yet: {oursProblem}");
+    }
+}
+
+return 0;
+
+static string Ms(double? value) => value is null ? "-" : value.Value.ToString("F1", CultureInfo.InvariantCulture) + " ms";
+
+static BenchTiming? Measure(Func<BenchTiming> measure, out string? problem)
+{
+    problem = null;
+    try
+    {
+        return measure();
+    }
+    catch (Exception e) when (e is NotSupportedException or InvalidOperationException or Sandbox.Wasm.WasmException)
+    {
+        problem = e.Message;
+        return null;
+    }
+}
+
+static string FindRepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Sandbox.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}
