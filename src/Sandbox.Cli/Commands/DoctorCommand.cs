@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Sandbox.Cli.Hosting;
 using Sandbox.Core.Errors;
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 
 namespace Sandbox.Cli.Commands;
@@ -90,7 +91,8 @@ internal static class DoctorCommand
             return;
         }
 
-        foreach (var language in host.Profiles.Languages)
+        // The Docker images' self-tests; WebAssembly guests are checked by their own backend's tests.
+        foreach (var language in host.Profiles.Languages.Where(l => host.Profiles.TryGet(l, out var p) && p.Backend == BackendNames.Docker))
         {
             var dir = Path.Join(folder, language);
             var source = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "selftest.*").FirstOrDefault(f => !f.EndsWith(".expected", StringComparison.Ordinal)) : null;

@@ -3,12 +3,15 @@ using Sandbox.Docker.IntegrationTests.Support;
 
 namespace Sandbox.Docker.IntegrationTests.Backend;
 
-/// <summary>Each language image passes its own self-test (<c>images/&lt;language&gt;/selftest.*</c>) through the backend.</summary>
+/// <summary>Each Docker language image (a folder of <c>images/</c> with a Dockerfile) passes its own self-test through the backend.</summary>
 [Trait("Category", "Integration")]
 public sealed class ImageSelfTests(SandboxFixture sandbox)
 {
     public static TheoryData<string> Languages() =>
-        [.. Directory.EnumerateDirectories(RepositoryPaths.Images).Select(d => Path.GetFileName(d)).Where(d => d is not "base").Order(StringComparer.Ordinal)];
+        [.. Directory.EnumerateDirectories(RepositoryPaths.Images)
+            .Where(d => File.Exists(Path.Join(d, "Dockerfile")))
+            .Select(d => Path.GetFileName(d))
+            .Order(StringComparer.Ordinal)];
 
     [Theory]
     [MemberData(nameof(Languages))]
