@@ -5,13 +5,14 @@ using System.Text;
 namespace Sandbox.Wasm.Wasi;
 
 /// <summary>
-/// A minimal <c>wasi_snapshot_preview1</c> host: argv and environment from <see cref="WasiOptions"/>,
-/// clocks through a <see cref="TimeProvider"/>, random_get, stdin from a buffer, stdout/stderr into capped
-/// buffers, proc_exit. Every other preview1 function is linked and answers ENOSYS (52), so a guest such as
-/// CPython links and fails politely at the feature rather than at instantiation. No preopens: the guest
-/// has no file system at all yet.
+/// A <c>wasi_snapshot_preview1</c> host: argv and environment from <see cref="WasiOptions"/> only, clocks
+/// through a <see cref="TimeProvider"/>, random_get, stdin from a buffer, stdout/stderr into capped buffers,
+/// proc_exit, poll_oneoff, and a file system made of a private in-memory <c>/tmp</c> plus read-only host
+/// folders (<see cref="WasiOptions.Preopens"/>). Links, sockets and signals are linked but answer ENOSYS
+/// (52), so a guest such as CPython links and fails politely at the feature rather than at instantiation.
+/// Dispose it after the run to close host files the guest left open.
 /// </summary>
-public sealed partial class WasiHost
+public sealed partial class WasiHost : IDisposable
 {
     /// <summary>The import module name of WASI preview1.</summary>
     public const string ModuleName = "wasi_snapshot_preview1";
@@ -22,6 +23,8 @@ public sealed partial class WasiHost
     private readonly ArrayBufferWriter<byte> _stdout = new();
     private readonly ArrayBufferWriter<byte> _stderr = new();
     private readonly Random? _seededRandom;
+    private readonly Dictionary<uint, WasiDescriptor> _descriptors = [];
+    private readonly MemoryMount? _tmp;
     private int _stdinPosition;
 
     public WasiHost(WasiOptions options)
@@ -35,6 +38,37 @@ public sealed partial class WasiHost
 #pragma warning disable CA5394 // Insecure randomness: deliberate, opt-in determinism.
         _seededRandom = options.RandomSeed is { } seed ? new Random(seed) : null;
 #pragma warning restore CA5394
+
+        // Preopens are the guest's only roots: /tmp first (fd 3), then the read-only folders in order.
+        var fd = 3u;
+        if (options.Tmp is { } tmp)
+        {
+            _tmp = new MemoryMount("/tmp", tmp, options.TimeProvider);
+            _descriptors[fd++] = new WasiDescriptor { Mount = _tmp, Path = [], IsPreopen = true, Readable = true };
+        }
+
+        foreach (var preopen in options.Preopens)
+        {
+            _descriptors[fd++] = new WasiDescriptor { Mount = new HostDirectoryMount(preopen.GuestPath, preopen.HostPath), Path = [], IsPreopen = true, Readable = true };
+        }
+    }
+
+    /// <summary>Bytes the guest tried to write to stdout and stderr together, including any past the caps.</summary>
+    public long OutputBytes { get; private set; }
+
+    /// <summary>Bytes of file data in the in-memory /tmp now (0 without one).</summary>
+    public long TmpBytes => _tmp?.UsedBytes ?? 0;
+
+    /// <summary>Closes every descriptor the guest left open (host files above all).</summary>
+    public void Dispose()
+    {
+        foreach (var descriptor in _descriptors.Values)
+        {
+            descriptor.File?.Dispose();
+            descriptor.Mount.Dispose();
+        }
+
+        _descriptors.Clear();
     }
 
     /// <summary>Bytes the guest wrote to fd 1 (at most <see cref="WasiOptions.MaxStdoutBytes"/>).</summary>
@@ -89,11 +123,15 @@ public sealed partial class WasiHost
         }
     }
 
-    private void Write(ArrayBufferWriter<byte> stream, int cap, ReadOnlySpan<byte> bytes, bool isStdout)
+    private void Write(bool isStdout, ReadOnlySpan<byte> bytes)
     {
+        var stream = isStdout ? _stdout : _stderr;
+        var cap = isStdout ? _options.MaxStdoutBytes : _options.MaxStderrBytes;
+        OutputBytes += bytes.Length;
         var room = Math.Max(0, cap - stream.WrittenCount);
         if (bytes.Length > room)
         {
+            stream.Write(bytes[..room]);
             if (isStdout)
             {
                 StdoutTruncated = true;
@@ -103,7 +141,12 @@ public sealed partial class WasiHost
                 StderrTruncated = true;
             }
 
-            bytes = bytes[..room];
+            if (_options.StopOnOutputLimit)
+            {
+                throw new WasiOutputLimitException(isStdout, cap);
+            }
+
+            return;
         }
 
         stream.Write(bytes);

@@ -18,9 +18,27 @@ public sealed record WasiOptions
     /// <summary>Most bytes kept from fd 2.</summary>
     public int MaxStderrBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>When true, a write past an output cap stops the guest with <see cref="WasiOutputLimitException"/> instead of being dropped.</summary>
+    public bool StopOnOutputLimit { get; init; }
+
     /// <summary>Source of wall-clock and monotonic time (fake it in tests).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>When set, random_get is a deterministic stream from this seed (reproducible runs); otherwise a CSPRNG.</summary>
     public int? RandomSeed { get; init; }
+
+    /// <summary>Read-only host folders, in the order they get descriptors (after /tmp, from fd 3 on).</summary>
+    public IReadOnlyList<WasiPreopen> Preopens { get; init; } = [];
+
+    /// <summary>The writable in-memory <c>/tmp</c>; null gives the guest none.</summary>
+    public WasiTmpOptions? Tmp { get; init; }
+
+    /// <summary>
+    /// Cancelled at the run's deadline: cuts a <c>poll_oneoff</c> sleep short with an <see cref="WasmTrapKind.Interrupted"/> trap
+    /// (the interpreter's own interrupt is only seen at calls and loop back-edges, never inside a host call).
+    /// </summary>
+    public CancellationToken Interrupt { get; init; }
+
+    /// <summary>Most descriptors open at once (stdio and preopens included); more fail with EMFILE.</summary>
+    public int MaxOpenFiles { get; init; } = 256;
 }

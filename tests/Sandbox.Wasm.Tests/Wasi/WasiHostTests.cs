@@ -58,11 +58,11 @@ public sealed class WasiHostTests
     }
 
     [Fact]
-    public void PathOpen_NoFileSystem_ReturnsEnosys()
+    public void PathOpen_NoPreopens_ReturnsEbadf()
     {
         var (_, instance, _) = Start(new WasiOptions());
 
-        instance.Invoke("unsupported")[0].AsI32().ShouldBe(52);
+        instance.Invoke("unsupported")[0].AsI32().ShouldBe(8);
     }
 
     [Fact]

@@ -1,0 +1,188 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Sandbox.Wasm.Wasi;
+
+/// <summary>
+/// A host folder shown read-only. Every component of every path is checked with lstat semantics
+/// (<see cref="File.GetAttributes(string)"/> and <see cref="FileSystemInfo.LinkTarget"/>) and a symlink
+/// anywhere is refused, so the guest can only ever reach files physically inside the folder. The folder
+/// belongs to the operator and the guest cannot create links in it (the mount is read-only), so the
+/// check-then-open window is not the guest's to race.
+/// </summary>
+internal sealed class HostDirectoryMount : WasiMount
+{
+    private readonly string _root;
+    private readonly Dictionary<string, ulong> _inodes = new(StringComparer.Ordinal);
+
+    public HostDirectoryMount(string guestPath, string hostPath)
+        : base(guestPath)
+    {
+        _root = Path.GetFullPath(hostPath);
+        if (!Directory.Exists(_root))
+        {
+            throw new DirectoryNotFoundException($"preopen {guestPath}: host folder '{hostPath}' does not exist");
+        }
+    }
+
+    public override bool IsReadOnly => true;
+
+    public override int Stat(IReadOnlyList<string> path, out WasiFileStat stat)
+    {
+        stat = default;
+        var errno = Check(path, out var hostPath, out var isDirectory);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        FileSystemInfo info = isDirectory ? new DirectoryInfo(hostPath) : new FileInfo(hostPath);
+        var size = info is FileInfo file ? (ulong)file.Length : 0;
+        stat = new WasiFileStat(isDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, Inode(hostPath), size, Nanoseconds(info.LastWriteTimeUtc));
+        return WasiErrno.Success;
+    }
+
+    public override int List(IReadOnlyList<string> path, out IReadOnlyList<WasiDirectoryEntry> entries)
+    {
+        entries = [];
+        var errno = Check(path, out var hostPath, out var isDirectory);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (!isDirectory)
+        {
+            return WasiErrno.NotDirectory;
+        }
+
+        try
+        {
+            entries = [.. new DirectoryInfo(hostPath).EnumerateFileSystemInfos()
+                .OrderBy(i => i.Name, StringComparer.Ordinal)
+                .Select(i => new WasiDirectoryEntry(
+                    i.Name,
+                    i.LinkTarget is not null ? WasiFileType.SymbolicLink : i is DirectoryInfo ? WasiFileType.Directory : WasiFileType.RegularFile,
+                    Inode(i.FullName)))];
+            return WasiErrno.Success;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return WasiErrno.Access;
+        }
+        catch (IOException)
+        {
+            return WasiErrno.IO;
+        }
+    }
+
+    public override int OpenFile(IReadOnlyList<string> path, bool write, bool create, bool exclusive, bool truncate, out WasiOpenFile? file)
+    {
+        file = null;
+
+        // Read-only by configuration: any intent to write or create is refused before the host is touched.
+        if (write || create || truncate)
+        {
+            return WasiErrno.ReadOnlyFileSystem;
+        }
+
+        var errno = Check(path, out var hostPath, out var isDirectory);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (isDirectory)
+        {
+            return WasiErrno.IsDirectory;
+        }
+
+        try
+        {
+            var handle = File.OpenHandle(hostPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            file = new HostOpenFile(handle, Inode(hostPath), Nanoseconds(File.GetLastWriteTimeUtc(hostPath)));
+            return WasiErrno.Success;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return WasiErrno.Access;
+        }
+        catch (IOException)
+        {
+            return WasiErrno.IO;
+        }
+    }
+
+    /// <summary>Walks <paramref name="path"/> component by component from the root, refusing any symlink on the way.</summary>
+    private int Check(IReadOnlyList<string> path, out string hostPath, out bool isDirectory)
+    {
+        hostPath = _root;
+        isDirectory = true;
+        for (var i = 0; i < path.Count; i++)
+        {
+            if (!isDirectory)
+            {
+                return WasiErrno.NotDirectory;
+            }
+
+            hostPath = Path.Join(hostPath, path[i]);
+            FileAttributes attributes;
+            try
+            {
+                attributes = File.GetAttributes(hostPath);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return WasiErrno.NoEntry;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return WasiErrno.Access;
+            }
+            catch (IOException)
+            {
+                return WasiErrno.IO;
+            }
+
+            // Never follow a host symlink: it may point anywhere on the host, outside the folder we were given.
+            if ((attributes & FileAttributes.ReparsePoint) != 0 || new FileInfo(hostPath).LinkTarget is not null)
+            {
+                return WasiErrno.NotCapable;
+            }
+
+            isDirectory = (attributes & FileAttributes.Directory) != 0;
+        }
+
+        return WasiErrno.Success;
+    }
+
+    private ulong Inode(string hostPath)
+    {
+        if (!_inodes.TryGetValue(hostPath, out var inode))
+        {
+            inode = (ulong)_inodes.Count + 1;
+            _inodes[hostPath] = inode;
+        }
+
+        return inode;
+    }
+
+    private static ulong Nanoseconds(DateTime utc) =>
+        utc <= DateTime.UnixEpoch ? 0 : (ulong)(utc - DateTime.UnixEpoch).Ticks * 100;
+
+    private sealed class HostOpenFile(SafeFileHandle handle, ulong inode, ulong modified) : WasiOpenFile
+    {
+        public override long Length => RandomAccess.GetLength(handle);
+
+        public override ulong Inode => inode;
+
+        public override ulong ModifiedNanoseconds => modified;
+
+        public override int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);
+
+        public override void Dispose()
+        {
+            handle.Dispose();
+            base.Dispose();
+        }
+    }
+}

@@ -1,0 +1,438 @@
+namespace Sandbox.Wasm.Wasi;
+
+/// <summary>
+/// The guest's writable <c>/tmp</c>, held in managed memory and never on the host's disk. Capped in bytes
+/// (ENOSPC), entries (ENOSPC, like a tmpfs out of inodes) and single-file size (EFBIG), so a guest cannot
+/// turn it into a host memory bomb. No symlinks or hard links exist here: path_symlink and path_link are
+/// not provided.
+/// </summary>
+internal sealed class MemoryMount : WasiMount
+{
+    private readonly WasiTmpOptions _options;
+    private readonly long _maxFileBytes;
+    private readonly TimeProvider _time;
+    private readonly Node _root;
+    private ulong _nextInode = 1;
+
+    public MemoryMount(string guestPath, WasiTmpOptions options, TimeProvider time)
+        : base(guestPath)
+    {
+        _options = options;
+        _time = time;
+
+        // A file is one managed array, so no single file can be larger than an array may be.
+        _maxFileBytes = Math.Min(options.MaxFileBytes, Array.MaxLength);
+        _root = NewNode(isDirectory: true);
+        foreach (var (path, content) in options.Files)
+        {
+            var components = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (components.Length == 0 || components.Any(c => c is "." or ".."))
+            {
+                throw new ArgumentException($"tmp file '{path}' must be a plain relative path", nameof(options));
+            }
+
+            for (var i = 1; i < components.Length; i++)
+            {
+                var errno = CreateDirectory(components[..i]);
+                if (errno is not (WasiErrno.Success or WasiErrno.Exists))
+                {
+                    throw new ArgumentException($"tmp file '{path}': cannot create its folder (errno {errno})", nameof(options));
+                }
+            }
+
+            var opened = OpenFile(components, write: true, create: true, exclusive: false, truncate: true, out var file);
+            var written = opened == WasiErrno.Success ? file!.Write(content.Span, 0) : opened;
+            if (written != WasiErrno.Success)
+            {
+                throw new ArgumentException($"tmp file '{path}' does not fit in /tmp's caps", nameof(options));
+            }
+        }
+    }
+
+    public override bool IsReadOnly => false;
+
+    /// <summary>Bytes of file data held now.</summary>
+    public long UsedBytes { get; private set; }
+
+    /// <summary>Files and folders that exist now (the root not counted).</summary>
+    public int Entries { get; private set; }
+
+    public override int Stat(IReadOnlyList<string> path, out WasiFileStat stat)
+    {
+        stat = default;
+        var errno = Find(path, out var node);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        stat = new WasiFileStat(node!.IsDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, node.Inode, (ulong)node.Length, node.Modified);
+        return WasiErrno.Success;
+    }
+
+    public override int List(IReadOnlyList<string> path, out IReadOnlyList<WasiDirectoryEntry> entries)
+    {
+        entries = [];
+        var errno = Find(path, out var node);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (!node!.IsDirectory)
+        {
+            return WasiErrno.NotDirectory;
+        }
+
+        entries = [.. node.Children!.OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => new WasiDirectoryEntry(c.Key, c.Value.IsDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, c.Value.Inode))];
+        return WasiErrno.Success;
+    }
+
+    public override int OpenFile(IReadOnlyList<string> path, bool write, bool create, bool exclusive, bool truncate, out WasiOpenFile? file)
+    {
+        file = null;
+        if (path.Count == 0)
+        {
+            return WasiErrno.IsDirectory;
+        }
+
+        var errno = FindParent(path, out var parent);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        var name = path[^1];
+        if (parent!.Children!.TryGetValue(name, out var node))
+        {
+            if (create && exclusive)
+            {
+                return WasiErrno.Exists;
+            }
+
+            if (node.IsDirectory)
+            {
+                return WasiErrno.IsDirectory;
+            }
+
+            if (truncate)
+            {
+                SetLength(node, 0);
+            }
+        }
+        else
+        {
+            if (!create)
+            {
+                return WasiErrno.NoEntry;
+            }
+
+            if (Entries >= _options.MaxEntries)
+            {
+                return WasiErrno.NoSpace;
+            }
+
+            node = NewNode(isDirectory: false);
+            parent.Children[name] = node;
+            Entries++;
+            Touch(parent);
+        }
+
+        file = new MemoryOpenFile(this, node, write);
+        return WasiErrno.Success;
+    }
+
+    public override int CreateDirectory(IReadOnlyList<string> path)
+    {
+        if (path.Count == 0)
+        {
+            return WasiErrno.Exists;
+        }
+
+        var errno = FindParent(path, out var parent);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (parent!.Children!.ContainsKey(path[^1]))
+        {
+            return WasiErrno.Exists;
+        }
+
+        if (Entries >= _options.MaxEntries)
+        {
+            return WasiErrno.NoSpace;
+        }
+
+        parent.Children[path[^1]] = NewNode(isDirectory: true);
+        Entries++;
+        Touch(parent);
+        return WasiErrno.Success;
+    }
+
+    public override int UnlinkFile(IReadOnlyList<string> path)
+    {
+        var errno = FindChild(path, out var parent, out var node);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (node!.IsDirectory)
+        {
+            return WasiErrno.IsDirectory;
+        }
+
+        Remove(parent!, path[^1], node);
+        return WasiErrno.Success;
+    }
+
+    public override int RemoveDirectory(IReadOnlyList<string> path)
+    {
+        if (path.Count == 0)
+        {
+            // The mount root itself cannot go: the preopen would dangle.
+            return WasiErrno.Access;
+        }
+
+        var errno = FindChild(path, out var parent, out var node);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (!node!.IsDirectory)
+        {
+            return WasiErrno.NotDirectory;
+        }
+
+        if (node.Children!.Count > 0)
+        {
+            return WasiErrno.NotEmpty;
+        }
+
+        Remove(parent!, path[^1], node);
+        return WasiErrno.Success;
+    }
+
+    public override int Rename(IReadOnlyList<string> from, IReadOnlyList<string> to)
+    {
+        if (from.Count == 0 || to.Count == 0)
+        {
+            return WasiErrno.Access;
+        }
+
+        var errno = FindChild(from, out var fromParent, out var node);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        // Moving a folder into itself would detach it from the tree (and loop forever on a later walk).
+        if (node!.IsDirectory && to.Count > from.Count && from.SequenceEqual(to.Take(from.Count)))
+        {
+            return WasiErrno.Invalid;
+        }
+
+        errno = FindParent(to, out var toParent);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        if (toParent!.Children!.TryGetValue(to[^1], out var existing))
+        {
+            if (ReferenceEquals(existing, node))
+            {
+                return WasiErrno.Success;
+            }
+
+            if (existing.IsDirectory != node.IsDirectory)
+            {
+                return existing.IsDirectory ? WasiErrno.IsDirectory : WasiErrno.NotDirectory;
+            }
+
+            if (existing.IsDirectory && existing.Children!.Count > 0)
+            {
+                return WasiErrno.NotEmpty;
+            }
+
+            Remove(toParent, to[^1], existing);
+        }
+
+        fromParent!.Children!.Remove(from[^1]);
+        toParent.Children[to[^1]] = node;
+        Touch(fromParent);
+        Touch(toParent);
+        return WasiErrno.Success;
+    }
+
+    private void Remove(Node parent, string name, Node node)
+    {
+        parent.Children!.Remove(name);
+        Entries--;
+
+        // The bytes are released at once, even if a descriptor still has the file open (its later writes count again).
+        UsedBytes -= node.Length;
+        node.Data = [];
+        node.Length = 0;
+        Touch(parent);
+    }
+
+    private int Find(IReadOnlyList<string> path, out Node? node)
+    {
+        node = _root;
+        foreach (var name in path)
+        {
+            if (!node.IsDirectory)
+            {
+                return WasiErrno.NotDirectory;
+            }
+
+            if (!node.Children!.TryGetValue(name, out node))
+            {
+                return WasiErrno.NoEntry;
+            }
+        }
+
+        return WasiErrno.Success;
+    }
+
+    private int FindParent(IReadOnlyList<string> path, out Node? parent)
+    {
+        var errno = Find([.. path.Take(path.Count - 1)], out parent);
+        if (errno == WasiErrno.Success && !parent!.IsDirectory)
+        {
+            return WasiErrno.NotDirectory;
+        }
+
+        return errno;
+    }
+
+    private int FindChild(IReadOnlyList<string> path, out Node? parent, out Node? node)
+    {
+        node = null;
+        if (path.Count == 0)
+        {
+            parent = null;
+            return WasiErrno.Access;
+        }
+
+        var errno = FindParent(path, out parent);
+        if (errno != WasiErrno.Success)
+        {
+            return errno;
+        }
+
+        return parent!.Children!.TryGetValue(path[^1], out node) ? WasiErrno.Success : WasiErrno.NoEntry;
+    }
+
+    private Node NewNode(bool isDirectory) => new()
+    {
+        IsDirectory = isDirectory,
+        Children = isDirectory ? new Dictionary<string, Node>(StringComparer.Ordinal) : null,
+        Inode = _nextInode++,
+        Modified = Now(),
+    };
+
+    private void Touch(Node node) => node.Modified = Now();
+
+    private ulong Now() => (ulong)(_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    private int SetLength(Node node, long length)
+    {
+        if (length < 0)
+        {
+            return WasiErrno.Invalid;
+        }
+
+        if (length > _maxFileBytes)
+        {
+            return WasiErrno.FileTooBig;
+        }
+
+        var delta = length - node.Length;
+        if (delta > 0 && UsedBytes + delta > _options.MaxBytes)
+        {
+            return WasiErrno.NoSpace;
+        }
+
+        if (length > node.Data.Length)
+        {
+            // Geometric growth bounded by the file cap, so appends stay linear without over-allocating past it.
+            var capacity = Math.Min(_maxFileBytes, Math.Max(length, Math.Max(4096L, (long)node.Data.Length * 2)));
+            Array.Resize(ref node.Data, (int)capacity);
+        }
+        else if (length < node.Length)
+        {
+            node.Data.AsSpan((int)length, (int)(node.Length - length)).Clear();
+        }
+
+        node.Length = length;
+        UsedBytes += delta;
+        Touch(node);
+        return WasiErrno.Success;
+    }
+
+    private sealed class Node
+    {
+        public bool IsDirectory;
+        public Dictionary<string, Node>? Children;
+        public byte[] Data = [];
+        public long Length;
+        public ulong Inode;
+        public ulong Modified;
+    }
+
+    private sealed class MemoryOpenFile(MemoryMount mount, Node node, bool writable) : WasiOpenFile
+    {
+        public override long Length => node.Length;
+
+        public override ulong Inode => node.Inode;
+
+        public override ulong ModifiedNanoseconds => node.Modified;
+
+        public override int Read(Span<byte> buffer, long offset)
+        {
+            if (offset >= node.Length)
+            {
+                return 0;
+            }
+
+            var n = (int)Math.Min(buffer.Length, node.Length - offset);
+            node.Data.AsSpan((int)offset, n).CopyTo(buffer);
+            return n;
+        }
+
+        public override int Write(ReadOnlySpan<byte> data, long offset)
+        {
+            if (!writable)
+            {
+                return WasiErrno.BadFileDescriptor;
+            }
+
+            if (offset < 0 || offset > mount._maxFileBytes || data.Length > mount._maxFileBytes - offset)
+            {
+                return WasiErrno.FileTooBig;
+            }
+
+            var end = offset + data.Length;
+            if (end > node.Length)
+            {
+                var errno = mount.SetLength(node, end);
+                if (errno != WasiErrno.Success)
+                {
+                    return errno;
+                }
+            }
+
+            data.CopyTo(node.Data.AsSpan((int)offset));
+            mount.Touch(node);
+            return WasiErrno.Success;
+        }
+
+        public override int SetLength(long length) => writable ? mount.SetLength(node, length) : WasiErrno.BadFileDescriptor;
+    }
+}
