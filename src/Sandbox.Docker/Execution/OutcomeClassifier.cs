@@ -15,6 +15,11 @@ internal static class OutcomeClassifier
     /// <summary>Exit status of a process stopped by RLIMIT_CPU's SIGXCPU (128 + 24).</summary>
     public const long SigXcpuExit = 152;
 
+    /// <summary>Exit status of <c>sandbox-entry</c> when the file stream or a path was bad (see images/README.md).</summary>
+    public const long EntryFailedExit = 125;
+
+    private static ReadOnlySpan<byte> EntryFailedPrefix => "sandbox-entry: "u8;
+
     /// <summary>A SIGKILL with peak memory this close to the limit is the OOM killer's work even if Docker did not flag it (gVisor).</summary>
     public const double OomPeakRatio = 0.9;
 
@@ -57,6 +62,13 @@ internal static class OutcomeClassifier
         if (outcome.ExitCode == 0)
         {
             return new(RunStatus.Ok, null, null, null);
+        }
+
+        // sandbox-entry could not unpack the files: our framing or image is broken, the program never started.
+        if (outcome.ExitCode == EntryFailedExit && outcome.Stderr.AsSpan().StartsWith(EntryFailedPrefix))
+        {
+            return new(RunStatus.SandboxError, null, null,
+                "sandbox_error: the image's sandbox-entry refused the program's files (" + System.Text.Encoding.UTF8.GetString(outcome.Stderr).Trim() + "); rebuild the images with 'make images'");
         }
 
         if (compileErrorExitCode is { } code && outcome.ExitCode == code)

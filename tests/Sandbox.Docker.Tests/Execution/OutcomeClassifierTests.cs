@@ -109,6 +109,18 @@ public sealed class OutcomeClassifierTests
         Classify(Outcome(exit: 65), compileErrorExitCode: 65).Status.ShouldBe(RunStatus.CompileError);
 
     [Fact]
+    public void Classify_EntryRefusedTheFiles_IsSandboxError()
+    {
+        var verdict = Classify(Outcome(exit: 125) with { Stderr = "sandbox-entry: bad header: expected 'SANDBOX-FILES 1'\n"u8.ToArray() });
+
+        verdict.Status.ShouldBe(RunStatus.SandboxError);
+        verdict.Message.ShouldNotBeNull().ShouldContain("bad header");
+    }
+
+    [Fact]
+    public void Classify_ProgramExiting125_IsRuntimeError() => Classify(Outcome(exit: 125)).Status.ShouldBe(RunStatus.RuntimeError);
+
+    [Fact]
     public void Classify_FirstKillReasonWins_OverOomFlag() =>
         Classify(Outcome(exit: 137, kill: KillReason.WallTime, oom: true)).Status.ShouldBe(RunStatus.Timeout);
 }
