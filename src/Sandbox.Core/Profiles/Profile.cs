@@ -109,6 +109,13 @@ public static class BackendNames
     public const string Wasm = "wasm";
 }
 
+/// <summary>Language names with a meaning of their own.</summary>
+public static class LanguageNames
+{
+    /// <summary>The language whose code is a WebAssembly module itself (a WASI command, base64 in <c>code</c>).</summary>
+    public const string Wasm = "wasm";
+}
+
 /// <summary>Names of the container runtimes a profile may pick.</summary>
 public static class RuntimeNames
 {

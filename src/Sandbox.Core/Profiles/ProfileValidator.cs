@@ -9,9 +9,6 @@ internal static partial class ProfileValidator
 {
     private const long MiB = 1024 * 1024;
 
-    /// <summary>The language whose code is a WebAssembly module itself (base64).</summary>
-    public const string WasmLanguage = "wasm";
-
     public static IReadOnlyList<FieldError> Validate(IReadOnlyDictionary<string, Profile> profiles)
     {
         var errors = new List<FieldError>();
@@ -105,7 +102,7 @@ internal static partial class ProfileValidator
     private static void ValidateWasm(string at, Profile p, List<FieldError> errors)
     {
         // For the language 'wasm' the caller's code is the module; every other wasm profile runs a named guest.
-        if (p.Language == WasmLanguage)
+        if (p.Language == LanguageNames.Wasm)
         {
             if (p.Module is not null)
             {

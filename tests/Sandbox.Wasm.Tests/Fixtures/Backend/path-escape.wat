@@ -1,0 +1,30 @@
+;; Hostile: opens ../etc/passwd and /etc/passwd from the /tmp preopen (fd 3), and probes fds 4..63.
+;; Prints one letter per attempt: "r" refused, "E" escaped. Expected: ok, stdout "rr" + 60 "r" + "\n".
+(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "../etc/passwd")
+  (data (i32.const 120) "/etc/passwd")
+  (data (i32.const 140) "etc/passwd")
+  (func $say (param $ok i32)
+    (i32.store8 (i32.const 200) (select (i32.const 0x72) (i32.const 0x45) (local.get $ok)))
+    (i32.store (i32.const 0) (i32.const 200))
+    (i32.store (i32.const 4) (i32.const 1))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func $open (param $fd i32) (param $path i32) (param $len i32) (result i32)
+    (call $path_open (local.get $fd) (i32.const 1) (local.get $path) (local.get $len) (i32.const 0)
+      (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 16)))
+  (func (export "_start")
+    (local $fd i32)
+    (call $say (i32.eq (call $open (i32.const 3) (i32.const 100) (i32.const 13)) (i32.const 76)))
+    (call $say (i32.eq (call $open (i32.const 3) (i32.const 120) (i32.const 11)) (i32.const 76)))
+    (local.set $fd (i32.const 4))
+    (loop $probe
+      (call $say (i32.eq (call $open (local.get $fd) (i32.const 140) (i32.const 10)) (i32.const 8)))
+      (local.set $fd (i32.add (local.get $fd) (i32.const 1)))
+      (br_if $probe (i32.lt_u (local.get $fd) (i32.const 64))))
+    (i32.store8 (i32.const 200) (i32.const 10))
+    (i32.store (i32.const 0) (i32.const 200))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
