@@ -8,7 +8,7 @@ using Sandbox.Core.Serialization;
 
 namespace Sandbox.Cli.Commands;
 
-/// <summary><c>sandbox run --lang python [--profile p] [--stdin f] [--runtime runsc] [--json] &lt;file|-&gt;</c>.</summary>
+/// <summary><c>sandbox run --lang python [--profile p] [--backend docker|wasm] [--stdin f] [--runtime runsc] [--json] &lt;file|-&gt;</c>.</summary>
 internal static class RunCommand
 {
     public static Command Create(Option<string?> profilesOption)
@@ -19,12 +19,14 @@ internal static class RunCommand
         var stdin = new Option<string?>("--stdin") { Description = "A file whose content is the program's stdin." };
         var runtime = new Option<string?>("--runtime") { Description = "Container runtime: runc, or runsc (gVisor). Only a stronger runtime than the profile's is accepted." };
         runtime.AcceptOnlyFromAmong(RuntimeNames.Runc, RuntimeNames.Runsc);
+        var backend = new Option<string?>("--backend") { Description = "Force a backend: docker, or wasm (the language's default profile if it uses it, else the '<language>-wasm' profile)." };
+        backend.AcceptOnlyFromAmong(BackendNames.Docker, BackendNames.Wasm);
         var json = new Option<bool>("--json") { Description = "Print the result object as JSON instead of the program's output." };
         var purpose = new Option<string?>("--purpose") { Description = "Why this code is run, kept with the run." };
 
         var command = new Command("run", "Run a program in a fresh sandbox and report exactly what happened.")
         {
-            file, language, profile, stdin, runtime, json, purpose,
+            file, language, profile, backend, stdin, runtime, json, purpose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,7 +34,9 @@ internal static class RunCommand
             string code, input;
             try
             {
-                code = path == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(path, cancellationToken);
+                code = parse.GetValue(language) == LanguageNames.Wasm && path != "-"
+                    ? ModuleCode(await File.ReadAllBytesAsync(path, cancellationToken))
+                    : path == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(path, cancellationToken);
                 input = parse.GetValue(stdin) is { } stdinPath ? await File.ReadAllTextAsync(stdinPath, cancellationToken) : "";
             }
             catch (IOException ex)
@@ -48,6 +52,7 @@ internal static class RunCommand
                 Stdin = input.Length == 0 ? null : input,
                 Profile = parse.GetValue(profile),
                 Runtime = parse.GetValue(runtime),
+                Backend = parse.GetValue(backend),
                 Purpose = parse.GetValue(purpose),
             };
 
@@ -57,7 +62,12 @@ internal static class RunCommand
                 return exitCode;
             }
 
-            await CommandSupport.ReapQuietlyAsync(host, cancellationToken);
+            var dockerDown = request.Backend != BackendNames.Wasm && !await host.CheckDockerAsync(cancellationToken);
+            if (!dockerDown)
+            {
+                await CommandSupport.ReapQuietlyAsync(host, cancellationToken);
+            }
+
             RunResult result;
             try
             {
@@ -67,6 +77,11 @@ internal static class RunCommand
             {
                 await Console.Error.WriteLineAsync("sandbox: cancelled; the run was killed and removed");
                 return 130;
+            }
+
+            if (dockerDown && result.Backend == BackendNames.Wasm)
+            {
+                await Console.Error.WriteLineAsync($"sandbox: note: Docker is unreachable; ran on the WebAssembly backend with profile '{result.Profile}'");
             }
 
             if (parse.GetValue(json))
@@ -82,6 +97,11 @@ internal static class RunCommand
         });
         return command;
     }
+
+    /// <summary>For the language <c>wasm</c> the code is the module in base64: a binary file (starting with
+    /// <c>\0asm</c>) is encoded here; anything else is taken as base64 text already.</summary>
+    private static string ModuleCode(byte[] bytes) =>
+        bytes is [0x00, 0x61, 0x73, 0x6D, ..] ? Convert.ToBase64String(bytes) : System.Text.Encoding.UTF8.GetString(bytes);
 
     private static async Task WriteProgramOutputAsync(RunResult result)
     {

@@ -6,10 +6,11 @@ using Sandbox.Docker;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Reaping;
+using Sandbox.Wasm.Backend;
 
 namespace Sandbox.Cli.Hosting;
 
-/// <summary>The composition root of the CLI: profiles, the Docker client and backend, the run pipeline.</summary>
+/// <summary>The composition root of the CLI: profiles, the Docker client and backend, the WebAssembly backend, the run pipeline.</summary>
 internal sealed class SandboxHost : IDisposable
 {
     private readonly DockerClient _dockerClient;
@@ -66,8 +67,33 @@ internal sealed class SandboxHost : IDisposable
 
         var dockerClient = DockerClient.FromEnvironment();
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
-        var pipeline = new RunPipeline(profiles, [docker.Backend], time, loggerFactory.CreateLogger<RunPipeline>());
+        var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());
+        var pipeline = new RunPipeline(profiles, [docker.Backend, wasm], time, loggerFactory.CreateLogger<RunPipeline>());
         return new SandboxHost(profiles, path, dockerClient, docker.Docker, docker.Meter, pipeline, docker.Reaper);
+    }
+
+    /// <summary>How long the start-up ping may take before Docker counts as unreachable.</summary>
+    public static readonly TimeSpan DockerPingTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Pings Docker once; when it does not answer, marks the docker backend unavailable so runs of a
+    /// language with a <c>-wasm</c> profile fall back to it (the choice itself is Core's <see cref="BackendSelector"/>).
+    /// Returns whether Docker answered.
+    /// </summary>
+    public async Task<bool> CheckDockerAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DockerPingTimeout);
+        try
+        {
+            await Docker.PingAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is Core.Errors.SandboxException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Pipeline.MarkUnavailable(BackendNames.Docker);
+            return false;
+        }
     }
 
     public void Dispose() => _dockerClient.Dispose();

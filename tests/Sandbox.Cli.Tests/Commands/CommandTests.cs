@@ -78,6 +78,42 @@ public sealed class CommandTests : IDisposable
         code.ShouldBe(CliExitCodes.UsageError);
     }
 
+    [Fact]
+    public async Task Run_BackendWasmLangWasm_RunsTheHelloModuleInProcess()
+    {
+        var profiles = Path.Join(RepositoryRoot(), "images", "wasm", "profile.json");
+        var module = Path.Join(AppContext.BaseDirectory, "Fixtures", "hello.wasm");
+
+        var (code, stdout, _) = await RunAsync("run", "--backend", "wasm", "--lang", "wasm", "--json", "--profiles", profiles, module);
+
+        code.ShouldBe(0);
+        using var result = System.Text.Json.JsonDocument.Parse(stdout);
+        result.RootElement.GetProperty("status").GetString().ShouldBe("ok");
+        result.RootElement.GetProperty("stdout").GetString().ShouldBe("hello from wasm\n");
+        result.RootElement.GetProperty("backend").GetString().ShouldBe("wasm");
+        result.RootElement.GetProperty("profile").GetString().ShouldBe("wasm");
+    }
+
+    [Fact]
+    public async Task Run_BackendWasmWithoutAWasmProfile_IsRejectedNamingTheMissingProfile()
+    {
+        var (code, _, stderr) = await RunAsync("run", "--backend", "wasm", "--lang", "python", "--profiles", Write("good.json", ValidProfile), Write("x.py", "print(1)"));
+
+        code.ShouldBe(CliExitCodes.Rejected);
+        stderr.ShouldContain("python-wasm");
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Join(dir.FullName, "Sandbox.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Join(_dir.FullName, name);
