@@ -196,6 +196,7 @@ public sealed class WasiFileSystemTests : IDisposable
     [InlineData("path_filestat_out_of_bounds", 21)]
     [InlineData("poll_out_of_bounds", 21)]
     [InlineData("poll_count_huge", 21)]
+    [InlineData("open_until_emfile", 33)]
     public void HostileCall_BadPointerOrPath_ReturnsErrnoAndTouchesNothing(string export, int errno)
     {
         var engine = new WasmEngine();

@@ -1,6 +1,6 @@
 ;; Raw WASI file-system calls with hostile arguments; each export returns the errno.
 ;; fd 3 is /tmp (the first preopen). Expected: EFAULT (21) for every out-of-bounds pointer,
-;; ENOTCAPABLE (76) for an absolute path or '..' past the root.
+;; ENOTCAPABLE (76) for an absolute path or '..' past the root, EMFILE (33) past the descriptor cap.
 (module
   (import "wasi_snapshot_preview1" "path_open"
     (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
@@ -14,6 +14,7 @@
   (data (i32.const 16) "/etc/passwd")
   (data (i32.const 32) "../etc")
   (data (i32.const 48) "x")
+  (data (i32.const 56) ".")
   (func (export "open_path_out_of_bounds") (result i32)
     (call $path_open (i32.const 3) (i32.const 0) (i32.const 0xFFF0) (i32.const 100) (i32.const 0)
       (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 64)))
@@ -42,4 +43,14 @@
   (func (export "poll_out_of_bounds") (result i32)
     (call $poll (i32.const 0xFFF0) (i32.const 0) (i32.const 1) (i32.const 64)))
   (func (export "poll_count_huge") (result i32)
-    (call $poll (i32.const 0) (i32.const 0) (i32.const 0x7FFFFFFF) (i32.const 64))))
+    (call $poll (i32.const 0) (i32.const 0) (i32.const 0x7FFFFFFF) (i32.const 64)))
+  ;; Opens "." as a directory over and over without closing: must stop at EMFILE (33), not exhaust the host.
+  (func (export "open_until_emfile") (result i32)
+    (local $errno i32) (local $i i32)
+    (loop $again
+      (local.set $errno
+        (call $path_open (i32.const 3) (i32.const 0) (i32.const 56) (i32.const 1) (i32.const 2)
+          (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 64)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.and (i32.eqz (local.get $errno)) (i32.lt_u (local.get $i) (i32.const 100000)))))
+    (local.get $errno)))
