@@ -30,13 +30,12 @@ internal static class OurEngineRunner
 
     private static string RunOnce(WasmModule module, BenchCase benchCase)
     {
-        if (benchCase.Preopens.Count > 0)
-        {
-            throw new NotSupportedException("our WasiHost has no preopens yet, and this guest needs files");
-        }
-
         var engine = new WasmEngine();
-        var host = new WasiHost(new WasiOptions { Args = [Path.GetFileNameWithoutExtension(benchCase.WasmPath), .. benchCase.Args] });
+        var host = new WasiHost(new WasiOptions
+        {
+            Args = [Path.GetFileNameWithoutExtension(benchCase.WasmPath), .. benchCase.Args],
+            Preopens = [.. benchCase.Preopens.Select(p => new WasiPreopen(p.Key, p.Value))],
+        });
         var linker = new WasmLinker();
         host.Define(engine, linker);
         var exitCode = engine.RunOnExecutionThread(() =>

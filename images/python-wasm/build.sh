@@ -27,8 +27,11 @@ work=$here/build/src
 rm -rf "$work" "$out"
 mkdir -p "$work"
 cd "$work"
+# Compiler chatter goes to a log; a failing step prints its tail, so CI output stays readable.
+log=$work/build.log
+step() { "$@" >>"$log" 2>&1 || { echo "python-wasm: failed: $*" >&2; tail -n 60 "$log" >&2; exit 1; }; }
 # Debian's package, with Debian's patches applied (that is where its security fixes live).
-apt-get source -qq python3.11 zlib >/dev/null
+step apt-get source -qq python3.11 zlib
 py_src=$(find "$work" -maxdepth 1 -type d -name 'python3.11-*' | head -n1)
 zlib_src=$(find "$work" -maxdepth 1 -type d -name 'zlib-*' | head -n1)
 
@@ -55,7 +58,7 @@ mkdir -p "$zlib_out/include" "$zlib_out/lib"
     cd "$zlib_src"
     objs=()
     for c in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil; do
-        $cc -O2 -D_LARGEFILE64_SOURCE=1 -c "$c.c" -o "$zlib_out/$c.o"
+        step $cc -O2 -D_LARGEFILE64_SOURCE=1 -c "$c.c" -o "$zlib_out/$c.o"
         objs+=("$zlib_out/$c.o")
     done
     llvm-ar-14 rcs "$zlib_out/lib/libz.a" "${objs[@]}"
@@ -68,12 +71,12 @@ cd "$build"
 export WASI_SDK_PATH=$sdk
 export CONFIG_SITE=$py_src/Tools/wasm/config.site-wasm32-wasi
 export ZLIB_CFLAGS="-I$zlib_out/include" ZLIB_LIBS="-L$zlib_out/lib -lz"
-"$py_src/Tools/wasm/wasi-env" "$py_src/configure" -q \
+step "$py_src/Tools/wasm/wasi-env" "$py_src/configure" \
     --host=wasm32-unknown-wasi --build="$("$py_src/config.guess")" \
     --with-build-python=/usr/bin/python3.11 \
-    --prefix=/usr/local --disable-test-modules >/dev/null
-"$py_src/Tools/wasm/wasi-env" make -s -j"$jobs" all >/dev/null
-"$py_src/Tools/wasm/wasi-env" make -s wasm_stdlib >/dev/null
+    --prefix=/usr/local --disable-test-modules
+step "$py_src/Tools/wasm/wasi-env" make -j"$jobs" all
+step "$py_src/Tools/wasm/wasi-env" make wasm_stdlib
 
 mkdir -p "$out/usr-local/lib/python3.11/lib-dynload"
 llvm-strip-14 -o "$out/python.wasm" python.wasm

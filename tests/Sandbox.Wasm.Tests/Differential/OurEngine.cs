@@ -36,16 +36,15 @@ internal static class OurEngine
         return new GuestRun(Encoding.UTF8.GetString(host.Stdout.Span), Encoding.UTF8.GetString(host.Stderr.Span), exitCode, stopwatch.Elapsed);
     }
 
-    private static WasiOptions Options(GuestInput input) =>
-        WasiPreopens.Apply(
-            new WasiOptions
-            {
-                Args = [input.ProgramName, .. input.Args],
-                Stdin = input.Stdin,
-                MaxStdoutBytes = 16 * 1024 * 1024,
-                MaxStderrBytes = 16 * 1024 * 1024,
-            },
-            input.Preopens);
+    private static WasiOptions Options(GuestInput input) => new()
+    {
+        Args = [input.ProgramName, .. input.Args],
+        Stdin = input.Stdin,
+        MaxStdoutBytes = 16 * 1024 * 1024,
+        MaxStderrBytes = 16 * 1024 * 1024,
+        // Node's runner gets the same folders through --dir; neither side gets a /tmp.
+        Preopens = [.. input.Preopens.Select(p => new WasiPreopen(p.Key, p.Value))],
+    };
 
     private static WasmModule Compile(string path)
     {

@@ -57,4 +57,17 @@ public sealed class QuickJsDifferentialTests
 
         ours.Stdout.ShouldBe("InternalError stack overflow\n");
     }
+
+    [Fact]
+    public async Task Script_PastMemoryLimit_CatchableOutOfMemoryNotATrap()
+    {
+        var wasm = Path.Combine(GuestRequirement.JavaScriptGuest(), "qjs.wasm");
+        const string Code = "let a = []; try { for (;;) a.push(new Array(10000).fill(1)) } catch (e) { a = null; print(e.name, e.message) }";
+
+        // 16 MB: the guest's linear memory grows well past its initial size before QuickJS says no.
+        var (ours, _) = await Differential.AssertSameAsync(GuestInput.Of(wasm, "--memory-limit", "16000000", "-e", Code));
+
+        ours.Stdout.ShouldBe("InternalError out of memory\n");
+        ours.ExitCode.ShouldBe(0);
+    }
 }
