@@ -225,6 +225,15 @@ public sealed class WasmBackendTests
         result.Errors.ShouldNotBeNull().ShouldHaveSingleItem().Field.ShouldBe("code");
     }
 
+    [Fact]
+    public async Task Execute_ModuleFailsValidation_RejectedNamingTheCode()
+    {
+        var result = await RunAsync(Plan("invalid-module"));
+
+        result.Status.ShouldBe(RunStatus.Rejected);
+        result.Errors.ShouldNotBeNull().ShouldHaveSingleItem().Field.ShouldBe("code");
+    }
+
     [Theory]
     [InlineData("missing-import")]
     [InlineData("no-start")]
