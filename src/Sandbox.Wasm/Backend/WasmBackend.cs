@@ -144,11 +144,14 @@ public sealed partial class WasmBackend : IExecutionBackend
             var started = _time.GetTimestamp();
             WasmInstance? instance = null;
             var outcome = Execute(engine, module, linker, i => instance = i);
+
+            // Memory only grows, so its final size is the high-water mark.
+            var memory = instance?.Memory ?? wasi.CallerMemory;
             var usage = new ResourceUsage
             {
                 WallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds,
                 CpuMs = (fuel - engine.Fuel + FuelPerMs - 1) / FuelPerMs,
-                PeakMemoryBytes = instance?.Memory is { } memory ? (long)memory.Pages * WasmMemory.PageSize : 0,
+                PeakMemoryBytes = memory is null ? 0 : (long)memory.Pages * WasmMemory.PageSize,
                 OutputBytes = wasi.OutputBytes,
             };
 
@@ -163,7 +166,7 @@ public sealed partial class WasmBackend : IExecutionBackend
                 throw new SandboxInfrastructureException("the WebAssembly engine failed on this run; the failure is logged", failure);
             }
 
-            var result = WasmOutcomeClassifier.Classify(outcome, limits, usage, instance?.Memory?.GrowRefusedByCap == true, callerModule, plan.Profile.Name);
+            var result = WasmOutcomeClassifier.Classify(outcome, limits, usage, memory?.GrowRefusedByCap == true, callerModule, plan.Profile.Name);
             return result with
             {
                 RunId = plan.RunId,

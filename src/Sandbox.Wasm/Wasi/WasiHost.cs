@@ -56,6 +56,10 @@ public sealed partial class WasiHost : IDisposable
     /// <summary>Bytes the guest tried to write to stdout and stderr together, including any past the caps.</summary>
     public long OutputBytes { get; private set; }
 
+    /// <summary>The memory of the last guest that called a WASI function: the backend's view of a guest that
+    /// exited or trapped during instantiation, before it had an instance to ask.</summary>
+    internal WasmMemory? CallerMemory { get; private set; }
+
     /// <summary>Bytes of file data in the in-memory /tmp now (0 without one).</summary>
     public long TmpBytes => _tmp?.UsedBytes ?? 0;
 
@@ -94,6 +98,7 @@ public sealed partial class WasiHost : IDisposable
             linker.Define(ModuleName, name, engine.CreateHostFunction(parameters, results, (context, stack) =>
             {
                 int errno;
+                CallerMemory = context.Memory ?? CallerMemory;
                 try
                 {
                     errno = call(context, stack);

@@ -202,6 +202,15 @@ public sealed class WasmBackendTests
         result.Stdout.ShouldBe("arg main.wasm\nenv GREETING=hi\nenv HOME=/tmp\nno /etc\ninput given\n");
     }
 
+    [Fact]
+    public async Task Execute_ProcExitInsideStartFunction_ReportsTheMemorySeen()
+    {
+        var result = await RunAsync(Plan("exit-in-start"));
+
+        result.ExitCode.ShouldBe(4);
+        result.Usage.PeakMemoryBytes.ShouldBe(65536);
+    }
+
     [Theory]
     [InlineData("exit-nested", RunStatus.RuntimeError, 5)]
     [InlineData("exit-twice", RunStatus.Ok, 0)]
