@@ -12,10 +12,15 @@ internal static class OurEngine
     private static readonly Dictionary<string, WasmModule> s_modules = new(StringComparer.Ordinal);
     private static readonly Lock s_lock = new();
 
+    /// <summary>A regression that makes a guest spin must fail the test, not hang the whole run.</summary>
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(2);
+
     public static GuestRun Run(GuestInput input)
     {
         var module = Compile(input.WasmPath);
         var engine = new WasmEngine();
+        using var deadline = new CancellationTokenSource(s_timeout);
+        using var interrupt = deadline.Token.Register(engine.RequestInterrupt);
         var host = new WasiHost(Options(input));
         var linker = new WasmLinker();
         host.Define(engine, linker);
