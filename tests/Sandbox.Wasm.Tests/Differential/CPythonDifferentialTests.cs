@@ -61,4 +61,18 @@ public sealed class CPythonDifferentialTests
         ours.Stderr.ShouldBe(node.Stderr);
         ours.Stderr.ShouldEndWith("KeyError: 'deliberate'\n");
     }
+
+    [Fact]
+    public async Task Stdin_ReadToEnd_SameOutputAsNode()
+    {
+        var input = Program("basics.py") with
+        {
+            Args = ["-c", "import sys; data = sys.stdin.read(); print(len(data), data.upper().split())"],
+            Stdin = System.Text.Encoding.UTF8.GetBytes("several words\non two lines\n"),
+        };
+
+        var (ours, _) = await Differential.AssertSameAsync(input);
+
+        ours.Stdout.ShouldBe("27 ['SEVERAL', 'WORDS', 'ON', 'TWO', 'LINES']\n");
+    }
 }

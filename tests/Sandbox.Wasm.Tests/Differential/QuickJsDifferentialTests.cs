@@ -70,4 +70,18 @@ public sealed class QuickJsDifferentialTests
         ours.Stdout.ShouldBe("InternalError out of memory\n");
         ours.ExitCode.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task Script_FileInPreopenedFolder_SameOutputAsStdin()
+    {
+        var wasm = Path.Combine(GuestRequirement.JavaScriptGuest(), "qjs.wasm");
+        var folder = Path.GetDirectoryName(Differential.ProgramPath("JavaScript", "compute.js"))!;
+        var input = new GuestInput(wasm, ["/scripts/compute.js"], [], new Dictionary<string, string> { ["/scripts"] = folder });
+
+        var (fromFile, _) = await Differential.AssertSameAsync(input);
+        var (fromStdin, _) = await Differential.AssertSameAsync(Script("compute.js"));
+
+        fromFile.Stdout.ShouldBe(fromStdin.Stdout);
+        fromFile.ExitCode.ShouldBe(0, fromFile.Stderr);
+    }
 }
