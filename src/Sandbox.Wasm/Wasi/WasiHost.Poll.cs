@@ -63,8 +63,8 @@ public sealed partial class WasiHost
         if (events.Count == 0)
         {
             // Only clocks: sleep until the earliest one, cut short by the run's deadline.
-            var (earliest, remaining) = clocks.Select(c => (c, Remaining(c.Deadline, c.Clock))).MinBy(x => x.Item2);
-            Sleep(context, remaining);
+            var earliest = clocks.MinBy(c => Remaining(c.Deadline, c.Clock));
+            Sleep(context, earliest.Deadline, earliest.Clock);
             foreach (var c in clocks)
             {
                 if (c == earliest || Remaining(c.Deadline, c.Clock) == TimeSpan.Zero)
@@ -123,24 +123,30 @@ public sealed partial class WasiHost
         return deadline <= now ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Min((deadline - now) / 100, (ulong)long.MaxValue));
     }
 
-    private void Sleep(WasmCallContext context, TimeSpan duration)
+    private void Sleep(WasmCallContext context, ulong deadline, uint clock)
     {
+        // Timers run on a millisecond tick and may fire a little early against the nanosecond clocks the
+        // guest reads, so sleep again until the deadline has really passed: a guest never wakes before it.
+        while (Remaining(deadline, clock) is var remaining && remaining > TimeSpan.Zero)
+        {
+            if (_options.Interrupt.IsCancellationRequested || context.Engine.Interpreter.InterruptRequested)
+            {
+                throw new WasmTrapException(WasmTrapKind.Interrupted);
+            }
+
+            var wait = TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds));
+            try
+            {
+                // A dedicated execution thread blocks here; the token (the run's deadline) wakes it early.
+                Task.Delay(wait < s_longestSleep ? wait : s_longestSleep, _options.TimeProvider, _options.Interrupt).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                throw new WasmTrapException(WasmTrapKind.Interrupted);
+            }
+        }
+
         if (_options.Interrupt.IsCancellationRequested || context.Engine.Interpreter.InterruptRequested)
-        {
-            throw new WasmTrapException(WasmTrapKind.Interrupted);
-        }
-
-        if (duration <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        try
-        {
-            // A dedicated execution thread blocks here; the token (the run's deadline) wakes it early.
-            Task.Delay(duration < s_longestSleep ? duration : s_longestSleep, _options.TimeProvider, _options.Interrupt).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException)
         {
             throw new WasmTrapException(WasmTrapKind.Interrupted);
         }
