@@ -103,6 +103,35 @@ public sealed class CommandTests : IDisposable
         stderr.ShouldContain("python-wasm");
     }
 
+    [Fact]
+    public async Task Run_DockerUnreachable_FallsBackToTheLanguagesWasmProfileWithANote()
+    {
+        // A python-wasm profile whose "interpreter" is the hello module: enough to see which backend ran.
+        File.Copy(Path.Join(AppContext.BaseDirectory, "Fixtures", "hello.wasm"), Path.Join(_dir.FullName, "hello.wasm"));
+        var profiles = Write("profiles.json", ValidProfile.Replace("} } } }", """
+            } },
+              "python-wasm": { "language": "python", "backend": "wasm", "module": "hello.wasm", "sourceFile": "main.py",
+                "limits": { "wallTimeMs": 10000, "cpuTimeMs": 5000, "memoryBytes": 268435456, "pids": 1,
+                            "stdoutBytes": 1048576, "stderrBytes": 1048576, "fileSizeBytes": 1048576, "tmpBytes": 67108864 } } } }
+            """, StringComparison.Ordinal));
+        var previous = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        Environment.SetEnvironmentVariable("DOCKER_HOST", "unix://" + Path.Join(_dir.FullName, "no-docker.sock"));
+        try
+        {
+            var (code, stdout, stderr) = await RunAsync("run", "--lang", "python", "--json", "--profiles", profiles, Write("x.py", "print(1)"));
+
+            code.ShouldBe(0, stderr);
+            stderr.ShouldContain("Docker is unreachable");
+            using var result = System.Text.Json.JsonDocument.Parse(stdout);
+            result.RootElement.GetProperty("profile").GetString().ShouldBe("python-wasm");
+            result.RootElement.GetProperty("stdout").GetString().ShouldBe("hello from wasm\n");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DOCKER_HOST", previous);
+        }
+    }
+
     private static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
