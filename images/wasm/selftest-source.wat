@@ -1,6 +1,6 @@
 ;; Source of selftest.b64 (the module in base64, as the language 'wasm' takes it):
 ;;   wat2wasm selftest-source.wat -o /dev/stdout | base64 -w0 > selftest.b64
-;; Writes a fixed line, so `sandbox doctor` proves the wasm backend end to end.
+;; Writes a fixed line: `sandbox run --lang wasm images/wasm/selftest.b64` must print selftest.expected (doctor checks Docker images only).
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
