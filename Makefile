@@ -9,11 +9,14 @@ export DOTNET_NOLOGO := 1
 
 .PHONY: build images guests run test test-unit test-integration bench bench-wasm doctor clean
 
-## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles beside it)
+## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles, and built Wasm guests, beside it)
 build:
 	dotnet publish src/Sandbox.Cli/Sandbox.Cli.csproj -c $(CONFIG) -o $(ARTIFACTS)/sandbox --nologo -v quiet
 	rm -rf $(ARTIFACTS)/sandbox/profiles && mkdir -p $(ARTIFACTS)/sandbox/profiles
-	for f in images/*/profile.json; do cp $$f $(ARTIFACTS)/sandbox/profiles/$$(basename $$(dirname $$f)).json; done
+	# Each profile keeps its folder so a WebAssembly guest's module and preopens stay beside it (when built).
+	for d in images/*/; do n=$$(basename $$d); [ -f $$d/profile.json ] || continue; \
+	  mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n && cp $$d/profile.json $(ARTIFACTS)/sandbox/profiles/$$n/; \
+	  if [ -d $$d/build/out ] && [ ! -f $$d/Dockerfile ]; then mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n/build && cp -r $$d/build/out $(ARTIFACTS)/sandbox/profiles/$$n/build/; fi; done
 
 ## images: the debootstrap'd base image and one image per language (cached: a second run takes seconds)
 images:

@@ -5,7 +5,7 @@ using Sandbox.Core.Serialization;
 namespace Sandbox.Core.Profiles;
 
 /// <summary>
-/// Reads profiles from a JSON file, or from every <c>*.json</c> file in a folder, and validates them as one set.
+/// Reads profiles from a JSON file, or from every <c>*.json</c> file and every <c>*/profile.json</c> in a folder, and validates them as one set.
 /// Any error stops loading with the full list: a bad file is never half-applied.
 /// </summary>
 public static class ProfileLoader
@@ -15,7 +15,11 @@ public static class ProfileLoader
     {
         if (Directory.Exists(path))
         {
-            return LoadFiles([.. Directory.EnumerateFiles(path, "*.json").Order(StringComparer.Ordinal)], path);
+            // A folder holds profiles files, or one folder per profile with its profile.json (and its guest files) inside.
+            var files = Directory.EnumerateFiles(path, "*.json")
+                .Concat(Directory.EnumerateDirectories(path).Select(d => Path.Join(d, "profile.json")).Where(File.Exists))
+                .Order(StringComparer.Ordinal);
+            return LoadFiles([.. files], path);
         }
 
         if (File.Exists(path))

@@ -113,10 +113,13 @@ internal static partial class ProfileValidator
         {
             errors.Add(new FieldError($"{at}.module", "must name the guest module file, such as 'python.wasm' (relative to the profiles file)"));
         }
-        else if (p.BaseDirectory.Length > 0 && !File.Exists(p.ResolvePath(p.Module)))
+        else if (RelativePath.Check(p.Module) is { } moduleProblem)
         {
-            errors.Add(new FieldError($"{at}.module", $"no such file '{p.Module}' (relative to the profiles file)"));
+            errors.Add(new FieldError($"{at}.module", "the module path " + moduleProblem));
         }
+
+        // Whether the module and the preopened folders exist is checked when a run needs them (sandbox_error,
+        // "run make guests") and by 'sandbox doctor': a guest not built yet must not stop every other profile loading.
 
         foreach (var (guest, host) in p.Preopens)
         {
@@ -129,10 +132,6 @@ internal static partial class ProfileValidator
             if (RelativePath.Check(host) is { } hostProblem)
             {
                 errors.Add(new FieldError($"{at}.preopens.{guest}", "the host folder " + hostProblem));
-            }
-            else if (p.BaseDirectory.Length > 0 && !Directory.Exists(p.ResolvePath(host)))
-            {
-                errors.Add(new FieldError($"{at}.preopens.{guest}", $"no such folder '{host}' (relative to the profiles file)"));
             }
         }
     }

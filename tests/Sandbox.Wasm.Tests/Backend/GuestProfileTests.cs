@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Wasm.Backend;
+using Sandbox.Wasm.Tests.Differential;
+
+namespace Sandbox.Wasm.Tests.Backend;
+
+/// <summary>
+/// The checked-in guest profiles (<c>images/python-wasm</c>, <c>images/javascript-wasm</c>) through the whole
+/// pipeline on the Wasm backend, with the guests <c>make guests</c> built: what <c>sandbox run --backend wasm</c> does.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class GuestProfileTests
+{
+    private static RunPipeline Pipeline() => new(
+        ProfileLoader.LoadTree(Path.Join(GuestRequirement.RepositoryRoot, "images"), "profile.json"),
+        [new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance)],
+        TimeProvider.System,
+        NullLogger<RunPipeline>.Instance);
+
+    [Fact]
+    public async Task Run_PythonOnItsWasmProfile_PrintsTheAnswerAndUsesOnlyItsTmp()
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(
+            new RunRequest
+            {
+                Language = "python",
+                Backend = BackendNames.Wasm,
+                Code = "import os, sys\nopen('/tmp/x.txt', 'w').write('hi')\nprint(1 + 1, sys.platform, sorted(os.listdir('/tmp')), sys.stdin.read())",
+                Stdin = "from stdin",
+            },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
+        result.Profile.ShouldBe("python-wasm");
+        result.Backend.ShouldBe(BackendNames.Wasm);
+        result.Stdout.ShouldBe("2 wasi ['main.py', 'x.txt'] from stdin\n");
+    }
+
+    [Fact]
+    public async Task Run_PythonReadingTheHost_SeesNothingOfIt()
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(
+            new RunRequest
+            {
+                Language = "python",
+                Backend = BackendNames.Wasm,
+                Code = "import os\nfor p in ('/etc/passwd', '/proc/self/environ', '/usr/local/../../etc/passwd'):\n    try:\n        open(p).read(); print('LEAKED', p)\n    except OSError:\n        pass\nprint(sorted(os.environ))",
+            },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
+        result.Stdout.ShouldNotContain("LEAKED");
+        result.Stdout.ShouldBe("['HOME', 'LANG', 'PYTHONDONTWRITEBYTECODE', 'PYTHONHOME', 'TMPDIR']\n");
+    }
+
+    [Fact]
+    public async Task Run_JavaScriptOnItsWasmProfile_PrintsTheAnswer()
+    {
+        GuestRequirement.JavaScriptGuest();
+
+        var result = await Pipeline().RunAsync(
+            new RunRequest { Language = "javascript", Backend = BackendNames.Wasm, Code = "console.log([1, 2, 3].map(x => x * 2).join(','));" },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
+        result.Profile.ShouldBe("javascript-wasm");
+        result.Stdout.ShouldBe("2,4,6\n");
+    }
+}
