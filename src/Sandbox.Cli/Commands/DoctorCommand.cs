@@ -36,6 +36,8 @@ internal static class DoctorCommand
                 }
             }
 
+            CheckWasmGuests(host, report);
+
             Console.WriteLine(report.Failures == 0 ? "doctor: all checks passed" : $"doctor: {report.Failures} check(s) failed");
             return report.Failures == 0 ? 0 : 1;
         });
@@ -80,6 +82,20 @@ internal static class DoctorCommand
         {
             var found = await host.Docker.InspectImageAsync(image, cancellationToken);
             report.Check($"image {image}", found is not null, found is null ? "missing" : $"present ({found.Size / (1024 * 1024)} MiB)", "build the images: make images");
+        }
+    }
+
+    /// <summary>Every WebAssembly profile's guest module and preopened folders are where the profile says.</summary>
+    private static void CheckWasmGuests(SandboxHost host, DoctorReport report)
+    {
+        foreach (var profile in host.Profiles.All.Where(p => p.Backend == BackendNames.Wasm && p.Module is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            var missing = new[] { profile.ResolvePath(profile.Module!) }.Where(f => !File.Exists(f))
+                .Concat(profile.Preopens.Values.Select(profile.ResolvePath).Where(d => !Directory.Exists(d)))
+                .ToList();
+            report.Check($"guest {profile.Name}", missing.Count == 0,
+                missing.Count == 0 ? $"{profile.Module} and {profile.Preopens.Count} preopen(s) present" : "missing: " + string.Join(", ", missing.Select(Path.GetFileName)),
+                "build the WebAssembly guests (make guests), then make build");
         }
     }
 
