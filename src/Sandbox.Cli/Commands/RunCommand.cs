@@ -62,8 +62,9 @@ internal static class RunCommand
                 return exitCode;
             }
 
+            // A run that asked for WebAssembly touches no Docker at all: no ping, no sweep, no delay when Docker is down.
             var dockerDown = request.Backend != BackendNames.Wasm && !await host.CheckDockerAsync(cancellationToken);
-            if (!dockerDown)
+            if (request.Backend != BackendNames.Wasm && !dockerDown)
             {
                 await CommandSupport.ReapQuietlyAsync(host, cancellationToken);
             }

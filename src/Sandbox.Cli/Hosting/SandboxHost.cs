@@ -14,29 +14,28 @@ namespace Sandbox.Cli.Hosting;
 internal sealed class SandboxHost : IDisposable
 {
     private readonly DockerClient _dockerClient;
+    private readonly DockerSandbox _docker;
 
-    private SandboxHost(ProfileSet profiles, string profilesPath, DockerClient dockerClient, IDockerClient docker, CgroupMeter meter, RunPipeline pipeline, ContainerReaper reaper)
+    private SandboxHost(ProfileSet profiles, string profilesPath, DockerClient dockerClient, DockerSandbox docker, RunPipeline pipeline)
     {
         Profiles = profiles;
         ProfilesPath = profilesPath;
         _dockerClient = dockerClient;
-        Docker = docker;
-        Meter = meter;
+        _docker = docker;
         Pipeline = pipeline;
-        Reaper = reaper;
     }
 
     public ProfileSet Profiles { get; }
 
     public string ProfilesPath { get; }
 
-    public IDockerClient Docker { get; }
+    public IDockerClient Docker => _docker.Docker;
 
-    public CgroupMeter Meter { get; }
+    public CgroupMeter Meter => _docker.Meter;
 
     public RunPipeline Pipeline { get; }
 
-    public ContainerReaper Reaper { get; }
+    public ContainerReaper Reaper => _docker.Reaper;
 
     /// <summary>
     /// Where profiles come from, first match wins: <c>--profiles</c>, <c>SANDBOX_PROFILES</c>, then the
@@ -69,7 +68,7 @@ internal sealed class SandboxHost : IDisposable
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
         var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());
         var pipeline = new RunPipeline(profiles, [docker.Backend, wasm], time, loggerFactory.CreateLogger<RunPipeline>());
-        return new SandboxHost(profiles, path, dockerClient, docker.Docker, docker.Meter, pipeline, docker.Reaper);
+        return new SandboxHost(profiles, path, dockerClient, docker, pipeline);
     }
 
     /// <summary>How long the start-up ping may take before Docker counts as unreachable.</summary>

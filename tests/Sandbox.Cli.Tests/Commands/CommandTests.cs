@@ -81,7 +81,7 @@ public sealed class CommandTests : IDisposable
     [Fact]
     public async Task Run_BackendWasmLangWasm_RunsTheHelloModuleInProcess()
     {
-        var profiles = Path.Join(RepositoryRoot(), "images", "wasm", "profile.json");
+        var profiles = Path.Join(Sandbox.Testing.RepositoryRoot.Path, "images", "wasm", "profile.json");
         var module = Path.Join(AppContext.BaseDirectory, "Fixtures", "hello.wasm");
 
         var (code, stdout, _) = await RunAsync("run", "--backend", "wasm", "--lang", "wasm", "--json", "--profiles", profiles, module);
@@ -130,17 +130,6 @@ public sealed class CommandTests : IDisposable
         {
             Environment.SetEnvironmentVariable("DOCKER_HOST", previous);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Join(dir.FullName, "Sandbox.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
     }
 
     private string Write(string name, string content)

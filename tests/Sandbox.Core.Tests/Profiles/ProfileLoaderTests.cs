@@ -97,19 +97,8 @@ public sealed class ProfileLoaderTests
     [Fact]
     public void Load_RepositoryDefaults_AreValid()
     {
-        var set = ProfileLoader.LoadTree(Path.Join(RepositoryRoot(), "images"), "profile.json");
+        var set = ProfileLoader.LoadTree(Path.Join(Sandbox.Testing.RepositoryRoot.Path, "images"), "profile.json");
 
         set.Languages.ShouldBe(["bash", "c", "csharp", "javascript", "python", "wasm"], ignoreOrder: true);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Join(dir.FullName, "Sandbox.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
     }
 }

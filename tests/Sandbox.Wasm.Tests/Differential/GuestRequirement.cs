@@ -10,7 +10,7 @@ internal static class GuestRequirement
         string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The repository root (the folder holding Sandbox.sln), found upwards from the test binary.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => Sandbox.Testing.RepositoryRoot.Path;
 
     /// <summary>Node on PATH, or fail/skip.</summary>
     public static string Node() => NodeWasi.FindNode() ?? Missing("node (Node.js 20) is not on PATH; it is the reference engine");
@@ -38,18 +38,5 @@ internal static class GuestRequirement
 
         Assert.Skip($"{problem} (skipped locally; on CI this fails)");
         return "";
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Sandbox.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Sandbox.sln above {AppContext.BaseDirectory}");
     }
 }
