@@ -16,6 +16,7 @@ internal static class CliExitCodes
     public const int OutputLimit = 205;
     public const int Rejected = 206;
     public const int SandboxError = 207;
+    public const int Cancelled = 208;
 
     public static int For(RunResult result) => result.Status switch
     {
@@ -28,6 +29,7 @@ internal static class CliExitCodes
         RunStatus.OutputLimit => OutputLimit,
         RunStatus.Rejected => Rejected,
         RunStatus.SandboxError => SandboxError,
+        RunStatus.Cancelled => Cancelled,
         _ => SandboxError,
     };
 }

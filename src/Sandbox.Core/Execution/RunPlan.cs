@@ -23,4 +23,7 @@ public sealed record RunPlan
     public required string Runtime { get; init; }
 
     public string Backend => Profile.Backend;
+
+    /// <summary>Where output goes as it arrives, besides the result; not part of the receipt.</summary>
+    public IRunOutputSink? Output { get; init; }
 }

@@ -23,6 +23,14 @@ public sealed record RunResult
 
     public bool StderrTruncated { get; init; }
 
+    /// <summary>The bytes behind <see cref="Stdout"/>, exactly as the program wrote them (for callers that ask for raw output).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ReadOnlyMemory<byte> StdoutBytes { get; init; }
+
+    /// <summary>The bytes behind <see cref="Stderr"/>, exactly as the program wrote them.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ReadOnlyMemory<byte> StderrBytes { get; init; }
+
     public ResourceUsage Usage { get; init; } = ResourceUsage.None;
 
     /// <summary>The effective limits that were enforced; null only when the request was rejected before planning.</summary>

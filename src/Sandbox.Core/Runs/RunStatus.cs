@@ -32,6 +32,9 @@ public enum RunStatus
 
     /// <summary>Our infrastructure failed (Docker down, image missing); not the program's fault.</summary>
     [JsonStringEnumMemberName("sandbox_error")] SandboxError,
+
+    /// <summary>A caller cancelled the run, or the service shut down before it finished; it was killed (or never started).</summary>
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
 /// <summary>Wire names and classification helpers for <see cref="RunStatus"/>.</summary>
@@ -49,6 +52,7 @@ public static class RunStatusExtensions
         RunStatus.OutputLimit => "output_limit",
         RunStatus.Rejected => "rejected",
         RunStatus.SandboxError => "sandbox_error",
+        RunStatus.Cancelled => "cancelled",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 

@@ -67,7 +67,7 @@ internal sealed partial class ContainerStepRunner
 
         var wait = _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
-        var read = ReadOutputAsync(attached, stdout, stderr, kill, stop.Token);
+        var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, stop.Token);
         var monitor = MonitorAsync(step, kill, stop.Token);
 
         ContainerWaitResponse exit;
@@ -139,7 +139,7 @@ internal sealed partial class ContainerStepRunner
         await attached.CloseStdinAsync(cancellationToken);
     }
 
-    private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, KillSwitch kill, CancellationToken cancellationToken)
+    private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, Core.Execution.IRunOutputSink? output, KillSwitch kill, CancellationToken cancellationToken)
     {
         var buffer = new byte[_options.ReadBufferBytes];
         while (true)
@@ -150,12 +150,25 @@ internal sealed partial class ContainerStepRunner
                 return;
             }
 
-            var collector = stream == StdStream.Stderr ? stderr : stdout;
-            if (collector.Append(buffer.AsSpan(0, count)))
+            if (Deliver(stream == StdStream.Stderr, buffer.AsSpan(0, count), stdout, stderr, output))
             {
                 kill.Fire(KillReason.Output);
             }
         }
+    }
+
+    /// <summary>Keeps a chunk and passes on what fits under the cap; returns true when it crossed the cap.</summary>
+    private static bool Deliver(bool isStderr, ReadOnlySpan<byte> chunk, OutputCollector stdout, OutputCollector stderr, Core.Execution.IRunOutputSink? output)
+    {
+        var collector = isStderr ? stderr : stdout;
+        var before = collector.KeptBytes;
+        var crossed = collector.Append(chunk);
+        if (output is not null && collector.KeptBytes > before)
+        {
+            output.Write(isStderr ? Core.Execution.OutputStreamKind.Stderr : Core.Execution.OutputStreamKind.Stdout, chunk[..(collector.KeptBytes - before)]);
+        }
+
+        return crossed;
     }
 
     private async Task MonitorAsync(ContainerStep step, KillSwitch kill, CancellationToken cancellationToken)

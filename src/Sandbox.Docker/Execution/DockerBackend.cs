@@ -67,7 +67,7 @@ internal sealed class DockerBackend : IExecutionBackend
         }
 
         var run = await _steps.RunAsync(
-            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec),
+            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec) with { Output = plan.Output },
             Concat(FilePayload.Encode(runFiles), stdin),
             cancellationToken);
         // The compile step has limits of its own; the run's usage and limits describe the program alone.
@@ -103,7 +103,9 @@ internal sealed class DockerBackend : IExecutionBackend
         Signal = verdict.Signal,
         Stdout = stdoutIsBinary ? "" : Encoding.UTF8.GetString(outcome.Stdout),
         StdoutTruncated = !stdoutIsBinary && outcome.StdoutTruncated,
+        StdoutBytes = stdoutIsBinary ? ReadOnlyMemory<byte>.Empty : outcome.Stdout,
         Stderr = Encoding.UTF8.GetString(outcome.Stderr),
+        StderrBytes = outcome.Stderr,
         StderrTruncated = outcome.StderrTruncated,
         Usage = new ResourceUsage
         {

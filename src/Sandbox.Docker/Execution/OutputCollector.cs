@@ -20,6 +20,9 @@ internal sealed class OutputCollector
 
     public long Cap => _cap;
 
+    /// <summary>How many bytes are kept (at most the cap).</summary>
+    public int KeptBytes => _kept.WrittenCount;
+
     /// <summary>Appends a chunk; returns true when this chunk crossed the cap.</summary>
     public bool Append(ReadOnlySpan<byte> chunk)
     {

@@ -28,4 +28,7 @@ internal sealed record ContainerStep
 
     /// <summary>When the reaper may remove the container if it is still around (Unix milliseconds).</summary>
     public required long DeadlineUnixMs { get; init; }
+
+    /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
+    public Core.Execution.IRunOutputSink? Output { get; init; }
 }

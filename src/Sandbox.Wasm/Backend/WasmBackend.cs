@@ -172,8 +172,10 @@ public sealed partial class WasmBackend : IExecutionBackend
             {
                 RunId = plan.RunId,
                 Stdout = Encoding.UTF8.GetString(wasi.Stdout.Span),
+                StdoutBytes = wasi.Stdout.ToArray(),
                 StdoutTruncated = wasi.StdoutTruncated,
                 Stderr = Encoding.UTF8.GetString(wasi.Stderr.Span),
+                StderrBytes = wasi.Stderr.ToArray(),
                 StderrTruncated = wasi.StderrTruncated,
                 Usage = usage,
             };
@@ -258,6 +260,7 @@ public sealed partial class WasmBackend : IExecutionBackend
             Tmp = new WasiTmpOptions { MaxBytes = limits.TmpBytes, MaxFileBytes = limits.FileSizeBytes, Files = files },
             Preopens = [.. plan.Profile.Preopens.Select(p => new WasiPreopen(p.Key, plan.Profile.ResolvePath(p.Value)))],
             Interrupt = interrupt,
+            Output = plan.Output,
         };
     }
 

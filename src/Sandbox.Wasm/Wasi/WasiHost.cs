@@ -137,6 +137,7 @@ public sealed partial class WasiHost : IDisposable
         if (bytes.Length > room)
         {
             stream.Write(bytes[..room]);
+            Observe(isStdout, bytes[..room]);
             if (isStdout)
             {
                 StdoutTruncated = true;
@@ -155,5 +156,14 @@ public sealed partial class WasiHost : IDisposable
         }
 
         stream.Write(bytes);
+        Observe(isStdout, bytes);
+    }
+
+    private void Observe(bool isStdout, ReadOnlySpan<byte> bytes)
+    {
+        if (_options.Output is { } output && !bytes.IsEmpty)
+        {
+            output.Write(isStdout ? Core.Execution.OutputStreamKind.Stdout : Core.Execution.OutputStreamKind.Stderr, bytes);
+        }
     }
 }

@@ -41,4 +41,7 @@ public sealed record WasiOptions
 
     /// <summary>Most descriptors open at once (stdio and preopens included); more fail with EMFILE.</summary>
     public int MaxOpenFiles { get; init; } = 256;
+
+    /// <summary>Told of every byte kept from stdout and stderr as the guest writes it (for live progress); null for none.</summary>
+    public Sandbox.Core.Execution.IRunOutputSink? Output { get; init; }
 }

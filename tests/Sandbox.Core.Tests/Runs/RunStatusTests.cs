@@ -20,5 +20,5 @@ public sealed class RunStatusTests
     [Fact]
     public void WireNames_AreExactlyTheDocumentedSet() =>
         Enum.GetValues<RunStatus>().Select(s => s.ToWireName()).ShouldBe(
-            ["ok", "runtime_error", "compile_error", "timeout", "cpu_limit", "memory_limit", "output_limit", "rejected", "sandbox_error"]);
+            ["ok", "runtime_error", "compile_error", "timeout", "cpu_limit", "memory_limit", "output_limit", "rejected", "sandbox_error", "cancelled"]);
 }
