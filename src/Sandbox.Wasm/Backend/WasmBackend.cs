@@ -16,9 +16,12 @@ namespace Sandbox.Wasm.Backend;
 /// module (an interpreter) and the code is written to <c>/tmp/&lt;sourceFile&gt;</c> for it.
 /// </summary>
 /// <remarks>
-/// CPU time is measured in fuel (WebAssembly instructions, charged per basic block), not host CPU time:
+/// The CPU limit is enforced in fuel (WebAssembly instructions, charged per basic block), not host CPU time:
 /// it is deterministic, so the same program stops at the same point whatever else the machine runs.
-/// <see cref="RunResult.Usage"/>'s <c>cpuMs</c> is the fuel used divided by <see cref="FuelPerMs"/>.
+/// <see cref="RunResult.Usage"/>'s <c>cpuMs</c> is the real CPU time of the execution thread (user + system,
+/// from the thread's CPU clock), so it reports what the run actually cost; a <c>cpu_limit</c> breach reports
+/// that observed value too, which may differ from the limit because fuel, not the clock, stopped the guest.
+/// Where the thread clock is unavailable (not Linux) it falls back to the fuel used divided by <see cref="FuelPerMs"/>.
 /// </remarks>
 public sealed partial class WasmBackend : IExecutionBackend
 {
@@ -144,14 +147,16 @@ public sealed partial class WasmBackend : IExecutionBackend
             engine.Fuel = fuel;
             var started = _time.GetTimestamp();
             WasmInstance? instance = null;
-            var outcome = Execute(engine, module, linker, i => instance = i);
+            var outcome = Execute(engine, module, linker, i => instance = i, out var cpu);
 
             // Memory only grows, so its final size is the high-water mark.
             var memory = instance?.Memory ?? wasi.CallerMemory;
             var usage = new ResourceUsage
             {
                 WallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds,
-                CpuMs = (fuel - engine.Fuel + FuelPerMs - 1) / FuelPerMs,
+                CpuMs = cpu is { } measured
+                    ? (long)Math.Ceiling(measured.TotalMilliseconds)
+                    : (fuel - engine.Fuel + FuelPerMs - 1) / FuelPerMs,
                 PeakMemoryBytes = memory is null ? 0 : (long)memory.Pages * WasmMemory.PageSize,
                 OutputBytes = wasi.OutputBytes,
             };
@@ -182,28 +187,28 @@ public sealed partial class WasmBackend : IExecutionBackend
         }
     }
 
-    /// <summary>Instantiates and runs <c>_start</c> on the engine's execution thread; every way it can end becomes a value.</summary>
-    private static WasmOutcome Execute(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    /// <summary>
+    /// Instantiates and runs <c>_start</c> on the engine's execution thread; every way it can end becomes a value.
+    /// <paramref name="cpu"/> is the CPU time that thread used (null where the thread clock is unavailable).
+    /// </summary>
+    private static WasmOutcome Execute(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated, out TimeSpan? cpu)
     {
+        // Read on the execution thread itself, before and after the guest, however it ends: the thread
+        // clock of any other thread would not see the guest's work.
+        TimeSpan? used = null;
         try
         {
             return engine.RunOnExecutionThread(() =>
             {
-                // proc_exit or a trap may come from the start function, inside Instantiate.
-                var instance = engine.Instantiate(module, linker);
-                instantiated(instance);
-                if (instance.GetFunction("_start") is not { } start)
+                var cpuStart = ThreadCpuClock.Now();
+                try
                 {
-                    return new WasmOutcome { MissingStart = true };
+                    return RunStart(engine, module, linker, instantiated);
                 }
-
-                if (start.ParameterCount != 0 || start.ResultCount != 0)
+                finally
                 {
-                    return new WasmOutcome { MissingStart = true };
+                    used = ThreadCpuClock.Now() - cpuStart;
                 }
-
-                engine.Invoke(start);
-                return new WasmOutcome { ExitCode = 0 };
             });
         }
         catch (WasiExitException exit)
@@ -228,6 +233,29 @@ public sealed partial class WasmBackend : IExecutionBackend
         {
             return new WasmOutcome { Failure = e };
         }
+        finally
+        {
+            cpu = used;
+        }
+    }
+
+    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    {
+        // proc_exit or a trap may come from the start function, inside Instantiate.
+        var instance = engine.Instantiate(module, linker);
+        instantiated(instance);
+        if (instance.GetFunction("_start") is not { } start)
+        {
+            return new WasmOutcome { MissingStart = true };
+        }
+
+        if (start.ParameterCount != 0 || start.ResultCount != 0)
+        {
+            return new WasmOutcome { MissingStart = true };
+        }
+
+        engine.Invoke(start);
+        return new WasmOutcome { ExitCode = 0 };
     }
 
     private static WasiOptions WasiOptionsFor(RunPlan plan, bool callerModule, CancellationToken interrupt)

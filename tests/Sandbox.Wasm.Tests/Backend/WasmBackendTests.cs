@@ -92,8 +92,36 @@ public sealed class WasmBackendTests
         result.Status.ShouldBe(RunStatus.CpuLimit);
         result.LimitBreach.ShouldNotBeNull().Limit.ShouldBe(LimitNames.CpuTimeMs);
         result.LimitBreach.Value.ShouldBe(100);
-        result.Usage.CpuMs.ShouldBe(100);
+
+        // Fuel stopped it, but what is reported is what the thread really used (the same value in the breach).
+        result.LimitBreach.Observed.ShouldBe(result.Usage.CpuMs);
+        result.Usage.CpuMs.ShouldBeGreaterThanOrEqualTo(1);
         result.ExitCode.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Execute_BusyLoop_CpuMsIsTheThreadsRealCpuTimeWithinItsWallTime()
+    {
+        // A spinning guest on one thread: its CPU time is most of its wall time and can never exceed it.
+        var result = await RunAsync(Plan("infinite-loop", Limits() with { WallTimeMs = 400, CpuTimeMs = 600_000 }));
+
+        result.Status.ShouldBe(RunStatus.Timeout);
+        result.Usage.WallMs.ShouldBeGreaterThanOrEqualTo(350);
+        result.Usage.CpuMs.ShouldBeGreaterThanOrEqualTo(result.Usage.WallMs / 4);
+
+        // One thread: CPU time <= wall time, plus rounding (cpu is rounded up, wall down) and clock slack.
+        result.Usage.CpuMs.ShouldBeLessThanOrEqualTo(result.Usage.WallMs + 20);
+    }
+
+    [Fact]
+    public async Task Execute_SleepingGuest_CpuMsFarBelowWallMs()
+    {
+        // A guest blocked in poll_oneoff uses wall time but almost no CPU: cpuMs is measured, not derived.
+        var result = await RunAsync(Plan("sleep-forever", Limits() with { WallTimeMs = 500 }));
+
+        result.Status.ShouldBe(RunStatus.Timeout);
+        result.Usage.WallMs.ShouldBeGreaterThanOrEqualTo(450);
+        result.Usage.CpuMs.ShouldBeLessThan(result.Usage.WallMs / 2);
     }
 
     [Fact]
