@@ -127,6 +127,31 @@ public sealed class SandboxLoggingConsoleTests : IDisposable
             $@"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{{3}} [+-]\d\d:\d\d \[WRN\] run_file {typeof(SandboxLoggingConsoleTests).FullName}: to the file\n$");
     }
 
+    [Fact]
+    public void Configure_SerilogSectionWithFileSinkAndEnricher_IsRead()
+    {
+        var path = Path.Join(_logDirectory, "configured.log");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Serilog:Enrich:0"] = "FromLogContext",
+            ["Serilog:WriteTo:0:Name"] = "File",
+            ["Serilog:WriteTo:0:Args:path"] = path,
+            ["Serilog:WriteTo:0:Args:outputTemplate"] = "{RunTag:l}{Message:lj}{NewLine}",
+        }).Build();
+
+        var (stdout, stderr) = Capture(configuration, consoleToStderr: true, logger =>
+        {
+            using (logger.BeginScope(new Dictionary<string, object> { ["RunId"] = "run_cfg" }))
+            {
+                logger.LogInformation("configured");
+            }
+        });
+
+        stdout.ShouldBeEmpty();
+        stderr.ShouldBeEmpty();
+        File.ReadAllText(path).ShouldBe("run_cfg configured\n");
+    }
+
     private IConfiguration Defaults() =>
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

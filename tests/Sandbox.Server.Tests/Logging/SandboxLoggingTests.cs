@@ -107,6 +107,19 @@ public sealed class SandboxLoggingTests
     }
 
     [Fact]
+    public void Configure_SerilogSectionAtDebug_IsNotFilteredByMicrosoftExtensionsLogging()
+    {
+        // AddSerilog lets every level through to Serilog, so the Serilog section alone decides.
+        var sink = new CollectingSink();
+        using (var services = BuildLogging(SinkOnlyConfiguration("Debug"), sink))
+        {
+            services.GetRequiredService<ILogger<SandboxLoggingTests>>().LogDebug("detail");
+        }
+
+        sink.Events.Single().Level.ShouldBe(LogEventLevel.Debug);
+    }
+
+    [Fact]
     public void Configure_ClearsOtherProviders()
     {
         var sink = new CollectingSink();
