@@ -1,4 +1,5 @@
 using Sandbox.Cli.Hosting;
+using Sandbox.Server.Hosting;
 using Sandbox.Core.Errors;
 using Sandbox.Core.Profiles;
 

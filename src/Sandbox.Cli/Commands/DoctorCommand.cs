@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sandbox.Cli.Hosting;
+using Sandbox.Server.Hosting;
 using Sandbox.Core.Errors;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;

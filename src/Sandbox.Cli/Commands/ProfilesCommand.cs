@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sandbox.Cli.Hosting;
+using Sandbox.Server.Hosting;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Serialization;
 

@@ -48,11 +48,26 @@ public sealed partial class RunPipeline
     public async Task<RunResult> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
         var runId = NewRunId();
+        var (plan, errors) = PlanForRun(request, runId);
+        if (plan is null)
+        {
+            return RunResult.Rejected(runId, errors, request.Language);
+        }
+
+        return await ExecuteAsync(plan, cancellationToken);
+    }
+
+    /// <summary>
+    /// The plan a run will actually execute: validated, and moved to the language's <c>-wasm</c> profile
+    /// when its backend is unreachable. Front ends that queue runs plan with this, then execute later.
+    /// </summary>
+    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) PlanForRun(RunRequest request, string runId)
+    {
         var (plan, errors) = Plan(request, runId);
         if (plan is null)
         {
             Log.Rejected(_logger, runId, errors.Count);
-            return RunResult.Rejected(runId, errors, request.Language);
+            return (null, errors);
         }
 
         if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends) is { } fallback)
@@ -61,7 +76,7 @@ public sealed partial class RunPipeline
             plan = fallback;
         }
 
-        return await ExecuteAsync(plan, cancellationToken);
+        return (plan, []);
     }
 
     /// <summary>Executes an already-validated plan on the backend its profile names.</summary>

@@ -8,9 +8,9 @@ using Sandbox.Docker.Client;
 using Sandbox.Docker.Reaping;
 using Sandbox.Wasm.Backend;
 
-namespace Sandbox.Cli.Hosting;
+namespace Sandbox.Server.Hosting;
 
-/// <summary>The composition root of the CLI: profiles, the Docker client and backend, the WebAssembly backend, the run pipeline.</summary>
+/// <summary>The composition root of the CLI and the service: profiles, the Docker client and backend, the WebAssembly backend, the run pipeline.</summary>
 internal sealed class SandboxHost : IDisposable
 {
     private readonly DockerClient _dockerClient;
@@ -59,10 +59,15 @@ internal sealed class SandboxHost : IDisposable
     /// <summary>Builds everything; a bad profiles file throws <see cref="ProfileConfigurationException"/> with every error.</summary>
     public static SandboxHost Create(string? profilesPath, ILoggerFactory? loggerFactory = null)
     {
+        var path = ResolveProfilesPath(profilesPath);
+        return Create(ProfileLoader.Load(path), path, loggerFactory);
+    }
+
+    /// <summary>Builds everything around profiles already loaded (the service loads them first so bad ones stop start-up).</summary>
+    public static SandboxHost Create(ProfileSet profiles, string path, ILoggerFactory? loggerFactory = null)
+    {
         loggerFactory ??= NullLoggerFactory.Instance;
         var time = TimeProvider.System;
-        var path = ResolveProfilesPath(profilesPath);
-        var profiles = ProfileLoader.Load(path);
 
         var dockerClient = DockerClient.FromEnvironment();
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);

@@ -1,0 +1,103 @@
+using Sandbox.Core.Profiles;
+using Sandbox.Docker.Client;
+
+namespace Sandbox.Server.Hosting;
+
+/// <summary>One readiness check: what was checked, whether it holds, and a short detail without host paths.</summary>
+public sealed record ReadinessCheck(string Name, bool Ok, string Detail);
+
+/// <summary>The answer of <c>/readyz</c>: ready only when every check holds; otherwise it says which do not.</summary>
+public sealed record ReadinessReport(bool Ready, IReadOnlyList<ReadinessCheck> Checks);
+
+/// <summary>
+/// Checks what runs need: Docker reachable, every Docker profile's image present, every WebAssembly
+/// guest module and preopen present. Answers are cached briefly so a busy probe does not load the daemon.
+/// </summary>
+internal sealed class ReadinessProbe : IDisposable
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(3);
+    private readonly ProfileSet _profiles;
+    private readonly IDockerClient _docker;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (ReadinessReport Report, long At)? _cached;
+
+    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time)
+    {
+        _profiles = profiles;
+        _docker = docker;
+        _time = time;
+    }
+
+    public async Task<ReadinessReport> CheckAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cached is { } c && _time.GetElapsedTime(c.At) < CacheFor)
+            {
+                return c.Report;
+            }
+
+            var checks = new List<ReadinessCheck>();
+            await CheckDockerAsync(checks, cancellationToken);
+            CheckWasmGuests(checks);
+            var report = new ReadinessReport(checks.All(x => x.Ok), checks);
+            _cached = (report, _time.GetTimestamp());
+            return report;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The images the profiles use that are known to be missing (from the last check); empty when unknown.</summary>
+    public IReadOnlySet<string> MissingImages =>
+        _cached?.Report.Checks.Where(c => !c.Ok && c.Name.StartsWith("image ", StringComparison.Ordinal)).Select(c => c.Name["image ".Length..]).ToHashSet(StringComparer.Ordinal)
+        ?? [];
+
+    private async Task CheckDockerAsync(List<ReadinessCheck> checks, CancellationToken cancellationToken)
+    {
+        var images = _profiles.All.Where(p => p.Backend == BackendNames.Docker).Select(p => p.Image).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (images.Count == 0)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DockerTimeout);
+        try
+        {
+            await _docker.PingAsync(timeout.Token);
+            checks.Add(new ReadinessCheck("docker", true, "the daemon answers"));
+        }
+        catch (Exception e) when (e is Core.Errors.SandboxException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            checks.Add(new ReadinessCheck("docker", false, "the Docker daemon does not answer; start it (eng/docker-up.sh) or use the wasm profiles"));
+            return;
+        }
+
+        foreach (var image in images)
+        {
+            var found = await _docker.InspectImageAsync(image, timeout.Token) is not null;
+            checks.Add(new ReadinessCheck("image " + image, found, found ? "present" : "missing; build it with `make images`"));
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private void CheckWasmGuests(List<ReadinessCheck> checks)
+    {
+        foreach (var profile in _profiles.All.Where(p => p.Backend == BackendNames.Wasm && p.Module is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            var moduleOk = File.Exists(profile.ResolvePath(profile.Module!));
+            var preopensOk = profile.Preopens.Values.All(d => Directory.Exists(profile.ResolvePath(d)));
+            checks.Add(new ReadinessCheck(
+                "wasm guest " + profile.Name,
+                moduleOk && preopensOk,
+                moduleOk && preopensOk ? "module and preopens present" : "guest files missing; build them with `make guests`"));
+        }
+    }
+}

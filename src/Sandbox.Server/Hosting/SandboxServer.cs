@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sandbox.Core.Profiles;
+using Sandbox.Server.Http;
+using Sandbox.Server.Logging;
+using Sandbox.Server.Metrics;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Hosting;
+
+/// <summary>
+/// Builds the HTTP service: `sandbox serve`, `make run` and the integration tests all start it here.
+/// Settings come the ASP.NET way (appsettings.json, environment, command line); the address defaults to
+/// loopback only, because an execution service must be exposed on purpose, never by accident.
+/// </summary>
+public static class SandboxServer
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (options.Validate() is { Count: > 0 } errors)
+        {
+            // Fail closed at start-up: a service with half-understood limits must not take runs.
+            throw new ServerConfigurationException(errors);
+        }
+
+        // Loaded here, before anything listens, so a bad profiles file stops start-up with every error listed.
+        var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
+        var profiles = ProfileLoader.Load(profilesPath);
+
+        SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
+        builder.Services.AddSingleton<SandboxMetrics>();
+        builder.Services.AddSingleton<RunCoordinator>();
+        builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().Docker, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<SandboxService>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
+        });
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // Problems the framework raises before our handlers run still say what to do.
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status415UnsupportedMediaType => "send the body as JSON with the header Content-Type: application/json",
+                StatusCodes.Status404NotFound => "no such endpoint; GET /openapi/v1.json lists them",
+                StatusCodes.Status405MethodNotAllowed => "this endpoint does not take that method; GET /openapi/v1.json lists them",
+                StatusCodes.Status500InternalServerError => "the service failed unexpectedly; the failure has been logged",
+                _ => null,
+            };
+        });
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        // Unhandled failures become a bare 500 problem: no stack trace or host detail reaches a caller.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapRunEndpoints();
+        app.MapCatalogEndpoints();
+        return app;
+    }
+}
+
+/// <summary>The service's settings are unusable; every error names its key.</summary>
+public sealed class ServerConfigurationException(IReadOnlyList<Core.Runs.FieldError> errors)
+    : Exception("invalid service settings: " + string.Join("; ", errors.Select(e => e.ToString())))
+{
+    public IReadOnlyList<Core.Runs.FieldError> Errors { get; } = errors;
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Hosting;
+
+/// <summary>
+/// The service's life: at start, ping Docker (so languages fall back to WebAssembly when it is down) and
+/// sweep leftovers of an earlier crash; while up, reap periodically; at stop, drain runs gracefully.
+/// </summary>
+internal sealed partial class SandboxService : IHostedService, IDisposable
+{
+    private static readonly TimeSpan ReapEvery = TimeSpan.FromMinutes(1);
+    private readonly SandboxHost _host;
+    private readonly RunCoordinator _coordinator;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _reaping = Task.CompletedTask;
+
+    public SandboxService(SandboxHost host, RunCoordinator coordinator, ILogger<SandboxService> logger)
+    {
+        _host = host;
+        _coordinator = coordinator;
+        _logger = logger;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (await _host.CheckDockerAsync(cancellationToken))
+        {
+            _reaping = _host.Reaper.RunAsync(ReapEvery, _stopping.Token);
+        }
+        else
+        {
+            Log.DockerDown(_logger);
+        }
+
+        Log.Started(_logger, _host.ProfilesPath, _host.Profiles.All.Count);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _coordinator.ShutdownAsync(cancellationToken);
+        await _stopping.CancelAsync();
+        try
+        {
+            await _reaping;
+        }
+        catch (OperationCanceledException)
+        {
+            // The reaper stops by cancellation; that is the expected end.
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Docker does not answer: languages with a -wasm profile fall back to WebAssembly; others report sandbox_error")]
+        public static partial void DockerDown(ILogger logger);
+
+        [LoggerMessage(2, LogLevel.Information, "Sandbox service started with {Count} profiles from {ProfilesPath}")]
+        public static partial void Started(ILogger logger, string profilesPath, int count);
+    }
+}

@@ -1,0 +1,61 @@
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Server.Hosting;
+
+/// <summary>
+/// The service's settings, bound from the <c>Sandbox</c> configuration section (appsettings,
+/// <c>Sandbox__MaxConcurrentRuns</c> in the environment, <c>--Sandbox:MaxConcurrentRuns=4</c> on the command line).
+/// </summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Sandbox";
+
+    /// <summary>The profiles file or folder; empty means <c>SANDBOX_PROFILES</c>, then <c>profiles/</c> beside the executable.</summary>
+    public string? Profiles { get; set; }
+
+    /// <summary>Runs that execute at once. Default: one per core, since every run is allowed a full CPU.</summary>
+    public int MaxConcurrentRuns { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Runs that may wait for a slot; past this a POST gets 429 at once.</summary>
+    public int MaxQueueLength { get; set; } = 4 * Environment.ProcessorCount;
+
+    /// <summary>How long a completed run's result (and its idempotency key) stays retrievable.</summary>
+    public TimeSpan ResultRetention { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Completed runs kept at most, oldest evicted first, so retention cannot exhaust memory.</summary>
+    public int MaxRetainedRuns { get; set; } = 10_000;
+
+    /// <summary>Largest request body accepted; past it the answer is 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>How much of stdout and of stderr is shown as text before the middle is cut out (head and tail kept).</summary>
+    public int MaxOutputTextBytes { get; set; } = 64 * 1024;
+
+    /// <summary>On shutdown, how long running jobs may finish before they are killed and recorded as cancelled.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Where the service keeps its files (logs today; the guard store later).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
+    public IReadOnlyList<FieldError> Validate()
+    {
+        var errors = new List<FieldError>();
+        void Check(bool ok, string key, string message)
+        {
+            if (!ok)
+            {
+                errors.Add(new FieldError($"{Section}:{key}", message));
+            }
+        }
+
+        Check(MaxConcurrentRuns is >= 1 and <= 1024, nameof(MaxConcurrentRuns), $"is {MaxConcurrentRuns}; use 1 to 1024");
+        Check(MaxQueueLength is >= 0 and <= 100_000, nameof(MaxQueueLength), $"is {MaxQueueLength}; use 0 to 100000");
+        Check(ResultRetention > TimeSpan.Zero, nameof(ResultRetention), $"is {ResultRetention}; use a positive time such as 00:15:00");
+        Check(MaxRetainedRuns >= 1, nameof(MaxRetainedRuns), $"is {MaxRetainedRuns}; use at least 1");
+        Check(MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, nameof(MaxRequestBodyBytes), $"is {MaxRequestBodyBytes}; use 1024 to 268435456");
+        Check(MaxOutputTextBytes >= 256, nameof(MaxOutputTextBytes), $"is {MaxOutputTextBytes}; use at least 256");
+        Check(ShutdownGracePeriod >= TimeSpan.Zero, nameof(ShutdownGracePeriod), $"is {ShutdownGracePeriod}; use zero or more");
+        return errors;
+    }
+}

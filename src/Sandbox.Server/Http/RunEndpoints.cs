@@ -1,0 +1,279 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sandbox.Core.Profiles;
+using Sandbox.Docker.Spec;
+using Sandbox.Server.Hosting;
+using Sandbox.Server.Output;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Http;
+
+/// <summary><c>/v1/runs</c>: run (waiting or not), dry-run, look up, cancel, and stream a run's events.</summary>
+internal static class RunEndpoints
+{
+    /// <summary>How long DELETE waits for the kill to be confirmed before answering 202.</summary>
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(10);
+
+    private const int MaxIdempotencyKeyLength = 200;
+
+    public static void MapRunEndpoints(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("/v1/runs").WithTags("runs");
+
+        runs.MapPost("", CreateAsync)
+            .WithName("CreateRun")
+            .WithSummary("Run code; waits for the result unless async is set")
+            .Accepts<RunRequestBody>("application/json")
+            .Produces<RunView>(StatusCodes.Status200OK)
+            .Produces<RunView>(StatusCodes.Status202Accepted)
+            .Produces<DryRunView>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        runs.MapGet("/{id}", Get)
+            .WithName("GetRun")
+            .WithSummary("A run's state, or its result once completed")
+            .Produces<RunView>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        runs.MapDelete("/{id}", CancelAsync)
+            .WithName("CancelRun")
+            .WithSummary("Cancel a run: a queued run never starts, a running one is killed")
+            .Produces<RunView>()
+            .Produces<RunView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        runs.MapGet("/{id}/events", EventsAsync)
+            .WithName("RunEvents")
+            .WithSummary("Server-Sent Events: stdout and stderr chunks as they come, then the final result")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
+    {
+        var cancellationToken = context.RequestAborted;
+        var body = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
+        if (body is null)
+        {
+            return Problems.ToResult(Problems.BodyTooLarge(options.MaxRequestBodyBytes), context);
+        }
+
+        RunRequestBody? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize(body, ServerJsonContext.Default.RunRequestBody);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.ToResult(Problems.FromJsonException(ex), context);
+        }
+
+        if (parsed is null)
+        {
+            return Problems.ToResult(Problems.MalformedJson("the body is JSON null; send one object such as {\"language\": \"python\", \"code\": \"print(1)\"}"), context);
+        }
+
+        var (request, missing) = parsed.ToRunRequest();
+        if (request is null)
+        {
+            return Problems.ToResult(ApiProblem.Invalid(missing), context);
+        }
+
+        if (parsed.DryRun)
+        {
+            return TypedResults.Ok(await DryRunAsync(coordinator, readiness, request, cancellationToken));
+        }
+
+        string? key = null;
+        if (context.Request.Headers.TryGetValue("Idempotency-Key", out var header))
+        {
+            key = header.ToString();
+            if (key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+            {
+                return Problems.ToResult(ApiProblem.Invalid([new Core.Runs.FieldError("Idempotency-Key", $"must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters, such as a UUID")]), context);
+            }
+        }
+
+        // The fingerprint ties a key to one exact request: the same key with another body is an error, not a replay.
+        var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body));
+        var outcome = coordinator.Submit(request, parsed.RawOutput, key, fingerprint);
+        if (outcome.Entry is not { } entry)
+        {
+            return Problems.ToResult(outcome.Problem!, context);
+        }
+
+        if (outcome.IsReplay)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        var location = $"/v1/runs/{entry.Id}";
+        if (parsed.Async)
+        {
+            return TypedResults.Accepted(location, RunCoordinator.View(entry));
+        }
+
+        try
+        {
+            // The run goes on if the caller leaves; it can be fetched by id, or replayed by its idempotency key.
+            await entry.Completed.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return TypedResults.Empty;
+        }
+
+        context.Response.Headers.Location = location;
+        return TypedResults.Ok(RunCoordinator.View(entry));
+    }
+
+    private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, CancellationToken cancellationToken)
+    {
+        var (plan, errors) = coordinator.Plan(request);
+        if (plan is null)
+        {
+            return new DryRunView { WouldRun = false, Errors = errors };
+        }
+
+        var refusals = new List<string>();
+        var report = await readiness.CheckAsync(cancellationToken);
+        if (plan.Backend == BackendNames.Docker)
+        {
+            if (report.Checks.FirstOrDefault(c => c.Name == "docker") is { Ok: false } docker)
+            {
+                refusals.Add(docker.Detail);
+            }
+
+            if (report.Checks.FirstOrDefault(c => c.Name == "image " + plan.Profile.Image) is { Ok: false })
+            {
+                refusals.Add($"the image {plan.Profile.Image} is missing; build it with `make images`");
+            }
+        }
+        else if (report.Checks.FirstOrDefault(c => c.Name == "wasm guest " + plan.Profile.Name) is { Ok: false } guest)
+        {
+            refusals.Add(guest.Detail);
+        }
+
+        if (coordinator.Pipeline.UnavailableBackends.Contains(plan.Backend))
+        {
+            refusals.Add($"the {plan.Backend} backend is unavailable on this host");
+        }
+
+        if (!coordinator.Accepting)
+        {
+            refusals.Add("the service is shutting down");
+        }
+
+        return new DryRunView
+        {
+            WouldRun = refusals.Count == 0,
+            Profile = plan.Profile.Name,
+            Backend = plan.Backend,
+            Image = plan.Backend == BackendNames.Docker ? plan.Profile.Image : null,
+            // The module's name only: the host folder it lives in is nobody's business.
+            Module = plan.Profile.Module is { } module ? Path.GetFileName(module) : null,
+            Runtime = plan.Backend == BackendNames.Docker ? plan.Runtime : null,
+            Limits = plan.Limits,
+            SeccompProfileSha256 = plan.Backend == BackendNames.Docker ? SeccompProfile.Runner.Sha256 : null,
+            Refusals = refusals,
+        };
+    }
+
+    private static IResult Get(string id, HttpContext context, RunCoordinator coordinator) =>
+        coordinator.Find(id) is { } entry
+            ? TypedResults.Ok(RunCoordinator.View(entry))
+            : Problems.ToResult(ApiProblem.NotFound(id), context);
+
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, RunCoordinator coordinator)
+    {
+        var outcome = await coordinator.CancelAsync(id, "cancelled by DELETE /v1/runs/" + id, CancelWait);
+        return outcome switch
+        {
+            CancelOutcome.NotFound => Problems.ToResult(ApiProblem.NotFound(id), context),
+            CancelOutcome.AlreadyCompleted => Problems.ToResult(new ApiProblem
+            {
+                Status = 409,
+                Code = "run_completed",
+                Title = "The run already completed",
+                Detail = $"run {id} completed before it could be cancelled; GET /v1/runs/{id} has its result",
+            }, context),
+            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunCoordinator.View(coordinator.Find(id)!)),
+            _ => TypedResults.Ok(RunCoordinator.View(coordinator.Find(id)!)),
+        };
+    }
+
+    /// <summary>Replays the run's events from the start (or after <c>Last-Event-ID</c>), follows it live, and ends with the result.</summary>
+    private static async Task EventsAsync(string id, HttpContext context, RunCoordinator coordinator)
+    {
+        if (coordinator.Find(id) is not { } entry)
+        {
+            await Problems.ToResult(ApiProblem.NotFound(id), context).ExecuteAsync(context);
+            return;
+        }
+
+        var cancellationToken = context.RequestAborted;
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        // Tells proxies such as nginx not to buffer: the point of the stream is to arrive as it happens.
+        response.Headers["X-Accel-Buffering"] = "no";
+        var next = int.TryParse(context.Request.Headers["Last-Event-ID"], out var last) ? last + 1 : 0;
+        await response.Body.FlushAsync(cancellationToken);
+
+        try
+        {
+            while (true)
+            {
+                var (events, changed) = entry.ReadEvents(next);
+                foreach (var e in events)
+                {
+                    await WriteEventAsync(response, e, entry, cancellationToken);
+                    next = e.Sequence + 1;
+                    if (e.Kind == "result")
+                    {
+                        return;
+                    }
+                }
+
+                await response.Body.FlushAsync(cancellationToken);
+                await changed.WaitAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away; the run itself carries on.
+        }
+    }
+
+    private static async Task WriteEventAsync(HttpResponse response, RunEvent e, RunEntry entry, CancellationToken cancellationToken)
+    {
+        string data = e.Kind switch
+        {
+            "result" => JsonSerializer.Serialize(RunCoordinator.View(entry), ServerJsonContext.Default.RunView),
+            "state" => JsonSerializer.Serialize(new StreamText(e.Text ?? ""), ServerJsonContext.Default.StreamText),
+            // Each chunk is made safe like the final output, so a terminal or model reading the stream sees no escapes.
+            _ => JsonSerializer.Serialize(new StreamText(Sanitize(e.Text ?? "")), ServerJsonContext.Default.StreamText),
+        };
+        var frame = $"id: {e.Sequence}\nevent: {e.Kind}\ndata: {data}\n\n";
+        await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static string Sanitize(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return OutputSanitizer.Sanitize(bytes, bytes.Length, int.MaxValue);
+    }
+}
+
+/// <summary>The data of a <c>stdout</c>, <c>stderr</c> or <c>state</c> event.</summary>
+public sealed record StreamText(string Text);

@@ -1,0 +1,102 @@
+using Sandbox.Core.Limits;
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Server.Http;
+
+/// <summary>
+/// The body of <c>POST /v1/runs</c>: a run request plus how to answer it. Every field is optional to the
+/// parser so that a missing one is reported by name with the others, not as a bare parse failure.
+/// </summary>
+public sealed record RunRequestBody
+{
+    /// <summary>The language, such as <c>python</c> (see <c>GET /v1/languages</c>).</summary>
+    public string? Language { get; init; }
+
+    /// <summary>The program's source text.</summary>
+    public string? Code { get; init; }
+
+    public string? Stdin { get; init; }
+
+    public IReadOnlyList<InputFile>? Files { get; init; }
+
+    public string? Profile { get; init; }
+
+    /// <summary>Limits that tighten the profile's; never loosen them.</summary>
+    public LimitOverrides? Limits { get; init; }
+
+    public string? Runtime { get; init; }
+
+    public string? Backend { get; init; }
+
+    /// <summary>Why the caller runs this code, in its own words.</summary>
+    public string? Purpose { get; init; }
+
+    /// <summary>Answer 202 at once with the run id and a Location, instead of waiting for the result.</summary>
+    public bool Async { get; init; }
+
+    /// <summary>Return the effective plan without running anything.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Also return stdout and stderr exactly as written, in base64.</summary>
+    public bool RawOutput { get; init; }
+
+    /// <summary>The core request, or every missing required field by name.</summary>
+    public (RunRequest? Request, IReadOnlyList<FieldError> Errors) ToRunRequest()
+    {
+        var errors = new List<FieldError>();
+        if (string.IsNullOrEmpty(Language))
+        {
+            errors.Add(new FieldError("language", "is required; GET /v1/languages lists the choices"));
+        }
+
+        if (Code is null)
+        {
+            errors.Add(new FieldError("code", "is required: the program's source text"));
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        return (new RunRequest
+        {
+            Language = Language!,
+            Code = Code!,
+            Stdin = Stdin,
+            Files = Files,
+            Profile = Profile,
+            Limits = Limits,
+            Runtime = Runtime,
+            Backend = Backend,
+            Purpose = Purpose,
+        }, []);
+    }
+}
+
+/// <summary>The answer to a dry run: what would run, under which limits, and what would refuse it.</summary>
+public sealed record DryRunView
+{
+    public required bool WouldRun { get; init; }
+
+    public string? Profile { get; init; }
+
+    public string? Backend { get; init; }
+
+    public string? Image { get; init; }
+
+    public string? Module { get; init; }
+
+    public string? Runtime { get; init; }
+
+    public ResourceLimits? Limits { get; init; }
+
+    /// <summary>SHA-256 of the seccomp profile sent with every container (Docker backend only).</summary>
+    public string? SeccompProfileSha256 { get; init; }
+
+    /// <summary>Problems with the request itself, each naming its field.</summary>
+    public IReadOnlyList<FieldError> Errors { get; init; } = [];
+
+    /// <summary>Reasons outside the request that would stop it now (a backend down, an image missing, the queue full).</summary>
+    public IReadOnlyList<string> Refusals { get; init; } = [];
+}

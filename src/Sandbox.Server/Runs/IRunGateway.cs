@@ -1,0 +1,19 @@
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Server.Runs;
+
+/// <summary>
+/// What a front end (the MCP server) needs from Sandbox, whether the backends run in this process
+/// (<see cref="LocalRunGateway"/>) or behind a remote Sandbox service (<c>--url</c>).
+/// </summary>
+public interface IRunGateway
+{
+    /// <summary>Runs code and waits for the result, or returns the problem that refused it.</summary>
+    Task<GatewayResult> RunAsync(RunRequest request, CancellationToken cancellationToken);
+
+    /// <summary>A run's state or result; a problem (404) for an unknown id.</summary>
+    Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The languages this Sandbox runs, with default profiles and limits.</summary>
+    Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken);
+}
