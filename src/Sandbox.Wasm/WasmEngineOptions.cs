@@ -66,6 +66,16 @@ public sealed record WasmEngineOptions
     /// </summary>
     public bool FuseInstructions { get; init; } = true;
 
+    /// <summary>
+    /// Compile guest functions to IL that the .NET JIT turns into machine code (the IL tier), after
+    /// <see cref="CompileThreshold"/> calls; off forces the interpreter for everything. Both tiers have the same
+    /// semantics, fuel, interruption and depth limits; a function the compiler does not support stays interpreted.
+    /// </summary>
+    public bool UseCompiler { get; init; } = true;
+
+    /// <summary>Calls after which a function is compiled (1: on its first call).</summary>
+    public int CompileThreshold { get; init; } = 1;
+
     /// <summary>Stack size of the dedicated execution thread used by <see cref="WasmEngine.RunOnExecutionThread{T}"/>.</summary>
     public int ExecutionThreadStackBytes { get; init; } = 256 * 1024 * 1024;
 }

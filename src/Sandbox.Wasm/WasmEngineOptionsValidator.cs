@@ -27,6 +27,7 @@ internal static class WasmEngineOptionsValidator
         Positive(options.MaxLocals, nameof(options.MaxLocals));
         Positive(options.MaxBlockDepth, nameof(options.MaxBlockDepth));
         Positive(options.MaxCallDepth, nameof(options.MaxCallDepth));
+        Positive(options.CompileThreshold, nameof(options.CompileThreshold));
         Positive(options.ValueStackSlots, nameof(options.ValueStackSlots));
         Positive(options.ExecutionThreadStackBytes, nameof(options.ExecutionThreadStackBytes));
         if (options.MaxMemoryPages is < 0 or > WasmEngine.MaxPagesInArray)

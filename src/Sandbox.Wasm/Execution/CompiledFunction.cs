@@ -1,3 +1,5 @@
+using Sandbox.Wasm.Decoding;
+
 namespace Sandbox.Wasm.Execution;
 
 /// <summary>
@@ -22,4 +24,19 @@ internal sealed class CompiledFunction
 
     /// <summary>Fuel of the entry basic block (instruction 0 is its Fuel op): charged by the call itself.</summary>
     public required int EntryFuel;
+
+    /// <summary>Function types by function index, for the IL compiler (null when not translated from a module).</summary>
+    public ModuleDefinition? Module;
+
+    /// <summary>Re-translates this body without fused instructions, the form the IL compiler reads (null: <see cref="Code"/> is already unfused).</summary>
+    public Func<CompiledFunction>? Unfused;
+
+    /// <summary>The IL-tier body once compiled. Shared by every instance (and engine) using the module: it holds no state.</summary>
+    public CompiledCode? Jit;
+
+    /// <summary>Calls counted towards the compile threshold (a heuristic: a race between engines only shifts when it compiles).</summary>
+    public int Calls;
+
+    /// <summary>The IL compiler declined this function: it stays interpreted.</summary>
+    public bool CompileRefused;
 }

@@ -5728,6 +5728,19 @@ internal sealed partial class Interpreter
                 continue;
             }
 
+            if (_compileEnabled && TryRunCompiled(callee, calleeFp))
+            {
+                s = _stack;
+                sp = calleeFp + callee.ResultCount;
+                if (memory is not null)
+                {
+                    mem = memory.Buffer;
+                    memLength = (ulong)memory.ByteLength;
+                }
+
+                continue;
+            }
+
             if (_depth >= _callFrames.Length)
             {
                 GrowCallFrames();

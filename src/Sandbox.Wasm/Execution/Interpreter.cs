@@ -21,6 +21,8 @@ internal sealed partial class Interpreter
     /// costs little until a guest actually recurses deeply; the dispatch loop re-reads it after calls.</summary>
     private ulong[] _stack;
     private readonly int _maxDepth;
+    private readonly bool _compileEnabled;
+    private readonly int _compileThreshold;
     private readonly WasmCallContext _context;
     private int _depth;
 
@@ -36,6 +38,8 @@ internal sealed partial class Interpreter
         _stackCap = Math.Max(1024, engine.Options.ValueStackSlots);
         _stack = new ulong[Math.Min(_stackCap, 1 << 14)];
         _maxDepth = engine.Options.MaxCallDepth;
+        _compileEnabled = engine.Options.UseCompiler;
+        _compileThreshold = engine.Options.CompileThreshold;
         _context = new WasmCallContext(engine);
     }
 
@@ -86,7 +90,10 @@ internal sealed partial class Interpreter
     {
         if (function.Code is not null)
         {
-            Run(function, fp);
+            if (!_compileEnabled || !TryRunCompiled(function, fp))
+            {
+                Run(function, fp);
+            }
         }
         else
         {

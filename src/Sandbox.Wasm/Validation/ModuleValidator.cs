@@ -149,7 +149,16 @@ internal static class ModuleValidator
         {
             var index = m.ImportedFunctionCount + i;
             var translator = new FunctionTranslator(m, options, declared, index);
-            compiled[i] = translator.Translate(m.Types[m.FunctionTypes[index]], m.Bodies[i]);
+            var type = m.Types[m.FunctionTypes[index]];
+            var body = m.Bodies[i];
+            compiled[i] = translator.Translate(type, body);
+            compiled[i].Module = m;
+            if (options.FuseInstructions)
+            {
+                // The IL tier compiles the plain form; it is re-translated (cheaply) only for functions that get compiled.
+                var unfused = options with { FuseInstructions = false };
+                compiled[i].Unfused = () => new FunctionTranslator(m, unfused, declared, index).Translate(type, body);
+            }
         }
 
         return compiled;

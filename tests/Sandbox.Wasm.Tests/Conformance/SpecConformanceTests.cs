@@ -53,6 +53,23 @@ public sealed class SpecConformanceTests
         files.ShouldNotBeEmpty("spec tests not found: expected ../shared/wasm-spec beside the checkout");
         var results = files.AsParallel().WithDegreeOfParallelism(2).Select(Result).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
         Summarize(results, Environment.GetEnvironmentVariable("WASM_SPEC_REPORT"));
+
+        // The default engine runs every called function in the IL tier (compiled on its first call): the suite
+        // above exercised the compiler, and it declined nothing (a decline would silently test the interpreter).
+        results.Sum(r => r.Compiled).ShouldBeGreaterThan(1_000);
+        results.Sum(r => r.CompileFallbacks).ShouldBe(0);
+    }
+
+    /// <summary>The same suite with the IL tier off: the interpreter alone must conform too (it is the fallback).</summary>
+    [Fact]
+    public void SpecSuite_InterpreterOnly_AtLeast99PercentPass()
+    {
+        var files = SpecTestLocator.Files();
+        files.ShouldNotBeEmpty("spec tests not found: expected ../shared/wasm-spec beside the checkout");
+        var options = new WasmEngineOptions { UseCompiler = false };
+        var results = files.AsParallel().WithDegreeOfParallelism(2).Select(f => SpecTestRunner.Run(Root, f, options)).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+        Summarize(results, reportPath: null);
+        results.Sum(r => r.Compiled).ShouldBe(0);
     }
 
     /// <summary>The same suite on the plain translated form (no superinstructions): both paths must conform.</summary>
@@ -64,6 +81,7 @@ public sealed class SpecConformanceTests
         var options = new WasmEngineOptions { FuseInstructions = false };
         var results = files.AsParallel().WithDegreeOfParallelism(2).Select(f => SpecTestRunner.Run(Root, f, options)).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
         Summarize(results, reportPath: null);
+        results.Sum(r => r.CompileFallbacks).ShouldBe(0);
     }
 
     private static void Summarize(List<SpecFileResult> results, string? reportPath)
@@ -81,6 +99,7 @@ public sealed class SpecConformanceTests
         var rate = 100.0 * passed / Math.Max(1, passed + failed);
         table.AppendLine(CultureInfo.InvariantCulture, $"{"TOTAL",-28} {passed,7} {failed,7} {skipped,8}");
         table.AppendLine(CultureInfo.InvariantCulture, $"pass rate of non-skipped checks: {rate:F2}%");
+        table.AppendLine(CultureInfo.InvariantCulture, $"functions compiled to IL: {results.Sum(r => r.Compiled)}, declined by the compiler: {results.Sum(r => r.CompileFallbacks)}");
         table.AppendLine("skips by reason:");
         foreach (var group in results.SelectMany(r => r.Skips).GroupBy(s => s[(s.IndexOf(": ", StringComparison.Ordinal) + 2)..]))
         {

@@ -11,6 +11,12 @@ internal sealed class SpecFileResult(string name)
 
     public int Skipped { get; set; }
 
+    /// <summary>Functions the engine compiled to IL while running this file (0 when the compiler is off).</summary>
+    public int Compiled { get; set; }
+
+    /// <summary>Functions the IL compiler declined (they ran interpreted).</summary>
+    public int CompileFallbacks { get; set; }
+
     public List<string> Failures { get; } = [];
 
     public List<string> Skips { get; } = [];

@@ -15,7 +15,10 @@ internal static class SpecTestRunner
     public static SpecFileResult Run(string root, string name, WasmEngineOptions? options = null)
     {
         var engine = new WasmEngine(options);
-        return engine.RunOnExecutionThread(() => RunOnThread(engine, root, name));
+        var result = engine.RunOnExecutionThread(() => RunOnThread(engine, root, name));
+        result.Compiled = engine.Interpreter.CompiledFunctionCount;
+        result.CompileFallbacks = engine.Interpreter.CompileFallbackCount;
+        return result;
     }
 
     private static SpecFileResult RunOnThread(WasmEngine engine, string root, string name)

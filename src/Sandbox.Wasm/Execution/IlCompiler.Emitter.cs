@@ -1,0 +1,665 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Sandbox.Wasm.Decoding;
+
+namespace Sandbox.Wasm.Execution;
+
+internal static partial class IlCompiler
+{
+    private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static;
+
+    private static readonly MethodInfo?[] s_numeric = BuildTable("Op", 0x100);
+    private static readonly MethodInfo?[] s_loads = BuildTable("Load", 0x40);
+    private static readonly MethodInfo?[] s_stores = BuildTable("Store", 0x40);
+    private static readonly MethodInfo s_enter = Helper(nameof(Interpreter.EnterCompiled));
+    private static readonly MethodInfo s_leave = Helper(nameof(Interpreter.LeaveCompiled));
+    private static readonly MethodInfo s_stackOf = Helper(nameof(Interpreter.StackOf));
+    private static readonly MethodInfo s_charge = Helper(nameof(Interpreter.ChargeBlock));
+    private static readonly MethodInfo s_loopHeader = Helper(nameof(Interpreter.LoopHeaderCheck));
+    private static readonly MethodInfo s_call = Helper(nameof(Interpreter.CallFromCompiled));
+    private static readonly MethodInfo s_resolveIndirect = Helper(nameof(Interpreter.ResolveIndirect));
+    private static readonly MethodInfo s_tableGet = Helper(nameof(Interpreter.TableGetFromCompiled));
+    private static readonly MethodInfo s_tableSet = Helper(nameof(Interpreter.TableSetFromCompiled));
+    private static readonly MethodInfo s_memoryGrow = Helper(nameof(Interpreter.MemoryGrowFromCompiled));
+    private static readonly MethodInfo s_bulk = Helper(nameof(Interpreter.BulkFromCompiled));
+    private static readonly MethodInfo s_memoryBuffer = Helper(nameof(Interpreter.MemoryBufferOf));
+    private static readonly MethodInfo s_memoryLength = Helper(nameof(Interpreter.MemoryLengthOf));
+    private static readonly MethodInfo s_functionHandle = Helper(nameof(Interpreter.FunctionHandle));
+    private static readonly MethodInfo s_throw = Helper(nameof(Interpreter.Throw));
+    private static readonly FieldInfo s_functions = typeof(WasmInstance).GetField(nameof(WasmInstance.Functions), BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly FieldInfo s_globals = typeof(WasmInstance).GetField(nameof(WasmInstance.Globals), BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly FieldInfo s_globalBits = typeof(WasmGlobal).GetField(nameof(WasmGlobal.Bits), BindingFlags.NonPublic | BindingFlags.Instance)!;
+
+    private static MethodInfo Helper(string name) => typeof(Interpreter).GetMethod(name, Internal)!;
+
+    private static MethodInfo?[] BuildTable(string prefix, int size)
+    {
+        var table = new MethodInfo?[size];
+        for (var op = 0; op < size; op++)
+        {
+            table[op] = typeof(JitOps).GetMethod($"{prefix}{op:X2}", Internal);
+        }
+
+        return table;
+    }
+
+    /// <summary>One function's IL. Operand heights are absolute slot indices (locals first, then operands).</summary>
+    private sealed class Emitter
+    {
+        private readonly CompiledFunction _function;
+        private readonly ModuleDefinition _module;
+        private readonly ILGenerator _il;
+        private readonly Instruction[] _code;
+        private readonly LocalBuilder[] _slots;
+        private readonly Label[] _labels;
+        private readonly bool[] _isTarget;
+
+        /// <summary>Operand height on entry to each instruction; -1 until a path to it is seen (never: dead code).</summary>
+        private readonly int[] _heights;
+        private LocalBuilder _memory = null!;
+        private LocalBuilder _memoryLength = null!;
+        private LocalBuilder _globals = null!;
+        private LocalBuilder _stack = null!;
+        private LocalBuilder _callee = null!;
+
+        /// <summary>The instruction being emitted.</summary>
+        private int _pc;
+
+        public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il)
+        {
+            _function = function;
+            _module = module;
+            _il = il;
+            _code = function.Code;
+            _slots = new LocalBuilder[function.MaxHeight];
+            _labels = new Label[_code.Length + 1];
+            _isTarget = new bool[_code.Length + 1];
+            _heights = new int[_code.Length + 1];
+        }
+
+        public void Emit()
+        {
+            var il = _il;
+            for (var i = 0; i < _slots.Length; i++)
+            {
+                _slots[i] = il.DeclareLocal(typeof(ulong));
+            }
+
+            _memory = il.DeclareLocal(typeof(byte[]));
+            _memoryLength = il.DeclareLocal(typeof(ulong));
+            _globals = il.DeclareLocal(typeof(WasmGlobal[]));
+            _stack = il.DeclareLocal(typeof(ulong[]));
+            _callee = il.DeclareLocal(typeof(WasmFunction));
+            FindTargets();
+
+            // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4, _function.MaxHeight);
+            il.Emit(OpCodes.Ldc_I4, _function.EntryFuel);
+            il.Emit(OpCodes.Call, s_enter);
+            LoadStack();
+            for (var i = 0; i < _function.ParameterCount; i++)
+            {
+                il.Emit(OpCodes.Ldloc, _stack);
+                StackIndex(i);
+                il.Emit(OpCodes.Ldelem_I8);
+                Store(i);
+            }
+
+            // Declared locals start at zero: DynamicMethod zero-initialises IL locals (InitLocals), per call.
+            ReloadMemory();
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, s_globals);
+            il.Emit(OpCodes.Stloc, _globals);
+
+            Array.Fill(_heights, -1);
+            _heights[1] = _function.LocalCount;
+            for (var pc = 1; pc < _code.Length; pc++)
+            {
+                var h = _heights[pc];
+                if (_isTarget[pc])
+                {
+                    il.MarkLabel(_labels[pc]);
+                }
+
+                if (h < 0)
+                {
+                    // Unreachable in validation's sense: never emitted as reachable, nothing jumps here.
+                    continue;
+                }
+
+                _pc = pc;
+                var next = EmitInstruction(ref pc, h);
+                if (next >= 0)
+                {
+                    Flow(pc + 1, next);
+                }
+            }
+
+            // Every instruction ends in a jump, a return or a throw helper followed by ret: falling off is impossible,
+            // but IL must not end without a terminator.
+            il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
+        private void FindTargets()
+        {
+            for (var pc = 0; pc < _code.Length; pc++)
+            {
+                ref var ins = ref _code[pc];
+                switch (ins.Op)
+                {
+                    case OpCode.Br:
+                    case OpCode.BrIf:
+                    case OpCode.BrUnless:
+                    case OpCode.BrMove:
+                    case OpCode.BrIfMove:
+                        Target(ins.A);
+                        break;
+                    case OpCode.BrTable:
+                        for (var k = 0; k <= ins.A; k++)
+                        {
+                            Target(_code[pc + 1 + k].A);
+                        }
+
+                        pc += ins.A + 1;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+
+        private void Target(int pc)
+        {
+            if ((uint)pc >= (uint)_code.Length)
+            {
+                throw new NotSupportedException("jump target outside the function");
+            }
+
+            if (!_isTarget[pc])
+            {
+                _isTarget[pc] = true;
+                _labels[pc] = _il.DefineLabel();
+            }
+        }
+
+        /// <summary>Records that control reaches <paramref name="pc"/> with operand height <paramref name="height"/>.</summary>
+        private void Flow(int pc, int height)
+        {
+            if (_heights[pc] < 0 && pc <= _pc)
+            {
+                // A backward jump to code already passed as dead: cannot happen after validation, so decline.
+                throw new NotSupportedException("backward jump into dead code");
+            }
+
+            if (_heights[pc] < 0)
+            {
+                _heights[pc] = height;
+            }
+            else if (_heights[pc] != height)
+            {
+                throw new NotSupportedException("inconsistent operand height at a join");
+            }
+        }
+
+        /// <summary>Emits one instruction at operand height <paramref name="h"/>; returns the height after it, or -1 when control does not fall through.</summary>
+        private int EmitInstruction(ref int pc, int h)
+        {
+            var il = _il;
+            ref var ins = ref _code[pc];
+            var op = ins.Op;
+            switch (op)
+            {
+                case OpCode.Unreachable:
+                    Trap(WasmTrapKind.Unreachable);
+                    return -1;
+                case OpCode.Fuel:
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldc_I8, (long)ins.A);
+                    il.Emit(OpCodes.Call, s_charge);
+                    return h;
+                case OpCode.LoopHeader:
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldc_I8, (long)ins.A);
+                    il.Emit(OpCodes.Call, s_loopHeader);
+                    return h;
+                case OpCode.Br:
+                    Jump(ins.A, h);
+                    return -1;
+                case OpCode.BrIf:
+                case OpCode.BrUnless:
+                    Load(h - 1);
+                    il.Emit(OpCodes.Conv_U4);
+                    il.Emit(op == OpCode.BrIf ? OpCodes.Brtrue : OpCodes.Brfalse, _labels[ins.A]);
+                    Flow(ins.A, h - 1);
+                    return h - 1;
+                case OpCode.BrMove:
+                    MoveAndJump(h, ins.A, ins.B);
+                    return -1;
+                case OpCode.BrIfMove:
+                {
+                    var skip = il.DefineLabel();
+                    Load(h - 1);
+                    il.Emit(OpCodes.Conv_U4);
+                    il.Emit(OpCodes.Brfalse, skip);
+                    MoveAndJump(h - 1, ins.A, ins.B);
+                    il.MarkLabel(skip);
+                    return h - 1;
+                }
+
+                case OpCode.BrTable:
+                    EmitBrTable(pc, h);
+                    pc += ins.A + 1;
+                    return -1;
+                case OpCode.Return:
+                    EmitReturn(h);
+                    return -1;
+                case OpCode.Call:
+                {
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldfld, s_functions);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    il.Emit(OpCodes.Ldelem_Ref);
+                    il.Emit(OpCodes.Stloc, _callee);
+                    return EmitCall(h, TypeOfFunction(ins.A));
+                }
+
+                case OpCode.CallIndirect:
+                {
+                    var type = TypeAt(ins.A);
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    il.Emit(OpCodes.Ldc_I4, (int)ins.B);
+                    Load(h - 1);
+                    il.Emit(OpCodes.Call, s_resolveIndirect);
+                    il.Emit(OpCodes.Stloc, _callee);
+                    return EmitCall(h - 1, type);
+                }
+
+                case OpCode.Drop:
+                    return h - 1;
+                case OpCode.Select:
+                {
+                    // a b c -> c != 0 ? a : b, in slot h - 3.
+                    var keep = il.DefineLabel();
+                    Load(h - 1);
+                    il.Emit(OpCodes.Conv_U4);
+                    il.Emit(OpCodes.Brtrue, keep);
+                    Load(h - 2);
+                    Store(h - 3);
+                    il.MarkLabel(keep);
+                    return h - 2;
+                }
+
+                case OpCode.LocalGet:
+                    Load(ins.A);
+                    Store(h);
+                    return h + 1;
+                case OpCode.LocalSet:
+                    Load(h - 1);
+                    Store(ins.A);
+                    return h - 1;
+                case OpCode.LocalTee:
+                    Load(h - 1);
+                    Store(ins.A);
+                    return h;
+                case OpCode.GlobalGet:
+                    il.Emit(OpCodes.Ldloc, _globals);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    il.Emit(OpCodes.Ldelem_Ref);
+                    il.Emit(OpCodes.Ldfld, s_globalBits);
+                    Store(h);
+                    return h + 1;
+                case OpCode.GlobalSet:
+                    il.Emit(OpCodes.Ldloc, _globals);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    il.Emit(OpCodes.Ldelem_Ref);
+                    Load(h - 1);
+                    il.Emit(OpCodes.Stfld, s_globalBits);
+                    return h - 1;
+                case OpCode.TableGet:
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    Load(h - 1);
+                    il.Emit(OpCodes.Call, s_tableGet);
+                    Store(h - 1);
+                    return h;
+                case OpCode.TableSet:
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    Load(h - 2);
+                    Load(h - 1);
+                    il.Emit(OpCodes.Call, s_tableSet);
+                    return h - 2;
+                case OpCode.MemorySize:
+                    il.Emit(OpCodes.Ldloc, _memoryLength);
+                    il.Emit(OpCodes.Ldc_I8, (long)WasmMemory.PageSize);
+                    il.Emit(OpCodes.Div_Un);
+                    Store(h);
+                    return h + 1;
+                case OpCode.MemoryGrow:
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldarg_1);
+                    Load(h - 1);
+                    il.Emit(OpCodes.Call, s_memoryGrow);
+                    Store(h - 1);
+                    ReloadMemory();
+                    return h;
+                case OpCode.Const:
+                    il.Emit(OpCodes.Ldc_I8, ins.B);
+                    Store(h);
+                    return h + 1;
+                case OpCode.RefFunc:
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldc_I4, ins.A);
+                    il.Emit(OpCodes.Call, s_functionHandle);
+                    Store(h);
+                    return h + 1;
+                case OpCode.MemoryInit:
+                case OpCode.MemoryCopy:
+                case OpCode.MemoryFill:
+                case OpCode.TableInit:
+                case OpCode.TableCopy:
+                case OpCode.TableFill:
+                    return EmitBulk(ref ins, h, pops: 3, pushes: 0);
+                case OpCode.DataDrop:
+                case OpCode.ElemDrop:
+                    return EmitBulk(ref ins, h, pops: 0, pushes: 0);
+                case OpCode.TableGrow:
+                    return EmitBulk(ref ins, h, pops: 2, pushes: 1);
+                case OpCode.TableSize:
+                    return EmitBulk(ref ins, h, pops: 0, pushes: 1);
+                default:
+                    return EmitNumericOrMemory(op, ins.B, h);
+            }
+        }
+
+        private int EmitNumericOrMemory(int op, long offset, int h)
+        {
+            var il = _il;
+            if (op is >= 0xBC and <= 0xBF)
+            {
+                // Reinterpretations: the slot already holds the bits.
+                return h;
+            }
+
+            if (op is >= 0x28 and <= 0x35)
+            {
+                il.Emit(OpCodes.Ldloc, _memory);
+                il.Emit(OpCodes.Ldloc, _memoryLength);
+                Load(h - 1);
+                il.Emit(OpCodes.Ldc_I8, offset);
+                il.Emit(OpCodes.Call, s_loads[op]!);
+                Store(h - 1);
+                return h;
+            }
+
+            if (op is >= 0x36 and <= 0x3E)
+            {
+                il.Emit(OpCodes.Ldloc, _memory);
+                il.Emit(OpCodes.Ldloc, _memoryLength);
+                Load(h - 2);
+                il.Emit(OpCodes.Ldc_I8, offset);
+                Load(h - 1);
+                il.Emit(OpCodes.Call, s_stores[op]!);
+                return h - 2;
+            }
+
+            var method = op is >= 0 and < 0x100 ? s_numeric[op] : null;
+            if (method is null)
+            {
+                throw new NotSupportedException($"opcode {OpCode.Name(op)} is not compiled");
+            }
+
+            if (method.GetParameters().Length == 1)
+            {
+                Load(h - 1);
+                il.Emit(OpCodes.Call, method);
+                Store(h - 1);
+                return h;
+            }
+
+            Load(h - 2);
+            Load(h - 1);
+            il.Emit(OpCodes.Call, method);
+            Store(h - 2);
+            return h - 1;
+        }
+
+        /// <summary>Arguments at [h - params, h) go to the value stack at fp + that offset; results come back from there.</summary>
+        private int EmitCall(int h, FunctionType type)
+        {
+            var il = _il;
+            var parameters = type.Parameters.Length;
+            var results = type.Results.Length;
+            var at = h - parameters;
+            if (parameters > 0)
+            {
+                LoadStack();
+                for (var i = 0; i < parameters; i++)
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(at + i);
+                    Load(at + i);
+                    il.Emit(OpCodes.Stelem_I8);
+                }
+            }
+
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, _callee);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4, at);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Call, s_call);
+            if (results > 0)
+            {
+                LoadStack();
+                for (var i = 0; i < results; i++)
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(at + i);
+                    il.Emit(OpCodes.Ldelem_I8);
+                    Store(at + i);
+                }
+            }
+
+            // The callee may have grown memory (a new, larger array).
+            ReloadMemory();
+            return at + results;
+        }
+
+        private void EmitReturn(int h)
+        {
+            var il = _il;
+            var results = _function.ResultCount;
+            if (results > 0)
+            {
+                LoadStack();
+                for (var i = 0; i < results; i++)
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(i);
+                    Load(h - results + i);
+                    il.Emit(OpCodes.Stelem_I8);
+                }
+            }
+
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Call, s_leave);
+            il.Emit(OpCodes.Ret);
+        }
+
+        private void EmitBrTable(int pc, int h)
+        {
+            var il = _il;
+            var count = _code[pc].A;
+            var index = h - 1;
+
+            // Entries that move no values jump straight to their target; the others go through a stub that moves first.
+            var stubs = new Label[count + 1];
+            var needsStub = new bool[count + 1];
+            for (var k = 0; k <= count; k++)
+            {
+                ref var entry = ref _code[pc + 1 + k];
+                var arity = (int)(entry.B >> 32);
+                var destination = (int)entry.B;
+                needsStub[k] = arity > 0 && index - arity != destination;
+                stubs[k] = needsStub[k] ? il.DefineLabel() : _labels[entry.A];
+                Flow(entry.A, destination + arity);
+            }
+
+            Load(index);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Switch, stubs[..count]);
+            il.Emit(OpCodes.Br, stubs[count]);
+            for (var k = 0; k <= count; k++)
+            {
+                if (needsStub[k])
+                {
+                    il.MarkLabel(stubs[k]);
+                    ref var entry = ref _code[pc + 1 + k];
+                    MoveAndJump(index, entry.A, entry.B);
+                }
+            }
+        }
+
+        /// <summary>Moves the top (packed &gt;&gt; 32) values down to height (int)packed, then jumps (the interpreter's MoveResults).</summary>
+        private void MoveAndJump(int h, int target, long packed)
+        {
+            var arity = (int)(packed >> 32);
+            var destination = (int)packed;
+            var source = h - arity;
+            if (source != destination)
+            {
+                for (var i = 0; i < arity; i++)
+                {
+                    Load(source + i);
+                    Store(destination + i);
+                }
+            }
+
+            Jump(target, destination + arity);
+        }
+
+        private void Jump(int target, int height)
+        {
+            Flow(target, height);
+            _il.Emit(OpCodes.Br, _labels[target]);
+        }
+
+        /// <summary>Bulk operations run in the interpreter's helper on the value stack: spill the operands, read back the result.</summary>
+        private int EmitBulk(ref Instruction ins, int h, int pops, int pushes)
+        {
+            var il = _il;
+            if (pops > 0)
+            {
+                LoadStack();
+                for (var i = h - pops; i < h; i++)
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(i);
+                    Load(i);
+                    il.Emit(OpCodes.Stelem_I8);
+                }
+            }
+
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, ins.Op);
+            il.Emit(OpCodes.Ldc_I4, ins.A);
+            il.Emit(OpCodes.Ldc_I8, ins.B);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4, h);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Call, s_bulk);
+            var after = h - pops + pushes;
+            if (pushes > 0)
+            {
+                LoadStack();
+                il.Emit(OpCodes.Ldloc, _stack);
+                StackIndex(after - 1);
+                il.Emit(OpCodes.Ldelem_I8);
+                Store(after - 1);
+            }
+
+            ReloadMemory();
+            return after;
+        }
+
+        private void Trap(WasmTrapKind kind)
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)kind);
+            _il.Emit(OpCodes.Call, s_throw);
+            _il.Emit(OpCodes.Ret);
+        }
+
+        private FunctionType TypeOfFunction(int index)
+        {
+            if ((uint)index >= (uint)_module.FunctionTypes.Count)
+            {
+                throw new NotSupportedException("unknown function");
+            }
+
+            return TypeAt(_module.FunctionTypes[index]);
+        }
+
+        private FunctionType TypeAt(int typeIndex)
+        {
+            if ((uint)typeIndex >= (uint)_module.Types.Count)
+            {
+                throw new NotSupportedException("unknown type");
+            }
+
+            return _module.Types[typeIndex];
+        }
+
+        private void Load(int slot)
+        {
+            if ((uint)slot >= (uint)_slots.Length)
+            {
+                throw new NotSupportedException("operand outside the frame");
+            }
+
+            _il.Emit(OpCodes.Ldloc, _slots[slot]);
+        }
+
+        private void Store(int slot)
+        {
+            if ((uint)slot >= (uint)_slots.Length)
+            {
+                throw new NotSupportedException("operand outside the frame");
+            }
+
+            _il.Emit(OpCodes.Stloc, _slots[slot]);
+        }
+
+        private void LoadStack()
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Call, s_stackOf);
+            _il.Emit(OpCodes.Stloc, _stack);
+        }
+
+        /// <summary>Pushes fp + <paramref name="slot"/>, an index into the value stack.</summary>
+        private void StackIndex(int slot)
+        {
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldc_I4, slot);
+            _il.Emit(OpCodes.Add);
+        }
+
+        private void ReloadMemory()
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, s_memoryBuffer);
+            _il.Emit(OpCodes.Stloc, _memory);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Call, s_memoryLength);
+            _il.Emit(OpCodes.Stloc, _memoryLength);
+        }
+    }
+}

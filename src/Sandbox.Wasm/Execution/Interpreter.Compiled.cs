@@ -1,0 +1,222 @@
+using System.Runtime.CompilerServices;
+
+namespace Sandbox.Wasm.Execution;
+
+/// <remarks>
+/// The seam between the interpreter and the IL tier. Compiled functions keep every guarantee of the interpreter
+/// by calling these helpers: the same call-depth count and value-stack bound at entry, a host-stack probe (a
+/// compiled guest-to-guest call does use the host stack, unlike the interpreter's), the interrupt check at entry
+/// and at loop headers, and fuel charged per basic block with the interpreter's amounts, so the same program with
+/// the same fuel stops at the same instruction in either tier. Small helpers are inlined into the compiled code.
+/// </remarks>
+internal sealed partial class Interpreter
+{
+    /// <summary>Functions compiled to IL so far by this engine (tests check the IL tier really ran).</summary>
+    internal int CompiledFunctionCount;
+
+    /// <summary>Functions the IL compiler declined (they stay interpreted).</summary>
+    internal int CompileFallbackCount;
+
+    /// <summary>
+    /// Runs <paramref name="callee"/> (a guest function) in the IL tier if it is compiled or due to be compiled;
+    /// false means the caller must interpret it. Compilation happens on this thread, between two calls, so it
+    /// changes no guest-visible state.
+    /// </summary>
+    private bool TryRunCompiled(WasmFunction callee, int fp)
+    {
+        var code = callee.Code!;
+        var jit = code.Jit;
+        if (jit is null)
+        {
+            if (code.CompileRefused || ++code.Calls < _compileThreshold)
+            {
+                return false;
+            }
+
+            jit = IlCompiler.TryCompile(code);
+            if (jit is null)
+            {
+                code.CompileRefused = true;
+                CompileFallbackCount++;
+                return false;
+            }
+
+            CompiledFunctionCount++;
+            Interlocked.CompareExchange(ref code.Jit, jit, null);
+            jit = code.Jit!;
+        }
+
+        try
+        {
+            jit(this, callee.Instance!, fp);
+            return true;
+        }
+        catch (InvalidProgramException)
+        {
+            // The .NET JIT rejected our IL when the method was first entered, before any of it ran (a compiled
+            // body that is already running can only throw this from a nested first call, caught there): no guest
+            // state changed, so the function falls back to the interpreter for good.
+            code.Jit = null;
+            code.CompileRefused = true;
+            CompileFallbackCount++;
+            return false;
+        }
+    }
+
+    /// <summary>Call from compiled code to any function: compiled, interpreted or host.</summary>
+    internal static void CallFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
+    {
+        if (callee.Code is null)
+        {
+            runtime.CallHost(callee, fp, caller);
+        }
+        else if (!runtime.TryRunCompiled(callee, fp))
+        {
+            runtime.Run(callee, fp);
+        }
+    }
+
+    /// <summary>Prologue of a compiled function: the interpreter's EnterFrame plus a host-stack probe, then the entry block's fuel.</summary>
+    internal static void EnterCompiled(Interpreter runtime, int fp, int maxHeight, int entryFuel)
+    {
+        if (++runtime._depth > runtime._maxDepth)
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        // Compiled guest calls nest on the host stack: trap while there is still room rather than overflow.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        if (fp + maxHeight > runtime._stack.Length)
+        {
+            runtime.EnsureStack(fp + maxHeight);
+        }
+
+        if (Volatile.Read(ref runtime._interruptRequested))
+        {
+            Throw(WasmTrapKind.Interrupted);
+        }
+
+        runtime.ChargeEntry(entryFuel);
+    }
+
+    /// <summary>Epilogue of a compiled function (a trap skips it: Invoke restores the depth for every frame at once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LeaveCompiled(Interpreter runtime) => runtime._depth--;
+
+    /// <summary>The value stack; re-read after every call because a callee may have enlarged it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong[] StackOf(Interpreter runtime) => runtime._stack;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ChargeBlock(Interpreter runtime, long amount)
+    {
+        var fuel = runtime.Fuel - amount;
+        runtime.Fuel = fuel;
+        if (fuel < 0)
+        {
+            Throw(WasmTrapKind.OutOfFuel);
+        }
+    }
+
+    /// <summary>Loop header, as in the interpreter: the interrupt check, then the block's fuel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LoopHeaderCheck(Interpreter runtime, long amount)
+    {
+        if (Volatile.Read(ref runtime._interruptRequested))
+        {
+            Throw(WasmTrapKind.Interrupted);
+        }
+
+        var fuel = runtime.Fuel - amount;
+        runtime.Fuel = fuel;
+        if (fuel < 0)
+        {
+            Throw(WasmTrapKind.OutOfFuel);
+        }
+    }
+
+    internal static WasmFunction ResolveIndirect(Interpreter runtime, WasmInstance instance, int typeIndex, int tableIndex, ulong slot)
+    {
+        var table = instance.Tables[tableIndex];
+        var index = (uint)slot;
+        if (index >= (uint)table.Length)
+        {
+            Throw(WasmTrapKind.UndefinedElement);
+        }
+
+        var handle = table.Elements[index];
+        if (handle == 0)
+        {
+            Throw(WasmTrapKind.UninitializedElement);
+        }
+
+        var callee = runtime._engine.FunctionsByHandle[(int)handle - 1];
+        if (callee.TypeId != instance.TypeIds[typeIndex])
+        {
+            Throw(WasmTrapKind.IndirectCallTypeMismatch);
+        }
+
+        return callee;
+    }
+
+    internal static ulong TableGetFromCompiled(WasmInstance instance, int tableIndex, ulong slot)
+    {
+        var table = instance.Tables[tableIndex];
+        var index = (uint)slot;
+        if (index >= (uint)table.Length)
+        {
+            Throw(WasmTrapKind.OutOfBoundsTableAccess);
+        }
+
+        return table.Elements[index];
+    }
+
+    internal static void TableSetFromCompiled(WasmInstance instance, int tableIndex, ulong slot, ulong value)
+    {
+        var table = instance.Tables[tableIndex];
+        var index = (uint)slot;
+        if (index >= (uint)table.Length)
+        {
+            Throw(WasmTrapKind.OutOfBoundsTableAccess);
+        }
+
+        table.Elements[index] = value;
+    }
+
+    /// <summary>memory.grow with the interpreter's fuel rule (1,024 units per page actually added).</summary>
+    internal static ulong MemoryGrowFromCompiled(Interpreter runtime, WasmInstance instance, ulong slot)
+    {
+        var delta = (uint)slot;
+        var old = instance.Memory0!.Grow(delta);
+        if (old >= 0)
+        {
+            runtime.Fuel -= (long)delta << 10;
+            if (runtime.Fuel < 0)
+            {
+                Throw(WasmTrapKind.OutOfFuel);
+            }
+        }
+
+        return (uint)old;
+    }
+
+    /// <summary>Bulk memory and table operations: the compiled code spills their operands to the value stack at <paramref name="sp"/>.</summary>
+    internal static void BulkFromCompiled(Interpreter runtime, WasmInstance instance, int op, int a, long b, int sp)
+    {
+        var ins = new Instruction(op, a, b);
+        runtime.ExecuteBulk(instance, ref ins, sp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static byte[] MemoryBufferOf(WasmInstance instance) => instance.Memory0?.Buffer ?? [];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong MemoryLengthOf(WasmInstance instance) => (ulong)(instance.Memory0?.ByteLength ?? 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong FunctionHandle(WasmInstance instance, int index) => instance.Functions[index].Handle;
+}
