@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Sandbox.Core.Profiles;
+using Sandbox.Server.Hosting;
+using Sandbox.Server.Logging;
+using Sandbox.Server.Metrics;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Mcp;
+
+/// <summary>
+/// <c>sandbox mcp</c>: logging on stderr (stdout is the protocol), a gateway (local backends, or a remote
+/// Sandbox service with <c>--url</c>), then the MCP server on stdio until the client hangs up.
+/// </summary>
+internal static partial class McpHost
+{
+    /// <summary>Serves MCP on stdio; returns when stdin closes or <paramref name="cancellationToken"/> fires.</summary>
+    /// <param name="url">A remote Sandbox service; null for the local backends.</param>
+    /// <param name="profilesPath">The profiles file or folder for the local backends (<c>--profiles</c>).</param>
+    /// <param name="cancellationToken">Ctrl+C or SIGTERM: stops serving; local runs are drained first.</param>
+    /// <exception cref="ProfileConfigurationException">The profiles file is invalid (local backends).</exception>
+    /// <exception cref="ServerConfigurationException">The <c>Sandbox</c> settings are invalid (local backends).</exception>
+    public static async Task RunAsync(Uri? url, string? profilesPath, CancellationToken cancellationToken)
+    {
+        var configuration = Configuration(profilesPath);
+        using var loggers = LoggerFactory.Create(logging =>
+        {
+            SandboxLogging.Configure(logging, configuration, consoleToStderr: true);
+            // The SDK logs every request at Information; our own lines already say what each call did.
+            logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+        });
+        var logger = loggers.CreateLogger(typeof(McpHost));
+
+        if (url is not null)
+        {
+            using var remote = RemoteRunGateway.Create(url, TimeProvider.System);
+            Log.Remote(logger, remote.BaseUrl);
+            await ServeAsync(remote, profiles: null, loggers, cancellationToken);
+            return;
+        }
+
+        await using var local = await CreateLocalGatewayAsync(configuration, loggers, cancellationToken);
+        Log.Local(logger, local.ProfilesPath, local.Profiles.All.Count);
+        await ServeAsync(local.Gateway, ProfileCeiling.From(local.Profiles), loggers, cancellationToken);
+    }
+
+    private static Task ServeAsync(IRunGateway gateway, IReadOnlyList<ProfileCeiling>? profiles, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var tools = new SandboxMcpTools(gateway, profiles, loggers.CreateLogger<SandboxMcpTools>());
+        return SandboxMcpServer.RunStdioAsync(tools, loggers, cancellationToken);
+    }
+
+    /// <summary>
+    /// Settings the ASP.NET way, like the service: <c>appsettings.json</c> beside the executable, then the
+    /// environment (<c>Sandbox__MaxConcurrentRuns</c>), then <c>--profiles</c>.
+    /// </summary>
+    private static IConfiguration Configuration(string? profilesPath)
+    {
+        var builder = new ConfigurationBuilder()
+            .AddJsonFile(Path.Join(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables();
+        if (!string.IsNullOrEmpty(profilesPath))
+        {
+            builder.AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.Profiles)}", profilesPath)]);
+        }
+
+        return builder.Build();
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // THE ONE PLACE where `sandbox mcp` builds its local gateway. Until Runs/ offers a factory
+    // (LocalRunGateway.CreateAsync(configuration, loggers, ct)), it composes the same pieces the HTTP
+    // service does: settings, profiles, SandboxHost, a Docker ping (so languages fall back to WebAssembly
+    // when Docker is down), a start-up sweep, the coordinator and the gateway over it.
+    // ---------------------------------------------------------------------------------------------------
+    private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (options.Validate() is { Count: > 0 } errors)
+        {
+            throw new ServerConfigurationException(errors);
+        }
+
+        var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
+        var profiles = ProfileLoader.Load(profilesPath);
+        var host = SandboxHost.Create(profiles, profilesPath, loggers);
+        try
+        {
+            if (await host.CheckDockerAsync(cancellationToken))
+            {
+                try
+                {
+                    await host.Reaper.ReapOnceAsync(cancellationToken);
+                }
+                catch (Core.Errors.SandboxException)
+                {
+                    // A failed sweep must not stop the server; a run that hits the same problem reports it.
+                }
+            }
+
+            var coordinator = new RunCoordinator(host.Pipeline, options, new SandboxMetrics(), TimeProvider.System, loggers.CreateLogger<RunCoordinator>());
+            return new LocalGatewayLease(new LocalRunGateway(coordinator), profiles, profilesPath, coordinator, host);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The local gateway and what it needs disposed when the server stops (runs drained first).</summary>
+    private sealed class LocalGatewayLease(IRunGateway gateway, ProfileSet profiles, string profilesPath, RunCoordinator coordinator, SandboxHost host) : IAsyncDisposable
+    {
+        public IRunGateway Gateway { get; } = gateway;
+
+        public ProfileSet Profiles { get; } = profiles;
+
+        public string ProfilesPath { get; } = profilesPath;
+
+        public async ValueTask DisposeAsync()
+        {
+            await coordinator.DisposeAsync();
+            host.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "MCP server on stdio with the local backends: {Count} profiles from {ProfilesPath}")]
+        public static partial void Local(ILogger logger, string profilesPath, int count);
+
+        [LoggerMessage(2, LogLevel.Information, "MCP server on stdio against the Sandbox service at {Url}")]
+        public static partial void Remote(ILogger logger, Uri url);
+    }
+}

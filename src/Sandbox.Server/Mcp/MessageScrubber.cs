@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+
+namespace Sandbox.Server.Mcp;
+
+/// <summary>
+/// Makes a message from our side (a result's message, a field error, a problem's detail) safe to show a
+/// model: host paths, container ids and stack-trace lines are replaced. The model may be steered by hostile
+/// code, so nothing it reads may map out the host (where profiles, guests or Docker's state live) or name a
+/// container it could target. The program's own stdout and stderr are not touched: they are the program's
+/// words, already sanitised by the gateway, and paths inside the sandbox are what the model needs to see.
+/// </summary>
+internal static partial class MessageScrubber
+{
+    public const string PathPlaceholder = "<path>";
+    public const string IdPlaceholder = "<id>";
+
+    public static string Scrub(string? message)
+    {
+        if (string.IsNullOrEmpty(message))
+        {
+            return "";
+        }
+
+        // Order matters: stack frames first (they contain paths we would otherwise half-replace).
+        var text = StackFrame().Replace(message, "");
+        text = WindowsPath().Replace(text, PathPlaceholder);
+        text = UnixPath().Replace(text, PathPlaceholder);
+        text = LongHexId().Replace(text, IdPlaceholder);
+        text = ShortContainerId().Replace(text, IdPlaceholder);
+        return text.Trim();
+    }
+
+    /// <summary>A .NET stack frame line, "   at Namespace.Type.Method(...)" with or without "in file:line N".</summary>
+    [GeneratedRegex(@"^[ \t]*at [\w.`<>\[\],+|-]+\(.*\)[^\n]*\n?", RegexOptions.Multiline)]
+    private static partial Regex StackFrame();
+
+    /// <summary>
+    /// An absolute Unix path with at least one separator after its first segment (<c>/var/lib/docker</c>,
+    /// <c>/home/u/profiles.json</c>), not part of a URL or a relative path (no word character, ':' or '/' before it).
+    /// A lone <c>/tmp</c> or <c>/</c> says nothing about the host and stays.
+    /// </summary>
+    [GeneratedRegex(@"(?<![\w:/.~-])/[\w.@+~-]+(?:/[\w.@+~-]*)+")]
+    private static partial Regex UnixPath();
+
+    /// <summary>A Windows path such as <c>C:\Users\me\profiles</c>.</summary>
+    [GeneratedRegex(@"(?<![\w])[A-Za-z]:\\[^\s'""]*")]
+    private static partial Regex WindowsPath();
+
+    /// <summary>A full container or image id (64 hex digits), alone or after <c>sha256:</c>.</summary>
+    [GeneratedRegex(@"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])")]
+    private static partial Regex LongHexId();
+
+    /// <summary>
+    /// A short container id as Docker prints it (12 hex digits, at least one a-f so plain numbers stay).
+    /// Run ids (<c>run_</c> + 32 hex) are untouched: '_' before the digits is a word character.
+    /// </summary>
+    [GeneratedRegex(@"(?<![\w])(?=[0-9]*[a-f])[0-9a-f]{12}(?![\w])")]
+    private static partial Regex ShortContainerId();
+}

@@ -1,0 +1,199 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+using Sandbox.Core.Limits;
+
+namespace Sandbox.Server.Mcp;
+
+/// <summary>
+/// The three tools as a model sees them in <c>tools/list</c>. The descriptions are the model's only manual:
+/// they name the languages and their limits as this server has them right now, and say what each status
+/// means and what to do about it, so a model can act on a result without guessing.
+/// </summary>
+internal static class ToolDefinitions
+{
+    public const string RunCode = "run_code";
+    public const string ListLanguages = "list_languages";
+    public const string GetRun = "get_run";
+
+    /// <summary>Each status, what it means and what to do; shared by the description and the docs.</summary>
+    public static readonly IReadOnlyList<(string Status, string Meaning)> Statuses =
+    [
+        ("ok", "exited with code 0 (the only status that is not an error)"),
+        ("runtime_error", "exited non-zero or crashed; read stderr, fix the code"),
+        ("compile_error", "did not compile (C, C#), nothing ran; the compiler's messages are in stderr"),
+        ("timeout", "still running at the wall-time limit and killed; make it faster, don't wait on stdin that never comes"),
+        ("cpu_limit", "used more CPU time than allowed; use a faster algorithm or less data"),
+        ("memory_limit", "needed more memory than allowed; process data in chunks, keep less in memory"),
+        ("output_limit", "printed more than allowed; print summaries instead of everything"),
+        ("rejected", "the request was invalid or not allowed, nothing ran; the hint names each field to fix"),
+        ("sandbox_error", "the sandbox itself failed, not your program; don't change the code, try again later"),
+        ("cancelled", "stopped before it finished (cancelled, or the service shut down); run again if still needed"),
+    ];
+
+    public static IList<Tool> All(LanguageCatalog catalog) =>
+    [
+        new Tool
+        {
+            Name = RunCode,
+            Title = "Run code in a sandbox",
+            Description = RunCodeDescription(catalog),
+            InputSchema = RunCodeSchema(catalog),
+            // Runs touch nothing outside their own throwaway sandbox and have no network.
+            Annotations = new ToolAnnotations { ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
+        },
+        new Tool
+        {
+            Name = ListLanguages,
+            Title = "List sandbox languages",
+            Description = "Lists the languages run_code accepts, each with its default profile, its other profiles and the " +
+                "default profile's limits (wall time, CPU time, memory, processes, output caps). Call it when unsure what is available.",
+            InputSchema = Parse("""{"type":"object","properties":{},"additionalProperties":false}"""),
+            Annotations = new ToolAnnotations { ReadOnlyHint = true, OpenWorldHint = false },
+        },
+        new Tool
+        {
+            Name = GetRun,
+            Title = "Get a sandbox run",
+            Description = "Returns a run's state or final result by its id (the runId of an earlier run_code result), in the " +
+                "same form as run_code. Results are kept for a limited time after the run ends.",
+            InputSchema = Parse("""
+                {"type":"object","properties":{"runId":{"type":"string","description":"The run's id, such as run_0195…, from an earlier result."}},
+                 "required":["runId"],"additionalProperties":false}
+                """),
+            Annotations = new ToolAnnotations { ReadOnlyHint = true, OpenWorldHint = false },
+        },
+    ];
+
+    public static string RunCodeDescription(LanguageCatalog catalog)
+    {
+        var text = new StringBuilder();
+        text.Append("Runs a program in a fresh, isolated sandbox and returns its stdout, stderr, exit code, a status and the resources it used. ")
+            .Append("The sandbox has no network, a read-only system, a small writable /tmp and hard limits; nothing persists between calls, ")
+            .Append("so pass everything the program needs (code, stdin, files) each time. State your purpose.\n\n");
+
+        if (catalog.Languages.Count == 0)
+        {
+            text.Append("Languages: unknown right now (the sandbox did not answer); call list_languages.\n");
+        }
+        else
+        {
+            text.Append("Languages, each with its default profile's limits:\n");
+            foreach (var language in catalog.Languages)
+            {
+                text.Append("- ").Append(language.Language);
+                if (!string.IsNullOrWhiteSpace(language.Description))
+                {
+                    text.Append(" (").Append(MessageScrubber.Scrub(language.Description).TrimEnd('.')).Append(')');
+                }
+
+                text.Append(": ").Append(UnitFormat.Limits(language.Limits)).Append('.');
+                var others = language.Profiles.Where(p => p != language.DefaultProfile).ToList();
+                if (others.Count > 0)
+                {
+                    text.Append(" Other profiles: ").Append(string.Join(", ", others)).Append('.');
+                }
+
+                text.Append('\n');
+            }
+        }
+
+        text.Append("\nA call may only tighten limits (the limits argument); to get more, pick a profile that allows more. ")
+            .Append("Every status other than ok comes back as an error with a hint saying what to do:\n");
+        foreach (var (status, meaning) in Statuses)
+        {
+            text.Append("- ").Append(status).Append(": ").Append(meaning).Append('\n');
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
+    private static JsonElement RunCodeSchema(LanguageCatalog catalog)
+    {
+        var language = new JsonObject
+        {
+            ["type"] = "string",
+            ["description"] = "The language to run; its default profile applies unless profile says otherwise.",
+        };
+        if (catalog.Languages.Count > 0)
+        {
+            language["enum"] = new JsonArray([.. catalog.LanguageNames.Select(n => (JsonNode)JsonValue.Create(n))]);
+        }
+
+        var limits = new JsonObject();
+        foreach (var (name, title) in LimitTitles())
+        {
+            limits[name] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = title };
+        }
+
+        var schema = new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                [RunCodeArguments.Language] = language,
+                [RunCodeArguments.Code] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["description"] = "The complete program's source. It runs as a script (python, javascript, bash) or is compiled first (c, csharp).",
+                },
+                [RunCodeArguments.Purpose] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["description"] = "Why you run this code, in one sentence (for example \"check that the parser handles empty input\"). Kept with the run for the user's audit trail.",
+                },
+                [RunCodeArguments.Stdin] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["description"] = "Text fed to the program's standard input. Without it stdin is empty.",
+                },
+                [RunCodeArguments.Files] = new JsonObject
+                {
+                    ["type"] = "array",
+                    ["description"] = "Extra text files placed next to the program, at relative paths.",
+                    ["items"] = new JsonObject
+                    {
+                        ["type"] = "object",
+                        ["properties"] = new JsonObject
+                        {
+                            ["path"] = new JsonObject { ["type"] = "string", ["description"] = "Relative path such as data/input.csv; no '..' and no leading '/'." },
+                            ["content"] = new JsonObject { ["type"] = "string", ["description"] = "The file's text (UTF-8)." },
+                        },
+                        ["required"] = new JsonArray("path", "content"),
+                        ["additionalProperties"] = false,
+                    },
+                },
+                [RunCodeArguments.Profile] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["description"] = "A profile other than the language's default, such as python-gvisor (list_languages names them).",
+                },
+                [RunCodeArguments.Limits] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["description"] = "Tighter limits for this run only; each may only be lower than the profile's.",
+                    ["properties"] = limits,
+                    ["additionalProperties"] = false,
+                },
+            },
+            ["required"] = new JsonArray(RunCodeArguments.Language, RunCodeArguments.Code, RunCodeArguments.Purpose),
+            ["additionalProperties"] = false,
+        };
+        return Parse(schema.ToJsonString());
+    }
+
+    private static IEnumerable<(string Name, string Title)> LimitTitles() =>
+    [
+        (LimitNames.WallTimeMs, "Wall-clock deadline in milliseconds."),
+        (LimitNames.CpuTimeMs, "CPU time in milliseconds, over all processes."),
+        (LimitNames.MemoryBytes, "Memory in bytes."),
+        (LimitNames.Pids, "Processes and threads alive at once."),
+        (LimitNames.StdoutBytes, "Bytes of stdout before the run is stopped with output_limit."),
+        (LimitNames.StderrBytes, "Bytes of stderr before the run is stopped with output_limit."),
+        (LimitNames.FileSizeBytes, "Largest file the program may write, in bytes."),
+        (LimitNames.TmpBytes, "Size of the writable /tmp in bytes."),
+    ];
+
+    private static JsonElement Parse(string json) => JsonElement.Parse(json);
+}

@@ -1,0 +1,62 @@
+using Sandbox.Core.Limits;
+using Sandbox.Core.Runs;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Mcp;
+
+/// <summary>
+/// The structured content of <c>run_code</c> and <c>get_run</c>: everything about the run except its output,
+/// which is in the text content (once is enough for a model's context). Absent members are left out.
+/// </summary>
+internal sealed record RunToolOutput
+{
+    public string? RunId { get; init; }
+
+    /// <summary><c>queued</c>, <c>running</c> or <c>completed</c>; absent when nothing was accepted.</summary>
+    public string? State { get; init; }
+
+    /// <summary>The run's status (ok, runtime_error, …); <c>rejected</c> for a refused request too.</summary>
+    public string? Status { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public int? Signal { get; init; }
+
+    public string? Language { get; init; }
+
+    public string? Profile { get; init; }
+
+    public string? Backend { get; init; }
+
+    public string? Runtime { get; init; }
+
+    public ResourceUsage? Usage { get; init; }
+
+    /// <summary>The effective limits that were enforced.</summary>
+    public ResourceLimits? Limits { get; init; }
+
+    public LimitBreach? LimitBreach { get; init; }
+
+    public long? QueueMs { get; init; }
+
+    public long? RunMs { get; init; }
+
+    public bool? StdoutTruncated { get; init; }
+
+    public bool? StderrTruncated { get; init; }
+
+    /// <summary>For a refused request: each problem, naming its field.</summary>
+    public IReadOnlyList<FieldError>? Errors { get; init; }
+
+    /// <summary>For a call the gateway refused (queue full, unknown run): its code and, when it helps, when to retry.</summary>
+    public ProblemOutput? Problem { get; init; }
+
+    /// <summary>What to do next; present for every failure.</summary>
+    public string? Hint { get; init; }
+}
+
+/// <summary>An <see cref="ApiProblem"/> as a model sees it, scrubbed.</summary>
+internal sealed record ProblemOutput(int Status, string Code, string Detail, int? RetryAfterSeconds);
+
+/// <summary>The structured content of <c>list_languages</c> (MCP wants an object, not an array).</summary>
+internal sealed record LanguagesToolOutput(IReadOnlyList<LanguageView> Languages);

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ModelContextProtocol.Protocol;
+using Sandbox.Core.Runs;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Mcp;
+
+/// <summary>
+/// Turns what the gateway answered into tool results: structured content for programs, readable text for
+/// the model. Anything but a completed <c>ok</c> run (or one still in progress) is <c>isError</c> with a hint,
+/// as the MCP spec asks for errors the model can correct. Nothing here carries a stack trace, and every
+/// message of ours is scrubbed of host paths and container ids.
+/// </summary>
+internal static class ToolResults
+{
+    public static CallToolResult FromGateway(GatewayResult answer, LanguageCatalog catalog, string? requestedLanguage = null) =>
+        answer.Run is { } run ? FromRun(run, catalog, requestedLanguage)
+        : answer.Problem is { } problem ? FromProblem(problem, catalog, requestedLanguage)
+        : InternalError();
+
+    public static CallToolResult FromRun(RunView run, LanguageCatalog catalog, string? requestedLanguage = null)
+    {
+        if (run.Result is not { } result)
+        {
+            // Still queued or running (get_run on a run in progress): not an error, just not done.
+            var pending = new RunToolOutput { RunId = run.Id, State = run.State, QueueMs = run.QueueMs, RunMs = run.RunMs };
+            var text = $"{run.State}: run {run.Id} has not finished yet; call get_run with this runId again in a few seconds.";
+            return Result(text, pending, isError: false);
+        }
+
+        var hint = FailureHints.For(result, catalog, requestedLanguage);
+        var output = new RunToolOutput
+        {
+            RunId = result.RunId,
+            State = run.State,
+            Status = result.Status.ToWireName(),
+            ExitCode = result.ExitCode,
+            Signal = result.Signal,
+            Language = result.Language,
+            Profile = result.Profile,
+            Backend = result.Backend,
+            Runtime = result.Runtime,
+            Usage = result.Usage,
+            Limits = result.Limits,
+            LimitBreach = result.LimitBreach,
+            QueueMs = run.QueueMs,
+            RunMs = run.RunMs,
+            StdoutTruncated = result.StdoutTruncated,
+            StderrTruncated = result.StderrTruncated,
+            Errors = Scrub(result.Errors),
+            Hint = hint,
+        };
+        return Result(RunText(run, result, hint), output, isError: result.Status != RunStatus.Ok);
+    }
+
+    public static CallToolResult FromProblem(ApiProblem problem, LanguageCatalog catalog, string? requestedLanguage = null)
+    {
+        var hint = FailureHints.For(problem, catalog, requestedLanguage);
+        var refused = problem.Status is 400 or 413 or 422;
+        var output = new RunToolOutput
+        {
+            Status = refused ? RunStatus.Rejected.ToWireName() : null,
+            Errors = Scrub(problem.Errors),
+            Problem = new ProblemOutput(problem.Status, problem.Code, MessageScrubber.Scrub(problem.Detail), problem.RetryAfterSeconds),
+            Hint = hint,
+        };
+        return Result(hint, output, isError: true);
+    }
+
+    /// <summary>run_code's own argument errors, before anything reached the gateway.</summary>
+    public static CallToolResult FromArgumentErrors(IReadOnlyList<FieldError> errors, LanguageCatalog catalog, string? requestedLanguage) =>
+        FromProblem(ApiProblem.Invalid(errors), catalog, requestedLanguage);
+
+    public static CallToolResult FromLanguages(LanguageCatalog catalog)
+    {
+        var text = new StringBuilder();
+        foreach (var language in catalog.Languages)
+        {
+            text.Append(language.Language).Append(": default profile ").Append(language.DefaultProfile)
+                .Append(" (").Append(language.Backend).Append("); ").Append(UnitFormat.Limits(language.Limits)).Append('.');
+            if (language.Profiles.Count > 1)
+            {
+                text.Append(" Profiles: ").Append(string.Join(", ", language.Profiles)).Append('.');
+            }
+
+            if (!string.IsNullOrWhiteSpace(language.Description))
+            {
+                text.Append(' ').Append(MessageScrubber.Scrub(language.Description));
+            }
+
+            text.Append('\n');
+        }
+
+        if (catalog.Languages.Count == 0)
+        {
+            text.Append("No languages are available right now.");
+        }
+
+        var output = new LanguagesToolOutput(catalog.Languages);
+        return new CallToolResult
+        {
+            Content = [new TextContentBlock { Text = text.ToString().TrimEnd() }],
+            StructuredContent = JsonSerializer.SerializeToElement(output, McpJsonContext.Default.LanguagesToolOutput),
+            IsError = false,
+        };
+    }
+
+    /// <summary>For an unexpected failure inside the server: the details stay in the server's log.</summary>
+    public static CallToolResult InternalError() => Result(
+        "sandbox_error: the sandbox server failed internally, not your program. Do not change the code for this; " +
+        "try again later, and tell the user if it keeps happening.",
+        new RunToolOutput { Status = RunStatus.SandboxError.ToWireName() },
+        isError: true);
+
+    /// <summary>A status line, the hint, then stdout and stderr, each fenced by a marker line naming it.</summary>
+    private static string RunText(RunView run, RunResult result, string? hint)
+    {
+        var text = new StringBuilder(result.Status.ToWireName());
+        if (result.ExitCode is { } code)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" · exit code {code}");
+        }
+
+        if (result.Signal is { } signal)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" · signal {signal}");
+        }
+
+        if (result.Language is { } language)
+        {
+            text.Append(" · ").Append(language);
+            if (result.Profile is { } profile)
+            {
+                text.Append(" (profile ").Append(profile).Append(result.Backend is { } backend ? ", " + backend : "").Append(')');
+            }
+        }
+
+        text.Append(" · run ").Append(result.RunId);
+        var usage = result.Usage;
+        if (result.Limits is not null || usage.WallMs > 0)
+        {
+            text.Append(" · wall ").Append(UnitFormat.Milliseconds(usage.WallMs))
+                .Append(", CPU ").Append(UnitFormat.Milliseconds(usage.CpuMs))
+                .Append(", memory ").Append(UnitFormat.Bytes(usage.PeakMemoryBytes));
+        }
+
+        if (run.QueueMs is { } queueMs)
+        {
+            text.Append(" · queued ").Append(UnitFormat.Milliseconds(queueMs));
+        }
+
+        text.Append('\n');
+        if (hint is not null)
+        {
+            text.Append(hint).Append('\n');
+        }
+
+        if (result.Status is not (RunStatus.Rejected or RunStatus.CompileError) || result.Stdout.Length > 0 || result.Stderr.Length > 0)
+        {
+            AppendStream(text, "stdout", result.Stdout, result.StdoutTruncated);
+            AppendStream(text, "stderr", result.Stderr, result.StderrTruncated);
+        }
+
+        return text.ToString().TrimEnd('\n');
+    }
+
+    private static void AppendStream(StringBuilder text, string name, string content, bool truncated)
+    {
+        if (content.Length == 0)
+        {
+            text.Append("--- ").Append(name).Append(": empty ---\n");
+            return;
+        }
+
+        text.Append("--- ").Append(name).Append(truncated ? " (truncated: the head and tail are shown) ---\n" : " ---\n")
+            .Append(content);
+        if (!content.EndsWith('\n'))
+        {
+            text.Append('\n');
+        }
+    }
+
+    private static List<FieldError>? Scrub(IReadOnlyList<FieldError>? errors) =>
+        errors is null ? null : [.. errors.Select(e => new FieldError(MessageScrubber.Scrub(e.Field), MessageScrubber.Scrub(e.Message)))];
+
+    private static CallToolResult Result(string text, RunToolOutput output, bool isError) => new()
+    {
+        Content = [new TextContentBlock { Text = text }],
+        StructuredContent = JsonSerializer.SerializeToElement(output, McpJsonContext.Default.RunToolOutput),
+        IsError = isError,
+    };
+}

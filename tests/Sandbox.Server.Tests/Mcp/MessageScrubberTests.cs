@@ -1,0 +1,50 @@
+using Sandbox.Server.Mcp;
+
+namespace Sandbox.Server.Tests.Mcp;
+
+public sealed class MessageScrubberTests
+{
+    private const string ContainerId = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
+
+    [Theory]
+    [InlineData("cannot read /var/lib/sandbox/profiles/python.json: denied", "cannot read <path>: denied")]
+    [InlineData("guest module '/home/ci/work/images/wasm/build/out/python.wasm' is missing", "guest module '<path>' is missing")]
+    [InlineData("seccomp profile at /work/main/images/seccomp.json", "seccomp profile at <path>")]
+    [InlineData(@"profiles in C:\Users\ci\sandbox\profiles are invalid", "profiles in <path> are invalid")]
+    public void Scrub_HostPath_IsReplaced(string message, string expected) =>
+        MessageScrubber.Scrub(message).ShouldBe(expected);
+
+    [Fact]
+    public void Scrub_FullContainerId_IsReplaced() =>
+        MessageScrubber.Scrub($"container {ContainerId} did not start; image sha256:{ContainerId}")
+            .ShouldBe("container <id> did not start; image sha256:<id>");
+
+    [Fact]
+    public void Scrub_ShortContainerId_IsReplaced() =>
+        MessageScrubber.Scrub("docker: container 4f3c2b1a0e9d exited").ShouldBe("docker: container <id> exited");
+
+    [Fact]
+    public void Scrub_StackTrace_IsRemoved()
+    {
+        var message = "Docker answered 500\n   at Sandbox.Docker.Client.DockerClient.SendAsync(HttpRequestMessage request) in /src/Sandbox.Docker/Client/DockerClient.cs:line 42\n" +
+            "   at Sandbox.Docker.Execution.DockerBackend.RunAsync(RunPlan plan, CancellationToken ct)\n";
+
+        var scrubbed = MessageScrubber.Scrub(message);
+
+        scrubbed.ShouldBe("Docker answered 500");
+    }
+
+    [Theory]
+    [InlineData("run run_0195f3a2b4c64d7e8f90a1b2c3d4e5f6 ended")]
+    [InlineData("the service at http://127.0.0.1:8080/v1/runs answered 503")]
+    [InlineData("files[0].path: must be relative, such as data/input.csv")]
+    [InlineData("image sandbox/python:latest is missing; run `make images`")]
+    [InlineData("the program writes to /tmp only")]
+    [InlineData("used 5000 ms of CPU time; wall time/CPU time")]
+    [InlineData("exit code 123456789012")]
+    public void Scrub_NothingHostSpecific_IsUnchanged(string message) =>
+        MessageScrubber.Scrub(message).ShouldBe(message);
+
+    [Fact]
+    public void Scrub_Null_IsEmpty() => MessageScrubber.Scrub(null).ShouldBe("");
+}
