@@ -23,6 +23,8 @@ internal static class SandboxCli
             ProfilesCommand.Create(profiles),
             DoctorCommand.Create(profiles),
             ReapCommand.Create(profiles),
+            McpCommand.Create(profiles),
+            ServeCommand.Create(profiles),
         };
     }
 
