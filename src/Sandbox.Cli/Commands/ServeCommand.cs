@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Hosting;
 using Sandbox.Core.Profiles;
 using Sandbox.Server.Hosting;
 
@@ -27,7 +28,8 @@ internal static class ServeCommand
             try
             {
                 await using var app = SandboxServer.Build([.. args]);
-                await app.RunAsync(cancellationToken);
+                await app.StartAsync(cancellationToken);
+                await app.WaitForShutdownAsync(cancellationToken);
                 return 0;
             }
             catch (ProfileConfigurationException ex)

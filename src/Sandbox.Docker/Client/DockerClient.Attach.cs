@@ -54,6 +54,8 @@ internal sealed partial class DockerClient
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {
+            // The caller cancelled mid-call (a run being killed): that is cancellation, not an unreachable daemon.
+            cancellationToken.ThrowIfCancellationRequested();
             throw DockerErrorMapper.Unreachable(operation, _endpoint.SocketPath, ex);
         }
         finally

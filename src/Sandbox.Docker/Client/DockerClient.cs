@@ -172,6 +172,8 @@ internal sealed partial class DockerClient : IDockerClient, IDisposable
         }
         catch (HttpRequestException ex)
         {
+            // The caller cancelled mid-call (a run being killed): that is cancellation, not an unreachable daemon.
+            cancellationToken.ThrowIfCancellationRequested();
             throw DockerErrorMapper.Unreachable(operation, _endpoint.SocketPath, ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -204,6 +206,8 @@ internal sealed partial class DockerClient : IDockerClient, IDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
+            // The caller cancelled mid-call (a run being killed): that is cancellation, not an unreachable daemon.
+            cancellationToken.ThrowIfCancellationRequested();
             throw DockerErrorMapper.Unreachable(operation, _endpoint.SocketPath, ex);
         }
 
@@ -245,6 +249,8 @@ internal sealed partial class DockerClient : IDockerClient, IDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
+            // The caller cancelled mid-call (a run being killed): that is cancellation, not an unreachable daemon.
+            cancellationToken.ThrowIfCancellationRequested();
             throw DockerErrorMapper.Unreachable(operation, _endpoint.SocketPath, ex);
         }
         catch (JsonException ex)

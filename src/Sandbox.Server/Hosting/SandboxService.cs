@@ -8,17 +8,19 @@ namespace Sandbox.Server.Hosting;
 /// The service's life: at start, ping Docker (so languages fall back to WebAssembly when it is down) and
 /// sweep leftovers of an earlier crash; while up, reap periodically; at stop, drain runs gracefully.
 /// </summary>
-internal sealed partial class SandboxService : IHostedService, IDisposable
+internal sealed partial class SandboxService : IHostedService
 {
     private static readonly TimeSpan ReapEvery = TimeSpan.FromMinutes(1);
     private readonly SandboxHost _host;
     private readonly RunCoordinator _coordinator;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly IHostApplicationLifetime _lifetime;
     private Task _reaping = Task.CompletedTask;
+    private int _stopped;
 
-    public SandboxService(SandboxHost host, RunCoordinator coordinator, ILogger<SandboxService> logger)
+    public SandboxService(SandboxHost host, RunCoordinator coordinator, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
     {
+        _lifetime = lifetime;
         _host = host;
         _coordinator = coordinator;
         _logger = logger;
@@ -28,7 +30,8 @@ internal sealed partial class SandboxService : IHostedService, IDisposable
     {
         if (await _host.CheckDockerAsync(cancellationToken))
         {
-            _reaping = _host.Reaper.RunAsync(ReapEvery, _stopping.Token);
+            // The host's own stopping token ends the loop, so this service owns nothing that needs disposing mid-shutdown.
+            _reaping = _host.Reaper.RunAsync(ReapEvery, _lifetime.ApplicationStopping);
         }
         else
         {
@@ -40,8 +43,13 @@ internal sealed partial class SandboxService : IHostedService, IDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // The host may stop us more than once (a test factory's dispose after an explicit stop); drain once.
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         await _coordinator.ShutdownAsync(cancellationToken);
-        await _stopping.CancelAsync();
         try
         {
             await _reaping;
@@ -52,7 +60,6 @@ internal sealed partial class SandboxService : IHostedService, IDisposable
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
 
     private static partial class Log
     {

@@ -183,19 +183,22 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             {
                 await Task.WhenAll(running.Select(e => e.Completed)).WaitAsync(_options.ShutdownGracePeriod, _time, cancellationToken);
             }
-            catch (TimeoutException)
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
-                foreach (var entry in running.Where(e => e.State != RunState.Completed))
-                {
-                    RequestCancel(entry, $"the service shut down; the run was killed after the {_options.ShutdownGracePeriod.TotalSeconds:0.#} s grace period");
-                }
+                // Out of grace (ours, or the host's stop token): kill the rest, below.
+            }
+
+            foreach (var entry in running.Where(e => e.State != RunState.Completed))
+            {
+                RequestCancel(entry, $"the service shut down; the run was killed after the {_options.ShutdownGracePeriod.TotalSeconds:0.#} s grace period");
             }
         }
 
-        // Killing is quick (the backend's own kill grace), but never let shutdown hang on a wedged daemon.
+        // Kills are confirmed (the container removed) before we return, whatever the host's token says;
+        // bounded, so a wedged daemon cannot hang shutdown, and every run still ends with a final state.
         try
         {
-            await _scheduler.Completion.WaitAsync(TimeSpan.FromSeconds(30), _time, cancellationToken);
+            await _scheduler.Completion.WaitAsync(TimeSpan.FromSeconds(30), _time, CancellationToken.None);
         }
         catch (TimeoutException)
         {

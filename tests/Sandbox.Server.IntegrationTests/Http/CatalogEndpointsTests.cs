@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Http;
+
+/// <summary>Languages, profiles, the tool schema, health, readiness, metrics and the OpenAPI document.</summary>
+public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
+{
+    private readonly SandboxApiFactory _factory;
+
+    public CatalogEndpointsTests(SandboxApiFactory factory) => _factory = factory;
+
+    [Fact]
+    public async Task Languages_ListEachWithDefaultProfileAndLimits()
+    {
+        using var client = _factory.CreateClient();
+
+        var languages = (await (await client.GetAsync("/v1/languages", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+
+        var python = languages.Single(l => (string?)l!["language"] == "python")!;
+        ((string?)python["defaultProfile"]).ShouldBe("python");
+        ((long?)python["limits"]!["wallTimeMs"]).ShouldBe(10000);
+        python["profiles"]!.AsArray().Select(p => (string?)p).ShouldContain("python-wasm");
+        languages.Select(l => (string?)l!["language"]).ShouldBe(["bash", "c", "csharp", "javascript", "python", "wasm"]);
+    }
+
+    [Fact]
+    public async Task Profiles_ListAndShowOne_UnknownIs404()
+    {
+        using var client = _factory.CreateClient();
+
+        var all = (await (await client.GetAsync("/v1/profiles", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+        var one = await (await client.GetAsync("/v1/profiles/python-gvisor", TestContext.Current.CancellationToken)).JsonAsync();
+        using var missing = await client.GetAsync("/v1/profiles/nope", TestContext.Current.CancellationToken);
+
+        all.Select(p => (string?)p!["name"]).ShouldContain("python-gvisor");
+        ((string?)one["runtime"]).ShouldBe("runsc");
+        missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        ((string?)(await missing.JsonAsync())["code"]).ShouldBe("profile_not_found");
+    }
+
+    [Fact]
+    public async Task Tools_IsAFunctionSchemaListingLanguagesAndStatuses()
+    {
+        using var client = _factory.CreateClient();
+
+        var tools = (await (await client.GetAsync("/v1/tools", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+
+        var function = tools.Single()!["function"]!;
+        ((string?)function["name"]).ShouldBe("run_code");
+        var description = (string)function["description"]!;
+        description.ShouldContain("python: 10 s wall time");
+        description.ShouldContain("memory_limit");
+        function["parameters"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => (string?)l).ShouldContain("javascript");
+        function["parameters"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code", "purpose"]);
+    }
+
+    [Fact]
+    public async Task Healthz_And_Readyz_ReportEachCheck()
+    {
+        using var client = _factory.CreateClient();
+
+        using var health = await client.GetAsync("/healthz", TestContext.Current.CancellationToken);
+        using var ready = await client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+
+        health.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var report = await ready.JsonAsync();
+        var checks = report["checks"]!.AsArray().Select(c => (string?)c!["name"]).ToList();
+        checks.ShouldContain("docker");
+        checks.ShouldContain("image sandbox/python:latest");
+        checks.ShouldContain("wasm guest python-wasm");
+        ready.StatusCode.ShouldBe((bool)report["ready"]! ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable);
+        ((bool?)report["ready"]).ShouldBe(true, report.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Readyz_WithAProfileWhoseImageIsMissing_Is503AndNamesIt()
+    {
+        var profiles = Path.Join(Path.GetTempPath(), "sandbox-readyz-" + Guid.NewGuid().ToString("N") + ".json");
+        var python = JsonNode.Parse(await File.ReadAllTextAsync(Path.Join(SandboxApiFactory.ProfilesPath, "python", "profile.json"), TestContext.Current.CancellationToken))!;
+        python["profiles"]!["python"]!["image"] = "sandbox/does-not-exist:latest";
+        await File.WriteAllTextAsync(profiles, python.ToJsonString(), TestContext.Current.CancellationToken);
+        await using var factory = new SandboxApiFactory(new Dictionary<string, string> { ["Sandbox:Profiles"] = profiles });
+        using var client = factory.CreateClient();
+
+        using var ready = await client.GetAsync("/readyz", TestContext.Current.CancellationToken);
+
+        ready.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        var missing = (await ready.JsonAsync())["checks"]!.AsArray().Single(c => (string?)c!["name"] == "image sandbox/does-not-exist:latest")!;
+        ((bool?)missing["ok"]).ShouldBe(false);
+        ((string)missing["detail"]!).ShouldContain("make images");
+    }
+
+    [Fact]
+    public async Task Metrics_CountRunsByStatusAndBackend()
+    {
+        using var client = _factory.CreateClient();
+        (await client.PostRunAsync(new { language = "python", code = "raise SystemExit(3)" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/plain");
+        text.ShouldContain("sandbox_runs_total{status=\"runtime_error\",backend=\"docker\"}");
+        text.ShouldContain("# TYPE sandbox_run_duration_seconds histogram");
+        text.ShouldContain("sandbox_queue_depth");
+        text.ShouldContain("sandbox_concurrent_runs");
+    }
+
+    [Fact]
+    public async Task OpenApi_DescribesEveryEndpoint()
+    {
+        using var client = _factory.CreateClient();
+
+        var document = await (await client.GetAsync("/openapi/v1.json", TestContext.Current.CancellationToken)).JsonAsync();
+
+        var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
+        paths.ShouldBe(
+            ["/v1/runs", "/v1/runs/{id}", "/v1/runs/{id}/events", "/v1/languages", "/v1/profiles", "/v1/profiles/{name}", "/v1/tools", "/healthz", "/readyz", "/metrics"],
+            ignoreOrder: true);
+        document["paths"]!["/v1/runs"]!["post"]!["requestBody"]!["content"]!["application/json"].ShouldNotBeNull();
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Http;
+
+/// <summary>Bad input gets RFC 9457 problem details that name the field and the fix; nothing runs.</summary>
+public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
+{
+    private readonly SandboxApiFactory _factory;
+
+    public ProblemDetailsTests(SandboxApiFactory factory) => _factory = factory;
+
+    [Theory]
+    [InlineData("{\"language\": \"python\", \"code\": ", "malformed_json", "body")]
+    [InlineData("[1, 2]", "malformed_json", "body")]
+    [InlineData("{\"language\": \"python\", \"code\": 42}", "invalid_request", "code")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"wallTimeMs\": \"soon\"}}", "invalid_request", "limits.wallTimeMs")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"async\": \"yes\"}", "invalid_request", "async")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"colour\": \"red\"}", "invalid_request", "colour")]
+    [InlineData("{\"language\": \"cobol\", \"code\": \"x\"}", "invalid_request", "language")]
+    [InlineData("{\"code\": \"x\"}", "invalid_request", "language")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"memoryBytes\": 99999999999}}", "invalid_request", "limits.memoryBytes")]
+    public async Task Post_BadInput_Is400ProblemNamingTheField(string body, string code, string field)
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        ((string?)problem["code"]).ShouldBe(code);
+        ((string?)problem["type"]).ShouldBe("urn:sandbox:problem:" + code);
+        ((int?)problem["status"]).ShouldBe(400);
+        var errors = problem["errors"]!.AsArray();
+        errors.Select(e => (string?)e!["field"]).ShouldContain(field);
+        errors.ShouldAllBe(e => ((string?)e!["message"])!.Length > 10);
+    }
+
+    [Fact]
+    public async Task Post_LimitAboveProfile_SaysHowHighItMayGo()
+    {
+        using var client = _factory.CreateClient();
+
+        var problem = await (await client.PostRawAsync("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"wallTimeMs\": 999999}}")).JsonAsync();
+
+        ((string)problem["detail"]!).ShouldContain("at most 10000");
+    }
+
+    [Fact]
+    public async Task Post_OversizedBody_Is413()
+    {
+        using var client = _factory.CreateClient();
+        var code = new string('x', 9 * 1024 * 1024);
+
+        using var response = await client.PostRunAsync(new { language = "python", code });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        ((string?)(await response.JsonAsync())["code"]).ShouldBe("body_too_large");
+    }
+
+    [Fact]
+    public async Task Post_WithoutJsonContentType_Is415WithTheFix()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsync("/v1/runs", new StringContent("language=python"), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
+        ((string)(await response.JsonAsync())["detail"]!).ShouldContain("Content-Type: application/json");
+    }
+
+    [Fact]
+    public async Task Post_BadIdempotencyKey_NamesTheHeader()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRunAsync(new { language = "python", code = "print(1)" }, new string('k', 201));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        ((string?)(await response.JsonAsync())["errors"]![0]!["field"]).ShouldBe("Idempotency-Key");
+    }
+}
