@@ -7,7 +7,7 @@ CLI := $(ARTIFACTS)/sandbox/sandbox
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build images guests run test test-unit test-integration bench bench-wasm doctor clean
+.PHONY: build images guests run examples test test-unit test-integration bench bench-wasm doctor clean
 
 ## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles, and built Wasm guests, beside it)
 build:
@@ -26,8 +26,14 @@ images:
 guests:
 	bash images/wasm-guests.sh
 
-## run: prepare Docker and the images, then run a few example programs through the CLI
-run: build
+## run: start Docker if needed, build the images and guests (cached), then serve HTTP on 127.0.0.1:8080; Ctrl-C drains and stops
+run:
+	bash eng/docker-up.sh
+	$(MAKE) --no-print-directory images guests build
+	$(CLI) serve
+
+## examples: run a few example programs through the CLI
+examples: build
 	bash eng/run-examples.sh
 
 ## test: unit tests, then integration tests against the real daemon; ends with "N passed, N failed, N skipped"
