@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sandbox.Testing;
+
+namespace Sandbox.Server.IntegrationTests.Mcp;
+
+/// <summary>
+/// The real <c>sandbox mcp</c>, built from src/Sandbox.Cli, as a child process, and a minimal JSON-RPC client
+/// over its stdio: one JSON message per line, as the MCP stdio transport frames them. Every stdout line must
+/// be JSON-RPC (a log line there would corrupt the protocol for a real client), so anything else fails the
+/// test; stderr is kept for failure messages.
+/// </summary>
+internal sealed class McpProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan s_answerTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+    private readonly Task _stderrPump;
+    private readonly string _logDirectory;
+    private readonly SemaphoreSlim _readLock = new(1, 1);
+    private readonly Dictionary<int, JsonNode> _early = [];
+    private int _nextId;
+
+    private McpProcess(Process process, string logDirectory)
+    {
+        _process = process;
+        _logDirectory = logDirectory;
+        _stderrPump = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(line);
+                }
+            }
+        });
+    }
+
+    /// <summary>What the server wrote on stderr so far (its logs), for failure messages.</summary>
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts <c>sandbox mcp --profiles images/</c> with the local backends.</summary>
+    public static McpProcess Start()
+    {
+        var (fileName, prefix) = SandboxExecutable();
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        foreach (var arg in prefix.Concat(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images")]))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // Log files go to a folder of this test's own, removed afterwards; a key from the developer's shell must not leak in.
+        var logDirectory = Path.Join(Path.GetTempPath(), "sandbox-mcp-tests-" + Guid.NewGuid().ToString("N"));
+        start.Environment["Sandbox__LogDirectory"] = logDirectory;
+        start.Environment.Remove("SANDBOX_API_KEY");
+        return new McpProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName), logDirectory);
+    }
+
+    /// <summary><c>initialize</c> then <c>notifications/initialized</c>; returns the initialize result.</summary>
+    public async Task<JsonNode> InitializeAsync(CancellationToken cancellationToken)
+    {
+        var result = await RequestAsync("initialize", new JsonObject
+        {
+            ["protocolVersion"] = "2025-06-18",
+            ["capabilities"] = new JsonObject(),
+            ["clientInfo"] = new JsonObject { ["name"] = "Sandbox.Server.IntegrationTests", ["version"] = "1.0" },
+        }, cancellationToken);
+        await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, cancellationToken);
+        return result;
+    }
+
+    /// <summary><c>tools/call</c>; returns the call's <c>result</c> (content, structuredContent, isError).</summary>
+    public async Task<JsonNode> CallToolAsync(string name, JsonObject arguments, CancellationToken cancellationToken) =>
+        (await RequestAsync("tools/call", new JsonObject { ["name"] = name, ["arguments"] = arguments }, cancellationToken))["result"]
+        ?? throw new InvalidOperationException($"tools/call {name} answered without a result\n{Stderr}");
+
+    /// <summary>Sends a request and waits for the message with its id (the whole message: result or error).</summary>
+    public async Task<JsonNode> RequestAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters }, cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_answerTimeout);
+        await _readLock.WaitAsync(timeout.Token);
+        try
+        {
+            while (!_early.ContainsKey(id))
+            {
+                var line = await _process.StandardOutput.ReadLineAsync(timeout.Token)
+                    ?? throw new InvalidOperationException($"sandbox mcp closed stdout before answering {method}\n{Stderr}");
+                var message = ParseJsonRpc(line);
+                if (message["id"] is { } answerId && answerId.GetValueKind() == JsonValueKind.Number)
+                {
+                    _early[answerId.GetValue<int>()] = message;
+                }
+            }
+
+            _early.Remove(id, out var answer);
+            return answer!;
+        }
+        finally
+        {
+            _readLock.Release();
+        }
+    }
+
+    private JsonNode ParseJsonRpc(string line)
+    {
+        JsonNode? message;
+        try
+        {
+            message = JsonNode.Parse(line);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"sandbox mcp wrote a line on stdout that is not JSON-RPC: {line}\n{Stderr}", ex);
+        }
+
+        if (message?["jsonrpc"]?.GetValue<string>() != "2.0")
+        {
+            throw new InvalidOperationException($"sandbox mcp wrote a line on stdout that is not JSON-RPC 2.0: {line}");
+        }
+
+        return message;
+    }
+
+    private async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
+    {
+        await _process.StandardInput.WriteLineAsync(message.ToJsonString().AsMemory(), cancellationToken);
+        await _process.StandardInput.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The CLI built next to this test project (UseArtifactsOutput: artifacts/bin/Sandbox.Cli/&lt;config&gt;/),
+    /// in the same configuration; the apphost when there is one, else <c>dotnet sandbox.dll</c>.
+    /// </summary>
+    private static (string FileName, IReadOnlyList<string> Prefix) SandboxExecutable()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
+        var folder = Path.Join(RepositoryRoot.Path, "artifacts", "bin", "Sandbox.Cli", configuration);
+        var apphost = Path.Join(folder, OperatingSystem.IsWindows() ? "sandbox.exe" : "sandbox");
+        if (File.Exists(apphost))
+        {
+            return (apphost, []);
+        }
+
+        var dll = Path.Join(folder, "sandbox.dll");
+        if (File.Exists(dll))
+        {
+            return (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } dotnet ? dotnet : "dotnet", [dll]);
+        }
+
+        throw new InvalidOperationException($"the sandbox CLI is not built at {folder}; build src/Sandbox.Cli (the test project references it, so building the tests builds it)");
+    }
+
+    /// <summary>Closes stdin (the client hanging up), which must end the server; kills it if it does not end in time.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(exit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        finally
+        {
+            await _stderrPump;
+            _process.Dispose();
+            _readLock.Dispose();
+            if (Directory.Exists(_logDirectory))
+            {
+                Directory.Delete(_logDirectory, recursive: true);
+            }
+        }
+    }
+}

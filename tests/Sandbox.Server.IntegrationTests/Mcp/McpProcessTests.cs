@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Mcp;
+
+/// <summary>
+/// The MCP server as an agent's client sees it: the real <c>sandbox mcp</c> process with the local backends,
+/// spoken to in JSON-RPC over its stdio.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<McpProcessFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static JsonObject Python(string code, string purpose, JsonObject? limits = null)
+    {
+        var arguments = new JsonObject { ["language"] = "python", ["code"] = code, ["purpose"] = purpose };
+        if (McpProcessFixture.PythonProfile is { } profile)
+        {
+            arguments["profile"] = profile;
+        }
+
+        if (limits is not null)
+        {
+            arguments["limits"] = limits;
+        }
+
+        return arguments;
+    }
+
+    private static string Text(JsonNode result) => result["content"]![0]!["text"]!.GetValue<string>();
+
+    private static string? Status(JsonNode result) => result["structuredContent"]?["status"]?.GetValue<string>();
+
+    private static bool IsError(JsonNode result) => result["isError"]?.GetValue<bool>() ?? false;
+
+    /// <summary>A run that failed for want of Docker or an image is the environment's problem: fail on CI, skip locally.</summary>
+    private void RequireSandbox(JsonNode result)
+    {
+        fixture.RequireDocker();
+        if (Status(result) == "sandbox_error")
+        {
+            fixture.RequireDocker("the run ended sandbox_error (" + Text(result) + "); run `make images`");
+        }
+    }
+
+    [Fact]
+    public void Initialize_NamesTheServerAndOffersTools()
+    {
+        fixture.Initialize["serverInfo"]!["name"]!.GetValue<string>().ShouldBe("sandbox");
+        fixture.Initialize["capabilities"]!["tools"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task ToolsList_ThreeTools_RunCodeDescribesLanguagesAndLimits()
+    {
+        var answer = await fixture.Server.RequestAsync("tools/list", [], Token);
+
+        var tools = answer["result"]!["tools"]!.AsArray();
+        tools.Select(t => t!["name"]!.GetValue<string>()).ShouldBe(["run_code", "list_languages", "get_run"], ignoreOrder: true);
+        var runCode = tools.Single(t => t!["name"]!.GetValue<string>() == "run_code")!;
+        var description = runCode["description"]!.GetValue<string>();
+        foreach (var language in new[] { "python", "javascript", "bash", "c", "csharp" })
+        {
+            description.ShouldContain($"\n- {language} (", Case.Sensitive);
+        }
+
+        description.ShouldContain("wall time 10 s, CPU time 5 s, memory 256 MiB", Case.Sensitive);
+        description.ShouldContain("- memory_limit: ", Case.Sensitive);
+        runCode["inputSchema"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => l!.GetValue<string>()).ShouldContain("python");
+        runCode["inputSchema"]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["language", "code", "purpose"]);
+    }
+
+    [Fact]
+    public async Task RunCode_PythonPrintsTwo_IsOkWithOutputAndNumbers()
+    {
+        var result = await fixture.Server.CallToolAsync("run_code", Python("print(1+1)", "check that the sandbox runs python"), Token);
+
+        RequireSandbox(result);
+        IsError(result).ShouldBeFalse(Text(result));
+        Status(result).ShouldBe("ok");
+        Text(result).ShouldContain("--- stdout ---\n2\n", Case.Sensitive);
+        var structured = result["structuredContent"]!;
+        structured["exitCode"]!.GetValue<int>().ShouldBe(0);
+        structured["runId"]!.GetValue<string>().ShouldStartWith("run_");
+        structured["backend"]!.GetValue<string>().ShouldBe("docker");
+        structured["limits"]!["wallTimeMs"]!.GetValue<long>().ShouldBeGreaterThan(0);
+        structured["usage"]!["wallMs"]!.GetValue<long>().ShouldBeGreaterThan(0);
+        structured["queueMs"].ShouldNotBeNull();
+        structured["runMs"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task RunCode_EndlessLoopWithOneSecondWallTime_IsATimeoutErrorWithAHint()
+    {
+        var result = await fixture.Server.CallToolAsync("run_code",
+            Python("while True: pass", "show what a timeout looks like", new JsonObject { ["wallTimeMs"] = 1000 }), Token);
+
+        RequireSandbox(result);
+        IsError(result).ShouldBeTrue(Text(result));
+        Status(result).ShouldBe("timeout", Text(result));
+        var structured = result["structuredContent"]!;
+        structured["limits"]!["wallTimeMs"]!.GetValue<long>().ShouldBe(1000);
+        structured["limitBreach"]!["limit"]!.GetValue<string>().ShouldBe("wallTimeMs");
+        structured["hint"]!.GetValue<string>().ShouldStartWith("timeout: used ", Case.Sensitive);
+        structured["hint"]!.GetValue<string>().ShouldContain("the profile allows up to ", Case.Sensitive);
+        Text(result).ShouldContain("\ntimeout: used ", Case.Sensitive);
+
+        // The killed run left no container behind.
+        (await DockerProbe.ContainersOfRunAsync(structured["runId"]!.GetValue<string>())).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task RunCode_UnknownLanguage_IsARejectionThatListsTheLanguages()
+    {
+        var result = await fixture.Server.CallToolAsync("run_code",
+            new JsonObject { ["language"] = "rust", ["code"] = "fn main() {}", ["purpose"] = "try a language that is not there" }, Token);
+
+        IsError(result).ShouldBeTrue();
+        Status(result).ShouldBe("rejected");
+        Text(result).ShouldStartWith("rejected: language 'rust' is not available; choose one of ", Case.Sensitive);
+        Text(result).ShouldContain("python", Case.Sensitive);
+        result["structuredContent"]!["hint"]!.GetValue<string>().ShouldContain("Fix the request and call run_code again.", Case.Sensitive);
+    }
+
+    [Fact]
+    public async Task RunCode_NoPurpose_IsRejectedBeforeAnythingRuns()
+    {
+        var result = await fixture.Server.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "print(1)" }, Token);
+
+        IsError(result).ShouldBeTrue();
+        Text(result).ShouldContain("- purpose: is required", Case.Sensitive);
+        result["structuredContent"]!["runId"].ShouldBeNull();
+    }
+}
