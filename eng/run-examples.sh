@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make run: prepares Docker and the images, then runs a few example programs through the CLI and shows
+# make examples: prepares Docker and the images, then runs a few example programs through the CLI and shows
 # what each run returned. (The HTTP service comes later; until then the CLI is the way in.)
 set -uo pipefail
 cd "$(dirname "$0")/.."
