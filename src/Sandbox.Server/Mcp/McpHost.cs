@@ -26,8 +26,9 @@ internal static partial class McpHost
         using var loggers = LoggerFactory.Create(logging =>
         {
             SandboxLogging.Configure(logging, configuration, consoleToStderr: true);
-            // The SDK logs every request at Information; our own lines already say what each call did.
-            logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+            // The SDK logs every request at Information; our own lines already say what each call did. The rule
+            // names the Serilog provider because AddSerilog adds a provider rule (Trace) that outranks category-only rules.
+            logging.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>("ModelContextProtocol", LogLevel.Warning);
         });
         var logger = loggers.CreateLogger(typeof(McpHost));
 
@@ -52,7 +53,8 @@ internal static partial class McpHost
 
     /// <summary>
     /// Settings the ASP.NET way, like the service: <c>appsettings.json</c> beside the executable, then the
-    /// environment (<c>Sandbox__MaxConcurrentRuns</c>), then <c>--profiles</c>.
+    /// environment (<c>Sandbox__MaxConcurrentRuns</c>), then <c>--profiles</c>; log files default to
+    /// <c>~/.local/share/sandbox/logs</c> rather than the working folder.
     /// </summary>
     private static IConfiguration Configuration(string? profilesPath)
     {
@@ -64,8 +66,22 @@ internal static partial class McpHost
             builder.AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.Profiles)}", profilesPath)]);
         }
 
-        return builder.Build();
+        var configuration = builder.Build();
+        if (string.IsNullOrEmpty(configuration["Sandbox:LogDirectory"]) && string.IsNullOrEmpty(configuration["Sandbox:DataDirectory"]))
+        {
+            // An MCP client starts us in whatever folder it likes (often the user's project): the service's
+            // default of ./data/logs would litter it, so log files go to the user's data folder instead.
+            builder.AddInMemoryCollection([new("Sandbox:LogDirectory", DefaultLogDirectory())]);
+            configuration = builder.Build();
+        }
+
+        return configuration;
     }
+
+    private static string DefaultLogDirectory() =>
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify) is { Length: > 0 } data
+            ? Path.Join(data, "sandbox", "logs")
+            : Path.Join(Path.GetTempPath(), "sandbox", "logs");
 
     // ---------------------------------------------------------------------------------------------------
     // THE ONE PLACE where `sandbox mcp` builds its local gateway. Until Runs/ offers a factory
