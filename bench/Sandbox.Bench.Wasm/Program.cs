@@ -7,7 +7,16 @@ using Sandbox.Bench.Wasm;
 // cannot run says why and the bench goes on.
 // Arguments: [runs] [interpreter] — "interpreter" turns the IL tier off, for comparing the two tiers.
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-var options = new Sandbox.Wasm.WasmEngineOptions { UseCompiler = !args.Contains("interpreter") };
+// Also threshold=N, loop=N and maxsize=N set the IL tier's CompileThreshold, CompileLoopThreshold and
+// CompileMaxInstructions (for tuning).
+var defaults = new Sandbox.Wasm.WasmEngineOptions();
+var options = defaults with
+{
+    UseCompiler = !args.Contains("interpreter"),
+    CompileThreshold = Setting("threshold=") ?? defaults.CompileThreshold,
+    CompileMaxInstructions = Setting("maxsize=") ?? defaults.CompileMaxInstructions,
+    CompileLoopThreshold = Setting("loop=") ?? defaults.CompileLoopThreshold,
+};
 var repo = FindRepositoryRoot();
 var programs = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "Programs");
 var runner = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "run-wasi.mjs");
@@ -26,7 +35,7 @@ var cases = new[]
 };
 
 var node = NodeRunner.Find();
-Console.WriteLine($"bench-wasm: {runs} timed runs per case after one warm-up; median shown; ours: {(options.UseCompiler ? "IL tier" : "interpreter only")}; node: {node ?? "not found"}");
+Console.WriteLine($"bench-wasm: {runs} timed runs per case after one warm-up; median shown; ours: {(options.UseCompiler ? $"IL tier (threshold {options.CompileThreshold}, loop {options.CompileLoopThreshold}, max {options.CompileMaxInstructions})" : "interpreter only")}; node: {node ?? "not found"}");
 Console.WriteLine("  ours first = compile + first run in this process (JIT of the engine and, in the IL tier, of each called guest function)");
 Console.WriteLine($"{"case",-32} {"ours compile",13} {"ours first",11} {"ours run",11} {"node compile",13} {"node run",11} {"node process",13} {"ours/node run",14}");
 foreach (var benchCase in cases)
@@ -49,6 +58,9 @@ foreach (var benchCase in cases)
 }
 
 return 0;
+
+int? Setting(string prefix) =>
+    args.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal)) is { } arg ? int.Parse(arg[prefix.Length..], CultureInfo.InvariantCulture) : null;
 
 static string Ms(double? value) => value is null ? "-" : value.Value.ToString("F1", CultureInfo.InvariantCulture) + " ms";
 

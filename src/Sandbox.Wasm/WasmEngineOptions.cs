@@ -73,8 +73,20 @@ public sealed record WasmEngineOptions
     /// </summary>
     public bool UseCompiler { get; init; } = true;
 
-    /// <summary>Calls after which a function is compiled (1: on its first call).</summary>
-    public int CompileThreshold { get; init; } = 1;
+    /// <summary>
+    /// Calls after which a function is compiled (1: on its first call). High by default because the .NET JIT
+    /// costs milliseconds per guest function: CPython's start-up calls thousands of functions a few times each,
+    /// and compiling them all would cost more than interpreting them; only really hot code pays off.
+    /// </summary>
+    public int CompileThreshold { get; init; } = 20_000;
+
+    /// <summary>Loop iterations (summed over a function's loops, while interpreted) after which a function is
+    /// compiled and its running frame continues in the IL tier from the loop header it reached.</summary>
+    public int CompileLoopThreshold { get; init; } = 50_000;
+
+    /// <summary>Largest function (in translated instructions) the IL tier compiles; larger ones stay interpreted,
+    /// because the .NET JIT's time grows faster than linearly with method size.</summary>
+    public int CompileMaxInstructions { get; init; } = 20_000;
 
     /// <summary>Stack size of the dedicated execution thread used by <see cref="WasmEngine.RunOnExecutionThread{T}"/>.</summary>
     public int ExecutionThreadStackBytes { get; init; } = 256 * 1024 * 1024;

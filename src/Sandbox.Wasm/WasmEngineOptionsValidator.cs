@@ -28,6 +28,8 @@ internal static class WasmEngineOptionsValidator
         Positive(options.MaxBlockDepth, nameof(options.MaxBlockDepth));
         Positive(options.MaxCallDepth, nameof(options.MaxCallDepth));
         Positive(options.CompileThreshold, nameof(options.CompileThreshold));
+        Positive(options.CompileLoopThreshold, nameof(options.CompileLoopThreshold));
+        Positive(options.CompileMaxInstructions, nameof(options.CompileMaxInstructions));
         Positive(options.ValueStackSlots, nameof(options.ValueStackSlots));
         Positive(options.ExecutionThreadStackBytes, nameof(options.ExecutionThreadStackBytes));
         if (options.MaxMemoryPages is < 0 or > WasmEngine.MaxPagesInArray)

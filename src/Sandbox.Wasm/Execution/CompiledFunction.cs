@@ -37,6 +37,10 @@ internal sealed class CompiledFunction
     /// <summary>Calls counted towards the compile threshold (a heuristic: a race between engines only shifts when it compiles).</summary>
     public int Calls;
 
+    /// <summary>Loop back-edges (loop-header entries) the interpreter ran in this function: a long loop in a function
+    /// called once is compiled too, and entered mid-loop.</summary>
+    public int BackEdges;
+
     /// <summary>The IL compiler declined this function: it stays interpreted.</summary>
     public bool CompileRefused;
 }

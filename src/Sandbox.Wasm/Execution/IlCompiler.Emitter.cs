@@ -93,6 +93,10 @@ internal static partial class IlCompiler
             FindTargets();
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
+            // An entry at a loop header (on-stack replacement) goes to the block emitted after the body.
+            var osr = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Brtrue, osr);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4, _function.MaxHeight);
@@ -140,6 +144,70 @@ internal static partial class IlCompiler
             // Every instruction ends in a jump, a return or a throw helper followed by ret: falling off is impossible,
             // but IL must not end without a terminator.
             il.Emit(OpCodes.Ret);
+            EmitLoopEntries(osr);
+        }
+
+        /// <summary>
+        /// On-stack replacement entries: loop header k (1-based, code order; the fused form the interpreter runs has
+        /// the same loop headers in the same order) loads the frame's slots below its operand height from the value
+        /// stack and jumps to the header, which then does its own interrupt check and fuel charge exactly as the
+        /// interpreter would have.
+        /// </summary>
+        private void EmitLoopEntries(Label osr)
+        {
+            var il = _il;
+            il.MarkLabel(osr);
+            ReloadMemory();
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, s_globals);
+            il.Emit(OpCodes.Stloc, _globals);
+            LoadStack();
+            var headers = new List<int>();
+            for (var pc = 0; pc < _code.Length; pc++)
+            {
+                if (_code[pc].Op == OpCode.LoopHeader)
+                {
+                    headers.Add(pc);
+                }
+                else if (_code[pc].Op == OpCode.BrTable)
+                {
+                    pc += _code[pc].A + 1;
+                }
+            }
+
+            var cases = new Label[headers.Count];
+            for (var k = 0; k < cases.Length; k++)
+            {
+                cases[k] = il.DefineLabel();
+            }
+
+            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Switch, cases);
+            Trap(WasmTrapKind.Unreachable);
+            for (var k = 0; k < cases.Length; k++)
+            {
+                il.MarkLabel(cases[k]);
+                var pc = headers[k];
+                var height = _heights[pc];
+                if (height < 0)
+                {
+                    // Dead code: the interpreter can never be at this header.
+                    Trap(WasmTrapKind.Unreachable);
+                    continue;
+                }
+
+                for (var slot = 0; slot < height; slot++)
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(slot);
+                    il.Emit(OpCodes.Ldelem_I8);
+                    Store(slot);
+                }
+
+                il.Emit(OpCodes.Br, _labels[pc]);
+            }
         }
 
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
@@ -156,6 +224,9 @@ internal static partial class IlCompiler
                     case OpCode.BrMove:
                     case OpCode.BrIfMove:
                         Target(ins.A);
+                        break;
+                    case OpCode.LoopHeader:
+                        Target(pc);
                         break;
                     case OpCode.BrTable:
                         for (var k = 0; k <= ins.A; k++)

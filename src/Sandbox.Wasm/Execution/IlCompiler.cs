@@ -16,21 +16,18 @@ namespace Sandbox.Wasm.Execution;
 /// </summary>
 internal static partial class IlCompiler
 {
-    /// <summary>Bodies larger than this stay interpreted: JIT time grows faster than linearly with method size.</summary>
-    internal const int MaxInstructions = 60_000;
-
-    private static readonly Type[] s_parameters = [typeof(Interpreter), typeof(WasmInstance), typeof(int)];
+    private static readonly Type[] s_parameters = [typeof(Interpreter), typeof(WasmInstance), typeof(int), typeof(int)];
 
     /// <summary>Compiles <paramref name="function"/>, or returns null when it stays interpreted.</summary>
-    public static CompiledCode? TryCompile(CompiledFunction function)
+    public static CompiledCode? TryCompile(CompiledFunction function, int maxInstructions)
     {
-        if (function.Module is null)
+        if (function.Module is null || function.Code.Length > maxInstructions)
         {
             return null;
         }
 
         var plain = function.Unfused is { } retranslate ? retranslate() : function;
-        if (plain.Code.Length > MaxInstructions)
+        if (plain.Code.Length > maxInstructions)
         {
             return null;
         }

@@ -28,27 +28,66 @@ internal sealed partial class Interpreter
         var jit = code.Jit;
         if (jit is null)
         {
-            if (code.CompileRefused || ++code.Calls < _compileThreshold)
+            if (code.CompileRefused || ++code.Calls < _compileThreshold || (jit = Compile(code)) is null)
             {
                 return false;
             }
-
-            jit = IlCompiler.TryCompile(code);
-            if (jit is null)
-            {
-                code.CompileRefused = true;
-                CompileFallbackCount++;
-                return false;
-            }
-
-            CompiledFunctionCount++;
-            Interlocked.CompareExchange(ref code.Jit, jit, null);
-            jit = code.Jit!;
         }
 
+        return TryRunCompiled(code, jit, callee.Instance!, fp, 0);
+    }
+
+    /// <summary>
+    /// Called at a loop header of an interpreted frame that has looped long enough: compiles the function if needed
+    /// and runs the rest of this frame compiled from that header on (on-stack replacement). True means the frame
+    /// has returned: its results are at fp and the depth already decremented.
+    /// </summary>
+    private bool TryEnterCompiledAtLoop(WasmFunction function, int fp, int loopPc)
+    {
+        var code = function.Code!;
+        var jit = code.Jit ?? (code.CompileRefused ? null : Compile(code));
+        if (jit is null)
+        {
+            return false;
+        }
+
+        // The k-th loop header of the fused form is the k-th of the plain form the compiler read.
+        var ordinal = 0;
+        for (var pc = 0; pc <= loopPc; pc++)
+        {
+            if (code.Code[pc].Op == OpCode.LoopHeader)
+            {
+                ordinal++;
+            }
+            else if (code.Code[pc].Op == OpCode.BrTable)
+            {
+                pc += code.Code[pc].A + 1;
+            }
+        }
+
+        return TryRunCompiled(code, jit, function.Instance!, fp, ordinal);
+    }
+
+    private CompiledCode? Compile(CompiledFunction code)
+    {
+        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions);
+        if (jit is null)
+        {
+            code.CompileRefused = true;
+            CompileFallbackCount++;
+            return null;
+        }
+
+        CompiledFunctionCount++;
+        Interlocked.CompareExchange(ref code.Jit, jit, null);
+        return code.Jit;
+    }
+
+    private bool TryRunCompiled(CompiledFunction code, CompiledCode jit, WasmInstance instance, int fp, int entryLoop)
+    {
         try
         {
-            jit(this, callee.Instance!, fp);
+            jit(this, instance, fp, entryLoop);
             return true;
         }
         catch (InvalidProgramException)

@@ -59,6 +59,16 @@ internal sealed partial class Interpreter
 
                 case OpCode.LoopHeader:
                 {
+                    // A long loop in an interpreted frame moves to the IL tier here, before this header's own check
+                    // and fuel (the compiled header does both), then the frame returns as if by its Return.
+                    if (_compileEnabled && !compiled.CompileRefused && ++compiled.BackEdges >= _compileLoopThreshold && TryEnterCompiledAtLoop(function, fp, pc - 1))
+                    {
+                        _depth++;
+                        s = _stack;
+                        sp = fp + compiled.ResultCount;
+                        goto case OpCode.Return;
+                    }
+
                     if (Volatile.Read(ref _interruptRequested))
                     {
                         Throw(WasmTrapKind.Interrupted);

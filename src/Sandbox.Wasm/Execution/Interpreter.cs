@@ -23,6 +23,8 @@ internal sealed partial class Interpreter
     private readonly int _maxDepth;
     private readonly bool _compileEnabled;
     private readonly int _compileThreshold;
+    private readonly int _compileMaxInstructions;
+    private readonly int _compileLoopThreshold;
     private readonly WasmCallContext _context;
     private int _depth;
 
@@ -40,6 +42,8 @@ internal sealed partial class Interpreter
         _maxDepth = engine.Options.MaxCallDepth;
         _compileEnabled = engine.Options.UseCompiler;
         _compileThreshold = engine.Options.CompileThreshold;
+        _compileMaxInstructions = engine.Options.CompileMaxInstructions;
+        _compileLoopThreshold = engine.Options.CompileLoopThreshold;
         _context = new WasmCallContext(engine);
     }
 

@@ -9,11 +9,18 @@ namespace Sandbox.Wasm.Tests.Execution;
 /// </summary>
 public sealed class TierEquivalenceTests
 {
-    private static WasmEngine Engine(bool compiled) => new(new WasmEngineOptions { UseCompiler = compiled });
-
-    private static (long Counter, WasmTrapKind Kind, int Compiled) StopWithFuel(bool compiled, string fixture, string export, long fuel, WasmValue[] args, string counter)
+    /// <summary>compiled: every function compiled on its first call; loopOnly: never on a call, only mid-loop
+    /// after a few iterations (on-stack replacement from the interpreter).</summary>
+    private static WasmEngine Engine(bool compiled, bool loopOnly = false) => new(new WasmEngineOptions
     {
-        var engine = Engine(compiled);
+        UseCompiler = compiled,
+        CompileThreshold = loopOnly ? int.MaxValue : 1,
+        CompileLoopThreshold = loopOnly ? 7 : 1,
+    });
+
+    private static (long Counter, WasmTrapKind Kind, int Compiled) StopWithFuel(bool compiled, string fixture, string export, long fuel, WasmValue[] args, string counter, bool loopOnly = false)
+    {
+        var engine = Engine(compiled, loopOnly);
         var instance = Fixture.Instantiate(engine, fixture);
         engine.Fuel = fuel;
         var trap = Should.Throw<WasmTrapException>(() => instance.Invoke(export, args));
@@ -39,6 +46,10 @@ public sealed class TierEquivalenceTests
         compiled.Counter.ShouldBe(interpreted.Counter);
         interpreted.Compiled.ShouldBe(0);
         compiled.Compiled.ShouldBeGreaterThan(0);
+
+        var replaced = StopWithFuel(compiled: true, fixture, export, fuel, args, counter, loopOnly: true);
+        replaced.Kind.ShouldBe(WasmTrapKind.OutOfFuel);
+        replaced.Counter.ShouldBe(interpreted.Counter);
     }
 
     [Theory]
@@ -48,9 +59,9 @@ public sealed class TierEquivalenceTests
     [InlineData("matmul", 40)]
     public void Invoke_CKernel_SameResultAndSameFuelLeftInBothTiers(string export, int arg)
     {
-        (int Result, long FuelLeft, int Compiled) Run(bool compiled)
+        (int Result, long FuelLeft, int Compiled) Run(bool compiled, bool loopOnly = false)
         {
-            var engine = Engine(compiled);
+            var engine = Engine(compiled, loopOnly);
             var instance = Fixture.Instantiate(engine, "kernels");
             engine.Fuel = 1_000_000_000;
             var result = instance.Invoke(export, WasmValue.I32(arg))[0].AsI32();
@@ -64,5 +75,14 @@ public sealed class TierEquivalenceTests
         compiled.FuelLeft.ShouldBe(interpreted.FuelLeft);
         interpreted.FuelLeft.ShouldBeLessThan(1_000_000_000);
         compiled.Compiled.ShouldBeGreaterThan(0);
+
+        // Entered mid-loop from the interpreter: same result and same fuel as well.
+        var replaced = Run(compiled: true, loopOnly: true);
+        replaced.Result.ShouldBe(interpreted.Result);
+        replaced.FuelLeft.ShouldBe(interpreted.FuelLeft);
+        if (export != "fib")
+        {
+            replaced.Compiled.ShouldBeGreaterThan(0);
+        }
     }
 }
