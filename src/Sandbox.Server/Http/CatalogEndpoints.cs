@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Core.Profiles;
 using Sandbox.Server.Hosting;
+using Sandbox.Server.Mcp;
 using Sandbox.Server.Metrics;
 using Sandbox.Server.Runs;
 using Sandbox.Server.Tools;
@@ -35,7 +36,7 @@ internal static class CatalogEndpoints
             .WithTags("catalog").WithName("GetProfile").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapGet("/v1/tools", (RunCoordinator coordinator) =>
-                Results.Text(ToolCatalog.FunctionToolsJson(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends)), "application/json"))
+                Results.Text(ToolCatalog.FunctionToolsJson(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends), ProfileCeiling.From(coordinator.Pipeline.Profiles)), "application/json"))
             .WithTags("catalog").WithName("ListTools").WithSummary("The run_code tool's JSON schema, ready for function-calling frameworks")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
 

@@ -84,10 +84,9 @@ internal static partial class McpHost
             : Path.Join(Path.GetTempPath(), "sandbox", "logs");
 
     // ---------------------------------------------------------------------------------------------------
-    // THE ONE PLACE where `sandbox mcp` builds its local gateway. Until Runs/ offers a factory
-    // (LocalRunGateway.CreateAsync(configuration, loggers, ct)), it composes the same pieces the HTTP
-    // service does: settings, profiles, SandboxHost, a Docker ping (so languages fall back to WebAssembly
-    // when Docker is down), a start-up sweep, the coordinator and the gateway over it.
+    // The one place where `sandbox mcp` builds its local gateway. It composes the same pieces the HTTP
+    // service does (SandboxServer.Build): settings, profiles, SandboxHost, a Docker ping (so languages fall
+    // back to WebAssembly when Docker is down), a start-up sweep, the coordinator and the gateway over it.
     // ---------------------------------------------------------------------------------------------------
     private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {

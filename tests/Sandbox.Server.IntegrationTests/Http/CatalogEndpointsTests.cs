@@ -50,7 +50,7 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
         var function = tools.Single()!["function"]!;
         ((string?)function["name"]).ShouldBe("run_code");
         var description = (string)function["description"]!;
-        description.ShouldContain("python: 10 s wall time");
+        description.ShouldContain("wall time 10 s");
         description.ShouldContain("memory_limit");
         function["parameters"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => (string?)l).ShouldContain("javascript");
         function["parameters"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code", "purpose"]);
