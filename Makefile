@@ -54,6 +54,10 @@ bench: build
 bench-wasm: guests
 	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) -v quiet
 
+## bench-api: `sandbox serve` on a free loopback port under load from a separate client at concurrency 1, 4, 16: runs/s, p50/p99, ok/429/errors
+bench-api: build
+	bash eng/bench-api.sh
+
 doctor: build
 	$(CLI) doctor
 

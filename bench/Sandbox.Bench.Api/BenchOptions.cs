@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net;
+
+namespace Sandbox.Bench.Api;
+
+/// <summary>
+/// What to run: the service's address (loopback only), the concurrency levels, how many requests each level
+/// sends, how many warm-up runs come first, and how long one request may take.
+/// </summary>
+internal sealed record BenchOptions
+{
+    public const string Usage =
+        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120]\n" +
+        "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
+        "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.";
+
+    public required Uri BaseAddress { get; init; }
+
+    public IReadOnlyList<int> Concurrency { get; init; } = [1, 4, 16];
+
+    public IReadOnlyList<int> Requests { get; init; } = [20, 40, 80];
+
+    public int Warmup { get; init; } = 3;
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Parses the arguments; on failure returns null and says why in <paramref name="error"/>.</summary>
+    public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        Uri? url = null;
+        int[] concurrency = [1, 4, 16];
+        int[]? requests = null;
+        var warmup = 3;
+        var timeoutSeconds = 120;
+        error = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (i + 1 >= args.Count)
+            {
+                error = $"{args[i]} needs a value";
+                return null;
+            }
+
+            var name = args[i];
+            var value = args[++i];
+            switch (name)
+            {
+                case "--url":
+                    url = Uri.TryCreate(value, UriKind.Absolute, out var u) ? u : null;
+                    break;
+                case "--concurrency":
+                    concurrency = Counts(value, "--concurrency", ref error) ?? [];
+                    break;
+                case "--requests":
+                    requests = Counts(value, "--requests", ref error);
+                    break;
+                case "--warmup":
+                    warmup = Count(value, "--warmup", minimum: 0, ref error);
+                    break;
+                case "--timeout":
+                    timeoutSeconds = Count(value, "--timeout", minimum: 1, ref error);
+                    break;
+                default:
+                    error = $"unknown argument {name}";
+                    return null;
+            }
+
+            if (error is not null)
+            {
+                return null;
+            }
+        }
+
+        // Only a service on this machine is benchmarked: the bench floods whatever it is pointed at.
+        if (url is null || url.Scheme != Uri.UriSchemeHttp || !IPAddress.TryParse(url.Host, out var ip) || !IPAddress.IsLoopback(ip))
+        {
+            error = "--url must be an http:// address on a loopback IP, such as http://127.0.0.1:18090";
+            return null;
+        }
+
+        requests ??= concurrency.Length == 3 ? [20, 40, 80] : [.. concurrency.Select(c => Math.Max(20, 5 * c))];
+        if (requests.Length == 1 && concurrency.Length > 1)
+        {
+            requests = [.. concurrency.Select(_ => requests[0])];
+        }
+
+        if (concurrency.Length == 0 || requests.Length != concurrency.Length)
+        {
+            error = $"--requests has {requests.Length} counts for {concurrency.Length} concurrency levels; give one per level or one for all";
+            return null;
+        }
+
+        return new BenchOptions
+        {
+            BaseAddress = url,
+            Concurrency = concurrency,
+            Requests = requests,
+            Warmup = warmup,
+            RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+        };
+    }
+
+    private static int[]? Counts(string value, string name, ref string? error)
+    {
+        var parts = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var counts = new int[parts.Length];
+        for (var i = 0; i < parts.Length && error is null; i++)
+        {
+            counts[i] = Count(parts[i], name, minimum: 1, ref error);
+        }
+
+        return error is null ? counts : null;
+    }
+
+    private static int Count(string value, string name, int minimum, ref string? error)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 100_000 && n >= minimum)
+        {
+            return n;
+        }
+
+        error ??= $"{name}: '{value}' is not a whole number from {minimum} to 100000";
+        return 0;
+    }
+}

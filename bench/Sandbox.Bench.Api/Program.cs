@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Sandbox.Bench.Api;
+
+// make bench-api: `sandbox serve` under load from this separate process. Python hello-world runs through
+// POST /v1/runs at each concurrency level (closed loop, a fixed number of requests per level, after a short
+// sequential warm-up); prints throughput, latency percentiles and how many runs were ok, refused (429) or
+// failed, with the service's admission settings. Not a test: it asserts nothing, and exits non-zero only
+// when its arguments are wrong or no request at all succeeded. eng/bench-api.sh starts and stops the service.
+if (args is ["free-port"])
+{
+    // For the driver script: a port the kernel just handed out on loopback, so two benches never collide.
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    Console.WriteLine(((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture));
+    return 0;
+}
+
+if (BenchOptions.Parse(args, out var error) is not { } options)
+{
+    Console.Error.WriteLine($"bench-api: {error}\n{BenchOptions.Usage}");
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+var cores = Environment.ProcessorCount;
+using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()));
+try
+{
+    var maxRuns = await client.ReadGaugeAsync("sandbox_max_concurrent_runs", stop.Token);
+    var maxQueue = await client.ReadGaugeAsync("sandbox_max_queue_length", stop.Token);
+    Console.WriteLine(Invariant($"bench-api: {options.BaseAddress} driven from a separate client process; machine: {cores} cores"));
+    Console.WriteLine(Invariant(
+        $"service: MaxConcurrentRuns {Show(maxRuns)}, MaxQueueLength {Show(maxQueue)} (defaults: cores = {cores}, 4 x cores = {4 * cores})") +
+        (maxRuns is { } r && maxQueue is { } q ? Invariant($"; {r + q} runs in flight at most, past that 429") : ""));
+    Console.WriteLine(Invariant(
+        $"load: Python print('hello'), closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
+
+    var warm = new List<RunSample>();
+    for (var i = 0; i < options.Warmup; i++)
+    {
+        warm.Add(await client.RunOnceAsync(stop.Token));
+    }
+
+    if (options.Warmup > 0)
+    {
+        var okWarm = warm.Count(s => s.Outcome == SampleOutcome.Ok);
+        Console.WriteLine(Invariant($"warm-up: {okWarm} of {warm.Count} sequential runs ok, last {warm[^1].LatencyMs:0} ms (not counted)") +
+            (warm.FirstOrDefault(s => s.Error is not null)?.Error is { } warmError ? "; first failure: " + warmError : ""));
+    }
+
+    Console.WriteLine();
+    Console.WriteLine(Invariant(
+        $"{"concurrency",11} {"requests",8} {"2xx ok",6} {"429",5} {"errors",6} {"runs/s",7} {"p50 ms",8} {"p99 ms",8} {"queue p50",9} {"run p50",8}  Retry-After seen"));
+    var levels = new List<LevelResult>();
+    for (var i = 0; i < options.Concurrency.Count; i++)
+    {
+        var level = await LoadLevel.RunAsync(client, options.Concurrency[i], options.Requests[i], stop.Token);
+        levels.Add(level);
+        var retry = level.RetryAfters;
+        var retryText = retry.Count == 0 ? "-" : Invariant($"{retry.Count} ({retry.Min()}-{retry.Max()} s)");
+        Console.WriteLine(Invariant(
+            $"{level.Concurrency,11} {level.Samples.Count,8} {level.Ok,6} {level.Refused,5} {level.Errors,6} {level.RunsPerSecond,7:0.00} {Ms(level.OkLatency(50)),8} {Ms(level.OkLatency(99)),8} {Ms(level.QueueMs(50)),9} {Ms(level.RunMs(50)),8}  {retryText}"));
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("runs/s: 2xx ok runs per second of the level's wall time. p50/p99: client-side latency of the ok runs (POST sent to whole answer");
+    Console.WriteLine("read; nearest rank, so with 20 requests p99 is the slowest). queue/run p50: the service's own queueMs and runMs for those runs.");
+    var notes = levels.SelectMany(l => l.Samples).Where(s => s.Error is not null).GroupBy(s => s.Error!, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ToList();
+    foreach (var note in notes.Take(8))
+    {
+        Console.WriteLine(Invariant($"  {note.Count()} x {note.Key}"));
+    }
+
+    if (levels.Sum(l => l.Ok) == 0)
+    {
+        Console.Error.WriteLine("bench-api: every request failed; see the notes above and the service's log");
+        return 1;
+    }
+
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("bench-api: interrupted");
+    return 130;
+}
+
+static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+static string Show(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
+
+static string Ms(double? value) => value?.ToString("0.0", CultureInfo.InvariantCulture) ?? "-";

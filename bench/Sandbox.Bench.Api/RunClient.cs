@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Sandbox.Bench.Api;
+
+/// <summary>
+/// Sends Python hello-world runs to <c>POST /v1/runs</c> and classifies each answer. One instance is shared by
+/// every worker: <see cref="HttpClient"/> is thread-safe and its pool holds a connection per in-flight request.
+/// </summary>
+internal sealed class RunClient : IDisposable
+{
+    private const string Expected = "hello\n";
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+    private readonly HttpClient _http;
+    private readonly byte[] _body;
+
+    public RunClient(Uri baseAddress, TimeSpan requestTimeout, int maxConnections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // One connection per worker, so requests never queue inside the client and the numbers are the service's.
+            MaxConnectionsPerServer = maxConnections,
+            // The target is loopback; an HTTP_PROXY in the environment must not reroute the traffic.
+            UseProxy = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        };
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = requestTimeout };
+        // Serialized once: every request sends the same bytes, so the client spends no time per request on JSON.
+        _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = "python", Code = "print('hello')\n" }, ApiJsonContext.Default.RunRequestBody);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The value of a gauge on <c>/metrics</c>, or null when the service does not report it.</summary>
+    public async Task<long?> ReadGaugeAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
+            foreach (var line in text.Split('\n'))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length == 2 && parts[0] == name && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    return (long)value;
+                }
+            }
+        }
+        catch (HttpRequestException)
+        {
+            // Settings are reported as unknown; the load itself is what matters.
+        }
+
+        return null;
+    }
+
+    /// <summary>One run, start to finish. Never throws for an expected failure: it becomes an error sample.</summary>
+    public async Task<RunSample> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(_body);
+        content.Headers.ContentType = s_json;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await _http.PostAsync(new Uri("/v1/runs", UriKind.Relative), content, cancellationToken);
+            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            return Classify(response, answer, latency);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new RunSample(SampleOutcome.Error, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Error: $"no answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            return new RunSample(SampleOutcome.Error, Stopwatch.GetElapsedTime(started).TotalMilliseconds, Error: "transport: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString()));
+        }
+    }
+
+    private static RunSample Classify(HttpResponseMessage response, byte[] answer, double latency)
+    {
+        var status = (int)response.StatusCode;
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var retryAfter = response.Headers.RetryAfter?.Delta is { } delta ? (int?)delta.TotalSeconds : null;
+            var problem = Parse(answer, ApiJsonContext.Default.ProblemBody);
+            return problem?.Code is "queue_full"
+                ? new RunSample(SampleOutcome.Refused, latency, RetryAfterSeconds: retryAfter)
+                : new RunSample(SampleOutcome.Refused, latency, RetryAfterSeconds: retryAfter, Error: $"429 with code {problem?.Code ?? "(none)"}, expected queue_full");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = Parse(answer, ApiJsonContext.Default.ProblemBody);
+            return new RunSample(SampleOutcome.Error, latency, Error: $"{status} {problem?.Code ?? response.ReasonPhrase}");
+        }
+
+        if (Parse(answer, ApiJsonContext.Default.RunViewBody) is not { } view)
+        {
+            return new RunSample(SampleOutcome.Error, latency, Error: $"{status} with a body that is not a run view");
+        }
+
+        if (view is { State: "completed", Result: { Status: "ok", Stdout: Expected } })
+        {
+            return new RunSample(SampleOutcome.Ok, latency, view.QueueMs, view.RunMs);
+        }
+
+        var detail = view.Result is { } result ? $"status {result.Status}: {result.Message ?? "stdout " + JsonSerializer.Serialize(result.Stdout ?? "", ApiJsonContext.Default.String)}" : "state " + view.State;
+        return new RunSample(SampleOutcome.Error, latency, view.QueueMs, view.RunMs, Error: $"{status} but {detail}");
+    }
+
+    private static T? Parse<T>(byte[] answer, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(answer, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

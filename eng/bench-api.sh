@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make bench-api: `sandbox serve` on a free loopback port, driven over HTTP by a separate client process
+# (bench/Sandbox.Bench.Api) at concurrency 1, 4 and 16; prints throughput, p50/p99 latency and ok/429/error
+# counts. BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
+# BENCH_API_SERVE_ARGS to the service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16").
+# Exits non-zero only if the service does not start or every request fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=artifacts/sandbox/sandbox
+[ -x "$cli" ] || { echo "bench-api: $cli is missing; run make build" >&2; exit 1; }
+dotnet build bench/Sandbox.Bench.Api -c Release --nologo -v quiet -clp:ErrorsOnly
+bench=(dotnet artifacts/bin/Sandbox.Bench.Api/release/Sandbox.Bench.Api.dll)
+read -ra client_args <<< "${BENCH_API_ARGS:-}"
+read -ra serve_args <<< "${BENCH_API_SERVE_ARGS:-}"
+
+work=$(mktemp -d -t sandbox-bench-api.XXXXXX)
+pid= client=
+# SIGTERM lets the host drain (running runs finish, queued ones are cancelled); a service that hangs is killed after 30 s.
+stop_service() {
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  local started status=0
+  started=$(date +%s%N)
+  kill -TERM "$pid"
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "bench-api: the service did not stop within 30 s of SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || status=$?
+  echo "bench-api: service stopped (exit $status) $(( ($(date +%s%N) - started) / 1000000 )) ms after SIGTERM"
+  pid=
+}
+cleanup() {
+  [ -z "$client" ] || kill -TERM "$client" 2>/dev/null || true
+  stop_service
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$("${bench[@]}" free-port)
+url="http://127.0.0.1:$port"
+# Loopback only; the data folder (logs) is ours and goes away with the run.
+"$cli" serve --urls "$url" "--Sandbox:DataDirectory=$work/data" "${serve_args[@]}" >"$work/service.log" 2>&1 &
+pid=$!
+
+ready=
+for _ in $(seq 120); do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" || true
+    pid=
+    echo "bench-api: the service exited during start-up; its log:" >&2
+    tail -n 40 "$work/service.log" >&2
+    exit 1
+  fi
+  if curl -sf --noproxy '*' --max-time 5 -o "$work/readyz.json" "$url/readyz"; then ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "$ready" ]; then
+  echo "bench-api: $url/readyz did not answer 200 within 60 s; last answer and log:" >&2
+  curl -s --noproxy '*' --max-time 5 "$url/readyz" >&2 || true
+  echo >&2
+  tail -n 40 "$work/service.log" >&2
+  exit 1
+fi
+
+# In the background with `wait`, so an INT or TERM sent to this script is handled at once, not after the client ends.
+status=0
+"${bench[@]}" --url "$url" "${client_args[@]}" &
+client=$!
+wait "$client" || status=$?
+client=
+problems=$(grep -cE '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log" || true)
+[ "$problems" = 0 ] || { echo "bench-api: the service logged $problems errors; the first:"; grep -m 5 -E '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log"; }
+stop_service
+exit "$status"
