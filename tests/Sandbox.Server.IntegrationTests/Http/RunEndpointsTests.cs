@@ -95,6 +95,22 @@ public sealed class RunEndpointsTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task Delete_RunningWasmRun_InterruptsTheEngine()
+    {
+        using var client = _factory.CreateClient();
+        var id = (string)(await (await client.PostRunAsync(new { language = "python", backend = "wasm", code = "print('up', flush=True)\nwhile True: pass", @async = true })).JsonAsync())["id"]!;
+        await client.WaitForStateAsync(id, "running", TimeSpan.FromSeconds(20));
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+
+        using var response = await client.DeleteAsync($"/v1/runs/{id}", TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var result = (await response.JsonAsync())["result"]!;
+        ((string?)result["status"]).ShouldBe("cancelled");
+        ((string?)result["backend"]).ShouldBe("wasm");
+    }
+
+    [Fact]
     public async Task Get_UnknownRun_Is404Problem()
     {
         using var client = _factory.CreateClient();
