@@ -21,6 +21,7 @@ internal static partial class IlCompiler
     private static readonly MethodInfo s_tableGet = Helper(nameof(Interpreter.TableGetFromCompiled));
     private static readonly MethodInfo s_tableSet = Helper(nameof(Interpreter.TableSetFromCompiled));
     private static readonly MethodInfo s_memoryGrow = Helper(nameof(Interpreter.MemoryGrowFromCompiled));
+    private static readonly FieldInfo s_constants = typeof(ConstantPool).GetField(nameof(ConstantPool.Values))!;
     private static readonly MethodInfo s_bulk = Helper(nameof(Interpreter.BulkFromCompiled));
     private static readonly MethodInfo s_memoryBuffer = Helper(nameof(Interpreter.MemoryBufferOf));
     private static readonly MethodInfo s_memoryLength = Helper(nameof(Interpreter.MemoryLengthOf));
@@ -420,7 +421,10 @@ internal static partial class IlCompiler
                     ReloadMemory();
                     return h;
                 case OpCode.Const:
-                    il.Emit(OpCodes.Ldc_I8, ins.B);
+                    // From the pool, not an IL literal: see ConstantPool for the NaN folding this avoids.
+                    il.Emit(OpCodes.Ldsfld, s_constants);
+                    il.Emit(OpCodes.Ldc_I4, ConstantPool.IndexOf((ulong)ins.B));
+                    il.Emit(OpCodes.Ldelem_I8);
                     Store(h);
                     return h + 1;
                 case OpCode.RefFunc:
