@@ -87,6 +87,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             if (outcome.Entry is { } entry)
             {
                 _idempotency[idempotencyKey] = (fingerprint ?? "", entry.Id);
+                entry.IdempotencyKey = idempotencyKey;
             }
 
             return outcome;
@@ -365,9 +366,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
             _runs.TryRemove(gone.Id, out _);
             gone.Cancellation.Dispose();
-            lock (_idempotencyGate)
+            if (gone.IdempotencyKey is { } key)
             {
-                foreach (var key in _idempotency.Where(kv => kv.Value.RunId == gone.Id).Select(kv => kv.Key).ToList())
+                lock (_idempotencyGate)
                 {
                     _idempotency.Remove(key);
                 }

@@ -52,6 +52,9 @@ internal sealed class RunEntry : IRunOutputSink
     /// <summary>The final result; set once, together with <see cref="RunState.Completed"/>.</summary>
     public RunResult? Result { get; private set; }
 
+    /// <summary>The key it was admitted under, if any, so eviction drops the key with the run.</summary>
+    public string? IdempotencyKey { get; set; }
+
     /// <summary>Why the run was cancelled (the first reason given wins).</summary>
     public string? CancelReason { get; set; }
 
