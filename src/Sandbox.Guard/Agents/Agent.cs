@@ -1,0 +1,46 @@
+namespace Sandbox.Guard.Agents;
+
+/// <summary>
+/// One agent: who it is, what it may run and how much. Allow-lists are explicit: an agent with no
+/// profiles can run nothing (fail closed; there is no wildcard).
+/// </summary>
+public sealed record Agent
+{
+    /// <summary>Stable id, <c>agt_</c> and 16 lowercase hex characters.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Unique operator-chosen name: 1 to 64 of <c>a-z 0-9 - _ .</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The profiles its key may use, by exact name.</summary>
+    public required IReadOnlyList<string> Profiles { get; init; }
+
+    /// <summary>Runs admitted per minute at most (sliding window).</summary>
+    public required int RatePerMinute { get; init; }
+
+    /// <summary>Runs queued or running at once at most.</summary>
+    public required int MaxConcurrentRuns { get; init; }
+
+    /// <summary>Measured CPU seconds per UTC day at most.</summary>
+    public required double DailyCpuSeconds { get; init; }
+
+    /// <summary>Runs admitted per UTC day at most.</summary>
+    public required int DailyRuns { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>After this the agent's key and tokens stop working.</summary>
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Set once, when revoked; a revoked agent never comes back (create a new one).</summary>
+    public DateTimeOffset? RevokedAt { get; init; }
+
+    public string? RevokedReason { get; init; }
+
+    /// <summary>When set, every run of this agent waits for a human (set by an operator or an alert).</summary>
+    public bool UnderApproval { get; init; }
+
+    public string? UnderApprovalReason { get; init; }
+
+    public bool IsActive(DateTimeOffset now) => RevokedAt is null && now < ExpiresAt;
+}

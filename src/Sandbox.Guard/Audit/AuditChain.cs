@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Sandbox.Guard.Audit;
+
+/// <summary>
+/// How a record is bound into the chain. The hashed text is a JSON array of every field plus the
+/// previous record's hash, so no field can run into another, and changing, deleting or reordering a
+/// record breaks the link to the next one. Stores must use exactly this: <c>audit verify</c> recomputes it.
+/// </summary>
+public static class AuditChain
+{
+    /// <summary>The previous hash of the first record.</summary>
+    public static readonly string Genesis = new('0', 64);
+
+    /// <summary>Times are hashed and stored in one fixed UTC format, so a round trip through the store cannot change them.</summary>
+    public static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);
+
+    public static string CanonicalText(long sequence, string time, string kind, string? agentId, string? runId, string? status, string data, string previousHash)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteNumberValue(sequence);
+            writer.WriteStringValue(time);
+            writer.WriteStringValue(kind);
+            WriteNullable(writer, agentId);
+            WriteNullable(writer, runId);
+            WriteNullable(writer, status);
+            writer.WriteStringValue(data);
+            writer.WriteStringValue(previousHash);
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static string ComputeHash(long sequence, string time, string kind, string? agentId, string? runId, string? status, string data, string previousHash) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalText(sequence, time, kind, agentId, runId, status, data, previousHash))));
+
+    /// <summary>The hash a record should have, from its own fields.</summary>
+    public static string ComputeHash(AuditRecord record) =>
+        ComputeHash(record.Sequence, FormatTime(record.Time), record.Kind, record.AgentId, record.RunId, record.Status, record.Data, record.PreviousHash);
+
+    /// <summary>
+    /// Checks records in sequence order against each other. Returns the first problem: a hash that does
+    /// not match the record (changed), a previous hash that does not match the record before (deleted or
+    /// reordered), or a gap or repeat in the sequence numbers.
+    /// </summary>
+    public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder)
+    {
+        var previous = Genesis;
+        long expected = 1;
+        long checkedCount = 0;
+        foreach (var record in recordsInOrder)
+        {
+            if (record.Sequence != expected)
+            {
+                return new AuditVerification(false, checkedCount, record.Sequence,
+                    $"record {record.Sequence} follows record {expected - 1}: {(record.Sequence > expected ? $"records {expected}..{record.Sequence - 1} are missing" : "the sequence goes backwards")}", null);
+            }
+
+            if (!string.Equals(record.PreviousHash, previous, StringComparison.Ordinal))
+            {
+                return new AuditVerification(false, checkedCount, record.Sequence,
+                    $"record {record.Sequence} does not link to record {record.Sequence - 1}: its previous hash is {Short(record.PreviousHash)}, but record {record.Sequence - 1} hashes to {Short(previous)} (a record was deleted, reordered or replaced)", null);
+            }
+
+            var actual = ComputeHash(record);
+            if (!string.Equals(actual, record.Hash, StringComparison.Ordinal))
+            {
+                return new AuditVerification(false, checkedCount, record.Sequence,
+                    $"record {record.Sequence} was changed after it was written: its contents hash to {Short(actual)}, but it says {Short(record.Hash)}", null);
+            }
+
+            previous = record.Hash;
+            expected++;
+            checkedCount++;
+        }
+
+        return new AuditVerification(true, checkedCount, null, null, previous);
+    }
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
+
+    private static void WriteNullable(Utf8JsonWriter writer, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteStringValue(value);
+        }
+    }
+}

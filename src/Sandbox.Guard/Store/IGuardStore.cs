@@ -1,0 +1,88 @@
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
+
+namespace Sandbox.Guard.Store;
+
+/// <summary>
+/// Everything the guard keeps: agents, credentials, usage counters, approvals and the audit chain.
+/// SQLite by default (<c>SqliteGuardStore</c>); the interface is what a shared database would
+/// implement when several nodes run side by side. Every method is safe to call from many threads and,
+/// for SQLite, from several processes (the CLI and the service share the file).
+/// Mutations that an operator makes take the audit entry to append in the same transaction, so an
+/// action and its record land together or not at all.
+/// Expected failures (a name taken, an approval already decided) are return values; exceptions mean
+/// the store itself is broken.
+/// </summary>
+public interface IGuardStore : IAsyncDisposable
+{
+    // ---- agents and credentials ----
+
+    /// <summary>False (and nothing written) when the name is taken.</summary>
+    Task<bool> CreateAgentAsync(Agent agent, Credential key, AuditEntry audit, CancellationToken cancellationToken);
+
+    /// <summary>By id (<c>agt_…</c>) or by name.</summary>
+    Task<Agent?> FindAgentAsync(string idOrName, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Agent>> ListAgentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Revokes every agent key of the agent and stores <paramref name="newKey"/>; false when the agent is unknown or revoked.</summary>
+    Task<bool> RotateKeyAsync(string agentId, Credential newKey, AuditEntry audit, CancellationToken cancellationToken);
+
+    /// <summary>Marks the agent revoked (its key and tokens die with it); false when unknown or already revoked.</summary>
+    Task<bool> RevokeAgentAsync(string agentId, DateTimeOffset at, string reason, AuditEntry audit, CancellationToken cancellationToken);
+
+    /// <summary>Puts the agent under approval, or clears it (<paramref name="reason"/> null); false when unknown.</summary>
+    Task<bool> SetUnderApprovalAsync(string agentId, bool underApproval, string? reason, AuditEntry audit, CancellationToken cancellationToken);
+
+    Task<Credential?> FindCredentialAsync(string credentialId, CancellationToken cancellationToken);
+
+    /// <summary>Stores a task token minted by an agent.</summary>
+    Task AddTaskTokenAsync(Credential token, AuditEntry audit, CancellationToken cancellationToken);
+
+    /// <summary>The agent's credentials (keys and tokens), newest first.</summary>
+    Task<IReadOnlyList<Credential>> ListCredentialsAsync(string agentId, CancellationToken cancellationToken);
+
+    // ---- usage ----
+
+    /// <summary>Usage of a subject (an agent id or a token id) in a period (a UTC day <c>yyyy-MM-dd</c>, or <c>life</c> for tokens).</summary>
+    Task<Usage> GetUsageAsync(string subject, string period, CancellationToken cancellationToken);
+
+    /// <summary>Adds to a subject's usage in a period (created at zero when absent).</summary>
+    Task AddUsageAsync(string subject, string period, int runs, long cpuMs, CancellationToken cancellationToken);
+
+    // ---- approvals ----
+
+    Task CreateApprovalAsync(Approval approval, CancellationToken cancellationToken);
+
+    Task<Approval?> FindApprovalAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Newest first; all states when <paramref name="state"/> is null.</summary>
+    Task<IReadOnlyList<Approval>> ListApprovalsAsync(ApprovalState? state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a pending approval to approved, denied or expired, with the audit record in the same
+    /// transaction; null when it is unknown or no longer pending (the decided one is not changed).
+    /// </summary>
+    Task<Approval?> DecideApprovalAsync(string id, ApprovalState decision, string decidedBy, string? note, DateTimeOffset at, AuditEntry audit, CancellationToken cancellationToken);
+
+    // ---- audit ----
+
+    /// <summary>Appends one record at the head of the chain (serialised across processes).</summary>
+    Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>Records matching the query, in sequence order.</summary>
+    Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Walks the whole chain (see <see cref="AuditChain.Verify"/>).</summary>
+    Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs with a decision <c>allowed</c> or <c>pending</c> and no <c>result</c> record.</summary>
+    Task<IReadOnlyList<OpenRun>> OpenRunsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A subject's counters in one period.</summary>
+public sealed record Usage(int Runs, long CpuMs)
+{
+    public static readonly Usage Zero = new(0, 0);
+}
