@@ -8,14 +8,18 @@ public sealed class GuardOptions
     /// <summary>The credential for <c>/admin/v1</c>; unset means the admin API refuses every call. At least 32 characters, and never shaped like an agent key.</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// This process's name in the audit log. At start-up a node reconciles only its own unfinished runs, so
+    /// two processes sharing one store (the service and <c>sandbox mcp</c>) never close each other's runs.
+    /// Empty means a default from the host name and the front end.
+    /// </summary>
+    public string? NodeId { get; set; }
+
     /// <summary>The agent (name or id) that <c>sandbox mcp</c> runs as with local backends.</summary>
     public string? LocalAgent { get; set; }
 
     /// <summary>How long a run waits for a human before its approval expires and it is rejected.</summary>
     public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(1);
-
-    /// <summary>Profiles whose runs always wait for approval, whoever asks.</summary>
-    public List<string> ApprovalProfiles { get; set; } = [];
 
     /// <summary>The longest stated purpose accepted, in characters.</summary>
     public int MaxPurposeLength { get; set; } = 1000;
@@ -24,6 +28,36 @@ public sealed class GuardOptions
     public TimeSpan WatchInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public AlertOptions Alerts { get; set; } = new();
+
+    /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
+    public IReadOnlyList<Core.Runs.FieldError> Validate()
+    {
+        var errors = new List<Core.Runs.FieldError>();
+        void Check(bool ok, string key, string message)
+        {
+            if (!ok)
+            {
+                errors.Add(new Core.Runs.FieldError($"{Section}:{key}", message));
+            }
+        }
+
+        // The admin key must never be mistaken for (or usable as) an agent key, and must be long enough not to be guessed.
+        Check(AdminKey is null || AdminKey.Length >= 32, nameof(AdminKey), "is shorter than 32 characters; generate one with `openssl rand -hex 32`");
+        Check(AdminKey is null || !(AdminKey.StartsWith(Agents.AgentKeys.AgentKeyPrefix, StringComparison.Ordinal) || AdminKey.StartsWith(Agents.AgentKeys.TaskTokenPrefix, StringComparison.Ordinal)),
+            nameof(AdminKey), "looks like an agent key; the admin key must be a separate secret");
+        Check(ApprovalTimeout > TimeSpan.Zero, nameof(ApprovalTimeout), $"is {ApprovalTimeout}; use a positive time such as 01:00:00");
+        Check(MaxPurposeLength is >= 16 and <= 100_000, nameof(MaxPurposeLength), $"is {MaxPurposeLength}; use 16 to 100000");
+        Check(WatchInterval > TimeSpan.Zero && WatchInterval <= TimeSpan.FromSeconds(1), nameof(WatchInterval), $"is {WatchInterval}; use more than zero and at most 00:00:01 (revocation must bite within a second)");
+        Check(Alerts.WebhookUrl is null || Uri.TryCreate(Alerts.WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https", "Alerts:WebhookUrl", $"is '{Alerts.WebhookUrl}'; use an absolute http or https URL");
+        Check(Alerts.LoopThreshold >= 2, "Alerts:LoopThreshold", $"is {Alerts.LoopThreshold}; use at least 2");
+        Check(Alerts.LoopWindow > TimeSpan.Zero, "Alerts:LoopWindow", "use a positive time");
+        Check(Alerts.FailureStreakThreshold >= 2, "Alerts:FailureStreakThreshold", $"is {Alerts.FailureStreakThreshold}; use at least 2");
+        Check(Alerts.SpikeWindow > TimeSpan.Zero && Alerts.SpikeBaselineWindow > TimeSpan.Zero, "Alerts:SpikeWindow", "use positive times for SpikeWindow and SpikeBaselineWindow");
+        Check(Alerts.SpikeFactor > 1, "Alerts:SpikeFactor", $"is {Alerts.SpikeFactor}; use more than 1");
+        Check(Alerts.SpikeMinRuns >= 2, "Alerts:SpikeMinRuns", $"is {Alerts.SpikeMinRuns}; use at least 2");
+        Check(Alerts.Cooldown >= TimeSpan.Zero, "Alerts:Cooldown", "use zero or a positive time");
+        return errors;
+    }
 }
 
 /// <summary>Detector thresholds and where alerts go, bound from <c>Sandbox:Guard:Alerts</c>.</summary>

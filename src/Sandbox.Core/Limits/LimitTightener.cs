@@ -28,6 +28,9 @@ internal static class LimitTightener
         return errors.Count == 0 ? (effective, []) : (null, errors);
     }
 
+    /// <summary>The words every above-the-ceiling error carries, so the service can tell a permission problem from a typo.</summary>
+    public const string AboveCeiling = "is above the profile's limit";
+
     private static long Pick(string name, long? requested, long ceiling, List<FieldError> errors)
     {
         if (requested is not { } value)
@@ -43,7 +46,7 @@ internal static class LimitTightener
         {
             errors.Add(new FieldError(
                 $"limits.{name}",
-                $"{value} is above the profile's limit of {ceiling}; overrides may only tighten limits, so ask for at most {ceiling}"));
+                $"{value} {AboveCeiling} of {ceiling}; overrides may only tighten limits, so ask for at most {ceiling}"));
         }
 
         return value;

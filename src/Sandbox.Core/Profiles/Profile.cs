@@ -74,6 +74,9 @@ public sealed record Profile
     /// <summary>Largest accepted source, in bytes; null means <see cref="DefaultMaxCodeBytes"/>.</summary>
     public long? MaxCodeBytes { get; init; }
 
+    /// <summary>Whether every run of this profile waits for a human's approval in the service (a risky profile).</summary>
+    public bool RequiresApproval { get; init; }
+
     /// <summary>Largest accepted stdin, in bytes; null means <see cref="DefaultMaxStdinBytes"/>.</summary>
     public long? MaxStdinBytes { get; init; }
 
