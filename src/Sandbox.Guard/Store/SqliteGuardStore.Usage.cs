@@ -1,0 +1,32 @@
+namespace Sandbox.Guard.Store;
+
+/// <summary>Usage counters per subject and period.</summary>
+public sealed partial class SqliteGuardStore
+{
+    public async Task<Usage> GetUsageAsync(string subject, string period, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(period);
+        var rows = await ReadAsync("SELECT runs, cpu_ms FROM usage WHERE subject = $subject AND period = $period",
+            reader => new Usage(checked((int)reader.GetInt64(0)), reader.GetInt64(1)), cancellationToken,
+            ("$subject", subject), ("$period", period));
+        return rows.Count == 0 ? Usage.Zero : rows[0];
+    }
+
+    /// <remarks>One upsert statement, so concurrent adds from several processes never lose one another.</remarks>
+    public async Task AddUsageAsync(string subject, string period, int runs, long cpuMs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(period);
+
+        // Usage only grows: a negative amount would hand budget back, which no caller should do.
+        ArgumentOutOfRangeException.ThrowIfNegative(runs);
+        ArgumentOutOfRangeException.ThrowIfNegative(cpuMs);
+
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await ExecuteAsync(connection, null,
+            "INSERT INTO usage (subject, period, runs, cpu_ms) VALUES ($subject, $period, $runs, $cpu) " +
+            "ON CONFLICT (subject, period) DO UPDATE SET runs = runs + excluded.runs, cpu_ms = cpu_ms + excluded.cpu_ms",
+            cancellationToken, ("$subject", subject), ("$period", period), ("$runs", runs), ("$cpu", cpuMs));
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Sandbox.Guard.Store;
+
+/// <summary>
+/// The guard database's schema, as an ordered list of scripts. Script <c>n</c> (1-based) takes the
+/// database from version <c>n - 1</c> to <c>n</c>; <c>schema_migrations</c> records each version applied.
+/// Append new scripts at the end and never edit one that has shipped: databases in the field have
+/// already run it.
+/// </summary>
+internal static class SqliteMigrations
+{
+    private static readonly string[] s_scripts =
+    [
+        // 1: everything. Tables are STRICT so a wrongly typed value is an error, not a silent
+        // conversion; times are text in AuditChain.FormatTime's fixed UTC format, which sorts as it compares.
+        """
+        CREATE TABLE agents (
+            id TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            profiles TEXT NOT NULL,
+            rate_per_minute INTEGER NOT NULL,
+            max_concurrent_runs INTEGER NOT NULL,
+            daily_cpu_seconds REAL NOT NULL,
+            daily_runs INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_reason TEXT,
+            under_approval INTEGER NOT NULL DEFAULT 0 CHECK (under_approval IN (0, 1)),
+            under_approval_reason TEXT
+        ) STRICT;
+
+        CREATE TABLE credentials (
+            id TEXT NOT NULL PRIMARY KEY,
+            agent_id TEXT NOT NULL REFERENCES agents (id),
+            kind TEXT NOT NULL CHECK (kind IN ('agent_key', 'task_token')),
+            secret_sha256 TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            profiles TEXT,
+            max_runs INTEGER,
+            cpu_seconds REAL,
+            purpose TEXT
+        ) STRICT;
+        CREATE INDEX credentials_agent ON credentials (agent_id, created_at);
+
+        CREATE TABLE usage (
+            subject TEXT NOT NULL,
+            period TEXT NOT NULL,
+            runs INTEGER NOT NULL,
+            cpu_ms INTEGER NOT NULL,
+            PRIMARY KEY (subject, period)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE approvals (
+            id TEXT NOT NULL PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            agent_id TEXT NOT NULL REFERENCES agents (id),
+            agent_name TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            language TEXT NOT NULL,
+            code_sha256 TEXT NOT NULL,
+            code TEXT NOT NULL,
+            purpose TEXT,
+            reason TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+            decided_by TEXT,
+            decided_at TEXT,
+            note TEXT
+        ) STRICT;
+        CREATE INDEX approvals_state ON approvals (state, created_at);
+
+        CREATE TABLE audit (
+            seq INTEGER NOT NULL PRIMARY KEY,
+            time TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            agent_id TEXT,
+            run_id TEXT,
+            status TEXT,
+            data TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_agent ON audit (agent_id);
+        CREATE INDEX audit_run ON audit (run_id);
+        CREATE INDEX audit_kind ON audit (kind);
+        CREATE INDEX audit_time ON audit (time);
+
+        -- The audit is append-only. The chain is what proves it (anyone with the file can drop these
+        -- triggers); the triggers stop a bug or a careless hand from breaking it by accident.
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+        """,
+    ];
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int LatestVersion => s_scripts.Length;
+
+    /// <summary>
+    /// Brings the database up to <see cref="LatestVersion"/>, one transaction per script, and refuses
+    /// (fails closed) a database stamped with a newer version than this build knows.
+    /// </summary>
+    /// <remarks>
+    /// Each step reads the current version inside its own <c>BEGIN IMMEDIATE</c> transaction, so two
+    /// processes opening a new file at once cannot both apply the same script: the second waits for the
+    /// write lock and then sees the version the first recorded.
+    /// </remarks>
+    public static async Task ApplyAsync(SqliteConnection connection, string databasePath, TimeProvider time, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using (var create = connection.CreateCommand())
+            {
+                create.Transaction = transaction;
+                create.CommandText = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)";
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            long current;
+            await using (var read = connection.CreateCommand())
+            {
+                read.Transaction = transaction;
+                read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+                current = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            }
+
+            if (current > LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The guard database '{databasePath}' has schema version {current}, but this build of sandbox knows versions up to {LatestVersion}. " +
+                    "It was written by a newer sandbox: upgrade sandbox, or point it at another database. It is not opened, so nothing in it is misread or overwritten.");
+            }
+
+            if (current == LatestVersion)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+
+            var next = checked((int)current + 1);
+            await using (var migrate = connection.CreateCommand())
+            {
+                migrate.Transaction = transaction;
+                migrate.CommandText = s_scripts[next - 1];
+                await migrate.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var stamp = connection.CreateCommand())
+            {
+                stamp.Transaction = transaction;
+                stamp.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ($version, $appliedAt)";
+                stamp.Parameters.AddWithValue("$version", next);
+                stamp.Parameters.AddWithValue("$appliedAt", Audit.AuditChain.FormatTime(time.GetUtcNow()));
+                await stamp.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+}
