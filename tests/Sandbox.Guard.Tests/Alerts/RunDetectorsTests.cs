@@ -398,6 +398,29 @@ public sealed class RunDetectorsTests
     }
 
     [Fact]
+    public async Task OnAdmittedAndOnCompleted_ManyAgentsAtOnce_EachAgentCountedExactly()
+    {
+        var detectors = new RunDetectors(SomeAlertOptions.Small());
+        Task<Alert[]>[] agents = Enumerable.Range(0, 16).Select(n => Task.Run(() =>
+        {
+            var runs = new AgentRuns($"agt_{n}", $"bot{n}");
+            var alerts = new List<Alert>();
+            for (int i = 0; i < 3000; i++)
+            {
+                alerts.AddRange(detectors.OnAdmitted(runs.Admitted(Min(i), code: $"c{i % 100}")));
+                alerts.AddRange(detectors.OnCompleted(runs.Completed(Min(i) + Sec(1), i < 3 ? "timeout" : "ok")));
+            }
+
+            return alerts.ToArray();
+        })).ToArray();
+
+        foreach (Alert[] alerts in await Task.WhenAll(agents))
+        {
+            alerts.ShouldHaveSingleItem().Detector.ShouldBe(Streak);
+        }
+    }
+
+    [Fact]
     public void Alert_Details_SerializeAsJson()
     {
         var detectors = new RunDetectors(SomeAlertOptions.Small());
