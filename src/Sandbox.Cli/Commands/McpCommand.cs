@@ -30,12 +30,17 @@ internal static class McpCommand
             },
         };
 
-        var command = new Command("mcp", "Serve the run_code, list_languages and get_run tools over the Model Context Protocol on stdio.") { url };
+        var agent = new Option<string?>("--agent")
+        {
+            Description = "With the local backends: the agent (name or id) the runs act as, with its allow-list, caps and audit trail. Default: $SANDBOX_AGENT.",
+        };
+
+        var command = new Command("mcp", "Serve the run_code, list_languages and get_run tools over the Model Context Protocol on stdio.") { url, agent };
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
-                await McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), cancellationToken);
+                await McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), parse.GetValue(agent), cancellationToken);
                 return 0;
             }
             catch (ProfileConfigurationException ex)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Profiles;
+using Sandbox.Guard.Agents;
 using Sandbox.Server.Http;
 using Sandbox.Server.Logging;
 using Sandbox.Server.Metrics;
@@ -41,7 +42,22 @@ public static class SandboxServer
         var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
         var profiles = ProfileLoader.Load(profilesPath);
 
+        options.DataDirectory = Guard.Store.GuardPaths.ResolveDataDirectory(builder.Configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}"]);
+        var guardOptions = GuardHost.LoadOptions(builder.Configuration, defaultNodeId: "serve@" + Environment.MachineName);
+
         SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
+
+        // Opened (and reconciled after any crash) before anything listens: no run is admitted while orphans are being closed.
+        using (var startupLoggers = LoggerFactory.Create(l => SandboxLogging.Configure(l, builder.Configuration, consoleToStderr: false)))
+        {
+            var guardHost = GuardHost.OpenAsync(options, guardOptions, startupLoggers, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+            // Through a factory so the container disposes it (store closed, queued alerts delivered) after the drain.
+            builder.Services.AddSingleton(_ => guardHost);
+        }
+
+        builder.Services.AddSingleton(guardOptions);
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<GuardHost>().Guard);
+        builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
@@ -77,6 +93,8 @@ public static class SandboxServer
         app.UseStatusCodePages();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapRunEndpoints();
+        app.MapTokenEndpoints();
+        app.MapAdminEndpoints();
         app.MapCatalogEndpoints();
         return app;
     }

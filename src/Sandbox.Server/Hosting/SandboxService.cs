@@ -15,11 +15,16 @@ internal sealed partial class SandboxService : IHostedService
     private readonly RunCoordinator _coordinator;
     private readonly ILogger _logger;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly Guard.GuardOptions _guardOptions;
+    private readonly TimeProvider _time;
     private Task _reaping = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
     private int _stopped;
 
-    public SandboxService(SandboxHost host, RunCoordinator coordinator, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
+    public SandboxService(SandboxHost host, RunCoordinator coordinator, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
     {
+        _guardOptions = guardOptions;
+        _time = time;
         _lifetime = lifetime;
         _host = host;
         _coordinator = coordinator;
@@ -38,6 +43,7 @@ internal sealed partial class SandboxService : IHostedService
             Log.DockerDown(_logger);
         }
 
+        _watching = GuardWatcher.RunAsync(_coordinator, _guardOptions.WatchInterval, _time, _logger, _lifetime.ApplicationStopping);
         Log.Started(_logger, _host.ProfilesPath, _host.Profiles.All.Count);
     }
 
@@ -50,6 +56,7 @@ internal sealed partial class SandboxService : IHostedService
         }
 
         await _coordinator.ShutdownAsync(cancellationToken);
+        await _watching;
         try
         {
             await _reaping;

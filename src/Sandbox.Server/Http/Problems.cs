@@ -30,8 +30,28 @@ internal static partial class Problems
             details.Extensions["errors"] = errors;
         }
 
+        if (problem.Cap is { } cap)
+        {
+            details.Extensions["cap"] = cap;
+        }
+
+        if (problem.Status == StatusCodes.Status401Unauthorized)
+        {
+            // RFC 6750: tells clients which scheme to use, and that the token they sent did not work.
+            context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        }
+
         return TypedResults.Problem(details);
     }
+
+    /// <summary>401: the key is missing, malformed, unknown, expired or revoked; the code says which.</summary>
+    public static ApiProblem Unauthorized(string code, string detail) => new()
+    {
+        Status = 401,
+        Code = code,
+        Title = "A valid agent key is required",
+        Detail = detail,
+    };
 
     public static ApiProblem BodyTooLarge(long limit) => new()
     {

@@ -22,7 +22,7 @@ internal static class RunEndpoints
 
     public static void MapRunEndpoints(this IEndpointRouteBuilder app)
     {
-        var runs = app.MapGroup("/v1/runs").WithTags("runs");
+        var runs = app.MapGroup("/v1/runs").WithTags("runs").RequireAgent();
 
         runs.MapPost("", CreateAsync)
             .WithName("CreateRun")
@@ -32,6 +32,8 @@ internal static class RunEndpoints
             .Produces<RunView>(StatusCodes.Status202Accepted)
             .Produces<DryRunView>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -110,7 +112,7 @@ internal static class RunEndpoints
 
         // The fingerprint ties a key to one exact request: the same key with another body is an error, not a replay.
         var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body));
-        var outcome = coordinator.Submit(request, parsed.RawOutput, key, fingerprint);
+        var outcome = await coordinator.SubmitAsync(context.Principal(), request, parsed.RawOutput, key, fingerprint, cancellationToken);
         if (outcome.Entry is not { } entry)
         {
             return Problems.ToResult(outcome.Problem!, context);
@@ -122,7 +124,9 @@ internal static class RunEndpoints
         }
 
         var location = $"/v1/runs/{entry.Id}";
-        if (parsed.Async)
+
+        // A run waiting for a human answers at once, whatever the caller asked: nobody should hold a connection open for a person.
+        if (parsed.Async || entry.State == RunState.PendingApproval)
         {
             return TypedResults.Accepted(location, RunCoordinator.View(entry));
         }
@@ -215,13 +219,14 @@ internal static class RunEndpoints
     }
 
     private static IResult Get(string id, HttpContext context, RunCoordinator coordinator) =>
-        coordinator.Find(id) is { } entry
+        coordinator.Find(id, context.Principal()) is { } entry
             ? TypedResults.Ok(RunCoordinator.View(entry))
             : Problems.ToResult(ApiProblem.NotFound(id), context);
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunCoordinator coordinator)
     {
-        var outcome = await coordinator.CancelAsync(id, "cancelled by DELETE /v1/runs/" + id, CancelWait);
+        var principal = context.Principal();
+        var outcome = await coordinator.CancelAsync(id, principal, "cancelled by DELETE /v1/runs/" + id, CancelWait);
         return outcome switch
         {
             CancelOutcome.NotFound => Problems.ToResult(ApiProblem.NotFound(id), context),
@@ -232,15 +237,15 @@ internal static class RunEndpoints
                 Title = "The run already completed",
                 Detail = $"run {id} completed before it could be cancelled; GET /v1/runs/{id} has its result",
             }, context),
-            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunCoordinator.View(coordinator.Find(id)!)),
-            _ => TypedResults.Ok(RunCoordinator.View(coordinator.Find(id)!)),
+            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunCoordinator.View(coordinator.Find(id, principal)!)),
+            _ => TypedResults.Ok(RunCoordinator.View(coordinator.Find(id, principal)!)),
         };
     }
 
     /// <summary>Replays the run's events from the start (or after <c>Last-Event-ID</c>), follows it live, and ends with the result.</summary>
     private static async Task EventsAsync(string id, HttpContext context, RunCoordinator coordinator)
     {
-        if (coordinator.Find(id) is not { } entry)
+        if (coordinator.Find(id, context.Principal()) is not { } entry)
         {
             await Problems.ToResult(ApiProblem.NotFound(id), context).ExecuteAsync(context);
             return;

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Guard.Policy;
+using Sandbox.Guard.Store;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Logging;
 using Sandbox.Server.Metrics;
@@ -20,7 +23,8 @@ internal static partial class McpHost
     /// <param name="cancellationToken">Ctrl+C or SIGTERM: stops serving; local runs are drained first.</param>
     /// <exception cref="ProfileConfigurationException">The profiles file is invalid (local backends).</exception>
     /// <exception cref="ServerConfigurationException">The <c>Sandbox</c> settings are invalid (local backends).</exception>
-    public static async Task RunAsync(Uri? url, string? profilesPath, CancellationToken cancellationToken)
+    /// <param name="agent">The agent local runs act as (<c>--agent</c>); else <c>Sandbox:Guard:LocalAgent</c>, else <c>$SANDBOX_AGENT</c>.</param>
+    public static async Task RunAsync(Uri? url, string? profilesPath, string? agent, CancellationToken cancellationToken)
     {
         var configuration = Configuration(profilesPath);
         using var loggers = LoggerFactory.Create(logging =>
@@ -40,7 +44,7 @@ internal static partial class McpHost
             return;
         }
 
-        await using var local = await CreateLocalGatewayAsync(configuration, loggers, cancellationToken);
+        await using var local = await CreateLocalGatewayAsync(configuration, agent, loggers, cancellationToken);
         Log.Local(logger, local.ProfilesPath, local.Profiles.All.Count);
         await ServeAsync(local.Gateway, ProfileCeiling.From(local.Profiles), loggers, cancellationToken);
     }
@@ -88,12 +92,34 @@ internal static partial class McpHost
     // service does (SandboxServer.Build): settings, profiles, SandboxHost, a Docker ping (so languages fall
     // back to WebAssembly when Docker is down), a start-up sweep, the coordinator and the gateway over it.
     // ---------------------------------------------------------------------------------------------------
-    private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, string? agent, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         if (options.Validate() is { Count: > 0 } errors)
         {
             throw new ServerConfigurationException(errors);
+        }
+
+        options.DataDirectory = GuardPaths.ResolveDataDirectory(configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}"]);
+        var guardOptions = GuardHost.LoadOptions(configuration, defaultNodeId: "");
+        var agentName = agent is { Length: > 0 } ? agent : guardOptions.LocalAgent is { Length: > 0 } configured ? configured : Environment.GetEnvironmentVariable("SANDBOX_AGENT");
+        if (string.IsNullOrEmpty(agentName))
+        {
+            // Fail closed: local runs are an agent's runs like any other, with its allow-list, caps and audit trail.
+            throw new ServerConfigurationException([new FieldError("--agent", "sandbox mcp with local backends runs as a configured agent: create one with `sandbox agents create NAME --profile python` and pass --agent NAME (or set SANDBOX_AGENT, or Sandbox:Guard:LocalAgent)")]);
+        }
+
+        guardOptions.NodeId = guardOptions.NodeId is { Length: > 0 } node ? node : $"mcp:{agentName}@{Environment.MachineName}";
+        var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, TimeProvider.System, cancellationToken);
+        Principal principal;
+        try
+        {
+            principal = await LocalPrincipalAsync(guard.Guard, agentName, cancellationToken);
+        }
+        catch
+        {
+            await guard.DisposeAsync();
+            throw;
         }
 
         var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
@@ -113,18 +139,38 @@ internal static partial class McpHost
                 }
             }
 
-            var coordinator = new RunCoordinator(host.Pipeline, options, new SandboxMetrics(), TimeProvider.System, loggers.CreateLogger<RunCoordinator>());
-            return new LocalGatewayLease(new LocalRunGateway(coordinator), profiles, profilesPath, coordinator, host);
+            var coordinator = new RunCoordinator(host.Pipeline, guard.Guard, options, new SandboxMetrics(), TimeProvider.System, loggers.CreateLogger<RunCoordinator>());
+            var watching = new CancellationTokenSource();
+            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, TimeProvider.System, loggers.CreateLogger<RunCoordinator>(), watching.Token);
+            Log.Agent(loggers.CreateLogger(typeof(McpHost)), principal.Agent.Name);
+            return new LocalGatewayLease(new LocalRunGateway(coordinator, principal), profiles, profilesPath, coordinator, host, guard, watching, watcher);
         }
         catch
         {
             host.Dispose();
+            await guard.DisposeAsync();
             throw;
         }
     }
 
+    /// <summary>The configured agent, which must exist, be active, and hold a live key.</summary>
+    private static async Task<Principal> LocalPrincipalAsync(RunGuard guard, string agentName, CancellationToken cancellationToken)
+    {
+        static ServerConfigurationException Bad(string message) => new([new FieldError("--agent", message)]);
+        var agent = await guard.Store.FindAgentAsync(agentName, cancellationToken) ?? throw Bad($"no agent '{agentName}' in the store; create it with `sandbox agents create {agentName} --profile <profile>` (same --data folder)");
+        if (!agent.IsActive(TimeProvider.System.GetUtcNow()))
+        {
+            throw Bad($"agent '{agent.Name}' is {(agent.RevokedAt is null ? "expired" : "revoked")}; create a new agent");
+        }
+
+        var credentials = await guard.Store.ListCredentialsAsync(agent.Id, cancellationToken);
+        var key = credentials.FirstOrDefault(c => c.Kind == Guard.Agents.CredentialKind.AgentKey && c.RevokedAt is null)
+            ?? throw Bad($"agent '{agent.Name}' has no live key; rotate it with `sandbox agents rotate {agent.Name}`");
+        return new Principal(agent, key);
+    }
+
     /// <summary>The local gateway and what it needs disposed when the server stops (runs drained first).</summary>
-    private sealed class LocalGatewayLease(IRunGateway gateway, ProfileSet profiles, string profilesPath, RunCoordinator coordinator, SandboxHost host) : IAsyncDisposable
+    private sealed class LocalGatewayLease(IRunGateway gateway, ProfileSet profiles, string profilesPath, RunCoordinator coordinator, SandboxHost host, GuardHost guard, CancellationTokenSource watching, Task watcher) : IAsyncDisposable
     {
         public IRunGateway Gateway { get; } = gateway;
 
@@ -135,7 +181,11 @@ internal static partial class McpHost
         public async ValueTask DisposeAsync()
         {
             await coordinator.DisposeAsync();
+            await watching.CancelAsync();
+            await watcher;
+            watching.Dispose();
             host.Dispose();
+            await guard.DisposeAsync();
         }
     }
 
@@ -146,5 +196,8 @@ internal static partial class McpHost
 
         [LoggerMessage(2, LogLevel.Information, "MCP server on stdio against the Sandbox service at {Url}")]
         public static partial void Remote(ILogger logger, Uri url);
+
+        [LoggerMessage(3, LogLevel.Information, "Local runs act as agent {Agent}")]
+        public static partial void Agent(ILogger logger, string agent);
     }
 }

@@ -8,7 +8,7 @@ namespace Sandbox.Server.Runs;
 /// </summary>
 public sealed record ApiProblem
 {
-    /// <summary>The HTTP status it maps to: 400, 404, 409, 413, 429, 503.</summary>
+    /// <summary>The HTTP status it maps to: 400, 401, 403, 404, 409, 413, 422, 429, 503.</summary>
     public required int Status { get; init; }
 
     /// <summary>A short, stable code such as <c>invalid_request</c> or <c>queue_full</c>; the problem type URI ends with it.</summary>
@@ -21,6 +21,9 @@ public sealed record ApiProblem
 
     /// <summary>For invalid input: each problem, naming its field.</summary>
     public IReadOnlyList<FieldError>? Errors { get; init; }
+
+    /// <summary>For <c>cap_exceeded</c> (429): which of the agent's caps was reached.</summary>
+    public string? Cap { get; init; }
 
     /// <summary>For 429 and 503: when trying again makes sense.</summary>
     public int? RetryAfterSeconds { get; init; }

@@ -1,7 +1,12 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
+using Sandbox.Core.Limits;
 using Sandbox.Core.Runs;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Policy;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Metrics;
 using Sandbox.Server.Output;
@@ -10,14 +15,17 @@ using Sandbox.Server.Scheduling;
 namespace Sandbox.Server.Runs;
 
 /// <summary>
-/// Runs inside the service: admits them through the bounded scheduler, tracks each from queued to its
-/// one final result, keeps results for a while, honours idempotency keys, cancels on request and, on
-/// shutdown, lets running jobs finish within a grace period before killing and recording the rest.
-/// HTTP and the local MCP server both go through here.
+/// Runs inside the service, on the one run path: validate, ask the guard (allow-list, caps, approval;
+/// it audits the request and its decision), write the receipt, admit through the bounded scheduler,
+/// track each run to its one final result, audit that result, keep results for a while, honour
+/// idempotency keys (per agent), cancel on request or on revocation and, on shutdown, let running jobs
+/// finish within a grace period before killing and recording the rest. HTTP and the local MCP server
+/// both go through here.
 /// </summary>
 internal sealed partial class RunCoordinator : IAsyncDisposable
 {
     private readonly RunPipeline _pipeline;
+    private readonly RunGuard _guard;
     private readonly ServerOptions _options;
     private readonly SandboxMetrics _metrics;
     private readonly TimeProvider _time;
@@ -27,12 +35,14 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     private readonly ConcurrentQueue<RunEntry> _completedInOrder = new();
     private readonly Lock _idempotencyGate = new();
     private readonly Dictionary<string, (string Fingerprint, string RunId)> _idempotency = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _idempotencyAdmission = new(1, 1);
     private volatile bool _accepting = true;
     private double _averageRunSeconds = 1;
 
-    public RunCoordinator(RunPipeline pipeline, ServerOptions options, SandboxMetrics metrics, TimeProvider time, ILogger<RunCoordinator> logger)
+    public RunCoordinator(RunPipeline pipeline, RunGuard guard, ServerOptions options, SandboxMetrics metrics, TimeProvider time, ILogger<RunCoordinator> logger)
     {
         _pipeline = pipeline;
+        _guard = guard;
         _options = options;
         _metrics = metrics;
         _time = time;
@@ -43,6 +53,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
     public RunPipeline Pipeline => _pipeline;
 
+    public RunGuard Guard => _guard;
+
     public int QueueDepth => _scheduler.QueueDepth;
 
     public int Running => _scheduler.Running;
@@ -50,63 +62,74 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     public bool Accepting => _accepting;
 
     /// <summary>
-    /// Validates, plans and admits a run. With an idempotency key already seen for the same request, the
-    /// existing run comes back instead of a new one; for a different request under the same key, a 422 problem.
+    /// Validates, plans, asks the guard and admits a run. With an idempotency key this agent already used
+    /// for the same request, the existing run comes back instead of a new one; for a different request
+    /// under the same key, a 422 problem. A run that needs approval comes back pending; it is not queued.
     /// </summary>
-    public SubmitOutcome Submit(RunRequest request, bool rawOutput, string? idempotencyKey = null, string? fingerprint = null)
+    public async Task<SubmitOutcome> SubmitAsync(Principal principal, RunRequest request, bool rawOutput, string? idempotencyKey = null, string? fingerprint = null, CancellationToken cancellationToken = default)
     {
         Sweep();
-        if (!_accepting)
-        {
-            _metrics.RecordRefusal("shutting_down");
-            return SubmitOutcome.Refused(ShuttingDown());
-        }
-
         if (idempotencyKey is null)
         {
-            return Admit(request, rawOutput, null);
+            return await AdmitAsync(principal, request, rawOutput, cancellationToken);
         }
 
-        // One lock around lookup and admission: two concurrent retries with the same key must not both run.
-        lock (_idempotencyGate)
+        // Keys belong to an agent: two agents may pick the same key without seeing each other's runs.
+        var scopedKey = principal.Agent.Id + "\n" + idempotencyKey;
+
+        // One admission at a time under keys: two concurrent retries with the same key must not both run.
+        await _idempotencyAdmission.WaitAsync(cancellationToken);
+        try
         {
-            if (_idempotency.TryGetValue(idempotencyKey, out var seen) && _runs.TryGetValue(seen.RunId, out var existing))
+            lock (_idempotencyGate)
             {
-                return seen.Fingerprint == fingerprint
-                    ? SubmitOutcome.Replayed(existing)
-                    : SubmitOutcome.Refused(new ApiProblem
-                    {
-                        Status = 422,
-                        Code = "idempotency_key_reused",
-                        Title = "The idempotency key was used for a different request",
-                        Detail = $"Idempotency-Key '{idempotencyKey}' already belongs to run {seen.RunId} with a different body; use a new key for a new request",
-                    });
+                if (_idempotency.TryGetValue(scopedKey, out var seen) && _runs.TryGetValue(seen.RunId, out var existing))
+                {
+                    return seen.Fingerprint == fingerprint
+                        ? SubmitOutcome.Replayed(existing)
+                        : SubmitOutcome.Refused(new ApiProblem
+                        {
+                            Status = 422,
+                            Code = "idempotency_key_reused",
+                            Title = "The idempotency key was used for a different request",
+                            Detail = $"Idempotency-Key '{idempotencyKey}' already belongs to run {seen.RunId} with a different body; use a new key for a new request",
+                        });
+                }
             }
 
-            var outcome = Admit(request, rawOutput, idempotencyKey);
+            var outcome = await AdmitAsync(principal, request, rawOutput, cancellationToken);
             if (outcome.Entry is { } entry)
             {
-                _idempotency[idempotencyKey] = (fingerprint ?? "", entry.Id);
-                entry.IdempotencyKey = idempotencyKey;
+                lock (_idempotencyGate)
+                {
+                    _idempotency[scopedKey] = (fingerprint ?? "", entry.Id);
+                }
+
+                entry.IdempotencyKey = scopedKey;
             }
 
             return outcome;
+        }
+        finally
+        {
+            _idempotencyAdmission.Release();
         }
     }
 
     /// <summary>The plan a request would get, without admitting it.</summary>
     public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request) => _pipeline.PlanForRun(request, _pipeline.NewRunId());
 
-    public RunEntry? Find(string id)
+    /// <summary>A run of this agent; another agent's run is as unknown as one that never existed.</summary>
+    public RunEntry? Find(string id, Principal principal)
     {
         Sweep();
-        return _runs.GetValueOrDefault(id);
+        return _runs.GetValueOrDefault(id) is { } entry && entry.Principal.Agent.Id == principal.Agent.Id ? entry : null;
     }
 
     /// <summary>Cancels a queued or running run; it completes as <c>cancelled</c> once its container or engine is gone.</summary>
-    public async Task<CancelOutcome> CancelAsync(string id, string reason, TimeSpan wait)
+    public async Task<CancelOutcome> CancelAsync(string id, Principal principal, string reason, TimeSpan wait)
     {
-        if (Find(id) is not { } entry)
+        if (Find(id, principal) is not { } entry)
         {
             return CancelOutcome.NotFound;
         }
@@ -116,12 +139,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             return CancelOutcome.AlreadyCompleted;
         }
 
-        RequestCancel(entry, reason);
-        if (entry.State == RunState.Queued)
-        {
-            // Nothing is running to kill: it gets its final state now, and the worker will skip it.
-            Complete(entry, Cancelled(entry, reason), runMs: null);
-        }
+        await CancelEntryAsync(entry, reason);
 
         // The backend removes the container before it reports; waiting here means "gone" when we answer.
         try
@@ -132,6 +150,71 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         catch (TimeoutException)
         {
             return CancelOutcome.Cancelling;
+        }
+    }
+
+    /// <summary>
+    /// Kills every run of a revoked agent: pending ones are rejected, queued ones never start, running ones
+    /// are killed. Returns how many runs it stopped once each has its final record (or the wait ran out).
+    /// </summary>
+    public async Task<int> CancelAgentAsync(string agentId, string reason, TimeSpan wait)
+    {
+        var entries = _runs.Values.Where(e => e.Principal.Agent.Id == agentId && e.State != RunState.Completed).ToList();
+        foreach (var entry in entries)
+        {
+            await CancelEntryAsync(entry, reason);
+        }
+
+        try
+        {
+            await Task.WhenAll(entries.Select(e => e.Completed)).WaitAsync(wait, _time);
+        }
+        catch (TimeoutException)
+        {
+            // Reported by the caller from the entries' states; the kills go on.
+        }
+
+        return entries.Count;
+    }
+
+    /// <summary>
+    /// Follows decisions made elsewhere (the CLI, the admin API, another node): approvals decided or expired,
+    /// and agents revoked. The service calls it every <c>Sandbox:Guard:WatchInterval</c>; the admin API
+    /// calls it at once after acting, so its caller sees the effect when it gets the answer.
+    /// </summary>
+    public async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var open = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
+        foreach (var agentId in open.Select(e => e.Principal.Agent.Id).Distinct())
+        {
+            if (await _guard.Store.FindAgentAsync(agentId, cancellationToken) is { RevokedAt: not null } revoked)
+            {
+                Log.AgentRevoked(_logger, revoked.Name);
+                await CancelAgentAsync(agentId, $"agent '{revoked.Name}' was revoked ({revoked.RevokedReason})", TimeSpan.Zero);
+            }
+        }
+
+        foreach (var entry in open.Where(e => e.State == RunState.PendingApproval && e.Approval is not null))
+        {
+            var approval = await _guard.Store.FindApprovalAsync(entry.Approval!.Id, cancellationToken);
+            if (approval is { State: ApprovalState.Pending } && _time.GetUtcNow() >= approval.ExpiresAt)
+            {
+                approval = await _guard.ExpireAsync(approval, cancellationToken) ?? await _guard.Store.FindApprovalAsync(approval.Id, cancellationToken);
+            }
+
+            switch (approval?.State)
+            {
+                case ApprovalState.Approved:
+                    await ReleaseApprovedAsync(entry, approval, cancellationToken);
+                    break;
+                case ApprovalState.Denied or ApprovalState.Expired:
+                    entry.Approval = approval;
+                    var why = approval.State == ApprovalState.Denied
+                        ? $"denied by {approval.DecidedBy} at {approval.DecidedAt:u}{(approval.Note is { Length: > 0 } note ? ": " + note : "")}"
+                        : $"the approval expired at {approval.DecidedAt ?? approval.ExpiresAt:u} without a decision";
+                    await FinishAsync(entry, Rejected(entry, "approval", why), runMs: null);
+                    break;
+            }
         }
     }
 
@@ -152,6 +235,11 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Raw = result is not null && entry.RawOutput
                 ? new RawOutput(Convert.ToBase64String(result.StdoutBytes.Span), Convert.ToBase64String(result.StderrBytes.Span))
                 : null,
+            Agent = entry.Principal.Agent.Name,
+            Approval = entry.Approval is { } a
+                ? new ApprovalView { Id = a.Id, State = ApprovalStates.Name(a.State), Reason = a.Reason, ExpiresAt = a.ExpiresAt, DecidedBy = a.DecidedBy, DecidedAt = a.DecidedAt, Note = a.Note }
+                : null,
+            Budgets = entry.Budgets,
         };
     }
 
@@ -173,7 +261,12 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         {
             const string Reason = "the service shut down before the run started";
             RequestCancel(queued, Reason);
-            Complete(queued, Cancelled(queued, Reason), runMs: null);
+            await FinishAsync(queued, Cancelled(queued, Reason), runMs: null);
+        }
+
+        foreach (var pending in _runs.Values.Where(e => e.State == RunState.PendingApproval))
+        {
+            await FinishAsync(pending, Rejected(pending, "shutdown", "the service shut down while the run waited for approval; submit it again"), runMs: null);
         }
 
         var running = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
@@ -205,7 +298,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         {
             foreach (var entry in _runs.Values.Where(e => e.State != RunState.Completed))
             {
-                Complete(entry, Cancelled(entry, "the service shut down and the backend did not confirm the kill in time"), runMs: null);
+                await FinishAsync(entry, Cancelled(entry, "the service shut down and the backend did not confirm the kill in time"), runMs: null);
             }
         }
     }
@@ -218,45 +311,145 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
     }
 
-    private SubmitOutcome Admit(RunRequest request, bool rawOutput, string? idempotencyKey)
+    private async Task<SubmitOutcome> AdmitAsync(Principal principal, RunRequest request, bool rawOutput, CancellationToken cancellationToken)
     {
         var runId = _pipeline.NewRunId();
-        var (plan, errors) = _pipeline.PlanForRun(request, runId);
-        if (plan is null)
+        if (!_accepting)
         {
-            _metrics.RecordRefusal("invalid_request");
-            return SubmitOutcome.Refused(ApiProblem.Invalid(errors));
+            _metrics.RecordRefusal("shutting_down");
+            await _guard.RecordRefusalAsync(principal, request, runId, "shutting_down", "the service is shutting down", cancellationToken);
+            return SubmitOutcome.Refused(ShuttingDown());
         }
 
-        var entry = new RunEntry(plan, _time.GetUtcNow(), _time.GetTimestamp(), rawOutput, (int)Math.Min(int.MaxValue, plan.Limits.StdoutBytes + plan.Limits.StderrBytes));
+        var guardErrors = _guard.CheckRequest(request);
+        var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId) : (null, guardErrors);
+        if (plan is null)
+        {
+            // Limits above the profile are not a typo to fix but a permission the caller lacks: refused like an unlisted profile.
+            var forbidden = errors.All(e => e.Message.Contains(LimitTightener.AboveCeiling, StringComparison.Ordinal));
+            _metrics.RecordRefusal(forbidden ? "rejected" : "invalid_request");
+            var problem = forbidden ? Forbidden(errors, "limits above the profile's") : ApiProblem.Invalid(errors);
+            await _guard.RecordRefusalAsync(principal, request, runId, problem.Code, problem.Detail, cancellationToken);
+            return SubmitOutcome.Refused(problem);
+        }
+
+        if (_scheduler.QueueDepth >= _options.MaxQueueLength && _scheduler.Running >= _options.MaxConcurrentRuns)
+        {
+            var full = QueueFull();
+            await _guard.RecordRefusalAsync(principal, request, runId, full.Code, full.Detail, cancellationToken);
+            return SubmitOutcome.Refused(full);
+        }
+
+        var admission = await _guard.AdmitAsync(principal, plan, cancellationToken);
+        switch (admission.Kind)
+        {
+            case AdmissionKind.Rejected:
+                _metrics.RecordRefusal("rejected");
+                return SubmitOutcome.Refused(Forbidden(admission.Errors ?? [], admission.Reason!));
+            case AdmissionKind.Throttled:
+                _metrics.RecordRefusal(admission.Cap!);
+                return SubmitOutcome.Refused(new ApiProblem
+                {
+                    Status = 429,
+                    Code = "cap_exceeded",
+                    Title = $"Over the {admission.Cap} cap",
+                    Detail = admission.Reason!,
+                    Cap = admission.Cap,
+                    RetryAfterSeconds = admission.RetryAfterSeconds,
+                });
+            case AdmissionKind.Pending:
+            {
+                var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
+                _runs[pending.Id] = pending;
+                return SubmitOutcome.Accepted(pending);
+            }
+        }
+
+        var entry = NewEntry(principal, admission.Plan!, rawOutput, approval: null);
+        entry.HoldsSlot = true;
         _runs[entry.Id] = entry;
+        await _guard.ReceiptAsync(principal, entry.Plan, extra: null, cancellationToken);
         if (!_scheduler.TryEnqueue(entry))
         {
+            // Filled up between the check above and now: the run was allowed but never started, and says so.
+            var refused = _accepting ? QueueFull() : ShuttingDown();
+            _metrics.RecordRefusal(refused.Code);
+            await FinishAsync(entry, Rejected(entry, refused.Code, refused.Detail), runMs: null);
             _runs.TryRemove(entry.Id, out _);
-            _metrics.RecordRefusal(_accepting ? "queue_full" : "shutting_down");
-            if (!_accepting)
-            {
-                return SubmitOutcome.Refused(ShuttingDown());
-            }
-
-            var retry = RetryAfterSeconds();
-            Log.QueueFull(_logger, _scheduler.Running, _scheduler.QueueDepth);
-            return SubmitOutcome.Refused(new ApiProblem
-            {
-                Status = 429,
-                Code = "queue_full",
-                Title = "Too many runs at once",
-                Detail = $"{_options.MaxConcurrentRuns} runs are executing and {_options.MaxQueueLength} are waiting, which is the most this service takes; retry after {retry} s",
-                RetryAfterSeconds = retry,
-            });
+            return SubmitOutcome.Refused(refused);
         }
 
         using (BeginRunScope(entry.Id))
         {
-            Log.Accepted(_logger, entry.Id, plan.Profile.Name, plan.Backend, idempotencyKey is not null);
+            Log.Accepted(_logger, entry.Id, entry.Plan.Profile.Name, entry.Plan.Backend, principal.Agent.Name);
         }
 
         return SubmitOutcome.Accepted(entry);
+    }
+
+    private RunEntry NewEntry(Principal principal, RunPlan plan, bool rawOutput, Approval? approval) =>
+        new(principal, plan, _time.GetUtcNow(), _time.GetTimestamp(), rawOutput, (int)Math.Min(int.MaxValue, plan.Limits.StdoutBytes + plan.Limits.StderrBytes), approval);
+
+    private ApiProblem QueueFull()
+    {
+        var retry = RetryAfterSeconds();
+        _metrics.RecordRefusal("queue_full");
+        Log.QueueFull(_logger, _scheduler.Running, _scheduler.QueueDepth);
+        return new ApiProblem
+        {
+            Status = 429,
+            Code = "queue_full",
+            Title = "Too many runs at once",
+            Detail = $"{_options.MaxConcurrentRuns} runs are executing and {_options.MaxQueueLength} are waiting, which is the most this service takes; retry after {retry} s",
+            RetryAfterSeconds = retry,
+        };
+    }
+
+    private static ApiProblem Forbidden(IReadOnlyList<FieldError> errors, string reason) => new()
+    {
+        Status = 403,
+        Code = "rejected",
+        Title = "Not allowed for this key",
+        Detail = errors.Count > 0 ? "rejected: " + string.Join("; ", errors.Select(e => e.ToString())) : reason,
+        Errors = errors,
+    };
+
+    /// <summary>An approved run takes its agent's slot, gets its receipt and joins the queue.</summary>
+    private async Task ReleaseApprovedAsync(RunEntry entry, Approval approval, CancellationToken cancellationToken)
+    {
+        var plan = _guard.Release(entry.Principal, entry.Plan);
+        entry.Approval = approval;
+        if (!entry.TryRelease(plan))
+        {
+            _guard.ReleaseSlot(entry.Principal);
+            return;
+        }
+
+        entry.HoldsSlot = true;
+        await _guard.ReceiptAsync(entry.Principal, entry.Plan, new JsonObject { ["approvalId"] = approval.Id, ["approvedBy"] = approval.DecidedBy }, cancellationToken);
+        if (!_scheduler.TryEnqueue(entry))
+        {
+            await FinishAsync(entry, Rejected(entry, "queue_full", "the run was approved, but the service's queue was full (or it is shutting down); submit it again"), runMs: null);
+            return;
+        }
+
+        Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
+    }
+
+    private async Task CancelEntryAsync(RunEntry entry, string reason)
+    {
+        if (entry.State == RunState.PendingApproval)
+        {
+            await FinishAsync(entry, Rejected(entry, "cancelled", reason), runMs: null);
+            return;
+        }
+
+        RequestCancel(entry, reason);
+        if (entry.State == RunState.Queued)
+        {
+            // Nothing is running to kill: it gets its final state now, and the worker will skip it.
+            await FinishAsync(entry, Cancelled(entry, reason), runMs: null);
+        }
     }
 
     private async Task ExecuteAsync(RunEntry entry)
@@ -290,16 +483,36 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             };
         }
 
-        Complete(entry, result, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        await FinishAsync(entry, result, (long)_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private void Complete(RunEntry entry, RunResult raw, long? runMs)
+    /// <summary>
+    /// The one way a run ends: output made safe, the result audited (with what remains of each budget),
+    /// then the final state published. Whoever comes second (a kill racing the worker) does nothing.
+    /// </summary>
+    private async Task FinishAsync(RunEntry entry, RunResult raw, long? runMs)
     {
+        if (!entry.TryBeginFinish())
+        {
+            return;
+        }
+
         var result = raw with
         {
             Stdout = Present(raw.StdoutBytes, raw.Stdout, raw.StdoutTruncated, raw.Limits?.StdoutBytes),
             Stderr = Present(raw.StderrBytes, raw.Stderr, raw.StderrTruncated, raw.Limits?.StderrBytes),
         };
+        try
+        {
+            var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
+            entry.Budgets = await _guard.CompleteAsync(entry.Principal, entry.Plan, result, entry.HoldsSlot, extra, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The store failed under us: the run still gets its final state (callers must not hang), and the gap is logged loudly.
+            Log.AuditFailed(_logger, entry.Id, ex);
+        }
+
         if (!entry.TryComplete(result, _time.GetUtcNow(), runMs))
         {
             return;
@@ -330,6 +543,15 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         entry.CancelReason ??= reason;
         entry.Cancellation.Cancel();
     }
+
+    private static RunResult Rejected(RunEntry entry, string code, string reason) =>
+        RunResult.Rejected(entry.Id, [new FieldError(code, reason)], entry.Plan.Request.Language) with
+        {
+            Message = "rejected: " + reason,
+            Profile = entry.Plan.Profile.Name,
+            Backend = entry.Plan.Backend,
+            Limits = entry.Plan.Limits,
+        };
 
     private static RunResult Cancelled(RunEntry entry, string reason) => new()
     {
@@ -381,8 +603,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Run {RunId} accepted: profile {Profile}, backend {Backend}, idempotent {Idempotent}")]
-        public static partial void Accepted(ILogger logger, string runId, string profile, string backend, bool idempotent);
+        [LoggerMessage(1, LogLevel.Information, "Run {RunId} accepted: profile {Profile}, backend {Backend}, agent {Agent}")]
+        public static partial void Accepted(ILogger logger, string runId, string profile, string backend, string agent);
 
         [LoggerMessage(2, LogLevel.Information, "Run {RunId} completed: {Status} after {QueueMs} ms queued and {RunMs} ms running")]
         public static partial void Completed(ILogger logger, string runId, string status, long queueMs, long runMs);
@@ -395,6 +617,15 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         [LoggerMessage(5, LogLevel.Warning, "Shutting down: waiting up to {GraceSeconds} s for {Count} running run(s)")]
         public static partial void Draining(ILogger logger, int count, long graceSeconds);
+
+        [LoggerMessage(6, LogLevel.Critical, "Run {RunId}: its result could not be written to the audit log")]
+        public static partial void AuditFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(7, LogLevel.Warning, "Agent {Agent} is revoked: killing its runs")]
+        public static partial void AgentRevoked(ILogger logger, string agent);
+
+        [LoggerMessage(8, LogLevel.Information, "Run {RunId} approved ({ApprovalId}, by {By}); queued")]
+        public static partial void Approved(ILogger logger, string runId, string approvalId, string by);
     }
 }
 
@@ -420,6 +651,7 @@ internal static class RunStateNames
 {
     public static string Of(RunState state) => state switch
     {
+        RunState.PendingApproval => "pending_approval",
         RunState.Queued => "queued",
         RunState.Running => "running",
         _ => "completed",

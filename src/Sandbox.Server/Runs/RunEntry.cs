@@ -1,6 +1,8 @@
 using System.Text;
 using Sandbox.Core.Execution;
 using Sandbox.Core.Runs;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Policy;
 
 namespace Sandbox.Server.Runs;
 
@@ -18,11 +20,15 @@ internal sealed class RunEntry : IRunOutputSink
     private readonly Decoder _stderrDecoder = Encoding.UTF8.GetDecoder();
     private readonly int _maxStreamedBytes;
     private long _streamedBytes;
+    private int _finishing;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public RunEntry(RunPlan plan, DateTimeOffset createdAt, long createdTimestamp, bool rawOutput, int maxStreamedBytes)
+    public RunEntry(Principal principal, RunPlan plan, DateTimeOffset createdAt, long createdTimestamp, bool rawOutput, int maxStreamedBytes, Approval? approval = null)
     {
+        Principal = principal;
         Plan = plan with { Output = this };
+        Approval = approval;
+        State = approval is null ? RunState.Queued : RunState.PendingApproval;
         CreatedAt = createdAt;
         CreatedTimestamp = createdTimestamp;
         RawOutput = rawOutput;
@@ -31,7 +37,19 @@ internal sealed class RunEntry : IRunOutputSink
 
     public string Id => Plan.RunId;
 
-    public RunPlan Plan { get; }
+    /// <summary>Who asked for it; only the same agent can see or cancel it.</summary>
+    public Principal Principal { get; }
+
+    public RunPlan Plan { get; private set; }
+
+    /// <summary>Set when the run waited (or waits) for a human.</summary>
+    public Approval? Approval { get; set; }
+
+    /// <summary>Whether it holds one of its agent's concurrent slots (from admission or approval until its result).</summary>
+    public bool HoldsSlot { get; set; }
+
+    /// <summary>What remained of each budget when the run completed.</summary>
+    public IReadOnlyList<Budget>? Budgets { get; set; }
 
     public DateTimeOffset CreatedAt { get; }
 
@@ -39,7 +57,7 @@ internal sealed class RunEntry : IRunOutputSink
 
     public bool RawOutput { get; }
 
-    public RunState State { get; private set; } = RunState.Queued;
+    public RunState State { get; private set; }
 
     public DateTimeOffset? StartedAt { get; private set; }
 
@@ -63,6 +81,27 @@ internal sealed class RunEntry : IRunOutputSink
 
     /// <summary>Completes when the run has its final result.</summary>
     public Task Completed => _completed.Task;
+
+    /// <summary>Moves an approved run to the queue with the plan the guard released; false when it completed meanwhile (denied, revoked).</summary>
+    public bool TryRelease(RunPlan plan)
+    {
+        lock (_gate)
+        {
+            if (State != RunState.PendingApproval)
+            {
+                return false;
+            }
+
+            Plan = plan with { Output = this };
+            State = RunState.Queued;
+            AppendLocked(new RunEvent(_events.Count, "state", "queued"));
+        }
+
+        return true;
+    }
+
+    /// <summary>Claims the right to write the final result; exactly one caller gets true, so the result is audited exactly once.</summary>
+    public bool TryBeginFinish() => Interlocked.Exchange(ref _finishing, 1) == 0;
 
     /// <summary>Moves a queued run to running; false when it was cancelled (or completed) meanwhile.</summary>
     public bool TryStart(DateTimeOffset now, long queueMs)

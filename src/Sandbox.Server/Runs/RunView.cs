@@ -5,6 +5,8 @@ namespace Sandbox.Server.Runs;
 /// <summary>Where a run is in its life. A run that was accepted always reaches <see cref="Completed"/>.</summary>
 public enum RunState
 {
+    /// <summary>Waiting for a human to approve or deny it; nothing has started.</summary>
+    PendingApproval,
     Queued,
     Running,
     Completed,
@@ -18,7 +20,7 @@ public sealed record RunView
 {
     public required string Id { get; init; }
 
-    /// <summary><c>queued</c>, <c>running</c> or <c>completed</c>.</summary>
+    /// <summary><c>pending_approval</c>, <c>queued</c>, <c>running</c> or <c>completed</c>.</summary>
     public required string State { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
@@ -38,6 +40,34 @@ public sealed record RunView
 
     /// <summary>The exact output bytes in base64, present only when the request asked for raw output.</summary>
     public RawOutput? Raw { get; init; }
+
+    /// <summary>The agent that asked for the run.</summary>
+    public string? Agent { get; init; }
+
+    /// <summary>Present when the run needs (or needed) a human's approval.</summary>
+    public ApprovalView? Approval { get; init; }
+
+    /// <summary>Once completed: what remains of each of the agent's (and the task token's) budgets.</summary>
+    public IReadOnlyList<Sandbox.Guard.Policy.Budget>? Budgets { get; init; }
+}
+
+/// <summary>A run's approval as its agent sees it: the id to quote to an operator, why it is needed, and how it ended.</summary>
+public sealed record ApprovalView
+{
+    public required string Id { get; init; }
+
+    /// <summary><c>pending</c>, <c>approved</c>, <c>denied</c> or <c>expired</c>.</summary>
+    public required string State { get; init; }
+
+    public required string Reason { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public string? DecidedBy { get; init; }
+
+    public DateTimeOffset? DecidedAt { get; init; }
+
+    public string? Note { get; init; }
 }
 
 /// <summary>The program's output exactly as written, base64-encoded.</summary>

@@ -58,8 +58,8 @@ public sealed class SchedulingTests
         var running = (string)(await (await client.PostRunAsync(new { language = "python", code = "import time; print('up', flush=True); time.sleep(60)", @async = true })).JsonAsync())["id"]!;
         var queued = (string)(await (await client.PostRunAsync(new { language = "python", code = "print('never')", @async = true })).JsonAsync())["id"]!;
         await client.WaitForStateAsync(running, "running", TimeSpan.FromSeconds(20));
-        var runningEntry = coordinator.Find(running)!;
-        var queuedEntry = coordinator.Find(queued)!;
+        var runningEntry = coordinator.Find(running, factory.DefaultPrincipal)!;
+        var queuedEntry = coordinator.Find(queued, factory.DefaultPrincipal)!;
 
         // What the host's stop does (SandboxService.StopAsync), called directly: the test host's own disposal
         // tears its services down in an order a real process never sees.

@@ -1,0 +1,285 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Sandbox.Core.Runs;
+using Sandbox.Guard;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
+using Sandbox.Guard.Policy;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Http;
+
+/// <summary>
+/// <c>/admin/v1</c>: the operator's API over agents, approvals and the audit log. It takes only the admin
+/// key from configuration (<c>Sandbox:Guard:AdminKey</c>); agent keys are refused here, and with no admin key
+/// configured every call is refused (fail closed). The same actions back the CLI (<see cref="AgentAdmin"/>).
+/// </summary>
+internal static class AdminEndpoints
+{
+    /// <summary>How long a revocation waits for the agent's runs to be confirmed dead before answering.</summary>
+    private static readonly TimeSpan RevokeWait = TimeSpan.FromSeconds(5);
+
+    public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin/v1").WithTags("admin").AddEndpointFilter(RequireAdminAsync);
+
+        admin.MapPost("/agents", CreateAsync).WithName("CreateAgent").WithSummary("Create an agent; its key is in this answer only")
+            .Accepts<CreateAgentBody>("application/json").Produces<IssuedKeyView>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapGet("/agents", ListAsync).WithName("ListAgents").Produces<IReadOnlyList<AgentView>>();
+        admin.MapGet("/agents/{id}", ShowAsync).WithName("ShowAgent").Produces<AgentDetailView>().ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/agents/{id}/rotate", RotateAsync).WithName("RotateKey").WithSummary("A new key; the old one stops working at once").Produces<IssuedKeyView>();
+        admin.MapPost("/agents/{id}/revoke", RevokeAsync).WithName("RevokeAgent").WithSummary("Revoke an agent: its keys and tokens stop working and its runs are killed").Produces<RevokedView>();
+        admin.MapPost("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, true, c, a, t)).WithName("HoldAgent").WithSummary("Put an agent under approval").Produces<AgentView>();
+        admin.MapDelete("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, false, c, a, t)).WithName("ReleaseAgent").WithSummary("Clear an agent's approval hold").Produces<AgentView>();
+        admin.MapGet("/approvals", ListApprovalsAsync).WithName("ListApprovals").Produces<IReadOnlyList<ApprovalAdminView>>();
+        admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, true, c, a, r)).WithName("Approve").Produces<ApprovalAdminView>();
+        admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, false, c, a, r)).WithName("Deny").Produces<ApprovalAdminView>();
+        admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").Produces<IReadOnlyList<AuditRecordView>>();
+        admin.MapGet("/audit/verify", async (RunGuard guard, CancellationToken ct) => TypedResults.Ok(await guard.Store.VerifyAuditAsync(ct))).WithName("VerifyAudit");
+    }
+
+    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var options = http.RequestServices.GetRequiredService<GuardOptions>();
+        var header = http.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        string? refusal = null;
+        if (options.AdminKey is not { } adminKey)
+        {
+            return Problems.ToResult(new ApiProblem
+            {
+                Status = 403,
+                Code = "admin_disabled",
+                Title = "The admin API is disabled",
+                Detail = "no admin key is configured; set Sandbox:Guard:AdminKey (at least 32 characters) to enable it, or use the `sandbox agents` CLI on this host",
+            }, http);
+        }
+        else if (presented.StartsWith(AgentKeys.AgentKeyPrefix, StringComparison.Ordinal) || presented.StartsWith(AgentKeys.TaskTokenPrefix, StringComparison.Ordinal))
+        {
+            refusal = "agent keys cannot use the admin API; send the admin key";
+        }
+        else if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(adminKey))))
+        {
+            // Hashes first, so the comparison takes the same time whatever the lengths.
+            refusal = presented.Length == 0 ? "send the admin key as `Authorization: Bearer <key>`" : "the admin key is wrong";
+        }
+
+        if (refusal is not null)
+        {
+            var guard = http.RequestServices.GetRequiredService<RunGuard>();
+            await guard.Store.AppendAsync(new AuditEntry
+            {
+                Kind = AuditKinds.Auth,
+                Status = "admin_refused",
+                Data = new JsonObject { ["action"] = $"{http.Request.Method} {http.Request.Path}", ["reason"] = refusal },
+            }, http.RequestAborted);
+            return Problems.ToResult(Problems.Unauthorized("admin_key_required", refusal), http);
+        }
+
+        return await next(context);
+    }
+
+    private static string Actor(AdminActionBody? body) => "admin:" + (string.IsNullOrWhiteSpace(body?.By) ? "api" : body.By.Trim());
+
+    private static async Task<IResult> CreateAsync(HttpContext context, AgentAdmin admin, TimeProvider time)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.CreateAgentBody, context.RequestAborted);
+        if (problem is not null)
+        {
+            return Problems.ToResult(problem, context);
+        }
+
+        var defaults = new AgentSpec { Name = "", Profiles = [] };
+        var spec = new AgentSpec
+        {
+            Name = body!.Name ?? "",
+            Profiles = body.Profiles ?? [],
+            RatePerMinute = body.RatePerMinute ?? defaults.RatePerMinute,
+            MaxConcurrentRuns = body.MaxConcurrentRuns ?? defaults.MaxConcurrentRuns,
+            DailyCpuSeconds = body.DailyCpuSeconds ?? defaults.DailyCpuSeconds,
+            DailyRuns = body.DailyRuns ?? defaults.DailyRuns,
+            ExpiresIn = body.ExpiresInDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)) : defaults.ExpiresIn,
+        };
+        var result = await admin.CreateAsync(spec, "admin:api", context.RequestAborted);
+        return result.Ok
+            ? TypedResults.Created($"/admin/v1/agents/{result.Value!.Agent.Id}", Issued(result.Value, time))
+            : Failure(result, context);
+    }
+
+    private static async Task<IResult> ListAsync(RunGuard guard, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var agents = await guard.Store.ListAgentsAsync(cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<AgentView>>(agents.Select(a => AgentView.Of(a, now)).ToList());
+    }
+
+    private static async Task<IResult> ShowAsync(string id, HttpContext context, RunGuard guard, TimeProvider time)
+    {
+        if (await guard.Store.FindAgentAsync(id, context.RequestAborted) is not { } agent)
+        {
+            return Problems.ToResult(NotFound($"no agent '{id}'"), context);
+        }
+
+        var credentials = await guard.Store.ListCredentialsAsync(agent.Id, context.RequestAborted);
+        return TypedResults.Ok(new AgentDetailView(AgentView.Of(agent, time.GetUtcNow()), credentials.Select(CredentialView.Of).ToList()));
+    }
+
+    private static async Task<IResult> RotateAsync(string id, HttpContext context, AgentAdmin admin, TimeProvider time)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
+        if (problem is not null)
+        {
+            return Problems.ToResult(problem, context);
+        }
+
+        var result = await admin.RotateAsync(id, Actor(body), context.RequestAborted);
+        return result.Ok ? TypedResults.Ok(Issued(result.Value!, time)) : Failure(result, context);
+    }
+
+    private static async Task<IResult> RevokeAsync(string id, HttpContext context, AgentAdmin admin, RunCoordinator coordinator, TimeProvider time)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
+        if (problem is not null)
+        {
+            return Problems.ToResult(problem, context);
+        }
+
+        var result = await admin.RevokeAsync(id, body!.Reason, Actor(body), context.RequestAborted);
+        if (!result.Ok)
+        {
+            return Failure(result, context);
+        }
+
+        var agent = result.Value!;
+        var stopped = await coordinator.CancelAgentAsync(agent.Id, $"agent '{agent.Name}' was revoked ({agent.RevokedReason})", RevokeWait);
+        return TypedResults.Ok(new RevokedView(AgentView.Of(agent, time.GetUtcNow()), stopped));
+    }
+
+    private static async Task<IResult> HoldAsync(string id, bool hold, HttpContext context, AgentAdmin admin, TimeProvider time)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
+        if (problem is not null)
+        {
+            return Problems.ToResult(problem, context);
+        }
+
+        var result = await admin.SetUnderApprovalAsync(id, hold, body!.Reason, Actor(body), context.RequestAborted);
+        return result.Ok ? TypedResults.Ok(AgentView.Of(result.Value!, time.GetUtcNow())) : Failure(result, context);
+    }
+
+    private static async Task<IResult> ListApprovalsAsync(HttpContext context, RunGuard guard, string? state)
+    {
+        ApprovalState? filter = state switch
+        {
+            null or "" or "pending" => ApprovalState.Pending,
+            "approved" => ApprovalState.Approved,
+            "denied" => ApprovalState.Denied,
+            "expired" => ApprovalState.Expired,
+            "all" => null,
+            _ => (ApprovalState)(-1),
+        };
+        if (filter == (ApprovalState)(-1))
+        {
+            return Problems.ToResult(ApiProblem.Invalid([new FieldError("state", $"is '{state}'; use pending, approved, denied, expired or all")]), context);
+        }
+
+        var approvals = await guard.Store.ListApprovalsAsync(filter, context.RequestAborted);
+        return TypedResults.Ok<IReadOnlyList<ApprovalAdminView>>(approvals.Select(ApprovalAdminView.Of).ToList());
+    }
+
+    private static async Task<IResult> DecideAsync(string id, bool approve, HttpContext context, AgentAdmin admin, RunCoordinator coordinator)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
+        if (problem is not null)
+        {
+            return Problems.ToResult(problem, context);
+        }
+
+        var result = await admin.DecideAsync(id, approve, Actor(body), body!.Note ?? body.Reason, context.RequestAborted);
+        if (!result.Ok)
+        {
+            return Failure(result, context);
+        }
+
+        // Applied now rather than at the next poll, so the run is queued (or rejected) by the time the operator sees the answer.
+        await coordinator.WatchAsync(context.RequestAborted);
+        return TypedResults.Ok(ApprovalAdminView.Of(result.Value!));
+    }
+
+    private static async Task<IResult> QueryAuditAsync(HttpContext context, RunGuard guard, string? agent, string? run, string? kind, string? status, string? from, string? to, long? after, int? limit)
+    {
+        var errors = new List<FieldError>();
+        var fromTime = ParseTime(from, "from", errors);
+        var toTime = ParseTime(to, "to", errors);
+        if (limit is < 1 or > 10_000)
+        {
+            errors.Add(new FieldError("limit", $"is {limit}; use 1 to 10000"));
+        }
+
+        string? agentId = null;
+        if (agent is { Length: > 0 })
+        {
+            agentId = (await guard.Store.FindAgentAsync(agent, context.RequestAborted))?.Id;
+            if (agentId is null)
+            {
+                errors.Add(new FieldError("agent", $"no agent '{agent}'"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.ToResult(ApiProblem.Invalid(errors), context);
+        }
+
+        var records = await guard.Store.QueryAuditAsync(new AuditQuery
+        {
+            AgentId = agentId,
+            RunId = run,
+            Kind = kind,
+            Status = status,
+            From = fromTime,
+            To = toTime,
+            AfterSequence = after ?? 0,
+            Limit = limit ?? 1000,
+        }, context.RequestAborted);
+        return TypedResults.Ok<IReadOnlyList<AuditRecordView>>(records.Select(AuditRecordView.Of).ToList());
+    }
+
+    private static DateTimeOffset? ParseTime(string? text, string field, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        errors.Add(new FieldError(field, $"is '{text}'; use an ISO 8601 time such as 2026-11-21T09:00:00Z"));
+        return null;
+    }
+
+    private static IssuedKeyView Issued(IssuedKey issued, TimeProvider time) =>
+        new(AgentView.Of(issued.Agent, time.GetUtcNow()), issued.Key, issued.KeyId, "this key is shown once and stored only as a hash; keep it now");
+
+    private static ApiProblem NotFound(string detail) => new() { Status = 404, Code = "not_found", Title = "Not found", Detail = detail };
+
+    private static IResult Failure<T>(AdminResult<T> result, HttpContext context)
+        where T : class => Problems.ToResult(result.Failure switch
+        {
+            AdminFailure.Invalid => ApiProblem.Invalid(result.Errors ?? []),
+            AdminFailure.NotFound => NotFound(result.Message!),
+            _ => new ApiProblem { Status = 409, Code = "conflict", Title = "Not possible in the current state", Detail = result.Message! },
+        }, context);
+}

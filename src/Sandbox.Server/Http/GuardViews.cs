@@ -1,0 +1,179 @@
+using System.Text.Json.Nodes;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
+using Sandbox.Guard.Policy;
+
+namespace Sandbox.Server.Http;
+
+/// <summary>An agent as operators see it: never a key or a key's hash.</summary>
+public sealed record AgentView
+{
+    public required string Id { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary><c>active</c>, <c>revoked</c>, <c>expired</c> or <c>under_approval</c>.</summary>
+    public required string State { get; init; }
+
+    public required IReadOnlyList<string> Profiles { get; init; }
+
+    public required int RatePerMinute { get; init; }
+
+    public required int MaxConcurrentRuns { get; init; }
+
+    public required double DailyCpuSeconds { get; init; }
+
+    public required int DailyRuns { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public DateTimeOffset? RevokedAt { get; init; }
+
+    public string? RevokedReason { get; init; }
+
+    public bool UnderApproval { get; init; }
+
+    public string? UnderApprovalReason { get; init; }
+
+    public static AgentView Of(Agent a, DateTimeOffset now) => new()
+    {
+        Id = a.Id,
+        Name = a.Name,
+        State = a.RevokedAt is not null ? "revoked" : now >= a.ExpiresAt ? "expired" : a.UnderApproval ? "under_approval" : "active",
+        Profiles = a.Profiles,
+        RatePerMinute = a.RatePerMinute,
+        MaxConcurrentRuns = a.MaxConcurrentRuns,
+        DailyCpuSeconds = a.DailyCpuSeconds,
+        DailyRuns = a.DailyRuns,
+        CreatedAt = a.CreatedAt,
+        ExpiresAt = a.ExpiresAt,
+        RevokedAt = a.RevokedAt,
+        RevokedReason = a.RevokedReason,
+        UnderApproval = a.UnderApproval,
+        UnderApprovalReason = a.UnderApprovalReason,
+    };
+}
+
+/// <summary>A credential's public facts: id, kind, life. The secret and its hash never leave the store.</summary>
+public sealed record CredentialView(string Id, string Kind, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, IReadOnlyList<string>? Profiles, int? MaxRuns, double? CpuSeconds)
+{
+    public static CredentialView Of(Credential c) =>
+        new(c.Id, c.Kind == CredentialKind.TaskToken ? "task_token" : "agent_key", c.CreatedAt, c.ExpiresAt, c.RevokedAt, c.Profiles, c.MaxRuns, c.CpuSeconds);
+}
+
+/// <summary>An agent with its credentials, for <c>GET /admin/v1/agents/{id}</c>.</summary>
+public sealed record AgentDetailView(AgentView Agent, IReadOnlyList<CredentialView> Credentials);
+
+/// <summary>A new key: shown in this one answer and never again.</summary>
+public sealed record IssuedKeyView(AgentView Agent, string Key, string KeyId, string Notice);
+
+/// <summary>The answer to a revocation: the agent, and how many of its runs were stopped.</summary>
+public sealed record RevokedView(AgentView Agent, int StoppedRuns);
+
+/// <summary>A pending (or decided) approval as the operator sees it, code included, so they know what they approve.</summary>
+public sealed record ApprovalAdminView
+{
+    public required string Id { get; init; }
+
+    public required string State { get; init; }
+
+    public required string RunId { get; init; }
+
+    public required string Agent { get; init; }
+
+    public required string Profile { get; init; }
+
+    public required string Language { get; init; }
+
+    public string? Purpose { get; init; }
+
+    public required string Reason { get; init; }
+
+    public required string CodeSha256 { get; init; }
+
+    public required string Code { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public string? DecidedBy { get; init; }
+
+    public DateTimeOffset? DecidedAt { get; init; }
+
+    public string? Note { get; init; }
+
+    public static ApprovalAdminView Of(Approval a) => new()
+    {
+        Id = a.Id,
+        State = ApprovalStates.Name(a.State),
+        RunId = a.RunId,
+        Agent = a.AgentName,
+        Profile = a.Profile,
+        Language = a.Language,
+        Purpose = a.Purpose,
+        Reason = a.Reason,
+        CodeSha256 = a.CodeSha256,
+        Code = a.Code,
+        CreatedAt = a.CreatedAt,
+        ExpiresAt = a.ExpiresAt,
+        DecidedBy = a.DecidedBy,
+        DecidedAt = a.DecidedAt,
+        Note = a.Note,
+    };
+}
+
+/// <summary>One audit record, its data as JSON.</summary>
+public sealed record AuditRecordView(long Sequence, DateTimeOffset Time, string Kind, string? AgentId, string? RunId, string? Status, JsonNode? Data, string PreviousHash, string Hash)
+{
+    public static AuditRecordView Of(AuditRecord r) => new(r.Sequence, r.Time, r.Kind, r.AgentId, r.RunId, r.Status, JsonNode.Parse(r.Data), r.PreviousHash, r.Hash);
+}
+
+/// <summary>A minted task token: shown once.</summary>
+public sealed record TokenView(string Token, string Id, string Agent, IReadOnlyList<string> Profiles, DateTimeOffset ExpiresAt, int MaxRuns, double CpuSeconds);
+
+/// <summary>Who the key belongs to and what remains of its budgets.</summary>
+public sealed record MeView(AgentView Agent, CredentialView Credential, IReadOnlyList<Budget> Budgets);
+
+public sealed record TokenRequestBody
+{
+    public List<string>? Profiles { get; init; }
+
+    public int? TtlSeconds { get; init; }
+
+    public int? MaxRuns { get; init; }
+
+    public double? CpuSeconds { get; init; }
+
+    public string? Purpose { get; init; }
+}
+
+public sealed record CreateAgentBody
+{
+    public string? Name { get; init; }
+
+    public List<string>? Profiles { get; init; }
+
+    public int? RatePerMinute { get; init; }
+
+    public int? MaxConcurrentRuns { get; init; }
+
+    public double? DailyCpuSeconds { get; init; }
+
+    public int? DailyRuns { get; init; }
+
+    public double? ExpiresInDays { get; init; }
+}
+
+/// <summary>The body of revoke, hold, approve and deny: a reason or note, and who acts (recorded in the audit log).</summary>
+public sealed record AdminActionBody
+{
+    public string? Reason { get; init; }
+
+    public string? Note { get; init; }
+
+    public string? By { get; init; }
+}
