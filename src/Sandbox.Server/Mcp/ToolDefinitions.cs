@@ -106,6 +106,8 @@ internal static class ToolDefinitions
             text.Append("- ").Append(status).Append(": ").Append(meaning).Append('\n');
         }
 
+        text.Append("Some runs need a human's approval first: the answer is then state pending_approval with an approval id, and nothing has run yet. ")
+            .Append("Do not submit it again; tell the user it is waiting for approval and call get_run with its runId later.\n");
         return text.ToString().TrimEnd();
     }
 

@@ -12,6 +12,9 @@ internal sealed record RunToolOutput
 {
     public string? RunId { get; init; }
 
+    /// <summary>Set while the run waits for a human: the approval an operator decides.</summary>
+    public string? ApprovalId { get; init; }
+
     /// <summary><c>queued</c>, <c>running</c> or <c>completed</c>; absent when nothing was accepted.</summary>
     public string? State { get; init; }
 

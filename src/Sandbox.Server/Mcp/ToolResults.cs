@@ -25,8 +25,11 @@ internal static class ToolResults
         if (run.Result is not { } result)
         {
             // Still queued or running (get_run on a run in progress): not an error, just not done.
-            var pending = new RunToolOutput { RunId = run.Id, State = run.State, QueueMs = run.QueueMs, RunMs = run.RunMs };
-            var text = $"{run.State}: run {run.Id} has not finished yet; call get_run with this runId again in a few seconds.";
+            var pending = new RunToolOutput { RunId = run.Id, State = run.State, QueueMs = run.QueueMs, RunMs = run.RunMs, ApprovalId = run.Approval?.Id };
+            var text = run.State == "pending_approval" && run.Approval is { } approval
+                // Said plainly: a model that thinks the run is merely slow will retry it, and each retry is another request for a human.
+                ? $"pending_approval: run {run.Id} is waiting for a human to approve it (approval {approval.Id}: {approval.Reason}). Nothing has run yet. Do not submit it again; tell the user it awaits approval, and call get_run with this runId later. It expires at {approval.ExpiresAt:u} if nobody decides."
+                : $"{run.State}: run {run.Id} has not finished yet; call get_run with this runId again in a few seconds.";
             return Result(text, pending, isError: false);
         }
 

@@ -1,3 +1,6 @@
+using Sandbox.Core.Profiles;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Store;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -52,9 +55,15 @@ internal sealed class McpProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>sandbox mcp --profiles images/</c> with the local backends.</summary>
-    public static McpProcess Start()
+    /// <summary>
+    /// Starts <c>sandbox mcp --profiles images/ --agent mcp-test</c> with the local backends, over a fresh data
+    /// folder whose store holds that agent (made the way the operator's CLI makes it).
+    /// </summary>
+    public static McpProcess Start(AgentSpec? agent = null, string? holdReason = null)
     {
+        var dataDirectory = Path.Join(Path.GetTempPath(), "sandbox-mcp-tests-data-" + Guid.NewGuid().ToString("N"));
+        agent ??= new AgentSpec { Name = "mcp-test", Profiles = ProfileLoader.Load(Path.Join(RepositoryRoot.Path, "images")).All.Select(p => p.Name).ToList(), RatePerMinute = 10_000, MaxConcurrentRuns = 64 };
+        CreateAgentAsync(dataDirectory, agent, holdReason).GetAwaiter().GetResult();
         var (fileName, prefix) = SandboxExecutable();
         var start = new ProcessStartInfo(fileName)
         {
@@ -65,7 +74,7 @@ internal sealed class McpProcess : IAsyncDisposable
             StandardOutputEncoding = new UTF8Encoding(false),
             StandardInputEncoding = new UTF8Encoding(false),
         };
-        foreach (var arg in prefix.Concat(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images")]))
+        foreach (var arg in prefix.Concat(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--agent", agent.Name]))
         {
             start.ArgumentList.Add(arg);
         }
@@ -73,8 +82,22 @@ internal sealed class McpProcess : IAsyncDisposable
         // Log files go to a folder of this test's own, removed afterwards; a key from the developer's shell must not leak in.
         var logDirectory = Path.Join(Path.GetTempPath(), "sandbox-mcp-tests-" + Guid.NewGuid().ToString("N"));
         start.Environment["Sandbox__LogDirectory"] = logDirectory;
+        start.Environment["SANDBOX_DATA"] = dataDirectory;
+        start.Environment.Remove("SANDBOX_AGENT");
         start.Environment.Remove("SANDBOX_API_KEY");
         return new McpProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName), logDirectory);
+    }
+
+    private static async Task CreateAgentAsync(string dataDirectory, AgentSpec spec, string? holdReason)
+    {
+        await using var store = await SqliteGuardStore.OpenAsync(GuardPaths.Database(dataDirectory), TimeProvider.System, CancellationToken.None);
+        var admin = new AgentAdmin(store, TimeProvider.System);
+        var created = await admin.CreateAsync(spec, "test", CancellationToken.None);
+        created.Ok.ShouldBeTrue(created.Message);
+        if (holdReason is not null)
+        {
+            (await admin.SetUnderApprovalAsync(spec.Name, true, holdReason, "test", CancellationToken.None)).Ok.ShouldBeTrue();
+        }
     }
 
     /// <summary><c>initialize</c> then <c>notifications/initialized</c>; returns the initialize result.</summary>

@@ -1,3 +1,4 @@
+using Sandbox.Guard.Agents;
 using System.Text.Json.Nodes;
 using Sandbox.Server.IntegrationTests.Support;
 
@@ -131,5 +132,33 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
         IsError(result).ShouldBeTrue();
         Text(result).ShouldContain("- purpose: is required", Case.Sensitive);
         result["structuredContent"]!["runId"].ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task RunCode_ProfileOffTheAgentsAllowList_IsRejectedAndNothingRuns()
+    {
+        await using var server = McpProcess.Start(new AgentSpec { Name = "bash-only", Profiles = ["bash"] });
+        await server.InitializeAsync(Token);
+
+        var result = await server.CallToolAsync("run_code", Python("print(1)", "check the allow-list"), Token);
+
+        IsError(result).ShouldBeTrue();
+        Text(result).ShouldContain("not allowed");
+        Text(result).ShouldContain("bash");
+    }
+
+    [Fact]
+    public async Task RunCode_AgentUnderApproval_SaysPlainlyItWaitsForAHuman()
+    {
+        await using var server = McpProcess.Start(new AgentSpec { Name = "held", Profiles = ["python", "python-gvisor"] }, holdReason: "new agent, watched for a day");
+        await server.InitializeAsync(Token);
+
+        var result = await server.CallToolAsync("run_code", Python("print(1)", "check the approval gate"), Token);
+
+        IsError(result).ShouldBeFalse(Text(result));
+        Text(result).ShouldStartWith("pending_approval:");
+        Text(result).ShouldContain("waiting for a human to approve it");
+        Text(result).ShouldContain("new agent, watched for a day");
+        result["structuredContent"]!["approvalId"]!.GetValue<string>().ShouldStartWith("apr_");
     }
 }

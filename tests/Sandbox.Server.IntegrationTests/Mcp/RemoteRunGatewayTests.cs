@@ -39,7 +39,7 @@ public sealed class RemoteRunGatewayTests(SandboxApiFactory factory) : IClassFix
     }
 
     [Fact]
-    public async Task RunAsync_LimitAboveTheProfile_IsAProblemNamingTheField()
+    public async Task RunAsync_LimitAboveTheProfile_IsRejectedNamingTheField()
     {
         using var gateway = Gateway();
 
@@ -51,8 +51,8 @@ public sealed class RemoteRunGatewayTests(SandboxApiFactory factory) : IClassFix
         }, Token);
 
         var problem = answer.Problem.ShouldNotBeNull();
-        problem.Status.ShouldBe(400);
-        problem.Code.ShouldBe("invalid_request");
+        problem.Status.ShouldBe(403, "more than the profile allows is a permission the key lacks, not a typo");
+        problem.Code.ShouldBe("rejected");
         problem.Errors!.Select(e => e.Field).ShouldContain("limits.wallTimeMs");
     }
 
