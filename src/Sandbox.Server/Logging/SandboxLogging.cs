@@ -94,7 +94,7 @@ internal static class SandboxLogging
                 retainedFileCountLimit: RetainedFiles);
     }
 
-    /// <summary><c>Sandbox:LogDirectory</c>, else <c>logs</c> under <c>Sandbox:DataDirectory</c>, else <c>./data/logs</c>.</summary>
+    /// <summary><c>Sandbox:LogDirectory</c>, else <c>logs</c> under the data folder (<c>Sandbox:DataDirectory</c>, <c>$SANDBOX_DATA</c>, <c>./data</c>).</summary>
     internal static string LogDirectory(IConfiguration configuration)
     {
         if (configuration["Sandbox:LogDirectory"] is { Length: > 0 } explicitDirectory)
@@ -102,7 +102,7 @@ internal static class SandboxLogging
             return explicitDirectory;
         }
 
-        var dataDirectory = configuration["Sandbox:DataDirectory"] is { Length: > 0 } data ? data : Path.Join(".", "data");
+        var dataDirectory = Guard.Store.GuardPaths.ResolveDataDirectory(configuration["Sandbox:DataDirectory"]);
         return Path.Join(dataDirectory, "logs");
     }
 

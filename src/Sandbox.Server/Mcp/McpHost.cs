@@ -71,7 +71,7 @@ internal static partial class McpHost
         }
 
         var configuration = builder.Build();
-        if (string.IsNullOrEmpty(configuration["Sandbox:LogDirectory"]) && string.IsNullOrEmpty(configuration["Sandbox:DataDirectory"]))
+        if (string.IsNullOrEmpty(configuration["Sandbox:LogDirectory"]) && string.IsNullOrEmpty(configuration["Sandbox:DataDirectory"]) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(GuardPaths.DataDirectoryVariable)))
         {
             // An MCP client starts us in whatever folder it likes (often the user's project): the service's
             // default of ./data/logs would litter it, so log files go to the user's data folder instead.

@@ -178,7 +178,7 @@ internal sealed class McpProcess : IAsyncDisposable
     /// The CLI built next to this test project (UseArtifactsOutput: artifacts/bin/Sandbox.Cli/&lt;config&gt;/),
     /// in the same configuration; the apphost when there is one, else <c>dotnet sandbox.dll</c>.
     /// </summary>
-    private static (string FileName, IReadOnlyList<string> Prefix) SandboxExecutable()
+    internal static (string FileName, IReadOnlyList<string> Prefix) SandboxExecutable()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
         var folder = Path.Join(RepositoryRoot.Path, "artifacts", "bin", "Sandbox.Cli", configuration);

@@ -119,6 +119,23 @@ public sealed class SandboxApiFactory : WebApplicationFactory<Program>
 /// <summary>What the host's Docker says about our labelled containers, asked with the docker CLI so the check is independent of our client.</summary>
 internal static class DockerProbe
 {
+    /// <summary>Removes what a killed service left behind (its reaper would, later); for tests that kill the service on purpose.</summary>
+    public static async Task RemoveContainersOfRunAsync(string runId)
+    {
+        var ids = await ContainersOfRunAsync(runId);
+        foreach (var id in ids.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "rm", "-f", id })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            await process.WaitForExitAsync();
+        }
+    }
+
     public static async Task<string> ContainersOfRunAsync(string runId)
     {
         var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };

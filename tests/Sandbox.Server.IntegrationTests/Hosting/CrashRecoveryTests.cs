@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Store;
+using Sandbox.Server.IntegrationTests.Mcp;
+using Sandbox.Server.IntegrationTests.Support;
+using Sandbox.Testing;
+
+namespace Sandbox.Server.IntegrationTests.Hosting;
+
+/// <summary>
+/// kill -9 under a running job, then a restart over the same data folder: the run that had its receipt but
+/// no result is closed at start-up with one <c>interrupted</c> record, and the chain stays intact. This is the
+/// real <c>sandbox serve</c> process, because only a real process can be killed without running any of its code.
+/// </summary>
+public sealed class CrashRecoveryTests
+{
+    private const string AdminKey = "crash-test-admin-key-0123456789abcdef0123456789";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task KillMinus9DuringARun_RestartReconcilesItIntoExactlyOneInterruptedRecord()
+    {
+        var data = Path.Join(Path.GetTempPath(), "sandbox-crash-tests-" + Guid.NewGuid().ToString("N"));
+        IssuedKey agent;
+        await using (var store = await SqliteGuardStore.OpenAsync(GuardPaths.Database(data), TimeProvider.System, Token))
+        {
+            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(new AgentSpec { Name = "crash", Profiles = ["bash"] }, "test", Token);
+            agent = created.Value.ShouldNotBeNull(created.Message);
+        }
+
+        var port = FreePort();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        string runId;
+        using (var first = Serve(data, port))
+        {
+            await WaitHealthyAsync(http, first);
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs")
+            {
+                Content = JsonContent.Create(new { language = "bash", code = "echo started; sleep 30", @async = true, purpose = "be killed with the service" }),
+            };
+            post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agent.Key);
+            using var accepted = await http.SendAsync(post, Token);
+            accepted.StatusCode.ShouldBe(HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync(Token));
+            runId = (await accepted.Content.ReadFromJsonAsync<JsonObject>(Token))!["id"]!.GetValue<string>();
+            await WaitRunningAsync(http, agent.Key, runId);
+
+            // SIGKILL: no shutdown hook, no drain, no final record. Exactly what the reconciliation is for.
+            first.Kill(entireProcessTree: false);
+            await first.WaitForExitAsync(Token);
+        }
+
+        using (var second = Serve(data, port))
+        {
+            await WaitHealthyAsync(http, second);
+            var records = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}");
+            var kinds = records.Select(r => r!["kind"]!.GetValue<string>()).ToList();
+            kinds.ShouldBe(["request", "decision", "receipt", "result"], "the run's record: request, decision and receipt before the crash, one result after");
+            var result = records[^1]!;
+            result["status"]!.GetValue<string>().ShouldBe("interrupted");
+            result["data"]!["lastStage"]!.GetValue<string>().ShouldBe("receipt");
+
+            var verify = await AdminGetObjectAsync(http, "/admin/v1/audit/verify");
+            verify["intact"]!.GetValue<bool>().ShouldBeTrue(verify.ToJsonString());
+            second.Kill(entireProcessTree: false);
+            await second.WaitForExitAsync(Token);
+        }
+
+        // A third start finds nothing left to reconcile: exactly one final record, not one per restart.
+        using (var third = Serve(data, port))
+        {
+            await WaitHealthyAsync(http, third);
+            var results = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}&kind=result");
+            results.Count.ShouldBe(1);
+            third.Kill(entireProcessTree: false);
+            await third.WaitForExitAsync(Token);
+        }
+
+        await DockerProbe.RemoveContainersOfRunAsync(runId);
+        Directory.Delete(data, recursive: true);
+    }
+
+    private static Process Serve(string data, int port)
+    {
+        var (fileName, prefix) = McpProcess.SandboxExecutable();
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in prefix.Concat(["serve", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--urls", $"http://127.0.0.1:{port}"]))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["SANDBOX_DATA"] = data;
+        start.Environment["Sandbox__Guard__AdminKey"] = AdminKey;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName);
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http, Process process)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            process.HasExited.ShouldBeFalse($"sandbox serve exited with {(process.HasExited ? process.ExitCode : 0)}");
+            try
+            {
+                using var response = await http.GetAsync("/healthz", Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100, Token);
+        }
+
+        throw new TimeoutException("sandbox serve did not become healthy within 60 s");
+    }
+
+    private static async Task WaitRunningAsync(HttpClient http, string key, string runId)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{runId}");
+            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await http.SendAsync(get, Token);
+            var view = await response.Content.ReadFromJsonAsync<JsonObject>(Token);
+            if (view?["state"]?.GetValue<string>() == "running")
+            {
+                return;
+            }
+
+            await Task.Delay(100, Token);
+        }
+
+        throw new TimeoutException($"run {runId} never started");
+    }
+
+    private static async Task<JsonArray> AdminGetAsync(HttpClient http, string path) =>
+        (JsonArray)(await AdminGetNodeAsync(http, path));
+
+    private static async Task<JsonObject> AdminGetObjectAsync(HttpClient http, string path) =>
+        (JsonObject)(await AdminGetNodeAsync(http, path));
+
+    private static async Task<JsonNode> AdminGetNodeAsync(HttpClient http, string path)
+    {
+        using var get = new HttpRequestMessage(HttpMethod.Get, path);
+        get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        using var response = await http.SendAsync(get, Token);
+        var text = await response.Content.ReadAsStringAsync(Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        return JsonNode.Parse(text)!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
