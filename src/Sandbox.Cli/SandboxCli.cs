@@ -26,6 +26,8 @@ internal static class SandboxCli
             McpCommand.Create(profiles),
             ServeCommand.Create(profiles),
             AgentsCommand.Create(profiles),
+            ApprovalsCommand.Create(),
+            AuditCommand.Create(),
         };
     }
 

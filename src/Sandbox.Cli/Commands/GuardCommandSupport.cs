@@ -20,8 +20,6 @@ internal static class GuardCommandSupport
     /// <summary>Indented for a person reading <c>--json</c>; the relaxed encoder keeps <c>+</c> and <c>'</c> readable, and JSON stays valid.</summary>
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly JsonSerializerOptions s_compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>A <c>--data</c> option for one command group; recursive so it may follow any subcommand.</summary>
     public static Option<string?> DataOption() => new("--data")
     {
@@ -106,8 +104,11 @@ internal static class GuardCommandSupport
 
     public static Task WriteJsonAsync(JsonNode node) => Console.Out.WriteLineAsync(node.ToJsonString(s_indented));
 
-    /// <summary>One JSON value on one line, for line-oriented exports.</summary>
-    public static Task WriteJsonLineAsync(JsonNode node) => Console.Out.WriteLineAsync(node.ToJsonString(s_compact));
+    /// <summary>
+    /// One JSON value on one line, for line-oriented exports. Default options on purpose: they are the ones
+    /// the store wrote audit data with, so a record's data re-serialises to the text its hash covers.
+    /// </summary>
+    public static Task WriteJsonLineAsync(JsonNode node) => Console.Out.WriteLineAsync(node.ToJsonString());
 
     /// <summary>Times for people: UTC to the second.</summary>
     public static string Human(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
