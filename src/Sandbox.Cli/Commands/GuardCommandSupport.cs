@@ -24,6 +24,7 @@ internal static class GuardCommandSupport
     public static Option<string?> DataOption() => new("--data")
     {
         Description = $"The data folder holding the guard's store ({GuardPaths.DatabaseFileName}); default ${GuardPaths.DataDirectoryVariable}, else ./data.",
+        HelpName = "dir",
         Recursive = true,
     };
 
@@ -33,6 +34,7 @@ internal static class GuardCommandSupport
         var by = new Option<string?>("--by")
         {
             Description = "Who acts, as recorded in the audit log (default cli:<your user name>).",
+            HelpName = "name",
             Recursive = true,
         };
         by.Validators.Add(result =>
