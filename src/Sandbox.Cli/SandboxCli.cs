@@ -25,6 +25,9 @@ internal static class SandboxCli
             ReapCommand.Create(profiles),
             McpCommand.Create(profiles),
             ServeCommand.Create(profiles),
+            AgentsCommand.Create(profiles),
+            ApprovalsCommand.Create(),
+            AuditCommand.Create(),
         };
     }
 

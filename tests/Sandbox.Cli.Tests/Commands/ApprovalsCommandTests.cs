@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Sandbox.Cli.Hosting;
+using Sandbox.Cli.Tests.Support;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
+
+namespace Sandbox.Cli.Tests.Commands;
+
+[Collection(nameof(ConsoleUsers))]
+public sealed class ApprovalsCommandTests : IDisposable
+{
+    private readonly GuardCli _cli = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task List_ShowsPendingApprovalsOnlyUnlessAll()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var pending = await _cli.CreateApprovalAsync(id, "bot");
+        var decided = await _cli.CreateApprovalAsync(id, "bot");
+        (await _cli.RunAsync("approvals", "deny", decided.Id)).Code.ShouldBe(0);
+
+        var list = await _cli.RunAsync("approvals", "list");
+        var all = await _cli.RunAsync("approvals", "list", "--all", "--json");
+
+        list.Code.ShouldBe(0, list.ToString());
+        list.Stdout.ShouldContain(pending.Id);
+        list.Stdout.ShouldContain(pending.CodeSha256[..12]);
+        list.Stdout.ShouldContain("tidy the report");
+        list.Stdout.ShouldNotContain(decided.Id);
+        using var json = JsonDocument.Parse(all.Stdout);
+        json.RootElement.EnumerateArray().Select(a => a.GetProperty("id").GetString()).ShouldBe([pending.Id, decided.Id], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Approve_DecidesItAndAuditsTheActor_AndApprovingAgainExits1()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var approval = await _cli.CreateApprovalAsync(id, "bot");
+
+        var approve = await _cli.RunAsync("approvals", "approve", approval.Id, "--note", "looks fine", "--by", "alice");
+        var again = await _cli.RunAsync("approvals", "approve", approval.Id);
+
+        approve.Code.ShouldBe(0, approve.ToString());
+        approve.Stdout.ShouldContain($"approved {approval.Id}");
+        again.Code.ShouldBe(AdminExitCodes.Failed);
+        again.Stderr.ShouldContain("already approved");
+        await using var store = await _cli.OpenStoreAsync();
+        var stored = (await store.FindApprovalAsync(approval.Id, Ct)).ShouldNotBeNull();
+        stored.State.ShouldBe(ApprovalState.Approved);
+        stored.DecidedBy.ShouldBe("alice");
+        stored.Note.ShouldBe("looks fine");
+        var record = (await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Approval }, Ct)).ShouldHaveSingleItem();
+        record.Status.ShouldBe("approved");
+        record.RunId.ShouldBe(approval.RunId);
+        using var data = JsonDocument.Parse(record.Data);
+        data.RootElement.GetProperty("by").GetString().ShouldBe("alice");
+        data.RootElement.GetProperty("approvalId").GetString().ShouldBe(approval.Id);
+    }
+
+    [Fact]
+    public async Task Deny_WithoutBy_RecordsTheCliUser()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var approval = await _cli.CreateApprovalAsync(id, "bot");
+
+        var deny = await _cli.RunAsync("approvals", "deny", approval.Id);
+
+        deny.Code.ShouldBe(0, deny.ToString());
+        await using var store = await _cli.OpenStoreAsync();
+        var stored = (await store.FindApprovalAsync(approval.Id, Ct)).ShouldNotBeNull();
+        stored.State.ShouldBe(ApprovalState.Denied);
+        stored.DecidedBy.ShouldBe("cli:" + Environment.UserName);
+    }
+
+    [Fact]
+    public async Task Decide_UnknownApproval_Exits1()
+    {
+        var output = await _cli.RunAsync("approvals", "approve", "apr_0000000000000000");
+
+        output.Code.ShouldBe(AdminExitCodes.Failed);
+        output.Stderr.ShouldStartWith("sandbox: no approval");
+    }
+
+    [Fact]
+    public async Task Show_PrintsEveryFieldAndTheCode()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: "import os\nprint(os.listdir('/'))\n");
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Code.ShouldBe(0, output.ToString());
+        output.Stdout.ShouldContain(approval.RunId);
+        output.Stdout.ShouldContain("tidy the report");
+        output.Stdout.ShouldContain("profile python requires approval");
+        output.Stdout.ShouldContain($"{approval.CodeSha256} (matches the code below)");
+        output.Stdout.ShouldContain("import os\nprint(os.listdir('/'))\n----- end of code -----");
+    }
+
+    /// <summary>
+    /// Attack: code that rewrites the approver's terminal (an escape sequence that erases the line, a carriage
+    /// return that overwrites it) or reorders what is shown (a right-to-left override, "Trojan Source").
+    /// Expected: each is printed as a visible \u{XXXX}, and no raw control character reaches the terminal.
+    /// </summary>
+    [Fact]
+    public async Task Show_HostileCode_ControlAndBidiCharactersAreMadeVisible()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        const string Code = "print('safe')\u001b[2K\rimport shutil; shutil.rmtree('/') # \u202Eevil\u202C\n";
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: Code);
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Code.ShouldBe(0);
+        output.Stdout.ShouldContain(@"print('safe')\u{001B}[2K\u{000D}import shutil");
+        output.Stdout.ShouldContain(@"\u{202E}evil\u{202C}");
+        output.Stdout.ShouldNotContain("\u001b");
+        output.Stdout.ShouldNotContain("\r");
+        output.Stdout.ShouldNotContain("\u202E");
+    }
+
+    /// <summary>Attack: stored code that is not what its hash (and so the run) says. Expected: the approver is told not to approve.</summary>
+    [Fact]
+    public async Task Show_CodeNotMatchingItsHash_WarnsTheApprover()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: "print(1)", codeSha256: new string('a', 64));
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Stdout.ShouldContain("DOES NOT MATCH");
+    }
+
+    [Fact]
+    public async Task Show_UnknownApproval_Exits1()
+    {
+        var output = await _cli.RunAsync("approvals", "show", "apr_nope");
+
+        output.Code.ShouldBe(AdminExitCodes.Failed);
+    }
+
+    public void Dispose() => _cli.Dispose();
+}
