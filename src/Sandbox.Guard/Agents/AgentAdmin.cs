@@ -156,8 +156,14 @@ public sealed partial class AgentAdmin
             return AdminResult<Approval>.Conflict($"approval {approval.Id} is already {ApprovalStates.Name(approval.State)}{(approval.DecidedBy is { } by ? $" (by {by} at {approval.DecidedAt:u})" : "")}");
         }
 
-        var decision = approve ? ApprovalState.Approved : ApprovalState.Denied;
         var now = _time.GetUtcNow();
+        if (approve && now >= approval.ExpiresAt)
+        {
+            // Too late to say yes: the run is being rejected as expired, and a stale yes must not start it.
+            return AdminResult<Approval>.Conflict($"approval {approval.Id} expired at {approval.ExpiresAt:u}; the agent must submit the run again");
+        }
+
+        var decision = approve ? ApprovalState.Approved : ApprovalState.Denied;
         var audit = new AuditEntry
         {
             Kind = AuditKinds.Approval,
