@@ -360,7 +360,7 @@ public sealed partial class RunGuard
                 return new Admission { Kind = AdmissionKind.Pending, Code = "approval_required", Reason = approvalReason, Approval = approval };
             }
 
-            counters.InFlight++;
+            Interlocked.Increment(ref counters.InFlight);
             var effective = TightenToBudget(principal, plan, usage, tokenUsage);
             var allowed = Decision(principal, runId, "allowed", null, "within the allow-list and every cap");
             if (effective.Limits.CpuTimeMs < plan.Limits.CpuTimeMs)

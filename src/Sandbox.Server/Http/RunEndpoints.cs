@@ -97,7 +97,7 @@ internal static class RunEndpoints
 
         if (parsed.DryRun)
         {
-            return TypedResults.Ok(await DryRunAsync(coordinator, readiness, request, cancellationToken));
+            return TypedResults.Ok(await DryRunAsync(coordinator, readiness, request, context.Principal(), cancellationToken));
         }
 
         string? key = null;
@@ -166,7 +166,7 @@ internal static class RunEndpoints
         }
     }
 
-    private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, CancellationToken cancellationToken)
+    private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
     {
         var (plan, errors) = coordinator.Plan(request);
         if (plan is null)
@@ -201,6 +201,11 @@ internal static class RunEndpoints
         if (!coordinator.Accepting)
         {
             refusals.Add("the service is shutting down");
+        }
+
+        if (!principal.Profiles.Contains(plan.Profile.Name, StringComparer.Ordinal))
+        {
+            refusals.Add($"profile '{plan.Profile.Name}' is not on this key's allow-list ({string.Join(", ", principal.Profiles)})");
         }
 
         return new DryRunView
