@@ -164,7 +164,7 @@ public sealed class SandboxLoggingTests
     [Fact]
     public void LogDirectory_NothingConfigured_IsDataLogsUnderTheCurrentDirectory()
     {
-        SandboxLogging.LogDirectory(new ConfigurationBuilder().Build()).ShouldBe(Path.Join(".", "data", "logs"));
+        SandboxLogging.LogDirectory(new ConfigurationBuilder().Build()).ShouldBe(Path.Join("data", "logs"));
     }
 
     private static string Render(string template, LogEvent logEvent)
