@@ -87,6 +87,28 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
         ((string?)done["approval"]!["state"]).ShouldBe("expired");
         var records = await factory.AuditOfRunAsync(runId);
         records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+        ((string?)records[2]!["data"]!["note"]).ShouldBe("no decision within 1 s");
+    }
+
+    [Fact]
+    public async Task Delete_PendingRun_ClosesItsApproval_SoNobodyApprovesAGhost()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-delete"));
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, "echo never");
+
+        using var deleted = await agent.DeleteAsync($"/v1/runs/{runId}", Token);
+
+        deleted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var view = await deleted.JsonAsync();
+        ((string?)view["result"]!["status"]).ShouldBe("rejected");
+        ((string?)view["approval"]!["state"]).ShouldBe("expired");
+        (await PendingApprovalsAsync(_factory)).ShouldNotContain(a => (string?)a!["id"] == approvalId, "a run that is gone is not waiting for anyone");
+        using var late = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+        late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+        ((string?)records[2]!["data"]!["by"]).ShouldBe("system");
     }
 
     [Fact]

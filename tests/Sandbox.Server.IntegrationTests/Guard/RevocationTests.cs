@@ -86,6 +86,34 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         ((string?)records[^1]!["status"]).ShouldBe("cancelled");
     }
 
+    [Fact]
+    public async Task AdminRevoke_PendingRun_IsRejected_AndItsApprovalLeavesThePendingList()
+    {
+        var (victim, victimClient) = await _factory.AgentAsync(Some.Agent("revoke-pending"));
+        (await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/hold", new { reason = "watch it" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var submitted = await victimClient.PostRunAsync(Some.Bash("echo never"));
+        submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var pending = await submitted.JsonAsync();
+        var runId = (string)pending["id"]!;
+        var approvalId = (string)pending["approval"]!["id"]!;
+        var entry = _factory.Coordinator().Find(runId, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+
+        using var response = await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/revoke", new { reason = "leaked key" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((int)(await response.JsonAsync())["stoppedRuns"]!).ShouldBe(1);
+        entry.State.ShouldBe(RunState.Completed);
+        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        result.Status.ShouldBe(RunStatus.Rejected);
+        result.Message.ShouldNotBeNull().ShouldContain("revoked");
+        using var admin = _factory.AdminClient();
+        var approvals = (await (await admin.GetAsync("/admin/v1/approvals", Token)).JsonAsync()).AsArray();
+        approvals.ShouldNotContain(a => (string?)a!["id"] == approvalId);
+        (await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+    }
+
     /// <summary>Starts <c>sleep 60</c> and returns its id once it is running with its container up.</summary>
     private static async Task<string> StartSleepAsync(HttpClient client)
     {
