@@ -139,6 +139,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Token));
         var view = await response.JsonAsync();
         ((string?)view["state"]).ShouldBe("completed");
+        s_agentCaps.ShouldBeSubsetOf(Budgets(view).Keys, "every completed result says what remains of each budget");
         return view;
     }
 
