@@ -534,10 +534,12 @@ public sealed partial class RunGuard
             Log.Reconciled(_logger, run.RunId, run.Stage);
         }
 
-        // Approvals of runs that died with the process can never be released: expire them so nobody approves a ghost.
+        // Approvals of runs that died with the process, or that already ended (their approval could not be closed
+        // then), can never be released: expire them so nobody approves a ghost.
         foreach (var approval in await _store.ListApprovalsAsync(ApprovalState.Pending, cancellationToken))
         {
-            if (open.Any(o => o.RunId == approval.RunId))
+            if (open.Any(o => o.RunId == approval.RunId)
+                || (await _store.QueryAuditAsync(new AuditQuery { RunId = approval.RunId, Kind = AuditKinds.Result, Limit = 1 }, cancellationToken)).Count > 0)
             {
                 await _store.DecideApprovalAsync(approval.Id, ApprovalState.Expired, "system", "the service restarted before a decision", _time.GetUtcNow(), new AuditEntry
                 {
@@ -554,10 +556,19 @@ public sealed partial class RunGuard
     }
 
     /// <summary>Expires a pending approval whose time ran out, with its audit record; null when someone decided it first.</summary>
-    public Task<Approval?> ExpireAsync(Approval approval, CancellationToken cancellationToken)
-    {
-        var note = $"no decision within {_options.ApprovalTimeout.TotalMinutes:0.#} min";
-        return _store.DecideApprovalAsync(approval.Id, ApprovalState.Expired, "system", note, _time.GetUtcNow(), new AuditEntry
+    public Task<Approval?> ExpireAsync(Approval approval, CancellationToken cancellationToken) =>
+        CloseAsync(approval, $"no decision within {RunDetectors.Describe(_options.ApprovalTimeout)}", cancellationToken);
+
+    /// <summary>
+    /// Closes (as expired, by the system) the approval of a pending run that ended without a decision: cancelled,
+    /// its agent revoked, or the service stopping. Otherwise it would stay on the operators' pending list, and
+    /// approving it would record an approval for a run that can no longer start. Null when someone decided it first.
+    /// </summary>
+    public Task<Approval?> WithdrawAsync(Approval approval, string reason, CancellationToken cancellationToken) =>
+        CloseAsync(approval, "withdrawn: " + reason, cancellationToken);
+
+    private Task<Approval?> CloseAsync(Approval approval, string note, CancellationToken cancellationToken) =>
+        _store.DecideApprovalAsync(approval.Id, ApprovalState.Expired, "system", note, _time.GetUtcNow(), new AuditEntry
         {
             Kind = AuditKinds.Approval,
             AgentId = approval.AgentId,
@@ -565,7 +576,6 @@ public sealed partial class RunGuard
             Status = "expired",
             Data = new JsonObject { ["approvalId"] = approval.Id, ["by"] = "system", ["note"] = note },
         }, cancellationToken);
-    }
 
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

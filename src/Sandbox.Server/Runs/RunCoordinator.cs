@@ -266,7 +266,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         foreach (var pending in _runs.Values.Where(e => e.State == RunState.PendingApproval))
         {
-            await FinishAsync(pending, Rejected(pending, "shutdown", "the service shut down while the run waited for approval; submit it again"), runMs: null);
+            await RejectPendingAsync(pending, "shutdown", "the service shut down while the run waited for approval; submit it again");
         }
 
         var running = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
@@ -440,7 +440,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     {
         if (entry.State == RunState.PendingApproval)
         {
-            await FinishAsync(entry, Rejected(entry, "cancelled", reason), runMs: null);
+            await RejectPendingAsync(entry, "cancelled", reason);
             return;
         }
 
@@ -450,6 +450,30 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             // Nothing is running to kill: it gets its final state now, and the worker will skip it.
             await FinishAsync(entry, Cancelled(entry, reason), runMs: null);
         }
+    }
+
+    /// <summary>
+    /// Ends a run that waits for approval without a decision: its approval is closed first, so it leaves the
+    /// operators' pending list (nobody approves a run that is gone), then the run completes as rejected.
+    /// </summary>
+    private async Task RejectPendingAsync(RunEntry entry, string code, string reason)
+    {
+        if (entry.Approval is { State: ApprovalState.Pending } approval)
+        {
+            try
+            {
+                entry.Approval = await _guard.WithdrawAsync(approval, reason, CancellationToken.None)
+                    ?? await _guard.Store.FindApprovalAsync(approval.Id, CancellationToken.None)
+                    ?? approval;
+            }
+            catch (Exception ex)
+            {
+                // The store failed under us: the run must still end; start-up reconciliation closes the approval of a run that has a result.
+                Log.WithdrawFailed(_logger, entry.Id, approval.Id, ex);
+            }
+        }
+
+        await FinishAsync(entry, Rejected(entry, code, reason), runMs: null);
     }
 
     private async Task ExecuteAsync(RunEntry entry)
@@ -626,6 +650,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         [LoggerMessage(8, LogLevel.Information, "Run {RunId} approved ({ApprovalId}, by {By}); queued")]
         public static partial void Approved(ILogger logger, string runId, string approvalId, string by);
+
+        [LoggerMessage(9, LogLevel.Error, "Run {RunId} ended while pending, but its approval {ApprovalId} could not be closed")]
+        public static partial void WithdrawFailed(ILogger logger, string runId, string approvalId, Exception exception);
     }
 }
 

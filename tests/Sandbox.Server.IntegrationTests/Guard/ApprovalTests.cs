@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+using Sandbox.Testing;
+
+namespace Sandbox.Server.IntegrationTests.Guard;
+
+/// <summary>
+/// Runs that wait for a human: an agent on hold, or a profile that requires approval, answers 202
+/// <c>pending_approval</c>; an operator approves (it runs), denies (rejected) or lets it expire (rejected).
+/// </summary>
+public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
+{
+    private readonly SandboxApiFactory _factory;
+
+    public ApprovalTests(SandboxApiFactory factory) => _factory = factory;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task HeldAgent_RunWaits_ThenApproved_RunsAndIsAuditedInOrder()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-ok"));
+        await HoldAsync(_factory, issued.Agent.Id);
+        const string Code = "echo approved-output";
+
+        var (runId, approvalId) = await SubmitPendingAsync(agent, Code);
+
+        var shown = await (await agent.GetAsync($"/v1/runs/{runId}", Token)).JsonAsync();
+        ((string?)shown["state"]).ShouldBe("pending_approval");
+        ((string?)shown["approval"]!["state"]).ShouldBe("pending");
+        var listed = await PendingApprovalsAsync(_factory);
+        var approval = listed.Single(a => (string?)a!["id"] == approvalId)!;
+        ((string?)approval["code"]).ShouldBe(Code);
+        ((string?)approval["runId"]).ShouldBe(runId);
+        ((string?)approval["agent"]).ShouldBe(issued.Agent.Name);
+
+        using var approved = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+        approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((string?)(await approved.JsonAsync())["state"]).ShouldBe("approved");
+
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["status"]).ShouldBe("ok");
+        ((string?)done["result"]!["stdout"]).ShouldBe("approved-output\n");
+        ((string?)done["approval"]!["state"]).ShouldBe("approved");
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval approved", "receipt planned", "result ok"]);
+        ((string?)records[2]!["data"]!["by"]).ShouldBe("admin:alice");
+        ((string?)records[3]!["data"]!["approvalId"]).ShouldBe(approvalId);
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task HeldAgent_RunDenied_CompletesRejectedWithTheNote()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-deny"));
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, "echo never");
+
+        using var denied = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/deny", new { by = "bob", note = "touches production data" });
+        denied.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(10));
+        ((string?)done["state"]).ShouldBe("completed");
+        ((string?)done["result"]!["status"]).ShouldBe("rejected");
+        ((string)done["result"]!["message"]!).ShouldContain("touches production data");
+        ((string?)done["approval"]!["state"]).ShouldBe("denied");
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval denied", "result rejected"], "no receipt: nothing ran");
+        ((string?)records[2]!["data"]!["by"]).ShouldBe("admin:bob");
+    }
+
+    [Fact]
+    public async Task ApprovalTimeout_NobodyDecides_RunCompletesRejectedAsExpired()
+    {
+        await using var factory = new SandboxApiFactory(new Dictionary<string, string> { ["Sandbox:Guard:ApprovalTimeout"] = "00:00:01" });
+        var (issued, agent) = await factory.AgentAsync(Some.Agent("approve-expire"));
+        await HoldAsync(factory, issued.Agent.Id);
+        var (runId, _) = await SubmitPendingAsync(agent, "echo never");
+
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(10));
+
+        ((string?)done["state"]).ShouldBe("completed");
+        ((string?)done["result"]!["status"]).ShouldBe("rejected");
+        ((string)done["result"]!["message"]!).ShouldContain("approval expired");
+        ((string?)done["approval"]!["state"]).ShouldBe("expired");
+        var records = await factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+        ((string?)records[2]!["data"]!["note"]).ShouldBe("no decision within 1 s");
+    }
+
+    [Fact]
+    public async Task Delete_PendingRun_ClosesItsApproval_SoNobodyApprovesAGhost()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-delete"));
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, "echo never");
+
+        using var deleted = await agent.DeleteAsync($"/v1/runs/{runId}", Token);
+
+        deleted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var view = await deleted.JsonAsync();
+        ((string?)view["result"]!["status"]).ShouldBe("rejected");
+        ((string?)view["approval"]!["state"]).ShouldBe("expired");
+        (await PendingApprovalsAsync(_factory)).ShouldNotContain(a => (string?)a!["id"] == approvalId, "a run that is gone is not waiting for anyone");
+        using var late = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+        late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+        ((string?)records[2]!["data"]!["by"]).ShouldBe("system");
+    }
+
+    [Fact]
+    public async Task ProfileRequiringApproval_AnyAgentsRunWaits()
+    {
+        var profiles = Path.Join(Path.GetTempPath(), "sandbox-approval-profiles", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Join(profiles, "bash"));
+        try
+        {
+            var document = JsonNode.Parse(await File.ReadAllTextAsync(Path.Join(RepositoryRoot.Path, "images", "bash", "profile.json"), Token))!;
+            document["profiles"]!["bash"]!["requiresApproval"] = true;
+            await File.WriteAllTextAsync(Path.Join(profiles, "bash", "profile.json"), document.ToJsonString(), Token);
+            await using var factory = new SandboxApiFactory(new Dictionary<string, string> { ["Sandbox:Profiles"] = profiles });
+            var (_, agent) = await factory.AgentAsync(Some.Agent("approve-profile"));
+
+            var (runId, approvalId) = await SubmitPendingAsync(agent, "echo risky");
+
+            var approval = (await PendingApprovalsAsync(factory)).Single(a => (string?)a!["id"] == approvalId)!;
+            ((string)approval["reason"]!).ShouldContain("requires a human's approval");
+            using var approved = await factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "carol" });
+            var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(30));
+            ((string?)done["result"]!["stdout"]).ShouldBe("risky\n");
+        }
+        finally
+        {
+            Directory.Delete(profiles, recursive: true);
+        }
+    }
+
+    private static async Task HoldAsync(SandboxApiFactory factory, string agentId)
+    {
+        using var held = await factory.AdminPostAsync($"/admin/v1/agents/{agentId}/hold", new { reason = "new agent, watch it", by = "test" });
+        held.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((string?)(await held.JsonAsync())["state"]).ShouldBe("under_approval");
+    }
+
+    /// <summary>Posts a waited-for run and checks it comes back at once as 202 pending_approval; returns its id and the approval's.</summary>
+    private static async Task<(string RunId, string ApprovalId)> SubmitPendingAsync(HttpClient agent, string code)
+    {
+        using var response = await agent.PostRunAsync(Some.Bash(code));
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Token));
+        var view = await response.JsonAsync();
+        ((string?)view["state"]).ShouldBe("pending_approval");
+        var approvalId = (string)view["approval"]!["id"]!;
+        approvalId.ShouldStartWith("apr_");
+        return ((string)view["id"]!, approvalId);
+    }
+
+    private static async Task<JsonArray> PendingApprovalsAsync(SandboxApiFactory factory)
+    {
+        using var admin = factory.AdminClient();
+        using var response = await admin.GetAsync("/admin/v1/approvals", Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return (await response.JsonAsync()).AsArray();
+    }
+}

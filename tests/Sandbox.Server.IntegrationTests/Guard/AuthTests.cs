@@ -1,0 +1,125 @@
+using System.Net;
+using System.Security.Cryptography;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Guard;
+
+/// <summary>
+/// Who may call: each bad credential on <c>/v1</c> is a 401 with its own code, audited as an <c>auth</c>
+/// record without breaking the chain; the admin key and agent keys are not interchangeable.
+/// </summary>
+public sealed class AuthTests : IClassFixture<SandboxApiFactory>
+{
+    private readonly SandboxApiFactory _factory;
+
+    public AuthTests(SandboxApiFactory factory) => _factory = factory;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Runs_NoKey_Is401MissingKey_WithBearerChallenge_AndAudited()
+    {
+        using var client = _factory.CreateClient((string?)null);
+
+        await ShouldBeRefusedAndAuditedAsync(() => client.PostRunAsync(Some.Bash("echo hi")), "missing_key");
+    }
+
+    [Fact]
+    public async Task Runs_GarbageKey_Is401MalformedKey_AndAudited()
+    {
+        using var client = _factory.CreateClient("garbage");
+
+        await ShouldBeRefusedAndAuditedAsync(() => client.PostRunAsync(Some.Bash("echo hi")), "malformed_key");
+    }
+
+    [Fact]
+    public async Task Runs_WellFormedUnknownKey_Is401UnknownKey_AndAudited()
+    {
+        var unknown = "sbxa_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + "_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        using var client = _factory.CreateClient(unknown);
+
+        await ShouldBeRefusedAndAuditedAsync(() => client.PostRunAsync(Some.Bash("echo hi")), "unknown_key");
+    }
+
+    [Fact]
+    public async Task Runs_TaskTokenPastItsTtl_Is401TokenExpired_AndAudited()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("auth-ttl"));
+        using var minted = await agent.MintTokenAsync(new { ttlSeconds = 1, purpose = "expires at once" });
+        minted.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var token = _factory.CreateClient((string)(await minted.JsonAsync())["token"]!);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Token);
+
+        await ShouldBeRefusedAndAuditedAsync(() => token.PostRunAsync(Some.Bash("echo hi")), "token_expired");
+    }
+
+    [Fact]
+    public async Task Runs_RotatedOldKey_Is401KeyRevoked_AndTheNewKeyWorks()
+    {
+        var (issued, old) = await _factory.AgentAsync(Some.Agent("auth-rotate"));
+        using var rotated = await _factory.AdminPostAsync($"/admin/v1/agents/{issued.Agent.Id}/rotate", new { by = "test" });
+        rotated.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var fresh = _factory.CreateClient((string)(await rotated.JsonAsync())["key"]!);
+
+        await ShouldBeRefusedAndAuditedAsync(() => old.GetAsync("/v1/me", Token), "key_revoked");
+        (await fresh.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Runs_AdminKey_Is401MalformedKey()
+    {
+        using var admin = _factory.AdminClient();
+
+        await ShouldBeRefusedAndAuditedAsync(() => admin.PostRunAsync(Some.Bash("echo hi")), "malformed_key");
+    }
+
+    [Fact]
+    public async Task AdminApi_AgentKey_Is401()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("auth-admin"));
+
+        using var response = await agent.GetAsync("/admin/v1/agents", Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await response.JsonAsync()).Code().ShouldBe("admin_key_required");
+        (await _factory.AuditAsync("kind=auth&status=admin_refused")).ShouldNotBeEmpty();
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task Runs_PurposeOver1000Chars_Is400NamingPurpose_AndAuditedAsRequestAndRejection()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("auth-purpose"));
+        var purpose = new string('p', 1001);
+
+        using var response = await agent.PostRunAsync(Some.Bash("echo hi", purpose));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.JsonAsync()).ErrorFields().ShouldContain("purpose");
+        var runId = (await _factory.RunIdsOfAgentAsync(issued.Agent.Name)).ShouldHaveSingleItem();
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision rejected"]);
+        ((string?)records[0]!["data"]!["purpose"]).ShouldBe(purpose);
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    /// <summary>The call is a 401 with the code and a Bearer challenge, and one more <c>auth</c> record with that status exists in an intact chain.</summary>
+    private async Task ShouldBeRefusedAndAuditedAsync(Func<Task<HttpResponseMessage>> call, string code)
+    {
+        var before = (await _factory.AuditAsync($"kind=auth&status={code}")).Count;
+
+        using var response = await call();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ShouldContain(h => h.Scheme == "Bearer");
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe(code);
+        var records = await _factory.AuditAsync($"kind=auth&status={code}");
+        records.Count.ShouldBe(before + 1, $"one auth record {code} for the refused call");
+        ((string?)records[^1]!["data"]!["reason"]).ShouldNotBeNullOrWhiteSpace();
+        await _factory.ShouldBeIntactAsync();
+    }
+}
+

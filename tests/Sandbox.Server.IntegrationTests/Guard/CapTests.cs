@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Sandbox.Guard.Policy;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Guard;
+
+/// <summary>Each cap, reached, is a 429 naming it with a Retry-After; every result says what remains of each budget.</summary>
+public sealed class CapTests : IClassFixture<SandboxApiFactory>
+{
+    private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds];
+
+    private readonly SandboxApiFactory _factory;
+
+    public CapTests(SandboxApiFactory factory) => _factory = factory;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Post_ThirdCallAtTwoPerMinute_Is429RatePerMinute()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-rate") with { RatePerMinute = 2 });
+
+        (await OkAsync(agent, "echo 1")).ShouldNotBeNull();
+        (await OkAsync(agent, "echo 2")).ShouldNotBeNull();
+        using var third = await agent.PostRunAsync(Some.Bash("echo 3"));
+
+        await ShouldBeCappedAsync(third, CapNames.Rate);
+        int.Parse(third.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(1, 60);
+    }
+
+    [Fact]
+    public async Task Post_SecondCallWhileOneRuns_Is429ConcurrentRuns()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-concurrency") with { MaxConcurrentRuns = 1 });
+        using var first = await agent.PostRunAsync(Some.BashAsync("sleep 5"));
+        first.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (string)(await first.JsonAsync())["id"]!;
+
+        using var second = await agent.PostRunAsync(Some.Bash("echo 2"));
+
+        await ShouldBeCappedAsync(second, CapNames.Concurrency);
+        (await agent.DeleteAsync($"/v1/runs/{id}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await OkAsync(agent, "echo 3")).ShouldNotBeNull("the slot is free again once the first run ended");
+    }
+
+    [Fact]
+    public async Task Post_SecondCallOfOneRunADay_Is429DailyRuns()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-daily-runs") with { DailyRuns = 1 });
+        (await OkAsync(agent, "echo 1")).ShouldNotBeNull();
+
+        using var second = await agent.PostRunAsync(Some.Bash("echo 2"));
+
+        await ShouldBeCappedAsync(second, CapNames.DailyRuns);
+    }
+
+    [Fact]
+    public async Task Post_CpuBurnOverTheDailyCpuBudget_IsCutAtTheBudget_ThenIs429DailyCpuSeconds()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-daily-cpu") with { DailyCpuSeconds = 0.2 });
+
+        var burnt = await RunAsync(agent, Some.BurnCpu);
+
+        ((string?)burnt["result"]!["status"]).ShouldBe("cpu_limit");
+        ((long)burnt["result"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200, "the CPU limit is tightened to what remains of the budget");
+        using var next = await agent.PostRunAsync(Some.Bash("echo after"));
+        await ShouldBeCappedAsync(next, CapNames.DailyCpuSeconds);
+    }
+
+    [Fact]
+    public async Task Post_SecondCallOfAOneRunToken_Is429TokenRuns()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-runs"));
+        using var token = await TokenClientAsync(agent, new { maxRuns = 1 });
+        (await OkAsync(token, "echo 1")).ShouldNotBeNull();
+
+        using var second = await token.PostRunAsync(Some.Bash("echo 2"));
+
+        await ShouldBeCappedAsync(second, CapNames.TokenRuns);
+        (await OkAsync(agent, "echo 3")).ShouldNotBeNull("the agent's own key has runs left");
+    }
+
+    [Fact]
+    public async Task Post_CpuBurnOverTheTokensCpuBudget_IsCut_ThenIs429TokenCpuSeconds()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-cpu"));
+        using var token = await TokenClientAsync(agent, new { cpuSeconds = 0.2 });
+
+        var burnt = await RunAsync(token, Some.BurnCpu);
+
+        ((string?)burnt["result"]!["status"]).ShouldBe("cpu_limit");
+        ((long)burnt["result"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200);
+        using var next = await token.PostRunAsync(Some.Bash("echo after"));
+        await ShouldBeCappedAsync(next, CapNames.TokenCpuSeconds);
+    }
+
+    [Fact]
+    public async Task Result_Budgets_ListEveryCap_AndDailyRunsCountDownByOnePerRun()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-budgets") with { DailyRuns = 10 });
+
+        var first = Budgets(await OkAsync(agent, "echo 1"));
+        var second = Budgets(await OkAsync(agent, "echo 2"));
+
+        first.Keys.ShouldBe(s_agentCaps, ignoreOrder: true);
+        foreach (var budget in first.Values)
+        {
+            budget["limit"].ShouldNotBeNull();
+            budget["used"].ShouldNotBeNull();
+            budget["remaining"].ShouldNotBeNull();
+        }
+
+        ((double)first[CapNames.DailyRuns]["limit"]!).ShouldBe(10);
+        ((double)first[CapNames.DailyRuns]["remaining"]!).ShouldBe(9);
+        ((double)second[CapNames.DailyRuns]["remaining"]!).ShouldBe(8);
+        ((double)second[CapNames.DailyRuns]["used"]!).ShouldBe(2);
+        ((double)second[CapNames.Concurrency]["used"]!).ShouldBe(0, "no run is in flight once the result is out");
+        ((double)second[CapNames.DailyCpuSeconds]["used"]!).ShouldBeGreaterThanOrEqualTo((double)first[CapNames.DailyCpuSeconds]["used"]!);
+
+        using var token = await TokenClientAsync(agent, new { maxRuns = 5 });
+        var viaToken = Budgets(await OkAsync(token, "echo 3"));
+        viaToken.Keys.ShouldBe([.. s_agentCaps, CapNames.TokenRuns, CapNames.TokenCpuSeconds], ignoreOrder: true);
+        ((double)viaToken[CapNames.TokenRuns]["remaining"]!).ShouldBe(4);
+        ((double)viaToken[CapNames.DailyRuns]["remaining"]!).ShouldBe(7);
+    }
+
+    private async Task<HttpClient> TokenClientAsync(HttpClient agent, object spec)
+    {
+        using var minted = await agent.MintTokenAsync(spec);
+        minted.StatusCode.ShouldBe(HttpStatusCode.OK, await minted.Content.ReadAsStringAsync(Token));
+        return _factory.CreateClient((string)(await minted.JsonAsync())["token"]!);
+    }
+
+    private static async Task<JsonNode> RunAsync(HttpClient client, string code)
+    {
+        using var response = await client.PostRunAsync(Some.Bash(code));
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Token));
+        var view = await response.JsonAsync();
+        ((string?)view["state"]).ShouldBe("completed");
+        s_agentCaps.ShouldBeSubsetOf(Budgets(view).Keys, "every completed result says what remains of each budget");
+        return view;
+    }
+
+    private static async Task<JsonNode> OkAsync(HttpClient client, string code)
+    {
+        var view = await RunAsync(client, code);
+        ((string?)view["result"]!["status"]).ShouldBe("ok", view.ToJsonString());
+        return view;
+    }
+
+    private static Dictionary<string, JsonNode> Budgets(JsonNode view) =>
+        view["budgets"].ShouldNotBeNull().AsArray().ToDictionary(b => (string)b!["name"]!, b => b!);
+
+    private static async Task ShouldBeCappedAsync(HttpResponseMessage response, string cap)
+    {
+        response.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, await response.Content.ReadAsStringAsync(Token));
+        response.Headers.Contains("Retry-After").ShouldBeTrue();
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe("cap_exceeded");
+        ((string?)problem["cap"]).ShouldBe(cap);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Sandbox.Core.Runs;
+using Sandbox.Guard.Agents;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.IntegrationTests.Guard;
+
+/// <summary>
+/// Revoking an agent bites within a second: its running code is killed and its container removed, its key stops
+/// working, and other agents' runs carry on. Through the admin API, and through the store alone (as the CLI does).
+/// </summary>
+public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
+{
+    private static readonly TimeSpan s_bite = TimeSpan.FromSeconds(1);
+
+    private readonly SandboxApiFactory _factory;
+
+    public RevocationTests(SandboxApiFactory factory) => _factory = factory;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AdminRevoke_KillsTheAgentsRunningCode_RefusesItsKey_AndLeavesOthersAlone()
+    {
+        var (victim, victimClient) = await _factory.AgentAsync(Some.Agent("revoke-api"));
+        var (_, bystanderClient) = await _factory.AgentAsync(Some.Agent("revoke-bystander"));
+        var victimRun = await StartSleepAsync(victimClient);
+        var bystanderRun = await StartSleepAsync(bystanderClient);
+        var entry = _factory.Coordinator().Find(victimRun, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+
+        var clock = Stopwatch.StartNew();
+        using var response = await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/revoke", new { reason = "leaked key", by = "alice" });
+        var answered = clock.Elapsed;
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        answered.ShouldBeLessThan(TimeSpan.FromSeconds(3), "the revoke answer waits for the kill, but not for long");
+        var revoked = await response.JsonAsync();
+        ((string?)revoked["agent"]!["state"]).ShouldBe("revoked");
+        ((int)revoked["stoppedRuns"]!).ShouldBe(1);
+        await ShouldCompleteWithinAsync(entry, s_bite);
+        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        result.Status.ShouldBe(RunStatus.Cancelled);
+        result.Message.ShouldNotBeNull().ShouldContain("revoked");
+        (await DockerProbe.ContainersOfRunAsync(victimRun)).ShouldBeEmpty("the container is gone once the run is completed");
+
+        using var after = await victimClient.PostRunAsync(Some.Bash("echo no"));
+        after.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await after.JsonAsync()).Code().ShouldBe("agent_revoked");
+
+        var admin = await _factory.AuditAsync($"agent={victim.Agent.Id}&kind=admin&status=agent_revoked");
+        ((string?)admin.ShouldHaveSingleItem()!["data"]!["actor"]).ShouldBe("admin:alice");
+        var records = await _factory.AuditOfRunAsync(victimRun);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision allowed", "receipt planned", "result cancelled"], "one result per run, however it ended");
+
+        var untouched = await (await bystanderClient.GetAsync($"/v1/runs/{bystanderRun}", Token)).JsonAsync();
+        ((string?)untouched["state"]).ShouldBe("running", "another agent's run is not touched");
+        (await DockerProbe.ContainersOfRunAsync(bystanderRun)).ShouldNotBeEmpty();
+        (await bystanderClient.DeleteAsync($"/v1/runs/{bystanderRun}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task StoreRevoke_AsTheCliDoes_TheWatcherKillsTheRunWithinASecond()
+    {
+        var (victim, victimClient) = await _factory.AgentAsync(Some.Agent("revoke-store"));
+        var runId = await StartSleepAsync(victimClient);
+        var entry = _factory.Coordinator().Find(runId, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+
+        var revoked = await _factory.Services.GetRequiredService<AgentAdmin>().RevokeAsync(victim.Agent.Id, "revoked from the CLI", "cli:test", Token);
+        var clock = Stopwatch.StartNew();
+
+        revoked.Ok.ShouldBeTrue(revoked.Message);
+        await ShouldCompleteWithinAsync(entry, s_bite, clock);
+        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        result.Status.ShouldBe(RunStatus.Cancelled);
+        result.Message.ShouldNotBeNull().ShouldContain("revoked");
+        (await DockerProbe.ContainersOfRunAsync(runId)).ShouldBeEmpty();
+        using var after = await victimClient.GetAsync("/v1/me", Token);
+        (await after.JsonAsync()).Code().ShouldBe("agent_revoked");
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision allowed", "receipt planned", "result cancelled"]);
+    }
+
+    [Fact]
+    public async Task AdminRevoke_PendingRun_IsRejected_AndItsApprovalLeavesThePendingList()
+    {
+        var (victim, victimClient) = await _factory.AgentAsync(Some.Agent("revoke-pending"));
+        (await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/hold", new { reason = "watch it" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var submitted = await victimClient.PostRunAsync(Some.Bash("echo never"));
+        submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var pending = await submitted.JsonAsync();
+        var runId = (string)pending["id"]!;
+        var approvalId = (string)pending["approval"]!["id"]!;
+        var entry = _factory.Coordinator().Find(runId, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+
+        using var response = await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/revoke", new { reason = "leaked key" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((int)(await response.JsonAsync())["stoppedRuns"]!).ShouldBe(1);
+        entry.State.ShouldBe(RunState.Completed);
+        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        result.Status.ShouldBe(RunStatus.Rejected);
+        result.Message.ShouldNotBeNull().ShouldContain("revoked");
+        using var admin = _factory.AdminClient();
+        var approvals = (await (await admin.GetAsync("/admin/v1/approvals", Token)).JsonAsync()).AsArray();
+        approvals.ShouldNotContain(a => (string?)a!["id"] == approvalId);
+        (await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" })).StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
+    }
+
+    /// <summary>Starts <c>sleep 60</c> and returns its id once it is running with its container up.</summary>
+    private static async Task<string> StartSleepAsync(HttpClient client)
+    {
+        using var response = await client.PostRunAsync(Some.BashAsync("echo up; sleep 60"));
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Token));
+        var id = (string)(await response.JsonAsync())["id"]!;
+        ((string?)(await client.WaitForStateAsync(id, "running", TimeSpan.FromSeconds(20)))["state"]).ShouldBe("running");
+        (await GuardApi.EventuallyAsync(async () => (await DockerProbe.ContainersOfRunAsync(id)).Length > 0, TimeSpan.FromSeconds(20)))
+            .ShouldBeTrue("the run's container should be up");
+        return id;
+    }
+
+    /// <summary>Waits (generously, so a slow kill still reports how slow) and asserts the run completed within <paramref name="limit"/> of <paramref name="clock"/>'s start.</summary>
+    private static async Task ShouldCompleteWithinAsync(RunEntry entry, TimeSpan limit, Stopwatch? clock = null)
+    {
+        clock ??= Stopwatch.StartNew();
+        await entry.Completed.WaitAsync(TimeSpan.FromSeconds(15), Token);
+        clock.Elapsed.ShouldBeLessThan(limit, "revocation must bite within a second");
+        entry.State.ShouldBe(RunState.Completed);
+    }
+}

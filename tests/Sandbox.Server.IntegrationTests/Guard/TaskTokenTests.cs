@@ -1,0 +1,104 @@
+using System.Net;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Guard;
+
+/// <summary>Task tokens (<c>POST /v1/tokens</c>) only ever narrow their agent's key, and die with it.</summary>
+public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
+{
+    private static readonly string[] s_bashOnly = ["bash"];
+
+    private readonly SandboxApiFactory _factory;
+
+    public TaskTokenTests(SandboxApiFactory factory) => _factory = factory;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Mint_WithinTheParent_ReturnsANarrowerToken_ThatRuns()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("token-ok", "bash", "python") with { DailyRuns = 50, DailyCpuSeconds = 30 });
+
+        using var response = await agent.MintTokenAsync(new { profiles = s_bashOnly, ttlSeconds = 600, maxRuns = 5, cpuSeconds = 10, purpose = "one task" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var minted = await response.JsonAsync();
+        ((string)minted["token"]!).ShouldStartWith("sbxt_");
+        minted["profiles"]!.AsArray().Select(p => (string)p!).ShouldBe(["bash"]);
+        ((int)minted["maxRuns"]!).ShouldBe(5);
+        using var token = _factory.CreateClient((string)minted["token"]!);
+        var run = await (await token.PostRunAsync(Some.Bash("echo via-token"))).JsonAsync();
+        ((string?)run["result"]!["stdout"]).ShouldBe("via-token\n");
+    }
+
+    [Theory]
+    [InlineData("profiles", """{"profiles":["python"]}""")]
+    [InlineData("ttlSeconds", """{"ttlSeconds":7200}""")]
+    [InlineData("maxRuns", """{"maxRuns":11}""")]
+    [InlineData("cpuSeconds", """{"cpuSeconds":5.5}""")]
+    public async Task Mint_MoreThanTheParentHas_Is403NamingTheField(string field, string body)
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-exceeds", "bash") with { DailyRuns = 10, DailyCpuSeconds = 5 });
+
+        using var response = await agent.PostAsync("/v1/tokens", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden, await response.Content.ReadAsStringAsync(Token));
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe("rejected");
+        problem.ErrorFields().ShouldBe([field]);
+        var decisions = await _factory.AuditAsync($"agent={issued.Agent.Name}&kind=decision&status=rejected");
+        ((string?)decisions.ShouldHaveSingleItem()!["data"]!["action"]).ShouldBe("mint_token");
+    }
+
+    [Fact]
+    public async Task Run_ProfileOffTheTokensList_Is403_EvenWhenTheAgentMayUseIt()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("token-narrow", "bash", "python"));
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly });
+
+        using var response = await token.PostRunAsync(new { language = "python", code = "print(1)" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe("rejected");
+        problem.ErrorFields().ShouldBe(["language"]);
+    }
+
+    [Fact]
+    public async Task Mint_WithATaskToken_Is403()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("token-mint-token"));
+        using var token = await TokenClientAsync(agent, new { });
+
+        using var response = await token.MintTokenAsync(new { });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe("rejected");
+        problem.ErrorFields().ShouldBe(["authorization"]);
+    }
+
+    [Fact]
+    public async Task Run_AfterTheAgentIsRevoked_TokenIs401AgentRevoked()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-revoked"));
+        using var token = await TokenClientAsync(agent, new { });
+        (await token.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var revoked = await _factory.AdminPostAsync($"/admin/v1/agents/{issued.Agent.Id}/revoke", new { reason = "token test", by = "test" });
+        revoked.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var response = await token.PostRunAsync(Some.Bash("echo no"));
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await response.JsonAsync()).Code().ShouldBe("agent_revoked");
+    }
+
+    private async Task<HttpClient> TokenClientAsync(HttpClient agent, object spec)
+    {
+        using var minted = await agent.MintTokenAsync(spec);
+        minted.StatusCode.ShouldBe(HttpStatusCode.OK, await minted.Content.ReadAsStringAsync(Token));
+        return _factory.CreateClient((string)(await minted.JsonAsync())["token"]!);
+    }
+}
+
