@@ -52,6 +52,23 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task HeldAgent_ApprovedRun_IsStillCutAtWhatRemainsOfTheCpuBudget()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cpu") with { DailyCpuSeconds = 0.2 });
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, Some.BurnCpu);
+
+        using var approved = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+
+        approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["status"]).ShouldBe("cpu_limit");
+        ((long)done["result"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200, "an approval lets the run start; it does not lift the agent's CPU budget");
+        var receipt = (await _factory.AuditOfRunAsync(runId)).Single(r => (string?)r!["kind"] == "receipt")!;
+        ((long)receipt["data"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200);
+    }
+
+    [Fact]
     public async Task HeldAgent_RunDenied_CompletesRejectedWithTheNote()
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-deny"));
