@@ -10,6 +10,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// Runs that wait for a human: an agent on hold, or a profile that requires approval, answers 202
 /// <c>pending_approval</c>; an operator approves (it runs), denies (rejected) or lets it expire (rejected).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
 {
     private readonly SandboxApiFactory _factory;
