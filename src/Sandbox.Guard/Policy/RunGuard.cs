@@ -379,15 +379,21 @@ public sealed partial class RunGuard
         return admission;
     }
 
-    /// <summary>An approved run is about to be queued: it takes one of the agent's concurrent slots (caps were checked when it was requested).</summary>
-    public RunPlan Release(Principal principal, RunPlan plan)
+    /// <summary>
+    /// An approved run is about to be queued: it takes one of the agent's concurrent slots (caps were checked when
+    /// it was requested), and its CPU limit is tightened to what remains of the budgets now, as an allowed run's is
+    /// at admission: an approval lets a run start, it does not lift the agent's or the token's CPU budget.
+    /// </summary>
+    public async Task<RunPlan> ReleaseAsync(Principal principal, RunPlan plan, CancellationToken cancellationToken)
     {
+        var usage = await _store.GetUsageAsync(principal.Agent.Id, Day(_time.GetUtcNow()), cancellationToken);
+        var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
         var counters = _counters.GetOrAdd(principal.Agent.Id, _ => new AgentCounters());
         Interlocked.Increment(ref counters.InFlight);
-        return plan;
+        return TightenToBudget(principal, plan, usage, tokenUsage);
     }
 
-    /// <summary>Gives back a slot taken by <see cref="Release"/> for a run that could not be queued after all.</summary>
+    /// <summary>Gives back a slot taken by <see cref="ReleaseAsync"/> for a run that could not be queued after all.</summary>
     public void ReleaseSlot(Principal principal)
     {
         if (_counters.TryGetValue(principal.Agent.Id, out var counters))

@@ -417,7 +417,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     /// <summary>An approved run takes its agent's slot, gets its receipt and joins the queue.</summary>
     private async Task ReleaseApprovedAsync(RunEntry entry, Approval approval, CancellationToken cancellationToken)
     {
-        var plan = _guard.Release(entry.Principal, entry.Plan);
+        var plan = await _guard.ReleaseAsync(entry.Principal, entry.Plan, cancellationToken);
         entry.Approval = approval;
         if (!entry.TryRelease(plan))
         {

@@ -9,6 +9,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// Each detector, with its threshold lowered, POSTs its alert to a loopback webhook and writes an <c>alert</c>
 /// record; with <c>HoldAgent</c> the agent's runs then wait for a human.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class AlertTests
 {
     private static readonly TimeSpan s_delivery = TimeSpan.FromSeconds(10);

@@ -5,6 +5,7 @@ using Sandbox.Server.IntegrationTests.Support;
 namespace Sandbox.Server.IntegrationTests.Guard;
 
 /// <summary>What an agent may run: a profile off its allow-list, or limits above the profile's, is a 403 and nothing runs.</summary>
+[Trait("Category", "Integration")]
 public sealed class AllowListTests : IClassFixture<SandboxApiFactory>
 {
     private readonly SandboxApiFactory _factory;

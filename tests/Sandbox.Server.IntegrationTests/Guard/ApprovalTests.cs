@@ -10,6 +10,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// Runs that wait for a human: an agent on hold, or a profile that requires approval, answers 202
 /// <c>pending_approval</c>; an operator approves (it runs), denies (rejected) or lets it expire (rejected).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
 {
     private readonly SandboxApiFactory _factory;
@@ -49,6 +50,23 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
         ((string?)records[2]!["data"]!["by"]).ShouldBe("admin:alice");
         ((string?)records[3]!["data"]!["approvalId"]).ShouldBe(approvalId);
         await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task HeldAgent_ApprovedRun_IsStillCutAtWhatRemainsOfTheCpuBudget()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cpu") with { DailyCpuSeconds = 0.2 });
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, Some.BurnCpu);
+
+        using var approved = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+
+        approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["status"]).ShouldBe("cpu_limit");
+        ((long)done["result"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200, "an approval lets the run start; it does not lift the agent's CPU budget");
+        var receipt = (await _factory.AuditOfRunAsync(runId)).Single(r => (string?)r!["kind"] == "receipt")!;
+        ((long)receipt["data"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200);
     }
 
     [Fact]

@@ -13,6 +13,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// <c>/admin/v1/audit/verify</c> finding the first record changed or removed behind the service's back.
 /// Each test has its own service: tampering must not leak into another test's chain.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class AuditTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

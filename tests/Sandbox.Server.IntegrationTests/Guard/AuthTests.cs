@@ -9,6 +9,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// Who may call: each bad credential on <c>/v1</c> is a 401 with its own code, audited as an <c>auth</c>
 /// record without breaking the chain; the admin key and agent keys are not interchangeable.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class AuthTests : IClassFixture<SandboxApiFactory>
 {
     private readonly SandboxApiFactory _factory;

@@ -7,6 +7,7 @@ using Sandbox.Server.IntegrationTests.Support;
 namespace Sandbox.Server.IntegrationTests.Guard;
 
 /// <summary>Each cap, reached, is a 429 naming it with a Retry-After; every result says what remains of each budget.</summary>
+[Trait("Category", "Integration")]
 public sealed class CapTests : IClassFixture<SandboxApiFactory>
 {
     private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds];

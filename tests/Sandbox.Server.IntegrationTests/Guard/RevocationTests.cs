@@ -13,6 +13,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 /// Revoking an agent bites within a second: its running code is killed and its container removed, its key stops
 /// working, and other agents' runs carry on. Through the admin API, and through the store alone (as the CLI does).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
 {
     private static readonly TimeSpan s_bite = TimeSpan.FromSeconds(1);

@@ -5,6 +5,7 @@ using Sandbox.Server.IntegrationTests.Support;
 namespace Sandbox.Server.IntegrationTests.Guard;
 
 /// <summary>Task tokens (<c>POST /v1/tokens</c>) only ever narrow their agent's key, and die with it.</summary>
+[Trait("Category", "Integration")]
 public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
 {
     private static readonly string[] s_bashOnly = ["bash"];
