@@ -10,6 +10,9 @@ public sealed record Principal(Agent Agent, Credential Credential)
     /// <summary>The profiles this credential may use: a token's own list (a subset of its agent's), else the agent's.</summary>
     public IReadOnlyList<string> Profiles => Credential.Profiles ?? Agent.Profiles;
 
+    /// <summary>Whether this credential may run the profile: exact names only, no wildcard (fail closed).</summary>
+    public bool Allows(string profile) => Profiles.Contains(profile, StringComparer.Ordinal);
+
     public override string ToString() => IsTaskToken ? $"agent '{Agent.Name}' (task token {Credential.Id})" : $"agent '{Agent.Name}'";
 }
 

@@ -288,7 +288,7 @@ public sealed partial class RunGuard
         var runId = plan.RunId;
         await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name), cancellationToken);
 
-        if (!principal.Profiles.Contains(plan.Profile.Name, StringComparer.Ordinal))
+        if (!principal.Allows(plan.Profile.Name))
         {
             var reason = $"profile '{plan.Profile.Name}' is not on the allow-list of {principal} ({string.Join(", ", principal.Profiles)}); nothing ran";
             await _store.AppendAsync(Decision(principal, runId, "rejected", "profile_not_allowed", reason), cancellationToken);
@@ -301,7 +301,7 @@ public sealed partial class RunGuard
             };
         }
 
-        var counters = _counters.GetOrAdd(agent.Id, _ => new AgentCounters());
+        var counters = CountersOf(agent.Id);
         await counters.Gate.WaitAsync(cancellationToken);
         Admission admission;
         IReadOnlyList<Alert> alerts = [];
@@ -388,7 +388,7 @@ public sealed partial class RunGuard
     {
         var usage = await _store.GetUsageAsync(principal.Agent.Id, Day(_time.GetUtcNow()), cancellationToken);
         var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
-        var counters = _counters.GetOrAdd(principal.Agent.Id, _ => new AgentCounters());
+        var counters = CountersOf(principal.Agent.Id);
         Interlocked.Increment(ref counters.InFlight);
         return TightenToBudget(principal, plan, usage, tokenUsage);
     }
@@ -431,7 +431,7 @@ public sealed partial class RunGuard
     public async Task<IReadOnlyList<Budget>> CompleteAsync(Principal principal, RunPlan plan, RunResult result, bool heldSlot, JsonObject? extra, CancellationToken cancellationToken)
     {
         var agent = principal.Agent;
-        var counters = _counters.GetOrAdd(agent.Id, _ => new AgentCounters());
+        var counters = CountersOf(agent.Id);
         if (heldSlot)
         {
             Interlocked.Decrement(ref counters.InFlight);
@@ -483,7 +483,7 @@ public sealed partial class RunGuard
     public async Task<IReadOnlyList<Budget>> BudgetsAsync(Principal principal, CancellationToken cancellationToken)
     {
         var agent = principal.Agent;
-        var counters = _counters.GetOrAdd(agent.Id, _ => new AgentCounters());
+        var counters = CountersOf(agent.Id);
         var now = _time.GetUtcNow();
         var usage = await _store.GetUsageAsync(agent.Id, Day(now), cancellationToken);
         var midnight = NextMidnight(now);
@@ -547,14 +547,7 @@ public sealed partial class RunGuard
             if (open.Any(o => o.RunId == approval.RunId)
                 || (await _store.QueryAuditAsync(new AuditQuery { RunId = approval.RunId, Kind = AuditKinds.Result, Limit = 1 }, cancellationToken)).Count > 0)
             {
-                await _store.DecideApprovalAsync(approval.Id, ApprovalState.Expired, "system", "the service restarted before a decision", _time.GetUtcNow(), new AuditEntry
-                {
-                    Kind = AuditKinds.Approval,
-                    AgentId = approval.AgentId,
-                    RunId = approval.RunId,
-                    Status = "expired",
-                    Data = new JsonObject { ["approvalId"] = approval.Id, ["by"] = "system", ["note"] = "the service restarted before a decision" },
-                }, cancellationToken);
+                await CloseAsync(approval, "the service restarted before a decision", cancellationToken);
             }
         }
 
@@ -582,6 +575,8 @@ public sealed partial class RunGuard
             Status = "expired",
             Data = new JsonObject { ["approvalId"] = approval.Id, ["by"] = "system", ["note"] = note },
         }, cancellationToken);
+
+    private AgentCounters CountersOf(string agentId) => _counters.GetOrAdd(agentId, static _ => new AgentCounters());
 
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

@@ -203,7 +203,7 @@ internal static class RunEndpoints
             refusals.Add("the service is shutting down");
         }
 
-        if (!principal.Profiles.Contains(plan.Profile.Name, StringComparer.Ordinal))
+        if (!principal.Allows(plan.Profile.Name))
         {
             refusals.Add($"profile '{plan.Profile.Name}' is not on this key's allow-list ({string.Join(", ", principal.Profiles)})");
         }
