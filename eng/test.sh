@@ -45,5 +45,11 @@ read -r passed failed skipped < <(
     END { printf "%d %d %d\n", p, f, s }')
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a project that crashed before writing TRX still fails the run
 if [ "$passed" -eq 0 ]; then status=1; fi                             # executing no test at all is a failure
+# Name every failed test again at the very end, so a CI log cut down to its tail still says which one failed.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Timeout\|Aborted\|Error\)"[^>]*>' "$trx" \
+    | grep -o 'testName="[^"]*"' | sed "s/^testName=/FAILED [$(basename "$trx" .trx)] /"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
