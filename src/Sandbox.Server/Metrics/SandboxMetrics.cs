@@ -60,13 +60,13 @@ internal sealed class SandboxMetrics
         var writer = new PrometheusTextWriter();
 
         writer.WriteFamily("sandbox_runs_total", "counter", "Runs that finished, by status and backend.");
-        foreach (var ((status, backend), count) in _runs.OrderBy(p => p.Key.Status, StringComparer.Ordinal).ThenBy(p => p.Key.Backend, StringComparer.Ordinal))
+        foreach (var ((status, backend), count) in _runs.ToArray().OrderBy(p => p.Key.Status, StringComparer.Ordinal).ThenBy(p => p.Key.Backend, StringComparer.Ordinal))
         {
             writer.WriteSample("sandbox_runs_total", [new("status", status), new("backend", backend)], Interlocked.Read(ref count.Value));
         }
 
         writer.WriteFamily("sandbox_run_duration_seconds", "histogram", "How long runs took from start to result, by backend.");
-        foreach (var (backend, histogram) in _runDurations.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var (backend, histogram) in _runDurations.ToArray().OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             histogram.Write(writer, "sandbox_run_duration_seconds", [new("backend", backend)]);
         }
@@ -75,7 +75,7 @@ internal sealed class SandboxMetrics
         _queueWait.Write(writer, "sandbox_queue_wait_seconds", []);
 
         writer.WriteFamily("sandbox_refusals_total", "counter", "Requests refused before they ran, by reason.");
-        foreach (var (reason, count) in _refusals.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var (reason, count) in _refusals.ToArray().OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             writer.WriteSample("sandbox_refusals_total", [new("reason", reason)], Interlocked.Read(ref count.Value));
         }

@@ -241,4 +241,35 @@ public sealed class SandboxMetricsTests
         var expectedWaitSum = Threads * Enumerable.Range(0, PerThread).Sum(i => (i % 100) / 1000.0);
         parsed.Value("sandbox_queue_wait_seconds_sum").ShouldBe(expectedWaitSum, tolerance: 1e-6);
     }
+
+    [Fact]
+    public async Task Render_WhileNewSeriesAppear_NeverThrows()
+    {
+        // A scrape used to sort the live dictionaries; LINQ sized its buffer from Count and then copied, so a
+        // series added in between threw ArgumentException out of Render (seen once in CI). Render now snapshots first.
+        const int NewSeries = 60_000;
+        var metrics = new SandboxMetrics();
+        using var started = new ManualResetEventSlim();
+        var writer = Task.Run(() =>
+        {
+            started.Set();
+            for (var i = 0; i < NewSeries; i++)
+            {
+                metrics.RecordRefusal($"reason_{i}");
+                metrics.RecordRun("ok", $"backend_{i % 200}", TimeSpan.Zero, TimeSpan.Zero);
+            }
+        }, TestContext.Current.CancellationToken);
+
+        started.Wait(TestContext.Current.CancellationToken);
+        var scrapes = 0;
+        while (!writer.IsCompleted)
+        {
+            PrometheusText.Parse(metrics.Render());
+            scrapes++;
+        }
+
+        await writer;
+        scrapes.ShouldBeGreaterThan(0);
+        PrometheusText.Parse(metrics.Render()).Value("sandbox_refusals_total", ("reason", $"reason_{NewSeries - 1}")).ShouldBe(1);
+    }
 }
