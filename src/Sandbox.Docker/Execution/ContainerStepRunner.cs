@@ -13,6 +13,9 @@ namespace Sandbox.Docker.Execution;
 /// </summary>
 internal sealed partial class ContainerStepRunner
 {
+    /// <summary>How long creating a container may take; it is not cut short by a cancellation (see <see cref="RunAsync"/>).</summary>
+    private static readonly TimeSpan s_createTimeout = TimeSpan.FromSeconds(30);
+
     private readonly IDockerClient _docker;
     private readonly CgroupMeter _meter;
     private readonly DockerBackendOptions _options;
@@ -38,14 +41,30 @@ internal sealed partial class ContainerStepRunner
 
         var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
         string? id = null;
+        string? abandoned = null;
         try
         {
-            id = await _docker.CreateContainerAsync(spec.Request, spec.Name, cancellationToken);
+            try
+            {
+                // Not the caller's token: a create call abandoned half-way still makes the container on the daemon,
+                // and we would never learn its id to remove it. Creating takes a moment; a cancellation is honoured
+                // right after, once the id is known.
+                using var createTimeout = new CancellationTokenSource(s_createTimeout, _time);
+                id = await _docker.CreateContainerAsync(spec.Request, spec.Name, createTimeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Our own timeout: the daemon may still make it. The name is this run's alone, so remove by name.
+                abandoned = spec.Name;
+                throw;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
             return await RunCreatedAsync(id, step, stdin, cancellationToken);
         }
         finally
         {
-            await CleanUpAsync(id, step);
+            await CleanUpAsync(id ?? abandoned, step);
         }
     }
 

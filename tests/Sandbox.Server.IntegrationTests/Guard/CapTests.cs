@@ -43,6 +43,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
 
         await ShouldBeCappedAsync(second, CapNames.Concurrency);
         (await agent.DeleteAsync($"/v1/runs/{id}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty("a cancelled run leaves no container, wherever it was cancelled");
         (await OkAsync(agent, "echo 3")).ShouldNotBeNull("the slot is free again once the first run ended");
     }
 

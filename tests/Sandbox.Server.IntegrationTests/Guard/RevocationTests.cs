@@ -114,6 +114,35 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval expired", "result rejected"]);
     }
 
+    [Fact]
+    public async Task AdminRevoke_RightAfterSubmitting_LeavesNoContainerBehind()
+    {
+        // Revoked at once, the runs are caught wherever they are: queued, creating their container, or starting it.
+        var runIds = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var (victim, client) = await _factory.AgentAsync(Some.Agent("revoke-early"));
+            using var submitted = await client.PostRunAsync(Some.BashAsync("sleep 60"));
+            submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            var runId = (string)(await submitted.JsonAsync())["id"]!;
+            var entry = _factory.Coordinator().Find(runId, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+            await Task.Delay(i * 20, Token);
+
+            using var revoked = await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/revoke", new { reason = "early" });
+
+            revoked.StatusCode.ShouldBe(HttpStatusCode.OK);
+            entry.State.ShouldBe(RunState.Completed);
+            runIds.Add(runId);
+        }
+
+        // A container the daemon was still creating would show up a moment later.
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        foreach (var runId in runIds)
+        {
+            (await DockerProbe.ContainersOfRunAsync(runId)).ShouldBeEmpty($"run {runId} left a container behind");
+        }
+    }
+
     /// <summary>Starts <c>sleep 60</c> and returns its id once it is running with its container up.</summary>
     private static async Task<string> StartSleepAsync(HttpClient client)
     {
