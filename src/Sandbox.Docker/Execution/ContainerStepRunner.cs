@@ -52,11 +52,13 @@ internal sealed partial class ContainerStepRunner
                 using var createTimeout = new CancellationTokenSource(s_createTimeout, _time);
                 id = await _docker.CreateContainerAsync(spec.Request, spec.Name, createTimeout.Token);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException ex)
             {
                 // Our own timeout: the daemon may still make it. The name is this run's alone, so remove by name.
+                // It is a daemon fault, not the caller's cancellation, so it must not read as `cancelled`.
                 abandoned = spec.Name;
-                throw;
+                throw new DockerUnavailableException(
+                    $"The Docker daemon did not create the container within {s_createTimeout.TotalSeconds:0} s.", "POST /containers/create", ex);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
