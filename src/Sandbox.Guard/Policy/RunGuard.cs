@@ -380,20 +380,35 @@ public sealed partial class RunGuard
     }
 
     /// <summary>
-    /// An approved run is about to be queued: it takes one of the agent's concurrent slots (caps were checked when
-    /// it was requested), and its CPU limit is tightened to what remains of the budgets now, as an allowed run's is
-    /// at admission: an approval lets a run start, it does not lift the agent's or the token's CPU budget.
+    /// An approved run asks to be queued: it takes one of the agent's concurrent slots if one is free, and null
+    /// means none is (it waits and asks again). The concurrency cap holds for approved runs too: an operator who
+    /// approves five runs of an agent capped at one gets them one after another, not five at once. The other caps
+    /// were checked when it was requested. Its CPU limit is tightened to what remains of the budgets now, as an
+    /// allowed run's is at admission: an approval lets a run start, it does not lift the agent's or the token's CPU budget.
     /// </summary>
-    public async Task<RunPlan> ReleaseAsync(Principal principal, RunPlan plan, CancellationToken cancellationToken)
+    public async Task<RunPlan?> TryReleaseAsync(Principal principal, RunPlan plan, CancellationToken cancellationToken)
     {
-        var usage = await _store.GetUsageAsync(principal.Agent.Id, Day(_time.GetUtcNow()), cancellationToken);
-        var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
         var counters = CountersOf(principal.Agent.Id);
-        Interlocked.Increment(ref counters.InFlight);
-        return TightenToBudget(principal, plan, usage, tokenUsage);
+        await counters.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (counters.InFlight >= principal.Agent.MaxConcurrentRuns)
+            {
+                return null;
+            }
+
+            var usage = await _store.GetUsageAsync(principal.Agent.Id, Day(_time.GetUtcNow()), cancellationToken);
+            var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
+            Interlocked.Increment(ref counters.InFlight);
+            return TightenToBudget(principal, plan, usage, tokenUsage);
+        }
+        finally
+        {
+            counters.Gate.Release();
+        }
     }
 
-    /// <summary>Gives back a slot taken by <see cref="ReleaseAsync"/> for a run that could not be queued after all.</summary>
+    /// <summary>Gives back a slot taken by <see cref="TryReleaseAsync"/> for a run that could not be queued after all.</summary>
     public void ReleaseSlot(Principal principal)
     {
         if (_counters.TryGetValue(principal.Agent.Id, out var counters))

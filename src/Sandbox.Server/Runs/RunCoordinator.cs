@@ -194,9 +194,12 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             }
         }
 
-        foreach (var entry in open.Where(e => e.State == RunState.PendingApproval && e.Approval is not null))
+        // Oldest first, so approved runs waiting for a slot start in the order they were submitted.
+        foreach (var entry in open.Where(e => e.State == RunState.PendingApproval && e.Approval is not null).OrderBy(e => e.CreatedTimestamp))
         {
-            var approval = await _guard.Store.FindApprovalAsync(entry.Approval!.Id, cancellationToken);
+            var approval = entry.Approval!.State == ApprovalState.Approved
+                ? entry.Approval
+                : await _guard.Store.FindApprovalAsync(entry.Approval!.Id, cancellationToken);
             if (approval is { State: ApprovalState.Pending } && _time.GetUtcNow() >= approval.ExpiresAt)
             {
                 approval = await _guard.ExpireAsync(approval, cancellationToken) ?? await _guard.Store.FindApprovalAsync(approval.Id, cancellationToken);
@@ -225,7 +228,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         return new RunView
         {
             Id = entry.Id,
-            State = RunStateNames.Of(entry.State),
+            // Approved but waiting for one of its agent's slots: from the caller's side it is queued.
+            State = RunStateNames.Of(entry.State == RunState.PendingApproval && entry.Approval?.State == ApprovalState.Approved ? RunState.Queued : entry.State),
             CreatedAt = entry.CreatedAt,
             StartedAt = entry.StartedAt,
             CompletedAt = entry.CompletedAt,
@@ -266,6 +270,14 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         foreach (var pending in _runs.Values.Where(e => e.State == RunState.PendingApproval))
         {
+            if (pending.Approval?.State == ApprovalState.Approved)
+            {
+                const string Reason = "the service shut down before the approved run got a slot";
+                RequestCancel(pending, Reason);
+                await FinishAsync(pending, Cancelled(pending, Reason), runMs: null);
+                continue;
+            }
+
             await RejectPendingAsync(pending, "shutdown", "the service shut down while the run waited for approval; submit it again");
         }
 
@@ -414,11 +426,30 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         Errors = errors,
     };
 
-    /// <summary>An approved run takes its agent's slot, gets its receipt and joins the queue.</summary>
+    /// <summary>
+    /// An approved run takes one of its agent's slots, gets its receipt and joins the queue. With no slot free
+    /// (the agent's concurrency cap) or no room in the service's queue, it stays where it is, shown as queued,
+    /// and the next watch tick asks again: approving runs never lifts the caps, and never throws an approved run away.
+    /// </summary>
     private async Task ReleaseApprovedAsync(RunEntry entry, Approval approval, CancellationToken cancellationToken)
     {
-        var plan = await _guard.ReleaseAsync(entry.Principal, entry.Plan, cancellationToken);
+        var firstSeen = entry.Approval?.State != ApprovalState.Approved;
         entry.Approval = approval;
+        if (firstSeen)
+        {
+            Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
+        }
+
+        if (_scheduler.QueueDepth >= _options.MaxQueueLength)
+        {
+            return;
+        }
+
+        if (await _guard.TryReleaseAsync(entry.Principal, entry.Plan, cancellationToken) is not { } plan)
+        {
+            return;
+        }
+
         if (!entry.TryRelease(plan))
         {
             _guard.ReleaseSlot(entry.Principal);
@@ -429,17 +460,24 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         await _guard.ReceiptAsync(entry.Principal, entry.Plan, new JsonObject { ["approvalId"] = approval.Id, ["approvedBy"] = approval.DecidedBy }, cancellationToken);
         if (!_scheduler.TryEnqueue(entry))
         {
-            await FinishAsync(entry, Rejected(entry, "queue_full", "the run was approved, but the service's queue was full (or it is shutting down); submit it again"), runMs: null);
-            return;
+            // Only when shutting down (or the queue filled between the check above and now): it was released, so it ends here.
+            var why = _accepting ? "the run was approved, but the service's queue filled up as it was released; submit it again" : "the service shut down before the approved run started";
+            await FinishAsync(entry, _accepting ? Rejected(entry, "queue_full", why) : Cancelled(entry, why), runMs: null);
         }
-
-        Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
     }
 
     private async Task CancelEntryAsync(RunEntry entry, string reason)
     {
         if (entry.State == RunState.PendingApproval)
         {
+            if (entry.Approval?.State == ApprovalState.Approved)
+            {
+                // Approved and waiting for a slot: as good as queued, so it is cancelled like a queued run.
+                RequestCancel(entry, reason);
+                await FinishAsync(entry, Cancelled(entry, reason), runMs: null);
+                return;
+            }
+
             await RejectPendingAsync(entry, "cancelled", reason);
             return;
         }
@@ -648,7 +686,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         [LoggerMessage(7, LogLevel.Warning, "Agent {Agent} is revoked: killing its runs")]
         public static partial void AgentRevoked(ILogger logger, string agent);
 
-        [LoggerMessage(8, LogLevel.Information, "Run {RunId} approved ({ApprovalId}, by {By}); queued")]
+        [LoggerMessage(8, LogLevel.Information, "Run {RunId} approved ({ApprovalId}, by {By}); it starts once its agent has a free slot")]
         public static partial void Approved(ILogger logger, string runId, string approvalId, string by);
 
         [LoggerMessage(9, LogLevel.Error, "Run {RunId} ended while pending, but its approval {ApprovalId} could not be closed")]

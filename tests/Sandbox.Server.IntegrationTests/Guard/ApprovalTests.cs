@@ -53,6 +53,84 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task HeldAgent_ApprovingSeveralRuns_KeepsTheConcurrencyCap()
+    {
+        // Pending runs hold no slot, so approving three at once used to start all three past a cap of one.
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cap") with { MaxConcurrentRuns = 1 });
+        await HoldAsync(_factory, issued.Agent.Id);
+        var pending = new List<(string RunId, string ApprovalId)>();
+        for (var i = 0; i < 3; i++)
+        {
+            pending.Add(await SubmitPendingAsync(agent, $"sleep 1; echo run-{i}"));
+        }
+
+        foreach (var (_, approvalId) in pending)
+        {
+            using var approved = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+            approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // Right after the approvals: one runs (or is about to), the other two wait as queued, approved.
+        var states = new List<JsonNode>();
+        foreach (var (runId, _) in pending)
+        {
+            states.Add(await (await agent.GetAsync($"/v1/runs/{runId}", Token)).JsonAsync());
+        }
+
+        states.Count(v => (string?)v["state"] is "queued" or "running").ShouldBe(3);
+        states.ShouldAllBe(v => (string?)v["approval"]!["state"] == "approved");
+
+        var done = new List<JsonNode>();
+        for (var i = 0; i < pending.Count; i++)
+        {
+            var view = await agent.WaitForStateAsync(pending[i].RunId, "completed", TimeSpan.FromSeconds(60));
+            ((string?)view["result"]!["status"]).ShouldBe("ok");
+            ((string?)view["result"]!["stdout"]).ShouldBe($"run-{i}\n");
+            done.Add(view);
+        }
+
+        // At most one at a time, in the order they were submitted.
+        var spans = done.Select(v => (Start: (DateTimeOffset)v["startedAt"]!, End: (DateTimeOffset)v["completedAt"]!)).ToList();
+        for (var i = 1; i < spans.Count; i++)
+        {
+            spans[i].Start.ShouldBeGreaterThanOrEqualTo(spans[i - 1].End, $"run {i} started before run {i - 1} ended: the cap of 1 was exceeded");
+        }
+
+        foreach (var (runId, approvalId) in pending)
+        {
+            var records = await _factory.AuditOfRunAsync(runId);
+            records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval approved", "receipt planned", "result ok"]);
+        }
+
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task HeldAgent_ApprovedRunWaitingForASlot_CanBeCancelled()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cap-cancel") with { MaxConcurrentRuns = 1 });
+        await HoldAsync(_factory, issued.Agent.Id);
+        var first = await SubmitPendingAsync(agent, "sleep 30");
+        var second = await SubmitPendingAsync(agent, "echo never");
+        foreach (var approvalId in new[] { first.ApprovalId, second.ApprovalId })
+        {
+            (await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await agent.WaitForStateAsync(first.RunId, "running", TimeSpan.FromSeconds(30));
+        ((string?)(await (await agent.GetAsync($"/v1/runs/{second.RunId}", Token)).JsonAsync())["state"]).ShouldBe("queued");
+
+        (await agent.DeleteAsync($"/v1/runs/{second.RunId}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await agent.DeleteAsync($"/v1/runs/{first.RunId}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var cancelled = await agent.WaitForStateAsync(second.RunId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)cancelled["result"]!["status"]).ShouldBe("cancelled");
+        cancelled["startedAt"].ShouldBeNull("it never got a slot, so it never started");
+        (await _factory.AuditOfRunAsync(second.RunId)).Select(r => $"{r!["kind"]} {r["status"]}")
+            .ShouldBe(["request received", "decision pending", "approval approved", "result cancelled"]);
+    }
+
+    [Fact]
     public async Task HeldAgent_ApprovedRun_IsStillCutAtWhatRemainsOfTheCpuBudget()
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cpu") with { DailyCpuSeconds = 0.2 });
