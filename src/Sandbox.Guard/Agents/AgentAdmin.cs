@@ -137,6 +137,12 @@ public sealed partial class AgentAdmin
             return AdminResult<Agent>.NotFound(UnknownAgent(idOrName));
         }
 
+        if (agent.RevokedAt is not null)
+        {
+            // Nothing to hold or release: a revoked agent runs nothing, and a record saying otherwise would mislead whoever reads the log.
+            return AdminResult<Agent>.Conflict($"agent '{agent.Name}' was revoked at {agent.RevokedAt:u}; it runs nothing, so there is nothing to hold or release");
+        }
+
         reason = underApproval ? (string.IsNullOrWhiteSpace(reason) ? "put under approval by an operator" : reason.Trim()) : null;
         var audit = Admin(agent.Id, underApproval ? "approval_hold_set" : "approval_hold_cleared", actor, new JsonObject { ["reason"] = reason });
         await _store.SetUnderApprovalAsync(agent.Id, underApproval, reason, audit, cancellationToken);

@@ -230,6 +230,25 @@ public sealed class AgentsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task HoldAndRelease_OfARevokedAgent_Exit1AndAuditNothing()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        (await _cli.RunAsync("agents", "revoke", "bot")).Code.ShouldBe(0);
+
+        foreach (var action in new[] { "hold", "release" })
+        {
+            var output = await _cli.RunAsync("agents", action, "bot");
+
+            output.Code.ShouldBe(AdminExitCodes.Failed, action);
+            output.Stderr.ShouldContain("was revoked");
+        }
+
+        await using var store = await _cli.OpenStoreAsync();
+        (await store.QueryAuditAsync(new AuditQuery { AgentId = id, Kind = AuditKinds.Admin }, Ct)).Select(r => r.Status)
+            .ShouldBe(["agent_created", "agent_revoked"]);
+    }
+
+    [Fact]
     public async Task Actions_OnAnUnknownAgent_Exit1()
     {
         foreach (var action in new[] { "rotate", "revoke", "hold", "release" })
