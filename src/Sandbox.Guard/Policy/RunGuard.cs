@@ -311,7 +311,7 @@ public sealed partial class RunGuard
             var day = Day(now);
             var usage = await _store.GetUsageAsync(agent.Id, day, cancellationToken);
             var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
-            if (CheckCaps(principal, counters, usage, tokenUsage, now) is { } throttled)
+            if (CheckCaps(principal, counters, TokenCountersOf(principal), usage, tokenUsage, now) is { } throttled)
             {
                 await _store.AppendAsync(Decision(principal, runId, "throttled", "cap_exceeded", throttled.Reason!, throttled.Cap), cancellationToken);
                 Log.Throttled(_logger, agent.Name, throttled.Cap!);
@@ -362,6 +362,7 @@ public sealed partial class RunGuard
 
             Interlocked.Increment(ref counters.InFlight);
             var effective = TightenToBudget(principal, plan, usage, tokenUsage);
+            Reserve(principal, effective, +1);
             var allowed = Decision(principal, runId, "allowed", null, "within the allow-list and every cap");
             if (effective.Limits.CpuTimeMs < plan.Limits.CpuTimeMs)
             {
@@ -399,8 +400,16 @@ public sealed partial class RunGuard
 
             var usage = await _store.GetUsageAsync(principal.Agent.Id, Day(_time.GetUtcNow()), cancellationToken);
             var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
+            if (CpuLeft(principal, usage, tokenUsage) <= 0 && (Volatile.Read(ref counters.ReservedCpuMs) > 0 || Volatile.Read(ref TokenCountersOf(principal).ReservedCpuMs) > 0))
+            {
+                // What is left is reserved by runs in flight: wait for them to finish and hand back what they did not use.
+                return null;
+            }
+
             Interlocked.Increment(ref counters.InFlight);
-            return TightenToBudget(principal, plan, usage, tokenUsage);
+            var effective = TightenToBudget(principal, plan, usage, tokenUsage);
+            Reserve(principal, effective, +1);
+            return effective;
         }
         finally
         {
@@ -409,12 +418,10 @@ public sealed partial class RunGuard
     }
 
     /// <summary>Gives back a slot taken by <see cref="TryReleaseAsync"/> for a run that could not be queued after all.</summary>
-    public void ReleaseSlot(Principal principal)
+    public void ReleaseSlot(Principal principal, RunPlan plan)
     {
-        if (_counters.TryGetValue(principal.Agent.Id, out var counters))
-        {
-            Interlocked.Decrement(ref counters.InFlight);
-        }
+        Interlocked.Decrement(ref CountersOf(principal.Agent.Id).InFlight);
+        Reserve(principal, plan, -1);
     }
 
     /// <summary>The receipt: the effective plan, written before the code starts.</summary>
@@ -447,18 +454,25 @@ public sealed partial class RunGuard
     {
         var agent = principal.Agent;
         var counters = CountersOf(agent.Id);
-        if (heldSlot)
-        {
-            Interlocked.Decrement(ref counters.InFlight);
-        }
-
         var now = _time.GetUtcNow();
-        if (result.Usage.CpuMs > 0)
+        try
         {
-            await _store.AddUsageAsync(agent.Id, Day(now), 0, result.Usage.CpuMs, cancellationToken);
-            if (principal.IsTaskToken)
+            if (result.Usage.CpuMs > 0)
             {
-                await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, result.Usage.CpuMs, cancellationToken);
+                await _store.AddUsageAsync(agent.Id, Day(now), 0, result.Usage.CpuMs, cancellationToken);
+                if (principal.IsTaskToken)
+                {
+                    await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, result.Usage.CpuMs, cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            if (heldSlot)
+            {
+                // Only after the measured time is charged: for a moment it counts twice, never zero times.
+                Interlocked.Decrement(ref counters.InFlight);
+                Reserve(principal, plan, -1);
             }
         }
 
@@ -593,6 +607,37 @@ public sealed partial class RunGuard
 
     private AgentCounters CountersOf(string agentId) => _counters.GetOrAdd(agentId, static _ => new AgentCounters());
 
+    /// <summary>A task token's own reservations (its CPU budget is its own); an agent key's are the agent's.</summary>
+    private AgentCounters TokenCountersOf(Principal principal) =>
+        principal.IsTaskToken ? _counters.GetOrAdd(principal.Credential.Id, static _ => new AgentCounters()) : s_noToken;
+
+    private static readonly AgentCounters s_noToken = new();
+
+    /// <summary>
+    /// Holds (+1) or hands back (-1) a run's CPU limit against its budgets. Runs in flight have not been charged
+    /// yet, so without this several admitted together could each be given the whole of what remained.
+    /// </summary>
+    private void Reserve(Principal principal, RunPlan plan, int sign)
+    {
+        Interlocked.Add(ref CountersOf(principal.Agent.Id).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+        if (principal.IsTaskToken)
+        {
+            Interlocked.Add(ref TokenCountersOf(principal).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+        }
+    }
+
+    /// <summary>CPU milliseconds neither used nor reserved by runs in flight, for the agent and (if it is one) the token.</summary>
+    private long CpuLeft(Principal principal, Usage usage, Usage tokenUsage)
+    {
+        var left = (long)(principal.Agent.DailyCpuSeconds * 1000) - usage.CpuMs - Volatile.Read(ref CountersOf(principal.Agent.Id).ReservedCpuMs);
+        if (principal.IsTaskToken && principal.Credential.CpuSeconds is { } tokenCpu)
+        {
+            left = Math.Min(left, (long)(tokenCpu * 1000) - tokenUsage.CpuMs - Volatile.Read(ref TokenCountersOf(principal).ReservedCpuMs));
+        }
+
+        return left;
+    }
+
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     private const string LifePeriod = "life";
@@ -601,7 +646,7 @@ public sealed partial class RunGuard
 
     private static DateTimeOffset NextMidnight(DateTimeOffset now) => new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
 
-    private static Admission? CheckCaps(Principal principal, AgentCounters counters, Usage usage, Usage tokenUsage, DateTimeOffset now)
+    private static Admission? CheckCaps(Principal principal, AgentCounters counters, AgentCounters tokenCounters, Usage usage, Usage tokenUsage, DateTimeOffset now)
     {
         var agent = principal.Agent;
         var untilMidnight = Seconds(NextMidnight(now) - now);
@@ -626,6 +671,12 @@ public sealed partial class RunGuard
             return Throttle(CapNames.DailyCpuSeconds, untilMidnight, $"agent '{agent.Name}' used {usage.CpuMs / 1000.0:0.###} of its {agent.DailyCpuSeconds} CPU seconds for today (UTC); the budget resets at midnight UTC");
         }
 
+        var reserved = Volatile.Read(ref counters.ReservedCpuMs);
+        if (usage.CpuMs + reserved >= agent.DailyCpuSeconds * 1000)
+        {
+            return Throttle(CapNames.DailyCpuSeconds, 1, $"agent '{agent.Name}' used {usage.CpuMs / 1000.0:0.###} of its {agent.DailyCpuSeconds} CPU seconds for today (UTC) and its runs in flight may use the other {reserved / 1000.0:0.###}; retry when one finishes");
+        }
+
         if (principal.IsTaskToken)
         {
             var untilExpiry = Seconds(principal.Credential.ExpiresAt - now);
@@ -637,6 +688,12 @@ public sealed partial class RunGuard
             if (tokenUsage.CpuMs >= principal.Credential.CpuSeconds * 1000)
             {
                 return Throttle(CapNames.TokenCpuSeconds, untilExpiry, $"task token {principal.Credential.Id} used all {principal.Credential.CpuSeconds} of its CPU seconds; mint a new token for more");
+            }
+
+            var tokenReserved = Volatile.Read(ref tokenCounters.ReservedCpuMs);
+            if (tokenUsage.CpuMs + tokenReserved >= principal.Credential.CpuSeconds * 1000)
+            {
+                return Throttle(CapNames.TokenCpuSeconds, 1, $"task token {principal.Credential.Id} used {tokenUsage.CpuMs / 1000.0:0.###} of its {principal.Credential.CpuSeconds} CPU seconds and its runs in flight may use the other {tokenReserved / 1000.0:0.###}; retry when one finishes");
             }
         }
 
@@ -652,15 +709,13 @@ public sealed partial class RunGuard
         };
     }
 
-    /// <summary>A run may not use more CPU than the budgets have left: its CPU limit is tightened to what remains.</summary>
-    private static RunPlan TightenToBudget(Principal principal, RunPlan plan, Usage usage, Usage tokenUsage)
+    /// <summary>
+    /// A run may not use more CPU than the budgets have left: its CPU limit is tightened to what is neither used
+    /// nor reserved by the runs already in flight, so together they cannot overshoot the budget.
+    /// </summary>
+    private RunPlan TightenToBudget(Principal principal, RunPlan plan, Usage usage, Usage tokenUsage)
     {
-        var remaining = (long)(principal.Agent.DailyCpuSeconds * 1000) - usage.CpuMs;
-        if (principal.IsTaskToken && principal.Credential.CpuSeconds is { } tokenCpu)
-        {
-            remaining = Math.Min(remaining, (long)(tokenCpu * 1000) - tokenUsage.CpuMs);
-        }
-
+        var remaining = CpuLeft(principal, usage, tokenUsage);
         return remaining < plan.Limits.CpuTimeMs
             ? plan with { Limits = plan.Limits with { CpuTimeMs = Math.Max(1, remaining) } }
             : plan;
@@ -766,6 +821,9 @@ public sealed partial class RunGuard
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public int InFlight;
+
+        /// <summary>The CPU limits, in ms, of the runs in flight: what they may still charge to the budget.</summary>
+        public long ReservedCpuMs;
 
         public void Admitted(DateTimeOffset at)
         {

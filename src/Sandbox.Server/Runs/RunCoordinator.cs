@@ -452,7 +452,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         if (!entry.TryRelease(plan))
         {
-            _guard.ReleaseSlot(entry.Principal);
+            _guard.ReleaseSlot(entry.Principal, plan);
             return;
         }
 

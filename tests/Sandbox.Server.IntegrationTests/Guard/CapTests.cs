@@ -72,6 +72,45 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task Post_CpuBurnsAdmittedTogether_StayWithinTheDailyCpuBudget()
+    {
+        // Each run used to be tightened to what remained when it was admitted; runs in flight had not been charged
+        // yet, so three admitted together could each burn the whole of what remained.
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-cpu-together") with { DailyCpuSeconds = 0.5 });
+        using var first = await agent.PostRunAsync(Some.BashAsync(Some.BurnCpu));
+        first.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var firstId = (string)(await first.JsonAsync())["id"]!;
+
+        using var second = await agent.PostRunAsync(Some.BashAsync(Some.BurnCpu));
+
+        await ShouldBeCappedAsync(second, CapNames.DailyCpuSeconds);
+        var refused = await second.JsonAsync();
+        ((string?)refused["detail"]).ShouldNotBeNull().ShouldContain("in flight");
+        ((int)second.Headers.RetryAfter!.Delta!.Value.TotalSeconds).ShouldBeLessThan(60, "the budget frees up when the run in flight ends, not at midnight");
+        var done = await agent.WaitForStateAsync(firstId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["status"]).ShouldBe("cpu_limit");
+        var used = (double)Budgets(done)[CapNames.DailyCpuSeconds]["used"]!;
+        used.ShouldBeLessThan(0.5 + 0.25, "one run's enforcement slack at most, not a second run's burn");
+    }
+
+    [Fact]
+    public async Task Post_WhileARunIsInFlight_TheNextIsTightenedToWhatItDidNotReserve()
+    {
+        // 8 s a day, and bash's CPU limit is 5 s: a run in flight holds 5 s, so the next may use only the other 3 s.
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-cpu-reserve") with { DailyCpuSeconds = 8 });
+        using var sleeper = await agent.PostRunAsync(Some.BashAsync("sleep 3"));
+        sleeper.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var sleeperId = (string)(await sleeper.JsonAsync())["id"]!;
+
+        var during = await OkAsync(agent, "echo during");
+        await agent.WaitForStateAsync(sleeperId, "completed", TimeSpan.FromSeconds(30));
+        var after = await OkAsync(agent, "echo after");
+
+        ((long)during["result"]!["limits"]!["cpuTimeMs"]!).ShouldBe(3000);
+        ((long)after["result"]!["limits"]!["cpuTimeMs"]!).ShouldBe(5000, "the sleeper used almost nothing and handed its reservation back");
+    }
+
+    [Fact]
     public async Task Post_SecondCallOfAOneRunToken_Is429TokenRuns()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-runs"));
