@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -37,10 +38,25 @@ internal static class AuditCommand
     private static Command VerifyCommand(Option<string?> data)
     {
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var command = new Command("verify", "Walk the whole chain; exit 0 when intact, 1 at the first changed, missing or reordered record.") { json };
+        var anchors = new Option<string[]>("--anchor")
+        {
+            Description = "A head printed by an earlier verify (SEQ:HASH) and kept elsewhere; that record must still be there with that hash. Repeat for several. Detects records cut off the end and a rewritten log, which the chain alone cannot.",
+        };
+        anchors.Validators.Add(result =>
+        {
+            foreach (var text in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!AuditAnchor.TryParse(text, out _, out var error))
+                {
+                    result.AddError($"--anchor: {error}");
+                }
+            }
+        });
+        var command = new Command("verify", "Walk the whole chain; exit 0 when intact, 1 at the first changed, missing or reordered record (or an anchor not matched).") { json, anchors };
         command.SetAction((parse, cancellationToken) => WithStoreAsync(parse.GetValue(data), async store =>
         {
-            var verification = await store.VerifyAuditAsync(cancellationToken);
+            var given = (parse.GetValue(anchors) ?? []).Select(text => AuditAnchor.TryParse(text, out var anchor, out _) ? anchor! : throw new UnreachableException()).ToList();
+            var verification = await store.VerifyAuditAsync(given, cancellationToken);
             if (parse.GetValue(json))
             {
                 await WriteJsonAsync(new JsonObject
@@ -48,13 +64,18 @@ internal static class AuditCommand
                     ["intact"] = verification.Intact,
                     ["recordsChecked"] = verification.RecordsChecked,
                     ["headHash"] = verification.HeadHash,
+                    ["head"] = verification.Head?.ToString(),
+                    ["anchorsChecked"] = given.Count,
                     ["firstBrokenSequence"] = verification.FirstBrokenSequence,
                     ["problem"] = verification.Problem,
                 });
             }
             else if (verification.Intact)
             {
-                await Console.Out.WriteLineAsync($"audit chain intact: {verification.RecordsChecked} records, head {verification.HeadHash}");
+                await Console.Out.WriteLineAsync($"audit chain intact: {verification.RecordsChecked} records, head {verification.Head}");
+                await Console.Out.WriteLineAsync(given.Count > 0
+                    ? $"{given.Count} anchor(s) matched."
+                    : "Keep the head somewhere this host cannot change; `sandbox audit verify --anchor <head>` later also detects records cut off the end.");
             }
             else
             {

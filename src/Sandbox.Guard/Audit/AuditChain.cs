@@ -51,8 +51,19 @@ public static class AuditChain
     /// not match the record (changed), a previous hash that does not match the record before (deleted or
     /// reordered), or a gap or repeat in the sequence numbers.
     /// </summary>
-    public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder)
+    /// <remarks>
+    /// Each of <paramref name="anchors"/> (heads copied elsewhere earlier) must still be in the chain with the
+    /// same hash: a record it names that is gone means records were cut off the end; a different hash means the
+    /// log was rewritten up to there. Neither shows in the chain itself.
+    /// </remarks>
+    public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder, IReadOnlyCollection<AuditAnchor>? anchors = null)
     {
+        var anchorAt = (anchors ?? []).Where(a => a.Sequence > 0).GroupBy(a => a.Sequence).ToDictionary(g => g.Key, g => g.ToList());
+        if ((anchors ?? []).FirstOrDefault(a => a.Sequence == 0 && a.Hash != Genesis) is { } badGenesis)
+        {
+            return new AuditVerification(false, 0, 0, $"anchor {Abbreviate(badGenesis)} names record 0, which is always the genesis hash {Short(Genesis)}", null);
+        }
+
         var previous = Genesis;
         long expected = 1;
         long checkedCount = 0;
@@ -77,13 +88,27 @@ public static class AuditChain
                     $"record {record.Sequence} was changed after it was written: its contents hash to {Short(actual)}, but it says {Short(record.Hash)}", null);
             }
 
+            if (anchorAt.GetValueOrDefault(record.Sequence)?.FirstOrDefault(a => !string.Equals(a.Hash, record.Hash, StringComparison.Ordinal)) is { } differs)
+            {
+                return new AuditVerification(false, checkedCount, record.Sequence,
+                    $"record {record.Sequence} hashes to {Short(record.Hash)}, but anchor {Abbreviate(differs)} says {Short(differs.Hash)}: the log was rewritten from record {record.Sequence} or earlier, and rehashed so that the chain still links", null);
+            }
+
             previous = record.Hash;
             expected++;
             checkedCount++;
         }
 
+        if (anchorAt.Keys.Where(s => s > checkedCount).DefaultIfEmpty().Max() is var beyond and > 0)
+        {
+            return new AuditVerification(false, checkedCount, checkedCount + 1,
+                $"the log ends at record {checkedCount}, but anchor {Abbreviate(anchorAt[beyond][0])} says record {beyond} existed: records {checkedCount + 1}..{beyond} at least were cut off the end", null);
+        }
+
         return new AuditVerification(true, checkedCount, null, null, previous);
     }
+
+    private static string Abbreviate(AuditAnchor anchor) => $"{anchor.Sequence}:{Short(anchor.Hash)}";
 
     private static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 

@@ -94,7 +94,11 @@ public sealed record AuditQuery
 }
 
 /// <summary>The outcome of walking the chain: intact, or the first broken link and what is wrong with it.</summary>
-public sealed record AuditVerification(bool Intact, long RecordsChecked, long? FirstBrokenSequence, string? Problem, string? HeadHash);
+public sealed record AuditVerification(bool Intact, long RecordsChecked, long? FirstBrokenSequence, string? Problem, string? HeadHash)
+{
+    /// <summary>The head as an anchor (<c>SEQ:HASH</c>) to keep elsewhere and pass to a later verify; null when broken.</summary>
+    public AuditAnchor? Head => Intact && HeadHash is { } hash ? new AuditAnchor(RecordsChecked, hash) : null;
+}
 
 /// <summary>A run that was accepted (allowed or pending) but has no final record: the process died under it.</summary>
 public sealed record OpenRun(string RunId, string? AgentId, string Stage, DateTimeOffset Since);

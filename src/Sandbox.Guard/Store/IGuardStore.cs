@@ -77,6 +77,12 @@ public interface IGuardStore : IAsyncDisposable
     /// <summary>Walks the whole chain (see <see cref="AuditChain.Verify"/>).</summary>
     Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken);
 
+    /// <summary>Walks the whole chain and checks each anchor (a head kept elsewhere) is still in it (see <see cref="AuditChain.Verify"/>).</summary>
+    Task<AuditVerification> VerifyAuditAsync(IReadOnlyCollection<AuditAnchor> anchors, CancellationToken cancellationToken);
+
+    /// <summary>The last record's sequence and hash as stored, unverified (genesis when empty): a cheap anchor to copy elsewhere.</summary>
+    Task<AuditAnchor> AuditHeadAsync(CancellationToken cancellationToken);
+
     /// <summary>Runs with a decision <c>allowed</c> or <c>pending</c> and no <c>result</c> record.</summary>
     Task<IReadOnlyList<OpenRun>> OpenRunsAsync(CancellationToken cancellationToken);
 }

@@ -48,7 +48,15 @@ public sealed partial class SqliteGuardStore
     /// the log. The whole walk is one SELECT, which in WAL mode reads one snapshot: appends made
     /// meanwhile by other connections are neither seen half-way nor blocked.
     /// </remarks>
-    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken)
+    public Task<AuditVerification> VerifyAuditAsync(CancellationToken cancellationToken) => VerifyAuditAsync([], cancellationToken);
+
+    public async Task<AuditAnchor> AuditHeadAsync(CancellationToken cancellationToken)
+    {
+        var heads = await ReadAsync("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", r => new AuditAnchor(r.GetInt64(0), r.GetString(1)), cancellationToken);
+        return heads.Count > 0 ? heads[0] : AuditAnchor.Genesis;
+    }
+
+    public async Task<AuditVerification> VerifyAuditAsync(IReadOnlyCollection<AuditAnchor> anchors, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null, $"SELECT {AuditColumns} FROM audit ORDER BY seq");
@@ -58,7 +66,7 @@ public sealed partial class SqliteGuardStore
         // reported like the others rather than thrown.
         AuditVerification? unreadable = null;
         long read = 0;
-        var verification = AuditChain.Verify(Records());
+        var verification = AuditChain.Verify(Records(), anchors);
         return unreadable ?? verification;
 
         IEnumerable<AuditRecord> Records()

@@ -12,13 +12,16 @@ namespace Sandbox.Server.Hosting;
 /// the alert sink, and the reconciliation of runs an earlier crash left without a result, done before
 /// anything is admitted so a new run is never mistaken for an orphan.
 /// </summary>
-internal sealed class GuardHost : IAsyncDisposable
+internal sealed partial class GuardHost : IAsyncDisposable
 {
-    private GuardHost(IGuardStore store, RunGuard guard, IAlertSink alerts)
+    private readonly ILogger _logger;
+
+    private GuardHost(IGuardStore store, RunGuard guard, IAlertSink alerts, ILogger logger)
     {
         Store = store;
         Guard = guard;
         Alerts = alerts;
+        _logger = logger;
     }
 
     public IGuardStore Store { get; }
@@ -49,10 +52,11 @@ internal sealed class GuardHost : IAsyncDisposable
             ? new WebhookAlertSink(new Uri(url), new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, loggers.CreateLogger<WebhookAlertSink>(), time)
             : new NullAlertSink();
         var guard = new RunGuard(store, options, alerts, time, loggers.CreateLogger<RunGuard>());
-        var host = new GuardHost(store, guard, alerts);
+        var host = new GuardHost(store, guard, alerts, loggers.CreateLogger<GuardHost>());
         try
         {
             await guard.ReconcileAsync(cancellationToken);
+            await host.LogHeadAsync("start", cancellationToken);
             return host;
         }
         catch
@@ -64,11 +68,38 @@ internal sealed class GuardHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await LogHeadAsync("stop", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The store is going away anyway; a missing anchor line must not stop the shutdown.
+            Log.HeadUnavailable(_logger, ex);
+        }
+
         if (Alerts is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync();
         }
 
         await Store.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Writes the audit log's head to the service log. The log usually leaves the host (journald, a collector),
+    /// which makes each line an anchor the file's holder cannot reach: `sandbox audit verify --anchor SEQ:HASH`
+    /// then detects records cut off the end, or a log rewritten, which the chain alone cannot.
+    /// </summary>
+    private async Task LogHeadAsync(string when, CancellationToken cancellationToken) =>
+        Log.Head(_logger, when, (await Store.AuditHeadAsync(cancellationToken)).ToString());
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Audit log head at {When}: {Anchor} (an anchor: `sandbox audit verify --anchor` with it later detects records cut off the end)")]
+        public static partial void Head(ILogger logger, string when, string anchor);
+
+        [LoggerMessage(2, LogLevel.Warning, "Could not read the audit log's head at stop")]
+        public static partial void HeadUnavailable(ILogger logger, Exception exception);
     }
 }

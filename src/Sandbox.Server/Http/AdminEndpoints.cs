@@ -43,7 +43,7 @@ internal static class AdminEndpoints
         admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, true, c, a, r)).WithName("Approve").Produces<ApprovalAdminView>();
         admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, false, c, a, r)).WithName("Deny").Produces<ApprovalAdminView>();
         admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").Produces<IReadOnlyList<AuditRecordView>>();
-        admin.MapGet("/audit/verify", async (RunGuard guard, CancellationToken ct) => TypedResults.Ok(await guard.Store.VerifyAuditAsync(ct))).WithName("VerifyAudit");
+        admin.MapGet("/audit/verify", VerifyAuditAsync).WithName("VerifyAudit");
     }
 
     private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -194,6 +194,32 @@ internal static class AdminEndpoints
 
         var approvals = await guard.Store.ListApprovalsAsync(filter, context.RequestAborted);
         return TypedResults.Ok<IReadOnlyList<ApprovalAdminView>>(approvals.Select(ApprovalAdminView.Of).ToList());
+    }
+
+    /// <summary><c>GET /admin/v1/audit/verify[?anchor=SEQ:HASH…]</c>: walks the chain, and checks each anchor kept from an earlier head.</summary>
+    private static async Task<IResult> VerifyAuditAsync(HttpContext context, RunGuard guard)
+    {
+        var anchors = new List<AuditAnchor>();
+        var errors = new List<FieldError>();
+        foreach (var text in context.Request.Query["anchor"])
+        {
+            if (AuditAnchor.TryParse(text, out var anchor, out var error))
+            {
+                anchors.Add(anchor!);
+            }
+            else
+            {
+                errors.Add(new FieldError("anchor", error!));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.ToResult(ApiProblem.Invalid(errors), context);
+        }
+
+        var verification = await guard.Store.VerifyAuditAsync(anchors, context.RequestAborted);
+        return TypedResults.Ok(AuditVerificationView.Of(verification, anchors.Count));
     }
 
     private static async Task<IResult> DecideAsync(string id, bool approve, HttpContext context, AgentAdmin admin, RunCoordinator coordinator)

@@ -126,6 +126,16 @@ public sealed record ApprovalAdminView
     };
 }
 
+/// <summary>
+/// The chain walked: intact, or the first broken record and why. <c>head</c> (<c>SEQ:HASH</c>) is the anchor to keep
+/// off this host and pass back as <c>?anchor=</c> later, which also detects records cut off the end.
+/// </summary>
+public sealed record AuditVerificationView(bool Intact, long RecordsChecked, string? HeadHash, string? Head, int AnchorsChecked, long? FirstBrokenSequence, string? Problem)
+{
+    public static AuditVerificationView Of(AuditVerification v, int anchors) =>
+        new(v.Intact, v.RecordsChecked, v.HeadHash, v.Head?.ToString(), anchors, v.FirstBrokenSequence, v.Problem);
+}
+
 /// <summary>One audit record, its data as JSON.</summary>
 public sealed record AuditRecordView(long Sequence, DateTimeOffset Time, string Kind, string? AgentId, string? RunId, string? Status, JsonNode? Data, string PreviousHash, string Hash)
 {

@@ -52,6 +52,40 @@ public sealed class AuditCommandTests : IDisposable
         output.Stdout.ShouldContain("1 records before it verified");
     }
 
+    /// <summary>Attack: someone with the file deletes the newest records. The chain still links; the head printed earlier catches it.</summary>
+    [Fact]
+    public async Task Verify_WithTheHeadPrintedBefore_FindsRecordsCutOffTheEnd()
+    {
+        await _cli.CreateAgentAsync("alpha");
+        await _cli.CreateAgentAsync("beta");
+        await _cli.CreateAgentAsync("gamma");
+        using (var before = JsonDocument.Parse((await _cli.RunAsync("audit", "verify", "--json")).Stdout))
+        {
+            var head = before.RootElement.GetProperty("head").GetString()!;
+            head.ShouldStartWith("3:");
+            (await _cli.RunAsync("audit", "verify", "--anchor", head)).Code.ShouldBe(0, "nothing changed yet");
+            await _cli.ExecuteRawAsync("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3");
+
+            var plain = await _cli.RunAsync("audit", "verify");
+            var anchored = await _cli.RunAsync("audit", "verify", "--anchor", head);
+
+            plain.Code.ShouldBe(0, "the chain alone cannot see a cut tail");
+            anchored.Code.ShouldBe(AdminExitCodes.Failed, anchored.ToString());
+            anchored.Stdout.ShouldStartWith("audit chain BROKEN at record 3: the log ends at record 2");
+            anchored.Stdout.ShouldContain("cut off the end");
+        }
+    }
+
+    [Fact]
+    public async Task Verify_MalformedAnchor_IsAUsageErrorNamingTheOption()
+    {
+        var output = await _cli.RunAsync("audit", "verify", "--anchor", "12:not-a-hash");
+
+        output.Code.ShouldBe(AdminExitCodes.UsageError, output.ToString());
+        output.Stderr.ShouldContain("--anchor");
+        output.Stderr.ShouldContain("SHA-256");
+    }
+
     [Fact]
     public async Task Show_FiltersByAgentNameAndKind()
     {

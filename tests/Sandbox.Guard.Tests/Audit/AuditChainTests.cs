@@ -147,6 +147,56 @@ public sealed class AuditChainTests
         AuditChain.FormatTime(utc.ToOffset(TimeSpan.FromHours(5.5))).ShouldBe("2026-03-01T10:30:15.1234567Z");
     }
 
+    [Fact]
+    public void Verify_AnchorsStillInTheChain_AreIntactAndTheHeadIsAnAnchor()
+    {
+        var chain = Chain(5);
+        var head = AuditChain.Verify(chain).Head.ShouldNotBeNull();
+
+        var verification = AuditChain.Verify(chain, [new AuditAnchor(2, chain[1].Hash), head, AuditAnchor.Genesis]);
+
+        head.ShouldBe(new AuditAnchor(5, chain[4].Hash));
+        verification.Intact.ShouldBeTrue(verification.Problem);
+    }
+
+    /// <summary>Attack: cut the last records off. The chain that is left links perfectly; only an anchor kept elsewhere shows the loss.</summary>
+    [Fact]
+    public void Verify_RecordsCutOffTheEnd_AreFoundOnlyByAnAnchor()
+    {
+        var chain = Chain(5);
+        var anchor = AuditChain.Verify(chain).Head!;
+        var cut = chain.Take(3).ToList();
+
+        AuditChain.Verify(cut).Intact.ShouldBeTrue("a shorter chain is still a chain");
+        var verification = AuditChain.Verify(cut, [anchor]);
+
+        verification.Intact.ShouldBeFalse();
+        verification.FirstBrokenSequence.ShouldBe(4);
+        verification.RecordsChecked.ShouldBe(3);
+        verification.Problem.ShouldNotBeNull().ShouldContain("cut off the end");
+        verification.Head.ShouldBeNull();
+    }
+
+    /// <summary>Attack: rewrite record 2 and rehash everything after it, so every link holds. The anchor's hash no longer matches.</summary>
+    [Fact]
+    public void Verify_LogRewrittenAndRehashed_IsFoundByAnAnchorAtOrAfterTheChange()
+    {
+        var original = Chain(5);
+        var rewritten = Chain(5, changeData: 2);
+
+        AuditChain.Verify(rewritten).Intact.ShouldBeTrue("rehashed from the change on, the chain links");
+        var verification = AuditChain.Verify(rewritten, [new AuditAnchor(4, original[3].Hash)]);
+
+        verification.Intact.ShouldBeFalse();
+        verification.FirstBrokenSequence.ShouldBe(4);
+        verification.Problem.ShouldNotBeNull().ShouldContain("rewritten");
+        AuditChain.Verify(rewritten, [new AuditAnchor(1, original[0].Hash)]).Intact.ShouldBeTrue("records before the change are untouched");
+    }
+
+    [Fact]
+    public void Verify_AnchorAtZeroOtherThanGenesis_IsBroken() =>
+        AuditChain.Verify(Chain(2), [new AuditAnchor(0, new string('a', 64))]).Intact.ShouldBeFalse();
+
     /// <summary>A correctly linked chain; <paramref name="changeData"/> gives that record other data before hashing.</summary>
     private static List<AuditRecord> Chain(int count, int changeData = 0)
     {

@@ -230,6 +230,29 @@ public sealed class SqliteGuardStoreAuditTests : TempDatabase
         (await store.OpenRunsAsync(Ct)).ShouldBeEmpty();
     }
 
+    /// <summary>Attack: delete the newest records (triggers dropped). The rest still links; the head kept from before does not match.</summary>
+    [Fact]
+    public async Task VerifyAuditAsync_NewestRecordsDeleted_IsFoundByTheHeadKeptBefore()
+    {
+        var store = await AppendFiveAsync();
+        var head = await store.AuditHeadAsync(Ct);
+        (await store.VerifyAuditAsync(Ct)).Head.ShouldBe(head);
+        await TamperAsync("DELETE FROM audit WHERE seq > 3");
+
+        var without = await store.VerifyAuditAsync(Ct);
+        var with = await store.VerifyAuditAsync([head], Ct);
+
+        head.Sequence.ShouldBe(5);
+        without.Intact.ShouldBeTrue("the chain alone cannot see a cut tail");
+        with.Intact.ShouldBeFalse();
+        with.FirstBrokenSequence.ShouldBe(4);
+        with.Problem.ShouldNotBeNull().ShouldContain("cut off the end");
+    }
+
+    [Fact]
+    public async Task AuditHeadAsync_Empty_IsGenesis() =>
+        (await (await OpenAsync()).AuditHeadAsync(Ct)).ShouldBe(AuditAnchor.Genesis);
+
     private async Task<SqliteGuardStore> AppendFiveAsync()
     {
         var store = await OpenAsync();

@@ -102,6 +102,34 @@ public sealed class AuditTests
         ((string)verification["problem"]!).ShouldContain("missing");
     }
 
+    /// <summary>Attack: cut the last run's result off the end. The chain left still links; the head taken before (an anchor) does not.</summary>
+    [Fact]
+    public async Task Verify_WithAnAnchor_FindsTheLastRunsRecordsCutOffTheEnd()
+    {
+        await using var factory = new SandboxApiFactory();
+        var (_, agent) = await factory.AgentAsync(Some.Agent("audit-cut"));
+        var runId = await RunOkAsync(agent, "echo the last thing it did");
+        var head = (string)(await factory.VerifyAuditAsync())["head"]!;
+        var last = (long)(await factory.AuditOfRunAsync(runId))[^1]!["sequence"]!;
+        head.ShouldStartWith($"{last}:", Case.Sensitive, "the run's result is the newest record");
+
+        await TamperAsync(factory, "DELETE FROM audit WHERE seq = $seq", ("$seq", last));
+
+        (await factory.VerifyAuditAsync())["intact"]!.GetValue<bool>().ShouldBeTrue("the chain alone cannot see a cut tail");
+        using var admin = factory.AdminClient();
+        using var anchored = await admin.GetAsync($"/admin/v1/audit/verify?anchor={head}", Token);
+        anchored.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var verification = await anchored.JsonAsync();
+        ((bool?)verification["intact"]).ShouldBe(false);
+        ((long?)verification["firstBrokenSequence"]).ShouldBe(last);
+        ((int?)verification["anchorsChecked"]).ShouldBe(1);
+        ((string)verification["problem"]!).ShouldContain("cut off the end");
+
+        using var malformed = await admin.GetAsync("/admin/v1/audit/verify?anchor=7", Token);
+        malformed.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await malformed.JsonAsync()).ErrorFields().ShouldBe(["anchor"]);
+    }
+
     private static async Task<string> RunOkAsync(HttpClient agent, string code)
     {
         using var response = await agent.PostRunAsync(Some.Bash(code));
