@@ -48,12 +48,22 @@ public static class SandboxServer
         SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
 
         // Opened (and reconciled after any crash) before anything listens: no run is admitted while orphans are being closed.
-        using (var startupLoggers = LoggerFactory.Create(l => SandboxLogging.Configure(l, builder.Configuration, consoleToStderr: false)))
+        // Its loggers follow the host's factory once there is one (below); the start-up factory is disposed then.
+        var startupLoggers = LoggerFactory.Create(l => SandboxLogging.Configure(l, builder.Configuration, consoleToStderr: false));
+        var guardLoggers = new ForwardingLoggerFactory(startupLoggers);
+        GuardHost guardHost;
+        try
         {
-            var guardHost = GuardHost.OpenAsync(options, guardOptions, startupLoggers, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
-            // Through a factory so the container disposes it (store closed, queued alerts delivered) after the drain.
-            builder.Services.AddSingleton(_ => guardHost);
+            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
         }
+        catch
+        {
+            startupLoggers.Dispose();
+            throw;
+        }
+
+        // Through a factory so the container disposes it (store closed, queued alerts delivered) after the drain.
+        builder.Services.AddSingleton(_ => guardHost);
 
         builder.Services.AddSingleton(guardOptions);
         builder.Services.AddSingleton(sp => sp.GetRequiredService<GuardHost>().Guard);
@@ -88,6 +98,8 @@ public static class SandboxServer
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
+        guardLoggers.ForwardTo(app.Services.GetRequiredService<ILoggerFactory>());
+        startupLoggers.Dispose();
         // Unhandled failures become a bare 500 problem: no stack trace or host detail reaches a caller.
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -26,6 +26,34 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         await ShouldBeRefusedAndAuditedAsync(() => client.PostRunAsync(Some.Bash("echo hi")), "missing_key");
     }
 
+    /// <summary>The guard is opened before the web host exists; its warning lines after start-up must still reach the service's log.</summary>
+    [Fact]
+    public async Task Runs_BadKey_IsLoggedInTheServicesLogFile()
+    {
+        await using var factory = new SandboxApiFactory();
+        using var client = factory.CreateClient("garbage");
+
+        using var response = await client.PostRunAsync(Some.Bash("echo hi"));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var logs = Path.Join(factory.DataDirectory, "logs");
+        string text = "";
+        for (var i = 0; i < 50 && !text.Contains("Refused a call to POST /v1/runs: malformed_key", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100, Token);
+            text = string.Concat(Directory.Exists(logs) ? Directory.GetFiles(logs).Select(ReadShared) : []);
+        }
+
+        text.ShouldContain("Refused a call to POST /v1/runs: malformed_key");
+
+        static string ReadShared(string path)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+    }
+
     [Fact]
     public async Task Runs_GarbageKey_Is401MalformedKey_AndAudited()
     {
