@@ -27,6 +27,13 @@ public sealed class GuardOptions
     /// <summary>How often the service checks the store for revocations and approval decisions made elsewhere (the CLI, another node).</summary>
     public TimeSpan WatchInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Failed authentications audited one by one per minute; past this, they are counted and the minute's
+    /// count is written as one <c>auth</c> record with status <c>suppressed</c>. A flood of bad keys is then
+    /// still fully accounted for, but cannot grow the audit log without bound.
+    /// </summary>
+    public int AuthFailuresAuditedPerMinute { get; set; } = 60;
+
     public AlertOptions Alerts { get; set; } = new();
 
     /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
@@ -47,6 +54,7 @@ public sealed class GuardOptions
             nameof(AdminKey), "looks like an agent key; the admin key must be a separate secret");
         Check(ApprovalTimeout > TimeSpan.Zero, nameof(ApprovalTimeout), $"is {ApprovalTimeout}; use a positive time such as 01:00:00");
         Check(MaxPurposeLength is >= 16 and <= 100_000, nameof(MaxPurposeLength), $"is {MaxPurposeLength}; use 16 to 100000");
+        Check(AuthFailuresAuditedPerMinute is >= 1 and <= 100_000, nameof(AuthFailuresAuditedPerMinute), $"is {AuthFailuresAuditedPerMinute}; use 1 to 100000");
         Check(WatchInterval > TimeSpan.Zero && WatchInterval <= TimeSpan.FromSeconds(1), nameof(WatchInterval), $"is {WatchInterval}; use more than zero and at most 00:00:01 (revocation must bite within a second)");
         Check(Alerts.WebhookUrl is null || Uri.TryCreate(Alerts.WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https", "Alerts:WebhookUrl", $"is '{Alerts.WebhookUrl}'; use an absolute http or https URL");
         Check(Alerts.LoopThreshold >= 2, "Alerts:LoopThreshold", $"is {Alerts.LoopThreshold}; use at least 2");

@@ -36,6 +36,7 @@ public sealed partial class RunGuard
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, AgentCounters> _counters = new(StringComparer.Ordinal);
+    private readonly AuthFailureWindow _authFailures = new();
 
     public RunGuard(IGuardStore store, GuardOptions options, IAlertSink alerts, TimeProvider time, ILogger<RunGuard> logger)
     {
@@ -60,21 +61,62 @@ public sealed partial class RunGuard
     /// Checks an <c>Authorization</c> header value (<c>Bearer sbxa_…</c> or <c>Bearer sbxt_…</c>). Every
     /// refusal is audited with its reason (never the secret), so a stream of bad keys is visible.
     /// </summary>
+    /// <remarks>
+    /// Past <see cref="GuardOptions.AuthFailuresAuditedPerMinute"/> in a minute, failures are counted instead,
+    /// and the count goes into one <c>suppressed</c> record when the minute is over (see <see cref="FlushAuthFailuresAsync"/>).
+    /// </remarks>
     public async Task<AuthOutcome> AuthenticateAsync(string? authorization, string action, CancellationToken cancellationToken)
     {
         var outcome = await CheckKeyAsync(authorization, cancellationToken);
         if (outcome.Principal is null)
         {
-            await _store.AppendAsync(new AuditEntry
+            await FlushAuthFailuresAsync(cancellationToken);
+            if (_authFailures.TryAdmit(_time.GetUtcNow(), outcome.Code!, _options.AuthFailuresAuditedPerMinute))
             {
-                Kind = AuditKinds.Auth,
-                Status = outcome.Code,
-                Data = new JsonObject { ["action"] = action, ["reason"] = outcome.Message },
-            }, cancellationToken);
-            Log.AuthFailed(_logger, action, outcome.Code!);
+                await _store.AppendAsync(new AuditEntry
+                {
+                    Kind = AuditKinds.Auth,
+                    Status = outcome.Code,
+                    Data = new JsonObject { ["action"] = action, ["reason"] = outcome.Message },
+                }, cancellationToken);
+                Log.AuthFailed(_logger, action, outcome.Code!);
+            }
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// Writes the count of failed authentications that were not audited one by one, once their minute is over
+    /// (or at once with <paramref name="force"/>, when closing). Called on every failure and by the service's watcher.
+    /// </summary>
+    public async Task FlushAuthFailuresAsync(CancellationToken cancellationToken, bool force = false)
+    {
+        if (_authFailures.TakeSuppressed(_time.GetUtcNow(), force) is not { } suppressed)
+        {
+            return;
+        }
+
+        var byCode = new JsonObject();
+        foreach (var (code, count) in suppressed.ByCode.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            byCode[code] = count;
+        }
+
+        await _store.AppendAsync(new AuditEntry
+        {
+            Kind = AuditKinds.Auth,
+            Status = "suppressed",
+            Data = new JsonObject
+            {
+                ["count"] = suppressed.Count,
+                ["byCode"] = byCode,
+                ["from"] = AuditChain.FormatTime(suppressed.WindowStart),
+                ["to"] = AuditChain.FormatTime(suppressed.WindowEnd),
+                ["reason"] = $"more than {_options.AuthFailuresAuditedPerMinute} failed authentications in a minute; the rest are counted here, not recorded one by one",
+            },
+        }, cancellationToken);
+        Log.AuthFailuresSuppressed(_logger, suppressed.Count, _options.AuthFailuresAuditedPerMinute);
     }
 
     /// <summary>The principal behind a presented key (no audit): for front ends that authenticate once, such as MCP's configured local agent.</summary>
@@ -864,6 +906,9 @@ public sealed partial class RunGuard
     {
         [LoggerMessage(1, LogLevel.Warning, "Refused a call to {Action}: {Code}")]
         public static partial void AuthFailed(ILogger logger, string action, string code);
+
+        [LoggerMessage(6, LogLevel.Warning, "{Count} failed authentications past the {PerMinute} a minute audited one by one; their count is audited as one record")]
+        public static partial void AuthFailuresSuppressed(ILogger logger, int count, int perMinute);
 
         [LoggerMessage(2, LogLevel.Information, "Agent {Agent} over its {Cap} cap; refused with 429")]
         public static partial void Throttled(ILogger logger, string agent, string cap);

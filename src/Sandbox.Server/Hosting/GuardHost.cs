@@ -70,11 +70,12 @@ internal sealed partial class GuardHost : IAsyncDisposable
     {
         try
         {
+            await Guard.FlushAuthFailuresAsync(CancellationToken.None, force: true);
             await LogHeadAsync("stop", CancellationToken.None);
         }
         catch (Exception ex)
         {
-            // The store is going away anyway; a missing anchor line must not stop the shutdown.
+            // The store is going away anyway; a missing count or anchor line must not stop the shutdown.
             Log.HeadUnavailable(_logger, ex);
         }
 
@@ -99,7 +100,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Information, "Audit log head at {When}: {Anchor} (an anchor: `sandbox audit verify --anchor` with it later detects records cut off the end)")]
         public static partial void Head(ILogger logger, string when, string anchor);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not read the audit log's head at stop")]
+        [LoggerMessage(2, LogLevel.Warning, "Could not write the suppressed failed-authentication count, or read the audit log's head, at stop")]
         public static partial void HeadUnavailable(ILogger logger, Exception exception);
     }
 }

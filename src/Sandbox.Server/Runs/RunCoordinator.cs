@@ -184,6 +184,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     /// </summary>
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
+        // A flood of bad keys ends without another failure to flush its count: the watcher writes it once the minute is over.
+        await _guard.FlushAuthFailuresAsync(cancellationToken);
         var open = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
         foreach (var agentId in open.Select(e => e.Principal.Agent.Id).Distinct())
         {

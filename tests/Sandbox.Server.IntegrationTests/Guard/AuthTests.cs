@@ -26,6 +26,48 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         await ShouldBeRefusedAndAuditedAsync(() => client.PostRunAsync(Some.Bash("echo hi")), "missing_key");
     }
 
+    /// <summary>
+    /// Attack: a flood of bad keys. Each is a 401, but past the per-minute allowance they are counted, not
+    /// recorded one by one: the log cannot be grown without bound, and the count still lands in it.
+    /// </summary>
+    [Fact]
+    public async Task Runs_FloodOfBadKeys_IsAuditedUpToTheAllowanceThenCountedInOneRecord()
+    {
+        // Its own data folder, which outlives the factory (that deletes its own), to read the store after the stop.
+        var dataDirectory = Path.Join(Path.GetTempPath(), "sandbox-server-tests", Guid.NewGuid().ToString("N"));
+        var factory = new SandboxApiFactory(new Dictionary<string, string>
+        {
+            ["Sandbox:DataDirectory"] = dataDirectory,
+            ["Sandbox:Guard:AuthFailuresAuditedPerMinute"] = "3",
+        });
+        try
+        {
+            using var client = factory.CreateClient("garbage");
+            for (var i = 0; i < 10; i++)
+            {
+                using var response = await client.PostRunAsync(Some.Bash("echo hi"));
+                response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "every bad key is refused, counted or not");
+            }
+
+            var individual = await factory.AuditAsync("kind=auth");
+            individual.Select(r => (string?)r!["status"]).ShouldBe(["malformed_key", "malformed_key", "malformed_key"]);
+        }
+        finally
+        {
+            // Stopping writes the count of the minute so far (a running service writes it once the minute is over).
+            await factory.DisposeAsync();
+        }
+
+        await using var store = await Sandbox.Guard.Store.SqliteGuardStore.OpenAsync(Path.Join(dataDirectory, Sandbox.Guard.Store.GuardPaths.DatabaseFileName), TimeProvider.System, Token);
+        var records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Token);
+        records.Select(r => r.Status).ShouldBe(["malformed_key", "malformed_key", "malformed_key", "suppressed"]);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(records[^1].Data)!;
+        ((int)summary["count"]!).ShouldBe(7);
+        ((int)summary["byCode"]!["malformed_key"]!).ShouldBe(7);
+        (await store.VerifyAuditAsync(Token)).Intact.ShouldBeTrue();
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
     /// <summary>The guard is opened before the web host exists; its warning lines after start-up must still reach the service's log.</summary>
     [Fact]
     public async Task Runs_BadKey_IsLoggedInTheServicesLogFile()
