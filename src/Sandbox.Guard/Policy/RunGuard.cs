@@ -324,7 +324,14 @@ public sealed partial class RunGuard
     /// approve. Writes the request and the decision to the audit log before answering. An allowed run holds
     /// one of the agent's concurrent slots until <see cref="CompleteAsync"/>.
     /// </summary>
-    public async Task<Admission> AdmitAsync(Principal principal, RunPlan plan, CancellationToken cancellationToken)
+    /// <param name="principal">Who asks.</param>
+    /// <param name="plan">The planned run.</param>
+    /// <param name="cancellationToken">Cancels the store calls.</param>
+    /// <param name="approvedWaiting">
+    /// The agent's approved runs still waiting for a slot (the caller tracks them). They count towards the
+    /// concurrency cap like queued runs, so a new run cannot take the slot an approved run is waiting for.
+    /// </param>
+    public async Task<Admission> AdmitAsync(Principal principal, RunPlan plan, CancellationToken cancellationToken, int approvedWaiting = 0)
     {
         var agent = principal.Agent;
         var runId = plan.RunId;
@@ -353,7 +360,7 @@ public sealed partial class RunGuard
             var day = Day(now);
             var usage = await _store.GetUsageAsync(agent.Id, day, cancellationToken);
             var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
-            if (CheckCaps(principal, counters, TokenCountersOf(principal), usage, tokenUsage, now) is { } throttled)
+            if (CheckCaps(principal, counters, TokenCountersOf(principal), approvedWaiting, usage, tokenUsage, now) is { } throttled)
             {
                 await _store.AppendAsync(Decision(principal, runId, "throttled", "cap_exceeded", throttled.Reason!, throttled.Cap), cancellationToken);
                 Log.Throttled(_logger, agent.Name, throttled.Cap!);
@@ -688,13 +695,14 @@ public sealed partial class RunGuard
 
     private static DateTimeOffset NextMidnight(DateTimeOffset now) => new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
 
-    private static Admission? CheckCaps(Principal principal, AgentCounters counters, AgentCounters tokenCounters, Usage usage, Usage tokenUsage, DateTimeOffset now)
+    private static Admission? CheckCaps(Principal principal, AgentCounters counters, AgentCounters tokenCounters, int approvedWaiting, Usage usage, Usage tokenUsage, DateTimeOffset now)
     {
         var agent = principal.Agent;
         var untilMidnight = Seconds(NextMidnight(now) - now);
-        if (counters.InFlight >= agent.MaxConcurrentRuns)
+        if (counters.InFlight + approvedWaiting >= agent.MaxConcurrentRuns)
         {
-            return Throttle(CapNames.Concurrency, 1, $"agent '{agent.Name}' already has {counters.InFlight} run(s) queued or running, its cap of {agent.MaxConcurrentRuns}; retry when one finishes");
+            var waiting = approvedWaiting > 0 ? $" and {approvedWaiting} approved run(s) waiting for a slot" : "";
+            return Throttle(CapNames.Concurrency, 1, $"agent '{agent.Name}' already has {counters.InFlight} run(s) queued or running{waiting}, its cap of {agent.MaxConcurrentRuns}; retry when one finishes");
         }
 
         if (counters.CountInWindow(now) >= agent.RatePerMinute)

@@ -231,7 +231,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         {
             Id = entry.Id,
             // Approved but waiting for one of its agent's slots: from the caller's side it is queued.
-            State = RunStateNames.Of(entry.State == RunState.PendingApproval && entry.Approval?.State == ApprovalState.Approved ? RunState.Queued : entry.State),
+            State = RunStateNames.Of(IsApprovedWaiting(entry) ? RunState.Queued : entry.State),
             CreatedAt = entry.CreatedAt,
             StartedAt = entry.StartedAt,
             CompletedAt = entry.CompletedAt,
@@ -272,7 +272,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         foreach (var pending in _runs.Values.Where(e => e.State == RunState.PendingApproval))
         {
-            if (pending.Approval?.State == ApprovalState.Approved)
+            if (IsApprovedWaiting(pending))
             {
                 const string Reason = "the service shut down before the approved run got a slot";
                 RequestCancel(pending, Reason);
@@ -354,7 +354,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             return SubmitOutcome.Refused(full);
         }
 
-        var admission = await _guard.AdmitAsync(principal, plan, cancellationToken);
+        // Approved runs waiting for this agent's slot go first: a new run must not take the slot they wait for.
+        var approvedWaiting = _runs.Values.Count(e => e.Principal.Agent.Id == principal.Agent.Id && IsApprovedWaiting(e));
+        var admission = await _guard.AdmitAsync(principal, plan, cancellationToken, approvedWaiting);
         switch (admission.Kind)
         {
             case AdmissionKind.Rejected:
@@ -400,6 +402,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         return SubmitOutcome.Accepted(entry);
     }
+
+    /// <summary>Approved, but waiting for one of its agent's slots: queued, as far as callers and caps are concerned.</summary>
+    private static bool IsApprovedWaiting(RunEntry entry) => entry.State == RunState.PendingApproval && entry.Approval?.State == ApprovalState.Approved;
 
     private RunEntry NewEntry(Principal principal, RunPlan plan, bool rawOutput, Approval? approval) =>
         new(principal, plan, _time.GetUtcNow(), _time.GetTimestamp(), rawOutput, (int)Math.Min(int.MaxValue, plan.Limits.StdoutBytes + plan.Limits.StderrBytes), approval);
@@ -472,7 +477,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     {
         if (entry.State == RunState.PendingApproval)
         {
-            if (entry.Approval?.State == ApprovalState.Approved)
+            if (IsApprovedWaiting(entry))
             {
                 // Approved and waiting for a slot: as good as queued, so it is cancelled like a queued run.
                 RequestCancel(entry, reason);

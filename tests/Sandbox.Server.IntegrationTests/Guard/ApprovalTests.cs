@@ -106,6 +106,36 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task ApprovedRunWaitingForASlot_IsNotOvertakenByANewRun()
+    {
+        // Cap 1: A runs, B is approved and waits. The hold is lifted, so a new run C is not held; when A ends,
+        // C must not take the slot B waits for (before the watcher's next tick hands it to B).
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cap-order") with { MaxConcurrentRuns = 1 });
+        await HoldAsync(_factory, issued.Agent.Id);
+        var a = await SubmitPendingAsync(agent, "sleep 1; echo a");
+        var b = await SubmitPendingAsync(agent, "echo b");
+        foreach (var approvalId in new[] { a.ApprovalId, b.ApprovalId })
+        {
+            (await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using (var admin = _factory.AdminClient())
+        {
+            (await admin.DeleteAsync($"/admin/v1/agents/{issued.Agent.Id}/hold", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        ((string?)(await (await agent.GetAsync($"/v1/runs/{b.RunId}", Token)).JsonAsync())["state"]).ShouldBe("queued");
+        await agent.WaitForStateAsync(a.RunId, "completed", TimeSpan.FromSeconds(30));
+
+        using var c = await agent.PostRunAsync(Some.BashAsync("echo c"));
+
+        c.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, "B was approved first and waits for the slot");
+        ((string?)(await c.JsonAsync())["cap"]).ShouldBe("concurrent_runs");
+        var done = await agent.WaitForStateAsync(b.RunId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["stdout"]).ShouldBe("b\n");
+    }
+
+    [Fact]
     public async Task HeldAgent_ApprovedRunWaitingForASlot_CanBeCancelled()
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-cap-cancel") with { MaxConcurrentRuns = 1 });

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Alerts;
+using Sandbox.Guard.Policy;
+using Sandbox.Guard.Store;
+using Sandbox.Guard.Tests.Store;
+
+namespace Sandbox.Guard.Tests.Policy;
+
+/// <summary>
+/// The guard's admission arithmetic against a real store: slots for approved runs, and CPU reserved by runs
+/// in flight. (The end-to-end versions, through the service and Docker, are in the service's Guard tests.)
+/// </summary>
+public sealed class RunGuardAdmitTests : TempDatabase
+{
+    [Fact]
+    public async Task AdmitAsync_ApprovedRunsWaitingForASlot_CountTowardsTheConcurrencyCap()
+    {
+        var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 2 });
+
+        var first = await guard.AdmitAsync(principal, Plan(), Ct, approvedWaiting: 1);
+        var second = await guard.AdmitAsync(principal, Plan(), Ct, approvedWaiting: 1);
+
+        first.Kind.ShouldBe(AdmissionKind.Allowed);
+        second.Kind.ShouldBe(AdmissionKind.Throttled, "one slot is taken and the other is the approved run's");
+        second.Cap.ShouldBe(CapNames.Concurrency);
+        second.Reason.ShouldNotBeNull().ShouldContain("1 approved run(s) waiting for a slot");
+    }
+
+    [Fact]
+    public async Task TryReleaseAsync_WithEverySlotTaken_IsNull_UntilARunCompletes()
+    {
+        var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 1 });
+        var running = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+
+        var whileRunning = await guard.TryReleaseAsync(principal, Plan(), Ct);
+        await guard.CompleteAsync(principal, running, Ok(running, cpuMs: 10), heldSlot: true, extra: null, Ct);
+        var afterwards = await guard.TryReleaseAsync(principal, Plan(), Ct);
+
+        whileRunning.ShouldBeNull();
+        afterwards.ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task AdmitAsync_RunsInFlight_ReserveTheirCpu_SoTogetherTheyFitTheBudget()
+    {
+        // 1.5 s a day and 1 s per run: the first holds 1 s, the second gets the other 0.5 s, the third nothing.
+        var (guard, principal) = await GuardAsync(Some.Agent() with { DailyCpuSeconds = 1.5, MaxConcurrentRuns = 5 });
+
+        var first = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+        var second = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+        var third = await guard.AdmitAsync(principal, Plan(), Ct);
+
+        first.Limits.CpuTimeMs.ShouldBe(1000);
+        second.Limits.CpuTimeMs.ShouldBe(500);
+        third.Kind.ShouldBe(AdmissionKind.Throttled);
+        third.Cap.ShouldBe(CapNames.DailyCpuSeconds);
+        third.Reason.ShouldNotBeNull().ShouldContain("in flight");
+        third.RetryAfterSeconds.ShouldBe(1);
+
+        // The first used 200 ms of its 1000: what it did not use comes back, what it used is charged.
+        await guard.CompleteAsync(principal, first, Ok(first, cpuMs: 200), heldSlot: true, extra: null, Ct);
+        var fourth = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+        fourth.Limits.CpuTimeMs.ShouldBe(1500 - 200 - 500);
+    }
+
+    private async Task<(RunGuard Guard, Principal Principal)> GuardAsync(Agent agent)
+    {
+        var store = await OpenAsync();
+        var key = Some.Key(agent);
+        await store.CreateAgentAsync(agent, key, Some.Admin("agent_created", agent.Id), Ct);
+        var guard = new RunGuard(store, new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+        return (guard, new Principal(agent, key));
+    }
+
+    private static RunPlan Plan()
+    {
+        var limits = new ResourceLimits
+        {
+            WallTimeMs = 10_000,
+            CpuTimeMs = 1_000,
+            MemoryBytes = 64L * 1024 * 1024,
+            Pids = 16,
+            StdoutBytes = 64 * 1024,
+            StderrBytes = 64 * 1024,
+            FileSizeBytes = 1024 * 1024,
+            TmpBytes = 1024 * 1024,
+        };
+        return new RunPlan
+        {
+            RunId = "run_" + Guid.NewGuid().ToString("N")[..12],
+            Request = new RunRequest { Language = "python", Code = $"print({Guid.NewGuid():N})", Purpose = "admission test" },
+            Profile = new Profile { Name = "python", Language = "python", Backend = BackendNames.Docker, Image = "sandbox/python:latest", SourceFile = "main.py", Limits = limits },
+            Limits = limits,
+            Runtime = RuntimeNames.Runc,
+        };
+    }
+
+    private static RunResult Ok(RunPlan plan, long cpuMs) => new()
+    {
+        RunId = plan.RunId,
+        Status = RunStatus.Ok,
+        Usage = new ResourceUsage { CpuMs = cpuMs, WallMs = cpuMs },
+    };
+}
