@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -38,24 +37,31 @@ internal static class AuditCommand
     private static Command VerifyCommand(Option<string?> data)
     {
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var anchors = new Option<string[]>("--anchor")
+        var anchors = new Option<AuditAnchor[]>("--anchor")
         {
             Description = "A head printed by an earlier verify (SEQ:HASH) and kept elsewhere; that record must still be there with that hash. Repeat for several. Detects records cut off the end and a rewritten log, which the chain alone cannot.",
-        };
-        anchors.Validators.Add(result =>
-        {
-            foreach (var text in result.GetValueOrDefault<string[]>() ?? [])
+            CustomParser = result =>
             {
-                if (!AuditAnchor.TryParse(text, out _, out var error))
+                var parsed = new List<AuditAnchor>();
+                foreach (var token in result.Tokens)
                 {
-                    result.AddError($"--anchor: {error}");
+                    if (AuditAnchor.TryParse(token.Value, out var anchor, out var error))
+                    {
+                        parsed.Add(anchor!);
+                    }
+                    else
+                    {
+                        result.AddError($"--anchor: {error}");
+                    }
                 }
-            }
-        });
+
+                return [.. parsed];
+            },
+        };
         var command = new Command("verify", "Walk the whole chain; exit 0 when intact, 1 at the first changed, missing or reordered record (or an anchor not matched).") { json, anchors };
         command.SetAction((parse, cancellationToken) => WithStoreAsync(parse.GetValue(data), async store =>
         {
-            var given = (parse.GetValue(anchors) ?? []).Select(text => AuditAnchor.TryParse(text, out var anchor, out _) ? anchor! : throw new UnreachableException()).ToList();
+            var given = parse.GetValue(anchors) ?? [];
             var verification = await store.VerifyAuditAsync(given, cancellationToken);
             if (parse.GetValue(json))
             {
@@ -65,7 +71,7 @@ internal static class AuditCommand
                     ["recordsChecked"] = verification.RecordsChecked,
                     ["headHash"] = verification.HeadHash,
                     ["head"] = verification.Head?.ToString(),
-                    ["anchorsChecked"] = given.Count,
+                    ["anchorsChecked"] = given.Length,
                     ["firstBrokenSequence"] = verification.FirstBrokenSequence,
                     ["problem"] = verification.Problem,
                 });
@@ -73,8 +79,8 @@ internal static class AuditCommand
             else if (verification.Intact)
             {
                 await Console.Out.WriteLineAsync($"audit chain intact: {verification.RecordsChecked} records, head {verification.Head}");
-                await Console.Out.WriteLineAsync(given.Count > 0
-                    ? $"{given.Count} anchor(s) matched."
+                await Console.Out.WriteLineAsync(given.Length > 0
+                    ? $"{given.Length} anchor(s) matched."
                     : "Keep the head somewhere this host cannot change; `sandbox audit verify --anchor <head>` later also detects records cut off the end.");
             }
             else

@@ -58,8 +58,9 @@ public static class AuditChain
     /// </remarks>
     public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder, IReadOnlyCollection<AuditAnchor>? anchors = null)
     {
-        var anchorAt = (anchors ?? []).Where(a => a.Sequence > 0).GroupBy(a => a.Sequence).ToDictionary(g => g.Key, g => g.ToList());
-        if ((anchors ?? []).FirstOrDefault(a => a.Sequence == 0 && a.Hash != Genesis) is { } badGenesis)
+        anchors ??= [];
+        var anchorAt = anchors.ToLookup(a => a.Sequence);
+        if (anchorAt[0].FirstOrDefault(a => a.Hash != Genesis) is { } badGenesis)
         {
             return new AuditVerification(false, 0, 0, $"anchor {Abbreviate(badGenesis)} names record 0, which is always the genesis hash {Short(Genesis)}", null);
         }
@@ -88,7 +89,7 @@ public static class AuditChain
                     $"record {record.Sequence} was changed after it was written: its contents hash to {Short(actual)}, but it says {Short(record.Hash)}", null);
             }
 
-            if (anchorAt.GetValueOrDefault(record.Sequence)?.FirstOrDefault(a => !string.Equals(a.Hash, record.Hash, StringComparison.Ordinal)) is { } differs)
+            if (anchorAt[record.Sequence].FirstOrDefault(a => !string.Equals(a.Hash, record.Hash, StringComparison.Ordinal)) is { } differs)
             {
                 return new AuditVerification(false, checkedCount, record.Sequence,
                     $"record {record.Sequence} hashes to {Short(record.Hash)}, but anchor {Abbreviate(differs)} says {Short(differs.Hash)}: the log was rewritten from record {record.Sequence} or earlier, and rehashed so that the chain still links", null);
@@ -99,10 +100,10 @@ public static class AuditChain
             checkedCount++;
         }
 
-        if (anchorAt.Keys.Where(s => s > checkedCount).DefaultIfEmpty().Max() is var beyond and > 0)
+        if (anchors.Where(a => a.Sequence > checkedCount).MaxBy(a => a.Sequence) is { } beyond)
         {
             return new AuditVerification(false, checkedCount, checkedCount + 1,
-                $"the log ends at record {checkedCount}, but anchor {Abbreviate(anchorAt[beyond][0])} says record {beyond} existed: records {checkedCount + 1}..{beyond} at least were cut off the end", null);
+                $"the log ends at record {checkedCount}, but anchor {Abbreviate(beyond)} says record {beyond.Sequence} existed: records {checkedCount + 1}..{beyond.Sequence} at least were cut off the end", null);
         }
 
         return new AuditVerification(true, checkedCount, null, null, previous);
