@@ -59,7 +59,18 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         }
 
         await using var store = await Sandbox.Guard.Store.SqliteGuardStore.OpenAsync(Path.Join(dataDirectory, Sandbox.Guard.Store.GuardPaths.DatabaseFileName), TimeProvider.System, Token);
-        var records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Token);
+
+        // The test host may still be disposing its services (the guard among them) when DisposeAsync returns.
+        IReadOnlyList<Sandbox.Guard.Audit.AuditRecord> records = [];
+        for (var i = 0; i < 50 && records.Count < 4; i++)
+        {
+            records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Token);
+            if (records.Count < 4)
+            {
+                await Task.Delay(100, Token);
+            }
+        }
+
         records.Select(r => r.Status).ShouldBe(["malformed_key", "malformed_key", "malformed_key", "suppressed"]);
         var summary = System.Text.Json.Nodes.JsonNode.Parse(records[^1].Data)!;
         ((int)summary["count"]!).ShouldBe(7);
