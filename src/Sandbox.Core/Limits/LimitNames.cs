@@ -11,4 +11,7 @@ public static class LimitNames
     public const string StderrBytes = "stderrBytes";
     public const string FileSizeBytes = "fileSizeBytes";
     public const string TmpBytes = "tmpBytes";
+
+    /// <summary>Not a resource limit: a wasm profile's optional instruction budget, named in a breach when it stops a run.</summary>
+    public const string Fuel = "fuel";
 }

@@ -55,6 +55,13 @@ public sealed record Profile
     public string? Module { get; init; }
 
     /// <summary>
+    /// For the <c>wasm</c> backend: an optional, deterministic budget of WebAssembly instructions. Unlike
+    /// <c>cpuTimeMs</c> (real CPU time, measured by the kernel), the same program stops at the same point
+    /// every time; past it the run is <c>cpu_limit</c> with <c>limitBreach.limit</c> <c>fuel</c>. Null for none.
+    /// </summary>
+    public long? Fuel { get; init; }
+
+    /// <summary>
     /// For the <c>wasm</c> backend: read-only folders the guest sees, guest path (such as <c>/usr/local</c>)
     /// to host folder (relative to the profiles file's folder). The guest always gets a private, capped <c>/tmp</c> too.
     /// </summary>
@@ -124,6 +131,12 @@ public static class RuntimeNames
 {
     public const string Runc = "runc";
     public const string Runsc = "runsc";
+
+    /// <summary>
+    /// Not a container runtime: the WebAssembly backend's worker process under bubblewrap namespaces and its own cgroup.
+    /// Plans and results of <c>wasm</c> profiles name it, so a result never claims a container runtime that did not run it.
+    /// </summary>
+    public const string Bubblewrap = "bubblewrap";
 
     /// <summary>True when <paramref name="requested"/> isolates at least as strongly as <paramref name="profile"/>.</summary>
     public static bool IsAtLeastAsStrong(string requested, string profile) =>

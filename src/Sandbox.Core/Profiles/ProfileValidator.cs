@@ -118,6 +118,11 @@ internal static partial class ProfileValidator
             errors.Add(new FieldError($"{at}.module", "the module path " + moduleProblem));
         }
 
+        if (p.Fuel is { } fuel && fuel < 1)
+        {
+            errors.Add(new FieldError($"{at}.fuel", $"must be a positive number of WebAssembly instructions, or absent for none (got {fuel})"));
+        }
+
         // Whether the module and the preopened folders exist is checked when a run needs them (sandbox_error,
         // "run make guests") and by 'sandbox doctor': a guest not built yet must not stop every other profile loading.
 

@@ -78,6 +78,17 @@ public static class RunRequestValidator
             return (null, errors);
         }
 
+        if (profile.Backend == BackendNames.Wasm)
+        {
+            if (request.Runtime is not null)
+            {
+                // Fail closed: a caller who asked for gVisor must not silently get something else.
+                return (null, [new FieldError("runtime", $"the profile '{profile.Name}' runs on the wasm backend, in a worker process under bubblewrap; 'runtime' applies to container profiles only")]);
+            }
+
+            runtime = RuntimeNames.Bubblewrap;
+        }
+
         return (new RunPlan { RunId = runId, Request = request, Profile = profile, Limits = limits, Runtime = runtime }, []);
     }
 

@@ -1,52 +1,63 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Errors;
 using Sandbox.Core.Execution;
 using Sandbox.Core.Limits;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
-using Sandbox.Wasm.Wasi;
+using Sandbox.Wasm.Worker;
 
 namespace Sandbox.Wasm.Backend;
 
 /// <summary>
-/// Runs a plan in-process on our own WebAssembly engine: one fresh engine, WASI host and instance per run,
-/// on the engine's dedicated execution thread, so nothing a guest does outlives its run. For the language
-/// <c>wasm</c> the caller's code is the module itself, base64-encoded; other wasm profiles name a guest
-/// module (an interpreter) and the code is written to <c>/tmp/&lt;sourceFile&gt;</c> for it.
+/// Runs a plan on our own WebAssembly engine in a worker process: one fresh worker per run, started inside
+/// bubblewrap namespaces as uid 65534 in the run's own cgroup, spoken to over a framed pipe protocol
+/// (<see cref="WorkerFrames"/>). The service never runs guest code itself: whatever a module does to the engine
+/// (a JIT blow-up, a runaway allocation, a crash) happens in a process the kernel caps and the service can always kill.
 /// </summary>
 /// <remarks>
-/// The CPU limit is enforced in fuel (WebAssembly instructions, charged per basic block), not host CPU time:
-/// it is deterministic, so the same program stops at the same point whatever else the machine runs.
-/// <see cref="RunResult.Usage"/>'s <c>cpuMs</c> is the real CPU time of the execution thread (user + system,
-/// from the thread's CPU clock), so it reports what the run actually cost; a <c>cpu_limit</c> breach reports
-/// that observed value too, which may differ from the limit because fuel, not the clock, stopped the guest.
-/// Where the thread clock is unavailable (not Linux) it falls back to the fuel used divided by <see cref="FuelPerMs"/>.
+/// Limits are the kernel's and the service's, not the engine's alone: <c>cpuTimeMs</c> is the CPU time of the run's
+/// cgroup (sampled every few milliseconds, SIGKILL when spent), the wall-clock deadline is a SIGKILL from the service
+/// shortly after the worker's own interrupt, memory is the cgroup's limit (the guest's <c>memoryBytes</c> plus the
+/// worker's measured overhead) under a managed-heap hard limit that fails first. The engine still caps linear memory,
+/// tables, <c>/tmp</c> and output itself, and an optional <c>fuel</c> budget stops a guest deterministically.
+/// For the language <c>wasm</c> the caller's code is the module itself (base64); other wasm profiles name a guest
+/// module (an interpreter) and the code is written to <c>/tmp/&lt;sourceFile&gt;</c> for it.
 /// </remarks>
 public sealed partial class WasmBackend : IExecutionBackend
 {
-    /// <summary>
-    /// Fuel granted per millisecond of <c>cpuTimeMs</c>, calibrated on typical guest code: measured on the
-    /// 2-core CI machine, compiled C (clang -O2) runs about 700 000 WebAssembly instructions per ms under our
-    /// interpreter, CPython 3.11's eval loop about 1 100 000, and a bare one-instruction loop about 210 000.
-    /// So <c>cpuMs</c> tracks real CPU time for ordinary programs; a pathological tight loop can use up to
-    /// about 3 times its budget in real time, and the wall-clock deadline bounds it in every case.
-    /// </summary>
-    public const long FuelPerMs = 700_000;
-
     /// <summary>The language whose code is the module itself (base64).</summary>
     public const string ModuleLanguage = LanguageNames.Wasm;
 
+    /// <summary>Largest frame the service accepts from a worker: an output chunk or the result.</summary>
+    private const int MaxWorkerFrameBytes = WorkerFrames.MaxOutputChunkBytes;
+
+    /// <summary>Bytes of a worker's own stderr kept for the log when it fails.</summary>
+    private const int DiagnosticsBytes = 4096;
+
     private readonly TimeProvider _time;
     private readonly ILogger<WasmBackend> _logger;
+    private readonly WasmWorkerOptions _options;
+    private readonly CgroupLayout? _cgroups;
 
-    public WasmBackend(TimeProvider time, ILogger<WasmBackend> logger)
+    public WasmBackend(TimeProvider time, ILogger<WasmBackend> logger, WasmWorkerOptions? options = null)
     {
         _time = time;
         _logger = logger;
+        _options = options ?? new WasmWorkerOptions();
+        _cgroups = WorkerCgroup.Detect();
     }
 
     public string Name => BackendNames.Wasm;
+
+    /// <summary>Null when this host can run workers; otherwise what is missing, for <c>sandbox doctor</c> and the refusal.</summary>
+    public string? Unavailable =>
+        (WorkerLauncher.FindMissing(_options) is { } missing ? missing + " is missing" : null)
+        ?? (_cgroups is null ? "no cgroup memory/cpu hierarchy is mounted under /sys/fs/cgroup" : null)
+        ?? (OperatingSystem.IsLinux() && geteuid() != 0 ? "the service must run as root to make the worker's cgroup" : null);
 
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {
@@ -70,12 +81,20 @@ public sealed partial class WasmBackend : IExecutionBackend
             bytes = await LoadProfileModuleAsync(plan.Profile, cancellationToken);
         }
 
-        // A long-running task: the run blocks its thread while the guest executes on the engine's own thread.
-        return await Task.Factory.StartNew(
-            () => Run(plan, bytes, callerModule, cancellationToken),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+        if (Unavailable is { } why)
+        {
+            // Fail closed: without the worker's isolation the engine does not run at all, never in-process.
+            throw new SandboxInfrastructureException($"the WebAssembly worker cannot start on this host: {why}; run 'sandbox doctor'");
+        }
+
+        var preopens = plan.Profile.Preopens.Select(p => plan.Profile.ResolvePath(p.Value)).ToList();
+        foreach (var preopen in preopens.Where(p => !Directory.Exists(p)))
+        {
+            throw new SandboxInfrastructureException($"a preopen of profile '{plan.Profile.Name}' is missing; fix its 'preopens' or run 'make guests'");
+        }
+
+        var run = new WorkerRun(this, plan, bytes, callerModule, preopens);
+        return await run.ExecuteAsync(cancellationToken);
     }
 
     private static async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
@@ -95,206 +114,389 @@ public sealed partial class WasmBackend : IExecutionBackend
         }
     }
 
-    private RunResult Run(RunPlan plan, byte[] bytes, bool callerModule, CancellationToken cancellationToken)
+    /// <summary>Why the service killed a worker; the first reason wins.</summary>
+    private enum KillReason
     {
-        var limits = plan.Limits;
-        var engine = new WasmEngine(new WasmEngineOptions
-        {
-            // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
-            MaxMemoryPages = (int)Math.Clamp(limits.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray),
-        });
+        None,
+        Deadline,
+        Cpu,
+        Output,
+        Cancelled,
+        Protocol,
+    }
 
-        WasmModule module;
-        try
+    /// <summary>One run's worker: starts it, feeds it, reads it, watches its clock and CPU, and turns what happened into a result.</summary>
+    private sealed class WorkerRun(WasmBackend backend, RunPlan plan, byte[] module, bool callerModule, IReadOnlyList<string> preopens)
+    {
+        private readonly ArrayBufferWriter<byte> _stdout = new();
+        private readonly ArrayBufferWriter<byte> _stderr = new();
+        private readonly Lock _lock = new();
+        private KillReason _killed;
+        private WasmOutcome? _outcome;
+        private long? _cpuBaselineNanos;
+        private long _memoryBaselineBytes;
+        private bool _outputOverflowStdout;
+        private string _diagnostics = "";
+
+        private ResourceLimits Limits => plan.Limits;
+
+        public async Task<RunResult> ExecuteAsync(CancellationToken cancellationToken)
         {
-            module = engine.Compile(bytes);
-        }
-        catch (Exception e) when (e is WasmDecodeException or WasmValidationException)
-        {
-            if (callerModule)
+            var options = backend._options;
+            var limits = Limits;
+            var request = Request();
+            var requestBytes = JsonSerializer.SerializeToUtf8Bytes(request, WorkerJsonContext.Default.WorkerRequest);
+
+            // The managed heap holds the guest's memory and tables, /tmp, the output kept, the request and the module
+            // in its decoded forms; the runtime's own needs come on top. The cgroup adds native headroom (JIT code, stacks).
+            var heapLimit = checked(limits.MemoryBytes + limits.TmpBytes + limits.StdoutBytes + limits.StderrBytes
+                + (2L * requestBytes.Length) + (6L * module.Length) + options.RuntimeOverheadBytes);
+            var cgroupLimit = checked(heapLimit + options.NativeHeadroomBytes);
+
+            using var cgroup = CreateCgroup(cgroupLimit);
+            var started = backend._time.GetTimestamp();
+            using var process = new Process { StartInfo = WorkerLauncher.StartInfo(options, cgroup, preopens, heapLimit) };
+            try
             {
-                return RunResult.Rejected(plan.RunId, [new FieldError("code", "is not a valid WebAssembly module: " + e.Message)], plan.Request.Language);
+                process.Start();
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                throw new SandboxInfrastructureException("the WebAssembly worker could not be started; run 'sandbox doctor'", e);
             }
 
-            throw new SandboxInfrastructureException($"the guest module of profile '{plan.Profile.Name}' does not load: {e.Message}", e);
-        }
+            Log.WorkerStarted(backend._logger, plan.RunId, process.Id, cgroupLimit);
+            var feeding = FeedAsync(process, requestBytes);
+            var reading = ReadFramesAsync(process, cgroup);
+            var diagnostics = ReadDiagnosticsAsync(process);
+            await WatchAsync(process, cgroup, started, cancellationToken);
 
-        // The deadline interrupts the guest (at its next call or loop back-edge, or in a poll_oneoff sleep);
-        // the caller's cancellation does the same and then surfaces as OperationCanceledException.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-        using var interrupt = stop.Token.Register(engine.RequestInterrupt);
-
-        WasiHost wasi;
-        try
-        {
-            wasi = new WasiHost(WasiOptionsFor(plan, callerModule, stop.Token));
-        }
-        catch (ArgumentException e)
-        {
-            return RunResult.Rejected(plan.RunId, [new FieldError("files", "do not fit in /tmp: " + e.Message)], plan.Request.Language);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new SandboxInfrastructureException($"a preopen of profile '{plan.Profile.Name}' is missing; fix its 'preopens'", e);
-        }
-
-        using (wasi)
-        {
-            var linker = new WasmLinker();
-            wasi.Define(engine, linker);
-            var fuel = checked(limits.CpuTimeMs * FuelPerMs);
-            engine.Fuel = fuel;
-            var started = _time.GetTimestamp();
-            WasmInstance? instance = null;
-            var outcome = Execute(engine, module, linker, i => instance = i, out var cpu);
-
-            // Memory only grows, so its final size is the high-water mark.
-            var memory = instance?.Memory ?? wasi.CallerMemory;
+            // The worker is gone; its pipes end when every process holding them is (the cgroup is killed on dispose).
+            cgroup.KillAll();
+            await Task.WhenAll(feeding, reading, diagnostics);
             var usage = new ResourceUsage
             {
-                WallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds,
-                CpuMs = cpu is { } measured
-                    ? (long)Math.Ceiling(measured.TotalMilliseconds)
-                    : (fuel - engine.Fuel + FuelPerMs - 1) / FuelPerMs,
-                PeakMemoryBytes = memory is null ? 0 : (long)memory.Pages * WasmMemory.PageSize,
-                OutputBytes = wasi.OutputBytes,
+                WallMs = (long)backend._time.GetElapsedTime(started).TotalMilliseconds,
+                CpuMs = CpuMs(cgroup),
+                PeakMemoryBytes = Math.Max(_outcome?.GuestMemoryBytes ?? 0, Math.Max(0, (cgroup.PeakMemoryBytes() ?? 0) - _memoryBaselineBytes)),
+                OutputBytes = _stdout.WrittenCount + _stderr.WrittenCount,
             };
 
-            if (outcome.Trap?.Kind == WasmTrapKind.Interrupted && cancellationToken.IsCancellationRequested && !deadline.IsCancellationRequested)
+            if (_killed == KillReason.Cancelled)
             {
                 throw new OperationCanceledException("the run was cancelled", cancellationToken);
             }
 
-            if (outcome.Failure is { } failure)
-            {
-                Log.EngineFailed(_logger, plan.RunId, failure);
-                throw new SandboxInfrastructureException("the WebAssembly engine failed on this run; the failure is logged", failure);
-            }
-
-            var result = WasmOutcomeClassifier.Classify(outcome, limits, usage, memory?.GrowRefusedByCap == true, callerModule, plan.Profile.Name);
+            var result = Classify(process.ExitCode, cgroup.OomKilled(), usage);
+            Log.WorkerEnded(backend._logger, plan.RunId, process.ExitCode, _killed.ToString(), usage.CpuMs, usage.PeakMemoryBytes);
             return result with
             {
                 RunId = plan.RunId,
-                Stdout = Encoding.UTF8.GetString(wasi.Stdout.Span),
-                StdoutBytes = wasi.Stdout.ToArray(),
-                StdoutTruncated = wasi.StdoutTruncated,
-                Stderr = Encoding.UTF8.GetString(wasi.Stderr.Span),
-                StderrBytes = wasi.Stderr.ToArray(),
-                StderrTruncated = wasi.StderrTruncated,
+                Stdout = Encoding.UTF8.GetString(_stdout.WrittenSpan),
+                StdoutBytes = _stdout.WrittenMemory.ToArray(),
+                StdoutTruncated = _outcome?.StdoutTruncated == true || (_killed == KillReason.Output && _outputOverflowStdout),
+                Stderr = Encoding.UTF8.GetString(_stderr.WrittenSpan),
+                StderrBytes = _stderr.WrittenMemory.ToArray(),
+                StderrTruncated = _outcome?.StderrTruncated == true || (_killed == KillReason.Output && !_outputOverflowStdout),
                 Usage = usage,
+                Runtime = RuntimeNames.Bubblewrap,
             };
         }
-    }
 
-    /// <summary>
-    /// Instantiates and runs <c>_start</c> on the engine's execution thread; every way it can end becomes a value.
-    /// <paramref name="cpu"/> is the CPU time that thread used (null where the thread clock is unavailable).
-    /// </summary>
-    private static WasmOutcome Execute(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated, out TimeSpan? cpu)
-    {
-        // Read on the execution thread itself, before and after the guest, however it ends: the thread
-        // clock of any other thread would not see the guest's work.
-        TimeSpan? used = null;
-        try
+        private WorkerCgroup CreateCgroup(long limitBytes)
         {
-            return engine.RunOnExecutionThread(() =>
+            try
             {
-                var cpuStart = ThreadCpuClock.Now();
+                // Unique even if a run id were reused (a retry, a replay, tests): another run's cleanup must never kill this worker.
+                return WorkerCgroup.Create(backend._cgroups!, plan.RunId + "-" + Guid.NewGuid().ToString("N")[..8], limitBytes, backend._options.Pids);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SandboxInfrastructureException("the WebAssembly worker's cgroup could not be made (the service must run as root on a host with cgroup memory, cpu and pids controllers)", e);
+            }
+        }
+
+        private WorkerRequest Request()
+        {
+            var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var file in plan.Request.Files ?? [])
+            {
+                files[file.Path] = Encoding.UTF8.GetBytes(file.Content);
+            }
+
+            if (!callerModule)
+            {
+                files[plan.Profile.SourceFile] = Encoding.UTF8.GetBytes(plan.Request.Code);
+            }
+
+            IReadOnlyList<string> args = plan.Profile.Command.Count > 0
+                ? plan.Profile.Command
+                : callerModule ? [plan.Profile.SourceFile] : [Path.GetFileName(plan.Profile.Module ?? "guest"), "/tmp/" + plan.Profile.SourceFile];
+            return new WorkerRequest
+            {
+                RunId = plan.RunId,
+                Args = args,
+                Environment = plan.Profile.Environment,
+                Stdin = plan.Request.Stdin is { } stdin ? Encoding.UTF8.GetBytes(stdin) : [],
+                Files = files,
+                Preopens = [.. plan.Profile.Preopens.Keys.Select((guest, i) => new WorkerPreopen(guest, WorkerLauncher.PreopenPath(i)))],
+                MemoryBytes = Limits.MemoryBytes,
+                TmpBytes = Limits.TmpBytes,
+                FileSizeBytes = Limits.FileSizeBytes,
+                StdoutBytes = Limits.StdoutBytes,
+                StderrBytes = Limits.StderrBytes,
+                Fuel = plan.Profile.Fuel,
+                // The worker's start-up (tens of milliseconds) counts against the wall clock like everything else.
+                DeadlineMs = Limits.WallTimeMs,
+                CallerModule = callerModule,
+            };
+        }
+
+        private async Task FeedAsync(Process process, byte[] requestBytes)
+        {
+            var input = process.StandardInput.BaseStream;
+            try
+            {
+                await WorkerFrames.WriteAsync(input, FrameType.Request, requestBytes, CancellationToken.None);
+                await WorkerFrames.WriteAsync(input, FrameType.Module, module, CancellationToken.None);
+                await input.FlushAsync();
+            }
+            catch (IOException)
+            {
+                // The worker died or was killed before reading everything; its exit tells the rest.
+            }
+            finally
+            {
                 try
                 {
-                    return RunStart(engine, module, linker, instantiated);
+                    input.Dispose();
                 }
-                finally
+                catch (IOException)
                 {
-                    used = ThreadCpuClock.Now() - cpuStart;
                 }
-            });
+            }
         }
-        catch (WasiExitException exit)
+
+        private async Task ReadFramesAsync(Process process, WorkerCgroup cgroup)
         {
-            return new WasmOutcome { ExitCode = exit.ExitCode };
+            var output = process.StandardOutput.BaseStream;
+            try
+            {
+                while (await WorkerFrames.ReadAsync(output, MaxWorkerFrameBytes, CancellationToken.None) is { } frame)
+                {
+                    if (!Accept(frame, cgroup))
+                    {
+                        Kill(KillReason.Protocol, cgroup);
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or JsonException)
+            {
+                // Garbage from the worker: it is not trusted past the frame bounds, so it is killed and the run is ours to fail.
+                Log.WorkerProtocolError(backend._logger, plan.RunId, e.Message);
+                Kill(KillReason.Protocol, cgroup);
+            }
         }
-        catch (WasmTrapException trap)
+
+        /// <summary>Takes one frame from the worker; false when it breaks the protocol.</summary>
+        private bool Accept(Frame frame, WorkerCgroup cgroup)
         {
-            return new WasmOutcome { Trap = trap };
+            switch (frame.Type)
+            {
+                case FrameType.Ready when _cpuBaselineNanos is null && _outcome is null:
+                    // The runtime has started and read the request: from here on, CPU and memory are the run's.
+                    _cpuBaselineNanos = cgroup.CpuNanos() ?? 0;
+                    _memoryBaselineBytes = cgroup.CurrentMemoryBytes() ?? 0;
+                    return true;
+                case FrameType.Stdout or FrameType.Stderr when _cpuBaselineNanos is not null && _outcome is null:
+                    var isStdout = frame.Type == FrameType.Stdout;
+                    var (buffer, cap) = isStdout ? (_stdout, Limits.StdoutBytes) : (_stderr, Limits.StderrBytes);
+                    var room = (int)Math.Max(0, Math.Min(cap - buffer.WrittenCount, frame.Payload.Length));
+                    buffer.Write(frame.Payload.AsSpan(0, room));
+                    if (room > 0)
+                    {
+                        plan.Output?.Write(isStdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr, frame.Payload.AsSpan(0, room));
+                    }
+
+                    if (room < frame.Payload.Length)
+                    {
+                        // The engine stops a guest at its cap; a worker that sends more is enforced here too.
+                        _outputOverflowStdout = isStdout;
+                        Kill(KillReason.Output, cgroup);
+                    }
+
+                    return true;
+                case FrameType.Result when _cpuBaselineNanos is not null && _outcome is null:
+                    _outcome = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WasmOutcome) ?? throw new JsonException("a null result");
+                    return true;
+                default:
+                    Log.WorkerProtocolError(backend._logger, plan.RunId, $"unexpected {frame.Type} frame");
+                    return false;
+            }
         }
-        catch (WasiOutputLimitException output)
+
+        private async Task ReadDiagnosticsAsync(Process process)
         {
-            return new WasmOutcome { Output = output };
+            // The worker's own stderr (runtime failures, never the guest's output): the last few KiB, for the log.
+            var buffer = new char[DiagnosticsBytes];
+            var kept = new StringBuilder();
+            try
+            {
+                int read;
+                while ((read = await process.StandardError.ReadAsync(buffer, CancellationToken.None)) > 0)
+                {
+                    kept.Append(buffer, 0, read);
+                    if (kept.Length > DiagnosticsBytes)
+                    {
+                        kept.Remove(0, kept.Length - DiagnosticsBytes);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            _diagnostics = kept.ToString();
         }
-        catch (WasmLinkException link)
+
+        /// <summary>Waits for the worker to exit, killing it at the deadline, when its CPU time is spent, or when the caller cancels.</summary>
+        private async Task WatchAsync(Process process, WorkerCgroup cgroup, long started, CancellationToken cancellationToken)
         {
-            return new WasmOutcome { Link = link };
+            var options = backend._options;
+            var exited = process.WaitForExitAsync(CancellationToken.None);
+            var deadline = TimeSpan.FromMilliseconds(Limits.WallTimeMs) + options.DeadlineGrace;
+            var cpuLimitNanos = Limits.CpuTimeMs * 1_000_000;
+            while (!exited.IsCompleted)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    Kill(KillReason.Cancelled, cgroup);
+                    break;
+                }
+
+                var elapsed = backend._time.GetElapsedTime(started);
+                if (elapsed >= deadline)
+                {
+                    Kill(KillReason.Deadline, cgroup);
+                    break;
+                }
+
+                var pause = options.CpuPollInterval;
+                if (_cpuBaselineNanos is { } baseline && cgroup.CpuNanos() is { } cpu)
+                {
+                    var left = cpuLimitNanos - (cpu - baseline);
+                    if (left <= 0 && _outcome is null)
+                    {
+                        Kill(KillReason.Cpu, cgroup);
+                        break;
+                    }
+
+                    // Near the limit, look again sooner: CPU can be spent no faster than one core's worth per unit of wall time.
+                    pause = TimeSpan.FromTicks(Math.Clamp(left / 100, TimeSpan.TicksPerMillisecond, pause.Ticks));
+                }
+
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks, Math.Max(TimeSpan.TicksPerMillisecond, (deadline - elapsed).Ticks)));
+                try
+                {
+                    await exited.WaitAsync(pause, backend._time, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+
+            // After a kill, the process ends within milliseconds: the kernel does not wait for it to agree.
+            await exited.WaitAsync(TimeSpan.FromSeconds(10), backend._time, CancellationToken.None);
         }
-#pragma warning disable CA1031 // Anything else is our own failure: the host survives and reports sandbox_error.
-        catch (Exception e)
-#pragma warning restore CA1031
+
+        private void Kill(KillReason reason, WorkerCgroup cgroup)
         {
-            return new WasmOutcome { Failure = e };
+            lock (_lock)
+            {
+                if (_killed == KillReason.None && !(_outcome is not null && reason is KillReason.Deadline or KillReason.Cpu))
+                {
+                    _killed = reason;
+                }
+            }
+
+            cgroup.KillAll();
         }
-        finally
+
+        private long CpuMs(WorkerCgroup cgroup)
         {
-            cpu = used;
+            var nanos = (cgroup.CpuNanos() ?? 0) - (_cpuBaselineNanos ?? cgroup.CpuNanos() ?? 0);
+            return (Math.Max(0, nanos) + 999_999) / 1_000_000;
+        }
+
+        /// <summary>
+        /// What happened, first match wins: a result the worker delivered before any kill is the truth (a guest that
+        /// finished on time is never a timeout); then the service's own kills; then the kernel's OOM kill; anything
+        /// else is our failure.
+        /// </summary>
+        private RunResult Classify(int exitCode, bool oomKilled, ResourceUsage usage)
+        {
+            var limits = Limits;
+            if (_outcome is { } outcome && _killed is KillReason.None)
+            {
+                if (outcome.Failure is { } failure)
+                {
+                    Log.EngineFailed(backend._logger, plan.RunId, failure);
+                    throw new SandboxInfrastructureException("the WebAssembly engine failed on this run; the failure is logged");
+                }
+
+                return WasmOutcomeClassifier.Classify(outcome, limits, usage, callerModule, plan.Profile);
+            }
+
+            switch (_killed)
+            {
+                case KillReason.Deadline:
+                    return WasmOutcomeClassifier.Timeout(limits, usage);
+                case KillReason.Cpu:
+                    return WasmOutcomeClassifier.CpuLimit(limits, usage);
+                case KillReason.Output:
+                    return WasmOutcomeClassifier.OutputLimit(_outputOverflowStdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr, limits, usage);
+                case KillReason.Protocol:
+                    throw new SandboxInfrastructureException("the WebAssembly worker broke its protocol and was killed; the details are logged");
+            }
+
+            if (oomKilled || _diagnostics.Contains("OutOfMemory", StringComparison.Ordinal) || _diagnostics.Contains("Out of memory", StringComparison.OrdinalIgnoreCase))
+            {
+                return WasmOutcomeClassifier.MemoryLimit(limits, usage, "the worker ran out of memory");
+            }
+
+            Log.WorkerDied(backend._logger, plan.RunId, exitCode, _diagnostics);
+            throw new SandboxInfrastructureException(
+                exitCode == WorkerLauncher.CgroupJoinFailed ? "the WebAssembly worker could not join its cgroup; run 'sandbox doctor'"
+                : _cpuBaselineNanos is null && _diagnostics.StartsWith("bwrap:", StringComparison.Ordinal)
+                    ? "the WebAssembly worker's sandbox could not be set up (its folder and the profile's preopens must be readable by uid 65534); the details are logged"
+                : $"the WebAssembly worker exited ({exitCode}) without a result; the details are logged");
         }
     }
 
-    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
-    {
-        // proc_exit or a trap may come from the start function, inside Instantiate.
-        var instance = engine.Instantiate(module, linker);
-        instantiated(instance);
-        if (instance.GetFunction("_start") is not { } start)
-        {
-            return new WasmOutcome { MissingStart = true };
-        }
-
-        if (start.ParameterCount != 0 || start.ResultCount != 0)
-        {
-            return new WasmOutcome { MissingStart = true };
-        }
-
-        engine.Invoke(start);
-        return new WasmOutcome { ExitCode = 0 };
-    }
-
-    private static WasiOptions WasiOptionsFor(RunPlan plan, bool callerModule, CancellationToken interrupt)
-    {
-        var limits = plan.Limits;
-        var files = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
-        foreach (var file in plan.Request.Files ?? [])
-        {
-            files[file.Path] = Encoding.UTF8.GetBytes(file.Content);
-        }
-
-        if (!callerModule)
-        {
-            files[plan.Profile.SourceFile] = Encoding.UTF8.GetBytes(plan.Request.Code);
-        }
-
-        IReadOnlyList<string> args = plan.Profile.Command.Count > 0
-            ? plan.Profile.Command
-            : callerModule ? [plan.Profile.SourceFile] : [Path.GetFileName(plan.Profile.Module ?? "guest"), "/tmp/" + plan.Profile.SourceFile];
-
-        return new WasiOptions
-        {
-            // Only what the profile configures: the host's own argv and environment never reach the guest.
-            Args = args,
-            Environment = plan.Profile.Environment,
-            Stdin = plan.Request.Stdin is { } stdin ? Encoding.UTF8.GetBytes(stdin) : ReadOnlyMemory<byte>.Empty,
-            MaxStdoutBytes = (int)Math.Min(limits.StdoutBytes, int.MaxValue),
-            MaxStderrBytes = (int)Math.Min(limits.StderrBytes, int.MaxValue),
-            StopOnOutputLimit = true,
-            Tmp = new WasiTmpOptions { MaxBytes = limits.TmpBytes, MaxFileBytes = limits.FileSizeBytes, Files = files },
-            Preopens = [.. plan.Profile.Preopens.Select(p => new WasiPreopen(p.Key, plan.Profile.ResolvePath(p.Value)))],
-            Interrupt = interrupt,
-            Output = plan.Output,
-        };
-    }
+    [System.Runtime.InteropServices.DllImport("libc")]
+#pragma warning disable SYSLIB1054 // A plain libc call without arguments; LibraryImport would need unsafe code in this project.
+    private static extern uint geteuid();
+#pragma warning restore SYSLIB1054
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Run {RunId}: the WebAssembly engine failed")]
-        public static partial void EngineFailed(ILogger logger, string runId, Exception exception);
+        [LoggerMessage(1, LogLevel.Error, "Run {RunId}: the WebAssembly engine failed: {Failure}")]
+        public static partial void EngineFailed(ILogger logger, string runId, string failure);
+
+        [LoggerMessage(2, LogLevel.Debug, "Run {RunId}: WebAssembly worker {Pid} started, cgroup memory limit {LimitBytes} bytes")]
+        public static partial void WorkerStarted(ILogger logger, string runId, int pid, long limitBytes);
+
+        [LoggerMessage(3, LogLevel.Debug, "Run {RunId}: WebAssembly worker exited {ExitCode} (killed: {Killed}), cpu {CpuMs} ms, peak {PeakBytes} bytes")]
+        public static partial void WorkerEnded(ILogger logger, string runId, int exitCode, string killed, long cpuMs, long peakBytes);
+
+        [LoggerMessage(4, LogLevel.Error, "Run {RunId}: the WebAssembly worker broke its protocol: {Problem}")]
+        public static partial void WorkerProtocolError(ILogger logger, string runId, string problem);
+
+        [LoggerMessage(5, LogLevel.Error, "Run {RunId}: the WebAssembly worker exited {ExitCode} without a result; its stderr ends: {Diagnostics}")]
+        public static partial void WorkerDied(ILogger logger, string runId, int exitCode, string diagnostics);
     }
 }

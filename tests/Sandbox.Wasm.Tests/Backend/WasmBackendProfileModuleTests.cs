@@ -19,6 +19,11 @@ public sealed class WasmBackendProfileModuleTests : IDisposable
 
     public WasmBackendProfileModuleTests()
     {
+        // The worker binds the preopen as uid 65534, as it would a profile folder under artifacts/: it must be readable.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(_profileDir.FullName, (UnixFileMode)0b111_101_101);
+        }
         File.Copy(Path.Join(AppContext.BaseDirectory, "Fixtures", "Backend", "env-args.wasm"), Path.Join(_profileDir.FullName, "probe.wasm"));
         Directory.CreateDirectory(Path.Join(_profileDir.FullName, "runtime", "lib"));
         File.WriteAllText(Path.Join(_profileDir.FullName, "runtime", "lib", "data.txt"), "runtime data\n");

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Sandbox.Wasm.Backend;
+
+/// <summary>
+/// One WebAssembly run's own cgroup (<c>/sandbox-wasm/&lt;run id&gt;</c>), made by the service (root) before the
+/// worker starts and joined by the worker's launcher before it execs anything, so every byte and every cycle the
+/// worker spends (runtime start-up, compiling, the guest, the IL tier's JIT) is charged and capped here by the
+/// kernel. cgroup v1 (memory, cpu, cpuacct, pids hierarchies) and v2 (one unified tree).
+/// </summary>
+internal sealed class WorkerCgroup : IDisposable
+{
+    /// <summary>The parent of every run's cgroup, in each hierarchy.</summary>
+    public const string ParentName = "sandbox-wasm";
+
+    private readonly string[] _dirs;
+    private readonly string _cpuDir;
+    private readonly string _memoryDir;
+    private readonly string? _pidsDir;
+    private readonly bool _isV2;
+
+    private WorkerCgroup(string[] dirs, string cpuDir, string memoryDir, string? pidsDir, bool isV2)
+    {
+        _dirs = dirs;
+        _cpuDir = cpuDir;
+        _memoryDir = memoryDir;
+        _pidsDir = pidsDir;
+        _isV2 = isV2;
+    }
+
+    /// <summary>The <c>cgroup.procs</c> files the launcher writes its own pid into, one per hierarchy.</summary>
+    public IReadOnlyList<string> ProcsFiles => [.. _dirs.Select(d => Path.Join(d, "cgroup.procs"))];
+
+    /// <summary>The controllers' mount points, or null when this host has none we can use (the backend then refuses to run: fail closed).</summary>
+    public static CgroupLayout? Detect(string mountsFile = "/proc/self/mounts")
+    {
+        string? memory = null, cpu = null, cpuacct = null, pids = null, unified = null;
+        try
+        {
+            foreach (var line in File.ReadLines(mountsFile))
+            {
+                var parts = line.Split(' ');
+                if (parts.Length < 4)
+                {
+                    continue;
+                }
+
+                var (type, mountPoint, options) = (parts[2], parts[1], parts[3].Split(','));
+                if (type == "cgroup2" && mountPoint == "/sys/fs/cgroup")
+                {
+                    unified = mountPoint;
+                }
+                else if (type == "cgroup")
+                {
+                    memory ??= options.Contains("memory") ? mountPoint : null;
+                    cpu ??= options.Contains("cpu") ? mountPoint : null;
+                    cpuacct ??= options.Contains("cpuacct") ? mountPoint : null;
+                    pids ??= options.Contains("pids") ? mountPoint : null;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        if (memory is not null && cpu is not null && cpuacct is not null)
+        {
+            return new CgroupLayout(memory, cpu, cpuacct, pids, IsV2: false);
+        }
+
+        return unified is not null ? new CgroupLayout(unified, unified, unified, unified, IsV2: true) : null;
+    }
+
+    /// <summary>
+    /// Creates the run's cgroup with its limits: memory (no swap on top), one CPU's worth of quota, and pids.
+    /// </summary>
+    /// <exception cref="IOException">The cgroup could not be made or limited (not root, or the controller is missing).</exception>
+    public static WorkerCgroup Create(CgroupLayout layout, string runId, long memoryBytes, int pids)
+    {
+        var name = Path.Join(ParentName, runId);
+        if (layout.IsV2)
+        {
+            var parent = Path.Join(layout.Memory, ParentName);
+            Directory.CreateDirectory(parent);
+            // Controllers must be enabled on every level above the run's cgroup for its limit files to exist.
+            TryWrite(Path.Join(layout.Memory, "cgroup.subtree_control"), "+memory +cpu +pids");
+            TryWrite(Path.Join(parent, "cgroup.subtree_control"), "+memory +cpu +pids");
+            var dir = Path.Join(layout.Memory, name);
+            Directory.CreateDirectory(dir);
+            var cgroup = new WorkerCgroup([dir], dir, dir, dir, isV2: true);
+            try
+            {
+                Write(Path.Join(dir, "memory.max"), Decimal(memoryBytes));
+                TryWrite(Path.Join(dir, "memory.swap.max"), "0");
+                Write(Path.Join(dir, "cpu.max"), "100000 100000");
+                Write(Path.Join(dir, "pids.max"), Decimal(pids));
+            }
+            catch
+            {
+                cgroup.Dispose();
+                throw;
+            }
+
+            return cgroup;
+        }
+
+        var roots = new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>().Distinct(StringComparer.Ordinal);
+        var dirs = roots.Select(r => Path.Join(r, name)).ToArray();
+        foreach (var dir in dirs)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        var v1 = new WorkerCgroup(dirs, Path.Join(layout.CpuAcct, name), Path.Join(layout.Memory, name), layout.Pids is null ? null : Path.Join(layout.Pids, name), isV2: false);
+        try
+        {
+            Write(Path.Join(v1._memoryDir, "memory.limit_in_bytes"), Decimal(memoryBytes));
+            // With swap accounting the combined limit must match, or the worker could spill into swap (no-op without swap).
+            TryWrite(Path.Join(v1._memoryDir, "memory.memsw.limit_in_bytes"), Decimal(memoryBytes));
+            var cpuDir = Path.Join(layout.Cpu, name);
+            Write(Path.Join(cpuDir, "cpu.cfs_period_us"), "100000");
+            Write(Path.Join(cpuDir, "cpu.cfs_quota_us"), "100000");
+            if (v1._pidsDir is { } pidsDir)
+            {
+                Write(Path.Join(pidsDir, "pids.max"), Decimal(pids));
+            }
+        }
+        catch
+        {
+            v1.Dispose();
+            throw;
+        }
+
+        return v1;
+    }
+
+    /// <summary>CPU time charged to the run so far, in nanoseconds; null when it cannot be read.</summary>
+    public long? CpuNanos()
+    {
+        if (_isV2)
+        {
+            var line = TryRead(Path.Join(_cpuDir, "cpu.stat"))?.Split('\n').FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
+            return ParseLong(line?["usage_usec ".Length..]) * 1000;
+        }
+
+        return ParseLong(TryRead(Path.Join(_cpuDir, "cpuacct.usage")));
+    }
+
+    /// <summary>The run's memory high-water mark in bytes; null when it cannot be read.</summary>
+    public long? PeakMemoryBytes() => _isV2
+        ? ParseLong(TryRead(Path.Join(_memoryDir, "memory.peak")) ?? TryRead(Path.Join(_memoryDir, "memory.current")))
+        : ParseLong(TryRead(Path.Join(_memoryDir, "memory.max_usage_in_bytes")));
+
+    /// <summary>The memory in use now, in bytes.</summary>
+    public long? CurrentMemoryBytes() => ParseLong(TryRead(Path.Join(_memoryDir, _isV2 ? "memory.current" : "memory.usage_in_bytes")));
+
+    /// <summary>True when the kernel's OOM killer acted in this cgroup (or, on old v1 kernels, the limit was hit).</summary>
+    public bool OomKilled()
+    {
+        var events = TryRead(Path.Join(_memoryDir, _isV2 ? "memory.events" : "memory.oom_control"));
+        var line = events?.Split('\n').FirstOrDefault(l => l.StartsWith("oom_kill ", StringComparison.Ordinal));
+        if (line is not null)
+        {
+            return ParseLong(line["oom_kill ".Length..]) > 0;
+        }
+
+        return !_isV2 && ParseLong(TryRead(Path.Join(_memoryDir, "memory.failcnt"))) > 0;
+    }
+
+    /// <summary>SIGKILLs every process in the cgroup, whatever it is doing (its pid namespace's children included).</summary>
+    public void KillAll()
+    {
+        if (_isV2 && TryWrite(Path.Join(_memoryDir, "cgroup.kill"), "1"))
+        {
+            return;
+        }
+
+        // v1 has no cgroup.kill: read and kill until empty (a fork between the read and the kill is caught by the next pass).
+        for (var pass = 0; pass < 10; pass++)
+        {
+            var pids = Pids();
+            if (pids.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var pid in pids)
+            {
+                _ = Kill(pid, SigKill);
+            }
+        }
+    }
+
+    /// <summary>The pids in the run's cgroup now.</summary>
+    public IReadOnlyList<int> Pids() =>
+        [.. (TryRead(Path.Join(_memoryDir, "cgroup.procs")) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : 0).Where(p => p > 0)];
+
+    /// <summary>Kills what is left and removes the cgroup in every hierarchy (rmdir only: cgroup files are not real files).</summary>
+    public void Dispose()
+    {
+        KillAll();
+        foreach (var dir in _dirs)
+        {
+            for (var attempt = 0; attempt < 50 && Directory.Exists(dir); attempt++)
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: false);
+                }
+                catch (IOException)
+                {
+                    // Busy until the last killed task is reaped by the kernel: a few milliseconds at most.
+                    KillAll();
+                    _ = Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System).Wait(TimeSpan.FromSeconds(1));
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    private const int SigKill = 9;
+
+    private static string Decimal(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void Write(string path, string value) => File.WriteAllText(path, value);
+
+    private static bool TryWrite(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static long? ParseLong(string? text) =>
+        long.TryParse(text?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+}
+
+/// <summary>Where the cgroup controllers are mounted (all the same folder under v2).</summary>
+internal sealed record CgroupLayout(string Memory, string Cpu, string CpuAcct, string? Pids, bool IsV2);

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using Sandbox.Core.Execution;
+using Sandbox.Wasm.Backend;
+using Sandbox.Wasm.Wasi;
+
+namespace Sandbox.Wasm.Worker;
+
+/// <summary>
+/// The worker process's whole job: read one <see cref="WorkerRequest"/> and the module from the service, run the
+/// guest on a fresh engine, stream its output back as it comes, and end with one <see cref="WasmOutcome"/>. It runs
+/// inside the sandbox the service built (no network, uid 65534, its own cgroup, a read-only mount view), so it
+/// trusts nothing it does not need to and the service trusts nothing it says beyond the frames' bounds.
+/// </summary>
+public static class WorkerRuntime
+{
+    /// <summary>Largest request frame (code, stdin and files are capped far below this by the profile).</summary>
+    public const int MaxRequestBytes = 256 * 1024 * 1024;
+
+    /// <summary>Largest module the service sends (the <c>wasm</c> profile caps caller modules at 16 MiB).</summary>
+    public const int MaxModuleBytes = 128 * 1024 * 1024;
+
+    /// <summary>Runs one request from <paramref name="input"/>, writing frames to <paramref name="output"/>. Returns the process exit code.</summary>
+    public static int Run(Stream input, Stream output, TimeProvider time, TextWriter diagnostics)
+    {
+        WorkerRequest request;
+        byte[] module;
+        try
+        {
+            var first = WorkerFrames.Read(input, MaxRequestBytes);
+            var second = WorkerFrames.Read(input, MaxModuleBytes);
+            if (first is not { Type: FrameType.Request } || second is not { Type: FrameType.Module })
+            {
+                diagnostics.WriteLine("sandbox-wasm-worker: expected a request frame and a module frame");
+                return 2;
+            }
+
+            request = JsonSerializer.Deserialize(first.Value.Payload, WorkerJsonContext.Default.WorkerRequest)
+                ?? throw new InvalidDataException("the request is null");
+            module = second.Value.Payload;
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or IOException)
+        {
+            diagnostics.WriteLine("sandbox-wasm-worker: unreadable request: " + e.Message);
+            return 2;
+        }
+
+        var frames = new FrameWriter(output);
+        frames.Write(FrameType.Ready, []);
+        var outcome = Execute(request, module, frames, time);
+        frames.Write(FrameType.Result, JsonSerializer.SerializeToUtf8Bytes(outcome, WorkerJsonContext.Default.WasmOutcome));
+        output.Flush();
+        return 0;
+    }
+
+    /// <summary>Compiles and runs the guest; every way it can end becomes an outcome.</summary>
+    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, TimeProvider time)
+    {
+        // The deadline interrupts compiling and the guest (at its next call or loop back-edge, or in a poll_oneoff
+        // sleep). It is a courtesy that keeps the output and a clean status: the service kills the worker shortly
+        // after the same deadline whatever it is doing.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, request.DeadlineMs)), time);
+        try
+        {
+            return ExecuteCore(request, bytes, output, deadline.Token);
+        }
+        catch (OutOfMemoryException)
+        {
+            // The runtime's heap hard limit (sized from the profile) was reached: the guest's doing, reported as such.
+            return new WasmOutcome { OutOfMemory = true };
+        }
+    }
+
+    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, CancellationToken deadline)
+    {
+        var engine = new WasmEngine(new WasmEngineOptions
+        {
+            // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
+            MaxMemoryPages = (int)Math.Clamp(request.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray),
+        });
+
+        WasmModule module;
+        try
+        {
+            module = engine.Compile(bytes);
+        }
+        catch (Exception e) when (e is WasmDecodeException or WasmValidationException)
+        {
+            return new WasmOutcome { InvalidModule = e.Message };
+        }
+
+        if (deadline.IsCancellationRequested)
+        {
+            return new WasmOutcome { Trap = WasmTrapKind.Interrupted };
+        }
+
+        using var interrupt = deadline.Register(engine.RequestInterrupt);
+        WasiHost wasi;
+        try
+        {
+            wasi = new WasiHost(WasiOptionsFor(request, output, deadline));
+        }
+        catch (ArgumentException e)
+        {
+            return new WasmOutcome { FilesRejected = e.Message };
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return new WasmOutcome { Failure = "a preopen is missing inside the worker's sandbox" };
+        }
+
+        using (wasi)
+        {
+            var linker = new WasmLinker();
+            wasi.Define(engine, linker);
+            if (request.Fuel is { } fuel)
+            {
+                engine.Fuel = fuel;
+            }
+
+            WasmInstance? instance = null;
+            var ending = RunOnExecutionThread(engine, module, linker, i => instance = i);
+            var memory = instance?.Memory ?? wasi.CallerMemory;
+            return ending with
+            {
+                MemoryGrowRefused = memory?.GrowRefusedByCap == true,
+                GuestMemoryBytes = memory is null ? 0 : (long)memory.Pages * WasmMemory.PageSize,
+                FuelUsed = request.Fuel is { } granted ? granted - engine.Fuel : null,
+                OutputBytes = wasi.OutputBytes,
+                StdoutTruncated = wasi.StdoutTruncated,
+                StderrTruncated = wasi.StderrTruncated,
+            };
+        }
+    }
+
+    private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    {
+        try
+        {
+            return engine.RunOnExecutionThread(() => RunStart(engine, module, linker, instantiated));
+        }
+        catch (WasiExitException exit)
+        {
+            return new WasmOutcome { ExitCode = exit.ExitCode };
+        }
+        catch (WasmTrapException trap)
+        {
+            return new WasmOutcome { Trap = trap.Kind };
+        }
+        catch (WasiOutputLimitException limit)
+        {
+            return new WasmOutcome { OutputLimit = limit.IsStdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr };
+        }
+        catch (WasmLinkException link)
+        {
+            return new WasmOutcome { LinkError = link.Message };
+        }
+        catch (OutOfMemoryException)
+        {
+            return new WasmOutcome { OutOfMemory = true };
+        }
+#pragma warning disable CA1031 // Anything else is our own failure: it is reported as such, never as the guest's.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return new WasmOutcome { Failure = e.GetType().Name + ": " + e.Message };
+        }
+    }
+
+    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    {
+        // proc_exit or a trap may come from the start function, inside Instantiate.
+        var instance = engine.Instantiate(module, linker);
+        instantiated(instance);
+        if (instance.GetFunction("_start") is not { ParameterCount: 0, ResultCount: 0 } start)
+        {
+            return new WasmOutcome { MissingStart = true };
+        }
+
+        engine.Invoke(start);
+        return new WasmOutcome { ExitCode = 0 };
+    }
+
+    private static WasiOptions WasiOptionsFor(WorkerRequest request, IRunOutputSink? output, CancellationToken interrupt) => new()
+    {
+        // Only what the profile configures: the worker's own argv and environment never reach the guest.
+        Args = request.Args,
+        Environment = request.Environment,
+        Stdin = request.Stdin,
+        MaxStdoutBytes = (int)Math.Min(request.StdoutBytes, int.MaxValue),
+        MaxStderrBytes = (int)Math.Min(request.StderrBytes, int.MaxValue),
+        StopOnOutputLimit = true,
+        Tmp = new WasiTmpOptions
+        {
+            MaxBytes = request.TmpBytes,
+            MaxFileBytes = request.FileSizeBytes,
+            Files = request.Files.ToDictionary(f => f.Key, f => (ReadOnlyMemory<byte>)f.Value, StringComparer.Ordinal),
+        },
+        Preopens = [.. request.Preopens.Select(p => new WasiPreopen(p.GuestPath, p.Path))],
+        Interrupt = interrupt,
+        Output = output,
+    };
+
+    /// <summary>Writes frames to the service; output chunks come from the execution thread, the rest from the main one.</summary>
+    private sealed class FrameWriter(Stream stream) : IRunOutputSink
+    {
+        private readonly Lock _lock = new();
+
+        public void Write(FrameType type, ReadOnlySpan<byte> payload)
+        {
+            lock (_lock)
+            {
+                WorkerFrames.Write(stream, type, payload);
+                stream.Flush();
+            }
+        }
+
+        public void Write(OutputStreamKind kind, ReadOnlySpan<byte> chunk)
+        {
+            var type = kind == OutputStreamKind.Stdout ? FrameType.Stdout : FrameType.Stderr;
+            while (!chunk.IsEmpty)
+            {
+                var part = chunk[..Math.Min(chunk.Length, WorkerFrames.MaxOutputChunkBytes)];
+                Write(type, part);
+                chunk = chunk[part.Length..];
+            }
+        }
+    }
+}
