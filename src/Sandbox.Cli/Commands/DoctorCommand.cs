@@ -89,6 +89,11 @@ internal static class DoctorCommand
     /// <summary>Every WebAssembly profile's guest module and preopened folders are where the profile says.</summary>
     private static void CheckWasmGuests(SandboxHost host, DoctorReport report)
     {
+        var unavailable = host.Wasm.Unavailable;
+        report.Check("wasm worker", unavailable is null,
+            unavailable ?? "bubblewrap, setpriv, the worker (uid 65534, its own namespaces and cgroup) are ready",
+            "install bubblewrap (apt-get install bubblewrap), run as root on a host with cgroup memory, cpu and pids controllers, then make build");
+
         foreach (var profile in host.Profiles.All.Where(p => p.Backend == BackendNames.Wasm && p.Module is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             var missing = new[] { profile.ResolvePath(profile.Module!) }.Where(f => !File.Exists(f))

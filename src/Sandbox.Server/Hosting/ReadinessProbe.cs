@@ -21,10 +21,12 @@ internal sealed class ReadinessProbe : IDisposable
     private readonly IDockerClient _docker;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Func<string?> _wasmWorkerUnavailable;
     private (ReadinessReport Report, long At)? _cached;
 
-    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time)
+    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time, Func<string?>? wasmWorkerUnavailable = null)
     {
+        _wasmWorkerUnavailable = wasmWorkerUnavailable ?? (() => null);
         _profiles = profiles;
         _docker = docker;
         _time = time;
@@ -90,6 +92,12 @@ internal sealed class ReadinessProbe : IDisposable
 
     private void CheckWasmGuests(List<ReadinessCheck> checks)
     {
+        if (_profiles.All.Any(p => p.Backend == BackendNames.Wasm))
+        {
+            var why = _wasmWorkerUnavailable();
+            checks.Add(new ReadinessCheck("wasm worker", why is null, why is null ? "bubblewrap, setpriv, the worker and the cgroup controllers are present" : why + "; run `sandbox doctor`"));
+        }
+
         foreach (var profile in _profiles.All.Where(p => p.Backend == BackendNames.Wasm && p.Module is not null).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
             var moduleOk = File.Exists(profile.ResolvePath(profile.Module!));

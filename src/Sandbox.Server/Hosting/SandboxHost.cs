@@ -16,8 +16,9 @@ internal sealed class SandboxHost : IDisposable
     private readonly DockerClient _dockerClient;
     private readonly DockerSandbox _docker;
 
-    private SandboxHost(ProfileSet profiles, string profilesPath, DockerClient dockerClient, DockerSandbox docker, RunPipeline pipeline)
+    private SandboxHost(ProfileSet profiles, string profilesPath, DockerClient dockerClient, DockerSandbox docker, WasmBackend wasm, RunPipeline pipeline)
     {
+        Wasm = wasm;
         Profiles = profiles;
         ProfilesPath = profilesPath;
         _dockerClient = dockerClient;
@@ -34,6 +35,9 @@ internal sealed class SandboxHost : IDisposable
     public CgroupMeter Meter => _docker.Meter;
 
     public RunPipeline Pipeline { get; }
+
+    /// <summary>The WebAssembly backend, for its worker's availability (doctor, readiness).</summary>
+    public WasmBackend Wasm { get; }
 
     public ContainerReaper Reaper => _docker.Reaper;
 
@@ -73,7 +77,7 @@ internal sealed class SandboxHost : IDisposable
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
         var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());
         var pipeline = new RunPipeline(profiles, [docker.Backend, wasm], time, loggerFactory.CreateLogger<RunPipeline>());
-        return new SandboxHost(profiles, path, dockerClient, docker, pipeline);
+        return new SandboxHost(profiles, path, dockerClient, docker, wasm, pipeline);
     }
 
     /// <summary>How long the start-up ping may take before Docker counts as unreachable.</summary>

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Store;
@@ -34,12 +33,12 @@ public sealed class CrashRecoveryTests
             agent = created.Value.ShouldNotBeNull(created.Message);
         }
 
-        var port = FreePort();
+        var port = ServeProcess.FreePort();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         string runId;
-        using (var first = Serve(data, port))
+        using (var first = ServeProcess.Start(data, AdminKey, port))
         {
-            await WaitHealthyAsync(http, first);
+            await first.WaitHealthyAsync(Token);
             using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs")
             {
                 Content = JsonContent.Create(new { language = "bash", code = "echo started; sleep 30", @async = true, purpose = "be killed with the service" }),
@@ -51,13 +50,12 @@ public sealed class CrashRecoveryTests
             await WaitRunningAsync(http, agent.Key, runId);
 
             // SIGKILL: no shutdown hook, no drain, no final record. Exactly what the reconciliation is for.
-            first.Kill(entireProcessTree: false);
-            await first.WaitForExitAsync(Token);
+            first.Kill();
         }
 
-        using (var second = Serve(data, port))
+        using (var second = ServeProcess.Start(data, AdminKey, port))
         {
-            await WaitHealthyAsync(http, second);
+            await second.WaitHealthyAsync(Token);
             var records = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}");
             var kinds = records.Select(r => r!["kind"]!.GetValue<string>()).ToList();
             kinds.ShouldBe(["request", "decision", "receipt", "result"], "the run's record: request, decision and receipt before the crash, one result after");
@@ -67,66 +65,20 @@ public sealed class CrashRecoveryTests
 
             var verify = await AdminGetObjectAsync(http, "/admin/v1/audit/verify");
             verify["intact"]!.GetValue<bool>().ShouldBeTrue(verify.ToJsonString());
-            second.Kill(entireProcessTree: false);
-            await second.WaitForExitAsync(Token);
+            second.Kill();
         }
 
         // A third start finds nothing left to reconcile: exactly one final record, not one per restart.
-        using (var third = Serve(data, port))
+        using (var third = ServeProcess.Start(data, AdminKey, port))
         {
-            await WaitHealthyAsync(http, third);
+            await third.WaitHealthyAsync(Token);
             var results = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}&kind=result");
             results.Count.ShouldBe(1);
-            third.Kill(entireProcessTree: false);
-            await third.WaitForExitAsync(Token);
+            third.Kill();
         }
 
         await DockerProbe.RemoveContainersOfRunAsync(runId);
         Directory.Delete(data, recursive: true);
-    }
-
-    private static Process Serve(string data, int port)
-    {
-        var (fileName, prefix) = McpProcess.SandboxExecutable();
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in prefix.Concat(["serve", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--urls", $"http://127.0.0.1:{port}"]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SANDBOX_DATA"] = data;
-        start.Environment["Sandbox__Guard__AdminKey"] = AdminKey;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient http, Process process)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            process.HasExited.ShouldBeFalse($"sandbox serve exited with {(process.HasExited ? process.ExitCode : 0)}");
-            try
-            {
-                using var response = await http.GetAsync("/healthz", Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100, Token);
-        }
-
-        throw new TimeoutException("sandbox serve did not become healthy within 60 s");
     }
 
     private static async Task WaitRunningAsync(HttpClient http, string key, string runId)
@@ -163,12 +115,5 @@ public sealed class CrashRecoveryTests
         var text = await response.Content.ReadAsStringAsync(Token);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
         return JsonNode.Parse(text)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
