@@ -30,7 +30,8 @@ internal static class WorkerLauncher
     /// <summary>Exit code of the launcher when it cannot join the cgroup: the worker never started.</summary>
     public const int CgroupJoinFailed = 125;
 
-    public static ProcessStartInfo StartInfo(WasmWorkerOptions options, WorkerCgroup cgroup, IReadOnlyList<string> preopenHostPaths, long heapHardLimitBytes)
+    /// <summary>The worker's command line; <paramref name="command"/> replaces the worker inside the same sandbox (tests look at the sandbox from inside with it).</summary>
+    public static ProcessStartInfo StartInfo(WasmWorkerOptions options, WorkerCgroup cgroup, IReadOnlyList<string> preopenHostPaths, long heapHardLimitBytes, IReadOnlyList<string>? command = null)
     {
         var start = new ProcessStartInfo(options.Bash)
         {
@@ -106,8 +107,11 @@ internal static class WorkerLauncher
         a.Add("--chdir");
         a.Add("/");
         a.Add("--");
-        a.Add(Path.Join(options.DotnetRoot, "dotnet"));
-        a.Add(Path.Join(WorkerDir, Path.GetFileName(options.WorkerAssembly)));
+        foreach (var part in command ?? [Path.Join(options.DotnetRoot, "dotnet"), Path.Join(WorkerDir, Path.GetFileName(options.WorkerAssembly))])
+        {
+            a.Add(part);
+        }
+
         return start;
     }
 
