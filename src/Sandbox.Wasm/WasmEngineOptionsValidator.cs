@@ -25,11 +25,13 @@ internal static class WasmEngineOptionsValidator
         Positive(options.MaxFunctionTypeArity, nameof(options.MaxFunctionTypeArity));
         Positive(options.MaxFunctionBodyBytes, nameof(options.MaxFunctionBodyBytes));
         Positive(options.MaxLocals, nameof(options.MaxLocals));
+        Positive(options.MaxTotalLocals, nameof(options.MaxTotalLocals));
         Positive(options.MaxBlockDepth, nameof(options.MaxBlockDepth));
         Positive(options.MaxCallDepth, nameof(options.MaxCallDepth));
         Positive(options.CompileThreshold, nameof(options.CompileThreshold));
         Positive(options.CompileLoopThreshold, nameof(options.CompileLoopThreshold));
         Positive(options.CompileMaxInstructions, nameof(options.CompileMaxInstructions));
+        Positive(options.CompileMaxWork, nameof(options.CompileMaxWork));
         Positive(options.ValueStackSlots, nameof(options.ValueStackSlots));
         Positive(options.ExecutionThreadStackBytes, nameof(options.ExecutionThreadStackBytes));
         if (options.MaxMemoryPages is < 0 or > WasmEngine.MaxPagesInArray)

@@ -411,6 +411,7 @@ internal sealed class ModuleDecoder
             throw WasmReader.Malformed("function and code section have inconsistent lengths", r.Position);
         }
 
+        long moduleLocals = 0;
         for (var i = 0; i < count; i++)
         {
             var sizeAt = r.Position;
@@ -441,6 +442,14 @@ internal sealed class ModuleDecoder
                         ? WasmReader.Malformed("too many locals", sizeAt)
                         : new WasmDecodeException($"too many locals: {total} exceeds the cap of {_options.MaxLocals} (MaxLocals)") { IsLimit = true, Offset = sizeAt };
                 }
+            }
+
+            // The module-wide sum too, before this function's locals are allocated: many functions each under
+            // MaxLocals must not add up to a host memory bomb.
+            moduleLocals += total;
+            if (moduleLocals > _options.MaxTotalLocals)
+            {
+                throw new WasmDecodeException($"too many locals in the module: {moduleLocals} declared by its first {i + 1} functions exceeds the cap of {_options.MaxTotalLocals} (MaxTotalLocals)") { IsLimit = true, Offset = sizeAt };
             }
 
             var locals = new WasmValueType[total];

@@ -54,6 +54,32 @@ public sealed class ModuleDecoderTests
     }
 
     [Fact]
+    public void Compile_ManyFunctionsEachUnderLocalsCap_RejectedByModuleCapBeforeAllocating()
+    {
+        // Issue 10: 2,000 functions of 50,000 locals each (every one within MaxLocals) grew the host by 87 MB at load.
+        var engine = new WasmEngine();
+        var bytes = HostileModules.ManyFunctionsWithLocals(2_000, 50_000);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+
+        var error = Should.Throw<WasmDecodeException>(() => engine.Compile(bytes));
+
+        error.IsLimit.ShouldBeTrue();
+        error.Message.ShouldContain(nameof(WasmEngineOptions.MaxTotalLocals));
+        watch.Elapsed.ShouldBeLessThan(s_fast);
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).ShouldBeLessThan(8L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Compile_ModuleLocalsWithinCap_Accepted()
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { MaxTotalLocals = 2_000 });
+
+        engine.Compile(HostileModules.ManyFunctionsWithLocals(20, 100)).ShouldNotBeNull();
+        Should.Throw<WasmDecodeException>(() => engine.Compile(HostileModules.ManyFunctionsWithLocals(21, 100))).IsLimit.ShouldBeTrue();
+    }
+
+    [Fact]
     public void Compile_TypeCountLargerThanSection_RejectedBeforeAllocation()
     {
         var engine = new WasmEngine(new WasmEngineOptions { MaxTypes = int.MaxValue });
