@@ -53,11 +53,23 @@ public sealed class WasmEngine
     /// <summary>Decodes, validates and translates a module binary.</summary>
     /// <exception cref="WasmDecodeException">The binary is malformed or exceeds a cap.</exception>
     /// <exception cref="WasmValidationException">The module does not validate.</exception>
-    public WasmModule Compile(byte[] bytes)
+    public WasmModule Compile(byte[] bytes) => Compile(bytes, CancellationToken.None);
+
+    /// <summary>
+    /// Decodes, validates and translates a module binary, stopping when <paramref name="cancellation"/> fires. Pass the
+    /// run's deadline: loading a large or hostile module costs time and memory before any guest code runs, so it must
+    /// be bounded by the same clock (checked every 1,024 vector entries, before every function, and every 64k
+    /// instructions inside a body).
+    /// </summary>
+    /// <exception cref="WasmDecodeException">The binary is malformed or exceeds a cap.</exception>
+    /// <exception cref="WasmValidationException">The module does not validate.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired before the module was ready.</exception>
+    public WasmModule Compile(byte[] bytes, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        var definition = ModuleDecoder.Decode(bytes, Options);
-        var functions = ModuleValidator.Validate(definition, Options);
+        cancellation.ThrowIfCancellationRequested();
+        var definition = ModuleDecoder.Decode(bytes, Options, cancellation);
+        var functions = ModuleValidator.Validate(definition, Options, cancellation);
         return new WasmModule(definition, functions);
     }
 

@@ -18,7 +18,7 @@ public sealed class CompileBudgetTests
         // 2,000 locals × 61 OSR entries: 122,000 units, over the default budget. Without it the JIT compiles this
         // in about 0.5 s; the 50,000 × 200 took 114 s and 23 GB (too dangerous to run here unfixed).
         var engine = Engine();
-        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 2_000, iterations: 5_000, emptyLoops: 60)));
+        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 2_000, iterations: 5_000, emptyLoops: 60), TestContext.Current.CancellationToken));
         var watch = Stopwatch.StartNew();
 
         instance.Invoke("run");
@@ -34,7 +34,7 @@ public sealed class CompileBudgetTests
         // The reviewer's module: 200,000 iterations send it to the IL tier, then 200 empty loops. With the budget it
         // never reaches the JIT, so it finishes in interpreter time (and the managed heap barely moves).
         var engine = new WasmEngine();
-        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 50_000, iterations: 200_000, emptyLoops: 200)));
+        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 50_000, iterations: 200_000, emptyLoops: 200), TestContext.Current.CancellationToken));
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var watch = Stopwatch.StartNew();
 
@@ -50,7 +50,7 @@ public sealed class CompileBudgetTests
     public void Invoke_FewLocalsManyLoops_StillCompiled()
     {
         var engine = Engine();
-        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 10, iterations: 5_000, emptyLoops: 60)));
+        var instance = engine.Instantiate(engine.Compile(HostileModules.WideFrameLoops(locals: 10, iterations: 5_000, emptyLoops: 60), TestContext.Current.CancellationToken));
 
         instance.Invoke("run");
 

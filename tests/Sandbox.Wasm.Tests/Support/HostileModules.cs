@@ -124,6 +124,20 @@ internal static class HostileModules
     public static byte[] ManyFunctionsWithLocals(int functions, uint localsEach) =>
         WithExportedFunctions(functions, [0x01, .. Leb(localsEach), 0x7E, 0x0B]);
 
+    /// <summary>Load-time bait: <paramref name="functions"/> functions of <paramref name="pairs"/> <c>i32.const 0; drop</c>
+    /// each, megabytes of ordinary code that take the engine a second or more to decode, validate and translate.</summary>
+    public static byte[] ManyBusyFunctions(int functions, int pairs)
+    {
+        List<byte> body = [0x00];
+        for (var i = 0; i < pairs; i++)
+        {
+            body.AddRange([0x41, 0x00, 0x1A]);
+        }
+
+        body.Add(0x0B);
+        return WithExportedFunctions(functions, [.. body]);
+    }
+
     /// <summary><paramref name="count"/> [] → [] functions sharing <paramref name="body"/>; the first is exported as "run".</summary>
     private static byte[] WithExportedFunctions(int count, byte[] body)
     {

@@ -91,7 +91,7 @@ public sealed class WasiHostTests
         });
         var linker = new WasmLinker();
         host.Define(engine, linker);
-        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/selftest")), linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/selftest"), TestContext.Current.CancellationToken), linker);
 
         var exit = engine.RunOnExecutionThread(() => Should.Throw<WasiExitException>(() => instance.Invoke("_start")));
 
