@@ -58,6 +58,18 @@ public sealed record WasmEngineOptions
     /// <summary>Most elements a table may ever have; table.grow past it returns -1.</summary>
     public int MaxTableElements { get; init; } = 1_000_000;
 
+    /// <summary>Most bytes all tables of the engine may allocate together (8 per element). Without it, 100 tables of
+    /// <see cref="MaxTableElements"/> entries took 800 MB that no limit saw. table.grow past it returns -1; a module whose
+    /// tables' minimums exceed it fails to instantiate. CPython needs a few thousand entries (tens of KB).</summary>
+    public long MaxTableBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// When set, the bytes linear memories and tables allocate together never exceed it: the run's memory limit
+    /// covers every guest-controlled array, not only linear memory. memory.grow and table.grow past it return -1
+    /// (recorded as refused by the host cap); minimums past it fail instantiation. Null: only the per-kind caps apply.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; init; }
+
     /// <summary>Deepest guest call stack; deeper calls trap with "call stack exhausted".</summary>
     public int MaxCallDepth { get; init; } = 20_000;
 

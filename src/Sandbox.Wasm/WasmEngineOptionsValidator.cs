@@ -44,6 +44,16 @@ internal static class WasmEngineOptionsValidator
             errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MaxTableElements)} is {options.MaxTableElements}; it must not be negative.");
         }
 
+        if (options.MaxTableBytes < 0)
+        {
+            errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MaxTableBytes)} is {options.MaxTableBytes}; it must not be negative.");
+        }
+
+        if (options.MemoryBudgetBytes < 0)
+        {
+            errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MemoryBudgetBytes)} is {options.MemoryBudgetBytes}; it must not be negative (null means no shared budget).");
+        }
+
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));

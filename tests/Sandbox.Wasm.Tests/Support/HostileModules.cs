@@ -159,6 +159,18 @@ internal static class HostileModules
         ];
     }
 
+    /// <summary>Table bomb (issue 10): <paramref name="count"/> funcref tables of <paramref name="elements"/> entries each, 8 bytes per entry on the host.</summary>
+    public static byte[] ManyTables(int count, uint elements)
+    {
+        var tables = new List<byte>(Leb((uint)count));
+        for (var i = 0; i < count; i++)
+        {
+            tables.AddRange([0x70, 0x00, .. Leb(elements)]);
+        }
+
+        return [.. s_header, .. Section(4, [.. tables])];
+    }
+
     /// <summary>A module with one [] → [] function whose body (locals vector included) is <paramref name="body"/>.</summary>
     public static byte[] SingleFunction(byte[] body) =>
     [
