@@ -101,4 +101,44 @@ public sealed class WasiHostTests
             "float=7.853982 sqrt2=1.4142135624\nmix=18c665fc\n");
         Encoding.UTF8.GetString(host.Stderr.Span).ShouldBe("to stderr\n");
     }
+
+    private static WasmInstance StartCaps(WasiHost host)
+    {
+        var engine = new WasmEngine();
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        return engine.Instantiate(engine.Compile(Fixture.Load("Wasi/wasi-caps"), TestContext.Current.CancellationToken), linker);
+    }
+
+    [Fact]
+    public void PollOneoff_MoreSubscriptionsThanTheCap_EinvalBeforeAllocating()
+    {
+        // Issue 17: 5.5M subscriptions reached 865 MB. 100,000 (all in guest memory) keep the test small either way.
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+        instance.Invoke("poll_many", WasmValue.I32(1))[0].AsI32().ShouldBe(0);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+
+        instance.Invoke("poll_many", WasmValue.I32(100_000))[0].AsI32().ShouldBe(WasiErrno.Invalid);
+
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).ShouldBeLessThan(64 * 1024);
+    }
+
+    [Fact]
+    public void PollOneoff_AtTheCap_Answered()
+    {
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+
+        instance.Invoke("poll_many", WasmValue.I32(WasiHost.MaxPollSubscriptions))[0].AsI32().ShouldBe(0);
+        instance.Memory!.Span[13107196..].ToArray().ShouldBe(BitConverter.GetBytes(WasiHost.MaxPollSubscriptions));
+    }
+
+    [Fact]
+    public void FdWrite_MoreIovecsThanIovMax_Einval()
+    {
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+
+        instance.Invoke("write_many", WasmValue.I32(WasiHost.MaxIovecs))[0].AsI32().ShouldBe(0);
+        instance.Invoke("write_many", WasmValue.I32(WasiHost.MaxIovecs + 1))[0].AsI32().ShouldBe(WasiErrno.Invalid);
+        instance.Invoke("write_many", WasmValue.I32(1_000_000))[0].AsI32().ShouldBe(WasiErrno.Invalid);
+    }
 }
