@@ -457,16 +457,17 @@ internal sealed class MemoryMount : WasiMount
 
         public override ulong ModifiedNanoseconds => _node.Modified;
 
-        public override int Read(Span<byte> buffer, long offset)
+        public override int Read(Span<byte> buffer, long offset, out int read)
         {
+            read = 0;
             if (offset >= _node.Length)
             {
-                return 0;
+                return WasiErrno.Success;
             }
 
-            var n = (int)Math.Min(buffer.Length, _node.Length - offset);
-            _node.Data.AsSpan((int)offset, n).CopyTo(buffer);
-            return n;
+            read = (int)Math.Min(buffer.Length, _node.Length - offset);
+            _node.Data.AsSpan((int)offset, read).CopyTo(buffer);
+            return WasiErrno.Success;
         }
 
         public override int Write(ReadOnlySpan<byte> data, long offset)

@@ -148,7 +148,18 @@ public sealed partial class WasiHost
             }
             else
             {
-                n = descriptor.File!.Read(buffer, position);
+                var errno = descriptor.File!.Read(buffer, position, out n);
+                if (errno != WasiErrno.Success)
+                {
+                    // As with writes: an error only when nothing was read, otherwise a short read.
+                    if (read == 0)
+                    {
+                        return errno;
+                    }
+
+                    break;
+                }
+
                 position += n;
             }
 

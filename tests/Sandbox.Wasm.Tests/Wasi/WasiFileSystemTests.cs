@@ -210,6 +210,19 @@ public sealed class WasiFileSystemTests : IDisposable
     }
 
     [Fact]
+    public void FdPread_HostFileAtOffsetNearTwoToThe63_EinvalForTheGuest()
+    {
+        // Issue 17: the host's read failed with EINVAL and the exception escaped as a sandbox error.
+        var engine = new WasmEngine();
+        using var host = new WasiHost(Options("none"));
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs-hostile"), TestContext.Current.CancellationToken), linker);
+
+        instance.Invoke("pread_huge_offset")[0].AsI32().ShouldBe(WasiErrno.Invalid);
+    }
+
+    [Fact]
     public void New_PreopenFolderMissing_Throws()
     {
         Should.Throw<DirectoryNotFoundException>(() => new WasiHost(new WasiOptions { Preopens = [new WasiPreopen("/x", Path.Join(_root.FullName, "missing"))] }));
