@@ -22,6 +22,7 @@ public sealed class WasmEngine
     {
         Options = options ?? new WasmEngineOptions();
         WasmEngineOptionsValidator.Validate(Options);
+        Budget = new MemoryBudget(Options.MemoryBudgetBytes, Options.MaxTableBytes);
         Interpreter = new Interpreter(this);
     }
 
@@ -40,6 +41,23 @@ public sealed class WasmEngine
 
     internal Interpreter Interpreter { get; }
 
+    /// <summary>The bytes linear memories and tables of this engine may allocate (<see cref="WasmEngineOptions.MemoryBudgetBytes"/>, <see cref="WasmEngineOptions.MaxTableBytes"/>).</summary>
+    internal MemoryBudget Budget { get; }
+
+    /// <summary>
+    /// Most guest-addressable bytes this engine's memories and tables held at once: linear memory sizes plus 8 per
+    /// table element. What a run reports as its peak memory; neither kind shrinks, so it is also the current size.
+    /// </summary>
+    public long PeakMemoryBytes => Budget.PeakVisibleBytes;
+
+    /// <summary>Bytes the host allocated for this engine's linear memories and tables (capacity: at least <see cref="PeakMemoryBytes"/>,
+    /// never more than <see cref="WasmEngineOptions.MemoryBudgetBytes"/> when set).</summary>
+    public long AllocatedMemoryBytes => Budget.LinearMemoryBytes + Budget.TableBytes;
+
+    /// <summary>True once any memory.grow or table.grow of this engine was refused by a host cap or the shared budget
+    /// (not by the module's own maximum): with a failure after it, the run ran out of memory.</summary>
+    public bool GrowRefusedByCap => Budget.GrowRefusedByCap;
+
     /// <summary>Every function of this engine; a funcref handle h denotes element h - 1. A field because the
     /// dispatch loop reads it on every call_indirect.</summary>
     internal WasmFunction[] FunctionsByHandle = new WasmFunction[64];
@@ -53,11 +71,23 @@ public sealed class WasmEngine
     /// <summary>Decodes, validates and translates a module binary.</summary>
     /// <exception cref="WasmDecodeException">The binary is malformed or exceeds a cap.</exception>
     /// <exception cref="WasmValidationException">The module does not validate.</exception>
-    public WasmModule Compile(byte[] bytes)
+    public WasmModule Compile(byte[] bytes) => Compile(bytes, CancellationToken.None);
+
+    /// <summary>
+    /// Decodes, validates and translates a module binary, stopping when <paramref name="cancellation"/> fires. Pass the
+    /// run's deadline: loading a large or hostile module costs time and memory before any guest code runs, so it must
+    /// be bounded by the same clock (checked every 1,024 vector entries, before every function, and every 64k
+    /// instructions inside a body).
+    /// </summary>
+    /// <exception cref="WasmDecodeException">The binary is malformed or exceeds a cap.</exception>
+    /// <exception cref="WasmValidationException">The module does not validate.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired before the module was ready.</exception>
+    public WasmModule Compile(byte[] bytes, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        var definition = ModuleDecoder.Decode(bytes, Options);
-        var functions = ModuleValidator.Validate(definition, Options);
+        cancellation.ThrowIfCancellationRequested();
+        var definition = ModuleDecoder.Decode(bytes, Options, cancellation);
+        var functions = ModuleValidator.Validate(definition, Options, cancellation);
         return new WasmModule(definition, functions);
     }
 
@@ -79,11 +109,11 @@ public sealed class WasmEngine
 
     /// <summary>Creates a host-owned memory that modules can import.</summary>
     public WasmMemory CreateMemory(uint minPages, uint? maxPages) =>
-        new(new Limits(minPages, maxPages), Options.MaxMemoryPages);
+        new(new Limits(minPages, maxPages), Options.MaxMemoryPages, Budget);
 
     /// <summary>Creates a host-owned table that modules can import.</summary>
     public WasmTable CreateTable(WasmValueType elementType, uint min, uint? max) =>
-        new(new TableType(elementType, new Limits(min, max)), Options.MaxTableElements);
+        new(new TableType(elementType, new Limits(min, max)), Options.MaxTableElements, Budget);
 
     /// <summary>Calls <paramref name="function"/> on the current thread.</summary>
     public WasmValue[] Invoke(WasmFunction function, params WasmValue[] args)

@@ -25,11 +25,13 @@ internal static class WasmEngineOptionsValidator
         Positive(options.MaxFunctionTypeArity, nameof(options.MaxFunctionTypeArity));
         Positive(options.MaxFunctionBodyBytes, nameof(options.MaxFunctionBodyBytes));
         Positive(options.MaxLocals, nameof(options.MaxLocals));
+        Positive(options.MaxTotalLocals, nameof(options.MaxTotalLocals));
         Positive(options.MaxBlockDepth, nameof(options.MaxBlockDepth));
         Positive(options.MaxCallDepth, nameof(options.MaxCallDepth));
         Positive(options.CompileThreshold, nameof(options.CompileThreshold));
         Positive(options.CompileLoopThreshold, nameof(options.CompileLoopThreshold));
         Positive(options.CompileMaxInstructions, nameof(options.CompileMaxInstructions));
+        Positive(options.CompileMaxWork, nameof(options.CompileMaxWork));
         Positive(options.ValueStackSlots, nameof(options.ValueStackSlots));
         Positive(options.ExecutionThreadStackBytes, nameof(options.ExecutionThreadStackBytes));
         if (options.MaxMemoryPages is < 0 or > WasmEngine.MaxPagesInArray)
@@ -40,6 +42,16 @@ internal static class WasmEngineOptionsValidator
         if (options.MaxTableElements < 0)
         {
             errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MaxTableElements)} is {options.MaxTableElements}; it must not be negative.");
+        }
+
+        if (options.MaxTableBytes < 0)
+        {
+            errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MaxTableBytes)} is {options.MaxTableBytes}; it must not be negative.");
+        }
+
+        if (options.MemoryBudgetBytes < 0)
+        {
+            errors.Add($"{nameof(WasmEngineOptions)}.{nameof(options.MemoryBudgetBytes)} is {options.MemoryBudgetBytes}; it must not be negative (null means no shared budget).");
         }
 
         if (errors.Count > 0)

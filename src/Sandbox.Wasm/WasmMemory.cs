@@ -12,13 +12,24 @@ public sealed class WasmMemory : WasmExtern
     /// <summary>Bytes per WebAssembly page.</summary>
     public const int PageSize = 65536;
 
-    internal WasmMemory(Limits limits, int maxPagesCap)
+    private readonly MemoryBudget _budget;
+
+    internal WasmMemory(Limits limits, int maxPagesCap, MemoryBudget budget)
     {
         if (limits.Min > (uint)maxPagesCap)
         {
             throw new WasmLinkException($"memory minimum of {limits.Min} pages exceeds the cap of {maxPagesCap} pages (MaxMemoryPages)");
         }
 
+        // Charged before the array exists: a minimum past the shared budget allocates nothing.
+        var bytes = (long)limits.Min * PageSize;
+        if (!budget.TryAllocate(bytes, table: false))
+        {
+            throw new WasmLinkException($"memory minimum of {bytes} bytes does not fit in {budget.Describe(table: false)}");
+        }
+
+        budget.AddVisible(bytes);
+        _budget = budget;
         Limits = limits;
         MaxPagesCap = maxPagesCap;
         ByteLength = (int)limits.Min * PageSize;
@@ -57,21 +68,35 @@ public sealed class WasmMemory : WasmExtern
 
         if (wanted > (ulong)MaxPagesCap)
         {
-            GrowRefusedByCap = true;
-            return -1;
+            return RefuseByCap();
         }
 
         var newLength = (int)wanted * PageSize;
         if (newLength > Buffer.Length)
         {
+            // Geometric slack only as far as the engine's budget allows; refused when even the exact size does not fit.
             var capacity = Math.Max(newLength, (int)Math.Min((long)Buffer.Length * 2, (long)MaxPagesCap * PageSize));
+            capacity = Buffer.Length + (int)Math.Min(capacity - Buffer.Length, Math.Max(0, _budget.Available(table: false)));
+            if (capacity < newLength || !_budget.TryAllocate(capacity - Buffer.Length, table: false))
+            {
+                return RefuseByCap();
+            }
+
             var bigger = new byte[capacity];
             System.Buffer.BlockCopy(Buffer, 0, bigger, 0, ByteLength);
             Buffer = bigger;
         }
 
+        _budget.AddVisible(newLength - ByteLength);
         ByteLength = newLength;
         Limits = Limits with { Min = (uint)wanted };
         return (int)old;
+    }
+
+    private int RefuseByCap()
+    {
+        GrowRefusedByCap = true;
+        _budget.GrowRefusedByCap = true;
+        return -1;
     }
 }

@@ -43,7 +43,7 @@ public sealed class WasmMemoryTests
     public void Instantiate_DeclaredMinimumOverCap_LinkErrorNamingTheCap()
     {
         var engine = new WasmEngine(new WasmEngineOptions { MaxMemoryPages = 256 });
-        var module = engine.Compile(Fixture.Load("memory-bomb"));
+        var module = engine.Compile(Fixture.Load("memory-bomb"), TestContext.Current.CancellationToken);
 
         var error = Should.Throw<WasmLinkException>(() => engine.Instantiate(module));
 

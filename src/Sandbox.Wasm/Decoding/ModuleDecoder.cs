@@ -10,21 +10,34 @@ internal sealed class ModuleDecoder
 {
     private readonly WasmEngineOptions _options;
     private readonly byte[] _bytes;
+    private readonly CancellationToken _cancellation;
 
-    private ModuleDecoder(WasmEngineOptions options, byte[] bytes)
+    private ModuleDecoder(WasmEngineOptions options, byte[] bytes, CancellationToken cancellation)
     {
         _options = options;
         _bytes = bytes;
+        _cancellation = cancellation;
     }
 
-    public static ModuleDefinition Decode(byte[] bytes, WasmEngineOptions options)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired (checked every 1,024 entries of any vector).</exception>
+    public static ModuleDefinition Decode(byte[] bytes, WasmEngineOptions options, CancellationToken cancellation = default)
     {
         if (bytes.Length > options.MaxModuleBytes)
         {
             throw new WasmDecodeException($"module is {bytes.Length} bytes, more than the cap of {options.MaxModuleBytes} (MaxModuleBytes)") { IsLimit = true, Offset = 0 };
         }
 
-        return new ModuleDecoder(options, bytes).DecodeModule();
+        return new ModuleDecoder(options, bytes, cancellation).DecodeModule();
+    }
+
+    /// <summary>Stops decoding when the run's deadline fires: the caller's time bounds loading too, not only running.
+    /// Every 1,024 entries, so the check costs nothing measurable.</summary>
+    private void Checkpoint(int index)
+    {
+        if ((index & 1023) == 0)
+        {
+            _cancellation.ThrowIfCancellationRequested();
+        }
     }
 
     private static WasmDecodeException Limit(string what, long observed, int cap, string option, int offset) =>
@@ -144,6 +157,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxTypes, "type count", nameof(WasmEngineOptions.MaxTypes));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             if (r.ReadByte() != 0x60)
             {
                 throw WasmReader.Malformed("integer representation too long (malformed function type)", r.Position - 1);
@@ -186,6 +200,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxImports, "import count", nameof(WasmEngineOptions.MaxImports));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             var module = r.ReadName();
             var name = r.ReadName();
             var kindAt = r.Position;
@@ -259,6 +274,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxFunctions, "function count", nameof(WasmEngineOptions.MaxFunctions));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             m.FunctionTypes.Add(r.ReadIndex());
         }
 
@@ -271,6 +287,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxTables, "table count", nameof(WasmEngineOptions.MaxTables));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             m.Tables.Add(new TableType(r.ReadReferenceType(), ReadLimits(ref r, false)));
         }
 
@@ -300,6 +317,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxGlobals, "global count", nameof(WasmEngineOptions.MaxGlobals));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             m.Globals.Add(ReadGlobalType(ref r));
             m.GlobalInitializers.Add(ReadConstant(ref r));
         }
@@ -312,6 +330,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxExports, "export count", nameof(WasmEngineOptions.MaxExports));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             var name = r.ReadName();
             var kind = r.ReadByte();
             if (kind > 3)
@@ -357,6 +376,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxSegments, "element segment count", nameof(WasmEngineOptions.MaxSegments));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             var flagsAt = r.Position;
             var flags = r.ReadU32();
             if (flags > 7)
@@ -396,6 +416,7 @@ internal sealed class ModuleDecoder
             var items = new ConstantExpression[n];
             for (var j = 0; j < n; j++)
             {
+                Checkpoint(j);
                 items[j] = usesExpressions ? ReadConstant(ref r) : new ConstantExpression(ConstantKind.RefFunc, WasmValueType.FuncRef, 0, r.ReadIndex());
             }
 
@@ -411,8 +432,10 @@ internal sealed class ModuleDecoder
             throw WasmReader.Malformed("function and code section have inconsistent lengths", r.Position);
         }
 
+        long moduleLocals = 0;
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             var sizeAt = r.Position;
             var size = r.ReadIndex();
             if (size > _options.MaxFunctionBodyBytes)
@@ -443,6 +466,14 @@ internal sealed class ModuleDecoder
                 }
             }
 
+            // The module-wide sum too, before this function's locals are allocated: many functions each under
+            // MaxLocals must not add up to a host memory bomb.
+            moduleLocals += total;
+            if (moduleLocals > _options.MaxTotalLocals)
+            {
+                throw new WasmDecodeException($"too many locals in the module: {moduleLocals} declared by its first {i + 1} functions exceeds the cap of {_options.MaxTotalLocals} (MaxTotalLocals)") { IsLimit = true, Offset = sizeAt };
+            }
+
             var locals = new WasmValueType[total];
             body.Position = groupStart;
             var k = 0;
@@ -464,6 +495,7 @@ internal sealed class ModuleDecoder
         var count = ReadCount(ref r, _options.MaxSegments, "data segment count", nameof(WasmEngineOptions.MaxSegments));
         for (var i = 0; i < count; i++)
         {
+            Checkpoint(i);
             var flagsAt = r.Position;
             var flags = r.ReadU32();
             var memory = 0;

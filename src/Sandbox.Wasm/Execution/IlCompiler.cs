@@ -18,16 +18,18 @@ internal static partial class IlCompiler
 {
     private static readonly Type[] s_parameters = [typeof(Interpreter), typeof(WasmInstance), typeof(int), typeof(int)];
 
-    /// <summary>Compiles <paramref name="function"/>, or returns null when it stays interpreted.</summary>
-    public static CompiledCode? TryCompile(CompiledFunction function, int maxInstructions)
+    /// <summary>Compiles <paramref name="function"/>, or returns null when it stays interpreted (unsupported, or over
+    /// <paramref name="maxInstructions"/> or <paramref name="maxWork"/>, see <see cref="WasmEngineOptions.CompileMaxWork"/>).</summary>
+    public static CompiledCode? TryCompile(CompiledFunction function, int maxInstructions, int maxWork)
     {
-        if (function.Module is null || function.Code.Length > maxInstructions)
+        // Checked on the form the interpreter runs first, so an oversized function is not even re-translated.
+        if (function.Module is null || function.Code.Length > maxInstructions || Work(function) > maxWork)
         {
             return null;
         }
 
         var plain = function.Unfused is { } retranslate ? retranslate() : function;
-        if (plain.Code.Length > maxInstructions)
+        if (plain.Code.Length > maxInstructions || Work(plain) > maxWork)
         {
             return null;
         }
@@ -42,5 +44,30 @@ internal static partial class IlCompiler
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// What compiling <paramref name="function"/> costs, in units the JIT's time and memory follow: one per instruction,
+    /// plus every frame slot once for the IL locals and once more per loop header (each is an on-stack-replacement entry
+    /// that reloads the whole frame). Bounding this, not the instruction count alone, keeps a few hundred bytes of
+    /// module (many locals, many empty loops) from costing the host minutes and gigabytes in the JIT.
+    /// </summary>
+    internal static long Work(CompiledFunction function)
+    {
+        var code = function.Code;
+        long loops = 0;
+        for (var pc = 0; pc < code.Length; pc++)
+        {
+            if (code[pc].Op == OpCode.LoopHeader)
+            {
+                loops++;
+            }
+            else if (code[pc].Op == OpCode.BrTable)
+            {
+                pc += code[pc].A + 1;
+            }
+        }
+
+        return code.Length + ((long)function.MaxHeight * (loops + 1));
     }
 }

@@ -85,7 +85,7 @@ internal static class Instantiator
         var memoryCap = options.MaxMemoryPages;
         for (; mi < memories.Length; mi++)
         {
-            memories[mi] = new WasmMemory(m.Memories[mi], memoryCap);
+            memories[mi] = new WasmMemory(m.Memories[mi], memoryCap, engine.Budget);
         }
 
         instance.Memory0 = memories.Length > 0 ? memories[0] : null;
@@ -99,7 +99,7 @@ internal static class Instantiator
 
         for (; ti < tables.Length; ti++)
         {
-            tables[ti] = new WasmTable(m.Tables[ti], options.MaxTableElements);
+            tables[ti] = new WasmTable(m.Tables[ti], options.MaxTableElements, engine.Budget);
         }
 
         foreach (var export in m.Exports)

@@ -70,7 +70,7 @@ internal sealed partial class Interpreter
 
     private CompiledCode? Compile(CompiledFunction code)
     {
-        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions);
+        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork);
         if (jit is null)
         {
             code.CompileRefused = true;

@@ -24,6 +24,7 @@ internal sealed partial class Interpreter
     private readonly bool _compileEnabled;
     private readonly int _compileThreshold;
     private readonly int _compileMaxInstructions;
+    private readonly int _compileMaxWork;
     private readonly int _compileLoopThreshold;
     private readonly WasmCallContext _context;
     private int _depth;
@@ -43,6 +44,7 @@ internal sealed partial class Interpreter
         _compileEnabled = engine.Options.UseCompiler;
         _compileThreshold = engine.Options.CompileThreshold;
         _compileMaxInstructions = engine.Options.CompileMaxInstructions;
+        _compileMaxWork = engine.Options.CompileMaxWork;
         _compileLoopThreshold = engine.Options.CompileLoopThreshold;
         _context = new WasmCallContext(engine);
     }

@@ -23,6 +23,7 @@ internal sealed partial class FunctionTranslator
     private readonly WasmEngineOptions _options;
     private readonly HashSet<int> _declaredFunctionReferences;
     private readonly int _functionIndex;
+    private readonly CancellationToken _cancellation;
     private WasmValueType[] _locals = [];
     private WasmValueType[] _stack = new WasmValueType[64];
     private int _height;
@@ -44,8 +45,9 @@ internal sealed partial class FunctionTranslator
     /// <summary>Position of the most recent jump target: the peephole never fuses across it.</summary>
     private int _labelPc = -1;
 
-    public FunctionTranslator(ModuleDefinition module, WasmEngineOptions options, HashSet<int> declaredFunctionReferences, int functionIndex)
+    public FunctionTranslator(ModuleDefinition module, WasmEngineOptions options, HashSet<int> declaredFunctionReferences, int functionIndex, CancellationToken cancellation = default)
     {
+        _cancellation = cancellation;
         _module = module;
         _options = options;
         _declaredFunctionReferences = declaredFunctionReferences;
@@ -100,8 +102,15 @@ internal sealed partial class FunctionTranslator
 
         _workBudget = (WorkPerByte * (long)(body.CodeEnd - body.CodeStart)) + 65_536;
         var reader = new WasmReader(_module.Bytes, body.CodeStart, body.CodeEnd);
+        var instructions = 0;
         while (_depth > 0)
         {
+            // A body may be megabytes long: the run's deadline is checked inside it too, every 64k instructions.
+            if ((++instructions & 0xFFFF) == 0)
+            {
+                _cancellation.ThrowIfCancellationRequested();
+            }
+
             if (reader.AtEnd)
             {
                 throw WasmReader.Malformed("unexpected end of section or function", reader.Position);

@@ -10,7 +10,8 @@ internal static class ModuleValidator
 {
     private const uint MaxPages = 65536;
 
-    public static CompiledFunction[] Validate(ModuleDefinition m, WasmEngineOptions options)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired (checked before every function and inside long bodies).</exception>
+    public static CompiledFunction[] Validate(ModuleDefinition m, WasmEngineOptions options, CancellationToken cancellation = default)
     {
         foreach (var import in m.Imports)
         {
@@ -147,8 +148,9 @@ internal static class ModuleValidator
         var compiled = new CompiledFunction[m.Bodies.Count];
         for (var i = 0; i < m.Bodies.Count; i++)
         {
+            cancellation.ThrowIfCancellationRequested();
             var index = m.ImportedFunctionCount + i;
-            var translator = new FunctionTranslator(m, options, declared, index);
+            var translator = new FunctionTranslator(m, options, declared, index, cancellation);
             var type = m.Types[m.FunctionTypes[index]];
             var body = m.Bodies[i];
             compiled[i] = translator.Translate(type, body);

@@ -35,10 +35,26 @@ internal sealed class HostDirectoryMount : WasiMount
             return errno;
         }
 
-        FileSystemInfo info = isDirectory ? new DirectoryInfo(hostPath) : new FileInfo(hostPath);
-        var size = info is FileInfo file ? (ulong)file.Length : 0;
-        stat = new WasiFileStat(isDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, Inode(hostPath), size, Nanoseconds(info.LastWriteTimeUtc));
-        return WasiErrno.Success;
+        // The host may fail or change under us between Check and here: that is the guest's errno, not our fault.
+        try
+        {
+            FileSystemInfo info = isDirectory ? new DirectoryInfo(hostPath) : new FileInfo(hostPath);
+            var size = info is FileInfo file ? (ulong)file.Length : 0;
+            stat = new WasiFileStat(isDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, Inode(hostPath), size, Nanoseconds(info.LastWriteTimeUtc));
+            return WasiErrno.Success;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return WasiErrno.NoEntry;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return WasiErrno.Access;
+        }
+        catch (IOException)
+        {
+            return WasiErrno.IO;
+        }
     }
 
     public override int List(IReadOnlyList<string> path, out IReadOnlyList<WasiDirectoryEntry> entries)
@@ -99,7 +115,18 @@ internal sealed class HostDirectoryMount : WasiMount
         try
         {
             var handle = File.OpenHandle(hostPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-            file = new HostOpenFile(handle, Inode(hostPath), Nanoseconds(File.GetLastWriteTimeUtc(hostPath)));
+            try
+            {
+                // The length is read once, here where a failure is an errno: the folder is read-only, so it only
+                // changes if the operator changes it, and every later use (seek, stat, poll) then cannot throw.
+                file = new HostOpenFile(handle, RandomAccess.GetLength(handle), Inode(hostPath), Nanoseconds(File.GetLastWriteTimeUtc(hostPath)));
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+
             return WasiErrno.Success;
         }
         catch (UnauthorizedAccessException)
@@ -126,9 +153,11 @@ internal sealed class HostDirectoryMount : WasiMount
 
             hostPath = Path.Join(hostPath, path[i]);
             FileAttributes attributes;
+            string? linkTarget;
             try
             {
                 attributes = File.GetAttributes(hostPath);
+                linkTarget = new FileInfo(hostPath).LinkTarget;
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -144,7 +173,7 @@ internal sealed class HostDirectoryMount : WasiMount
             }
 
             // Never follow a host symlink: it may point anywhere on the host, outside the folder we were given.
-            if ((attributes & FileAttributes.ReparsePoint) != 0 || new FileInfo(hostPath).LinkTarget is not null)
+            if ((attributes & FileAttributes.ReparsePoint) != 0 || linkTarget is not null)
             {
                 return WasiErrno.NotCapable;
             }
@@ -166,18 +195,43 @@ internal sealed class HostDirectoryMount : WasiMount
         return inode;
     }
 
+    /// <summary>Saturates: a host timestamp past 2554 does not fit in u64 nanoseconds, and must not overflow (checked arithmetic throws).</summary>
     private static ulong Nanoseconds(DateTime utc) =>
-        utc <= DateTime.UnixEpoch ? 0 : (ulong)(utc - DateTime.UnixEpoch).Ticks * 100;
+        utc <= DateTime.UnixEpoch ? 0 : (ulong)Math.Min((utc - DateTime.UnixEpoch).Ticks, (long)(ulong.MaxValue / 100)) * 100;
 
-    private sealed class HostOpenFile(SafeFileHandle handle, ulong inode, ulong modified) : WasiOpenFile
+    private sealed class HostOpenFile(SafeFileHandle handle, long length, ulong inode, ulong modified) : WasiOpenFile
     {
-        public override long Length => RandomAccess.GetLength(handle);
+        public override long Length => length;
 
         public override ulong Inode => inode;
 
         public override ulong ModifiedNanoseconds => modified;
 
-        public override int Read(Span<byte> buffer, long offset) => RandomAccess.Read(handle, buffer, offset);
+        public override int Read(Span<byte> buffer, long offset, out int read)
+        {
+            read = 0;
+
+            // As pread(2): an offset whose end overflows is EINVAL. The host would refuse it too, by throwing.
+            if (offset < 0 || offset > long.MaxValue - buffer.Length)
+            {
+                return WasiErrno.Invalid;
+            }
+
+            // Every failure of the host's read is the guest's errno (issue 17: it escaped as a sandbox error).
+            try
+            {
+                read = RandomAccess.Read(handle, buffer, offset);
+                return WasiErrno.Success;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return WasiErrno.Access;
+            }
+            catch (IOException)
+            {
+                return WasiErrno.IO;
+            }
+        }
 
         public override void Dispose()
         {

@@ -51,8 +51,14 @@ internal sealed class MemoryMount : WasiMount
 
     public override bool IsReadOnly => false;
 
-    /// <summary>Bytes of file data held now.</summary>
+    /// <summary>
+    /// Bytes of file storage held now: the arrays' capacity, not the files' lengths, because capacity is what the host
+    /// pays (a file truncated to 0 that kept its 16 MiB array let 40 such files hold 640 MB under a 64 MiB cap).
+    /// </summary>
     public long UsedBytes { get; private set; }
+
+    /// <summary>Most spare capacity one file keeps for appends: bounds what slack can take from the byte cap.</summary>
+    private const long MaxSlackBytes = 1024 * 1024;
 
     /// <summary>Files and folders that exist now (the root not counted).</summary>
     public int Entries { get; private set; }
@@ -274,11 +280,19 @@ internal sealed class MemoryMount : WasiMount
         parent.Children!.Remove(name);
         Entries--;
 
-        // The bytes are released at once, even if a descriptor still has the file open (its later writes count again).
-        UsedBytes -= node.Length;
+        // The storage is released at once, even if a descriptor still has the file open; its later writes count
+        // again and are released when the last descriptor on it closes (Release).
+        node.Unlinked = true;
+        Release(node);
+        Touch(parent);
+    }
+
+    /// <summary>Frees a file's storage and gives its bytes back to the cap.</summary>
+    private void Release(Node node)
+    {
+        UsedBytes -= node.Data.Length;
         node.Data = [];
         node.Length = 0;
-        Touch(parent);
     }
 
     private int Find(IReadOnlyList<string> path, out Node? node)
@@ -353,25 +367,43 @@ internal sealed class MemoryMount : WasiMount
             return WasiErrno.FileTooBig;
         }
 
-        var delta = length - node.Length;
-        if (delta > 0 && UsedBytes + delta > _options.MaxBytes)
+        var held = (long)node.Data.Length;
+        if (length > held)
         {
-            return WasiErrno.NoSpace;
-        }
+            // Capacity is what counts against MaxBytes. Appends get slack (half the length, at least 4 KiB, at most
+            // 1 MiB, never past the file cap) so they stay linear; when the slack does not fit, the exact length is
+            // tried, so slack never costs the guest space it could have used.
+            var capacity = Math.Min(_maxFileBytes, length + Math.Clamp(length / 2, 4096L, MaxSlackBytes));
+            if (UsedBytes - held + capacity > _options.MaxBytes)
+            {
+                capacity = length;
+            }
 
-        if (length > node.Data.Length)
-        {
-            // Geometric growth bounded by the file cap, so appends stay linear without over-allocating past it.
-            var capacity = Math.Min(_maxFileBytes, Math.Max(length, Math.Max(4096L, (long)node.Data.Length * 2)));
+            if (UsedBytes - held + capacity > _options.MaxBytes)
+            {
+                return WasiErrno.NoSpace;
+            }
+
             Array.Resize(ref node.Data, (int)capacity);
+            UsedBytes += capacity - held;
         }
         else if (length < node.Length)
         {
-            node.Data.AsSpan((int)length, (int)(node.Length - length)).Clear();
+            if (held - length > Math.Min(held / 2, MaxSlackBytes))
+            {
+                // Shrinking frees the storage (to exactly the new length): a truncated file must not keep its old array.
+                var kept = node.Data;
+                node.Data = length == 0 ? [] : kept.AsSpan(0, (int)length).ToArray();
+                UsedBytes -= held - node.Data.Length;
+            }
+            else
+            {
+                // Kept as slack: bytes past the length must read as zeros if the file grows again.
+                node.Data.AsSpan((int)length, (int)(node.Length - length)).Clear();
+            }
         }
 
         node.Length = length;
-        UsedBytes += delta;
         Touch(node);
         return WasiErrno.Success;
     }
@@ -382,57 +414,89 @@ internal sealed class MemoryMount : WasiMount
         public Dictionary<string, Node>? Children;
         public byte[] Data = [];
         public long Length;
+
+        /// <summary>Removed from the tree; its storage goes when the last descriptor on it closes.</summary>
+        public bool Unlinked;
+
+        /// <summary>Descriptors open on this file.</summary>
+        public int OpenCount;
         public ulong Inode;
         public ulong Modified;
     }
 
-    private sealed class MemoryOpenFile(MemoryMount mount, Node node, bool writable) : WasiOpenFile
+    private sealed class MemoryOpenFile : WasiOpenFile
     {
-        public override long Length => node.Length;
+        private readonly MemoryMount _mount;
+        private readonly Node _node;
+        private readonly bool _writable;
+        private bool _closed;
 
-        public override ulong Inode => node.Inode;
-
-        public override ulong ModifiedNanoseconds => node.Modified;
-
-        public override int Read(Span<byte> buffer, long offset)
+        public MemoryOpenFile(MemoryMount mount, Node node, bool writable)
         {
-            if (offset >= node.Length)
+            _mount = mount;
+            _node = node;
+            _writable = writable;
+            node.OpenCount++;
+        }
+
+        public override void Dispose()
+        {
+            // Writes through a descriptor on an unlinked file counted against the cap: give them back at the last close.
+            if (!_closed && --_node.OpenCount == 0 && _node.Unlinked)
             {
-                return 0;
+                _mount.Release(_node);
             }
 
-            var n = (int)Math.Min(buffer.Length, node.Length - offset);
-            node.Data.AsSpan((int)offset, n).CopyTo(buffer);
-            return n;
+            _closed = true;
+            base.Dispose();
+        }
+
+        public override long Length => _node.Length;
+
+        public override ulong Inode => _node.Inode;
+
+        public override ulong ModifiedNanoseconds => _node.Modified;
+
+        public override int Read(Span<byte> buffer, long offset, out int read)
+        {
+            read = 0;
+            if (offset >= _node.Length)
+            {
+                return WasiErrno.Success;
+            }
+
+            read = (int)Math.Min(buffer.Length, _node.Length - offset);
+            _node.Data.AsSpan((int)offset, read).CopyTo(buffer);
+            return WasiErrno.Success;
         }
 
         public override int Write(ReadOnlySpan<byte> data, long offset)
         {
-            if (!writable)
+            if (!_writable)
             {
                 return WasiErrno.BadFileDescriptor;
             }
 
-            if (offset < 0 || offset > mount._maxFileBytes || data.Length > mount._maxFileBytes - offset)
+            if (offset < 0 || offset > _mount._maxFileBytes || data.Length > _mount._maxFileBytes - offset)
             {
                 return WasiErrno.FileTooBig;
             }
 
             var end = offset + data.Length;
-            if (end > node.Length)
+            if (end > _node.Length)
             {
-                var errno = mount.SetLength(node, end);
+                var errno = _mount.SetLength(_node, end);
                 if (errno != WasiErrno.Success)
                 {
                     return errno;
                 }
             }
 
-            data.CopyTo(node.Data.AsSpan((int)offset));
-            mount.Touch(node);
+            data.CopyTo(_node.Data.AsSpan((int)offset));
+            _mount.Touch(_node);
             return WasiErrno.Success;
         }
 
-        public override int SetLength(long length) => writable ? mount.SetLength(node, length) : WasiErrno.BadFileDescriptor;
+        public override int SetLength(long length) => _writable ? _mount.SetLength(_node, length) : WasiErrno.BadFileDescriptor;
     }
 }

@@ -8,6 +8,13 @@ public sealed partial class WasiHost
 
     private const ushort AppendFlag = 1;
 
+    /// <summary>
+    /// Most iovecs in one fd_read, fd_write, fd_pread or fd_pwrite: Linux's IOV_MAX. Each iovec is host work no fuel
+    /// pays for, so without a cap one call could loop over 2^25 of them; past it the call fails with EINVAL, as
+    /// readv/writev do.
+    /// </summary>
+    internal const int MaxIovecs = 1024;
+
     private bool IsOpen(uint fd) => IsStdio(fd) || _descriptors.ContainsKey(fd);
 
     private int FdWrite(WasmCallContext context, Span<ulong> args) => WriteVectors(context, (uint)args[0], (uint)args[1], (uint)args[2], null, (uint)args[3]);
@@ -36,6 +43,12 @@ public sealed partial class WasiHost
 
         var memory = new GuestMemory(context);
         memory.Slice(iovs, (ulong)count * 8);
+
+        // Bounds first (EFAULT, as before), then the count (EINVAL, like readv/writev past IOV_MAX).
+        if (count > MaxIovecs)
+        {
+            return WasiErrno.Invalid;
+        }
         ulong written = 0;
         var position = offset ?? (descriptor is null ? 0 : (descriptor.Flags & AppendFlag) != 0 ? descriptor.File!.Length : descriptor.Position);
         for (var i = 0u; i < count; i++)
@@ -113,6 +126,12 @@ public sealed partial class WasiHost
 
         var memory = new GuestMemory(context);
         memory.Slice(iovs, (ulong)count * 8);
+
+        // Bounds first (EFAULT, as before), then the count (EINVAL, like readv/writev past IOV_MAX).
+        if (count > MaxIovecs)
+        {
+            return WasiErrno.Invalid;
+        }
         var position = offset ?? descriptor?.Position ?? 0;
         var read = 0u;
         for (var i = 0u; i < count; i++)
@@ -129,7 +148,18 @@ public sealed partial class WasiHost
             }
             else
             {
-                n = descriptor.File!.Read(buffer, position);
+                var errno = descriptor.File!.Read(buffer, position, out n);
+                if (errno != WasiErrno.Success)
+                {
+                    // As with writes: an error only when nothing was read, otherwise a short read.
+                    if (read == 0)
+                    {
+                        return errno;
+                    }
+
+                    break;
+                }
+
                 position += n;
             }
 

@@ -10,6 +10,14 @@ public sealed partial class WasiHost
     private const ushort AbsoluteTime = 1;
     private const ushort HangUp = 1;
 
+    /// <summary>
+    /// Most subscriptions in one poll_oneoff. Without a cap the count is bounded only by guest memory, and the host's
+    /// per-subscription bookkeeping followed it (5.5M subscriptions reached 865 MB). wasi-libc's poll() asks two
+    /// per descriptor plus a clock, so this covers polling 2,000 descriptors; past it the call fails with EINVAL,
+    /// as poll(2) does past RLIMIT_NOFILE.
+    /// </summary>
+    internal const int MaxPollSubscriptions = 4096;
+
     /// <summary>Longest single sleep (Task.Delay's limit); the run's deadline ends any sleep long before it.</summary>
     private static readonly TimeSpan s_longestSleep = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
@@ -27,6 +35,12 @@ public sealed partial class WasiHost
         memory.Slice(input, (ulong)count * SubscriptionBytes);
         memory.Slice(output, (ulong)count * EventBytes);
         memory.Slice((uint)args[3], 4);
+
+        // Bounds first (EFAULT, as before), then the count, both before anything is allocated per subscription.
+        if (count > MaxPollSubscriptions)
+        {
+            return WasiErrno.Invalid;
+        }
 
         var events = new List<(ulong UserData, ushort Error, byte Type, ulong Bytes, ushort Flags)>();
         var clocks = new List<(ulong UserData, ulong Deadline, uint Clock)>();

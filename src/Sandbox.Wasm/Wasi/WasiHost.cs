@@ -108,6 +108,17 @@ public sealed partial class WasiHost : IDisposable
                     errno = WasiErrno.Fault;
                 }
 
+                // Last line of defence: the host's file system failing on the guest's behalf is the guest's errno,
+                // never a sandbox error. Mounts map these themselves; anything else (a bug of ours) still escapes.
+                catch (UnauthorizedAccessException)
+                {
+                    errno = WasiErrno.Access;
+                }
+                catch (IOException)
+                {
+                    errno = WasiErrno.IO;
+                }
+
                 if (results.Length > 0)
                 {
                     stack[0] = (uint)errno;

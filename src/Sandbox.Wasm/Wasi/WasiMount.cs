@@ -46,8 +46,9 @@ internal abstract class WasiOpenFile : IDisposable
 
     public abstract ulong ModifiedNanoseconds { get; }
 
-    /// <summary>Reads at <paramref name="offset"/>; returns the bytes read (0 at end of file).</summary>
-    public abstract int Read(Span<byte> buffer, long offset);
+    /// <summary>Reads at <paramref name="offset"/> into <paramref name="buffer"/>; returns an errno, with the bytes read
+    /// (0 at end of file) in <paramref name="read"/>. A failure of the host never throws: it is the guest's errno.</summary>
+    public abstract int Read(Span<byte> buffer, long offset, out int read);
 
     /// <summary>Writes at <paramref name="offset"/>; returns an errno.</summary>
     public virtual int Write(ReadOnlySpan<byte> data, long offset) => WasiErrno.BadFileDescriptor;

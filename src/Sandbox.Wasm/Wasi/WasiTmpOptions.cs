@@ -3,7 +3,8 @@ namespace Sandbox.Wasm.Wasi;
 /// <summary>The guest's writable, in-memory <c>/tmp</c>: private to one run, gone when the host is disposed.</summary>
 public sealed record WasiTmpOptions
 {
-    /// <summary>Most bytes of file data at once; writes past it fail with ENOSPC.</summary>
+    /// <summary>Most bytes of file storage at once (allocated capacity, what the host holds; slack never costs usable space);
+    /// writes past it fail with ENOSPC. Truncating or removing a file gives its storage back.</summary>
     public long MaxBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>Most files and folders at once; creating more fails with ENOSPC (like a tmpfs out of inodes).</summary>

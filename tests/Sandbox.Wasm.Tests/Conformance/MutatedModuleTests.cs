@@ -29,7 +29,7 @@ public sealed class MutatedModuleTests
             var engine = new WasmEngine(options);
             try
             {
-                var module = engine.Compile(bytes);
+                var module = engine.Compile(bytes, TestContext.Current.CancellationToken);
                 var linker = new WasmLinker();
                 SpecTestHost.Define(engine, linker);
                 engine.Fuel = 50_000;

@@ -25,7 +25,7 @@ public sealed class ModuleDecoderTests
     {
         var engine = new WasmEngine(new WasmEngineOptions { MaxBlockDepth = 600 });
 
-        var module = engine.Compile(HostileModules.DeeplyNestedBlocks(500));
+        var module = engine.Compile(HostileModules.DeeplyNestedBlocks(500), TestContext.Current.CancellationToken);
 
         module.ShouldNotBeNull();
     }
@@ -51,6 +51,62 @@ public sealed class ModuleDecoderTests
 
         error.IsLimit.ShouldBeTrue();
         error.Message.ShouldContain(nameof(WasmEngineOptions.MaxLocals));
+    }
+
+    [Fact]
+    public void Compile_ManyFunctionsEachUnderLocalsCap_RejectedByModuleCapBeforeAllocating()
+    {
+        // Issue 10: 2,000 functions of 50,000 locals each (every one within MaxLocals) grew the host by 87 MB at load.
+        var engine = new WasmEngine();
+        var bytes = HostileModules.ManyFunctionsWithLocals(2_000, 50_000);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+
+        var error = Should.Throw<WasmDecodeException>(() => engine.Compile(bytes));
+
+        error.IsLimit.ShouldBeTrue();
+        error.Message.ShouldContain(nameof(WasmEngineOptions.MaxTotalLocals));
+        watch.Elapsed.ShouldBeLessThan(s_fast);
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).ShouldBeLessThan(8L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void Compile_ModuleLocalsWithinCap_Accepted()
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { MaxTotalLocals = 2_000 });
+
+        engine.Compile(HostileModules.ManyFunctionsWithLocals(20, 100), TestContext.Current.CancellationToken).ShouldNotBeNull();
+        Should.Throw<WasmDecodeException>(() => engine.Compile(HostileModules.ManyFunctionsWithLocals(21, 100))).IsLimit.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Compile_DeadlineFiresWhileLoading_StopsPromptlyHavingAllocatedLittle()
+    {
+        // Issue 10: loading happens before any guest code runs, so it must stop at the run's deadline too. The
+        // baseline load of this module (13 MB of ordinary code) is timed first; the deadline then fires at a tenth.
+        var bytes = HostileModules.ManyBusyFunctions(150_000, 30);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        new WasmEngine().Compile(bytes, TestContext.Current.CancellationToken);
+        var full = watch.Elapsed;
+        var fullBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        using var deadline = new CancellationTokenSource(full / 10);
+
+        allocated = GC.GetAllocatedBytesForCurrentThread();
+        watch.Restart();
+        Should.Throw<OperationCanceledException>(() => new WasmEngine().Compile(bytes, deadline.Token));
+
+        watch.Elapsed.ShouldBeLessThan(full / 2, $"a full load took {full}");
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).ShouldBeLessThan(fullBytes / 2);
+    }
+
+    [Fact]
+    public void Compile_TokenAlreadyCancelled_ThrowsBeforeDecoding()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Should.Throw<OperationCanceledException>(() => new WasmEngine().Compile(HostileModules.ManyBusyFunctions(10, 1), cancelled.Token));
     }
 
     [Fact]
@@ -148,7 +204,7 @@ public sealed class ModuleDecoderTests
     {
         var engine = new WasmEngine();
 
-        engine.Compile(HostileModules.RepeatedWideBlocks(10)).ShouldNotBeNull();
+        engine.Compile(HostileModules.RepeatedWideBlocks(10), TestContext.Current.CancellationToken).ShouldNotBeNull();
     }
 
     [Fact]
@@ -157,7 +213,7 @@ public sealed class ModuleDecoderTests
         var engine = new WasmEngine();
         var watch = Stopwatch.StartNew();
 
-        engine.Compile(HostileModules.WideBrTable(1_000_000)).ShouldNotBeNull();
+        engine.Compile(HostileModules.WideBrTable(1_000_000), TestContext.Current.CancellationToken).ShouldNotBeNull();
 
         watch.Elapsed.ShouldBeLessThan(s_fast);
     }

@@ -99,6 +99,78 @@ internal static class HostileModules
         ];
     }
 
+    /// <summary>
+    /// IL-tier bait (issue 10): one exported function "run" with <paramref name="locals"/> i64 locals, a loop of
+    /// <paramref name="iterations"/> iterations (enough to send the function to the IL tier), then
+    /// <paramref name="emptyLoops"/> empty loops. Every loop header is an on-stack-replacement entry that reloads
+    /// every local, so the compiled method grows as locals × loops from a few hundred bytes of input.
+    /// </summary>
+    public static byte[] WideFrameLoops(uint locals, long iterations, int emptyLoops)
+    {
+        List<byte> body = [0x01, .. Leb(locals), 0x7E];
+
+        // loop: local0 += 1; br_if (local0 < iterations)
+        body.AddRange([0x03, 0x40, 0x20, 0x00, 0x42, 0x01, 0x7C, 0x22, 0x00, 0x42, .. SignedLeb(iterations), 0x53, 0x0D, 0x00, 0x0B]);
+        for (var i = 0; i < emptyLoops; i++)
+        {
+            body.AddRange([0x03, 0x40, 0x0B]);
+        }
+
+        body.Add(0x0B);
+        return WithExportedFunctions(1, body.ToArray());
+    }
+
+    /// <summary>Declaration bomb (issue 10): <paramref name="functions"/> empty functions declaring <paramref name="localsEach"/> i64 locals each.</summary>
+    public static byte[] ManyFunctionsWithLocals(int functions, uint localsEach) =>
+        WithExportedFunctions(functions, [0x01, .. Leb(localsEach), 0x7E, 0x0B]);
+
+    /// <summary>Load-time bait: <paramref name="functions"/> functions of <paramref name="pairs"/> <c>i32.const 0; drop</c>
+    /// each, megabytes of ordinary code that take the engine a second or more to decode, validate and translate.</summary>
+    public static byte[] ManyBusyFunctions(int functions, int pairs)
+    {
+        List<byte> body = [0x00];
+        for (var i = 0; i < pairs; i++)
+        {
+            body.AddRange([0x41, 0x00, 0x1A]);
+        }
+
+        body.Add(0x0B);
+        return WithExportedFunctions(functions, [.. body]);
+    }
+
+    /// <summary><paramref name="count"/> [] → [] functions sharing <paramref name="body"/>; the first is exported as "run".</summary>
+    private static byte[] WithExportedFunctions(int count, byte[] body)
+    {
+        var functions = new List<byte>(Leb((uint)count));
+        var code = new List<byte>(Leb((uint)count));
+        for (var i = 0; i < count; i++)
+        {
+            functions.Add(0x00);
+            code.AddRange([.. Leb((uint)body.Length), .. body]);
+        }
+
+        return
+        [
+            .. s_header,
+            .. Section(1, [0x01, 0x60, 0x00, 0x00]),
+            .. Section(3, [.. functions]),
+            .. Section(7, [0x01, 0x03, (byte)'r', (byte)'u', (byte)'n', 0x00, 0x00]),
+            .. Section(10, [.. code]),
+        ];
+    }
+
+    /// <summary>Table bomb (issue 10): <paramref name="count"/> funcref tables of <paramref name="elements"/> entries each, 8 bytes per entry on the host.</summary>
+    public static byte[] ManyTables(int count, uint elements)
+    {
+        var tables = new List<byte>(Leb((uint)count));
+        for (var i = 0; i < count; i++)
+        {
+            tables.AddRange([0x70, 0x00, .. Leb(elements)]);
+        }
+
+        return [.. s_header, .. Section(4, [.. tables])];
+    }
+
     /// <summary>A module with one [] → [] function whose body (locals vector included) is <paramref name="body"/>.</summary>
     public static byte[] SingleFunction(byte[] body) =>
     [
@@ -121,5 +193,22 @@ internal static class HostileModules
         }
         while (value != 0);
         return [.. bytes];
+    }
+
+    public static byte[] SignedLeb(long value)
+    {
+        var bytes = new List<byte>();
+        while (true)
+        {
+            var b = (byte)(value & 0x7F);
+            value >>= 7;
+            if ((value == 0 && (b & 0x40) == 0) || (value == -1 && (b & 0x40) != 0))
+            {
+                bytes.Add(b);
+                return [.. bytes];
+            }
+
+            bytes.Add((byte)(b | 0x80));
+        }
     }
 }

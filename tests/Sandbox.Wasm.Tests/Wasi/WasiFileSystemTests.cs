@@ -157,7 +157,7 @@ public sealed class WasiFileSystemTests : IDisposable
         using var host = new WasiHost(Options("sleep") with { Args = ["fs", "sleep", "60000"], Interrupt = deadline.Token });
         var linker = new WasmLinker();
         host.Define(engine, linker);
-        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs")), linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs"), TestContext.Current.CancellationToken), linker);
 
         var started = TimeProvider.System.GetTimestamp();
         Should.Throw<WasmTrapException>(() => engine.RunOnExecutionThread(() => instance.Invoke("_start"))).Kind.ShouldBe(WasmTrapKind.Interrupted);
@@ -203,10 +203,23 @@ public sealed class WasiFileSystemTests : IDisposable
         using var host = new WasiHost(new WasiOptions { Tmp = new WasiTmpOptions() });
         var linker = new WasmLinker();
         host.Define(engine, linker);
-        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs-hostile")), linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs-hostile"), TestContext.Current.CancellationToken), linker);
 
         instance.Invoke(export)[0].AsI32().ShouldBe(errno);
         host.TmpBytes.ShouldBe(0);
+    }
+
+    [Fact]
+    public void FdPread_HostFileAtOffsetNearTwoToThe63_EinvalForTheGuest()
+    {
+        // Issue 17: the host's read failed with EINVAL and the exception escaped as a sandbox error.
+        var engine = new WasmEngine();
+        using var host = new WasiHost(Options("none"));
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/fs-hostile"), TestContext.Current.CancellationToken), linker);
+
+        instance.Invoke("pread_huge_offset")[0].AsI32().ShouldBe(WasiErrno.Invalid);
     }
 
     [Fact]

@@ -91,7 +91,7 @@ public sealed class WasiHostTests
         });
         var linker = new WasmLinker();
         host.Define(engine, linker);
-        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/selftest")), linker);
+        var instance = engine.Instantiate(engine.Compile(Fixture.Load("Wasi/selftest"), TestContext.Current.CancellationToken), linker);
 
         var exit = engine.RunOnExecutionThread(() => Should.Throw<WasiExitException>(() => instance.Invoke("_start")));
 
@@ -100,5 +100,45 @@ public sealed class WasiHostTests
             "argc=2 argv1=arg1\nenv=hi\nstdin=line from stdin\nsorted=1 first=0 last=9999\n" +
             "float=7.853982 sqrt2=1.4142135624\nmix=18c665fc\n");
         Encoding.UTF8.GetString(host.Stderr.Span).ShouldBe("to stderr\n");
+    }
+
+    private static WasmInstance StartCaps(WasiHost host)
+    {
+        var engine = new WasmEngine();
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        return engine.Instantiate(engine.Compile(Fixture.Load("Wasi/wasi-caps"), TestContext.Current.CancellationToken), linker);
+    }
+
+    [Fact]
+    public void PollOneoff_MoreSubscriptionsThanTheCap_EinvalBeforeAllocating()
+    {
+        // Issue 17: 5.5M subscriptions reached 865 MB. 100,000 (all in guest memory) keep the test small either way.
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+        instance.Invoke("poll_many", WasmValue.I32(1))[0].AsI32().ShouldBe(0);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+
+        instance.Invoke("poll_many", WasmValue.I32(100_000))[0].AsI32().ShouldBe(WasiErrno.Invalid);
+
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).ShouldBeLessThan(64 * 1024);
+    }
+
+    [Fact]
+    public void PollOneoff_AtTheCap_Answered()
+    {
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+
+        instance.Invoke("poll_many", WasmValue.I32(WasiHost.MaxPollSubscriptions))[0].AsI32().ShouldBe(0);
+        instance.Memory!.Span[13107196..].ToArray().ShouldBe(BitConverter.GetBytes(WasiHost.MaxPollSubscriptions));
+    }
+
+    [Fact]
+    public void FdWrite_MoreIovecsThanIovMax_Einval()
+    {
+        var instance = StartCaps(new WasiHost(new WasiOptions()));
+
+        instance.Invoke("write_many", WasmValue.I32(WasiHost.MaxIovecs))[0].AsI32().ShouldBe(0);
+        instance.Invoke("write_many", WasmValue.I32(WasiHost.MaxIovecs + 1))[0].AsI32().ShouldBe(WasiErrno.Invalid);
+        instance.Invoke("write_many", WasmValue.I32(1_000_000))[0].AsI32().ShouldBe(WasiErrno.Invalid);
     }
 }

@@ -1,6 +1,8 @@
 ;; Raw WASI file-system calls with hostile arguments; each export returns the errno.
 ;; fd 3 is /tmp (the first preopen). Expected: EFAULT (21) for every out-of-bounds pointer,
 ;; ENOTCAPABLE (76) for an absolute path or '..' past the root, EMFILE (33) past the descriptor cap.
+;; pread_huge_offset (issue 17, os.pread(fd, 16, 2**63-2)): fd 4 is the read-only host preopen; the host's read
+;; would fail (offset + length overflows), and the guest must get EINVAL (28), never a sandbox error.
 (module
   (import "wasi_snapshot_preview1" "path_open"
     (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
@@ -10,11 +12,13 @@
   (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_create_directory" (func $mkdir (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pread" (func $pread (param i32 i32 i32 i64 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "/etc/passwd")
   (data (i32.const 32) "../etc")
   (data (i32.const 48) "x")
   (data (i32.const 56) ".")
+  (data (i32.const 200) "lib/hello.txt")
   (func (export "open_path_out_of_bounds") (result i32)
     (call $path_open (i32.const 3) (i32.const 0) (i32.const 0xFFF0) (i32.const 100) (i32.const 0)
       (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 64)))
@@ -53,4 +57,12 @@
           (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 64)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.and (i32.eqz (local.get $errno)) (i32.lt_u (local.get $i) (i32.const 100000)))))
-    (local.get $errno)))
+    (local.get $errno))
+  (func (export "pread_huge_offset") (result i32)
+    (local $errno i32)
+    (local.set $errno (call $path_open (i32.const 4) (i32.const 0) (i32.const 200) (i32.const 13) (i32.const 0)
+      (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 64)))
+    (if (local.get $errno) (then (return (i32.add (i32.const 1000) (local.get $errno)))))
+    (i32.store (i32.const 128) (i32.const 256))
+    (i32.store (i32.const 132) (i32.const 16))
+    (call $pread (i32.load (i32.const 64)) (i32.const 128) (i32.const 1) (i64.const 0x7FFFFFFFFFFFFFFE) (i32.const 72))))
