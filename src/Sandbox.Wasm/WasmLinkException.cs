@@ -17,4 +17,7 @@ public sealed class WasmLinkException : WasmException
         : base(message, innerException)
     {
     }
+
+    /// <summary>True when the import or definition is fine but its minimum size does not fit the run's memory limit (memory_limit, not a bad module).</summary>
+    public bool ExceedsMemoryLimit { get; init; }
 }

@@ -18,14 +18,14 @@ public sealed class WasmMemory : WasmExtern
     {
         if (limits.Min > (uint)maxPagesCap)
         {
-            throw new WasmLinkException($"memory minimum of {limits.Min} pages exceeds the cap of {maxPagesCap} pages (MaxMemoryPages)");
+            throw new WasmLinkException($"memory minimum of {limits.Min} pages exceeds the cap of {maxPagesCap} pages (MaxMemoryPages)") { ExceedsMemoryLimit = true };
         }
 
         // Charged before the array exists: a minimum past the shared budget allocates nothing.
         var bytes = (long)limits.Min * PageSize;
         if (!budget.TryAllocate(bytes, table: false))
         {
-            throw new WasmLinkException($"memory minimum of {bytes} bytes does not fit in {budget.Describe(table: false)}");
+            throw new WasmLinkException($"memory minimum of {bytes} bytes does not fit in {budget.Describe(table: false)}") { ExceedsMemoryLimit = true };
         }
 
         budget.AddVisible(bytes);

@@ -14,14 +14,14 @@ public sealed class WasmTable : WasmExtern
     {
         if (type.Limits.Min > (uint)maxElementsCap)
         {
-            throw new WasmLinkException($"table minimum of {type.Limits.Min} elements exceeds the cap of {maxElementsCap} (MaxTableElements)");
+            throw new WasmLinkException($"table minimum of {type.Limits.Min} elements exceeds the cap of {maxElementsCap} (MaxTableElements)") { ExceedsMemoryLimit = true };
         }
 
         // Tables count against the same budget as linear memory, charged before the array exists.
         var bytes = (long)type.Limits.Min * ElementBytes;
         if (!budget.TryAllocate(bytes, table: true))
         {
-            throw new WasmLinkException($"table minimum of {type.Limits.Min} elements ({bytes} bytes) does not fit in {budget.Describe(table: true)}");
+            throw new WasmLinkException($"table minimum of {type.Limits.Min} elements ({bytes} bytes) does not fit in {budget.Describe(table: true)}") { ExceedsMemoryLimit = true };
         }
 
         budget.AddVisible(bytes);

@@ -49,6 +49,10 @@ public sealed partial class WasmBackend : IExecutionBackend
         _logger = logger;
         _options = options ?? new WasmWorkerOptions();
         _cgroups = WorkerCgroup.Detect();
+        if (_cgroups is not null && OperatingSystem.IsLinux() && geteuid() == 0)
+        {
+            WorkerCgroup.SweepStale(_cgroups, TimeSpan.FromMinutes(1), time);
+        }
     }
 
     public string Name => BackendNames.Wasm;

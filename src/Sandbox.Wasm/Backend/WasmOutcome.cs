@@ -20,6 +20,9 @@ internal sealed record WasmOutcome
     /// <summary>The module imports something we do not provide.</summary>
     public string? LinkError { get; init; }
 
+    /// <summary>A memory's or table's minimum size does not fit the memory limit: the module needs more than the run may have.</summary>
+    public string? MemoryMinimumRefused { get; init; }
+
     /// <summary>The module has no <c>_start</c> of type [] → [].</summary>
     public bool MissingStart { get; init; }
 

@@ -49,6 +49,11 @@ internal static class WasmOutcomeClassifier
             return MemoryLimit(limits, usage, "the engine's memory reached its limit");
         }
 
+        if (outcome.MemoryMinimumRefused is { } minimum)
+        {
+            return MemoryLimit(limits, usage, minimum);
+        }
+
         if (outcome.LinkError is { } link)
         {
             return callerModule

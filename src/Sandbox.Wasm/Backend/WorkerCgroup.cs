@@ -136,6 +136,40 @@ internal sealed class WorkerCgroup : IDisposable
         return v1;
     }
 
+    /// <summary>
+    /// Removes run cgroups left by a supervisor that died (its workers died with it: bwrap --die-with-parent), so they do
+    /// not pile up. Only empty ones older than <paramref name="olderThan"/>: rmdir refuses a cgroup with processes, and the
+    /// age keeps a cgroup another service just made, before its worker joined, out of reach.
+    /// </summary>
+    public static int SweepStale(CgroupLayout layout, TimeSpan olderThan, TimeProvider time)
+    {
+        var removed = 0;
+        var cutoff = time.GetUtcNow().UtcDateTime - olderThan;
+        foreach (var root in new[] { layout.Memory, layout.Cpu, layout.CpuAcct, layout.Pids }.OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            var parent = Path.Join(root, ParentName);
+            if (!Directory.Exists(parent))
+            {
+                continue;
+            }
+
+            foreach (var dir in Directory.EnumerateDirectories(parent).Where(d => Directory.GetLastWriteTimeUtc(d) < cutoff))
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: false);
+                    removed++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Still in use (or not ours to remove): left for its own supervisor.
+                }
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>CPU time charged to the run so far, in nanoseconds; null when it cannot be read.</summary>
     public long? CpuNanos()
     {

@@ -76,16 +76,23 @@ public static class WorkerRuntime
         {
             // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
             MaxMemoryPages = (int)Math.Clamp(request.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray),
+            // Tables are memory too: linear memory and every table's elements share the one memoryBytes budget.
+            MemoryBudgetBytes = request.MemoryBytes,
         });
 
         WasmModule module;
         try
         {
-            module = engine.Compile(bytes);
+            // Decoding, validating and translating run under the deadline too: a module built to be slow to load stops with it.
+            module = engine.Compile(bytes, deadline);
         }
         catch (Exception e) when (e is WasmDecodeException or WasmValidationException)
         {
             return new WasmOutcome { InvalidModule = e.Message };
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return new WasmOutcome { Trap = WasmTrapKind.Interrupted };
         }
 
         if (deadline.IsCancellationRequested)
@@ -117,13 +124,11 @@ public static class WorkerRuntime
                 engine.Fuel = fuel;
             }
 
-            WasmInstance? instance = null;
-            var ending = RunOnExecutionThread(engine, module, linker, i => instance = i);
-            var memory = instance?.Memory ?? wasi.CallerMemory;
+            var ending = RunOnExecutionThread(engine, module, linker);
             return ending with
             {
-                MemoryGrowRefused = memory?.GrowRefusedByCap == true,
-                GuestMemoryBytes = memory is null ? 0 : (long)memory.Pages * WasmMemory.PageSize,
+                MemoryGrowRefused = engine.GrowRefusedByCap,
+                GuestMemoryBytes = engine.PeakMemoryBytes,
                 FuelUsed = request.Fuel is { } granted ? granted - engine.Fuel : null,
                 OutputBytes = wasi.OutputBytes,
                 StdoutTruncated = wasi.StdoutTruncated,
@@ -132,11 +137,11 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker)
     {
         try
         {
-            return engine.RunOnExecutionThread(() => RunStart(engine, module, linker, instantiated));
+            return engine.RunOnExecutionThread(() => RunStart(engine, module, linker));
         }
         catch (WasiExitException exit)
         {
@@ -149,6 +154,10 @@ public static class WorkerRuntime
         catch (WasiOutputLimitException limit)
         {
             return new WasmOutcome { OutputLimit = limit.IsStdout ? OutputStreamKind.Stdout : OutputStreamKind.Stderr };
+        }
+        catch (WasmLinkException link) when (link.ExceedsMemoryLimit)
+        {
+            return new WasmOutcome { MemoryMinimumRefused = link.Message };
         }
         catch (WasmLinkException link)
         {
@@ -166,11 +175,10 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, Action<WasmInstance> instantiated)
+    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker)
     {
         // proc_exit or a trap may come from the start function, inside Instantiate.
         var instance = engine.Instantiate(module, linker);
-        instantiated(instance);
         if (instance.GetFunction("_start") is not { ParameterCount: 0, ResultCount: 0 } start)
         {
             return new WasmOutcome { MissingStart = true };

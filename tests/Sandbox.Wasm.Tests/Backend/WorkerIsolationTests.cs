@@ -25,6 +25,21 @@ public sealed class WorkerIsolationTests
         var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance);
         var run = backend.ExecuteAsync(SpinPlan(runId, wallTimeMs: 4000), Token);
 
+        try
+        {
+            await AssertIsolatedAsync(runId);
+        }
+        finally
+        {
+            // However the assertions end, the run is awaited: its cgroup is removed with it, never left behind.
+            var result = await run;
+            result.Status.ShouldBe(RunStatus.CpuLimit);
+            result.Runtime.ShouldBe(RuntimeNames.Bubblewrap);
+        }
+    }
+
+    private static async Task AssertIsolatedAsync(string runId)
+    {
         var pids = await WaitForWorkerPidsAsync(runId);
         pids.ShouldNotBeEmpty("the worker's cgroup holds its processes while it runs");
         var sawRuntime = false;
@@ -56,9 +71,6 @@ public sealed class WorkerIsolationTests
         }
 
         sawRuntime.ShouldBeTrue("the runtime itself is in the cgroup");
-        var result = await run;
-        result.Status.ShouldBe(RunStatus.CpuLimit);
-        result.Runtime.ShouldBe(RuntimeNames.Bubblewrap);
     }
 
     [Fact]
