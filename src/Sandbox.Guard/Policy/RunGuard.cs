@@ -171,7 +171,29 @@ public sealed partial class RunGuard
                 $"this {what} expired at {credential.ExpiresAt:u}{(credential.Kind == CredentialKind.TaskToken ? "; mint a new task token with the agent's key" : "")}");
         }
 
+        if (await ParentProblemAsync(credential, now, cancellationToken) is { } dead)
+        {
+            return AuthOutcome.Failed("key_revoked", dead);
+        }
+
         return new AuthOutcome(new Principal(agent, credential), null, null);
+    }
+
+    /// <summary>
+    /// Why a task token no longer works because of the key that minted it (rotated, revoked or expired), or null.
+    /// A token carries its key's authority, so it must not outlive it: a leaked key is rotated to stop it, tokens included.
+    /// </summary>
+    private async Task<string?> ParentProblemAsync(Credential credential, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (credential.Kind != CredentialKind.TaskToken || credential.ParentId is not { } parentId)
+        {
+            return null;
+        }
+
+        var parent = await _store.FindCredentialAsync(parentId, cancellationToken);
+        return parent is null || parent.RevokedAt is not null || now >= parent.ExpiresAt
+            ? $"the key that minted this task token ({parentId}) was rotated, revoked or has expired, and its tokens died with it; mint a new token with the agent's current key"
+            : null;
     }
 
     /// <summary>The principal, reloaded from the store: null when it was revoked or expired since it authenticated.</summary>
@@ -181,6 +203,7 @@ public sealed partial class RunGuard
         var credential = await _store.FindCredentialAsync(principal.Credential.Id, cancellationToken);
         var now = _time.GetUtcNow();
         return agent is { } a && credential is { } c && a.IsActive(now) && c.RevokedAt is null && now < c.ExpiresAt
+            && await ParentProblemAsync(c, now, cancellationToken) is null
             ? new Principal(a, c)
             : null;
     }
@@ -280,6 +303,7 @@ public sealed partial class RunGuard
             MaxRuns = maxRuns,
             CpuSeconds = cpuSeconds,
             Purpose = spec.Purpose,
+            ParentId = parent.Credential.Id,
         };
         await _store.AddTaskTokenAsync(token, new AuditEntry
         {
@@ -290,6 +314,7 @@ public sealed partial class RunGuard
             {
                 ["actor"] = "agent:" + agent.Name,
                 ["tokenId"] = id,
+                ["parentKeyId"] = parent.Credential.Id,
                 ["profiles"] = new JsonArray(token.Profiles.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
                 ["expiresAt"] = AuditChain.FormatTime(expiresAt),
                 ["maxRuns"] = maxRuns,

@@ -98,6 +98,12 @@ internal static class SqliteMigrations
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
         """,
+
+        // 2: a task token names the agent key that minted it, so it dies when that key is rotated or revoked.
+        // Tokens minted before this have no parent; a rotation revokes every live token of the agent anyway.
+        """
+        ALTER TABLE credentials ADD COLUMN parent_id TEXT;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -163,11 +163,11 @@ public sealed class SqliteGuardStoreTests : TempDatabase
     // ---- credentials ----
 
     [Fact]
-    public async Task RotateKeyAsync_LiveAgent_RevokesOldKeyKeepsTokensStoresNewKey()
+    public async Task RotateKeyAsync_LiveAgent_RevokesOldKeyAndItsTokensStoresNewKey()
     {
         var store = await OpenAsync();
         var (agent, oldKey) = await CreateAgentAsync(store);
-        var token = Some.Token(agent);
+        var token = Some.Token(agent) with { ParentId = oldKey.Id };
         await store.AddTaskTokenAsync(token, Some.Entry(AuditKinds.Admin), Ct);
         var newKey = Some.Key(agent, createdAt: agent.CreatedAt.AddDays(1));
 
@@ -176,9 +176,9 @@ public sealed class SqliteGuardStoreTests : TempDatabase
         (await store.FindCredentialAsync(oldKey.Id, Ct)).ShouldNotBeNull().RevokedAt.ShouldBe(newKey.CreatedAt);
         (await store.FindCredentialAsync(newKey.Id, Ct)).ShouldNotBeNull().RevokedAt.ShouldBeNull();
         var storedToken = (await store.FindCredentialAsync(token.Id, Ct)).ShouldNotBeNull();
-        storedToken.RevokedAt.ShouldBeNull();
+        storedToken.RevokedAt.ShouldBe(newKey.CreatedAt, "a token dies with the key that minted it");
         storedToken.Profiles.ShouldBe(token.Profiles);
-        (storedToken with { Profiles = token.Profiles }).ShouldBe(token);
+        (storedToken with { Profiles = token.Profiles, RevokedAt = null }).ShouldBe(token);
         (await store.QueryAuditAsync(new AuditQuery { Status = "key_rotated" }, Ct)).ShouldHaveSingleItem();
     }
 
