@@ -420,6 +420,13 @@ public sealed partial class RunGuard
                     Language = plan.Request.Language,
                     CodeSha256 = Sha256(plan.Request.Code),
                     Code = plan.Request.Code,
+                    // Everything that runs, not only the code: an approver who sees only `import helper` approves helper.py unseen.
+                    Stdin = plan.Request.Stdin,
+                    Files = (plan.Request.Files ?? []).Select(ApprovalDigest.File).ToList(),
+                    Backend = plan.Backend,
+                    Runtime = plan.Runtime,
+                    Limits = plan.Limits,
+                    RequestSha256 = ApprovalDigest.Of(plan),
                     Purpose = plan.Request.Purpose,
                     Reason = approvalReason,
                     CreatedAt = now,
@@ -489,6 +496,32 @@ public sealed partial class RunGuard
         {
             counters.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Before an approved run is released: whether what was approved is still what would run. Both the approval
+    /// record (what the approver was shown) and the run's plan must hash to the digest taken when the approval was
+    /// made; otherwise the run is refused (a decision record says why) and the reason is returned.
+    /// </summary>
+    public async Task<string?> CheckApprovedAsync(Principal principal, Approval approval, RunPlan plan, CancellationToken cancellationToken)
+    {
+        var reason = approval.RequestSha256 is not { } approved
+            ? "the approval predates approvals that bind the whole request; submit the run again"
+            : ApprovalDigest.Of(approval) != approved
+                ? "the approval's record was changed after it was made, so what the approver saw is not what was approved; submit the run again"
+                : ApprovalDigest.Of(plan) != approved
+                    ? "what would run (code, files, stdin, profile, runtime or limits) is not what was approved; submit the run again"
+                    : null;
+        if (reason is not null)
+        {
+            var refused = Decision(principal, plan.RunId, "rejected", "approval_mismatch", reason);
+            refused.Data["approvalId"] = approval.Id;
+            refused.Data["approvedSha256"] = approval.RequestSha256;
+            await _store.AppendAsync(refused, cancellationToken);
+            Log.ApprovalMismatch(_logger, plan.RunId, approval.Id);
+        }
+
+        return reason;
     }
 
     /// <summary>Gives back a slot taken by <see cref="TryReleaseAsync"/> for a run that could not be queued after all.</summary>
@@ -954,6 +987,9 @@ public sealed partial class RunGuard
 
         [LoggerMessage(5, LogLevel.Warning, "Run {RunId} had no result after a restart (last: {Stage}); recorded as interrupted")]
         public static partial void Reconciled(ILogger logger, string runId, string stage);
+
+        [LoggerMessage(7, LogLevel.Warning, "Run {RunId} was approved ({ApprovalId}), but what would run no longer matches what was approved; refused")]
+        public static partial void ApprovalMismatch(ILogger logger, string runId, string approvalId);
     }
 }
 

@@ -104,6 +104,13 @@ internal static class SqliteMigrations
         """
         ALTER TABLE credentials ADD COLUMN parent_id TEXT;
         """,
+
+        // 3: an approval binds everything that would run, not only the code: stdin, files, backend, runtime and
+        // limits (as JSON in details), and the digest of all of it. Older approvals have neither and are never released.
+        """
+        ALTER TABLE approvals ADD COLUMN details TEXT;
+        ALTER TABLE approvals ADD COLUMN request_sha256 TEXT;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

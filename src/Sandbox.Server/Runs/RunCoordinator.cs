@@ -453,6 +453,13 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         if (firstSeen)
         {
             Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
+
+            // Checked once, on the record as approved: a change to what would run after the approval is refused.
+            if (await _guard.CheckApprovedAsync(entry.Principal, approval, entry.Plan, cancellationToken) is { } mismatch)
+            {
+                await FinishAsync(entry, Rejected(entry, "approval_mismatch", mismatch), runMs: null);
+                return;
+            }
         }
 
         if (_scheduler.QueueDepth >= _options.MaxQueueLength)
