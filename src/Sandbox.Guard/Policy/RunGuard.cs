@@ -450,6 +450,11 @@ public sealed partial class RunGuard
                 allowed.Data["cpuTimeMsTightenedTo"] = effective.Limits.CpuTimeMs;
             }
 
+            if (effective.Profile.Compile?.Limits.CpuTimeMs < plan.Profile.Compile?.Limits.CpuTimeMs)
+            {
+                allowed.Data["compileCpuTimeMsTightenedTo"] = effective.Profile.Compile!.Limits.CpuTimeMs;
+            }
+
             await _store.AppendAsync(allowed, cancellationToken);
             admission = new Admission { Kind = AdmissionKind.Allowed, Plan = effective };
         }
@@ -542,6 +547,7 @@ public sealed partial class RunGuard
             ["image"] = plan.Backend == "docker" ? plan.Profile.Image : null,
             ["module"] = plan.Profile.Module is { } module ? Path.GetFileName(module) : null,
             ["limits"] = Limits(plan.Limits),
+            ["compileLimits"] = plan.Profile.Compile is { } compile ? Limits(compile.Limits) : null,
             ["credentialId"] = principal.Credential.Id,
         };
         foreach (var (key, value) in extra ?? [])
@@ -564,12 +570,14 @@ public sealed partial class RunGuard
         var now = _time.GetUtcNow();
         try
         {
-            if (result.Usage.CpuMs > 0)
+            // The compiler's CPU is the agent's too: a budget that skipped it could be spent compiling, for free.
+            var cpuMs = result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
+            if (cpuMs > 0)
             {
-                await _store.AddUsageAsync(agent.Id, Day(now), 0, result.Usage.CpuMs, cancellationToken);
+                await _store.AddUsageAsync(agent.Id, Day(now), 0, cpuMs, cancellationToken);
                 if (principal.IsTaskToken)
                 {
-                    await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, result.Usage.CpuMs, cancellationToken);
+                    await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, cpuMs, cancellationToken);
                 }
             }
         }
@@ -593,6 +601,7 @@ public sealed partial class RunGuard
             {
                 ["wallMs"] = result.Usage.WallMs,
                 ["cpuMs"] = result.Usage.CpuMs,
+                ["compileCpuMs"] = result.Usage.CompileCpuMs,
                 ["peakMemoryBytes"] = result.Usage.PeakMemoryBytes,
                 ["outputBytes"] = result.Usage.OutputBytes,
             },
@@ -726,12 +735,15 @@ public sealed partial class RunGuard
     /// </summary>
     private void Reserve(Principal principal, RunPlan plan, int sign)
     {
-        Interlocked.Add(ref CountersOf(principal.Agent.Id).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+        Interlocked.Add(ref CountersOf(principal.Agent.Id).ReservedCpuMs, sign * CpuLimitMs(plan));
         if (principal.IsTaskToken)
         {
-            Interlocked.Add(ref TokenCountersOf(principal).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+            Interlocked.Add(ref TokenCountersOf(principal).ReservedCpuMs, sign * CpuLimitMs(plan));
         }
     }
+
+    /// <summary>The most CPU a run may use: its own limit plus its compile step's, which is charged to the same budget.</summary>
+    private static long CpuLimitMs(RunPlan plan) => plan.Limits.CpuTimeMs + (plan.Profile.Compile?.Limits.CpuTimeMs ?? 0);
 
     /// <summary>CPU milliseconds neither used nor reserved by runs in flight, for the agent and (if it is one) the token.</summary>
     private long CpuLeft(Principal principal, Usage usage, Usage tokenUsage)
@@ -824,6 +836,14 @@ public sealed partial class RunGuard
     private RunPlan TightenToBudget(Principal principal, RunPlan plan, Usage usage, Usage tokenUsage)
     {
         var remaining = CpuLeft(principal, usage, tokenUsage);
+        if (plan.Profile.Compile is { } compile && remaining < CpuLimitMs(plan))
+        {
+            // The compile step runs first, so it is served first; the program gets what the compiler may not use.
+            var compileMs = Math.Clamp(remaining, 1, compile.Limits.CpuTimeMs);
+            plan = plan with { Profile = plan.Profile with { Compile = compile with { Limits = compile.Limits with { CpuTimeMs = compileMs } } } };
+            remaining -= compileMs;
+        }
+
         return remaining < plan.Limits.CpuTimeMs
             ? plan with { Limits = plan.Limits with { CpuTimeMs = Math.Max(1, remaining) } }
             : plan;
