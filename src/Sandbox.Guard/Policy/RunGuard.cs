@@ -70,20 +70,30 @@ public sealed partial class RunGuard
         var outcome = await CheckKeyAsync(authorization, cancellationToken);
         if (outcome.Principal is null)
         {
-            await FlushAuthFailuresAsync(cancellationToken);
-            if (_authFailures.TryAdmit(_time.GetUtcNow(), outcome.Code!, _options.AuthFailuresAuditedPerMinute))
-            {
-                await _store.AppendAsync(new AuditEntry
-                {
-                    Kind = AuditKinds.Auth,
-                    Status = outcome.Code,
-                    Data = new JsonObject { ["action"] = action, ["reason"] = outcome.Message },
-                }, cancellationToken);
-                Log.AuthFailed(_logger, action, outcome.Code!);
-            }
+            await RecordAuthFailureAsync(outcome.Code!, action, outcome.Message!, cancellationToken);
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// Audits one failed authentication (an agent key's, or the admin API's <c>admin_refused</c>), or only counts it past
+    /// <see cref="GuardOptions.AuthFailuresAuditedPerMinute"/> in a minute: whoever can reach the port must not be able to
+    /// grow the audit log without bound, with whichever key they guess.
+    /// </summary>
+    public async Task RecordAuthFailureAsync(string code, string action, string reason, CancellationToken cancellationToken)
+    {
+        await FlushAuthFailuresAsync(cancellationToken);
+        if (_authFailures.TryAdmit(_time.GetUtcNow(), code, _options.AuthFailuresAuditedPerMinute))
+        {
+            await _store.AppendAsync(new AuditEntry
+            {
+                Kind = AuditKinds.Auth,
+                Status = code,
+                Data = new JsonObject { ["action"] = action, ["reason"] = reason },
+            }, cancellationToken);
+            Log.AuthFailed(_logger, action, code);
+        }
     }
 
     /// <summary>
@@ -338,7 +348,7 @@ public sealed partial class RunGuard
     {
         if (request is not null)
         {
-            await _store.AppendAsync(RequestRecord(principal, request, runId, resolvedProfile: null), cancellationToken);
+            await _store.AppendAsync(RequestRecord(principal, request, runId, resolvedProfile: null, withCode: false), cancellationToken);
         }
 
         await _store.AppendAsync(Decision(principal, runId, "rejected", code, reason), cancellationToken);
@@ -360,10 +370,9 @@ public sealed partial class RunGuard
     {
         var agent = principal.Agent;
         var runId = plan.RunId;
-        await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name), cancellationToken);
-
         if (!principal.Allows(plan.Profile.Name))
         {
+            await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name, withCode: false), cancellationToken);
             var reason = $"profile '{plan.Profile.Name}' is not on the allow-list of {principal} ({string.Join(", ", principal.Profiles)}); nothing ran";
             await _store.AppendAsync(Decision(principal, runId, "rejected", "profile_not_allowed", reason), cancellationToken);
             return new Admission
@@ -385,7 +394,11 @@ public sealed partial class RunGuard
             var day = Day(now);
             var usage = await _store.GetUsageAsync(agent.Id, day, cancellationToken);
             var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
-            if (CheckCaps(principal, counters, TokenCountersOf(principal), approvedWaiting, usage, tokenUsage, now) is { } throttled)
+            var throttled = CheckCaps(principal, counters, TokenCountersOf(principal), approvedWaiting, usage, tokenUsage, now);
+
+            // The caps are checked before the code is written: a throttled caller's code is not kept (its hash and size are).
+            await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name, withCode: throttled is null), cancellationToken);
+            if (throttled is not null)
             {
                 await _store.AppendAsync(Decision(principal, runId, "throttled", "cap_exceeded", throttled.Reason!, throttled.Cap), cancellationToken);
                 Log.Throttled(_logger, agent.Name, throttled.Cap!);
@@ -875,9 +888,13 @@ public sealed partial class RunGuard
         }
     }
 
-    private AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile) => RequestRecord(principal, request, runId, resolvedProfile, NodeId);
+    /// <remarks>
+    /// <paramref name="withCode"/> is false for refused and throttled requests: they are recorded by hash and size only,
+    /// so a caller the guard turns away cannot grow the audit log by up to the body cap per request.
+    /// </remarks>
+    private AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, bool withCode) => RequestRecord(principal, request, runId, resolvedProfile, NodeId, withCode);
 
-    private static AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node) => new()
+    private static AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node, bool withCode) => new()
     {
         Kind = AuditKinds.Request,
         AgentId = principal.Agent.Id,
@@ -897,7 +914,8 @@ public sealed partial class RunGuard
             ["runtime"] = request.Runtime,
             ["codeSha256"] = Sha256(request.Code),
             ["codeBytes"] = Encoding.UTF8.GetByteCount(request.Code),
-            ["code"] = request.Code,
+            ["code"] = withCode ? request.Code : null,
+            ["codeOmitted"] = withCode ? null : true,
             ["stdinSha256"] = request.Stdin is { } stdin ? Sha256(stdin) : null,
             ["files"] = request.Files is { } files
                 ? new JsonArray(files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["sha256"] = Sha256(f.Content), ["bytes"] = Encoding.UTF8.GetByteCount(f.Content) }).ToArray())

@@ -99,6 +99,46 @@ public sealed class RunGuardAdmitTests : TempDatabase
         next.Limits.CpuTimeMs.ShouldBe(5_000, "the first run's reservation came back once it was charged");
     }
 
+    [Fact]
+    public async Task AdmitAsync_Throttled4MiBRequest_IsAuditedByHashAndSizeOnly()
+    {
+        var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 1 });
+        (await guard.AdmitAsync(principal, Plan(), Ct)).Kind.ShouldBe(AdmissionKind.Allowed);
+        var big = Plan() is var p ? p with { Request = p.Request with { Code = new string('x', 4 * 1024 * 1024) } } : null!;
+        var before = DatabaseBytes();
+
+        var throttled = await guard.AdmitAsync(principal, big, Ct);
+
+        throttled.Kind.ShouldBe(AdmissionKind.Throttled);
+        var growth = DatabaseBytes() - before;
+        growth.ShouldBeLessThan(64 * 1024, $"one throttled request grew the database by {growth} bytes");
+        var request = (await guard.Store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { RunId = big.RunId, Kind = "request" }, Ct)).ShouldHaveSingleItem();
+        request.Data.Length.ShouldBeLessThan(2048);
+        request.Data.ShouldContain("\"codeBytes\":4194304");
+    }
+
+    [Fact]
+    public async Task RecordAuthFailureAsync_FloodOfAdminRefusals_IsCountedPastTheAllowance()
+    {
+        var store = await OpenAsync();
+        var guard = new RunGuard(store, new GuardOptions { NodeId = "test", AuthFailuresAuditedPerMinute = 5 }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+
+        for (var i = 0; i < 100; i++)
+        {
+            await guard.RecordAuthFailureAsync("admin_refused", "GET /admin/v1/agents", "the admin key is wrong", Ct);
+        }
+
+        await guard.FlushAuthFailuresAsync(Ct, force: true);
+        var records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Ct);
+        records.Select(r => r.Status).ShouldBe(["admin_refused", "admin_refused", "admin_refused", "admin_refused", "admin_refused", "suppressed"]);
+        records[^1].Data.ShouldContain("\"admin_refused\":95");
+    }
+
+    private static readonly string[] s_databaseSuffixes = ["", "-wal"];
+
+    private long DatabaseBytes() =>
+        s_databaseSuffixes.Select(suffix => new FileInfo(DatabasePath + suffix)).Sum(f => f.Exists ? f.Length : 0);
+
     private static RunPlan CompiledPlan()
     {
         var plan = Plan();
