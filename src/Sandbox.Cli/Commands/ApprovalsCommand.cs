@@ -136,6 +136,7 @@ internal static class ApprovalsCommand
         // The hash is what the run and the audit log refer to; a code that does not hash to it is not what would run.
         var actual = RunGuard.Sha256(a.Code);
         var matches = string.Equals(actual, a.CodeSha256, StringComparison.OrdinalIgnoreCase);
+        await WriteBindingAsync(output, a);
         await output.WriteLineAsync($"  sha256:   {a.CodeSha256} ({(matches ? "matches the code below" : $"DOES NOT MATCH the code below, which hashes to {actual}: do not approve")})");
         await output.WriteLineAsync();
         await output.WriteLineAsync($"----- code ({Encoding.UTF8.GetByteCount(a.Code)} bytes; control characters shown as \\u{{XXXX}}) -----");
@@ -147,6 +148,51 @@ internal static class ApprovalsCommand
         }
 
         await output.WriteLineAsync("----- end of code -----");
+
+        // Files and stdin run as much as the code does (`import helper` runs helper.py): shown in full, the same way.
+        foreach (var file in a.Files)
+        {
+            var fileSha = RunGuard.Sha256(file.Content);
+            var fileMatches = string.Equals(fileSha, file.Sha256, StringComparison.OrdinalIgnoreCase);
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"----- file {TerminalText.Safe(file.Path)} ({file.Bytes} bytes, sha256 {file.Sha256}{(fileMatches ? "" : $", DOES NOT MATCH its content, which hashes to {fileSha}: do not approve")}) -----");
+            await WriteBlockAsync(output, file.Content);
+            await output.WriteLineAsync("----- end of file -----");
+        }
+
+        if (a.Stdin is { } stdin)
+        {
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"----- stdin ({Encoding.UTF8.GetByteCount(stdin)} bytes, sha256 {RunGuard.Sha256(stdin)}) -----");
+            await WriteBlockAsync(output, stdin);
+            await output.WriteLineAsync("----- end of stdin -----");
+        }
+    }
+
+    /// <summary>The run as a whole: files and stdin, backend, runtime, limits, and whether it all still hashes to what approving binds.</summary>
+    private static async Task WriteBindingAsync(TextWriter output, Approval a)
+    {
+        await output.WriteLineAsync($"  files:    {(a.Files.Count == 0 ? "none" : string.Join(", ", a.Files.Select(f => $"{TerminalText.Safe(f.Path)} ({f.Bytes} bytes)")))}");
+        await output.WriteLineAsync($"  stdin:    {(a.Stdin is { } stdin ? $"{Encoding.UTF8.GetByteCount(stdin)} bytes (below)" : "none")}");
+        await output.WriteLineAsync($"  backend:  {a.Backend ?? "?"}, runtime {a.Runtime ?? "?"}");
+        await output.WriteLineAsync($"  limits:   {(a.Limits is { } limits ? string.Join(", ", limits.Enumerate().Select(l => $"{l.Name}={l.Value}")) : "?")}");
+        var digest = ApprovalDigest.Of(a);
+        var state = a.RequestSha256 is null || digest is null
+            ? "none: this approval predates approvals that bind the whole request, and approving it will not run it"
+            : digest == a.RequestSha256
+                ? $"{a.RequestSha256} (code, files, stdin, profile, runtime and limits below match it; any change after approval refuses the run)"
+                : $"{a.RequestSha256} DOES NOT MATCH what is shown, which hashes to {digest}: do not approve";
+        await output.WriteLineAsync($"  binds:    {state}");
+    }
+
+    private static async Task WriteBlockAsync(TextWriter output, string text)
+    {
+        var safe = TerminalText.Safe(text, multiline: true);
+        await output.WriteAsync(safe);
+        if (!safe.EndsWith('\n'))
+        {
+            await output.WriteLineAsync();
+        }
     }
 
     private static JsonObject ApprovalJson(Approval a, bool withCode)
@@ -169,9 +215,24 @@ internal static class ApprovalsCommand
             ["decidedAt"] = Json(a.DecidedAt),
             ["note"] = a.Note,
         };
+        node["requestSha256"] = a.RequestSha256;
+        node["backend"] = a.Backend;
+        node["runtime"] = a.Runtime;
         if (withCode)
         {
             node["code"] = a.Code;
+            node["stdin"] = a.Stdin;
+            node["files"] = new JsonArray(a.Files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["bytes"] = f.Bytes, ["sha256"] = f.Sha256, ["content"] = f.Content }).ToArray());
+            if (a.Limits is { } limits)
+            {
+                var o = new JsonObject();
+                foreach (var (name, value) in limits.Enumerate())
+                {
+                    o[name] = value;
+                }
+
+                node["limits"] = o;
+            }
         }
 
         return node;

@@ -42,6 +42,7 @@ internal sealed class DockerBackend : IExecutionBackend
         var stdin = Encoding.UTF8.GetBytes(plan.Request.Stdin ?? "");
 
         List<PayloadFile> runFiles = [source, .. inputs];
+        long? compileCpuMs = null;
         if (profile.Compile is { } compile)
         {
             var compiled = await _steps.RunAsync(
@@ -63,6 +64,7 @@ internal sealed class DockerBackend : IExecutionBackend
                 }, stdoutIsBinary: true);
             }
 
+            compileCpuMs = compiled.CpuMs;
             runFiles = [new PayloadFile(compile.Artifact, compiled.Stdout, ExecutableMode), .. inputs];
         }
 
@@ -70,8 +72,10 @@ internal sealed class DockerBackend : IExecutionBackend
             Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec) with { Output = plan.Output },
             Concat(FilePayload.Encode(runFiles), stdin),
             cancellationToken);
-        // The compile step has limits of its own; the run's usage and limits describe the program alone.
-        return ToResult(plan, run, OutcomeClassifier.Classify(run, plan.Limits, profile.CompileErrorExitCode), stdoutIsBinary: false);
+        // The compile step has limits of its own; the run's usage and limits describe the program alone, and the
+        // compiler's CPU time is reported beside them, so the guard can charge it to the budget too.
+        var result = ToResult(plan, run, OutcomeClassifier.Classify(run, plan.Limits, profile.CompileErrorExitCode), stdoutIsBinary: false);
+        return compileCpuMs is { } compileMs ? result with { Usage = result.Usage with { CompileCpuMs = compileMs } } : result;
     }
 
     private ContainerStep Step(RunPlan plan, string name, IReadOnlyList<string> command, Core.Limits.ResourceLimits limits, bool tmpExec) => new()

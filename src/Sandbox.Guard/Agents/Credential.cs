@@ -40,4 +40,10 @@ public sealed record Credential
 
     /// <summary>Task tokens only: what the agent said the token is for.</summary>
     public string? Purpose { get; init; }
+
+    /// <summary>
+    /// Task tokens only: the agent key that minted it. The token dies with that key (rotated, revoked or expired);
+    /// null for tokens minted before tokens recorded their key.
+    /// </summary>
+    public string? ParentId { get; init; }
 }

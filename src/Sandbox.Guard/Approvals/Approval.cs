@@ -1,3 +1,5 @@
+using Sandbox.Core.Limits;
+
 namespace Sandbox.Guard.Approvals;
 
 public enum ApprovalState
@@ -29,6 +31,27 @@ public sealed record Approval
     /// <summary>The code itself, so the approver sees what they approve.</summary>
     public required string Code { get; init; }
 
+    /// <summary>What the program reads on standard input; it runs too, so the approver sees it.</summary>
+    public string? Stdin { get; init; }
+
+    /// <summary>The files placed next to the program (a <c>helper.py</c> it imports runs as much as the code does).</summary>
+    public IReadOnlyList<ApprovalFile> Files { get; init; } = [];
+
+    /// <summary>The backend it would run on (<c>docker</c> or <c>wasm</c>); null for approvals made before approvals bound the whole request.</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>The container runtime (<c>runc</c>, <c>runsc</c>); null for approvals made before approvals bound the whole request.</summary>
+    public string? Runtime { get; init; }
+
+    /// <summary>The effective limits it would run under; null for approvals made before approvals bound the whole request.</summary>
+    public ResourceLimits? Limits { get; init; }
+
+    /// <summary>
+    /// The digest (<see cref="ApprovalDigest"/>) of everything that would run, taken when the approval was made: an approved
+    /// run is released only while both this record and the run's plan still hash to it. Null for older approvals, which are never released.
+    /// </summary>
+    public string? RequestSha256 { get; init; }
+
     public string? Purpose { get; init; }
 
     /// <summary>Why approval is needed: the profile requires it, or the agent is under approval (and why).</summary>
@@ -46,3 +69,6 @@ public sealed record Approval
 
     public string? Note { get; init; }
 }
+
+/// <summary>A file of a run waiting for approval: its path, size and SHA-256 as the run would get it, and its content to read.</summary>
+public sealed record ApprovalFile(string Path, long Bytes, string Sha256, string Content);

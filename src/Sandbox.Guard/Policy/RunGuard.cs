@@ -70,20 +70,30 @@ public sealed partial class RunGuard
         var outcome = await CheckKeyAsync(authorization, cancellationToken);
         if (outcome.Principal is null)
         {
-            await FlushAuthFailuresAsync(cancellationToken);
-            if (_authFailures.TryAdmit(_time.GetUtcNow(), outcome.Code!, _options.AuthFailuresAuditedPerMinute))
-            {
-                await _store.AppendAsync(new AuditEntry
-                {
-                    Kind = AuditKinds.Auth,
-                    Status = outcome.Code,
-                    Data = new JsonObject { ["action"] = action, ["reason"] = outcome.Message },
-                }, cancellationToken);
-                Log.AuthFailed(_logger, action, outcome.Code!);
-            }
+            await RecordAuthFailureAsync(outcome.Code!, action, outcome.Message!, cancellationToken);
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// Audits one failed authentication (an agent key's, or the admin API's <c>admin_refused</c>), or only counts it past
+    /// <see cref="GuardOptions.AuthFailuresAuditedPerMinute"/> in a minute: whoever can reach the port must not be able to
+    /// grow the audit log without bound, with whichever key they guess.
+    /// </summary>
+    public async Task RecordAuthFailureAsync(string code, string action, string reason, CancellationToken cancellationToken)
+    {
+        await FlushAuthFailuresAsync(cancellationToken);
+        if (_authFailures.TryAdmit(_time.GetUtcNow(), code, _options.AuthFailuresAuditedPerMinute))
+        {
+            await _store.AppendAsync(new AuditEntry
+            {
+                Kind = AuditKinds.Auth,
+                Status = code,
+                Data = new JsonObject { ["action"] = action, ["reason"] = reason },
+            }, cancellationToken);
+            Log.AuthFailed(_logger, action, code);
+        }
     }
 
     /// <summary>
@@ -171,7 +181,29 @@ public sealed partial class RunGuard
                 $"this {what} expired at {credential.ExpiresAt:u}{(credential.Kind == CredentialKind.TaskToken ? "; mint a new task token with the agent's key" : "")}");
         }
 
+        if (await ParentProblemAsync(credential, now, cancellationToken) is { } dead)
+        {
+            return AuthOutcome.Failed("key_revoked", dead);
+        }
+
         return new AuthOutcome(new Principal(agent, credential), null, null);
+    }
+
+    /// <summary>
+    /// Why a task token no longer works because of the key that minted it (rotated, revoked or expired), or null.
+    /// A token carries its key's authority, so it must not outlive it: a leaked key is rotated to stop it, tokens included.
+    /// </summary>
+    private async Task<string?> ParentProblemAsync(Credential credential, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (credential.Kind != CredentialKind.TaskToken || credential.ParentId is not { } parentId)
+        {
+            return null;
+        }
+
+        var parent = await _store.FindCredentialAsync(parentId, cancellationToken);
+        return parent is null || parent.RevokedAt is not null || now >= parent.ExpiresAt
+            ? $"the key that minted this task token ({parentId}) was rotated, revoked or has expired, and its tokens died with it; mint a new token with the agent's current key"
+            : null;
     }
 
     /// <summary>The principal, reloaded from the store: null when it was revoked or expired since it authenticated.</summary>
@@ -181,6 +213,7 @@ public sealed partial class RunGuard
         var credential = await _store.FindCredentialAsync(principal.Credential.Id, cancellationToken);
         var now = _time.GetUtcNow();
         return agent is { } a && credential is { } c && a.IsActive(now) && c.RevokedAt is null && now < c.ExpiresAt
+            && await ParentProblemAsync(c, now, cancellationToken) is null
             ? new Principal(a, c)
             : null;
     }
@@ -280,6 +313,7 @@ public sealed partial class RunGuard
             MaxRuns = maxRuns,
             CpuSeconds = cpuSeconds,
             Purpose = spec.Purpose,
+            ParentId = parent.Credential.Id,
         };
         await _store.AddTaskTokenAsync(token, new AuditEntry
         {
@@ -290,6 +324,7 @@ public sealed partial class RunGuard
             {
                 ["actor"] = "agent:" + agent.Name,
                 ["tokenId"] = id,
+                ["parentKeyId"] = parent.Credential.Id,
                 ["profiles"] = new JsonArray(token.Profiles.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
                 ["expiresAt"] = AuditChain.FormatTime(expiresAt),
                 ["maxRuns"] = maxRuns,
@@ -313,7 +348,7 @@ public sealed partial class RunGuard
     {
         if (request is not null)
         {
-            await _store.AppendAsync(RequestRecord(principal, request, runId, resolvedProfile: null), cancellationToken);
+            await _store.AppendAsync(RequestRecord(principal, request, runId, resolvedProfile: null, withCode: false), cancellationToken);
         }
 
         await _store.AppendAsync(Decision(principal, runId, "rejected", code, reason), cancellationToken);
@@ -335,10 +370,9 @@ public sealed partial class RunGuard
     {
         var agent = principal.Agent;
         var runId = plan.RunId;
-        await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name), cancellationToken);
-
         if (!principal.Allows(plan.Profile.Name))
         {
+            await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name, withCode: false), cancellationToken);
             var reason = $"profile '{plan.Profile.Name}' is not on the allow-list of {principal} ({string.Join(", ", principal.Profiles)}); nothing ran";
             await _store.AppendAsync(Decision(principal, runId, "rejected", "profile_not_allowed", reason), cancellationToken);
             return new Admission
@@ -360,7 +394,11 @@ public sealed partial class RunGuard
             var day = Day(now);
             var usage = await _store.GetUsageAsync(agent.Id, day, cancellationToken);
             var tokenUsage = principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, LifePeriod, cancellationToken) : Usage.Zero;
-            if (CheckCaps(principal, counters, TokenCountersOf(principal), approvedWaiting, usage, tokenUsage, now) is { } throttled)
+            var throttled = CheckCaps(principal, counters, TokenCountersOf(principal), approvedWaiting, usage, tokenUsage, now);
+
+            // The caps are checked before the code is written: a throttled caller's code is not kept (its hash and size are).
+            await _store.AppendAsync(RequestRecord(principal, plan.Request, runId, plan.Profile.Name, withCode: throttled is null), cancellationToken);
+            if (throttled is not null)
             {
                 await _store.AppendAsync(Decision(principal, runId, "throttled", "cap_exceeded", throttled.Reason!, throttled.Cap), cancellationToken);
                 Log.Throttled(_logger, agent.Name, throttled.Cap!);
@@ -395,6 +433,13 @@ public sealed partial class RunGuard
                     Language = plan.Request.Language,
                     CodeSha256 = Sha256(plan.Request.Code),
                     Code = plan.Request.Code,
+                    // Everything that runs, not only the code: an approver who sees only `import helper` approves helper.py unseen.
+                    Stdin = plan.Request.Stdin,
+                    Files = (plan.Request.Files ?? []).Select(ApprovalDigest.File).ToList(),
+                    Backend = plan.Backend,
+                    Runtime = plan.Runtime,
+                    Limits = plan.Limits,
+                    RequestSha256 = ApprovalDigest.Of(plan),
                     Purpose = plan.Request.Purpose,
                     Reason = approvalReason,
                     CreatedAt = now,
@@ -416,6 +461,11 @@ public sealed partial class RunGuard
             if (effective.Limits.CpuTimeMs < plan.Limits.CpuTimeMs)
             {
                 allowed.Data["cpuTimeMsTightenedTo"] = effective.Limits.CpuTimeMs;
+            }
+
+            if (effective.Profile.Compile?.Limits.CpuTimeMs < plan.Profile.Compile?.Limits.CpuTimeMs)
+            {
+                allowed.Data["compileCpuTimeMsTightenedTo"] = effective.Profile.Compile!.Limits.CpuTimeMs;
             }
 
             await _store.AppendAsync(allowed, cancellationToken);
@@ -466,6 +516,32 @@ public sealed partial class RunGuard
         }
     }
 
+    /// <summary>
+    /// Before an approved run is released: whether what was approved is still what would run. Both the approval
+    /// record (what the approver was shown) and the run's plan must hash to the digest taken when the approval was
+    /// made; otherwise the run is refused (a decision record says why) and the reason is returned.
+    /// </summary>
+    public async Task<string?> CheckApprovedAsync(Principal principal, Approval approval, RunPlan plan, CancellationToken cancellationToken)
+    {
+        var reason = approval.RequestSha256 is not { } approved
+            ? "the approval predates approvals that bind the whole request; submit the run again"
+            : ApprovalDigest.Of(approval) != approved
+                ? "the approval's record was changed after it was made, so what the approver saw is not what was approved; submit the run again"
+                : ApprovalDigest.Of(plan) != approved
+                    ? "what would run (code, files, stdin, profile, runtime or limits) is not what was approved; submit the run again"
+                    : null;
+        if (reason is not null)
+        {
+            var refused = Decision(principal, plan.RunId, "rejected", "approval_mismatch", reason);
+            refused.Data["approvalId"] = approval.Id;
+            refused.Data["approvedSha256"] = approval.RequestSha256;
+            await _store.AppendAsync(refused, cancellationToken);
+            Log.ApprovalMismatch(_logger, plan.RunId, approval.Id);
+        }
+
+        return reason;
+    }
+
     /// <summary>Gives back a slot taken by <see cref="TryReleaseAsync"/> for a run that could not be queued after all.</summary>
     public void ReleaseSlot(Principal principal, RunPlan plan)
     {
@@ -484,6 +560,7 @@ public sealed partial class RunGuard
             ["image"] = plan.Backend == "docker" ? plan.Profile.Image : null,
             ["module"] = plan.Profile.Module is { } module ? Path.GetFileName(module) : null,
             ["limits"] = Limits(plan.Limits),
+            ["compileLimits"] = plan.Profile.Compile is { } compile ? Limits(compile.Limits) : null,
             ["credentialId"] = principal.Credential.Id,
         };
         foreach (var (key, value) in extra ?? [])
@@ -506,12 +583,14 @@ public sealed partial class RunGuard
         var now = _time.GetUtcNow();
         try
         {
-            if (result.Usage.CpuMs > 0)
+            // The compiler's CPU is the agent's too: a budget that skipped it could be spent compiling, for free.
+            var cpuMs = result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
+            if (cpuMs > 0)
             {
-                await _store.AddUsageAsync(agent.Id, Day(now), 0, result.Usage.CpuMs, cancellationToken);
+                await _store.AddUsageAsync(agent.Id, Day(now), 0, cpuMs, cancellationToken);
                 if (principal.IsTaskToken)
                 {
-                    await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, result.Usage.CpuMs, cancellationToken);
+                    await _store.AddUsageAsync(principal.Credential.Id, LifePeriod, 0, cpuMs, cancellationToken);
                 }
             }
         }
@@ -535,6 +614,7 @@ public sealed partial class RunGuard
             {
                 ["wallMs"] = result.Usage.WallMs,
                 ["cpuMs"] = result.Usage.CpuMs,
+                ["compileCpuMs"] = result.Usage.CompileCpuMs,
                 ["peakMemoryBytes"] = result.Usage.PeakMemoryBytes,
                 ["outputBytes"] = result.Usage.OutputBytes,
             },
@@ -668,12 +748,15 @@ public sealed partial class RunGuard
     /// </summary>
     private void Reserve(Principal principal, RunPlan plan, int sign)
     {
-        Interlocked.Add(ref CountersOf(principal.Agent.Id).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+        Interlocked.Add(ref CountersOf(principal.Agent.Id).ReservedCpuMs, sign * CpuLimitMs(plan));
         if (principal.IsTaskToken)
         {
-            Interlocked.Add(ref TokenCountersOf(principal).ReservedCpuMs, sign * plan.Limits.CpuTimeMs);
+            Interlocked.Add(ref TokenCountersOf(principal).ReservedCpuMs, sign * CpuLimitMs(plan));
         }
     }
+
+    /// <summary>The most CPU a run may use: its own limit plus its compile step's, which is charged to the same budget.</summary>
+    private static long CpuLimitMs(RunPlan plan) => plan.Limits.CpuTimeMs + (plan.Profile.Compile?.Limits.CpuTimeMs ?? 0);
 
     /// <summary>CPU milliseconds neither used nor reserved by runs in flight, for the agent and (if it is one) the token.</summary>
     private long CpuLeft(Principal principal, Usage usage, Usage tokenUsage)
@@ -766,6 +849,14 @@ public sealed partial class RunGuard
     private RunPlan TightenToBudget(Principal principal, RunPlan plan, Usage usage, Usage tokenUsage)
     {
         var remaining = CpuLeft(principal, usage, tokenUsage);
+        if (plan.Profile.Compile is { } compile && remaining < CpuLimitMs(plan))
+        {
+            // The compile step runs first, so it is served first; the program gets what the compiler may not use.
+            var compileMs = Math.Clamp(remaining, 1, compile.Limits.CpuTimeMs);
+            plan = plan with { Profile = plan.Profile with { Compile = compile with { Limits = compile.Limits with { CpuTimeMs = compileMs } } } };
+            remaining -= compileMs;
+        }
+
         return remaining < plan.Limits.CpuTimeMs
             ? plan with { Limits = plan.Limits with { CpuTimeMs = Math.Max(1, remaining) } }
             : plan;
@@ -797,9 +888,13 @@ public sealed partial class RunGuard
         }
     }
 
-    private AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile) => RequestRecord(principal, request, runId, resolvedProfile, NodeId);
+    /// <remarks>
+    /// <paramref name="withCode"/> is false for refused and throttled requests: they are recorded by hash and size only,
+    /// so a caller the guard turns away cannot grow the audit log by up to the body cap per request.
+    /// </remarks>
+    private AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, bool withCode) => RequestRecord(principal, request, runId, resolvedProfile, NodeId, withCode);
 
-    private static AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node) => new()
+    private static AuditEntry RequestRecord(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node, bool withCode) => new()
     {
         Kind = AuditKinds.Request,
         AgentId = principal.Agent.Id,
@@ -819,7 +914,8 @@ public sealed partial class RunGuard
             ["runtime"] = request.Runtime,
             ["codeSha256"] = Sha256(request.Code),
             ["codeBytes"] = Encoding.UTF8.GetByteCount(request.Code),
-            ["code"] = request.Code,
+            ["code"] = withCode ? request.Code : null,
+            ["codeOmitted"] = withCode ? null : true,
             ["stdinSha256"] = request.Stdin is { } stdin ? Sha256(stdin) : null,
             ["files"] = request.Files is { } files
                 ? new JsonArray(files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["sha256"] = Sha256(f.Content), ["bytes"] = Encoding.UTF8.GetByteCount(f.Content) }).ToArray())
@@ -929,6 +1025,9 @@ public sealed partial class RunGuard
 
         [LoggerMessage(5, LogLevel.Warning, "Run {RunId} had no result after a restart (last: {Stage}); recorded as interrupted")]
         public static partial void Reconciled(ILogger logger, string runId, string stage);
+
+        [LoggerMessage(7, LogLevel.Warning, "Run {RunId} was approved ({ApprovalId}), but what would run no longer matches what was approved; refused")]
+        public static partial void ApprovalMismatch(ILogger logger, string runId, string approvalId);
     }
 }
 

@@ -26,7 +26,10 @@ public interface IGuardStore : IAsyncDisposable
 
     Task<IReadOnlyList<Agent>> ListAgentsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Revokes every agent key of the agent and stores <paramref name="newKey"/>; false when the agent is unknown or revoked.</summary>
+    /// <summary>
+    /// Revokes every agent key of the agent, and every task token they minted, and stores <paramref name="newKey"/>;
+    /// false when the agent is unknown or revoked.
+    /// </summary>
     Task<bool> RotateKeyAsync(string agentId, Credential newKey, AuditEntry audit, CancellationToken cancellationToken);
 
     /// <summary>Marks the agent revoked (its key and tokens die with it); false when unknown or already revoked.</summary>

@@ -11,7 +11,7 @@ public sealed partial class SqliteGuardStore
         "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, revoked_at, revoked_reason, under_approval, under_approval_reason";
 
     private const string CredentialColumns =
-        "id, agent_id, kind, secret_sha256, created_at, expires_at, revoked_at, profiles, max_runs, cpu_seconds, purpose";
+        "id, agent_id, kind, secret_sha256, created_at, expires_at, revoked_at, profiles, max_runs, cpu_seconds, purpose, parent_id";
 
     public Task<bool> CreateAgentAsync(Agent agent, Credential key, AuditEntry audit, CancellationToken cancellationToken)
     {
@@ -67,8 +67,10 @@ public sealed partial class SqliteGuardStore
                 return (false, false);
             }
 
+            // Every live key is rotated out, and with them every token they minted: a token must not outlive the key
+            // that vouched for it (a leaked key's tokens would otherwise keep working for up to an hour after the rotation).
             await ExecuteAsync(connection, transaction,
-                "UPDATE credentials SET revoked_at = $at WHERE agent_id = $id AND kind = 'agent_key' AND revoked_at IS NULL",
+                "UPDATE credentials SET revoked_at = $at WHERE agent_id = $id AND revoked_at IS NULL",
                 cancellationToken, ("$at", SqliteValues.Time(newKey.CreatedAt)), ("$id", agentId));
             await InsertCredentialAsync(connection, transaction, newKey, cancellationToken);
             await AppendAsync(connection, transaction, audit, cancellationToken);
@@ -175,11 +177,12 @@ public sealed partial class SqliteGuardStore
 
     private static Task<int> InsertCredentialAsync(SqliteConnection connection, SqliteTransaction transaction, Credential credential, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
-            $"INSERT INTO credentials ({CredentialColumns}) VALUES ($id, $agent, $kind, $secret, $created, $expires, $revoked, $profiles, $maxRuns, $cpu, $purpose)",
+            $"INSERT INTO credentials ({CredentialColumns}) VALUES ($id, $agent, $kind, $secret, $created, $expires, $revoked, $profiles, $maxRuns, $cpu, $purpose, $parent)",
             cancellationToken,
             ("$id", credential.Id), ("$agent", credential.AgentId), ("$kind", SqliteValues.Kind(credential.Kind)), ("$secret", credential.SecretSha256),
             ("$created", SqliteValues.Time(credential.CreatedAt)), ("$expires", SqliteValues.Time(credential.ExpiresAt)), ("$revoked", SqliteValues.Time(credential.RevokedAt)),
-            ("$profiles", SqliteValues.List(credential.Profiles)), ("$maxRuns", credential.MaxRuns), ("$cpu", credential.CpuSeconds), ("$purpose", credential.Purpose));
+            ("$profiles", SqliteValues.List(credential.Profiles)), ("$maxRuns", credential.MaxRuns), ("$cpu", credential.CpuSeconds), ("$purpose", credential.Purpose),
+            ("$parent", credential.ParentId));
 
     private static Agent ReadAgent(SqliteDataReader reader) => new()
     {
@@ -211,5 +214,6 @@ public sealed partial class SqliteGuardStore
         MaxRuns = reader.IsDBNull(8) ? null : checked((int)reader.GetInt64(8)),
         CpuSeconds = reader.IsDBNull(9) ? null : reader.GetDouble(9),
         Purpose = SqliteValues.NullableString(reader, 10),
+        ParentId = SqliteValues.NullableString(reader, 11),
     };
 }

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Sandbox.Core.Limits;
 using Sandbox.Guard.Approvals;
 using Sandbox.Guard.Audit;
 
@@ -8,21 +10,22 @@ namespace Sandbox.Guard.Store;
 public sealed partial class SqliteGuardStore
 {
     private const string ApprovalColumns =
-        "id, run_id, agent_id, agent_name, profile, language, code_sha256, code, purpose, reason, created_at, expires_at, state, decided_by, decided_at, note";
+        "id, run_id, agent_id, agent_name, profile, language, code_sha256, code, purpose, reason, created_at, expires_at, state, decided_by, decided_at, note, details, request_sha256";
 
     public async Task CreateApprovalAsync(Approval approval, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(approval);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, null,
-            $"INSERT INTO approvals ({ApprovalColumns}) VALUES ($id, $run, $agent, $agentName, $profile, $language, $sha, $code, $purpose, $reason, $created, $expires, $state, $decidedBy, $decidedAt, $note)",
+            $"INSERT INTO approvals ({ApprovalColumns}) VALUES ($id, $run, $agent, $agentName, $profile, $language, $sha, $code, $purpose, $reason, $created, $expires, $state, $decidedBy, $decidedAt, $note, $details, $requestSha)",
             cancellationToken,
             ("$id", approval.Id), ("$run", approval.RunId), ("$agent", approval.AgentId), ("$agentName", approval.AgentName),
             ("$profile", approval.Profile), ("$language", approval.Language), ("$sha", approval.CodeSha256), ("$code", approval.Code),
             ("$purpose", approval.Purpose), ("$reason", approval.Reason),
             ("$created", SqliteValues.Time(approval.CreatedAt)), ("$expires", SqliteValues.Time(approval.ExpiresAt)),
             ("$state", SqliteValues.State(approval.State)), ("$decidedBy", approval.DecidedBy),
-            ("$decidedAt", SqliteValues.Time(approval.DecidedAt)), ("$note", approval.Note));
+            ("$decidedAt", SqliteValues.Time(approval.DecidedAt)), ("$note", approval.Note),
+            ("$details", Details(approval)), ("$requestSha", approval.RequestSha256));
     }
 
     public async Task<Approval?> FindApprovalAsync(string id, CancellationToken cancellationToken)
@@ -66,7 +69,7 @@ public sealed partial class SqliteGuardStore
         }, cancellationToken);
     }
 
-    private static Approval ReadApproval(SqliteDataReader reader) => new()
+    private static Approval ReadApproval(SqliteDataReader reader) => WithDetails(new Approval
     {
         Id = reader.GetString(0),
         RunId = reader.GetString(1),
@@ -84,5 +87,66 @@ public sealed partial class SqliteGuardStore
         DecidedBy = SqliteValues.NullableString(reader, 13),
         DecidedAt = SqliteValues.NullableTime(reader, 14),
         Note = SqliteValues.NullableString(reader, 15),
-    };
+    }, SqliteValues.NullableString(reader, 16), SqliteValues.NullableString(reader, 17));
+
+    /// <summary>Stdin, files, backend, runtime and limits as one JSON object (the code has its own column).</summary>
+    private static string Details(Approval approval)
+    {
+        var details = new JsonObject
+        {
+            ["stdin"] = approval.Stdin,
+            ["backend"] = approval.Backend,
+            ["runtime"] = approval.Runtime,
+            ["files"] = new JsonArray(approval.Files.Select(f => (JsonNode?)new JsonObject
+            {
+                ["path"] = f.Path,
+                ["bytes"] = f.Bytes,
+                ["sha256"] = f.Sha256,
+                ["content"] = f.Content,
+            }).ToArray()),
+        };
+        if (approval.Limits is { } limits)
+        {
+            var o = new JsonObject();
+            foreach (var (name, value) in limits.Enumerate())
+            {
+                o[name] = value;
+            }
+
+            details["limits"] = o;
+        }
+
+        return details.ToJsonString();
+    }
+
+    private static Approval WithDetails(Approval approval, string? details, string? requestSha256)
+    {
+        if (details is null || JsonNode.Parse(details) is not JsonObject d)
+        {
+            return approval with { RequestSha256 = requestSha256 };
+        }
+
+        var limits = d["limits"] as JsonObject;
+        return approval with
+        {
+            Stdin = (string?)d["stdin"],
+            Backend = (string?)d["backend"],
+            Runtime = (string?)d["runtime"],
+            Files = d["files"] is JsonArray { Count: > 0 } files
+                ? files.Select(f => new ApprovalFile((string)f!["path"]!, (long)f["bytes"]!, (string)f["sha256"]!, (string)f["content"]!)).ToList()
+                : [],
+            Limits = limits is null ? null : new ResourceLimits
+            {
+                WallTimeMs = (long)limits[LimitNames.WallTimeMs]!,
+                CpuTimeMs = (long)limits[LimitNames.CpuTimeMs]!,
+                MemoryBytes = (long)limits[LimitNames.MemoryBytes]!,
+                Pids = (int)limits[LimitNames.Pids]!,
+                StdoutBytes = (long)limits[LimitNames.StdoutBytes]!,
+                StderrBytes = (long)limits[LimitNames.StderrBytes]!,
+                FileSizeBytes = (long)limits[LimitNames.FileSizeBytes]!,
+                TmpBytes = (long)limits[LimitNames.TmpBytes]!,
+            },
+            RequestSha256 = requestSha256,
+        };
+    }
 }

@@ -98,6 +98,19 @@ internal static class SqliteMigrations
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
         """,
+
+        // 2: a task token names the agent key that minted it, so it dies when that key is rotated or revoked.
+        // Tokens minted before this have no parent; a rotation revokes every live token of the agent anyway.
+        """
+        ALTER TABLE credentials ADD COLUMN parent_id TEXT;
+        """,
+
+        // 3: an approval binds everything that would run, not only the code: stdin, files, backend, runtime and
+        // limits (as JSON in details), and the digest of all of it. Older approvals have neither and are never released.
+        """
+        ALTER TABLE approvals ADD COLUMN details TEXT;
+        ALTER TABLE approvals ADD COLUMN request_sha256 TEXT;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

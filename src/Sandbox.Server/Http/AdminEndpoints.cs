@@ -75,13 +75,9 @@ internal static class AdminEndpoints
 
         if (refusal is not null)
         {
+            // Through the guard's per-minute window, like agent keys: a flood of wrong admin keys is counted, not recorded one by one.
             var guard = http.RequestServices.GetRequiredService<RunGuard>();
-            await guard.Store.AppendAsync(new AuditEntry
-            {
-                Kind = AuditKinds.Auth,
-                Status = "admin_refused",
-                Data = new JsonObject { ["action"] = $"{http.Request.Method} {http.Request.Path}", ["reason"] = refusal },
-            }, http.RequestAborted);
+            await guard.RecordAuthFailureAsync("admin_refused", $"{http.Request.Method} {http.Request.Path}", refusal, http.RequestAborted);
             return Problems.ToResult(Problems.Unauthorized("admin_key_required", refusal), http);
         }
 

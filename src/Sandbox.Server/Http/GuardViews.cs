@@ -96,6 +96,20 @@ public sealed record ApprovalAdminView
 
     public required string Code { get; init; }
 
+    /// <summary>Standard input, the files (path, size, SHA-256, content), backend, runtime and limits: everything that runs besides the code.</summary>
+    public string? Stdin { get; init; }
+
+    public required IReadOnlyList<ApprovalFile> Files { get; init; }
+
+    public string? Backend { get; init; }
+
+    public string? Runtime { get; init; }
+
+    public Core.Limits.ResourceLimits? Limits { get; init; }
+
+    /// <summary>The digest of all of it when the approval was made; the run is released only if it still matches.</summary>
+    public string? RequestSha256 { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset ExpiresAt { get; init; }
@@ -118,6 +132,12 @@ public sealed record ApprovalAdminView
         Reason = a.Reason,
         CodeSha256 = a.CodeSha256,
         Code = a.Code,
+        Stdin = a.Stdin,
+        Files = a.Files,
+        Backend = a.Backend,
+        Runtime = a.Runtime,
+        Limits = a.Limits,
+        RequestSha256 = a.RequestSha256,
         CreatedAt = a.CreatedAt,
         ExpiresAt = a.ExpiresAt,
         DecidedBy = a.DecidedBy,

@@ -75,7 +75,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
 
         // Keys belong to an agent: two agents may pick the same key without seeing each other's runs.
-        var scopedKey = principal.Agent.Id + "\n" + idempotencyKey;
+        // A task token's keys are its own: a replay must not hand it a run it may not see (see Find).
+        var scopedKey = principal.Agent.Id + (principal.IsTaskToken ? "/" + principal.Credential.Id : "") + "\n" + idempotencyKey;
 
         // One admission at a time under keys: two concurrent retries with the same key must not both run.
         await _idempotencyAdmission.WaitAsync(cancellationToken);
@@ -119,11 +120,18 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     /// <summary>The plan a request would get, without admitting it.</summary>
     public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request) => _pipeline.PlanForRun(request, _pipeline.NewRunId());
 
-    /// <summary>A run of this agent; another agent's run is as unknown as one that never existed.</summary>
+    /// <summary>
+    /// A run of this agent; another agent's run is as unknown as one that never existed. A task token sees only the
+    /// runs it started: it is narrower than its agent's key, so its agent's other runs (their code, output and
+    /// cancellation) are not its business.
+    /// </summary>
     public RunEntry? Find(string id, Principal principal)
     {
         Sweep();
-        return _runs.GetValueOrDefault(id) is { } entry && entry.Principal.Agent.Id == principal.Agent.Id ? entry : null;
+        return _runs.GetValueOrDefault(id) is { } entry && entry.Principal.Agent.Id == principal.Agent.Id
+            && (!principal.IsTaskToken || entry.Principal.Credential.Id == principal.Credential.Id)
+            ? entry
+            : null;
     }
 
     /// <summary>Cancels a queued or running run; it completes as <c>cancelled</c> once its container or engine is gone.</summary>
@@ -445,6 +453,13 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         if (firstSeen)
         {
             Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
+
+            // Checked once, on the record as approved: a change to what would run after the approval is refused.
+            if (await _guard.CheckApprovedAsync(entry.Principal, approval, entry.Plan, cancellationToken) is { } mismatch)
+            {
+                await FinishAsync(entry, Rejected(entry, "approval_mismatch", mismatch), runMs: null);
+                return;
+            }
         }
 
         if (_scheduler.QueueDepth >= _options.MaxQueueLength)

@@ -100,6 +100,58 @@ public sealed class ApprovalsCommandTests : IDisposable
     }
 
     /// <summary>
+    /// Attack: innocent code (<c>import helper</c>) whose work is done by a file and stdin the approver never saw.
+    /// Expected: the files (path, size, SHA-256, content), stdin, runtime and limits are printed, with the digest the approval binds.
+    /// </summary>
+    [Fact]
+    public async Task Show_PrintsFilesStdinRuntimeLimitsAndTheDigestItBinds()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        const string Helper = "import shutil\nshutil.rmtree('/')\n";
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: "import helper\n", shape: WithFiles(Helper));
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Code.ShouldBe(0, output.ToString());
+        output.Stdout.ShouldContain($"----- file helper.py ({Helper.Length} bytes, sha256 {Sandbox.Guard.Policy.RunGuard.Sha256(Helper)}) -----\n{Helper}----- end of file -----");
+        output.Stdout.ShouldContain("----- stdin (12 bytes, sha256 " + Sandbox.Guard.Policy.RunGuard.Sha256("rm -rf ~/*\n\n") + ") -----\nrm -rf ~/*\n\n----- end of stdin -----");
+        output.Stdout.ShouldContain("backend:  docker, runtime runsc");
+        output.Stdout.ShouldContain("memoryBytes=268435456");
+        output.Stdout.ShouldContain($"binds:    {approval.RequestSha256} (code, files, stdin, profile, runtime and limits below match it");
+    }
+
+    /// <summary>Attack: a stored file changed after the run asked (what is shown is not what was bound). Expected: the approver is told not to approve.</summary>
+    [Fact]
+    public async Task Show_FileNotMatchingTheDigest_WarnsTheApprover()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: "import helper\n", shape: WithFiles("print('evil')\n"));
+        await _cli.ExecuteRawAsync($"UPDATE approvals SET details = replace(details, 'evil', 'nice') WHERE id = '{approval.Id}'");
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Stdout.ShouldContain($"binds:    {approval.RequestSha256} DOES NOT MATCH what is shown");
+        output.Stdout.ShouldContain("DOES NOT MATCH its content");
+    }
+
+    private static Func<Approval, Approval> WithFiles(string helper) => a =>
+    {
+        var shaped = a with
+        {
+            Files = [ApprovalDigest.File(new Sandbox.Core.Runs.InputFile { Path = "helper.py", Content = helper })],
+            Stdin = "rm -rf ~/*\n\n",
+            Backend = "docker",
+            Runtime = "runsc",
+            Limits = new Sandbox.Core.Limits.ResourceLimits
+            {
+                WallTimeMs = 10_000, CpuTimeMs = 5_000, MemoryBytes = 268_435_456, Pids = 64,
+                StdoutBytes = 1_048_576, StderrBytes = 1_048_576, FileSizeBytes = 16_777_216, TmpBytes = 67_108_864,
+            },
+        };
+        return shaped with { RequestSha256 = ApprovalDigest.Of(shaped) };
+    };
+
+    /// <summary>
     /// Attack: code that rewrites the approver's terminal (an escape sequence that erases the line, a carriage
     /// return that overwrites it) or reorders what is shown (a right-to-left override, "Trojan Source").
     /// Expected: each is printed as a visible \u{XXXX}, and no raw control character reaches the terminal.

@@ -50,7 +50,7 @@ public sealed class GuardCli : IDisposable
     public Task<SqliteGuardStore> OpenStoreAsync() => SqliteGuardStore.OpenAsync(DatabasePath, TimeProvider.System, TestContext.Current.CancellationToken);
 
     /// <summary>A pending approval written straight to the store, as the service would when a run needs a human.</summary>
-    public async Task<Approval> CreateApprovalAsync(string agentId, string agentName, string code = "print('hello')", string? codeSha256 = null)
+    public async Task<Approval> CreateApprovalAsync(string agentId, string agentName, string code = "print('hello')", string? codeSha256 = null, Func<Approval, Approval>? shape = null)
     {
         await using var store = await OpenStoreAsync();
         var now = TimeProvider.System.GetUtcNow();
@@ -69,6 +69,7 @@ public sealed class GuardCli : IDisposable
             CreatedAt = now,
             ExpiresAt = now.AddHours(1),
         };
+        approval = shape?.Invoke(approval) ?? approval;
         await store.CreateApprovalAsync(approval, TestContext.Current.CancellationToken);
         return approval;
     }

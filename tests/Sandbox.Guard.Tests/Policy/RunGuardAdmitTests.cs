@@ -68,6 +68,92 @@ public sealed class RunGuardAdmitTests : TempDatabase
         fourth.Limits.CpuTimeMs.ShouldBe(1500 - 200 - 500);
     }
 
+    [Fact]
+    public async Task AdmitAsync_ProfileWithACompileStep_ReservesItsCpuWithTheRuns()
+    {
+        // 26 s a day; a C run may use 5 s and its compile step 20 s: the first holds 25 s, the second gets the last second.
+        var (guard, principal) = await GuardAsync(Some.Agent() with { DailyCpuSeconds = 26, MaxConcurrentRuns = 5 });
+
+        var first = (await guard.AdmitAsync(principal, CompiledPlan(), Ct)).Plan.ShouldNotBeNull();
+        var second = (await guard.AdmitAsync(principal, CompiledPlan(), Ct)).Plan.ShouldNotBeNull();
+        var third = await guard.AdmitAsync(principal, CompiledPlan(), Ct);
+
+        first.Limits.CpuTimeMs.ShouldBe(5_000);
+        first.Profile.Compile.ShouldNotBeNull().Limits.CpuTimeMs.ShouldBe(20_000);
+        second.Profile.Compile.ShouldNotBeNull().Limits.CpuTimeMs.ShouldBe(1_000, "the compiler may not use more than the budget has left");
+        second.Limits.CpuTimeMs.ShouldBe(1);
+        third.Kind.ShouldBe(AdmissionKind.Throttled);
+        third.Cap.ShouldBe(CapNames.DailyCpuSeconds);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ChargesTheCompileStepsCpu_AndHandsBackItsReservation()
+    {
+        var (guard, principal) = await GuardAsync(Some.Agent() with { DailyCpuSeconds = 26, MaxConcurrentRuns = 5 });
+        var plan = (await guard.AdmitAsync(principal, CompiledPlan(), Ct)).Plan.ShouldNotBeNull();
+
+        var budgets = await guard.CompleteAsync(principal, plan, Ok(plan, cpuMs: 100) with { Usage = new ResourceUsage { CpuMs = 100, CompileCpuMs = 900 } }, heldSlot: true, extra: null, Ct);
+
+        budgets.Single(b => b.Name == CapNames.DailyCpuSeconds).Used.ShouldBe(1.0, "100 ms of the program and 900 ms of its compiler");
+        var next = (await guard.AdmitAsync(principal, CompiledPlan(), Ct)).Plan.ShouldNotBeNull();
+        next.Limits.CpuTimeMs.ShouldBe(5_000, "the first run's reservation came back once it was charged");
+    }
+
+    [Fact]
+    public async Task AdmitAsync_Throttled4MiBRequest_IsAuditedByHashAndSizeOnly()
+    {
+        var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 1 });
+        (await guard.AdmitAsync(principal, Plan(), Ct)).Kind.ShouldBe(AdmissionKind.Allowed);
+        var big = Plan() is var p ? p with { Request = p.Request with { Code = new string('x', 4 * 1024 * 1024) } } : null!;
+        var before = DatabaseBytes();
+
+        var throttled = await guard.AdmitAsync(principal, big, Ct);
+
+        throttled.Kind.ShouldBe(AdmissionKind.Throttled);
+        var growth = DatabaseBytes() - before;
+        growth.ShouldBeLessThan(64 * 1024, $"one throttled request grew the database by {growth} bytes");
+        var request = (await guard.Store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { RunId = big.RunId, Kind = "request" }, Ct)).ShouldHaveSingleItem();
+        request.Data.Length.ShouldBeLessThan(2048);
+        request.Data.ShouldContain("\"codeBytes\":4194304");
+    }
+
+    [Fact]
+    public async Task RecordAuthFailureAsync_FloodOfAdminRefusals_IsCountedPastTheAllowance()
+    {
+        var store = await OpenAsync();
+        var guard = new RunGuard(store, new GuardOptions { NodeId = "test", AuthFailuresAuditedPerMinute = 5 }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+
+        for (var i = 0; i < 100; i++)
+        {
+            await guard.RecordAuthFailureAsync("admin_refused", "GET /admin/v1/agents", "the admin key is wrong", Ct);
+        }
+
+        await guard.FlushAuthFailuresAsync(Ct, force: true);
+        var records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Ct);
+        records.Select(r => r.Status).ShouldBe(["admin_refused", "admin_refused", "admin_refused", "admin_refused", "admin_refused", "suppressed"]);
+        records[^1].Data.ShouldContain("\"admin_refused\":95");
+    }
+
+    private static readonly string[] s_databaseSuffixes = ["", "-wal"];
+
+    private long DatabaseBytes() =>
+        s_databaseSuffixes.Select(suffix => new FileInfo(DatabasePath + suffix)).Sum(f => f.Exists ? f.Length : 0);
+
+    private static RunPlan CompiledPlan()
+    {
+        var plan = Plan();
+        var compileLimits = plan.Limits with { CpuTimeMs = 20_000, WallTimeMs = 30_000 };
+        return plan with
+        {
+            Limits = plan.Limits with { CpuTimeMs = 5_000 },
+            Profile = plan.Profile with
+            {
+                Name = "python",
+                Compile = new CompileStep { Command = ["gcc", "main.c"], Artifact = "a.out", Limits = compileLimits },
+            },
+        };
+    }
+
     private async Task<(RunGuard Guard, Principal Principal)> GuardAsync(Agent agent)
     {
         var store = await OpenAsync();

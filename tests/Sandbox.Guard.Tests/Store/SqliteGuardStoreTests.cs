@@ -163,11 +163,11 @@ public sealed class SqliteGuardStoreTests : TempDatabase
     // ---- credentials ----
 
     [Fact]
-    public async Task RotateKeyAsync_LiveAgent_RevokesOldKeyKeepsTokensStoresNewKey()
+    public async Task RotateKeyAsync_LiveAgent_RevokesOldKeyAndItsTokensStoresNewKey()
     {
         var store = await OpenAsync();
         var (agent, oldKey) = await CreateAgentAsync(store);
-        var token = Some.Token(agent);
+        var token = Some.Token(agent) with { ParentId = oldKey.Id };
         await store.AddTaskTokenAsync(token, Some.Entry(AuditKinds.Admin), Ct);
         var newKey = Some.Key(agent, createdAt: agent.CreatedAt.AddDays(1));
 
@@ -176,9 +176,9 @@ public sealed class SqliteGuardStoreTests : TempDatabase
         (await store.FindCredentialAsync(oldKey.Id, Ct)).ShouldNotBeNull().RevokedAt.ShouldBe(newKey.CreatedAt);
         (await store.FindCredentialAsync(newKey.Id, Ct)).ShouldNotBeNull().RevokedAt.ShouldBeNull();
         var storedToken = (await store.FindCredentialAsync(token.Id, Ct)).ShouldNotBeNull();
-        storedToken.RevokedAt.ShouldBeNull();
+        storedToken.RevokedAt.ShouldBe(newKey.CreatedAt, "a token dies with the key that minted it");
         storedToken.Profiles.ShouldBe(token.Profiles);
-        (storedToken with { Profiles = token.Profiles }).ShouldBe(token);
+        (storedToken with { Profiles = token.Profiles, RevokedAt = null }).ShouldBe(token);
         (await store.QueryAuditAsync(new AuditQuery { Status = "key_rotated" }, Ct)).ShouldHaveSingleItem();
     }
 
@@ -335,7 +335,10 @@ public sealed class SqliteGuardStoreTests : TempDatabase
 
         await store.DecideApprovalAsync(decided.Id, ApprovalState.Denied, "alice", null, Some.Now.AddMinutes(3), Some.Entry(AuditKinds.Approval), Ct);
 
-        (await store.FindApprovalAsync(older.Id, Ct)).ShouldBe(older);
+        // Files is a list, compared by reference in a record: compared apart.
+        var found = (await store.FindApprovalAsync(older.Id, Ct)).ShouldNotBeNull();
+        found.Files.ShouldBeEmpty();
+        (found with { Files = older.Files }).ShouldBe(older);
         (await store.FindApprovalAsync("apr_ffffffffffffffff", Ct)).ShouldBeNull();
         (await store.ListApprovalsAsync(ApprovalState.Pending, Ct)).Select(a => a.Id).ShouldBe([newer.Id, older.Id]);
         (await store.ListApprovalsAsync(ApprovalState.Denied, Ct)).Select(a => a.Id).ShouldBe([decided.Id]);
@@ -356,9 +359,10 @@ public sealed class SqliteGuardStoreTests : TempDatabase
         var again = await store.DecideApprovalAsync(approval.Id, ApprovalState.Denied, "bob", "no", at.AddMinutes(1),
             Some.Entry(AuditKinds.Approval, approval.RunId, "denied", agent.Id), Ct);
 
-        decided.ShouldBe(approval with { State = ApprovalState.Approved, DecidedBy = "alice", DecidedAt = at, Note = "looks fine" });
+        decided.ShouldNotBeNull().Files.ShouldBeEmpty();
+        (decided with { Files = approval.Files }).ShouldBe(approval with { State = ApprovalState.Approved, DecidedBy = "alice", DecidedAt = at, Note = "looks fine" });
         again.ShouldBeNull();
-        (await store.FindApprovalAsync(approval.Id, Ct)).ShouldBe(decided);
+        ((await store.FindApprovalAsync(approval.Id, Ct)).ShouldNotBeNull() with { Files = decided.Files }).ShouldBe(decided);
         var records = await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Approval }, Ct);
         records.ShouldHaveSingleItem().Status.ShouldBe("approved");
         records[0].RunId.ShouldBe(approval.RunId);

@@ -264,6 +264,75 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
         }
     }
 
+    /// <summary>
+    /// Attack: <c>import helper</c> in the code, the harm in a file (and stdin) the approver never saw.
+    /// Expected: the admin API shows every file (path, size, SHA-256, content), stdin, runtime and limits, and the digest they bind.
+    /// </summary>
+    [Fact]
+    public async Task HeldAgent_ApprovalShowsFilesStdinRuntimeAndLimits()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-files"));
+        await HoldAsync(_factory, issued.Agent.Id);
+
+        var (_, approvalId) = await SubmitPendingAsync(agent, WithHelper("echo harmless-helper"));
+
+        var approval = (await PendingApprovalsAsync(_factory)).Single(a => (string?)a!["id"] == approvalId)!;
+        var file = approval["files"]!.AsArray().ShouldHaveSingleItem()!;
+        ((string?)file["path"]).ShouldBe("helper.sh");
+        ((string?)file["content"]).ShouldBe("echo harmless-helper\n");
+        ((long)file["bytes"]!).ShouldBe(21);
+        ((string?)file["sha256"]).ShouldBe(Sandbox.Guard.Policy.RunGuard.Sha256("echo harmless-helper\n"));
+        ((string?)approval["stdin"]).ShouldBe("from stdin\n");
+        ((string?)approval["backend"]).ShouldBe("docker");
+        ((string?)approval["runtime"]).ShouldBe("runc");
+        ((long)approval["limits"]!["cpuTimeMs"]!).ShouldBeGreaterThan(0);
+        ((string?)approval["requestSha256"]).ShouldNotBeNull().Length.ShouldBe(64);
+        using var denied = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/deny", new { by = "test" });
+    }
+
+    /// <summary>
+    /// Attack: the approver is shown a harmless helper file while the run would use another (the approval record changed
+    /// behind the service's back, as by anyone with the database file). Expected: approving it does not run it; it ends
+    /// <c>rejected</c> with <c>approval_mismatch</c>, audited, and the harmful file never runs.
+    /// </summary>
+    [Fact]
+    public async Task HeldAgent_ApprovalRecordChangedBeforeRelease_RunIsRefused()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("approve-mismatch"));
+        await HoldAsync(_factory, issued.Agent.Id);
+        var (runId, approvalId) = await SubmitPendingAsync(agent, WithHelper("echo PWNED"));
+
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Join(_factory.DataDirectory, "sandbox.db")};Pooling=False"))
+        {
+            await connection.OpenAsync(Token);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE approvals SET details = replace(details, 'PWNED', 'fine.') WHERE id = $id";
+            command.Parameters.AddWithValue("$id", approvalId);
+            (await command.ExecuteNonQueryAsync(Token)).ShouldBe(1);
+        }
+
+        using var approved = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/approve", new { by = "alice" });
+        approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var done = await agent.WaitForStateAsync(runId, "completed", TimeSpan.FromSeconds(30));
+        ((string?)done["result"]!["status"]).ShouldBe("rejected");
+        ((string?)done["result"]!["message"]).ShouldNotBeNull().ShouldContain("approval");
+        ((string?)done["result"]!["stdout"]).ShouldNotBe("PWNED\n");
+        var records = await _factory.AuditOfRunAsync(runId);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision pending", "approval approved", "decision rejected", "result rejected"]);
+        ((string?)records[3]!["data"]!["code"]).ShouldBe("approval_mismatch");
+    }
+
+    /// <summary>A bash run that sources a helper file and reads stdin: the code alone looks harmless.</summary>
+    private static object WithHelper(string helper) => new
+    {
+        language = "bash",
+        code = "source ./helper.sh; cat",
+        stdin = "from stdin\n",
+        files = new[] { new { path = "helper.sh", content = helper + "\n" } },
+        purpose = "guard end-to-end test",
+    };
+
     private static async Task HoldAsync(SandboxApiFactory factory, string agentId)
     {
         using var held = await factory.AdminPostAsync($"/admin/v1/agents/{agentId}/hold", new { reason = "new agent, watch it", by = "test" });
@@ -272,9 +341,11 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
     }
 
     /// <summary>Posts a waited-for run and checks it comes back at once as 202 pending_approval; returns its id and the approval's.</summary>
-    private static async Task<(string RunId, string ApprovalId)> SubmitPendingAsync(HttpClient agent, string code)
+    private static Task<(string RunId, string ApprovalId)> SubmitPendingAsync(HttpClient agent, string code) => SubmitPendingAsync(agent, Some.Bash(code));
+
+    private static async Task<(string RunId, string ApprovalId)> SubmitPendingAsync(HttpClient agent, object body)
     {
-        using var response = await agent.PostRunAsync(Some.Bash(code));
+        using var response = await agent.PostRunAsync(body);
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Token));
         var view = await response.JsonAsync();
         ((string?)view["state"]).ShouldBe("pending_approval");

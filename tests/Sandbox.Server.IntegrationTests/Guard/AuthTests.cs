@@ -79,6 +79,58 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         Directory.Delete(dataDirectory, recursive: true);
     }
 
+    /// <summary>
+    /// Attack: a flood of wrong admin keys. Expected: each is a 401, but past the per-minute allowance they are counted
+    /// like agent-key failures, not recorded one by one.
+    /// </summary>
+    [Fact]
+    public async Task Admin_FloodOfWrongAdminKeys_IsAuditedUpToTheAllowanceOnly()
+    {
+        await using var factory = new SandboxApiFactory(new Dictionary<string, string> { ["Sandbox:Guard:AuthFailuresAuditedPerMinute"] = "3" });
+        using var client = factory.CreateClient("not-the-admin-key");
+
+        for (var i = 0; i < 50; i++)
+        {
+            using var response = await client.GetAsync("/admin/v1/agents", Token);
+            response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "every wrong admin key is refused, counted or not");
+        }
+
+        var individual = await factory.AuditAsync("kind=auth");
+        individual.Select(r => (string?)r!["status"]).ShouldBe(["admin_refused", "admin_refused", "admin_refused"]);
+    }
+
+    /// <summary>
+    /// Attack: an agent sends 4 MiB of code it may not run (above the profile's 1 MiB code cap, in a profile off its list).
+    /// Expected: refused (400), and the refusal is audited with the code's hash and size, not the code: the database grows by
+    /// a few KiB per refusal, not 4 MiB.
+    /// </summary>
+    [Fact]
+    public async Task Runs_Refused4MiBRequest_IsAuditedByHashAndSize_AndTheDatabaseStaysSmall()
+    {
+        await using var factory = new SandboxApiFactory();
+        var (issued, agent) = await factory.AgentAsync(Some.Agent("refused-big", "bash"));
+        var code = "#" + new string('x', (4 * 1024 * 1024) - 1);
+        var before = DatabaseBytes(factory);
+
+        using var response = await agent.PostRunAsync(new { language = "python", code, purpose = "too big to keep" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync(Token));
+        var growth = DatabaseBytes(factory) - before;
+        growth.ShouldBeLessThan(256 * 1024, $"the database grew by {growth} bytes for one refused request");
+        var request = (await factory.AuditAsync($"agent={issued.Agent.Name}&kind=request")).ShouldHaveSingleItem()!["data"]!;
+        ((long)request["codeBytes"]!).ShouldBe(code.Length);
+        ((string?)request["codeSha256"]).ShouldBe(Sandbox.Guard.Policy.RunGuard.Sha256(code));
+        request["code"].ShouldBeNull();
+        ((bool?)request["codeOmitted"]).ShouldBe(true);
+    }
+
+    private static readonly string[] s_databaseSuffixes = ["", "-wal"];
+
+    /// <summary>The guard database with its write-ahead log: what a request costs on disk.</summary>
+    private static long DatabaseBytes(SandboxApiFactory factory) =>
+        s_databaseSuffixes.Select(suffix => new FileInfo(Path.Join(factory.DataDirectory, Sandbox.Guard.Store.GuardPaths.DatabaseFileName + suffix)))
+            .Sum(f => f.Exists ? f.Length : 0);
+
     /// <summary>The guard is opened before the web host exists; its warning lines after start-up must still reach the service's log.</summary>
     [Fact]
     public async Task Runs_BadKey_IsLoggedInTheServicesLogFile()

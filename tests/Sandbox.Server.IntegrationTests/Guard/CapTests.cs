@@ -184,6 +184,28 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
         return view;
     }
 
+    /// <summary>
+    /// Attack: spend the CPU budget compiling (the compile step of a C profile may use 20 s of CPU, the program 5).
+    /// Expected: the compiler's CPU time is reported (<c>usage.compileCpuMs</c>) and charged to the daily budget with the program's.
+    /// </summary>
+    [Fact]
+    public async Task Post_CProgram_ChargesTheCompileStepsCpuToTheBudget()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("cap-compile", "c"));
+
+        using var response = await agent.PostRunAsync(new { language = "c", code = "int main(void) { return 0; }\n", purpose = "compile charge test" });
+        var view = await response.JsonAsync();
+
+        ((string?)view["result"]!["status"]).ShouldBe("ok", view.ToJsonString());
+        var usage = view["result"]!["usage"]!;
+        var compileMs = (long?)usage["compileCpuMs"] ?? 0;
+        compileMs.ShouldBeGreaterThan(0, "gcc takes CPU time: " + usage.ToJsonString());
+        var charged = (double)Budgets(view)["daily_cpu_seconds"]["used"]!;
+        charged.ShouldBe(((long)usage["cpuMs"]! + compileMs) / 1000.0, 0.0011, "the program's and the compiler's CPU are both charged");
+        var result = (await _factory.AuditAsync($"agent={issued.Agent.Name}&kind=result")).ShouldHaveSingleItem()!;
+        ((long?)result["data"]!["usage"]!["compileCpuMs"]).ShouldBe(compileMs);
+    }
+
     private static async Task<JsonNode> OkAsync(HttpClient client, string code)
     {
         var view = await RunAsync(client, code);

@@ -95,6 +95,66 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
         (await response.JsonAsync()).Code().ShouldBe("agent_revoked");
     }
 
+    [Fact]
+    public async Task Run_AfterTheKeyThatMintedItIsRotated_TokenIs401KeyRevoked()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-rotated"));
+        using var token = await TokenClientAsync(agent, new { });
+        (await token.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        using var rotated = await _factory.AdminPostAsync($"/admin/v1/agents/{issued.Agent.Id}/rotate", new { by = "test" });
+        rotated.StatusCode.ShouldBe(HttpStatusCode.OK, await rotated.Content.ReadAsStringAsync(Token));
+
+        using var response = await token.PostRunAsync(Some.Bash("echo no"));
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "rotating a leaked key must stop the tokens it minted too");
+        (await response.JsonAsync()).Code().ShouldBe("key_revoked");
+        (await _factory.RunIdsOfAgentAsync(issued.Agent.Name)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GetAndCancel_ARunTheTokenDidNotStart_Are404_WhileItsOwnRunIsVisible()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("token-own-runs"));
+        using var token = await TokenClientAsync(agent, new { });
+        using var sibling = await TokenClientAsync(agent, new { });
+        var agentRun = (string)(await (await agent.PostRunAsync(Some.BashAsync("sleep 30"))).JsonAsync())["id"]!;
+        var siblingRun = (string)(await (await sibling.PostRunAsync(Some.BashAsync("sleep 30"))).JsonAsync())["id"]!;
+        var ownRun = (string)(await (await token.PostRunAsync(Some.BashAsync("echo mine"))).JsonAsync())["id"]!;
+        try
+        {
+            foreach (var other in new[] { agentRun, siblingRun })
+            {
+                (await token.GetAsync($"/v1/runs/{other}", Token)).StatusCode.ShouldBe(HttpStatusCode.NotFound, $"GET {other}");
+                (await token.GetAsync($"/v1/runs/{other}/events", Token)).StatusCode.ShouldBe(HttpStatusCode.NotFound, $"events of {other}");
+                (await token.DeleteAsync($"/v1/runs/{other}", Token)).StatusCode.ShouldBe(HttpStatusCode.NotFound, $"DELETE {other}");
+            }
+
+            (await token.GetAsync($"/v1/runs/{ownRun}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+            var still = await (await agent.GetAsync($"/v1/runs/{agentRun}", Token)).JsonAsync();
+            ((string?)still["state"]).ShouldNotBe("completed", "the token's DELETE must not have cancelled the agent's run");
+            (await agent.GetAsync($"/v1/runs/{siblingRun}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK, "the agent's own key still sees every run of its agent");
+        }
+        finally
+        {
+            await agent.DeleteAsync($"/v1/runs/{agentRun}", Token);
+            await agent.DeleteAsync($"/v1/runs/{siblingRun}", Token);
+        }
+    }
+
+    [Fact]
+    public async Task Post_AnIdempotencyKeyAnotherTokenUsed_StartsItsOwnRun()
+    {
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("token-idem"));
+        using var first = await TokenClientAsync(agent, new { });
+        using var second = await TokenClientAsync(agent, new { });
+
+        var a = await (await first.PostRunAsync(Some.Bash("echo first"), idempotencyKey: "same-key")).JsonAsync();
+        using var replay = await second.PostRunAsync(Some.Bash("echo first"), idempotencyKey: "same-key");
+
+        replay.Headers.Contains("Idempotent-Replayed").ShouldBeFalse("a replay would hand the second token the first one's run");
+        ((string?)(await replay.JsonAsync())["id"]).ShouldNotBe((string?)a["id"]);
+    }
+
     private async Task<HttpClient> TokenClientAsync(HttpClient agent, object spec)
     {
         using var minted = await agent.MintTokenAsync(spec);
