@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -29,6 +31,15 @@
 #endif
 #ifndef SYS_userfaultfd
 #define SYS_userfaultfd 323
+#endif
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
 #endif
 #ifndef AF_PACKET
 #define AF_PACKET 17
@@ -141,5 +152,24 @@ int main(void)
     PROBE_FD("socket_netlink", syscall(SYS_socket, (long)AF_NETLINK, (long)SOCK_RAW, 0L));
     PROBE_FD("socket_packet", syscall(SYS_socket, (long)AF_PACKET, (long)SOCK_RAW, 0L));
     PROBE_FD("socket_unix", syscall(SYS_socket, (long)AF_UNIX, (long)SOCK_STREAM, 0L));
+    /* Device nodes: the folder does not exist, so a kernel (or gVisor) that is reached answers ENOENT
+     * and creates nothing; only seccomp answers EPERM. mknod is x86_64 only; aarch64 has mknodat alone. */
+#ifdef SYS_mknod
+    PROBE("mknod_blk", syscall(SYS_mknod, "/nonexistent/sandbox-probe", (long)(S_IFBLK | 0600), (long)makedev(8, 0)));
+#else
+    PROBE("mknod_blk", syscall(SYS_mknodat, (long)AT_FDCWD, "/nonexistent/sandbox-probe", (long)(S_IFBLK | 0600), (long)makedev(8, 0)));
+#endif
+    PROBE("mknodat_chr", syscall(SYS_mknodat, (long)AT_FDCWD, "/nonexistent/sandbox-probe", (long)(S_IFCHR | 0600), (long)makedev(1, 1)));
+    /* An anonymous file that could be written and executed: /tmp's noexec would not apply to it. */
+    PROBE_FD("memfd_create", syscall(SYS_memfd_create, "sandbox-probe", 0L));
+    /* No descriptor (-1): a kernel that is reached answers EBADF and runs nothing. */
+    PROBE("execveat", syscall(SYS_execveat, -1L, "", NULL, NULL, (long)AT_EMPTY_PATH));
+    /* A FIFO stays allowed (shells and build tools make them); made in /tmp and removed at once. */
+    {
+        char fifo[64];
+        snprintf(fifo, sizeof fifo, "/tmp/sandbox-probe-fifo-%ld", (long)getpid());
+        PROBE("mknodat_fifo", syscall(SYS_mknodat, (long)AT_FDCWD, fifo, (long)(S_IFIFO | 0600), 0L));
+        unlink(fifo);
+    }
     return 0;
 }

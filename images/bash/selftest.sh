@@ -11,3 +11,5 @@ echo "bc $(echo '2^10' | bc)"
 echo "sha256 $(printf sandbox | sha256sum | cut -c1-16)"
 echo data > /tmp/f.txt && echo "file $(wc -c < /tmp/f.txt) $(pwd)"
 echo "unicode héllo ✓"
+# No setuid or setgid program where programs live (the Dockerfile strips them; selftest.sh checks the whole image).
+echo "setid $(find /usr/bin /usr/sbin /usr/libexec /usr/local /opt -xdev -type f -perm /6000 2>/dev/null | wc -l)"

@@ -21,6 +21,10 @@ namespace Sandbox.Server.Logging;
 /// <c>logger.BeginScope(new Dictionary&lt;string, object&gt; { ["RunId"] = id })</c>, Serilog.Extensions.Logging
 /// turns the scope into a <c>RunId</c> property, and <see cref="RunTagEnricher"/> puts it at the start of the line.
 /// </para>
+/// <para>
+/// Every event is one line: <see cref="EscapingEnricher"/> escapes newlines, escape sequences and hidden
+/// characters in every property value, whichever sink renders it, so a request cannot forge or hide a line.
+/// </para>
 /// </remarks>
 internal static class SandboxLogging
 {
@@ -65,7 +69,9 @@ internal static class SandboxLogging
         ArgumentNullException.ThrowIfNull(configuration);
         var loggerConfiguration = new LoggerConfiguration()
             .Enrich.FromLogContext()
-            .Enrich.With<RunTagEnricher>();
+            .Enrich.With<RunTagEnricher>()
+            // Last, so it sees every property the others added: each value from a request is escaped onto the event's one line.
+            .Enrich.With<EscapingEnricher>();
 
         if (configuration.GetSection("Serilog").Exists())
         {

@@ -56,6 +56,12 @@ internal sealed record RunToolOutput
 
     /// <summary>What to do next; present for every failure.</summary>
     public string? Hint { get; init; }
+
+    /// <summary>
+    /// The marker this result's text fences its output with (<c>--- stdout [marker] ---</c> … <c>--- end stdout [marker] ---</c>):
+    /// random per result and absent from the output, so a fence line without it was printed by the program.
+    /// </summary>
+    public string? OutputFence { get; init; }
 }
 
 /// <summary>An <see cref="ApiProblem"/> as a model sees it, scrubbed.</summary>

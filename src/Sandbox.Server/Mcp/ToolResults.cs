@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ModelContextProtocol.Protocol;
@@ -34,6 +35,7 @@ internal static class ToolResults
         }
 
         var hint = FailureHints.For(result, catalog, requestedLanguage);
+        var fence = NewFence(result.Stdout, result.Stderr);
         var output = new RunToolOutput
         {
             RunId = result.RunId,
@@ -54,8 +56,9 @@ internal static class ToolResults
             StderrTruncated = result.StderrTruncated,
             Errors = Scrub(result.Errors),
             Hint = hint,
+            OutputFence = fence,
         };
-        return Result(RunText(run, result, hint), output, isError: result.Status != RunStatus.Ok);
+        return Result(RunText(run, result, hint, fence), output, isError: result.Status != RunStatus.Ok);
     }
 
     public static CallToolResult FromProblem(ApiProblem problem, LanguageCatalog catalog, string? requestedLanguage = null)
@@ -117,8 +120,33 @@ internal static class ToolResults
         new RunToolOutput { Status = RunStatus.SandboxError.ToWireName() },
         isError: true);
 
-    /// <summary>A status line, the hint, then stdout and stderr, each fenced by a marker line naming it.</summary>
-    private static string RunText(RunView run, RunResult result, string? hint)
+    /// <summary>
+    /// A marker for this result's fence lines: random (72 bits from a CSPRNG, drawn after the run ended, so
+    /// the program cannot know it) and found in neither stream, so no line the program printed can pass for
+    /// a fence. <paramref name="candidate"/> replaces the random draw in tests.
+    /// </summary>
+    internal static string NewFence(string stdout, string stderr, Func<string>? candidate = null)
+    {
+        candidate ??= static () => RandomNumberGenerator.GetString(FenceAlphabet, FenceLength);
+        while (true)
+        {
+            var fence = candidate();
+            if (!stdout.Contains(fence, StringComparison.Ordinal) && !stderr.Contains(fence, StringComparison.Ordinal))
+            {
+                return fence;
+            }
+        }
+    }
+
+    private const string FenceAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private const int FenceLength = 14;
+
+    /// <summary>
+    /// A status line, the hint, then stdout and stderr, each between an opening and a closing fence line that
+    /// name the stream and carry <paramref name="fence"/>. The status line comes first and the first fence
+    /// line before any output, so both are ours; a fence line without this result's marker is the program's.
+    /// </summary>
+    private static string RunText(RunView run, RunResult result, string? hint, string fence)
     {
         var text = new StringBuilder(result.Status.ToWireName());
         if (result.ExitCode is { } code)
@@ -162,27 +190,30 @@ internal static class ToolResults
 
         if (result.Status is not (RunStatus.Rejected or RunStatus.CompileError) || result.Stdout.Length > 0 || result.Stderr.Length > 0)
         {
-            AppendStream(text, "stdout", result.Stdout, result.StdoutTruncated);
-            AppendStream(text, "stderr", result.Stderr, result.StderrTruncated);
+            AppendStream(text, "stdout", result.Stdout, result.StdoutTruncated, fence);
+            AppendStream(text, "stderr", result.Stderr, result.StderrTruncated, fence);
         }
 
         return text.ToString().TrimEnd('\n');
     }
 
-    private static void AppendStream(StringBuilder text, string name, string content, bool truncated)
+    private static void AppendStream(StringBuilder text, string name, string content, bool truncated, string fence)
     {
         if (content.Length == 0)
         {
-            text.Append("--- ").Append(name).Append(": empty ---\n");
+            text.Append("--- ").Append(name).Append(" [").Append(fence).Append("]: empty ---\n");
             return;
         }
 
-        text.Append("--- ").Append(name).Append(truncated ? " (truncated: the head and tail are shown) ---\n" : " ---\n")
+        text.Append("--- ").Append(name).Append(" [").Append(fence).Append(']')
+            .Append(truncated ? " (truncated: the head and tail are shown) ---\n" : " ---\n")
             .Append(content);
         if (!content.EndsWith('\n'))
         {
             text.Append('\n');
         }
+
+        text.Append("--- end ").Append(name).Append(" [").Append(fence).Append("] ---\n");
     }
 
     private static List<FieldError>? Scrub(IReadOnlyList<FieldError>? errors) =>

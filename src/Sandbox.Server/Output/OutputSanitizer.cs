@@ -1,19 +1,22 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Sandbox.Core.Text;
 
 namespace Sandbox.Server.Output;
 
 /// <summary>
 /// Turns the bytes a program wrote into text fit for a model or a terminal: valid UTF-8, no escape
-/// sequences, no characters that move the cursor or reorder text, and at most a byte budget long.
+/// sequences, no characters that move the cursor or reorder text, no invisible characters, and at most a byte budget long.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The program is hostile by assumption, so its output must not be able to drive the reader's terminal
 /// (colours, titles, clipboard writes through OSC 52, cursor moves that overwrite earlier lines) or hide
-/// text from a human who reviews what the model saw (Trojan Source bidi overrides). The rules, in the
-/// order one pass applies them:
+/// text from a human who reviews what the model saw (Trojan Source bidi overrides), and it must not be able to
+/// say to the model what the model's reader cannot see (instructions spelled in invisible tag characters).
+/// The rules, in the order one pass applies them:
 /// </para>
 /// <list type="number">
 /// <item>Invalid UTF-8 decodes lossily: each maximal invalid subsequence becomes U+FFFD, as <see cref="Encoding.UTF8"/> does.</item>
@@ -26,9 +29,12 @@ namespace Sandbox.Server.Output;
 /// stays visible as text. So an unterminated OSC never swallows the output after it, and the scan stays linear.</item>
 /// <item><c>\r\n</c> becomes <c>\n</c>.</item>
 /// <item>Every other character we neutralise becomes U+FFFD, one for one: a lone <c>\r</c> (it would let a line
-/// overwrite itself), backspace, BEL, NUL, the other C0 controls, DEL, the C1 controls U+0080–U+009F and the
-/// bidi embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069. U+FFFD rather than deletion so the
-/// reader sees that something was there; <c>\n</c> and <c>\t</c> are kept.</item>
+/// overwrite itself), backspace, BEL, NUL, the other C0 controls, DEL and the C1 controls U+0080–U+009F.
+/// U+FFFD rather than deletion so the reader sees that something was there; <c>\n</c> and <c>\t</c> are kept.</item>
+/// <item>Every hidden character (<see cref="DisplayText.IsHidden"/>: format characters such as zero-width
+/// spaces and joiners, LRM/RLM and the bidi embeddings, overrides and isolates; tag characters; the
+/// variation selectors supplement) becomes its code point written out, <c>&lt;U+200B&gt;</c>, so the model
+/// and a human reading the same text see the same thing, and see which character it was.</item>
 /// <item>If the result exceeds the budget, the head and the tail are kept (about half each, cut at a newline
 /// when one is near) around a marker line that states exactly how many of the program's bytes were left out.
 /// When the backend's output cap cut the output off, a last marker line says how many bytes it discarded.</item>
@@ -52,6 +58,9 @@ internal static class OutputSanitizer
     /// <summary>The longest nF sequence: ESC, up to this many intermediates, a final byte.</summary>
     private const int MaxIntermediates = 8;
 
+    /// <summary>The most chars one input byte can yield: a 2-byte hidden character written out as <c>&lt;U+XXXX&gt;</c>.</summary>
+    private const int MaxCharsPerByte = 4;
+
     private const byte Esc = 0x1B;
     private const byte Bel = 0x07;
 
@@ -73,9 +82,10 @@ internal static class OutputSanitizer
             return capMarker ?? string.Empty;
         }
 
-        // Each input byte yields at most one output char (a 4-byte rune yields two), so kept.Length bounds both buffers.
-        var chars = ArrayPool<char>.Shared.Rent(kept.Length);
-        var sources = ArrayPool<int>.Shared.Rent(kept.Length + 1);
+        // Each input byte yields at most MaxCharsPerByte output chars (a hidden character of 2 bytes, U+00AD, becomes the 8 of "<U+00AD>").
+        var capacity = checked(kept.Length * MaxCharsPerByte);
+        var chars = ArrayPool<char>.Shared.Rent(capacity);
+        var sources = ArrayPool<int>.Shared.Rent(capacity + 1);
         try
         {
             var count = Neutralise(kept, chars, sources);
@@ -173,11 +183,13 @@ internal static class OutputSanitizer
                 continue;
             }
 
-            if (value is >= 0x202A and <= 0x202E or >= 0x2066 and <= 0x2069)
+            if (DisplayText.IsHidden(rune))
             {
-                // Bidi embeddings, overrides and isolates can make a reviewer read text in another order than the model did.
-                sources[count] = i;
-                chars[count++] = Replacement;
+                // Shown, not dropped: bidi controls make a reviewer read text in another order than the model did,
+                // and invisible characters (tags above all) can carry instructions only the model reads.
+                var shown = Visible(rune, chars[count..]);
+                sources.Slice(count, shown).Fill(i);
+                count += shown;
                 i += consumed;
                 continue;
             }
@@ -193,6 +205,18 @@ internal static class OutputSanitizer
         }
 
         return count;
+    }
+
+    /// <summary>Writes <c>&lt;U+XXXX&gt;</c> (four to six hex digits) for <paramref name="rune"/>; returns the char count.</summary>
+    private static int Visible(Rune rune, Span<char> destination)
+    {
+        destination[0] = '<';
+        destination[1] = 'U';
+        destination[2] = '+';
+        var ok = rune.Value.TryFormat(destination[3..], out var digits, "X4", CultureInfo.InvariantCulture);
+        Debug.Assert(ok, "the buffer holds MaxCharsPerByte chars per input byte");
+        destination[3 + digits] = '>';
+        return digits + 4;
     }
 
     /// <summary>Where the escape sequence whose ESC is just before <paramref name="p"/> ends, or -1 if it is not one we remove.</summary>

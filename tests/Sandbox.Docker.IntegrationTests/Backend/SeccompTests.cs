@@ -1,3 +1,4 @@
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.IntegrationTests.Support;
 
@@ -26,12 +27,33 @@ public sealed class SeccompTests(SandboxFixture sandbox)
         lines[call].ShouldStartWith("denied", customMessage: $"{call}: {lines[call]}");
     }
 
-    [Fact]
-    public async Task Probe_UnixSocket_IsAllowed()
+    /// <summary>
+    /// Calls whose only refusal is the profile's own (a kernel or gVisor that is reached answers ENOENT or
+    /// EBADF, so "denied" alone would pass without the rule): the errno must be the profile's. gVisor ignores
+    /// <c>errnoRet</c> and answers EPERM to every <c>SCMP_ACT_ERRNO</c>.
+    /// </summary>
+    [Theory]
+    [InlineData("mknod_blk", 1)]
+    [InlineData("mknodat_chr", 1)]
+    [InlineData("memfd_create", 38)]
+    [InlineData("execveat", 38)]
+    public async Task Probe_CallOnlyTheProfileRefuses_FailsWithTheProfilesErrno(string call, int errnoUnderRunc)
     {
         var lines = await ProbeAsync();
 
-        lines["socket_unix"].ShouldBe("allowed");
+        var expected = SandboxFixture.Runtime == RuntimeNames.Runsc ? 1 : errnoUnderRunc;
+        lines.ShouldContainKey(call);
+        lines[call].ShouldBe($"denied errno={expected}", customMessage: $"{call} under {SandboxFixture.Runtime}");
+    }
+
+    [Theory]
+    [InlineData("socket_unix")]
+    [InlineData("mknodat_fifo")]
+    public async Task Probe_CallTheProfileAllows_IsAllowed(string call)
+    {
+        var lines = await ProbeAsync();
+
+        lines[call].ShouldBe("allowed");
     }
 
     [Theory]

@@ -80,8 +80,8 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
         RequireSandbox(result);
         IsError(result).ShouldBeFalse(Text(result));
         Status(result).ShouldBe("ok");
-        Text(result).ShouldContain("--- stdout ---\n2\n", Case.Sensitive);
         var structured = result["structuredContent"]!;
+        Text(result).ShouldContain($"--- stdout [{structured["outputFence"]!.GetValue<string>()}] ---\n2\n", Case.Sensitive);
         structured["exitCode"]!.GetValue<int>().ShouldBe(0);
         structured["runId"]!.GetValue<string>().ShouldStartWith("run_");
         structured["backend"]!.GetValue<string>().ShouldBe("docker");

@@ -48,7 +48,8 @@ public sealed class SandboxMcpServerTests : IAsyncDisposable
         });
         call["result"]!["isError"]!.GetValue<bool>().ShouldBeFalse();
         call["result"]!["structuredContent"]!["status"]!.GetValue<string>().ShouldBe("ok");
-        call["result"]!["content"]![0]!["text"]!.GetValue<string>().ShouldContain("--- stdout ---\n2\n");
+        var fence = call["result"]!["structuredContent"]!["outputFence"]!.GetValue<string>();
+        call["result"]!["content"]![0]!["text"]!.GetValue<string>().ShouldContain($"--- stdout [{fence}] ---\n2\n--- end stdout [{fence}] ---\n");
     }
 
     [Fact]

@@ -32,8 +32,9 @@ public sealed class SandboxMcpToolsTests
 
         result.IsError.ShouldBe(false);
         Text(result).ShouldStartWith("ok · exit code 0 · python (profile python, docker) · run run_0195f3a2b4c64d7e8f90a1b2c3d4e5f6 · wall 120 ms, CPU 40 ms, memory 9 MiB · queued 3 ms");
-        Text(result).ShouldContain("--- stdout ---\n2\n--- stderr: empty ---");
         var structured = Structured(result);
+        var fence = structured.GetProperty("outputFence").GetString();
+        Text(result).ShouldEndWith($"\n--- stdout [{fence}] ---\n2\n--- end stdout [{fence}] ---\n--- stderr [{fence}]: empty ---");
         structured.GetProperty("status").GetString().ShouldBe("ok");
         structured.GetProperty("exitCode").GetInt32().ShouldBe(0);
         structured.GetProperty("runId").GetString().ShouldBe("run_0195f3a2b4c64d7e8f90a1b2c3d4e5f6");

@@ -19,7 +19,7 @@ public sealed class OutputSanitizerTests
     [InlineData("")]
     [InlineData("hello\n")]
     [InlineData("a\tb\nc")]
-    [InlineData("naïve café 日本語 😀\n")]
+    [InlineData("naïve café 日本語 \U0001F600\n")]
     [InlineData("{\"json\": [1, 2, 3]}")]
     public void Sanitize_CleanText_IsUnchanged(string text) => Clean(text).ShouldBe(text);
 
@@ -128,17 +128,72 @@ public sealed class OutputSanitizerTests
     }
 
     [Theory]
-    [InlineData("\u202a")]
-    [InlineData("\u202b")]
-    [InlineData("\u202c")]
-    [InlineData("\u202d")]
-    [InlineData("\u202e")]
-    [InlineData("\u2066")]
-    [InlineData("\u2067")]
-    [InlineData("\u2068")]
-    [InlineData("\u2069")]
-    public void Sanitize_BidiControl_IsNeutralised(string control) =>
-        Clean("access" + control + "level").ShouldBe($"access{R}level");
+    [InlineData("\u202a", "202A")]
+    [InlineData("\u202b", "202B")]
+    [InlineData("\u202c", "202C")]
+    [InlineData("\u202d", "202D")]
+    [InlineData("\u202e", "202E")]
+    [InlineData("\u2066", "2066")]
+    [InlineData("\u2067", "2067")]
+    [InlineData("\u2068", "2068")]
+    [InlineData("\u2069", "2069")]
+    public void Sanitize_BidiControl_IsShownByItsCodePoint(string control, string hex) =>
+        Clean("access" + control + "level").ShouldBe($"access<U+{hex}>level");
+
+    /// <summary>Invisible to a human, read by a model: each is written out, so both see the same text.</summary>
+    [Theory]
+    [InlineData("\u200b", "200B")] // zero-width space
+    [InlineData("\u200c", "200C")] // zero-width non-joiner
+    [InlineData("\u200d", "200D")] // zero-width joiner
+    [InlineData("\u2060", "2060")] // word joiner
+    [InlineData("\ufeff", "FEFF")] // zero-width no-break space (BOM)
+    public void Sanitize_ZeroWidthCharacter_IsShownByItsCodePoint(string character, string hex) =>
+        Clean("pass" + character + "word").ShouldBe($"pass<U+{hex}>word");
+
+    [Theory]
+    [InlineData("\u200e", "200E")] // LRM
+    [InlineData("\u200f", "200F")] // RLM
+    [InlineData("\u061c", "061C")] // Arabic letter mark
+    public void Sanitize_DirectionalMark_IsShownByItsCodePoint(string mark, string hex) =>
+        Clean("a" + mark + "b").ShouldBe($"a<U+{hex}>b");
+
+    [Theory]
+    [InlineData("\u00ad", "00AD")] // soft hyphen: two bytes of UTF-8, the widest expansion
+    [InlineData("\u2064", "2064")] // invisible plus
+    [InlineData("\u0600", "0600")] // Arabic number sign
+    [InlineData("\U0001D173", "1D173")] // musical symbol begin beam
+    public void Sanitize_OtherFormatCharacter_IsShownByItsCodePoint(string character, string hex) =>
+        Clean("x" + character + "y").ShouldBe($"x<U+{hex}>y");
+
+    [Fact]
+    public void Sanitize_TagCharacters_SpellNothingHidden()
+    {
+        // "ASCII smuggling": U+E0000 + an ASCII letter's code is invisible but read by a model as that letter.
+        var hidden = string.Concat("rm -rf".Select(c => char.ConvertFromUtf32(0xE0000 + c)));
+
+        Clean("ok" + hidden + "\U000E007F").ShouldBe("ok<U+E0072><U+E006D><U+E0020><U+E002D><U+E0072><U+E0066><U+E007F>");
+        Clean("\U000E0000\U000E0001").ShouldBe("<U+E0000><U+E0001>");
+    }
+
+    [Fact]
+    public void Sanitize_VariationSelectorsSupplement_AreShown_EmojiPresentationIsNot()
+    {
+        Clean("\u2764\ufe0f").ShouldBe("\u2764\ufe0f");
+        Clean("a\U000E0100\U000E01EFb").ShouldBe("a<U+E0100><U+E01EF>b");
+    }
+
+    [Fact]
+    public void Sanitize_OnlyHiddenCharacters_StaysWithinTheBudgetAndCountsRawBytes()
+    {
+        // 3 bytes each raw, 8 characters each shown: the budget applies to what is shown, the marker counts raw bytes.
+        var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("\u200b", 1000)));
+
+        var text = OutputSanitizer.Sanitize(bytes, bytes.Length, 400);
+
+        Utf8(text).ShouldBeLessThanOrEqualTo(400);
+        text.ShouldContain("bytes omitted");
+        text.ShouldStartWith("<U+200B><U+200B>");
+    }
 
     [Fact]
     public void Sanitize_TrojanSourceLine_ShowsEveryControl()
@@ -146,7 +201,7 @@ public sealed class OutputSanitizerTests
         // The classic "early return" disguise: RLO ... LRI ... PDI ... LRI.
         var line = "/*\u202e } \u2066if (isAdmin)\u2069 \u2066 begin admins only */";
 
-        Clean(line).ShouldBe($"/*{R} }} {R}if (isAdmin){R} {R} begin admins only */");
+        Clean(line).ShouldBe("/*<U+202E> } <U+2066>if (isAdmin)<U+2069> <U+2066> begin admins only */");
     }
 
     [Theory]
@@ -208,7 +263,7 @@ public sealed class OutputSanitizerTests
     [Theory]
     [InlineData("é")]
     [InlineData("日")]
-    [InlineData("😀")]
+    [InlineData("\U0001F600")]
     public void Sanitize_MultiByteCharactersAtTheCut_AreNeverSplit(string unit)
     {
         var text = string.Concat(Enumerable.Repeat(unit, 1000));
