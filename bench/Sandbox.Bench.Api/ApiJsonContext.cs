@@ -9,6 +9,9 @@ internal sealed record RunRequestBody
     public required string Language { get; init; }
 
     public required string Code { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Backend { get; init; }
 }
 
 /// <summary>The part of the service's run view this bench reads; everything else in the answer is ignored.</summary>

@@ -10,7 +10,7 @@ namespace Sandbox.Bench.Api;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120]\n" +
+        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm]\n" +
         "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
         "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.";
 
@@ -24,6 +24,9 @@ internal sealed record BenchOptions
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>The backend the Python hello world is forced onto (<c>wasm</c>: python-wasm in the WebAssembly worker); null for the default.</summary>
+    public string? Backend { get; init; }
+
     /// <summary>Parses the arguments; on failure returns null and says why in <paramref name="error"/>.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
     {
@@ -32,6 +35,7 @@ internal sealed record BenchOptions
         int[]? requests = null;
         var warmup = 3;
         var timeoutSeconds = 120;
+        string? backend = null;
         error = null;
         for (var i = 0; i < args.Count; i++)
         {
@@ -59,6 +63,10 @@ internal sealed record BenchOptions
                     break;
                 case "--timeout":
                     timeoutSeconds = Count(value, "--timeout", minimum: 1, ref error);
+                    break;
+                case "--backend":
+                    backend = value;
+                    error = value is "docker" or "wasm" ? null : "--backend must be docker or wasm";
                     break;
                 default:
                     error = $"unknown argument {name}";
@@ -97,6 +105,7 @@ internal sealed record BenchOptions
             Requests = requests,
             Warmup = warmup,
             RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+            Backend = backend,
         };
     }
 

@@ -31,7 +31,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var cores = Environment.ProcessorCount;
-using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()));
+using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()), options.Backend);
 try
 {
     var maxRuns = await client.ReadGaugeAsync("sandbox_max_concurrent_runs", stop.Token);

@@ -17,7 +17,7 @@ internal sealed class RunClient : IDisposable
     private readonly HttpClient _http;
     private readonly byte[] _body;
 
-    public RunClient(Uri baseAddress, TimeSpan requestTimeout, int maxConnections)
+    public RunClient(Uri baseAddress, TimeSpan requestTimeout, int maxConnections, string? backend = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -29,8 +29,14 @@ internal sealed class RunClient : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
         _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = requestTimeout };
+        // The agent key eng/bench-api.sh created for the bench; every /v1 call needs one.
+        if (Environment.GetEnvironmentVariable("SANDBOX_API_KEY") is { Length: > 0 } key)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
         // Serialized once: every request sends the same bytes, so the client spends no time per request on JSON.
-        _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = "python", Code = "print('hello')\n" }, ApiJsonContext.Default.RunRequestBody);
+        _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = "python", Code = "print('hello')\n", Backend = backend }, ApiJsonContext.Default.RunRequestBody);
     }
 
     public void Dispose() => _http.Dispose();

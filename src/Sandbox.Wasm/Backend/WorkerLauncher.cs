@@ -18,13 +18,16 @@ internal static class WorkerLauncher
     public const string PreopenDir = "/preopen";
 
     /// <summary>
-    /// Run by bash as root, with the cgroup.procs files, then "--", then the command: writing our own pid into each
+    /// Run by bash as root, with the seccomp program (base64), the cgroup.procs files, then "--", then the command: writing our own pid into each
     /// cgroup before exec means everything the worker ever does is charged there; closing every descriptor above 2
     /// means nothing the service inherited or opened (the Docker socket, the store) can leak into the worker.
     /// </summary>
     private const string LaunchScript =
-        "for f in \"$@\"; do [ \"$f\" = -- ] && break; echo $$ > \"$f\" || exit 125; shift; done; shift\n"
+        "seccomp=$1; shift\n"
+        + "for f in \"$@\"; do [ \"$f\" = -- ] && break; echo $$ > \"$f\" || exit 125; shift; done; shift\n"
         + "for p in /proc/$$/fd/*; do n=${p##*/}; if [ \"$n\" -gt 2 ] && [ -e \"$p\" ]; then exec {n}>&-; fi; done\n"
+        // The seccomp program reaches bwrap as descriptor 3, read from a pipe: no file on disk to swap or race.
+        + "exec 3< <(printf %s \"$seccomp\" | base64 -d)\n"
         + "exec \"$@\"\n";
 
     /// <summary>Exit code of the launcher when it cannot join the cgroup: the worker never started.</summary>
@@ -48,6 +51,7 @@ internal static class WorkerLauncher
         a.Add("-c");
         a.Add(LaunchScript);
         a.Add("sandbox-wasm-launch");
+        a.Add(Convert.ToBase64String(WorkerSeccomp.Build()));
         foreach (var procs in cgroup.ProcsFiles)
         {
             a.Add(procs);
@@ -66,6 +70,10 @@ internal static class WorkerLauncher
 
         a.Add(options.Bubblewrap);
         a.Add("--unshare-all");                         // own user, pid, ipc, uts, cgroup and network namespaces: no network at all
+        a.Add("--unshare-user");                        // required, not just tried, so the next flag can hold
+        a.Add("--disable-userns");                      // no nested user namespace: the kernel surface it opens stays shut
+        a.Add("--seccomp");
+        a.Add("3");                                     // WorkerSeccomp's deny-list, installed before the runtime starts
         a.Add("--die-with-parent");                     // the worker dies with its supervisor, never orphaned
         a.Add("--new-session");                         // no controlling terminal: TIOCSTI cannot inject input anywhere
         a.Add("--cap-drop");
@@ -81,6 +89,7 @@ internal static class WorkerLauncher
         SetEnv(a, "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1"); // no ICU to load
         SetEnv(a, "DOTNET_gcConcurrent", "0");          // no background GC thread: fewer threads, steadier CPU accounting
         SetEnv(a, "DOTNET_TieredPGO", "0");             // no instrumented tier: guest loops reach optimised code sooner
+        SetEnv(a, "DOTNET_EnableWriteXorExecute", "1"); // JIT code (the IL tier's too) is never writable and executable at once
         // The mount view: an empty root with only what the runtime and the guest need, all read-only.
         foreach (var system in new[] { "/usr", "/lib", "/lib64", "/lib32" })
         {
@@ -120,6 +129,11 @@ internal static class WorkerLauncher
     /// <summary>Which tools and files the worker needs; the first missing one, or null when all are there.</summary>
     public static string? FindMissing(WasmWorkerOptions options)
     {
+        if (!WorkerSeccomp.IsSupported)
+        {
+            return "an x86_64 host (the worker's seccomp filter is built for x86_64)";
+        }
+
         foreach (var (path, what) in new[]
         {
             (options.Bubblewrap, "bubblewrap (apt-get install bubblewrap)"),
