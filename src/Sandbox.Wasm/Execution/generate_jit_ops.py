@@ -3,10 +3,11 @@
 
 The IL compiler (IlCompiler.cs) emits `call JitOps.OpXX` for a numeric instruction and the .NET JIT inlines it,
 so each operation's semantics are written once, here, from the same table that generates the interpreter's
-arms (generate_dispatch.py): the table's prefix is executed, not copied. Run from this folder:
-    python3 generate_jit_ops.py
+arms (generate_dispatch.py): the table's prefix is executed, not copied. Run from anywhere:
+    python3 generate_jit_ops.py           # rewrites JitOps.Numeric.g.cs
+    python3 generate_jit_ops.py --check   # exit 1 if JitOps.Numeric.g.cs differs from what this generates (CI)
 """
-import os
+import os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 table = open(os.path.join(here, 'generate_dispatch.py')).read()
@@ -57,4 +58,10 @@ namespace Sandbox.Wasm.Execution;
 internal static partial class JitOps
 {
 ''' + body + '}\n'
-open(os.path.join(here, 'JitOps.Numeric.g.cs'), 'w').write(source)
+target = os.path.join(here, 'JitOps.Numeric.g.cs')
+if '--check' in sys.argv[1:]:
+    if (open(target).read() if os.path.exists(target) else '') != source:
+        sys.exit('generate_jit_ops.py: JitOps.Numeric.g.cs is not what the generator makes; run python3 src/Sandbox.Wasm/Execution/generate_jit_ops.py and commit the result')
+    print('generate_jit_ops.py: JitOps.Numeric.g.cs is up to date')
+else:
+    open(target, 'w').write(source)
