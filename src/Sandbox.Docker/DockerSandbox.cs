@@ -33,7 +33,8 @@ internal sealed class DockerSandbox
     /// <summary>Wires the components over <paramref name="client"/>, which the caller keeps and disposes.</summary>
     public static DockerSandbox Create(IDockerClient client, TimeProvider time, ILoggerFactory loggers)
     {
-        var docker = new ResilientDockerClient(client, new DockerResilienceOptions(), time);
+        // The pipelines get a logger of their own: retries and every breaker transition are logged.
+        var docker = new ResilientDockerClient(client, new DockerResiliencePipelines(new DockerResilienceOptions(), time, loggers.CreateLogger<DockerResiliencePipelines>()));
         var meter = CgroupMeter.Detect();
         return new DockerSandbox(
             docker,

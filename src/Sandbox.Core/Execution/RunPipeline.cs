@@ -38,6 +38,9 @@ public sealed partial class RunPipeline
     /// </summary>
     public void MarkUnavailable(string backend) => _unavailable[backend] = true;
 
+    /// <summary>Undoes <see cref="MarkUnavailable"/> once the backend answers again; returns whether it had been marked.</summary>
+    public bool MarkAvailable(string backend) => _unavailable.TryRemove(backend, out _);
+
     /// <summary>A new, time-ordered run id.</summary>
     public string NewRunId() => "run_" + Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
 

@@ -15,8 +15,9 @@ public sealed record ReadinessReport(bool Ready, IReadOnlyList<ReadinessCheck> C
 /// </summary>
 internal sealed class ReadinessProbe : IDisposable
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(3);
+    // Short on purpose: /readyz follows the daemon within about a second, both when it goes away and when it is back.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(1);
     private readonly ProfileSet _profiles;
     private readonly IDockerClient _docker;
     private readonly TimeProvider _time;

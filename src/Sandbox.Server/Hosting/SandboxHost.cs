@@ -32,6 +32,9 @@ internal sealed class SandboxHost : IDisposable
 
     public IDockerClient Docker => _docker.Docker;
 
+    /// <summary>The daemon without retries or the breaker: for health checks, which must see the daemon as it is now, not the breaker's memory of it.</summary>
+    public IDockerClient DirectDocker => _dockerClient;
+
     public CgroupMeter Meter => _docker.Meter;
 
     public RunPipeline Pipeline { get; }
@@ -90,16 +93,28 @@ internal sealed class SandboxHost : IDisposable
     /// </summary>
     public async Task<bool> CheckDockerAsync(CancellationToken cancellationToken)
     {
+        if (await PingDirectAsync(cancellationToken))
+        {
+            Pipeline.MarkAvailable(BackendNames.Docker);
+            return true;
+        }
+
+        Pipeline.MarkUnavailable(BackendNames.Docker);
+        return false;
+    }
+
+    /// <summary>One ping straight to the daemon (no retry, no breaker), bounded by <see cref="DockerPingTimeout"/>.</summary>
+    public async Task<bool> PingDirectAsync(CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DockerPingTimeout);
         try
         {
-            await Docker.PingAsync(timeout.Token);
+            await _dockerClient.PingAsync(timeout.Token);
             return true;
         }
         catch (Exception e) when (e is Core.Errors.SandboxException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            Pipeline.MarkUnavailable(BackendNames.Docker);
             return false;
         }
     }

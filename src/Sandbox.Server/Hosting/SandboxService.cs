@@ -11,6 +11,9 @@ namespace Sandbox.Server.Hosting;
 internal sealed partial class SandboxService : IHostedService
 {
     private static readonly TimeSpan ReapEvery = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often a Docker found down is pinged again, so it is used again within about this long of answering.</summary>
+    private static readonly TimeSpan DockerRecheckEvery = TimeSpan.FromSeconds(1);
     private readonly SandboxHost _host;
     private readonly RunCoordinator _coordinator;
     private readonly ILogger _logger;
@@ -41,6 +44,7 @@ internal sealed partial class SandboxService : IHostedService
         else
         {
             Log.DockerDown(_logger);
+            _reaping = RecoverDockerAsync(_lifetime.ApplicationStopping);
         }
 
         _watching = GuardWatcher.RunAsync(_coordinator, _guardOptions.WatchInterval, _time, _logger, _lifetime.ApplicationStopping);
@@ -68,8 +72,29 @@ internal sealed partial class SandboxService : IHostedService
     }
 
 
+    /// <summary>
+    /// Pings a Docker that was down at start-up until it answers, then puts it back in use (runs stop falling back to
+    /// WebAssembly) and starts the reaper: a daemon started after the service needs no restart of the service.
+    /// </summary>
+    private async Task RecoverDockerAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(DockerRecheckEvery, _time, stopping);
+            if (await _host.CheckDockerAsync(stopping))
+            {
+                Log.DockerBack(_logger);
+                await _host.Reaper.RunAsync(ReapEvery, stopping);
+                return;
+            }
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(3, LogLevel.Information, "Docker answers again: runs use it again and the reaper is running")]
+        public static partial void DockerBack(ILogger logger);
+
         [LoggerMessage(1, LogLevel.Warning, "Docker does not answer: languages with a -wasm profile fall back to WebAssembly; others report sandbox_error")]
         public static partial void DockerDown(ILogger logger);
 

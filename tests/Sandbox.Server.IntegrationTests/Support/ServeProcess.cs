@@ -24,7 +24,7 @@ internal sealed class ServeProcess : IDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts <c>sandbox serve</c> over <paramref name="data"/> with the repository's profiles.</summary>
-    public static ServeProcess Start(string data, string adminKey, int? port = null)
+    public static ServeProcess Start(string data, string adminKey, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var chosen = port ?? FreePort();
         var (fileName, prefix) = McpProcess.SandboxExecutable();
@@ -36,6 +36,11 @@ internal sealed class ServeProcess : IDisposable
 
         start.Environment["SANDBOX_DATA"] = data;
         start.Environment["Sandbox__Guard__AdminKey"] = adminKey;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName);
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
