@@ -12,6 +12,8 @@ public sealed partial class RunDetectors
 
     // A human (DELETE) or a shutdown cancelled the run, not the agent: it neither counts towards a streak nor breaks one.
     private const string CancelledStatus = "cancelled";
+    private const string SandboxErrorStatus = "sandbox_error";
+    private const string InterruptedStatus = "interrupted";
 
     /// <summary>
     /// <c>loop</c>: the admitted code's hash was admitted at least <see cref="AlertOptions.LoopThreshold"/> times in
@@ -127,12 +129,14 @@ public sealed partial class RunDetectors
 
     /// <summary>
     /// <c>failure_streak</c>: <see cref="AlertOptions.FailureStreakThreshold"/> completions in a row ending other than
-    /// <c>ok</c>. <c>ok</c> resets the streak; <c>cancelled</c> is skipped. The streak has no time limit.
+    /// <c>ok</c>. <c>ok</c> resets the streak; <c>cancelled</c> is skipped, and so are our own faults
+    /// (<c>sandbox_error</c>, <c>interrupted</c>): an outage is not the agent's failure, and with <c>HoldAgent</c> it
+    /// would otherwise put every agent on hold. The streak has no time limit.
     /// </summary>
     private Alert? DetectFailureStreak(AgentState agent, RunObservation run)
     {
         string status = run.Status!;
-        if (string.Equals(status, CancelledStatus, StringComparison.Ordinal))
+        if (status is CancelledStatus or SandboxErrorStatus or InterruptedStatus)
         {
             return null;
         }

@@ -584,7 +584,8 @@ public sealed partial class RunGuard
         try
         {
             // The compiler's CPU is the agent's too: a budget that skipped it could be spent compiling, for free.
-            var cpuMs = result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
+            // A run that our infrastructure failed (sandbox_error) is charged nothing: our fault, not the agent's.
+            var cpuMs = result.Status == RunStatus.SandboxError ? 0 : result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
             if (cpuMs > 0)
             {
                 await _store.AddUsageAsync(agent.Id, Day(now), 0, cpuMs, cancellationToken);

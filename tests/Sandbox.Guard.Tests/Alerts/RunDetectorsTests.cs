@@ -273,10 +273,31 @@ public sealed class RunDetectorsTests
             detectors.OnCompleted(bot.Completed(Sec(i), "cancelled")).ShouldBeEmpty();
         }
 
-        detectors.OnCompleted(bot.Completed(Sec(6), "interrupted")).ShouldBeEmpty();
+        detectors.OnCompleted(bot.Completed(Sec(6), "runtime_error")).ShouldBeEmpty();
         detectors.OnCompleted(bot.Completed(Sec(7), "cancelled")).ShouldBeEmpty();
         Alert alert = detectors.OnCompleted(bot.Completed(Sec(8), "timeout")).ShouldHaveSingleItem();
-        alert.Details["statuses"]!.AsArray().Select(s => s!.GetValue<string>()).ShouldBe(["timeout", "interrupted", "timeout"]);
+        alert.Details["statuses"]!.AsArray().Select(s => s!.GetValue<string>()).ShouldBe(["timeout", "runtime_error", "timeout"]);
+    }
+
+    [Theory]
+    [InlineData("sandbox_error")]
+    [InlineData("interrupted")]
+    public void OnCompleted_OurOwnFaults_NeitherCountNorBreakTheStreak(string ours)
+    {
+        // An outage (Docker down, a crash of the service) ends many runs at once: it is not the agents' failure,
+        // and with HoldAgent it would put every one of them on hold.
+        var detectors = new RunDetectors(SomeAlertOptions.Small());
+        var bot = new AgentRuns();
+
+        detectors.OnCompleted(bot.Completed(Sec(0), "timeout")).ShouldBeEmpty();
+        for (int i = 1; i <= 10; i++)
+        {
+            detectors.OnCompleted(bot.Completed(Sec(i), ours)).ShouldBeEmpty();
+        }
+
+        detectors.OnCompleted(bot.Completed(Sec(11), "runtime_error")).ShouldBeEmpty();
+        Alert alert = detectors.OnCompleted(bot.Completed(Sec(12), "timeout")).ShouldHaveSingleItem();
+        alert.Details["statuses"]!.AsArray().Select(s => s!.GetValue<string>()).ShouldBe(["timeout", "runtime_error", "timeout"]);
     }
 
     [Fact]

@@ -100,6 +100,19 @@ public sealed class RunGuardAdmitTests : TempDatabase
     }
 
     [Fact]
+    public async Task CompleteAsync_SandboxError_ChargesNoCpu()
+    {
+        // Our infrastructure failed the run (Docker died under it, a worker broke): the agent's budget does not pay for it.
+        var (guard, principal) = await GuardAsync(Some.Agent() with { DailyCpuSeconds = 26, MaxConcurrentRuns = 5 });
+        var plan = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+        var failed = RunResult.SandboxError(plan.RunId, "the Docker daemon stopped answering") with { Usage = new ResourceUsage { CpuMs = 3_000 } };
+
+        var budgets = await guard.CompleteAsync(principal, plan, failed, heldSlot: true, extra: null, Ct);
+
+        budgets.Single(b => b.Name == CapNames.DailyCpuSeconds).Used.ShouldBe(0.0);
+    }
+
+    [Fact]
     public async Task AdmitAsync_Throttled4MiBRequest_IsAuditedByHashAndSizeOnly()
     {
         var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 1 });
