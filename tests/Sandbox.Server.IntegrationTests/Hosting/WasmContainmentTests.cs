@@ -79,7 +79,7 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
         var growth = _service.Serve.PeakResidentBytes() - before;
         growth.ShouldBeLessThan(ServiceGrowthCeilingBytes, $"the service's peak RSS rose by {growth / (1024 * 1024)} MiB during the attack");
         result["runtime"]!.GetValue<string>().ShouldBe("bubblewrap");
-        LeftoverWorkerCgroups().ShouldBeEmpty("every worker's cgroup is removed with its run");
+        LeftoverWorkerCgroups((string)result["runId"]!, (string)innocent["runId"]!).ShouldBeEmpty("every worker's cgroup is removed with its run");
     }
 
     private async Task<JsonObject> PostAsync(object body)
@@ -118,10 +118,10 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
         return (status ?? throw new InvalidOperationException("fixture has no @expect line"), stdout);
     }
 
-    private static string[] LeftoverWorkerCgroups()
+    private static string[] LeftoverWorkerCgroups(params string[] runIds)
     {
         var parent = "/sys/fs/cgroup/memory/sandbox-wasm";
-        return Directory.Exists(parent) ? [.. Directory.EnumerateDirectories(parent).Where(d => Directory.GetLastWriteTimeUtc(d) < DateTime.UtcNow.AddSeconds(-5))] : [];
+        return Directory.Exists(parent) ? [.. runIds.SelectMany(id => Directory.EnumerateDirectories(parent, id + "-*"))] : [];
     }
 
     /// <summary>(module (import "wasi_snapshot_preview1" "fd_write" …) (func (export "_start") … prints "hello\n")), from the backend tests' fixture.</summary>
