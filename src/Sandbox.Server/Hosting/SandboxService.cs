@@ -22,7 +22,8 @@ internal sealed partial class SandboxService : IHostedService
     private readonly TimeProvider _time;
     private Task _reaping = Task.CompletedTask;
     private Task _watching = Task.CompletedTask;
-    private int _stopped;
+    private readonly Lock _drainLock = new();
+    private Task? _draining;
 
     public SandboxService(SandboxHost host, RunCoordinator coordinator, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
     {
@@ -48,18 +49,29 @@ internal sealed partial class SandboxService : IHostedService
         }
 
         _watching = GuardWatcher.RunAsync(_coordinator, _guardOptions.WatchInterval, _time, _logger, _lifetime.ApplicationStopping);
+
+        // The drain starts the moment the host is told to stop (SIGTERM), not when its turn comes among the hosted
+        // services: otherwise the web server first waits for open synchronous POSTs, and queued runs keep starting.
+        _lifetime.ApplicationStopping.Register(() => _ = DrainOnce());
         Log.Started(_logger, _host.ProfilesPath, _host.Profiles.All.Count);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // The host may stop us more than once (a test factory's dispose after an explicit stop); drain once.
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
-        {
-            return;
-        }
+    // The host may stop us more than once (a test factory's dispose after an explicit stop), and ApplicationStopping
+    // starts the drain before StopAsync: every caller awaits the one drain.
+    public Task StopAsync(CancellationToken cancellationToken) => DrainOnce();
 
-        await _coordinator.ShutdownAsync(cancellationToken);
+    private Task DrainOnce()
+    {
+        lock (_drainLock)
+        {
+            return _draining ??= DrainAsync();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        // Bounded by itself (the grace period, then kills confirmed within 30 s), so it takes no token.
+        await _coordinator.ShutdownAsync(CancellationToken.None);
         await _watching;
         try
         {
@@ -70,7 +82,6 @@ internal sealed partial class SandboxService : IHostedService
             // The reaper stops by cancellation; that is the expected end.
         }
     }
-
 
     /// <summary>
     /// Pings a Docker that was down at start-up until it answers, then puts it back in use (runs stop falling back to
