@@ -221,6 +221,27 @@ public sealed partial class RunGuard
             : null;
     }
 
+    /// <summary>
+    /// Why runs started with this credential must stop: the key was rotated or revoked since (a rotation means it may have
+    /// leaked), or the token's minting key was; null while it stands. Expiry is not a reason: a run started in time may finish.
+    /// </summary>
+    public async Task<string?> RevokedCredentialAsync(Credential credential, CancellationToken cancellationToken)
+    {
+        var current = await _store.FindCredentialAsync(credential.Id, cancellationToken);
+        var what = credential.Kind == CredentialKind.TaskToken ? $"task token {credential.Id}" : $"key {credential.Id}";
+        if (current is null || current.RevokedAt is not null)
+        {
+            return $"{what} that started it was rotated or revoked{(current?.RevokedAt is { } at ? $" at {at:u}" : "")}, so it may have leaked";
+        }
+
+        if (current.ParentId is { } parentId && await _store.FindCredentialAsync(parentId, cancellationToken) is not { RevokedAt: null })
+        {
+            return $"{what} that started it was minted by key {parentId}, which was rotated or revoked, so it may have leaked";
+        }
+
+        return null;
+    }
+
     // ---- task tokens ----
 
     /// <summary>
