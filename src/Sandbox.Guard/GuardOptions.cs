@@ -34,6 +34,12 @@ public sealed class GuardOptions
     /// </summary>
     public int AuthFailuresAuditedPerMinute { get; set; } = 60;
 
+    /// <summary>
+    /// Task tokens an agent may mint in any hour; past it, minting is refused (429, cap <c>token_mint_rate</c>) and audited.
+    /// Each token is a stored credential and an audit record, so minting must not be free of a cap.
+    /// </summary>
+    public int TokensPerAgentPerHour { get; set; } = 60;
+
     public AlertOptions Alerts { get; set; } = new();
 
     /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
@@ -55,6 +61,7 @@ public sealed class GuardOptions
         Check(ApprovalTimeout > TimeSpan.Zero, nameof(ApprovalTimeout), $"is {ApprovalTimeout}; use a positive time such as 01:00:00");
         Check(MaxPurposeLength is >= 16 and <= 100_000, nameof(MaxPurposeLength), $"is {MaxPurposeLength}; use 16 to 100000");
         Check(AuthFailuresAuditedPerMinute is >= 1 and <= 100_000, nameof(AuthFailuresAuditedPerMinute), $"is {AuthFailuresAuditedPerMinute}; use 1 to 100000");
+        Check(TokensPerAgentPerHour is >= 1 and <= 100_000, nameof(TokensPerAgentPerHour), $"is {TokensPerAgentPerHour}; use 1 to 100000");
         Check(WatchInterval > TimeSpan.Zero && WatchInterval <= TimeSpan.FromSeconds(1), nameof(WatchInterval), $"is {WatchInterval}; use more than zero and at most 00:00:01 (revocation must bite within a second)");
         Check(Alerts.WebhookUrl is null || Uri.TryCreate(Alerts.WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https", "Alerts:WebhookUrl", $"is '{Alerts.WebhookUrl}'; use an absolute http or https URL");
         Check(Alerts.LoopThreshold >= 2, "Alerts:LoopThreshold", $"is {Alerts.LoopThreshold}; use at least 2");

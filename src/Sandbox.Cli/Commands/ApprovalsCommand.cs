@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sandbox.Cli.Hosting;
@@ -138,16 +139,20 @@ internal static class ApprovalsCommand
         var matches = string.Equals(actual, a.CodeSha256, StringComparison.OrdinalIgnoreCase);
         await WriteBindingAsync(output, a);
         await output.WriteLineAsync($"  sha256:   {a.CodeSha256} ({(matches ? "matches the code below" : $"DOES NOT MATCH the code below, which hashes to {actual}: do not approve")})");
-        await output.WriteLineAsync();
-        await output.WriteLineAsync($"----- code ({Encoding.UTF8.GetByteCount(a.Code)} bytes; control characters shown as \\u{{XXXX}}) -----");
+        // Code, files and stdin are the requester's text: a file holding "----- end of file -----" could end its own
+        // section early and pass what follows for ours. Each section line carries a marker drawn here and found in none of it.
         var code = TerminalText.Safe(a.Code, multiline: true);
+        var fence = NewFence([code, .. a.Files.SelectMany(f => new[] { TerminalText.Safe(f.Path), TerminalText.Safe(f.Content, multiline: true) }), TerminalText.Safe(a.Stdin ?? "", multiline: true)]);
+        await output.WriteLineAsync($"  fence:    [{fence}] (a section below ends only at its line with this marker; any other such line is the requester's text)");
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"----- code ({Encoding.UTF8.GetByteCount(a.Code)} bytes; control characters shown as \\u{{XXXX}}) [{fence}] -----");
         await output.WriteAsync(code);
         if (!code.EndsWith('\n'))
         {
             await output.WriteLineAsync();
         }
 
-        await output.WriteLineAsync("----- end of code -----");
+        await output.WriteLineAsync($"----- end of code [{fence}] -----");
 
         // Files and stdin run as much as the code does (`import helper` runs helper.py): shown in full, the same way.
         foreach (var file in a.Files)
@@ -155,17 +160,17 @@ internal static class ApprovalsCommand
             var fileSha = RunGuard.Sha256(file.Content);
             var fileMatches = string.Equals(fileSha, file.Sha256, StringComparison.OrdinalIgnoreCase);
             await output.WriteLineAsync();
-            await output.WriteLineAsync($"----- file {TerminalText.Safe(file.Path)} ({file.Bytes} bytes, sha256 {file.Sha256}{(fileMatches ? "" : $", DOES NOT MATCH its content, which hashes to {fileSha}: do not approve")}) -----");
+            await output.WriteLineAsync($"----- file {TerminalText.Safe(file.Path)} ({file.Bytes} bytes, sha256 {file.Sha256}{(fileMatches ? "" : $", DOES NOT MATCH its content, which hashes to {fileSha}: do not approve")}) [{fence}] -----");
             await WriteBlockAsync(output, file.Content);
-            await output.WriteLineAsync("----- end of file -----");
+            await output.WriteLineAsync($"----- end of file [{fence}] -----");
         }
 
         if (a.Stdin is { } stdin)
         {
             await output.WriteLineAsync();
-            await output.WriteLineAsync($"----- stdin ({Encoding.UTF8.GetByteCount(stdin)} bytes, sha256 {RunGuard.Sha256(stdin)}) -----");
+            await output.WriteLineAsync($"----- stdin ({Encoding.UTF8.GetByteCount(stdin)} bytes, sha256 {RunGuard.Sha256(stdin)}) [{fence}] -----");
             await WriteBlockAsync(output, stdin);
-            await output.WriteLineAsync("----- end of stdin -----");
+            await output.WriteLineAsync($"----- end of stdin [{fence}] -----");
         }
     }
 
@@ -184,6 +189,27 @@ internal static class ApprovalsCommand
                 : $"{a.RequestSha256} DOES NOT MATCH what is shown, which hashes to {digest}: do not approve";
         await output.WriteLineAsync($"  binds:    {state}");
     }
+
+    /// <summary>
+    /// A marker for this show's section lines: random (72 bits from a CSPRNG, drawn when shown, so the requester cannot
+    /// know it) and found in none of the shown texts, so no line of theirs can pass for one of ours.
+    /// <paramref name="candidate"/> replaces the random draw in tests.
+    /// </summary>
+    internal static string NewFence(IReadOnlyList<string> shown, Func<string>? candidate = null)
+    {
+        candidate ??= static () => RandomNumberGenerator.GetString(FenceAlphabet, FenceLength);
+        while (true)
+        {
+            var fence = candidate();
+            if (!shown.Any(text => text.Contains(fence, StringComparison.Ordinal)))
+            {
+                return fence;
+            }
+        }
+    }
+
+    private const string FenceAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    private const int FenceLength = 14;
 
     private static async Task WriteBlockAsync(TextWriter output, string text)
     {

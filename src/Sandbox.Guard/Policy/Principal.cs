@@ -34,4 +34,5 @@ public static class CapNames
     public const string DailyCpuSeconds = "daily_cpu_seconds";
     public const string TokenRuns = "token_runs";
     public const string TokenCpuSeconds = "token_cpu_seconds";
+    public const string TokenMintRate = "token_mint_rate";
 }

@@ -29,6 +29,9 @@ public sealed partial class RunGuard
 
     private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
+    /// <summary>The window of <see cref="GuardOptions.TokensPerAgentPerHour"/>.</summary>
+    private static readonly TimeSpan TokenMintWindow = TimeSpan.FromHours(1);
+
     private readonly IGuardStore _store;
     private readonly GuardOptions _options;
     private readonly RunDetectors _detectors;
@@ -218,12 +221,34 @@ public sealed partial class RunGuard
             : null;
     }
 
+    /// <summary>
+    /// Why runs started with this credential must stop: the key was rotated or revoked since (a rotation means it may have
+    /// leaked), or the token's minting key was; null while it stands. Expiry is not a reason: a run started in time may finish.
+    /// </summary>
+    public async Task<string?> RevokedCredentialAsync(Credential credential, CancellationToken cancellationToken)
+    {
+        var current = await _store.FindCredentialAsync(credential.Id, cancellationToken);
+        var what = credential.Kind == CredentialKind.TaskToken ? $"task token {credential.Id}" : $"key {credential.Id}";
+        if (current is null || current.RevokedAt is not null)
+        {
+            return $"{what} that started it was rotated or revoked{(current?.RevokedAt is { } at ? $" at {at:u}" : "")}, so it may have leaked";
+        }
+
+        if (current.ParentId is { } parentId && await _store.FindCredentialAsync(parentId, cancellationToken) is not { RevokedAt: null })
+        {
+            return $"{what} that started it was minted by key {parentId}, which was rotated or revoked, so it may have leaked";
+        }
+
+        return null;
+    }
+
     // ---- task tokens ----
 
     /// <summary>
     /// Mints a task token narrower than the agent's key: a subset of its profiles, at most an hour (and
     /// never past the agent's expiry), and its own budget no larger than the agent's daily one. Asking for
-    /// more than the parent has is refused; a token cannot mint tokens.
+    /// more than the parent has is refused; a token cannot mint tokens; past <see cref="GuardOptions.TokensPerAgentPerHour"/>
+    /// an agent's mints are throttled.
     /// </summary>
     public async Task<TokenOutcome> MintTokenAsync(Principal parent, TokenSpec spec, CancellationToken cancellationToken)
     {
@@ -287,6 +312,38 @@ public sealed partial class RunGuard
             return TokenOutcome.Refused(400, errors);
         }
 
+        // Minting has its own cap: each token is a credential row and an audit record, so an agent must not be able to mint without bound.
+        var counters = CountersOf(agent.Id);
+        await counters.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await MintUnderCapAsync(parent, spec, counters, profiles, exceeds, ttl, maxRuns, cpuSeconds, now, cancellationToken);
+        }
+        finally
+        {
+            counters.Gate.Release();
+        }
+    }
+
+    private async Task<TokenOutcome> MintUnderCapAsync(Principal parent, TokenSpec spec, AgentCounters counters, IReadOnlyList<string> profiles, List<FieldError> exceeds,
+        TimeSpan ttl, int maxRuns, double cpuSeconds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var agent = parent.Agent;
+        if (counters.MintsInWindow(now) >= _options.TokensPerAgentPerHour)
+        {
+            var retryAfter = (int)Math.Clamp(Math.Ceiling((counters.OldestMintInWindow(now) + TokenMintWindow - now).TotalSeconds), 1, TokenMintWindow.TotalSeconds);
+            var reason = $"agent '{agent.Name}' minted {_options.TokensPerAgentPerHour} task tokens in the last hour, its cap; reuse a token or retry in {retryAfter} s";
+            await _store.AppendAsync(new AuditEntry
+            {
+                Kind = AuditKinds.Decision,
+                AgentId = agent.Id,
+                Status = "throttled",
+                Data = new JsonObject { ["action"] = "mint_token", ["code"] = "cap_exceeded", ["reason"] = reason, ["cap"] = CapNames.TokenMintRate },
+            }, cancellationToken);
+            Log.Throttled(_logger, agent.Name, CapNames.TokenMintRate);
+            return TokenOutcome.Refused(429, [new FieldError("authorization", reason)]) with { Cap = CapNames.TokenMintRate, RetryAfterSeconds = retryAfter };
+        }
+
         if (exceeds.Count > 0)
         {
             await _store.AppendAsync(new AuditEntry
@@ -332,6 +389,7 @@ public sealed partial class RunGuard
                 ["purpose"] = spec.Purpose,
             },
         }, cancellationToken);
+        counters.Minted(now);
         return new TokenOutcome(plain, token, 200, null);
     }
 
@@ -964,6 +1022,7 @@ public sealed partial class RunGuard
     {
         private readonly Lock _lock = new();
         private readonly Queue<DateTimeOffset> _recent = new();
+        private readonly Queue<DateTimeOffset> _mints = new();
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -1003,6 +1062,38 @@ public sealed partial class RunGuard
             while (_recent.TryPeek(out var oldest) && now - oldest >= RateWindow)
             {
                 _recent.Dequeue();
+            }
+
+            // Bounded by the cap: a mint is only recorded while fewer than TokensPerAgentPerHour are in the window.
+            while (_mints.TryPeek(out var oldest) && now - oldest >= TokenMintWindow)
+            {
+                _mints.Dequeue();
+            }
+        }
+
+        public void Minted(DateTimeOffset at)
+        {
+            lock (_lock)
+            {
+                _mints.Enqueue(at);
+            }
+        }
+
+        public int MintsInWindow(DateTimeOffset now)
+        {
+            lock (_lock)
+            {
+                Prune(now);
+                return _mints.Count;
+            }
+        }
+
+        public DateTimeOffset OldestMintInWindow(DateTimeOffset now)
+        {
+            lock (_lock)
+            {
+                Prune(now);
+                return _mints.TryPeek(out var oldest) ? oldest : now;
             }
         }
     }
@@ -1046,8 +1137,14 @@ public sealed record TokenSpec
     public string? Purpose { get; init; }
 }
 
-/// <summary>A minted token (shown once), or why not: 400 for bad input, 403 for asking more than the parent has.</summary>
+/// <summary>A minted token (shown once), or why not: 400 for bad input, 403 for asking more than the parent has, 429 past the minting cap.</summary>
 public sealed record TokenOutcome(string? Token, Credential? Credential, int Status, IReadOnlyList<FieldError>? Errors)
 {
+    /// <summary>For 429: the cap reached (<see cref="CapNames.TokenMintRate"/>).</summary>
+    public string? Cap { get; init; }
+
+    /// <summary>For 429: when a mint would succeed again.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static TokenOutcome Refused(int status, IReadOnlyList<FieldError> errors) => new(null, null, status, errors);
 }

@@ -129,7 +129,7 @@ internal static class AdminEndpoints
         return TypedResults.Ok(new AgentDetailView(AgentView.Of(agent, time.GetUtcNow()), credentials.Select(CredentialView.Of).ToList()));
     }
 
-    private static async Task<IResult> RotateAsync(string id, HttpContext context, AgentAdmin admin, TimeProvider time)
+    private static async Task<IResult> RotateAsync(string id, HttpContext context, AgentAdmin admin, RunCoordinator coordinator, TimeProvider time)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
         if (problem is not null)
@@ -138,7 +138,14 @@ internal static class AdminEndpoints
         }
 
         var result = await admin.RotateAsync(id, Actor(body), context.RequestAborted);
-        return result.Ok ? TypedResults.Ok(Issued(result.Value!, time)) : Failure(result, context);
+        if (!result.Ok)
+        {
+            return Failure(result, context);
+        }
+
+        // A rotation means the old key may have leaked: what it and its tokens started is killed before we answer, as a revocation does.
+        await coordinator.CancelRevokedCredentialsAsync(result.Value!.Agent.Id, RevokeWait, context.RequestAborted);
+        return TypedResults.Ok(Issued(result.Value!, time));
     }
 
     private static async Task<IResult> RevokeAsync(string id, HttpContext context, AgentAdmin admin, RunCoordinator coordinator, TimeProvider time)

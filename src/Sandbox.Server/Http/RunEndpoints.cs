@@ -262,7 +262,8 @@ internal static class RunEndpoints
         response.Headers.CacheControl = "no-cache";
         // Tells proxies such as nginx not to buffer: the point of the stream is to arrive as it happens.
         response.Headers["X-Accel-Buffering"] = "no";
-        var next = int.TryParse(context.Request.Headers["Last-Event-ID"], out var last) ? last + 1 : 0;
+        // Ids are positions in the run's output (see RunEvent), so a resumed stream starts exactly after what was sent.
+        var next = long.TryParse(context.Request.Headers["Last-Event-ID"], out var last) && last is >= 0 and < long.MaxValue ? last + 1 : 0;
         await response.Body.FlushAsync(cancellationToken);
 
         try

@@ -20,7 +20,8 @@ internal static class TokenEndpoints
             .Produces<TokenView>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         v1.MapGet("/me", MeAsync)
             .WithName("WhoAmI")
@@ -47,9 +48,12 @@ internal static class TokenEndpoints
         }, context.RequestAborted);
         if (outcome.Token is not { } token)
         {
-            return Problems.ToResult(outcome.Status == 403
-                ? new ApiProblem { Status = 403, Code = "rejected", Title = "A task token cannot exceed its parent", Detail = "rejected: " + string.Join("; ", outcome.Errors!.Select(e => e.ToString())), Errors = outcome.Errors }
-                : ApiProblem.Invalid(outcome.Errors!), context);
+            return Problems.ToResult(outcome.Status switch
+            {
+                403 => new ApiProblem { Status = 403, Code = "rejected", Title = "A task token cannot exceed its parent", Detail = "rejected: " + string.Join("; ", outcome.Errors!.Select(e => e.ToString())), Errors = outcome.Errors },
+                429 => new ApiProblem { Status = 429, Code = "cap_exceeded", Title = $"Over the {outcome.Cap} cap", Detail = outcome.Errors![0].Message, Cap = outcome.Cap, RetryAfterSeconds = outcome.RetryAfterSeconds },
+                _ => ApiProblem.Invalid(outcome.Errors!),
+            }, context);
         }
 
         var c = outcome.Credential!;

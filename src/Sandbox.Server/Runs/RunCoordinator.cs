@@ -186,8 +186,43 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     }
 
     /// <summary>
+    /// Kills the agent's runs started with a key that has been rotated or revoked since, or with a task token such a key
+    /// minted: a rotation means the key may have leaked, so what it started must not go on (runs of the new key are left
+    /// alone). Returns how many runs it stopped once each has its final record (or the wait ran out).
+    /// </summary>
+    public async Task<int> CancelRevokedCredentialsAsync(string agentId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var stopped = new List<RunEntry>();
+        var open = _runs.Values.Where(e => e.Principal.Agent.Id == agentId && e.State != RunState.Completed);
+        foreach (var runs in open.GroupBy(e => e.Principal.Credential.Id, StringComparer.Ordinal).ToList())
+        {
+            if (await _guard.RevokedCredentialAsync(runs.First().Principal.Credential, cancellationToken) is not { } why)
+            {
+                continue;
+            }
+
+            foreach (var entry in runs)
+            {
+                await CancelEntryAsync(entry, why);
+                stopped.Add(entry);
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(stopped.Select(e => e.Completed)).WaitAsync(wait, _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Reported by the caller from the entries' states; the kills go on.
+        }
+
+        return stopped.Count;
+    }
+
+    /// <summary>
     /// Follows decisions made elsewhere (the CLI, the admin API, another node): approvals decided or expired,
-    /// and agents revoked. The service calls it every <c>Sandbox:Guard:WatchInterval</c>; the admin API
+    /// agents revoked and keys rotated. The service calls it every <c>Sandbox:Guard:WatchInterval</c>; the admin API
     /// calls it at once after acting, so its caller sees the effect when it gets the answer.
     /// </summary>
     public async Task WatchAsync(CancellationToken cancellationToken)
@@ -201,6 +236,11 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             {
                 Log.AgentRevoked(_logger, revoked.Name);
                 await CancelAgentAsync(agentId, $"agent '{revoked.Name}' was revoked ({revoked.RevokedReason})", TimeSpan.Zero);
+            }
+            else
+            {
+                // A key rotated elsewhere (the CLI): what the old key and its tokens started stops too.
+                await CancelRevokedCredentialsAsync(agentId, TimeSpan.Zero, cancellationToken);
             }
         }
 

@@ -13,13 +13,32 @@ namespace Sandbox.Server.Runs;
 /// </summary>
 internal sealed class RunEntry : IRunOutputSink
 {
+    /// <summary>
+    /// Adjacent output of one stream is merged into one stored event up to this many characters: a program's every
+    /// write() was one object kept for the retention time (100 000 one-byte writes, 100 000 objects).
+    /// </summary>
+    internal const int MaxEventChars = 16 * 1024;
+
+    /// <summary>
+    /// At most this many events are stored per run (output, state and the result). Past it, output joins the last event
+    /// when it is of the same stream and is left to the final result otherwise, so a program alternating stdout and stderr
+    /// byte by byte cannot make one event per write either.
+    /// </summary>
+    internal const int MaxEvents = 1024;
+
+    /// <summary>Slots kept for the state and result events, which are never merged or dropped.</summary>
+    private const int ReservedEvents = 3;
+
     private readonly Lock _gate = new();
-    private readonly List<RunEvent> _events = [];
+    private readonly List<StoredEvent> _events = [];
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Decoder _stdoutDecoder = Encoding.UTF8.GetDecoder();
     private readonly Decoder _stderrDecoder = Encoding.UTF8.GetDecoder();
     private readonly int _maxStreamedBytes;
     private long _streamedBytes;
+
+    /// <summary>The position after the last stored event: ids on the stream are positions, so they stay meaningful when events merge.</summary>
+    private long _end;
     private int _finishing;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -94,7 +113,7 @@ internal sealed class RunEntry : IRunOutputSink
 
             Plan = plan with { Output = this };
             State = RunState.Queued;
-            AppendLocked(new RunEvent(_events.Count, "state", "queued"));
+            AppendLocked("state", "queued");
         }
 
         return true;
@@ -116,7 +135,7 @@ internal sealed class RunEntry : IRunOutputSink
             State = RunState.Running;
             StartedAt = now;
             QueueMs = queueMs;
-            AppendLocked(new RunEvent(_events.Count, "state", "running"));
+            AppendLocked("state", "running");
         }
 
         return true;
@@ -137,7 +156,7 @@ internal sealed class RunEntry : IRunOutputSink
             RunMs = runMs;
             CompletedAt = now;
             State = RunState.Completed;
-            AppendLocked(new RunEvent(_events.Count, "result", null));
+            AppendLocked("result", null);
         }
 
         _completed.TrySetResult();
@@ -158,33 +177,110 @@ internal sealed class RunEntry : IRunOutputSink
             var take = (int)Math.Min(chunk.Length, _maxStreamedBytes - _streamedBytes);
             _streamedBytes += take;
             var decoder = stream == OutputStreamKind.Stdout ? _stdoutDecoder : _stderrDecoder;
-            var chars = new char[decoder.GetCharCount(chunk[..take], flush: false)];
+            var count = decoder.GetCharCount(chunk[..take], flush: false);
+            Span<char> chars = count <= 256 ? stackalloc char[count] : new char[count];
             decoder.GetChars(chunk[..take], chars, flush: false);
-            if (chars.Length > 0)
+            if (count > 0)
             {
-                AppendLocked(new RunEvent(_events.Count, stream == OutputStreamKind.Stdout ? "stdout" : "stderr", new string(chars)));
+                AppendOutputLocked(stream == OutputStreamKind.Stdout ? "stdout" : "stderr", chars);
             }
         }
     }
 
-    /// <summary>Events from <paramref name="from"/> on, and a task that completes when more arrive.</summary>
-    public (IReadOnlyList<RunEvent> Events, Task Changed) ReadEvents(int from)
+    /// <summary>How many events are stored for this run (bounded by <see cref="MaxEvents"/>).</summary>
+    public int EventCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _events.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What was stored from position <paramref name="from"/> on (0 is the start; after event id N comes N + 1), and a task
+    /// that completes when more arrives. An output event that grew since a reader saw it comes back as the part it has not seen.
+    /// </summary>
+    public (IReadOnlyList<RunEvent> Events, Task Changed) ReadEvents(long from)
     {
         lock (_gate)
         {
-            var slice = from < _events.Count ? _events.GetRange(from, _events.Count - from) : [];
+            var slice = new List<RunEvent>();
+            foreach (var e in _events)
+            {
+                if (e.End <= from)
+                {
+                    continue;
+                }
+
+                var skip = (int)Math.Max(0, from - e.Start);
+                slice.Add(new RunEvent(e.End - 1, e.Kind, e.Output is { } output ? output.ToString(skip, output.Length - skip) : e.Text));
+            }
+
             return (slice, _changed.Task);
         }
     }
 
-    private void AppendLocked(RunEvent e)
+    private void AppendLocked(string kind, string? text)
     {
-        _events.Add(e);
+        _events.Add(new StoredEvent(kind, _end) { Text = text });
+        _end++;
+        SignalLocked();
+    }
+
+    /// <summary>Output joins the last event when it is of the same stream and has room (or no more events may be stored).</summary>
+    private void AppendOutputLocked(string kind, ReadOnlySpan<char> chars)
+    {
+        var last = _events.Count > 0 ? _events[^1] : null;
+        var full = _events.Count >= MaxEvents - ReservedEvents;
+        if (last?.Output is { } output && last.Kind == kind && (full || output.Length + chars.Length <= MaxEventChars))
+        {
+            output.Append(chars);
+        }
+        else if (full)
+        {
+            // The other stream, past the bound: this part is in the final result only.
+            return;
+        }
+        else
+        {
+            _events.Add(new StoredEvent(kind, _end) { Output = new StringBuilder(chars.Length).Append(chars) });
+        }
+
+        _end += chars.Length;
+        SignalLocked();
+    }
+
+    private void SignalLocked()
+    {
         var changed = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         changed.TrySetResult();
     }
+
+    /// <summary>
+    /// An event as kept: state and result take one position, output one per character, so an event that grows keeps its
+    /// start and its end moves on; the id a reader gets is the position of the last thing it was sent.
+    /// </summary>
+    private sealed class StoredEvent(string kind, long start)
+    {
+        public string Kind { get; } = kind;
+
+        public long Start { get; } = start;
+
+        public string? Text { get; init; }
+
+        public StringBuilder? Output { get; init; }
+
+        public long End => Start + (Output?.Length ?? 1);
+    }
 }
 
-/// <summary>One event of a run's stream: <c>state</c>, <c>stdout</c>, <c>stderr</c> or <c>result</c> (its data is the final view).</summary>
-internal sealed record RunEvent(int Sequence, string Kind, string? Text);
+/// <summary>
+/// One event of a run's stream: <c>state</c>, <c>stdout</c>, <c>stderr</c> or <c>result</c> (its data is the final view).
+/// <see cref="Sequence"/> is its id on the stream: the position of its last character (or of the event itself); ids only grow,
+/// and <c>Last-Event-ID: N</c> resumes at position N + 1, in the middle of a merged event if need be.
+/// </summary>
+internal sealed record RunEvent(long Sequence, string Kind, string? Text);

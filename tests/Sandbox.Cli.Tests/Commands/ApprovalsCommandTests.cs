@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sandbox.Cli.Commands;
 using Sandbox.Cli.Hosting;
 using Sandbox.Cli.Tests.Support;
 using Sandbox.Guard.Approvals;
@@ -96,7 +97,7 @@ public sealed class ApprovalsCommandTests : IDisposable
         output.Stdout.ShouldContain("tidy the report");
         output.Stdout.ShouldContain("profile python requires approval");
         output.Stdout.ShouldContain($"{approval.CodeSha256} (matches the code below)");
-        output.Stdout.ShouldContain("import os\nprint(os.listdir('/'))\n----- end of code -----");
+        output.Stdout.ShouldContain($"import os\nprint(os.listdir('/'))\n----- end of code [{Fence(output.Stdout)}] -----");
     }
 
     /// <summary>
@@ -113,8 +114,9 @@ public sealed class ApprovalsCommandTests : IDisposable
         var output = await _cli.RunAsync("approvals", "show", approval.Id);
 
         output.Code.ShouldBe(0, output.ToString());
-        output.Stdout.ShouldContain($"----- file helper.py ({Helper.Length} bytes, sha256 {Sandbox.Guard.Policy.RunGuard.Sha256(Helper)}) -----\n{Helper}----- end of file -----");
-        output.Stdout.ShouldContain("----- stdin (12 bytes, sha256 " + Sandbox.Guard.Policy.RunGuard.Sha256("rm -rf ~/*\n\n") + ") -----\nrm -rf ~/*\n\n----- end of stdin -----");
+        var fence = Fence(output.Stdout);
+        output.Stdout.ShouldContain($"----- file helper.py ({Helper.Length} bytes, sha256 {Sandbox.Guard.Policy.RunGuard.Sha256(Helper)}) [{fence}] -----\n{Helper}----- end of file [{fence}] -----");
+        output.Stdout.ShouldContain("----- stdin (12 bytes, sha256 " + Sandbox.Guard.Policy.RunGuard.Sha256("rm -rf ~/*\n\n") + $") [{fence}] -----\nrm -rf ~/*\n\n----- end of stdin [{fence}] -----");
         output.Stdout.ShouldContain("backend:  docker, runtime runsc");
         output.Stdout.ShouldContain("memoryBytes=268435456");
         output.Stdout.ShouldContain($"binds:    {approval.RequestSha256} (code, files, stdin, profile, runtime and limits below match it");
@@ -132,6 +134,50 @@ public sealed class ApprovalsCommandTests : IDisposable
 
         output.Stdout.ShouldContain($"binds:    {approval.RequestSha256} DOES NOT MATCH what is shown");
         output.Stdout.ShouldContain("DOES NOT MATCH its content");
+    }
+
+    /// <summary>
+    /// Attack: a file that prints its own end-of-section line, then a fake stdin section and a fake verdict, so that its
+    /// real payload reads as ours (or as another, harmless section). Expected: the file's section ends only at the line
+    /// carrying this show's marker, and the whole content, the imitations included, lies inside it.
+    /// </summary>
+    [Fact]
+    public async Task Show_FileImitatingTheEndMarker_CannotEndItsSectionEarly()
+    {
+        var (id, _) = await _cli.CreateAgentAsync("bot");
+        const string Helper = "print('hi')\n----- end of file -----\n\n----- stdin (0 bytes) -----\n----- end of stdin -----\n"
+            + "----- end of file [aaaaaaaaaaaaaa] -----\nimport shutil; shutil.rmtree('/')\n";
+        var approval = await _cli.CreateApprovalAsync(id, "bot", code: "import helper\n", shape: WithFiles(Helper));
+
+        var output = await _cli.RunAsync("approvals", "show", approval.Id);
+
+        output.Code.ShouldBe(0, output.ToString());
+        var fence = Fence(output.Stdout);
+        Helper.ShouldNotContain(fence);
+        var lines = output.Stdout.Split('\n');
+        var start = Array.FindIndex(lines, l => l.StartsWith("----- file helper.py", StringComparison.Ordinal) && l.EndsWith($"[{fence}] -----", StringComparison.Ordinal));
+        var end = Array.FindIndex(lines, start + 1, l => l.Contains(fence, StringComparison.Ordinal));
+        start.ShouldBeGreaterThan(0);
+        lines[end].ShouldBe($"----- end of file [{fence}] -----");
+        (string.Join('\n', lines[(start + 1)..end]) + "\n").ShouldBe(Helper);
+    }
+
+    [Fact]
+    public void NewFence_ACandidateFoundInWhatIsShown_IsNeverUsed()
+    {
+        var candidates = new Queue<string>(["aaaaaaaaaaaaaa", "bbbbbbbbbbbbbb", "cccccccccccccc"]);
+
+        var fence = ApprovalsCommand.NewFence(["x aaaaaaaaaaaaaa", "bbbbbbbbbbbbbb"], candidates.Dequeue);
+
+        fence.ShouldBe("cccccccccccccc");
+    }
+
+    /// <summary>The marker this show drew, from its <c>fence:</c> line.</summary>
+    private static string Fence(string stdout)
+    {
+        var fence = System.Text.RegularExpressions.Regex.Match(stdout, @"^  fence:    \[([a-z0-9]{14})\]", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        fence.ShouldNotBeNullOrEmpty("the show names its marker");
+        return fence;
     }
 
     private static Func<Approval, Approval> WithFiles(string helper) => a =>

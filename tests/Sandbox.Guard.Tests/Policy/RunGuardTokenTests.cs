@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Alerts;
+using Sandbox.Guard.Audit;
 using Sandbox.Guard.Policy;
 using Sandbox.Guard.Store;
 using Sandbox.Guard.Tests.Store;
@@ -63,13 +64,67 @@ public sealed class RunGuardTokenTests : TempDatabase
         (await guard.Store.FindCredentialAsync(minted.Credential.Id, Ct)).ShouldNotBeNull().ParentId.ShouldBe(issued.KeyId);
     }
 
-    private async Task<(RunGuard Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync()
+    /// <summary>
+    /// Attack: an agent mints tokens in a loop; each is a stored credential and an audit record.
+    /// Expected: past TokensPerAgentPerHour in an hour, 429 with cap token_mint_rate and a Retry-After until the oldest mint
+    /// leaves the hour, audited as a throttled decision, and nothing stored; an hour later minting works again.
+    /// </summary>
+    [Fact]
+    public async Task MintTokenAsync_PastTokensPerAgentPerHour_IsThrottledAndAudited_UntilTheHourPasses()
+    {
+        var clock = new ShiftedClock(Clock);
+        var (guard, _, issued) = await GuardAsync(new GuardOptions { NodeId = "test", TokensPerAgentPerHour = 2 }, clock);
+        var parent = (await guard.CheckKeyAsync("Bearer " + issued.Key, Ct)).Principal.ShouldNotBeNull();
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
+        clock.Offset = TimeSpan.FromMinutes(10);
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
+        var records = (await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct)).Count;
+
+        var third = await guard.MintTokenAsync(parent, new TokenSpec(), Ct);
+
+        third.Token.ShouldBeNull();
+        third.Status.ShouldBe(429);
+        third.Cap.ShouldBe(CapNames.TokenMintRate);
+        third.RetryAfterSeconds.ShouldNotBeNull().ShouldBeInRange(49 * 60, 50 * 60, "the first mint leaves the hour in 50 minutes");
+        var audit = await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct);
+        audit.Count.ShouldBe(records + 1, "one decision record, and no token");
+        var decision = audit.Single(e => e.Kind == AuditKinds.Decision);
+        decision.Status.ShouldBe("throttled");
+        decision.Data.ShouldContain("\"cap\":\"token_mint_rate\"");
+        decision.Data.ShouldContain("\"action\":\"mint_token\"");
+
+        clock.Offset = TimeSpan.FromMinutes(61);
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull("the first mint has left the hour");
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Status.ShouldBe(429, "the second is still in it");
+    }
+
+    [Fact]
+    public async Task MintTokenAsync_RefusedForBadInput_DoesNotUseTheMintingCap()
+    {
+        var (guard, _, issued) = await GuardAsync(new GuardOptions { NodeId = "test", TokensPerAgentPerHour = 1 });
+        var parent = (await guard.CheckKeyAsync("Bearer " + issued.Key, Ct)).Principal.ShouldNotBeNull();
+
+        (await guard.MintTokenAsync(parent, new TokenSpec { TtlSeconds = 0 }, Ct)).Status.ShouldBe(400);
+        (await guard.MintTokenAsync(parent, new TokenSpec { Profiles = ["bash"] }, Ct)).Status.ShouldBe(403);
+
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
+    }
+
+    private async Task<(RunGuard Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync(GuardOptions? options = null, TimeProvider? clock = null)
     {
         var store = await OpenAsync();
         var admin = new AgentAdmin(store, Clock);
         var issued = (await admin.CreateAsync(new AgentSpec { Name = "token-bot", Profiles = ["python"] }, "test", Ct)).Value.ShouldNotBeNull();
-        var guard = new RunGuard(store, new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+        var guard = new RunGuard(store, options ?? new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, clock ?? Clock, NullLogger<RunGuard>.Instance);
         return (guard, admin, issued);
+    }
+
+    /// <summary>The test's clock moved on by <see cref="Offset"/>, so an hour can pass in a test.</summary>
+    private sealed class ShiftedClock(TimeProvider inner) : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
     }
 
     private static async Task<string> MintAsync(RunGuard guard, string key)

@@ -143,6 +143,83 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         }
     }
 
+    /// <summary>
+    /// Attack: a leaked key (and a task token it minted) each have a long run going when the operator rotates the key.
+    /// Expected: both runs are killed before the rotate answers, recorded cancelled with the reason, containers gone;
+    /// the agent's new key runs and is not touched (another agent's runs are left alone as in the revocation test).
+    /// </summary>
+    [Fact]
+    public async Task AdminRotate_KillsRunsOfTheOldKeyAndItsTokens_AndLeavesTheNewKeysRunsAlone()
+    {
+        var (victim, oldKey) = await _factory.AgentAsync(Some.Agent("rotate-api"));
+        using var token = await TokenClientAsync(oldKey);
+        // Started together (the service has a slot per core): one after another, the first could reach its wall limit first.
+        var started = await Task.WhenAll(StartSleepAsync(oldKey), StartSleepAsync(token.Client));
+        var (keyRun, tokenRun) = (started[0], started[1]);
+        var keyEntry = _factory.Coordinator().Find(keyRun, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+        var tokenEntry = _factory.Coordinator().Find(tokenRun, token.Principal).ShouldNotBeNull();
+
+        var clock = Stopwatch.StartNew();
+        using var response = await _factory.AdminPostAsync($"/admin/v1/agents/{victim.Agent.Id}/rotate", new { by = "alice" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Token));
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(3), "the rotate answer waits for the kill, but not for long");
+        keyEntry.State.ShouldBe(RunState.Completed, "killed before the rotation answered");
+        tokenEntry.State.ShouldBe(RunState.Completed, "killed before the rotation answered");
+        foreach (var (entry, what) in new[] { (keyEntry, "key"), (tokenEntry, "task token") })
+        {
+            var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+            result.Status.ShouldBe(RunStatus.Cancelled);
+            result.Message.ShouldNotBeNull().ShouldContain(what);
+            result.Message.ShouldContain("rotated or revoked");
+            (await DockerProbe.ContainersOfRunAsync(entry.Id)).ShouldBeEmpty();
+            (await _factory.AuditOfRunAsync(entry.Id)).Select(r => $"{r!["kind"]} {r["status"]}")
+                .ShouldBe(["request received", "decision allowed", "receipt planned", "result cancelled"]);
+        }
+
+        using var newKey = _factory.CreateClient((string)(await response.JsonAsync())["key"]!);
+        var newRun = await StartSleepAsync(newKey);
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        ((string?)(await (await newKey.GetAsync($"/v1/runs/{newRun}", Token)).JsonAsync())["state"]).ShouldBe("running", "the new key's run is not the leak");
+        (await newKey.DeleteAsync($"/v1/runs/{newRun}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _factory.ShouldBeIntactAsync();
+    }
+
+    [Fact]
+    public async Task StoreRotate_AsTheCliDoes_TheWatcherKillsTheOldKeysAndTokensRunsWithinASecond()
+    {
+        var (victim, oldKey) = await _factory.AgentAsync(Some.Agent("rotate-store"));
+        using var token = await TokenClientAsync(oldKey);
+        var started = await Task.WhenAll(StartSleepAsync(oldKey), StartSleepAsync(token.Client));
+        var (keyRun, tokenRun) = (started[0], started[1]);
+        var keyEntry = _factory.Coordinator().Find(keyRun, await _factory.PrincipalAsync(victim.Key)).ShouldNotBeNull();
+        var tokenEntry = _factory.Coordinator().Find(tokenRun, token.Principal).ShouldNotBeNull();
+
+        var rotated = await _factory.Services.GetRequiredService<AgentAdmin>().RotateAsync(victim.Agent.Id, "cli:test", Token);
+        var clock = Stopwatch.StartNew();
+
+        rotated.Ok.ShouldBeTrue(rotated.Message);
+        await ShouldCompleteWithinAsync(keyEntry, s_bite, clock);
+        await ShouldCompleteWithinAsync(tokenEntry, s_bite, clock);
+        RunCoordinator.View(keyEntry).Result.ShouldNotBeNull().Status.ShouldBe(RunStatus.Cancelled);
+        RunCoordinator.View(tokenEntry).Result.ShouldNotBeNull().Message.ShouldNotBeNull().ShouldContain("rotated or revoked");
+        (await DockerProbe.ContainersOfRunAsync(keyRun)).ShouldBeEmpty();
+        (await DockerProbe.ContainersOfRunAsync(tokenRun)).ShouldBeEmpty();
+    }
+
+    private async Task<TokenClient> TokenClientAsync(HttpClient agent)
+    {
+        using var minted = await agent.MintTokenAsync(new { });
+        minted.StatusCode.ShouldBe(HttpStatusCode.OK, await minted.Content.ReadAsStringAsync(Token));
+        var secret = (string)(await minted.JsonAsync())["token"]!;
+        return new TokenClient(_factory.CreateClient(secret), await _factory.PrincipalAsync(secret));
+    }
+
+    private sealed record TokenClient(HttpClient Client, Sandbox.Guard.Policy.Principal Principal) : IDisposable
+    {
+        public void Dispose() => Client.Dispose();
+    }
+
     /// <summary>Starts <c>sleep 60</c> and returns its id once it is running with its container up.</summary>
     private static async Task<string> StartSleepAsync(HttpClient client)
     {

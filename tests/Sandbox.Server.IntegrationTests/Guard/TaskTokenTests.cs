@@ -155,6 +155,37 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
         ((string?)(await replay.JsonAsync())["id"]).ShouldNotBe((string?)a["id"]);
     }
 
+    /// <summary>
+    /// Attack: an agent mints task tokens in a loop (each one a stored credential and an audit record).
+    /// Expected: past Sandbox:Guard:TokensPerAgentPerHour, 429 cap_exceeded with cap token_mint_rate and a Retry-After,
+    /// audited as a throttled decision; another agent still mints.
+    /// </summary>
+    [Fact]
+    public async Task Mint_PastTokensPerAgentPerHour_Is429TokenMintRate_AndAudited()
+    {
+        await using var factory = new SandboxApiFactory(new Dictionary<string, string> { ["Sandbox:Guard:TokensPerAgentPerHour"] = "3" });
+        var (issued, agent) = await factory.AgentAsync(Some.Agent("token-minter"));
+        var (_, other) = await factory.AgentAsync(Some.Agent("token-other"));
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await agent.MintTokenAsync(new { });
+            ok.StatusCode.ShouldBe(HttpStatusCode.OK, $"mint {i + 1} of 3");
+        }
+
+        using var refused = await agent.MintTokenAsync(new { });
+        using var otherAgent = await other.MintTokenAsync(new { });
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, await refused.Content.ReadAsStringAsync(Token));
+        var problem = await refused.JsonAsync();
+        problem.Code().ShouldBe("cap_exceeded");
+        ((string?)problem["cap"]).ShouldBe("token_mint_rate");
+        ((int)refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds).ShouldBeInRange(3500, 3600);
+        otherAgent.StatusCode.ShouldBe(HttpStatusCode.OK, "the cap is per agent");
+        var throttled = (await factory.AuditAsync($"agent={issued.Agent.Name}&kind=decision&status=throttled")).ShouldHaveSingleItem()!;
+        ((string?)throttled["data"]!["cap"]).ShouldBe("token_mint_rate");
+        ((string?)throttled["data"]!["action"]).ShouldBe("mint_token");
+    }
+
     private async Task<HttpClient> TokenClientAsync(HttpClient agent, object spec)
     {
         using var minted = await agent.MintTokenAsync(spec);
