@@ -25,6 +25,13 @@ public sealed class ServerOptions
     /// <summary>Completed runs kept at most, oldest evicted first, so retention cannot exhaust memory.</summary>
     public int MaxRetainedRuns { get; set; } = 10_000;
 
+    /// <summary>
+    /// Output kept in memory across one agent's completed runs (results and their event streams). Past it, the oldest
+    /// runs' output is dropped first (their status, usage and the audit log's hashes stay), so one agent printing
+    /// megabytes in a loop cannot fill the service's memory for the whole retention period.
+    /// </summary>
+    public long MaxRetainedOutputBytesPerAgent { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Largest request body accepted; past it the answer is 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
 
@@ -53,6 +60,7 @@ public sealed class ServerOptions
         Check(MaxQueueLength is >= 0 and <= 100_000, nameof(MaxQueueLength), $"is {MaxQueueLength}; use 0 to 100000");
         Check(ResultRetention > TimeSpan.Zero, nameof(ResultRetention), $"is {ResultRetention}; use a positive time such as 00:15:00");
         Check(MaxRetainedRuns >= 1, nameof(MaxRetainedRuns), $"is {MaxRetainedRuns}; use at least 1");
+        Check(MaxRetainedOutputBytesPerAgent >= 1024 * 1024, nameof(MaxRetainedOutputBytesPerAgent), $"is {MaxRetainedOutputBytesPerAgent}; use at least 1048576");
         Check(MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, nameof(MaxRequestBodyBytes), $"is {MaxRequestBodyBytes}; use 1024 to 268435456");
         Check(MaxOutputTextBytes >= 256, nameof(MaxOutputTextBytes), $"is {MaxOutputTextBytes}; use at least 256");
         Check(ShutdownGracePeriod >= TimeSpan.Zero, nameof(ShutdownGracePeriod), $"is {ShutdownGracePeriod}; use zero or more");

@@ -33,6 +33,10 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     private readonly RunScheduler<RunEntry> _scheduler;
     private readonly ConcurrentDictionary<string, RunEntry> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RunEntry> _completedInOrder = new();
+
+    // Output bytes retained per agent across its completed runs (MaxRetainedOutputBytesPerAgent); guarded by _retentionGate.
+    private readonly Dictionary<string, long> _retainedOutput = new(StringComparer.Ordinal);
+    private readonly Lock _retentionGate = new();
     private readonly Lock _idempotencyGate = new();
     private readonly Dictionary<string, (string Fingerprint, string RunId)> _idempotency = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _idempotencyAdmission = new(1, 1);
@@ -290,6 +294,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
                 ? new RawOutput(Convert.ToBase64String(result.StdoutBytes.Span), Convert.ToBase64String(result.StderrBytes.Span))
                 : null,
             Agent = entry.Principal.Agent.Name,
+            OutputDropped = entry.OutputDropped ? true : null,
             Approval = entry.Approval is { } a
                 ? new ApprovalView { Id = a.Id, State = ApprovalStates.Name(a.State), Reason = a.Reason, ExpiresAt = a.ExpiresAt, DecidedBy = a.DecidedBy, DecidedAt = a.DecidedAt, Note = a.Note }
                 : null,
@@ -652,6 +657,31 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         _metrics.RecordRun(result.Status.ToWireName(), entry.Plan.Backend, TimeSpan.FromMilliseconds(entry.QueueMs ?? 0), run);
         Log.Completed(_logger, entry.Id, result.Status.ToWireName(), entry.QueueMs ?? 0, runMs ?? 0);
         _completedInOrder.Enqueue(entry);
+        RetainOutput(entry);
+    }
+
+    /// <summary>Counts a completed run's output against its agent's retention cap, dropping the agent's oldest output past it.</summary>
+    private void RetainOutput(RunEntry entry)
+    {
+        var agent = entry.Principal.Agent.Id;
+        lock (_retentionGate)
+        {
+            var total = _retainedOutput.GetValueOrDefault(agent) + entry.RetainedOutputBytes();
+            if (total > _options.MaxRetainedOutputBytesPerAgent)
+            {
+                // Oldest first (the queue is in completion order), the run just completed last of all.
+                foreach (var older in _completedInOrder.Where(e => e.Principal.Agent.Id == agent && !e.OutputDropped))
+                {
+                    total -= older.DropOutput();
+                    if (total <= _options.MaxRetainedOutputBytesPerAgent)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            _retainedOutput[agent] = total;
+        }
     }
 
     /// <summary>Output as text safe for a model or a terminal; head and tail kept when long, with a marker at a cap cut.</summary>
@@ -712,6 +742,20 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
             _runs.TryRemove(gone.Id, out _);
             gone.Cancellation.Dispose();
+            lock (_retentionGate)
+            {
+                var agent = gone.Principal.Agent.Id;
+                var left = _retainedOutput.GetValueOrDefault(agent) - gone.RetainedOutputBytes();
+                if (left > 0)
+                {
+                    _retainedOutput[agent] = left;
+                }
+                else
+                {
+                    _retainedOutput.Remove(agent);
+                }
+            }
+
             if (gone.IdempotencyKey is { } key)
             {
                 lock (_idempotencyGate)

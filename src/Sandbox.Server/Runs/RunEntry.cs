@@ -187,6 +187,41 @@ internal sealed class RunEntry : IRunOutputSink
         }
     }
 
+    /// <summary>True once the agent's retained output passed its cap and this run's output was dropped.</summary>
+    public bool OutputDropped { get; private set; }
+
+    /// <summary>Bytes this run holds in memory for its output: the result's bytes and text, and the output events (UTF-16).</summary>
+    public long RetainedOutputBytes()
+    {
+        lock (_gate)
+        {
+            return OutputDropped ? 0 : RetainedLocked();
+        }
+    }
+
+    /// <summary>Drops a completed run's output (result text and bytes, output events); returns the bytes freed.</summary>
+    public long DropOutput()
+    {
+        lock (_gate)
+        {
+            if (OutputDropped || Result is not { } result)
+            {
+                return 0;
+            }
+
+            var freed = RetainedLocked();
+            Result = result with { Stdout = "", StdoutBytes = ReadOnlyMemory<byte>.Empty, Stderr = "", StderrBytes = ReadOnlyMemory<byte>.Empty };
+            // Positions are ids: the state and result events keep theirs, so a resumed reader still finds the result.
+            _events.RemoveAll(e => e.Output is not null);
+            OutputDropped = true;
+            return freed;
+        }
+    }
+
+    private long RetainedLocked() =>
+        (Result is { } r ? r.StdoutBytes.Length + r.StderrBytes.Length + (2L * (r.Stdout.Length + r.Stderr.Length)) : 0)
+        + (2L * _events.Sum(e => (long)(e.Output?.Length ?? 0)));
+
     /// <summary>How many events are stored for this run (bounded by <see cref="MaxEvents"/>).</summary>
     public int EventCount
     {

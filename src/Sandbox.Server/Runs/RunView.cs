@@ -41,6 +41,9 @@ public sealed record RunView
     /// <summary>The exact output bytes in base64, present only when the request asked for raw output.</summary>
     public RawOutput? Raw { get; init; }
 
+    /// <summary>True when this run's output is no longer kept: its agent's retained output passed <c>MaxRetainedOutputBytesPerAgent</c> and the oldest went first (status, usage and the audit log's hashes remain).</summary>
+    public bool? OutputDropped { get; init; }
+
     /// <summary>The agent that asked for the run.</summary>
     public string? Agent { get; init; }
 
