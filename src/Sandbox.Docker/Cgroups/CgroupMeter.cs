@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sandbox.Core.Isolation;
 
 namespace Sandbox.Docker.Cgroups;
 
@@ -34,49 +35,14 @@ internal sealed class CgroupMeter
     /// <summary>Finds the cgroup mounts from <c>/proc/self/mounts</c>.</summary>
     public static CgroupMeter Detect(string mountsFile = "/proc/self/mounts")
     {
-        string? cpu = null, memory = null, unified = null;
-        var roots = new List<string>();
-        try
-        {
-            foreach (var line in File.ReadLines(mountsFile))
-            {
-                var parts = line.Split(' ');
-                if (parts.Length < 4)
-                {
-                    continue;
-                }
-
-                var (type, mountPoint, options) = (parts[2], parts[1], parts[3].Split(','));
-                if (type == "cgroup2" && mountPoint == "/sys/fs/cgroup")
-                {
-                    unified = mountPoint;
-                }
-                else if (type == "cgroup")
-                {
-                    roots.Add(mountPoint);
-                    if (options.Contains("cpuacct"))
-                    {
-                        cpu = mountPoint;
-                    }
-
-                    if (options.Contains("memory"))
-                    {
-                        memory = mountPoint;
-                    }
-                }
-            }
-        }
-        catch (IOException)
-        {
-            return new CgroupMeter(null, null, [], isV2: false);
-        }
-
+        var mounts = CgroupMounts.Read(mountsFile);
+        string? cpu = CgroupMounts.V1(mounts, "cpuacct"), memory = CgroupMounts.V1(mounts, "memory");
         if (cpu is not null && memory is not null)
         {
-            return new CgroupMeter(cpu, memory, [.. roots], isV2: false);
+            return new CgroupMeter(cpu, memory, [.. mounts.Where(m => !m.IsV2).Select(m => m.MountPoint)], isV2: false);
         }
 
-        return unified is not null
+        return CgroupMounts.Unified(mounts) is { } unified
             ? new CgroupMeter(unified, unified, [unified], isV2: true)
             : new CgroupMeter(null, null, [], isV2: false);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Sandbox.Core.Isolation;
 
 namespace Sandbox.Wasm.Backend;
 
@@ -35,42 +36,14 @@ internal sealed class WorkerCgroup : IDisposable
     /// <summary>The controllers' mount points, or null when this host has none we can use (the backend then refuses to run: fail closed).</summary>
     public static CgroupLayout? Detect(string mountsFile = "/proc/self/mounts")
     {
-        string? memory = null, cpu = null, cpuacct = null, pids = null, unified = null;
-        try
-        {
-            foreach (var line in File.ReadLines(mountsFile))
-            {
-                var parts = line.Split(' ');
-                if (parts.Length < 4)
-                {
-                    continue;
-                }
-
-                var (type, mountPoint, options) = (parts[2], parts[1], parts[3].Split(','));
-                if (type == "cgroup2" && mountPoint == "/sys/fs/cgroup")
-                {
-                    unified = mountPoint;
-                }
-                else if (type == "cgroup")
-                {
-                    memory ??= options.Contains("memory") ? mountPoint : null;
-                    cpu ??= options.Contains("cpu") ? mountPoint : null;
-                    cpuacct ??= options.Contains("cpuacct") ? mountPoint : null;
-                    pids ??= options.Contains("pids") ? mountPoint : null;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
+        var mounts = CgroupMounts.Read(mountsFile);
+        string? memory = CgroupMounts.V1(mounts, "memory"), cpu = CgroupMounts.V1(mounts, "cpu"), cpuacct = CgroupMounts.V1(mounts, "cpuacct");
         if (memory is not null && cpu is not null && cpuacct is not null)
         {
-            return new CgroupLayout(memory, cpu, cpuacct, pids, IsV2: false);
+            return new CgroupLayout(memory, cpu, cpuacct, CgroupMounts.V1(mounts, "pids"), IsV2: false);
         }
 
-        return unified is not null ? new CgroupLayout(unified, unified, unified, unified, IsV2: true) : null;
+        return CgroupMounts.Unified(mounts) is { } unified ? new CgroupLayout(unified, unified, unified, unified, IsV2: true) : null;
     }
 
     /// <summary>
