@@ -63,10 +63,10 @@ internal static class RunEndpoints
     private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
     {
         var cancellationToken = context.RequestAborted;
-        var body = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
+        var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
         if (body is null)
         {
-            return Problems.ToResult(Problems.BodyTooLarge(options.MaxRequestBodyBytes), context);
+            return Problems.ToResult(unreadable!, context);
         }
 
         if (SyntaxError(body) is { } syntax)
@@ -256,13 +256,18 @@ internal static class RunEndpoints
             return;
         }
 
+        if (!TryParseLastEventId(context.Request.Headers["Last-Event-ID"], out var next))
+        {
+            await Problems.ToResult(ApiProblem.Invalid([new Core.Runs.FieldError("Last-Event-ID", $"must be the id of an event of this stream, a whole number from 0 to {int.MaxValue - 1}; leave it out to start from the beginning")]), context).ExecuteAsync(context);
+            return;
+        }
+
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         // Tells proxies such as nginx not to buffer: the point of the stream is to arrive as it happens.
         response.Headers["X-Accel-Buffering"] = "no";
-        var next = int.TryParse(context.Request.Headers["Last-Event-ID"], out var last) ? last + 1 : 0;
         await response.Body.FlushAsync(cancellationToken);
 
         try
@@ -288,6 +293,28 @@ internal static class RunEndpoints
         {
             // The client went away; the run itself carries on.
         }
+    }
+
+    /// <summary>
+    /// The first event to send: 0 without the header (or with it empty, as EventSource sends before any id), else
+    /// one past it. Anything but digits in range is refused, never guessed at: a negative or overflowing id must
+    /// not reach the event list as an index.
+    /// </summary>
+    private static bool TryParseLastEventId(string? header, out int next)
+    {
+        next = 0;
+        if (string.IsNullOrEmpty(header))
+        {
+            return true;
+        }
+
+        if (header.Length > 10 || !header.All(char.IsAsciiDigit) || !int.TryParse(header, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var last) || last == int.MaxValue)
+        {
+            return false;
+        }
+
+        next = last + 1;
+        return true;
     }
 
     private static async Task WriteEventAsync(HttpResponse response, RunEvent e, RunEntry entry, CancellationToken cancellationToken)

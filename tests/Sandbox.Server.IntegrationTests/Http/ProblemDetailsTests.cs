@@ -19,6 +19,9 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"colour\": \"red\"}", "invalid_request", "colour")]
     [InlineData("{\"language\": \"cobol\", \"code\": \"x\"}", "invalid_request", "language")]
     [InlineData("{\"code\": \"x\"}", "invalid_request", "language")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [null]}", "invalid_request", "files[0]")] // was a 500: hashed before validated
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"a\", \"content\": null}]}", "invalid_request", "files[0].content")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": null, \"content\": \"\"}]}", "invalid_request", "files[0].path")]
     public async Task Post_BadInput_Is400ProblemNamingTheField(string body, string code, string field)
     {
         using var client = _factory.CreateClient();
@@ -67,6 +70,30 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
 
         response.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         ((string)(await response.JsonAsync())["detail"]!).ShouldContain("Content-Type: application/json");
+    }
+
+    [Theory]
+    [InlineData("2147483647")] // attack: was a 500 (OverflowException on id + 1)
+    [InlineData("-5")] // attack: was a 200 and then a reset stream (a negative index into the event list)
+    [InlineData("-2147483648")]
+    [InlineData("99999999999")]
+    [InlineData("1.5")]
+    [InlineData("abc")]
+    [InlineData(" 1")]
+    public async Task Events_BadLastEventId_Is400NamingTheHeader(string lastEventId)
+    {
+        using var client = _factory.CreateClient();
+        var id = (string)(await (await client.PostRunAsync(new { language = "python", code = "print(1)", @async = true })).JsonAsync())["id"]!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}/events");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        ((string?)problem["code"]).ShouldBe("invalid_request");
+        ((string?)problem["errors"]![0]!["field"]).ShouldBe("Last-Event-ID");
     }
 
     [Fact]
