@@ -94,6 +94,7 @@ public static class SandboxServer
                 StatusCodes.Status500InternalServerError => "the service failed unexpectedly; the failure has been logged",
                 _ => null,
             };
+            ProblemText.Complete(context.ProblemDetails);
         });
         builder.Services.AddOpenApi();
 

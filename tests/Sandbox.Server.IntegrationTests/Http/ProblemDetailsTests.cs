@@ -96,6 +96,75 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
         ((string?)problem["errors"]![0]!["field"]).ShouldBe("Last-Event-ID");
     }
 
+    [Theory]
+    [InlineData("GET", "/v1/nope", null, 404, "not_found")]
+    [InlineData("PUT", "/v1/runs", "{}", 405, "method_not_allowed")]
+    [InlineData("POST", "/v1/runs", "language=python", 415, "unsupported_media_type")]
+    public async Task FrameworkError_IsProblemWithTheReadmesCode(string method, string path, string? body, int status, string code)
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : new StringContent(body) };
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        ((int)response.StatusCode).ShouldBe(status);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        ((string?)problem["code"]).ShouldBe(code);
+        ((string?)problem["type"]).ShouldBe("urn:sandbox:problem:" + code);
+    }
+
+    // Each attack puts CR/LF, NUL, ESC and a right-to-left override where a problem echoes input back.
+    [Theory]
+    [InlineData("{\"language\": \"py\\r\\nthon\\u0000\\u001b[31m\\u202e\", \"code\": \"x\"}")] // the language, in detail and errors
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"pro\\r\\nfile\\u001b\\u202e\": 1}")] // an unknown field's name
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"profile\": \"a\\nb\\u0000\\u2066\"}")] // an unknown profile
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"a\\r\\n\\u001b\\u202e\", \"content\": \"\"}]}")] // a file path
+    public async Task Post_HostileCharactersInInput_AreEscapedInTheProblem(string body)
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRawAsync(body);
+
+        ((int)response.StatusCode).ShouldBeInRange(400, 499);
+        ShouldHaveNoHiddenCharacters(await response.JsonAsync());
+    }
+
+    [Fact]
+    public async Task Get_HostileRunId_IsEscapedInTheProblem()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.GetAsync("/v1/runs/run%0D%0A%1B%5B31m%E2%80%AE", TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        ShouldHaveNoHiddenCharacters(await response.JsonAsync());
+    }
+
+    private static void ShouldHaveNoHiddenCharacters(System.Text.Json.Nodes.JsonNode? node)
+    {
+        switch (node)
+        {
+            case System.Text.Json.Nodes.JsonObject o:
+                foreach (var (_, value) in o)
+                {
+                    ShouldHaveNoHiddenCharacters(value);
+                }
+
+                break;
+            case System.Text.Json.Nodes.JsonArray a:
+                foreach (var value in a)
+                {
+                    ShouldHaveNoHiddenCharacters(value);
+                }
+
+                break;
+            case System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text):
+                text.ShouldNotContain(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format, customMessage: text);
+                break;
+        }
+    }
+
     [Fact]
     public async Task Post_BadIdempotencyKey_NamesTheHeader()
     {
