@@ -24,6 +24,11 @@ internal static class JsonBody
             return (new T(), null);
         }
 
+        if (JsonBodyValidator.Check(body, "{}") is { } shape)
+        {
+            return (default, shape);
+        }
+
         try
         {
             return (JsonSerializer.Deserialize(body, type) ?? new T(), null);

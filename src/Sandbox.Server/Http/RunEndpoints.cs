@@ -69,9 +69,9 @@ internal static class RunEndpoints
             return Problems.ToResult(unreadable!, context);
         }
 
-        if (SyntaxError(body) is { } syntax)
+        if (JsonBodyValidator.Check(body, "{\"language\": \"python\", \"code\": \"print(1)\"}") is { } shape)
         {
-            return Problems.ToResult(Problems.MalformedJson(syntax), context);
+            return Problems.ToResult(shape, context);
         }
 
         RunRequestBody? parsed;
@@ -143,27 +143,6 @@ internal static class RunEndpoints
 
         context.Response.Headers.Location = location;
         return TypedResults.Ok(RunCoordinator.View(entry));
-    }
-
-    /// <summary>
-    /// A pass over the syntax alone, so broken JSON is reported as such (with where it broke) rather than
-    /// as a wrong type on whichever field the parser had reached.
-    /// </summary>
-    private static string? SyntaxError(byte[] body)
-    {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-        try
-        {
-            while (reader.Read())
-            {
-            }
-
-            return null;
-        }
-        catch (JsonException ex)
-        {
-            return $"the body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}); send one object such as {{\"language\": \"python\", \"code\": \"print(1)\"}}";
-        }
     }
 
     private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)

@@ -19,6 +19,11 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"colour\": \"red\"}", "invalid_request", "colour")]
     [InlineData("{\"language\": \"cobol\", \"code\": \"x\"}", "invalid_request", "language")]
     [InlineData("{\"code\": \"x\"}", "invalid_request", "language")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"wallTimeMs\": 1}, \"limits\": {\"wallTimeMs\": 2}}", "invalid_request", "limits")] // attack: a proxy checking the first limits is fooled by last-wins
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"wallTimeMs\": 1, \"wallTimeMs\": 2}}", "invalid_request", "limits.wallTimeMs")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"a\", \"content\": \"\", \"path\": \"b\"}]}", "invalid_request", "files[0].path")]
+    [InlineData("{\"language\": \"python\", \"code\": \"\\ud800\"}", "invalid_request", "code")] // attack: a lone surrogate
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"a\\udc00\", \"content\": \"\"}]}", "invalid_request", "files[0].path")]
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [null]}", "invalid_request", "files[0]")] // was a 500: hashed before validated
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"a\", \"content\": null}]}", "invalid_request", "files[0].content")]
     [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": null, \"content\": \"\"}]}", "invalid_request", "files[0].path")]
@@ -70,6 +75,19 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
 
         response.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         ((string)(await response.JsonAsync())["detail"]!).ShouldContain("Content-Type: application/json");
+    }
+
+    [Theory]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"limits\": {\"wallTimeMs\": 1}, \"limits\": {}}", "more than once")]
+    [InlineData("{\"language\": \"python\", \"code\": \"a\\udfffb\"}", "lone surrogate")]
+    public async Task Post_DuplicateKeyOrLoneSurrogate_SaysWhatIsWrong(string body, string message)
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRawAsync(body);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        ((string)(await response.JsonAsync())["errors"]![0]!["message"]!).ShouldContain(message);
     }
 
     [Theory]
