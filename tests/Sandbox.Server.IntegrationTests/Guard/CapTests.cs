@@ -12,6 +12,8 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
 {
     private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds];
 
+    private static readonly string[] s_bashOnly = ["bash"];
+
     private readonly SandboxApiFactory _factory;
 
     public CapTests(SandboxApiFactory factory) => _factory = factory;
@@ -114,7 +116,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     public async Task Post_SecondCallOfAOneRunToken_Is429TokenRuns()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-runs"));
-        using var token = await TokenClientAsync(agent, new { maxRuns = 1 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, maxRuns = 1 });
         (await OkAsync(token, "echo 1")).ShouldNotBeNull();
 
         using var second = await token.PostRunAsync(Some.Bash("echo 2"));
@@ -127,7 +129,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     public async Task Post_CpuBurnOverTheTokensCpuBudget_IsCut_ThenIs429TokenCpuSeconds()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-cpu"));
-        using var token = await TokenClientAsync(agent, new { cpuSeconds = 0.2 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, cpuSeconds = 0.2 });
 
         var burnt = await RunAsync(token, Some.BurnCpu);
 
@@ -160,7 +162,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
         ((double)second[CapNames.Concurrency]["used"]!).ShouldBe(0, "no run is in flight once the result is out");
         ((double)second[CapNames.DailyCpuSeconds]["used"]!).ShouldBeGreaterThanOrEqualTo((double)first[CapNames.DailyCpuSeconds]["used"]!);
 
-        using var token = await TokenClientAsync(agent, new { maxRuns = 5 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, maxRuns = 5 });
         var viaToken = Budgets(await OkAsync(token, "echo 3"));
         viaToken.Keys.ShouldBe([.. s_agentCaps, CapNames.TokenRuns, CapNames.TokenCpuSeconds], ignoreOrder: true);
         ((double)viaToken[CapNames.TokenRuns]["remaining"]!).ShouldBe(4);
