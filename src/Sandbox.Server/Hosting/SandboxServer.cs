@@ -82,6 +82,9 @@ public static class SandboxServer
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
+            // The web defaults read numbers from strings, and the OpenAPI document is drawn from these options: strict, as the
+            // bodies are actually bound (ServerJsonContext), so the document does not offer "100" for a limit.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
