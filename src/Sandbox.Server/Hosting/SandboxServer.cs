@@ -77,7 +77,16 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().Docker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable));
         builder.Services.AddHostedService<SandboxService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+
+            // Bounds on what a client can hold open without doing anything: sockets, slow headers, slow bodies, idle keep-alives.
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyBytesPerSecond, options.RequestBodyGracePeriod);
+        });
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
