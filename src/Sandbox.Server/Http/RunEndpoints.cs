@@ -60,7 +60,28 @@ internal static class RunEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
+    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness, Guard.Policy.RunGuard guard)
+    {
+        var result = await CreateOrRefuseAsync(context, coordinator, options, readiness);
+
+        // A refused request counts against the agent's rate like a run (429 past it): otherwise a loop of bad requests is uncapped.
+        if (result is IStatusCodeHttpResult { StatusCode: 400 or 403 or 413 or 422 } && guard.CountRefusal(context.Principal()) is { } throttled)
+        {
+            return Problems.ToResult(new ApiProblem
+            {
+                Status = 429,
+                Code = "cap_exceeded",
+                Title = $"Over the {throttled.Cap} cap",
+                Detail = throttled.Reason!,
+                Cap = throttled.Cap,
+                RetryAfterSeconds = throttled.RetryAfterSeconds,
+            }, context);
+        }
+
+        return result;
+    }
+
+    private static async Task<IResult> CreateOrRefuseAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
     {
         var cancellationToken = context.RequestAborted;
         var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);

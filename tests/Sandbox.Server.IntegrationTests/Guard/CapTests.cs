@@ -21,6 +21,27 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task Post_InvalidRequestsPastTheRate_Are429RatePerMinute()
+    {
+        // attack: 70 bad POSTs from an agent capped at 60/min all got 400, none 429: refusals were not counted.
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-rate-invalid") with { RatePerMinute = 5 });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var response = await agent.PostRawAsync("{\"language\": \"bash\", \"code\": 42}");
+            statuses.Add(response.StatusCode);
+            if (i == 7)
+            {
+                await ShouldBeCappedAsync(response, CapNames.Rate);
+            }
+        }
+
+        statuses.ShouldBe([.. Enumerable.Repeat(HttpStatusCode.BadRequest, 5), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)]);
+        using var valid = await agent.PostRunAsync(Some.Bash("echo too late"));
+        await ShouldBeCappedAsync(valid, CapNames.Rate);
+    }
+
+    [Fact]
     public async Task Post_ThirdCallAtTwoPerMinute_Is429RatePerMinute()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-rate") with { RatePerMinute = 2 });
