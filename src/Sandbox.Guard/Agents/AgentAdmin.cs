@@ -39,6 +39,12 @@ public sealed partial class AgentAdmin
     /// <summary>Agents live at most this long; a key that never expires is a key nobody remembers to rotate.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
 
+    /// <summary>
+    /// Agents live at least this long: an agent is a standing identity, and one that expires within the hour (or, from
+    /// a rounding slip such as 1e-9 days, at once) is a mistake; a short-lived credential is a task token.
+    /// </summary>
+    public static readonly TimeSpan MinLifetime = TimeSpan.FromHours(1);
+
     private readonly IGuardStore _store;
     private readonly TimeProvider _time;
     private readonly IReadOnlySet<string>? _knownProfiles;
@@ -220,9 +226,9 @@ public sealed partial class AgentAdmin
             errors.Add(new FieldError("dailyRuns", $"is {spec.DailyRuns}; use 1 to 10000000"));
         }
 
-        if (spec.ExpiresIn <= TimeSpan.Zero || spec.ExpiresIn > MaxLifetime)
+        if (spec.ExpiresIn < MinLifetime || spec.ExpiresIn > MaxLifetime)
         {
-            errors.Add(new FieldError("expiresIn", $"is {spec.ExpiresIn}; use a positive time of at most {MaxLifetime.TotalDays:0} days"));
+            errors.Add(new FieldError("expiresIn", $"is {spec.ExpiresIn}; use at least {MinLifetime.TotalHours:0} hour and at most {MaxLifetime.TotalDays:0} days (for less, mint a task token)"));
         }
 
         return errors;

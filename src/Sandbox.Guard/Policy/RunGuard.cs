@@ -413,6 +413,35 @@ public sealed partial class RunGuard
     }
 
     /// <summary>
+    /// Counts a refused request (invalid, over the profile, off the allow-list) against the agent's rate, or, when the
+    /// agent is already at its rate, returns the throttle to answer instead. Refusals cost parsing, audit records and
+    /// log lines, so an agent sending bad requests in a loop is capped like one sending good ones; past the rate
+    /// nothing more is counted, so a flood cannot grow the window.
+    /// </summary>
+    public Admission? CountRefusal(Principal principal)
+    {
+        var agent = principal.Agent;
+        var counters = CountersOf(agent.Id);
+        var now = _time.GetUtcNow();
+        if (counters.CountInWindow(now) >= agent.RatePerMinute)
+        {
+            var retry = Seconds(counters.OldestInWindow(now) + RateWindow - now);
+            Log.Throttled(_logger, agent.Name, CapNames.Rate);
+            return new Admission
+            {
+                Kind = AdmissionKind.Throttled,
+                Code = "cap_exceeded",
+                Cap = CapNames.Rate,
+                Reason = $"agent '{agent.Name}' reached its rate of {agent.RatePerMinute} runs per minute, refused requests included; retry after {retry} s",
+                RetryAfterSeconds = retry,
+            };
+        }
+
+        counters.Admitted(now);
+        return null;
+    }
+
+    /// <summary>
     /// The guard's decision on a planned run, in order: the allow-list, the caps, then whether a human must
     /// approve. Writes the request and the decision to the audit log before answering. An allowed run holds
     /// one of the agent's concurrent slots until <see cref="CompleteAsync"/>.

@@ -77,11 +77,23 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable));
         builder.Services.AddHostedService<SandboxService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+
+            // Bounds on what a client can hold open without doing anything: sockets, slow headers, slow bodies, idle keep-alives.
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyBytesPerSecond, options.RequestBodyGracePeriod);
+        });
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
+            // The web defaults read numbers from strings, and the OpenAPI document is drawn from these options: strict, as the
+            // bodies are actually bound (ServerJsonContext), so the document does not offer "100" for a limit.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
@@ -94,6 +106,7 @@ public static class SandboxServer
                 StatusCodes.Status500InternalServerError => "the service failed unexpectedly; the failure has been logged",
                 _ => null,
             };
+            ProblemText.Complete(context.ProblemDetails);
         });
         builder.Services.AddOpenApi();
 

@@ -44,6 +44,21 @@ public sealed class ServerOptions
     /// <summary>Where the service keeps its files (logs today; the guard store later).</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>Open connections at most; past it Kestrel closes new ones at once, so a flood of sockets cannot exhaust the host.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>How long a client may take to send the request line and headers (slowloris holds connections otherwise).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an idle keep-alive connection stays open (Kestrel's default, 130 s, keeps idle sockets long).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The slowest a request body may arrive, after <see cref="RequestBodyGracePeriod"/>; slower is 408 request_timeout.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>How long a body may arrive slower than <see cref="MinRequestBodyBytesPerSecond"/> before it is cut off.</summary>
+    public TimeSpan RequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
     public IReadOnlyList<FieldError> Validate()
     {
@@ -64,6 +79,13 @@ public sealed class ServerOptions
         Check(MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, nameof(MaxRequestBodyBytes), $"is {MaxRequestBodyBytes}; use 1024 to 268435456");
         Check(MaxOutputTextBytes >= 256, nameof(MaxOutputTextBytes), $"is {MaxOutputTextBytes}; use at least 256");
         Check(ShutdownGracePeriod >= TimeSpan.Zero, nameof(ShutdownGracePeriod), $"is {ShutdownGracePeriod}; use zero or more");
+        Check(MaxConnections is >= 1 and <= 1_000_000, nameof(MaxConnections), $"is {MaxConnections}; use 1 to 1000000");
+        Check(RequestHeadersTimeout >= TimeSpan.FromSeconds(1) && RequestHeadersTimeout <= TimeSpan.FromMinutes(5), nameof(RequestHeadersTimeout), $"is {RequestHeadersTimeout}; use 00:00:01 to 00:05:00");
+        Check(KeepAliveTimeout >= TimeSpan.FromSeconds(1) && KeepAliveTimeout <= TimeSpan.FromMinutes(10), nameof(KeepAliveTimeout), $"is {KeepAliveTimeout}; use 00:00:01 to 00:10:00");
+        Check(MinRequestBodyBytesPerSecond is >= 1 and <= 1e9, nameof(MinRequestBodyBytesPerSecond), $"is {MinRequestBodyBytesPerSecond}; use 1 to 1000000000");
+
+        // Kestrel checks rates once a second, and refuses a grace period that is not longer than that.
+        Check(RequestBodyGracePeriod >= TimeSpan.FromSeconds(2) && RequestBodyGracePeriod <= TimeSpan.FromMinutes(5), nameof(RequestBodyGracePeriod), $"is {RequestBodyGracePeriod}; use 00:00:02 to 00:05:00");
         return errors;
     }
 }

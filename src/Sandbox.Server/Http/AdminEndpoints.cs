@@ -106,6 +106,12 @@ internal static class AdminEndpoints
             ExpiresIn = body.ExpiresInDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)) : defaults.ExpiresIn,
         };
         var result = await admin.CreateAsync(spec, "admin:api", context.RequestAborted);
+        if (result.Failure == AdminFailure.Invalid && result.Errors is { } errors)
+        {
+            // The store's field is a span; this API's is a number of days: name the field the caller sent.
+            result = result with { Errors = errors.Select(e => e.Field == "expiresIn" ? e with { Field = "expiresInDays" } : e).ToList() };
+        }
+
         return result.Ok
             ? TypedResults.Created($"/admin/v1/agents/{result.Value!.Agent.Id}", Issued(result.Value, time))
             : Failure(result, context);

@@ -1,17 +1,21 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Sandbox.Server.Runs;
 
 namespace Sandbox.Server.Http;
 
 /// <summary>Reads a request body up to a cap: past it the caller answers 413 without buffering the rest.</summary>
 internal static class BodyReader
 {
-    /// <summary>The body's bytes, or null when it is over <paramref name="limit"/>.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body's bytes, or the problem to answer instead: 413 over <paramref name="limit"/>, and whatever Kestrel
+    /// refused while reading it (a malformed chunked body is 400, a body sent too slowly is 408).
+    /// </summary>
+    public static async Task<(byte[]? Body, ApiProblem? Problem)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
-            return null;
+            return (null, Problems.BodyTooLarge(limit));
         }
 
         // Kestrel's own cap backs this up; the test server has none, and chunked bodies have no length.
@@ -24,20 +28,26 @@ internal static class BodyReader
             {
                 read = await request.Body.ReadAsync(memory, cancellationToken);
             }
-            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            catch (BadHttpRequestException ex)
             {
-                return null;
+                // Kestrel's refusals are the caller's doing: answered as problems with a code, never left to become a 500.
+                return (null, Problems.FromKestrel(ex.StatusCode, limit));
+            }
+            catch (IOException)
+            {
+                // Kestrel throws this for a chunk size that overflows (and for a client that went away, which reads no answer).
+                return (null, Problems.FromKestrel(StatusCodes.Status400BadRequest, limit));
             }
 
             if (read == 0)
             {
-                return buffer.WrittenSpan.ToArray();
+                return (buffer.WrittenSpan.ToArray(), null);
             }
 
             buffer.Advance(read);
             if (buffer.WrittenCount > limit)
             {
-                return null;
+                return (null, Problems.BodyTooLarge(limit));
             }
         }
     }

@@ -13,15 +13,20 @@ internal static class JsonBody
     public static async Task<(T? Value, ApiProblem? Problem)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, CancellationToken cancellationToken)
         where T : new()
     {
-        var body = await BodyReader.ReadAsync(context.Request, MaxBytes, cancellationToken);
+        var (body, unreadable) = await BodyReader.ReadAsync(context.Request, MaxBytes, cancellationToken);
         if (body is null)
         {
-            return (default, Problems.BodyTooLarge(MaxBytes));
+            return (default, unreadable);
         }
 
         if (body.Length == 0)
         {
             return (new T(), null);
+        }
+
+        if (JsonBodyValidator.Check(body, "{}") is { } shape)
+        {
+            return (default, shape);
         }
 
         try

@@ -61,6 +61,26 @@ internal static partial class Problems
         Detail = $"the body is over {limit} bytes, the most this service accepts; send less code, stdin or files",
     };
 
+    /// <summary>Kestrel's refusal of a body as it was read (bad chunk framing 400, too slow 408, too large 413), as a problem with a code.</summary>
+    public static ApiProblem FromKestrel(int status, long limit) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => BodyTooLarge(limit),
+        StatusCodes.Status408RequestTimeout => new()
+        {
+            Status = 408,
+            Code = "request_timeout",
+            Title = "The request body arrived too slowly",
+            Detail = "the body arrived more slowly than this service accepts (see Sandbox:MinRequestBodyBytesPerSecond); send the whole body at once",
+        },
+        _ => new()
+        {
+            Status = 400,
+            Code = "malformed_request",
+            Title = "The request's HTTP framing is invalid",
+            Detail = "the body could not be read as HTTP/1.1 framing (such as a chunk size that is not hexadecimal or does not fit); send a Content-Length body or well-formed chunks",
+        },
+    };
+
     public static ApiProblem MalformedJson(string detail) => new()
     {
         Status = 400,

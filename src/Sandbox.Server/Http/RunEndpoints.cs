@@ -60,18 +60,39 @@ internal static class RunEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
+    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness, Guard.Policy.RunGuard guard)
     {
-        var cancellationToken = context.RequestAborted;
-        var body = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
-        if (body is null)
+        var result = await CreateOrRefuseAsync(context, coordinator, options, readiness);
+
+        // A refused request counts against the agent's rate like a run (429 past it): otherwise a loop of bad requests is uncapped.
+        if (result is IStatusCodeHttpResult { StatusCode: 400 or 403 or 413 or 422 } && guard.CountRefusal(context.Principal()) is { } throttled)
         {
-            return Problems.ToResult(Problems.BodyTooLarge(options.MaxRequestBodyBytes), context);
+            return Problems.ToResult(new ApiProblem
+            {
+                Status = 429,
+                Code = "cap_exceeded",
+                Title = $"Over the {throttled.Cap} cap",
+                Detail = throttled.Reason!,
+                Cap = throttled.Cap,
+                RetryAfterSeconds = throttled.RetryAfterSeconds,
+            }, context);
         }
 
-        if (SyntaxError(body) is { } syntax)
+        return result;
+    }
+
+    private static async Task<IResult> CreateOrRefuseAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
+        if (body is null)
         {
-            return Problems.ToResult(Problems.MalformedJson(syntax), context);
+            return Problems.ToResult(unreadable!, context);
+        }
+
+        if (JsonBodyValidator.Check(body, "{\"language\": \"python\", \"code\": \"print(1)\"}") is { } shape)
+        {
+            return Problems.ToResult(shape, context);
         }
 
         RunRequestBody? parsed;
@@ -143,27 +164,6 @@ internal static class RunEndpoints
 
         context.Response.Headers.Location = location;
         return TypedResults.Ok(RunCoordinator.View(entry));
-    }
-
-    /// <summary>
-    /// A pass over the syntax alone, so broken JSON is reported as such (with where it broke) rather than
-    /// as a wrong type on whichever field the parser had reached.
-    /// </summary>
-    private static string? SyntaxError(byte[] body)
-    {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-        try
-        {
-            while (reader.Read())
-            {
-            }
-
-            return null;
-        }
-        catch (JsonException ex)
-        {
-            return $"the body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}); send one object such as {{\"language\": \"python\", \"code\": \"print(1)\"}}";
-        }
     }
 
     private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
@@ -256,14 +256,18 @@ internal static class RunEndpoints
             return;
         }
 
+        if (!TryParseLastEventId(context.Request.Headers["Last-Event-ID"], out var next))
+        {
+            await Problems.ToResult(ApiProblem.Invalid([new Core.Runs.FieldError("Last-Event-ID", $"must be the id of an event of this stream, a whole number from 0 to {long.MaxValue - 1}; leave it out to start from the beginning")]), context).ExecuteAsync(context);
+            return;
+        }
+
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         // Tells proxies such as nginx not to buffer: the point of the stream is to arrive as it happens.
         response.Headers["X-Accel-Buffering"] = "no";
-        // Ids are positions in the run's output (see RunEvent), so a resumed stream starts exactly after what was sent.
-        var next = long.TryParse(context.Request.Headers["Last-Event-ID"], out var last) && last is >= 0 and < long.MaxValue ? last + 1 : 0;
         await response.Body.FlushAsync(cancellationToken);
 
         try
@@ -271,6 +275,12 @@ internal static class RunEndpoints
             while (true)
             {
                 var (events, changed) = entry.ReadEvents(next);
+                if (events.Count == 0 && entry.State == RunState.Completed)
+                {
+                    // Resumed past the end of a finished run: the final view still closes the stream, never a wait forever.
+                    events = entry.ReadEvents(0).Events.Where(e => e.Kind == "result").ToList();
+                }
+
                 foreach (var e in events)
                 {
                     await WriteEventAsync(response, e, entry, cancellationToken);
@@ -289,6 +299,29 @@ internal static class RunEndpoints
         {
             // The client went away; the run itself carries on.
         }
+    }
+
+    /// <summary>
+    /// The first event to send: 0 without the header (or with it empty, as EventSource sends before any id), else
+    /// one past it. Anything but digits in range is refused, never guessed at: a negative or overflowing id must
+    /// not reach the event list. Ids are positions in the run's output (see RunEvent), so a resumed stream starts exactly
+    /// after what was sent.
+    /// </summary>
+    private static bool TryParseLastEventId(string? header, out long next)
+    {
+        next = 0;
+        if (string.IsNullOrEmpty(header))
+        {
+            return true;
+        }
+
+        if (header.Length > 19 || !header.All(char.IsAsciiDigit) || !long.TryParse(header, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var last) || last == long.MaxValue)
+        {
+            return false;
+        }
+
+        next = last + 1;
+        return true;
     }
 
     private static async Task WriteEventAsync(HttpResponse response, RunEvent e, RunEntry entry, CancellationToken cancellationToken)

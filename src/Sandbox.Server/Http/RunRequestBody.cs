@@ -54,6 +54,26 @@ public sealed record RunRequestBody
             errors.Add(new FieldError("code", "is required: the program's source text"));
         }
 
+        // Checked here, before anything hashes or audits the request: a null entry or field is the caller's mistake, not a crash.
+        for (var i = 0; i < (Files?.Count ?? 0); i++)
+        {
+            if (Files![i] is not { } file)
+            {
+                errors.Add(new FieldError($"files[{i}]", "is null; send an object such as {\"path\": \"data.txt\", \"content\": \"...\"}"));
+                continue;
+            }
+
+            if (file.Path is null)
+            {
+                errors.Add(new FieldError($"files[{i}].path", "is null; send a relative path such as \"data.txt\""));
+            }
+
+            if (file.Content is null)
+            {
+                errors.Add(new FieldError($"files[{i}].content", "is null; send the file's text as a string (\"\" for an empty file)"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             return (null, errors);

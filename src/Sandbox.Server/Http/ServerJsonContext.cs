@@ -9,7 +9,9 @@ namespace Sandbox.Server.Http;
 /// <summary>The service's wire format: camelCase, source-generated, strict about unknown request fields so typos surface.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    // Backs up JsonBodyValidator: a key given twice is refused, never last-wins, whoever deserializes with this context.
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(RunRequestBody))]
 [JsonSerializable(typeof(RunView))]
 [JsonSerializable(typeof(DryRunView))]

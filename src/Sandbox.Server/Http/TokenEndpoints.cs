@@ -38,9 +38,17 @@ internal static class TokenEndpoints
             return Problems.ToResult(problem, context);
         }
 
+        // A token names what it may run: an empty body must not quietly mint one for every profile of the agent.
+        // A task token may not mint at all, and the guard says so (403) whatever it asked for.
+        if (body!.Profiles is null or [] && !context.Principal().IsTaskToken)
+        {
+            var allowed = string.Join(", ", context.Principal().Profiles);
+            return Problems.ToResult(ApiProblem.Invalid([new Core.Runs.FieldError("profiles", $"is required: name the profiles the token may use, some of this key's ({allowed}), such as {{\"profiles\": [\"{(context.Principal().Profiles.Count > 0 ? context.Principal().Profiles[0] : "python")}\"]}}")]), context);
+        }
+
         var outcome = await guard.MintTokenAsync(context.Principal(), new TokenSpec
         {
-            Profiles = body!.Profiles,
+            Profiles = body.Profiles,
             TtlSeconds = body.TtlSeconds,
             MaxRuns = body.MaxRuns,
             CpuSeconds = body.CpuSeconds,

@@ -83,6 +83,18 @@ public sealed class AgentsCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("1m")]
+    [InlineData("59m")] // an agent that lives under an hour is a mistake (or a rounding slip); a short-lived credential is a task token
+    public async Task Create_ExpiresInUnderAnHour_IsAUsageErrorNamingTheOption(string value)
+    {
+        var output = await _cli.RunAsync("agents", "create", "bot", "--profile", "python", "--expires-in", value);
+
+        output.Code.ShouldBe(AdminExitCodes.UsageError, output.ToString());
+        output.Stderr.ShouldContain("expiresIn (--expires-in)");
+        output.Stderr.ShouldContain("at least 1 hour");
+    }
+
+    [Theory]
     [InlineData("90")]
     [InlineData("3w")]
     [InlineData("-1d")]

@@ -12,6 +12,8 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 [Trait("Category", "Integration")]
 public sealed class AuthTests : IClassFixture<SandboxApiFactory>
 {
+    private static readonly string[] s_bashOnly = ["bash"];
+
     private readonly SandboxApiFactory _factory;
 
     public AuthTests(SandboxApiFactory factory) => _factory = factory;
@@ -180,7 +182,7 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
     public async Task Runs_TaskTokenPastItsTtl_Is401TokenExpired_AndAudited()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("auth-ttl"));
-        using var minted = await agent.MintTokenAsync(new { ttlSeconds = 1, purpose = "expires at once" });
+        using var minted = await agent.MintTokenAsync(new { profiles = s_bashOnly, ttlSeconds = 1, purpose = "expires at once" });
         minted.StatusCode.ShouldBe(HttpStatusCode.OK);
         using var token = _factory.CreateClient((string)(await minted.JsonAsync())["token"]!);
 
@@ -199,6 +201,23 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
 
         await ShouldBeRefusedAndAuditedAsync(() => old.GetAsync("/v1/me", Token), "key_revoked");
         (await fresh.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("1e-9")] // attack: created an agent that was already expired
+    [InlineData("0.02")] // under an hour
+    [InlineData("-1")]
+    public async Task AdminApi_CreateAgentExpiringTooSoon_Is400NamingExpiresInDays(string days)
+    {
+        using var admin = _factory.AdminClient();
+        var body = $"{{\"name\": \"{Some.AgentName("short-life")}\", \"profiles\": [\"bash\"], \"expiresInDays\": {days}}}";
+
+        using var response = await admin.PostAsync("/admin/v1/agents", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync(Token));
+        var problem = await response.JsonAsync();
+        problem.ErrorFields().ShouldBe(["expiresInDays"]);
+        ((string)problem["detail"]!).ShouldContain("at least 1 hour");
     }
 
     [Fact]

@@ -12,11 +12,34 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
 {
     private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds];
 
+    private static readonly string[] s_bashOnly = ["bash"];
+
     private readonly SandboxApiFactory _factory;
 
     public CapTests(SandboxApiFactory factory) => _factory = factory;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Post_InvalidRequestsPastTheRate_Are429RatePerMinute()
+    {
+        // attack: 70 bad POSTs from an agent capped at 60/min all got 400, none 429: refusals were not counted.
+        var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-rate-invalid") with { RatePerMinute = 5 });
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var response = await agent.PostRawAsync("{\"language\": \"bash\", \"code\": 42}");
+            statuses.Add(response.StatusCode);
+            if (i == 7)
+            {
+                await ShouldBeCappedAsync(response, CapNames.Rate);
+            }
+        }
+
+        statuses.ShouldBe([.. Enumerable.Repeat(HttpStatusCode.BadRequest, 5), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)]);
+        using var valid = await agent.PostRunAsync(Some.Bash("echo too late"));
+        await ShouldBeCappedAsync(valid, CapNames.Rate);
+    }
 
     [Fact]
     public async Task Post_ThirdCallAtTwoPerMinute_Is429RatePerMinute()
@@ -114,7 +137,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     public async Task Post_SecondCallOfAOneRunToken_Is429TokenRuns()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-runs"));
-        using var token = await TokenClientAsync(agent, new { maxRuns = 1 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, maxRuns = 1 });
         (await OkAsync(token, "echo 1")).ShouldNotBeNull();
 
         using var second = await token.PostRunAsync(Some.Bash("echo 2"));
@@ -127,7 +150,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
     public async Task Post_CpuBurnOverTheTokensCpuBudget_IsCut_ThenIs429TokenCpuSeconds()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("cap-token-cpu"));
-        using var token = await TokenClientAsync(agent, new { cpuSeconds = 0.2 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, cpuSeconds = 0.2 });
 
         var burnt = await RunAsync(token, Some.BurnCpu);
 
@@ -160,7 +183,7 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
         ((double)second[CapNames.Concurrency]["used"]!).ShouldBe(0, "no run is in flight once the result is out");
         ((double)second[CapNames.DailyCpuSeconds]["used"]!).ShouldBeGreaterThanOrEqualTo((double)first[CapNames.DailyCpuSeconds]["used"]!);
 
-        using var token = await TokenClientAsync(agent, new { maxRuns = 5 });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly, maxRuns = 5 });
         var viaToken = Budgets(await OkAsync(token, "echo 3"));
         viaToken.Keys.ShouldBe([.. s_agentCaps, CapNames.TokenRuns, CapNames.TokenCpuSeconds], ignoreOrder: true);
         ((double)viaToken[CapNames.TokenRuns]["remaining"]!).ShouldBe(4);

@@ -35,9 +35,9 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
 
     [Theory]
     [InlineData("profiles", """{"profiles":["python"]}""")]
-    [InlineData("ttlSeconds", """{"ttlSeconds":7200}""")]
-    [InlineData("maxRuns", """{"maxRuns":11}""")]
-    [InlineData("cpuSeconds", """{"cpuSeconds":5.5}""")]
+    [InlineData("ttlSeconds", """{"profiles":["bash"],"ttlSeconds":7200}""")]
+    [InlineData("maxRuns", """{"profiles":["bash"],"maxRuns":11}""")]
+    [InlineData("cpuSeconds", """{"profiles":["bash"],"cpuSeconds":5.5}""")]
     public async Task Mint_MoreThanTheParentHas_Is403NamingTheField(string field, string body)
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-exceeds", "bash") with { DailyRuns = 10, DailyCpuSeconds = 5 });
@@ -50,6 +50,24 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
         problem.ErrorFields().ShouldBe([field]);
         var decisions = await _factory.AuditAsync($"agent={issued.Agent.Name}&kind=decision&status=rejected");
         ((string?)decisions.ShouldHaveSingleItem()!["data"]!["action"]).ShouldBe("mint_token");
+    }
+
+    [Theory]
+    [InlineData("")] // attack: each of these minted a token for every profile of the agent
+    [InlineData("{}")]
+    [InlineData("null")]
+    [InlineData("{\"profiles\": []}")]
+    [InlineData("{\"ttlSeconds\": 60}")]
+    public async Task Mint_WithoutProfiles_Is400NamingProfiles(string body)
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-no-profiles", "bash", "python"));
+
+        using var response = await agent.PostAsync("/v1/tokens", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync(Token));
+        var problem = await response.JsonAsync();
+        problem.Code().ShouldBe("invalid_request");
+        problem.ErrorFields().ShouldBe(["profiles"]);
     }
 
     [Fact]
@@ -70,7 +88,7 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
     public async Task Mint_WithATaskToken_Is403()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("token-mint-token"));
-        using var token = await TokenClientAsync(agent, new { });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly });
 
         using var response = await token.MintTokenAsync(new { });
 
@@ -84,7 +102,7 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
     public async Task Run_AfterTheAgentIsRevoked_TokenIs401AgentRevoked()
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-revoked"));
-        using var token = await TokenClientAsync(agent, new { });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly });
         (await token.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         using var revoked = await _factory.AdminPostAsync($"/admin/v1/agents/{issued.Agent.Id}/revoke", new { reason = "token test", by = "test" });
@@ -99,7 +117,7 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
     public async Task Run_AfterTheKeyThatMintedItIsRotated_TokenIs401KeyRevoked()
     {
         var (issued, agent) = await _factory.AgentAsync(Some.Agent("token-rotated"));
-        using var token = await TokenClientAsync(agent, new { });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly });
         (await token.GetAsync("/v1/me", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         using var rotated = await _factory.AdminPostAsync($"/admin/v1/agents/{issued.Agent.Id}/rotate", new { by = "test" });
@@ -115,8 +133,8 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
     public async Task GetAndCancel_ARunTheTokenDidNotStart_Are404_WhileItsOwnRunIsVisible()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("token-own-runs"));
-        using var token = await TokenClientAsync(agent, new { });
-        using var sibling = await TokenClientAsync(agent, new { });
+        using var token = await TokenClientAsync(agent, new { profiles = s_bashOnly });
+        using var sibling = await TokenClientAsync(agent, new { profiles = s_bashOnly });
         var agentRun = (string)(await (await agent.PostRunAsync(Some.BashAsync("sleep 30"))).JsonAsync())["id"]!;
         var siblingRun = (string)(await (await sibling.PostRunAsync(Some.BashAsync("sleep 30"))).JsonAsync())["id"]!;
         var ownRun = (string)(await (await token.PostRunAsync(Some.BashAsync("echo mine"))).JsonAsync())["id"]!;
@@ -145,8 +163,8 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
     public async Task Post_AnIdempotencyKeyAnotherTokenUsed_StartsItsOwnRun()
     {
         var (_, agent) = await _factory.AgentAsync(Some.Agent("token-idem"));
-        using var first = await TokenClientAsync(agent, new { });
-        using var second = await TokenClientAsync(agent, new { });
+        using var first = await TokenClientAsync(agent, new { profiles = s_bashOnly });
+        using var second = await TokenClientAsync(agent, new { profiles = s_bashOnly });
 
         var a = await (await first.PostRunAsync(Some.Bash("echo first"), idempotencyKey: "same-key")).JsonAsync();
         using var replay = await second.PostRunAsync(Some.Bash("echo first"), idempotencyKey: "same-key");

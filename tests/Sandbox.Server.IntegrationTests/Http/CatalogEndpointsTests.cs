@@ -126,4 +126,29 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
             ignoreOrder: true);
         document["paths"]!["/v1/runs"]!["post"]!["requestBody"]!["content"]!["application/json"].ShouldNotBeNull();
     }
+
+    [Fact]
+    public async Task OpenApi_NumbersAreNumbersOnly_AsTheServerAccepts()
+    {
+        using var client = _factory.CreateClient();
+        var document = await (await client.GetAsync("/openapi/v1.json", TestContext.Current.CancellationToken)).JsonAsync();
+
+        // The server binds strictly ("100" for a limit is refused), so the document must not offer numeric strings.
+        var numeric = new List<string>();
+        foreach (var (name, schema) in document["components"]!["schemas"]!.AsObject())
+        {
+            foreach (var (property, definition) in schema!["properties"]?.AsObject() ?? [])
+            {
+                var types = definition!["type"] is System.Text.Json.Nodes.JsonArray array ? array.Select(t => (string?)t).ToList() : [(string?)definition["type"]];
+                if (types.Contains("integer") || types.Contains("number"))
+                {
+                    numeric.Add($"{name}.{property}");
+                    types.ShouldNotContain("string", $"{name}.{property}");
+                    definition["pattern"].ShouldBeNull($"{name}.{property}");
+                }
+            }
+        }
+
+        numeric.ShouldContain("LimitOverrides.wallTimeMs");
+    }
 }

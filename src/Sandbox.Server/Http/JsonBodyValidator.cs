@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+using Sandbox.Core.Runs;
+using Sandbox.Server.Runs;
+
+namespace Sandbox.Server.Http;
+
+/// <summary>
+/// A pass over a JSON body before it is bound: broken syntax is reported as such (with where it broke) rather
+/// than as a wrong type on whichever field the parser had reached; a key given twice and a string that is not
+/// valid UTF-16 are refused, each naming its field.
+/// </summary>
+internal static class JsonBodyValidator
+{
+    public static ApiProblem? Check(ReadOnlySpan<byte> body, string example)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var open = new Stack<Container>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                    {
+                        var container = open.Peek();
+                        if (!TryGetString(ref reader, out var name))
+                        {
+                            return Invalid(Join(container.Path, Encoding.UTF8.GetString(reader.ValueSpan)), LoneSurrogate);
+                        }
+
+                        // Last-wins binding would let a proxy that checks the first `limits` see another request than the one that runs.
+                        if (!container.Names!.Add(name))
+                        {
+                            return Invalid(Join(container.Path, name), "appears more than once in the same object; send each field once");
+                        }
+
+                        container.Pending = name;
+                        break;
+                    }
+
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        open.Push(new Container(ValuePath(open), reader.TokenType == JsonTokenType.StartArray));
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        open.Pop();
+                        break;
+                    case JsonTokenType.String:
+                    {
+                        var path = ValuePath(open);
+                        if (!TryGetString(ref reader, out _))
+                        {
+                            return Invalid(path, LoneSurrogate);
+                        }
+
+                        break;
+                    }
+
+                    case JsonTokenType.Comment:
+                        break;
+                    default:
+                        ValuePath(open);
+                        break;
+                }
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return Problems.MalformedJson($"the body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}); send one object such as {example}");
+        }
+    }
+
+    private const string LoneSurrogate = "is not valid Unicode text: it has a lone surrogate (such as \\ud800 without the \\udc00-\\udfff that must follow it); send the text as UTF-8 or escape both halves of the pair";
+
+    /// <summary>Only an escaped string can hold a lone surrogate: the reader has already refused invalid UTF-8.</summary>
+    private static bool TryGetString(ref Utf8JsonReader reader, out string value)
+    {
+        value = "";
+        if (!reader.ValueIsEscaped)
+        {
+            value = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString()! : "";
+            return true;
+        }
+
+        try
+        {
+            value = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The path of the value about to be read: <c>limits.wallTimeMs</c>, <c>files[0].path</c>, or empty for the root.</summary>
+    private static string ValuePath(Stack<Container> open)
+    {
+        if (!open.TryPeek(out var container))
+        {
+            return "";
+        }
+
+        if (container.IsArray)
+        {
+            return $"{container.Path}[{container.Index++}]";
+        }
+
+        return Join(container.Path, container.Pending ?? "");
+    }
+
+    private static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "." + name;
+
+    private static ApiProblem Invalid(string field, string message) => ApiProblem.Invalid([new FieldError(field, message)]);
+
+    private sealed class Container(string path, bool isArray)
+    {
+        public string Path { get; } = path;
+
+        public bool IsArray { get; } = isArray;
+
+        public HashSet<string>? Names { get; } = isArray ? null : new HashSet<string>(StringComparer.Ordinal);
+
+        public int Index { get; set; }
+
+        public string? Pending { get; set; }
+    }
+}
