@@ -109,5 +109,25 @@ public sealed class GuestProfileTests
         pipeline.MinimumsFor(profile).MemoryBytes.ShouldBe(160L * 65536);
     }
 
+    [Fact]
+    public async Task Run_PythonTracebackThroughTheStdlib_NamesOnlyGuestPaths()
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(
+            PythonWasm() with { Code = "import json\njson.loads('{')" },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.RuntimeError, result.Message);
+        result.Stderr.ShouldContain("json.decoder.JSONDecodeError");
+        // The stdlib's code objects once named the build machine's checkout (images/python-wasm/build/src/...).
+        var files = System.Text.RegularExpressions.Regex.Matches(result.Stderr, "File \"([^\"]*)\"").Select(m => m.Groups[1].Value).ToList();
+        files.ShouldContain("/tmp/main.py");
+        files.ShouldContain(f => f.StartsWith("/usr/local/lib/python311.zip/json/", StringComparison.Ordinal));
+        files.ShouldAllBe(f => f == "/tmp/main.py" || f.StartsWith("/usr/local/", StringComparison.Ordinal));
+        result.Stderr.ShouldNotContain("/work/");
+        result.Stderr.ShouldNotContain("images/");
+    }
+
     private static RunRequest PythonWasm() => new() { Language = "python", Backend = BackendNames.Wasm, Code = "print(1)" };
 }
