@@ -72,7 +72,8 @@ cd "$build"
 export WASI_SDK_PATH=$sdk
 export CONFIG_SITE=$py_src/Tools/wasm/config.site-wasm32-wasi
 export ZLIB_CFLAGS="-I$zlib_out/include" ZLIB_LIBS="-L$zlib_out/lib -lz"
-step "$py_src/Tools/wasm/wasi-env" "$py_src/configure" \
+# configure by a relative path: srcdir (compiled into getpath as VPATH, and into sysconfig) then names no host folder.
+step "$py_src/Tools/wasm/wasi-env" "../$(basename "$py_src")/configure" \
     --host=wasm32-unknown-wasi --build="$("$py_src/config.guess")" \
     --with-build-python=/usr/bin/python3.11 \
     --prefix=/usr/local --disable-test-modules
@@ -83,7 +84,8 @@ mkdir -p "$out/usr-local/lib/python3.11/lib-dynload"
 llvm-strip-14 -o "$out/python.wasm" python.wasm
 # The zip's code objects name the guest's paths, not this checkout's: tracebacks must not show the build machine.
 step /usr/bin/python3.11 "$here/guest-paths.py" usr/local/lib/python311.zip "$out/usr-local/lib/python311.zip" /usr/local/lib/python311.zip "$work"
-if { unzip -p "$out/usr-local/lib/python311.zip"; cat "$out/python.wasm"; } | grep -a -q -F "$work"; then
+# grep -c reads to the end: with pipefail, grep -q would stop early and the SIGPIPE would hide a match.
+if grep -a -q -F "$work" "$out/python.wasm" || [ "$(unzip -p "$out/usr-local/lib/python311.zip" | grep -a -c -F "$work")" != 0 ]; then
     echo "python-wasm: the guest still names a build path ($work)" >&2
     exit 1
 fi

@@ -41,6 +41,6 @@ public class DockerException : SandboxInfrastructureException
     /// the log (the pipeline logs the whole exception); the run's caller learns only that the container backend failed.
     /// </summary>
     public override string ResultMessage => IsTransient
-        ? "sandbox_error: the container backend is unavailable right now; try again shortly (the details are in the service log)"
-        : "sandbox_error: the container backend could not run this program; the operator can find the details in the service log";
+        ? "sandbox_error: the Docker backend is unavailable right now; try again shortly (the details are in the service log)"
+        : "sandbox_error: the Docker backend could not run this program; the operator can find the details in the service log";
 }
