@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../wasm-toolchain.sh"
 
 out=$here/build/out
-hash=$(wasm_recipe_hash "${BASH_SOURCE[0]}")
+hash=$(wasm_recipe_hash "${BASH_SOURCE[0]}" "$here/guest-paths.py")
 if ! wasm_needs_rebuild "$out" "$hash"; then
     echo "python-wasm: up to date ($out)"
     exit 0
@@ -39,8 +39,9 @@ zlib_src=$(find "$work" -maxdepth 1 -type d -name 'zlib-*' | head -n1)
 sdk=$work/wasi-sdk
 mkdir -p "$sdk/bin" "$sdk/share"
 wasm_sysroot "$sdk/share/wasi-sysroot"
+# -ffile-prefix-map: __FILE__ in asserts and fatal errors names /usr/local/src, not this checkout.
 for tool in clang clang++; do
-    printf '#!/bin/sh\nexec clang-14 --target=wasm32-wasi "$@"\n' >"$sdk/bin/$tool"
+    printf '#!/bin/sh\nexec clang-14 --target=wasm32-wasi -ffile-prefix-map=%s=/usr/local/src "$@"\n' "$work" >"$sdk/bin/$tool"
 done
 printf '#!/bin/sh\nexec clang-14 --target=wasm32-wasi -E "$@"\n' >"$sdk/bin/clang-cpp"
 ln -sf /usr/bin/wasm-ld-14 "$sdk/bin/wasm-ld"
@@ -71,7 +72,8 @@ cd "$build"
 export WASI_SDK_PATH=$sdk
 export CONFIG_SITE=$py_src/Tools/wasm/config.site-wasm32-wasi
 export ZLIB_CFLAGS="-I$zlib_out/include" ZLIB_LIBS="-L$zlib_out/lib -lz"
-step "$py_src/Tools/wasm/wasi-env" "$py_src/configure" \
+# configure by a relative path: srcdir (compiled into getpath as VPATH, and into sysconfig) then names no host folder.
+step "$py_src/Tools/wasm/wasi-env" "../$(basename "$py_src")/configure" \
     --host=wasm32-unknown-wasi --build="$("$py_src/config.guess")" \
     --with-build-python=/usr/bin/python3.11 \
     --prefix=/usr/local --disable-test-modules
@@ -80,7 +82,13 @@ step "$py_src/Tools/wasm/wasi-env" make wasm_stdlib
 
 mkdir -p "$out/usr-local/lib/python3.11/lib-dynload"
 llvm-strip-14 -o "$out/python.wasm" python.wasm
-cp usr/local/lib/python311.zip "$out/usr-local/lib/"
+# The zip's code objects name the guest's paths, not this checkout's: tracebacks must not show the build machine.
+step /usr/bin/python3.11 "$here/guest-paths.py" usr/local/lib/python311.zip "$out/usr-local/lib/python311.zip" /usr/local/lib/python311.zip "$work"
+# grep -c reads to the end: with pipefail, grep -q would stop early and the SIGPIPE would hide a match.
+if grep -a -q -F "$work" "$out/python.wasm" || [ "$(unzip -p "$out/usr-local/lib/python311.zip" | grep -a -c -F "$work")" != 0 ]; then
+    echo "python-wasm: the guest still names a build path ($work)" >&2
+    exit 1
+fi
 cp usr/local/lib/python3.11/os.py "$out/usr-local/lib/python3.11/"
 
 # The guest must import nothing but WASI preview1, or our host cannot link it.

@@ -153,22 +153,45 @@ internal static class AuditCommand
                 AfterSequence = parse.GetValue(after),
                 Limit = parse.GetValue(limit),
             };
-            var records = await store.QueryAuditAsync(query, cancellationToken);
-            if (parse.GetValue(jsonl))
+            // One page of the store at a time, written before the next is read: an export of the whole log
+            // (--limit up to a million) holds one page in memory, never the log.
+            var isJsonl = parse.GetValue(jsonl);
+            IReadOnlyDictionary<string, string>? names = null;
+            long written = 0;
+            var lastSequence = query.AfterSequence;
+            while (written < query.Limit)
             {
-                foreach (var record in records)
+                var page = await store.QueryAuditAsync(query with { AfterSequence = lastSequence, Limit = (int)Math.Min(AuditQuery.MaxPageSize, query.Limit - written) }, cancellationToken);
+                if (page.Count == 0)
                 {
-                    await WriteJsonLineAsync(RecordJson(record));
+                    break;
                 }
-            }
-            else
-            {
-                await WriteLinesAsync(store, records, cancellationToken);
+
+                if (isJsonl)
+                {
+                    foreach (var record in page)
+                    {
+                        await WriteJsonLineAsync(RecordJson(record));
+                    }
+                }
+                else
+                {
+                    names ??= await WriteHeaderAsync(store, cancellationToken);
+                    await WriteLinesAsync(names, page);
+                }
+
+                written += page.Count;
+                lastSequence = page[^1].Sequence;
             }
 
-            if (records.Count == query.Limit)
+            if (written == 0 && !isJsonl)
             {
-                await Console.Error.WriteLineAsync($"sandbox: stopped at --limit {query.Limit}; continue with --after {records[^1].Sequence}");
+                await Console.Out.WriteLineAsync("no matching audit records");
+            }
+
+            if (written == query.Limit)
+            {
+                await Console.Error.WriteLineAsync($"sandbox: stopped at --limit {query.Limit}; continue with --after {lastSequence}");
             }
 
             return AdminExitCodes.Ok;
@@ -176,17 +199,16 @@ internal static class AuditCommand
         return command;
     }
 
-    private static async Task WriteLinesAsync(IGuardStore store, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyDictionary<string, string>> WriteHeaderAsync(IGuardStore store, CancellationToken cancellationToken)
     {
-        if (records.Count == 0)
-        {
-            await Console.Out.WriteLineAsync("no matching audit records");
-            return;
-        }
-
         // Agent names read better than ids; an id with no agent (never, unless the store was edited) stays an id.
         var names = (await store.ListAgentsAsync(cancellationToken)).ToDictionary(a => a.Id, a => a.Name, StringComparer.Ordinal);
         await Console.Out.WriteLineAsync($"{"SEQ",6} {"TIME (UTC)",-20}  {"KIND",-8} {"STATUS",-22} {"AGENT",-20} {"RUN",-22} DATA");
+        return names;
+    }
+
+    private static async Task WriteLinesAsync(IReadOnlyDictionary<string, string> names, IReadOnlyList<AuditRecord> records)
+    {
         foreach (var r in records)
         {
             var who = r.AgentId is null ? "-" : names.GetValueOrDefault(r.AgentId, r.AgentId);

@@ -18,10 +18,19 @@ internal static class CliExitCodes
     public const int SandboxError = 207;
     public const int Cancelled = 208;
 
+    /// <summary>What a failed program's exit code becomes: a failure a shell can always see.</summary>
+    public const int OutOfRangeFailure = 1;
+
+    /// <summary>
+    /// A program's code when it fits a process exit status (1 to 255), else <see cref="OutOfRangeFailure"/>: a
+    /// WebAssembly guest may exit with any 32-bit code, and 256 (or -256) would wrap to 0 and read as success.
+    /// </summary>
+    public static int ProgramFailure(long code) => code is >= 1 and <= 255 ? (int)code : OutOfRangeFailure;
+
     public static int For(RunResult result) => result.Status switch
     {
         RunStatus.Ok => 0,
-        RunStatus.RuntimeError => result.ExitCode ?? (result.Signal is { } s ? 128 + s : 1),
+        RunStatus.RuntimeError => ProgramFailure(result.ExitCode ?? (result.Signal is { } s ? 128 + s : 1)),
         RunStatus.CompileError => CompileError,
         RunStatus.Timeout => Timeout,
         RunStatus.CpuLimit => CpuLimit,

@@ -22,5 +22,11 @@ public class SandboxInfrastructureException : SandboxException
 
     private bool Transient { get; }
 
+    /// <summary>
+    /// What the run's caller is told in the <c>sandbox_error</c> result. <see cref="Exception.Message"/> is for the
+    /// operator's log and may name daemons, images and host paths; this must not.
+    /// </summary>
+    public virtual string ResultMessage => Message;
+
     public override bool IsTransient => Transient;
 }

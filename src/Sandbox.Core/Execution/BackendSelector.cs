@@ -30,7 +30,7 @@ public static class BackendSelector
     /// When the plan's backend is down and the caller chose neither a profile nor a backend, the plan on
     /// the language's <c>-wasm</c> profile (same run id, re-validated so the caller's limits still only tighten); else null.
     /// </summary>
-    public static RunPlan? Fallback(RunPlan plan, ProfileSet profiles, IReadOnlySet<string> unavailableBackends)
+    public static RunPlan? Fallback(RunPlan plan, ProfileSet profiles, IReadOnlySet<string> unavailableBackends, Func<Profile, BackendMinimums>? minimums = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(unavailableBackends);
@@ -49,7 +49,7 @@ public static class BackendSelector
             return null;
         }
 
-        var (fallback, _) = RunRequestValidator.Plan(plan.Request with { Profile = wasm.Name }, profiles, plan.RunId);
+        var (fallback, _) = RunRequestValidator.Plan(plan.Request with { Profile = wasm.Name }, profiles, plan.RunId, minimums);
         return fallback;
     }
 }

@@ -1,3 +1,4 @@
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 
 namespace Sandbox.Core.Execution;
@@ -10,6 +11,12 @@ public interface IExecutionBackend
 {
     /// <summary>The name profiles use to pick this backend, such as <c>docker</c>.</summary>
     string Name { get; }
+
+    /// <summary>
+    /// The least each limit of a run on <paramref name="profile"/> must be for this backend to start it; requests and
+    /// profiles are validated against it before anything runs.
+    /// </summary>
+    BackendMinimums MinimumsFor(Profile profile) => BackendMinimums.None;
 
     /// <summary>Runs the plan. Cancellation kills the run and throws <see cref="OperationCanceledException"/>.</summary>
     Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken);

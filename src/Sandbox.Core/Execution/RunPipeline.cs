@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Errors;
+using Sandbox.Core.Limits;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 
@@ -25,6 +26,11 @@ public sealed partial class RunPipeline
         _backends = backends.ToDictionary(b => b.Name, StringComparer.Ordinal);
         _time = time;
         _logger = logger;
+        if (CheckProfiles() is { Count: > 0 } errors)
+        {
+            // A profile its backend cannot start a run under would fail every run; start-up stops instead.
+            throw new ProfileConfigurationException(errors);
+        }
     }
 
     public ProfileSet Profiles => _profiles;
@@ -46,7 +52,47 @@ public sealed partial class RunPipeline
 
     /// <summary>Validates and plans without running: the plan, or the errors that would reject the run.</summary>
     public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request, string? runId = null) =>
-        RunRequestValidator.Plan(request, _profiles, runId ?? NewRunId());
+        RunRequestValidator.Plan(request, _profiles, runId ?? NewRunId(), MinimumsFor);
+
+    /// <summary>What the backend of <paramref name="profile"/> needs of a run's limits (none when the backend is not loaded).</summary>
+    public BackendMinimums MinimumsFor(Profile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return _backends.TryGetValue(profile.Backend, out var backend) ? backend.MinimumsFor(profile) : BackendMinimums.None;
+    }
+
+    /// <summary>Every profile's limits (and its compile step's) against what its backend needs, each error naming the field and range.</summary>
+    private List<FieldError> CheckProfiles()
+    {
+        var errors = new List<FieldError>();
+        foreach (var profile in _profiles.All)
+        {
+            var minimums = MinimumsFor(profile);
+            var at = $"profiles.{profile.Name}";
+            Check($"{at}.limits", profile.Limits);
+            if (profile.Compile is { } compile)
+            {
+                Check($"{at}.compile.limits", compile.Limits);
+            }
+
+            void Check(string field, ResourceLimits limits)
+            {
+                Least($"{field}.{LimitNames.MemoryBytes}", limits.MemoryBytes, minimums.MemoryBytes, minimums.MemoryReason);
+                Least($"{field}.{LimitNames.FileSizeBytes}", limits.FileSizeBytes, minimums.FileSizeBytes, "the backend's minimum");
+                Least($"{field}.{LimitNames.TmpBytes}", limits.TmpBytes, minimums.TmpBytes, "the backend's minimum");
+            }
+        }
+
+        return errors;
+
+        void Least(string field, long value, long least, string why)
+        {
+            if (value < least)
+            {
+                errors.Add(new FieldError(field, $"is {value}; it must be at least {least} ({why})"));
+            }
+        }
+    }
 
     public async Task<RunResult> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
@@ -73,7 +119,7 @@ public sealed partial class RunPipeline
             return (null, errors);
         }
 
-        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends) is { } fallback)
+        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends, MinimumsFor) is { } fallback)
         {
             Log.FellBack(_logger, runId, plan.Backend, fallback.Profile.Name);
             plan = fallback;
@@ -100,7 +146,8 @@ public sealed partial class RunPipeline
             catch (SandboxInfrastructureException ex)
             {
                 Log.InfrastructureFailed(_logger, plan.RunId, ex);
-                result = RunResult.SandboxError(plan.RunId, ex.Message);
+                // The exception's own message (daemon text, image names, hints for the operator) stays in the log.
+                result = RunResult.SandboxError(plan.RunId, ex.ResultMessage);
             }
         }
 

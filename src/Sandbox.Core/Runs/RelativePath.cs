@@ -6,6 +6,9 @@ public static class RelativePath
     /// <summary>Longest accepted path, in characters.</summary>
     public const int MaxLength = 255;
 
+    /// <summary>Longest accepted file or folder name, in UTF-8 bytes: the kernel's NAME_MAX, on every backend alike.</summary>
+    public const int MaxSegmentBytes = 255;
+
     /// <summary>Returns why <paramref name="path"/> is unsafe, or null when it is a plain relative path.</summary>
     public static string? Check(string? path)
     {
@@ -41,6 +44,12 @@ public static class RelativePath
             if (segment is ".." or "." or "")
             {
                 return "must not contain '..', '.' or empty segments";
+            }
+
+            // Checked here rather than left to the kernel: ENAMETOOLONG in the container blamed the program for it.
+            if (System.Text.Encoding.UTF8.GetByteCount(segment) is var bytes && bytes > MaxSegmentBytes)
+            {
+                return $"has a name of {bytes} bytes; each name between '/' may be 1 to {MaxSegmentBytes} bytes of UTF-8";
             }
         }
 

@@ -17,10 +17,18 @@ public static class RunRequestValidator
     /// <summary>Most extra input files in one request.</summary>
     public const int MaxFiles = 64;
 
+    /// <summary>
+    /// Most files and folders the input files make in <c>/tmp</c> together, so they fit every backend's inode cap
+    /// (a tmpfs of at least 1 024 inodes, the in-memory /tmp's 4 096 entries) with room left for the program.
+    /// </summary>
+    public const int MaxEntries = 512;
+
     /// <summary>Ceiling on code size before a profile is known, so a huge request is refused cheaply.</summary>
     public const long AbsoluteMaxCodeBytes = 16 * 1024 * 1024;
 
-    public static (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request, ProfileSet profiles, string runId)
+    /// <summary>Validates <paramref name="request"/>; <paramref name="minimums"/> gives what the profile's backend needs of its limits.</summary>
+    public static (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(
+        RunRequest request, ProfileSet profiles, string runId, Func<Profile, BackendMinimums>? minimums = null)
     {
         var errors = new List<FieldError>();
         var profile = ResolveProfile(request, profiles, errors);
@@ -71,6 +79,10 @@ public static class RunRequestValidator
             var (effective, limitErrors) = LimitTightener.Apply(profile.Limits, request.Limits);
             errors.AddRange(limitErrors);
             limits = effective;
+            if (effective is not null && errors.Count == 0)
+            {
+                CheckMinimums(request, profile, effective, minimums?.Invoke(profile) ?? BackendMinimums.None, errors);
+            }
         }
 
         if (errors.Count > 0 || profile is null || limits is null)
@@ -166,6 +178,7 @@ public static class RunRequestValidator
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var valid = new List<(int Index, string Path)>();
         long total = 0;
         for (var i = 0; i < files.Count; i++)
         {
@@ -188,9 +201,15 @@ public static class RunRequestValidator
             {
                 errors.Add(new FieldError($"files[{i}].path", $"'{file.Path}' is reserved for the program itself"));
             }
+            else
+            {
+                valid.Add((i, file.Path));
+            }
 
             total += Encoding.UTF8.GetByteCount(file.Content ?? "");
         }
+
+        CheckLayout(valid, profile, errors);
 
         var maxFiles = profile?.EffectiveMaxFilesBytes ?? AbsoluteMaxCodeBytes;
         if (total > maxFiles)
@@ -198,6 +217,95 @@ public static class RunRequestValidator
             errors.Add(new FieldError("files", $"hold {total} bytes in all; the most allowed is {maxFiles}"));
         }
     }
+
+    /// <summary>
+    /// The files must make one tree: no path may be a file and a folder at once (<c>a</c> and <c>a/b</c>, or a folder
+    /// of the program's own file), and the files and folders together stay under <see cref="MaxEntries"/>. Checked
+    /// here, the same for every backend, because the container's unpacker and the in-memory /tmp would otherwise
+    /// each fail in their own way after the run had started.
+    /// </summary>
+    private static void CheckLayout(List<(int Index, string Path)> files, Profile? profile, List<FieldError> errors)
+    {
+        var owners = files.ToDictionary(f => f.Path, f => $"files[{f.Index}]", StringComparer.Ordinal);
+        if (profile is not null)
+        {
+            owners.TryAdd(profile.SourceFile, "the program's own file");
+            if (profile.Compile?.Artifact is { } artifact)
+            {
+                owners.TryAdd(artifact, "the compiled program");
+            }
+        }
+
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (index, path) in files)
+        {
+            for (var slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
+            {
+                var folder = path[..slash];
+                folders.Add(folder);
+                if (owners.TryGetValue(folder, out var owner))
+                {
+                    errors.Add(new FieldError($"files[{index}].path", $"'{path}' needs '{folder}' to be a folder, but it is a file ({owner}); a path may be a file or a folder, not both"));
+                    break;
+                }
+            }
+        }
+
+        if (files.Count + folders.Count is var entries && entries > MaxEntries)
+        {
+            errors.Add(new FieldError("files", $"make {entries} files and folders in all; the most allowed is {MaxEntries}"));
+        }
+    }
+
+    /// <summary>
+    /// The effective limits against what the backend needs to start the program and write its files: memory at
+    /// least the backend's minimum, <c>fileSizeBytes</c> at least the largest file written, <c>tmpBytes</c> at least
+    /// every file written (in the backend's allocation unit). Each error names the field and the range it may take.
+    /// </summary>
+    private static void CheckMinimums(RunRequest request, Profile profile, ResourceLimits limits, BackendMinimums minimums, List<FieldError> errors)
+    {
+        var ceiling = profile.Limits;
+        var asked = request.Limits;
+        if (limits.MemoryBytes < minimums.MemoryBytes)
+        {
+            errors.Add(new FieldError($"limits.{LimitNames.MemoryBytes}", Range(limits.MemoryBytes, minimums.MemoryBytes, ceiling.MemoryBytes, minimums.MemoryReason)));
+        }
+
+        // What the backend writes before the program starts: the input files, and the code itself unless it is the module.
+        var written = new List<(string Field, long Bytes)>();
+        if (!(profile.Backend == BackendNames.Wasm && profile.Language == LanguageNames.Wasm))
+        {
+            written.Add(("code", Encoding.UTF8.GetByteCount(request.Code)));
+        }
+
+        var files = request.Files ?? [];
+        for (var i = 0; i < files.Count; i++)
+        {
+            written.Add(($"files[{i}]", Encoding.UTF8.GetByteCount(files[i].Content ?? "")));
+        }
+
+        var largest = written.Count == 0 ? default : written.MaxBy(w => w.Bytes);
+        var needFile = Math.Max(minimums.FileSizeBytes, largest.Bytes);
+        if (limits.FileSizeBytes < needFile)
+        {
+            errors.Add(asked?.FileSizeBytes is not null || largest.Field is null
+                ? new FieldError($"limits.{LimitNames.FileSizeBytes}", Range(limits.FileSizeBytes, needFile, ceiling.FileSizeBytes, largest.Field is null ? "the backend's minimum" : $"{largest.Field} is {largest.Bytes} bytes and is written as a file"))
+                : new FieldError(largest.Field, $"is {largest.Bytes} bytes; the largest file allowed is {limits.FileSizeBytes} bytes ({LimitNames.FileSizeBytes})"));
+        }
+
+        var block = Math.Max(1, minimums.TmpBlockBytes);
+        var needTmp = Math.Max(minimums.TmpBytes, written.Sum(w => (w.Bytes + block - 1) / block * block));
+        if (limits.TmpBytes < needTmp)
+        {
+            errors.Add(asked?.TmpBytes is not null
+                ? new FieldError($"limits.{LimitNames.TmpBytes}", Range(limits.TmpBytes, needTmp, ceiling.TmpBytes, "the code and files are written to /tmp before the program starts"))
+                : new FieldError("files", $"need {needTmp} bytes of /tmp with the code; the most allowed is {limits.TmpBytes} ({LimitNames.TmpBytes})"));
+        }
+    }
+
+    private static string Range(long value, long least, long most, string why) => least <= most
+        ? $"is {value}; it must be between {least} and {most} ({why})"
+        : $"is {value}; it must be at least {least} ({why}), which is more than this profile allows ({most})";
 
     // Names echoed back into messages are cut and stripped of control characters: they came from the caller.
     private static string Printable(string value)

@@ -35,4 +35,12 @@ public class DockerException : SandboxInfrastructureException
 
     /// <summary>The daemon's <c>message</c> field (or raw body), verbatim; null when there was none.</summary>
     public string? DaemonMessage { get; }
+
+    /// <summary>
+    /// The daemon's text, image names, socket paths and daemon.json hints are the operator's business and stay in
+    /// the log (the pipeline logs the whole exception); the run's caller learns only that the container backend failed.
+    /// </summary>
+    public override string ResultMessage => IsTransient
+        ? "sandbox_error: the Docker backend is unavailable right now; try again shortly (the details are in the service log)"
+        : "sandbox_error: the Docker backend could not run this program; the operator can find the details in the service log";
 }

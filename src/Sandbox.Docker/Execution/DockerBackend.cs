@@ -32,7 +32,25 @@ internal sealed class DockerBackend : IExecutionBackend
         _time = time;
     }
 
+    /// <summary>Docker refuses a container memory limit below 6 MiB ("Minimum memory limit allowed is 6MB").</summary>
+    public const long MinimumMemoryBytes = 6L * 1024 * 1024;
+
+    /// <summary>The page size a tmpfs allocates file data in.</summary>
+    public const long TmpfsPageBytes = 4096;
+
+    private static readonly BackendMinimums s_minimums = new()
+    {
+        // Below this the daemon refuses the container: a request must be rejected before, not fail as sandbox_error.
+        MemoryBytes = MinimumMemoryBytes,
+        MemoryReason = "Docker's minimum container memory",
+        // /tmp is a tmpfs: every file takes whole pages of its size cap, so the files are counted the same way.
+        TmpBytes = TmpfsPageBytes,
+        TmpBlockBytes = TmpfsPageBytes,
+    };
+
     public string Name => BackendNames.Docker;
+
+    public BackendMinimums MinimumsFor(Profile profile) => s_minimums;
 
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {

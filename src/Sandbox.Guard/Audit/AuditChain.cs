@@ -56,8 +56,15 @@ public static class AuditChain
     /// same hash: a record it names that is gone means records were cut off the end; a different hash means the
     /// log was rewritten up to there. Neither shows in the chain itself.
     /// </remarks>
-    public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder, IReadOnlyCollection<AuditAnchor>? anchors = null)
+    /// <param name="recordsInOrder">The records, in sequence order.</param>
+    /// <param name="anchors">Heads kept elsewhere earlier.</param>
+    /// <param name="hashOf">
+    /// The hash each record's contents come to; by default <see cref="ComputeHash(AuditRecord)"/>. A store that
+    /// streams <c>data</c> through an <see cref="AuditHasher"/> passes records without it and supplies the hash here.
+    /// </param>
+    public static AuditVerification Verify(IEnumerable<AuditRecord> recordsInOrder, IReadOnlyCollection<AuditAnchor>? anchors = null, Func<AuditRecord, string>? hashOf = null)
     {
+        hashOf ??= ComputeHash;
         anchors ??= [];
         var anchorAt = anchors.ToLookup(a => a.Sequence);
         if (anchorAt[0].FirstOrDefault(a => a.Hash != Genesis) is { } badGenesis)
@@ -82,7 +89,7 @@ public static class AuditChain
                     $"record {record.Sequence} does not link to record {record.Sequence - 1}: its previous hash is {Short(record.PreviousHash)}, but record {record.Sequence - 1} hashes to {Short(previous)} (a record was deleted, reordered or replaced)", null);
             }
 
-            var actual = ComputeHash(record);
+            var actual = hashOf(record);
             if (!string.Equals(actual, record.Hash, StringComparison.Ordinal))
             {
                 return new AuditVerification(false, checkedCount, record.Sequence,

@@ -90,7 +90,17 @@ public sealed record AuditQuery
 
     public long AfterSequence { get; init; }
 
-    public int Limit { get; init; } = 1000;
+    /// <summary>Most records one query returns; a larger <see cref="Limit"/> is cut to this, and callers page with <see cref="AfterSequence"/>.</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>At most this many records (and never more than <see cref="MaxPageSize"/>).</summary>
+    public int Limit { get; init; } = MaxPageSize;
+
+    /// <summary>
+    /// The page ends once its records' <c>data</c> reach this many characters (it always holds at least one record),
+    /// so a page of large records cannot take a large share of the service's memory.
+    /// </summary>
+    public long MaxDataChars { get; init; } = 8L * 1024 * 1024;
 }
 
 /// <summary>The outcome of walking the chain: intact, or the first broken link and what is wrong with it.</summary>

@@ -22,7 +22,8 @@ public sealed partial class SqliteGuardStore
 
         // Only fixed column names go into the text; every value is a parameter.
         var where = new StringBuilder("seq > $after");
-        var parameters = new List<(string, object?)> { ("$after", query.AfterSequence), ("$limit", query.Limit) };
+        // One page at most, however many were asked for: the caller pages on with AfterSequence.
+        var parameters = new List<(string, object?)> { ("$after", query.AfterSequence), ("$limit", Math.Min(query.Limit, AuditQuery.MaxPageSize)) };
         void Filter(string condition, string parameter, object? value)
         {
             if (value is not null)
@@ -39,8 +40,19 @@ public sealed partial class SqliteGuardStore
         Filter("time >= $from", "$from", SqliteValues.Time(query.From));
         Filter("time < $to", "$to", SqliteValues.Time(query.To));
 
-        return await ReadAsync($"SELECT {AuditColumns} FROM audit WHERE {where} ORDER BY seq LIMIT $limit",
-            ReadAuditRecord, cancellationToken, [.. parameters]);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, $"SELECT {AuditColumns} FROM audit WHERE {where} ORDER BY seq LIMIT $limit", [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var records = new List<AuditRecord>();
+        long chars = 0;
+        while (chars < query.MaxDataChars && await reader.ReadAsync(cancellationToken))
+        {
+            var record = ReadAuditRecord(reader);
+            records.Add(record);
+            chars += record.Data.Length;
+        }
+
+        return records;
     }
 
     /// <remarks>
@@ -61,12 +73,14 @@ public sealed partial class SqliteGuardStore
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null, $"SELECT {AuditColumns} FROM audit ORDER BY seq");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        using var hasher = new AuditHasher();
 
-        // A row that cannot even be read back (a time not in the fixed format) is a broken record too,
-        // reported like the others rather than thrown.
+        // A row that cannot even be read back (a time not in the fixed format, data that is not UTF-8) is a broken
+        // record too, reported like the others rather than thrown.
         AuditVerification? unreadable = null;
         long read = 0;
-        var verification = AuditChain.Verify(Records(), anchors);
+        string? hash = null;
+        var verification = AuditChain.Verify(Records(), anchors, _ => hash!);
         return unreadable ?? verification;
 
         IEnumerable<AuditRecord> Records()
@@ -76,15 +90,25 @@ public sealed partial class SqliteGuardStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 AuditRecord? record = null;
+                var sequence = reader.GetInt64(0);
                 try
                 {
-                    record = ReadAuditRecord(reader);
+                    // Constant memory: data is hashed from the row's bytes in chunks and never becomes a string here.
+                    record = ReadAuditRecord(reader, withData: false);
+                    using var data = reader.GetStream(6);
+                    hash = hasher.Hash(record.Sequence, AuditChain.FormatTime(record.Time), record.Kind, record.AgentId, record.RunId, record.Status, data, record.PreviousHash);
                 }
                 catch (FormatException)
                 {
-                    var sequence = reader.GetInt64(0);
                     unreadable = new AuditVerification(false, read, sequence,
                         $"record {sequence} was changed after it was written: its time '{reader.GetString(1)}' is not in the store's format", null);
+                    record = null;
+                }
+                catch (ArgumentException)
+                {
+                    unreadable = new AuditVerification(false, read, sequence,
+                        $"record {sequence} was changed after it was written: its data is not valid UTF-8 text", null);
+                    record = null;
                 }
 
                 if (record is null)
@@ -168,7 +192,9 @@ public sealed partial class SqliteGuardStore
         };
     }
 
-    private static AuditRecord ReadAuditRecord(SqliteDataReader reader) => new()
+    private static AuditRecord ReadAuditRecord(SqliteDataReader reader) => ReadAuditRecord(reader, withData: true);
+
+    private static AuditRecord ReadAuditRecord(SqliteDataReader reader, bool withData) => new()
     {
         Sequence = reader.GetInt64(0),
         Time = SqliteValues.ParseTime(reader.GetString(1)),
@@ -176,7 +202,7 @@ public sealed partial class SqliteGuardStore
         AgentId = SqliteValues.NullableString(reader, 3),
         RunId = SqliteValues.NullableString(reader, 4),
         Status = SqliteValues.NullableString(reader, 5),
-        Data = reader.GetString(6),
+        Data = withData ? reader.GetString(6) : "",
         PreviousHash = reader.GetString(7),
         Hash = reader.GetString(8),
     };

@@ -250,14 +250,27 @@ internal static class AdminEndpoints
         return TypedResults.Ok(ApprovalAdminView.Of(result.Value!));
     }
 
-    private static async Task<IResult> QueryAuditAsync(HttpContext context, RunGuard guard, string? agent, string? run, string? kind, string? status, string? from, string? to, long? after, int? limit)
+    /// <summary>
+    /// <c>GET /admin/v1/audit?…&amp;after=SEQ&amp;limit=N</c>: one page in sequence order, at most
+    /// <see cref="AuditQuery.MaxPageSize"/> records (fewer when their data is large); when more may follow, a
+    /// <c>Link: &lt;…after=LAST&gt;; rel="next"</c> header names the next page. Every parameter is parsed here, so a
+    /// bad one is a problem naming it, never the framework's bare 400.
+    /// </summary>
+    private static async Task<IResult> QueryAuditAsync(HttpContext context, RunGuard guard, string? agent, string? run, string? kind, string? status, string? from, string? to, string? after, string? limit)
     {
         var errors = new List<FieldError>();
         var fromTime = ParseTime(from, "from", errors);
         var toTime = ParseTime(to, "to", errors);
-        if (limit is < 1 or > 10_000)
+        long afterSequence = 0;
+        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterSequence)))
         {
-            errors.Add(new FieldError("limit", $"is {limit}; use 1 to 10000"));
+            errors.Add(new FieldError("after", $"is '{Shorten(after)}'; use a sequence number, 0 or more (the last one of the previous page)"));
+        }
+
+        var pageSize = AuditQuery.MaxPageSize;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > AuditQuery.MaxPageSize))
+        {
+            errors.Add(new FieldError("limit", $"is '{Shorten(limit)}'; use 1 to {AuditQuery.MaxPageSize} and page on with 'after'"));
         }
 
         string? agentId = null;
@@ -266,7 +279,7 @@ internal static class AdminEndpoints
             agentId = (await guard.Store.FindAgentAsync(agent, context.RequestAborted))?.Id;
             if (agentId is null)
             {
-                errors.Add(new FieldError("agent", $"no agent '{agent}'"));
+                errors.Add(new FieldError("agent", $"no agent '{Shorten(agent)}'"));
             }
         }
 
@@ -275,7 +288,7 @@ internal static class AdminEndpoints
             return Problems.ToResult(ApiProblem.Invalid(errors), context);
         }
 
-        var records = await guard.Store.QueryAuditAsync(new AuditQuery
+        var query = new AuditQuery
         {
             AgentId = agentId,
             RunId = run,
@@ -283,10 +296,28 @@ internal static class AdminEndpoints
             Status = status,
             From = fromTime,
             To = toTime,
-            AfterSequence = after ?? 0,
-            Limit = limit ?? 1000,
-        }, context.RequestAborted);
+            AfterSequence = afterSequence,
+            Limit = pageSize,
+        };
+        var records = await guard.Store.QueryAuditAsync(query, context.RequestAborted);
+        if (records.Count > 0 && (records.Count == pageSize || records.Sum(r => (long)r.Data.Length) >= query.MaxDataChars))
+        {
+            // The page is full (in count or in bytes): more may follow after its last record.
+            var next = QueryString.Create(context.Request.Query
+                .Where(p => p.Key != "after")
+                .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))
+                .Append(new("after", records[^1].Sequence.ToString(CultureInfo.InvariantCulture))));
+            context.Response.Headers.Link = $"<{context.Request.PathBase}{context.Request.Path}{next}>; rel=\"next\"";
+        }
+
         return TypedResults.Ok<IReadOnlyList<AuditRecordView>>(records.Select(AuditRecordView.Of).ToList());
+    }
+
+    // Values echoed into a problem are cut and stripped of control characters: they came from the caller.
+    private static string Shorten(string value)
+    {
+        var clean = new string([.. value.Where(c => !char.IsControl(c) && !char.IsSurrogate(c)).Take(40)]);
+        return clean.Length < value.Length ? clean + "…" : clean;
     }
 
     private static DateTimeOffset? ParseTime(string? text, string field, List<FieldError> errors)
@@ -301,7 +332,7 @@ internal static class AdminEndpoints
             return time;
         }
 
-        errors.Add(new FieldError(field, $"is '{text}'; use an ISO 8601 time such as 2026-11-21T09:00:00Z"));
+        errors.Add(new FieldError(field, $"is '{Shorten(text)}'; use an ISO 8601 time such as 2026-11-21T09:00:00Z"));
         return null;
     }
 

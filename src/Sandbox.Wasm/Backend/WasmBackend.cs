@@ -8,6 +8,7 @@ using Sandbox.Core.Execution;
 using Sandbox.Core.Limits;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
+using Sandbox.Wasm.Decoding;
 using Sandbox.Wasm.Worker;
 
 namespace Sandbox.Wasm.Backend;
@@ -56,6 +57,36 @@ public sealed partial class WasmBackend : IExecutionBackend
     }
 
     public string Name => BackendNames.Wasm;
+
+    // Guest modules are the operator's files and rarely change; each is probed once per path and write time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Path, DateTime Written), long?> _initialMemory = new();
+
+    /// <summary>
+    /// A guest module cannot start below its initial linear memory (python.wasm asks for 160 pages, 10 MiB), so a
+    /// request for less is rejected at validation, not reported as a failed or killed run. The caller's own module
+    /// (language <c>wasm</c>) is only known at run time: its minimum is reported as <c>memory_limit</c> then.
+    /// </summary>
+    public BackendMinimums MinimumsFor(Profile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (profile.Language == ModuleLanguage || profile.Module is not { } module)
+        {
+            return BackendMinimums.None;
+        }
+
+        try
+        {
+            var path = profile.ResolvePath(module);
+            var key = (path, File.GetLastWriteTimeUtc(path));
+            var bytes = _initialMemory.GetOrAdd(key, static k => File.Exists(k.Path) ? MemoryMinimumProbe.InitialMemoryBytes(File.ReadAllBytes(k.Path)) : null);
+            return bytes is > 0 ? new BackendMinimums { MemoryBytes = bytes.Value, MemoryReason = "the guest module's initial memory" } : BackendMinimums.None;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A module not built yet fails its runs with sandbox_error ("run make guests"); validation has nothing to add.
+            return BackendMinimums.None;
+        }
+    }
 
     /// <summary>Null when this host can run workers; otherwise what is missing, for <c>sandbox doctor</c> and the refusal.</summary>
     public string? Unavailable =>

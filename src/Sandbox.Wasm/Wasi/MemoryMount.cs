@@ -28,7 +28,7 @@ internal sealed class MemoryMount : WasiMount
             var components = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (components.Length == 0 || components.Any(c => c is "." or ".."))
             {
-                throw new ArgumentException($"tmp file '{path}' must be a plain relative path", nameof(options));
+                throw new ArgumentException($"tmp file '{path}' must be a plain relative path");
             }
 
             for (var i = 1; i < components.Length; i++)
@@ -36,7 +36,7 @@ internal sealed class MemoryMount : WasiMount
                 var errno = CreateDirectory(components[..i]);
                 if (errno is not (WasiErrno.Success or WasiErrno.Exists))
                 {
-                    throw new ArgumentException($"tmp file '{path}': cannot create its folder (errno {errno})", nameof(options));
+                    throw new ArgumentException($"tmp file '{path}': cannot create its folder (errno {errno})");
                 }
             }
 
@@ -44,7 +44,7 @@ internal sealed class MemoryMount : WasiMount
             var written = opened == WasiErrno.Success ? file!.Write(content.Span, 0) : opened;
             if (written != WasiErrno.Success)
             {
-                throw new ArgumentException($"tmp file '{path}' does not fit in /tmp's caps", nameof(options));
+                throw new ArgumentException($"tmp file '{path}' does not fit in /tmp's caps");
             }
         }
     }

@@ -166,6 +166,25 @@ public sealed class AuditCommandTests : IDisposable
         Lines(rest.Stdout).ShouldHaveSingleItem().ShouldContain("\"seq\":3");
     }
 
+    [Fact]
+    public async Task Show_MoreThanOnePage_ExportsEveryRecordInOrder()
+    {
+        await using (var store = await _cli.OpenStoreAsync())
+        {
+            for (var i = 0; i < Sandbox.Guard.Audit.AuditQuery.MaxPageSize + 50; i++)
+            {
+                await store.AppendAsync(new Sandbox.Guard.Audit.AuditEntry { Kind = "note" }, TestContext.Current.CancellationToken);
+            }
+        }
+
+        // Written page by page (the store returns at most one page per query), so the export crosses a page boundary.
+        var export = await _cli.RunAsync("audit", "show", "--limit", "5000", "--jsonl");
+
+        var lines = Lines(export.Stdout);
+        lines.Count.ShouldBe(Sandbox.Guard.Audit.AuditQuery.MaxPageSize + 50, export.ToString());
+        lines[^1].ShouldContain($"\"seq\":{Sandbox.Guard.Audit.AuditQuery.MaxPageSize + 50}");
+    }
+
     [Theory]
     [InlineData("--since", "yesterday")]
     [InlineData("--until", "5x")]

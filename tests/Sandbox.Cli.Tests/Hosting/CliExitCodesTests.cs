@@ -27,4 +27,21 @@ public sealed class CliExitCodesTests
 
     [Fact]
     public void For_Ok_IsZero() => CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.Ok, ExitCode = 0 }).ShouldBe(0);
+
+    [Theory]
+    [InlineData(256)]
+    [InlineData(512)]
+    [InlineData(-256)]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    public void For_RuntimeErrorWithACodeOutside1To255_IsOneNeverSuccess(int exitCode) =>
+        CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.RuntimeError, ExitCode = exitCode }).ShouldBe(CliExitCodes.OutOfRangeFailure);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(255)]
+    public void For_RuntimeErrorWithACodeIn1To255_IsThatCode(int exitCode) =>
+        CliExitCodes.For(new RunResult { RunId = "r", Status = RunStatus.RuntimeError, ExitCode = exitCode }).ShouldBe(exitCode);
 }

@@ -82,4 +82,52 @@ public sealed class RunPipelineTests
 
         ids.Distinct().Count().ShouldBe(100);
     }
+
+    private sealed class DaemonFailure() : SandboxInfrastructureException("POST /containers/create rejected the container spec for image 'sandbox/python:latest' (daemon said: Minimum memory limit allowed is 6MB); register that runtime in /etc/docker/daemon.json")
+    {
+        public override string ResultMessage => "sandbox_error: the container backend could not run this program";
+    }
+
+    private sealed class MinimumBackend(BackendMinimums minimums) : IExecutionBackend
+    {
+        public string Name => "docker";
+
+        public BackendMinimums MinimumsFor(Sandbox.Core.Profiles.Profile profile) => minimums;
+
+        public Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken) => throw new InvalidOperationException("must not run");
+    }
+
+    [Fact]
+    public async Task RunAsync_InfrastructureFailure_KeepsOperatorDetailsOutOfTheResult()
+    {
+        var backend = new FakeBackend(_ => throw new DaemonFailure());
+
+        var result = await Pipeline(backend).RunAsync(Some.Request(), TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.SandboxError);
+        result.Message.ShouldBe("sandbox_error: the container backend could not run this program");
+    }
+
+    [Fact]
+    public async Task RunAsync_MemoryBelowTheBackendsMinimum_IsRejectedAndNothingRuns()
+    {
+        var backend = new MinimumBackend(new BackendMinimums { MemoryBytes = 6L * 1024 * 1024 });
+
+        var result = await Pipeline(backend).RunAsync(
+            Some.Request() with { Limits = new Sandbox.Core.Limits.LimitOverrides { MemoryBytes = 4L * 1024 * 1024 } },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Rejected);
+        result.Errors.ShouldNotBeNull().ShouldHaveSingleItem().Field.ShouldBe("limits.memoryBytes");
+    }
+
+    [Fact]
+    public void Constructor_ProfileBelowTheBackendsMinimum_StopsStartUpNamingTheField()
+    {
+        var backend = new MinimumBackend(new BackendMinimums { MemoryBytes = 1024L * 1024 * 1024 });
+
+        var error = Should.Throw<Sandbox.Core.Profiles.ProfileConfigurationException>(() => Pipeline(backend));
+
+        error.Errors.ShouldHaveSingleItem().Field.ShouldBe("profiles.python.limits.memoryBytes");
+    }
 }

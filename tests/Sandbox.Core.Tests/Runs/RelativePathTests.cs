@@ -22,4 +22,16 @@ public sealed class RelativePathTests
 
     [Fact]
     public void Check_TooLong_IsRefused() => RelativePath.Check(new string('a', RelativePath.MaxLength + 1)).ShouldNotBeNull();
+
+    [Fact]
+    public void Check_NameOver255Utf8Bytes_IsRefusedNamingTheRange()
+    {
+        // 128 two-byte characters: within 255 characters, but 256 bytes, past NAME_MAX.
+        var problem = RelativePath.Check("data/" + new string('é', 128));
+
+        problem.ShouldNotBeNull().ShouldContain("1 to 255 bytes");
+    }
+
+    [Fact]
+    public void Check_NameOf255Utf8Bytes_IsAccepted() => RelativePath.Check(new string('é', 127) + "x").ShouldBeNull();
 }

@@ -1,3 +1,4 @@
+using Sandbox.Core.Execution;
 using Sandbox.Core.Limits;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Tests.Support;
@@ -166,5 +167,91 @@ public sealed class RunRequestValidatorTests
         var (_, errors) = Plan(request);
 
         errors.Select(e => e.Field).ShouldBe(["code", "stdin", "files[0].path", "purpose", "limits.wallTimeMs"], ignoreOrder: true);
+    }
+
+    [Theory]
+    [InlineData("a", "a/b")]
+    [InlineData("a/b/c", "a/b")]
+    [InlineData("main.py/x", "data.txt")]
+    public void Plan_FileThatIsAlsoAFolder_IsRejectedNamingThePath(string first, string second)
+    {
+        var request = Some.Request() with { Files = [new InputFile { Path = first, Content = "1" }, new InputFile { Path = second, Content = "2" }] };
+
+        var (plan, errors) = Plan(request);
+
+        plan.ShouldBeNull();
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldStartWith("files[");
+        error.Message.ShouldContain("a file or a folder, not both");
+    }
+
+    [Fact]
+    public void Plan_FilesMakingTooManyFolders_IsRejectedNamingTheMost()
+    {
+        // 64 files, each 14 folders deep: 64 + 64 * 14 entries, far past the cap, under the file count.
+        var files = Enumerable.Range(0, RunRequestValidator.MaxFiles)
+            .Select(i => new InputFile { Path = string.Join('/', Enumerable.Range(0, 14).Select(d => $"d{i}x{d}")) + "/f", Content = "" })
+            .ToList();
+
+        var (_, errors) = Plan(Some.Request() with { Files = files });
+
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("files");
+        error.Message.ShouldContain($"the most allowed is {RunRequestValidator.MaxEntries}");
+    }
+
+    [Fact]
+    public void Plan_FileSizeBelowTheCode_IsRejectedNamingTheFieldAndRange()
+    {
+        var (plan, errors) = Plan(Some.Request("print('hello')") with { Limits = new LimitOverrides { FileSizeBytes = 1 } });
+
+        plan.ShouldBeNull();
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("limits.fileSizeBytes");
+        error.Message.ShouldContain($"between 14 and {Some.Limits().FileSizeBytes}");
+    }
+
+    [Fact]
+    public void Plan_TmpTooSmallForTheFiles_IsRejectedNamingTheFieldAndRange()
+    {
+        var minimums = new BackendMinimums { TmpBlockBytes = 4096 };
+        var request = Some.Request() with
+        {
+            Files = [new InputFile { Path = "a", Content = "1" }, new InputFile { Path = "b", Content = "2" }],
+            Limits = new LimitOverrides { TmpBytes = 8192 },
+        };
+
+        var (_, errors) = RunRequestValidator.Plan(request, Some.Profiles(), "run_test", _ => minimums);
+
+        // The code and two files take a 4 KiB page each on a tmpfs.
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("limits.tmpBytes");
+        error.Message.ShouldContain($"between 12288 and {Some.Limits().TmpBytes}");
+    }
+
+    [Fact]
+    public void Plan_MemoryBelowTheBackendsMinimum_IsRejectedNamingTheFieldRangeAndReason()
+    {
+        var minimums = new BackendMinimums { MemoryBytes = 6L * 1024 * 1024, MemoryReason = "Docker's minimum container memory" };
+        var request = Some.Request() with { Limits = new LimitOverrides { MemoryBytes = 1024 * 1024 } };
+
+        var (plan, errors) = RunRequestValidator.Plan(request, Some.Profiles(), "run_test", _ => minimums);
+
+        plan.ShouldBeNull();
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("limits.memoryBytes");
+        error.Message.ShouldBe($"is 1048576; it must be between 6291456 and {Some.Limits().MemoryBytes} (Docker's minimum container memory)");
+    }
+
+    [Fact]
+    public void Plan_MemoryAtTheBackendsMinimum_IsAccepted()
+    {
+        var minimums = new BackendMinimums { MemoryBytes = 6L * 1024 * 1024 };
+        var request = Some.Request() with { Limits = new LimitOverrides { MemoryBytes = 6L * 1024 * 1024 } };
+
+        var (plan, errors) = RunRequestValidator.Plan(request, Some.Profiles(), "run_test", _ => minimums);
+
+        errors.ShouldBeEmpty();
+        plan.ShouldNotBeNull();
     }
 }

@@ -182,4 +182,28 @@ public sealed class StatusTests(SandboxFixture sandbox)
         result.Usage.WallMs.ShouldBe(0);
         (await sandbox.LeftoversAsync(result.RunId)).ShouldBeEmpty();
     }
+
+    public static TheoryData<string, RunRequest, string> InputsTheProgramNeverSaw => new()
+    {
+        // Attack: a file that is also a folder made sandbox-entry fail with exit 125, reported as runtime_error.
+        { "file-and-folder", new RunRequest { Language = "python", Code = "print(1)", Files = [new InputFile { Path = "a", Content = "1" }, new InputFile { Path = "a/b", Content = "2" }] }, "files[1].path" },
+        // Attack: a 256-byte name (ENAMETOOLONG in the container).
+        { "long-name", new RunRequest { Language = "python", Code = "print(1)", Files = [new InputFile { Path = new string('é', 128), Content = "" }] }, "files[0].path" },
+        // Attack: RLIMIT_FSIZE of 1 byte, so even the source file cannot be written.
+        { "tiny-file-size", new RunRequest { Language = "python", Code = "print(1)", Limits = new LimitOverrides { FileSizeBytes = 1 } }, "limits.fileSizeBytes" },
+        // Attack: below Docker's 6 MiB minimum: the daemon refused the container and its text reached the caller.
+        { "tiny-memory", new RunRequest { Language = "python", Code = "print(1)", Limits = new LimitOverrides { MemoryBytes = 4 * 1024 * 1024 } }, "limits.memoryBytes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InputsTheProgramNeverSaw))]
+    public async Task Run_InputNoContainerCouldStartWith_IsRejectedNamingTheField(string attack, RunRequest request, string field)
+    {
+        var result = await sandbox.RunAsync(request, Ct);
+
+        result.Status.ShouldBe(RunStatus.Rejected, attack + ": " + result.Message);
+        result.Errors.ShouldNotBeNull().ShouldHaveSingleItem().Field.ShouldBe(field);
+        result.Message.ShouldNotBeNull().ShouldNotContain("daemon");
+        (await sandbox.LeftoversAsync(result.RunId)).ShouldBeEmpty();
+    }
 }

@@ -73,4 +73,61 @@ public sealed class GuestProfileTests
         result.Profile.ShouldBe("javascript-wasm");
         result.Stdout.ShouldBe("2,4,6\n");
     }
+
+    public static TheoryData<string, RunRequest, string> InputsTheGuestNeverSaw => new()
+    {
+        // Attack: a file that is also a folder; the in-memory /tmp refused it with .NET text ("(Parameter 'options')").
+        { "file-and-folder", PythonWasm() with { Files = [new InputFile { Path = "a", Content = "1" }, new InputFile { Path = "a/b", Content = "2" }] }, "files[1].path" },
+        // Attack: a /tmp too small for the program's own file, reported as the files' fault with .NET text.
+        { "tiny-tmp", PythonWasm() with { Limits = new Sandbox.Core.Limits.LimitOverrides { TmpBytes = 4 } }, "limits.tmpBytes" },
+        // Attack: less memory than python.wasm's 160 initial pages (10 MiB): the guest cannot even be instantiated.
+        { "tiny-memory", PythonWasm() with { Limits = new Sandbox.Core.Limits.LimitOverrides { MemoryBytes = 8 * 1024 * 1024 } }, "limits.memoryBytes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InputsTheGuestNeverSaw))]
+    public async Task Run_PythonWasmInputTheGuestCannotStartWith_IsRejectedNamingTheField(string attack, RunRequest request, string field)
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(request, TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Rejected, attack + ": " + result.Message);
+        var error = result.Errors.ShouldNotBeNull().ShouldHaveSingleItem();
+        error.Field.ShouldBe(field);
+        error.Message.ShouldNotContain("Parameter");
+    }
+
+    [Fact]
+    public void MinimumsFor_PythonWasm_IsTheGuestsInitialMemory()
+    {
+        GuestRequirement.PythonGuest();
+
+        var pipeline = Pipeline();
+        pipeline.Profiles.TryGet("python-wasm", out var profile).ShouldBeTrue();
+
+        pipeline.MinimumsFor(profile).MemoryBytes.ShouldBe(160L * 65536);
+    }
+
+    [Fact]
+    public async Task Run_PythonTracebackThroughTheStdlib_NamesOnlyGuestPaths()
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(
+            PythonWasm() with { Code = "import json\njson.loads('{')" },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.RuntimeError, result.Message);
+        result.Stderr.ShouldContain("json.decoder.JSONDecodeError");
+        // The stdlib's code objects once named the build machine's checkout (images/python-wasm/build/src/...).
+        var files = System.Text.RegularExpressions.Regex.Matches(result.Stderr, "File \"([^\"]*)\"").Select(m => m.Groups[1].Value).ToList();
+        files.ShouldContain("/tmp/main.py");
+        files.ShouldContain(f => f.StartsWith("/usr/local/lib/python311.zip/json/", StringComparison.Ordinal));
+        files.ShouldAllBe(f => f == "/tmp/main.py" || f.StartsWith("/usr/local/", StringComparison.Ordinal));
+        result.Stderr.ShouldNotContain("/work/");
+        result.Stderr.ShouldNotContain("images/");
+    }
+
+    private static RunRequest PythonWasm() => new() { Language = "python", Backend = BackendNames.Wasm, Code = "print(1)" };
 }
