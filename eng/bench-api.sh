@@ -6,7 +6,8 @@
 # Exits non-zero only if the service does not start or every request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cli=artifacts/sandbox/sandbox
+# SANDBOX_CLI picks another build of the service, e.g. an older one for a before/after comparison.
+cli=${SANDBOX_CLI:-artifacts/sandbox/sandbox}
 [ -x "$cli" ] || { echo "bench-api: $cli is missing; run make build" >&2; exit 1; }
 dotnet build bench/Sandbox.Bench.Api -c Release --nologo -v quiet -clp:ErrorsOnly
 bench=(dotnet artifacts/bin/Sandbox.Bench.Api/release/Sandbox.Bench.Api.dll)
