@@ -16,6 +16,8 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 [Trait("Category", "Integration")]
 public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
 {
+    private static readonly string[] s_bashOnly = ["bash"];
+
     private static readonly TimeSpan s_bite = TimeSpan.FromSeconds(1);
 
     private readonly SandboxApiFactory _factory;
@@ -209,7 +211,7 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
 
     private async Task<TokenClient> TokenClientAsync(HttpClient agent)
     {
-        using var minted = await agent.MintTokenAsync(new { });
+        using var minted = await agent.MintTokenAsync(new { profiles = s_bashOnly });
         minted.StatusCode.ShouldBe(HttpStatusCode.OK, await minted.Content.ReadAsStringAsync(Token));
         var secret = (string)(await minted.JsonAsync())["token"]!;
         return new TokenClient(_factory.CreateClient(secret), await _factory.PrincipalAsync(secret));

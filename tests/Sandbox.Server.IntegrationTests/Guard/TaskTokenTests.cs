@@ -186,12 +186,12 @@ public sealed class TaskTokenTests : IClassFixture<SandboxApiFactory>
         var (_, other) = await factory.AgentAsync(Some.Agent("token-other"));
         for (var i = 0; i < 3; i++)
         {
-            using var ok = await agent.MintTokenAsync(new { });
+            using var ok = await agent.MintTokenAsync(new { profiles = s_bashOnly });
             ok.StatusCode.ShouldBe(HttpStatusCode.OK, $"mint {i + 1} of 3");
         }
 
-        using var refused = await agent.MintTokenAsync(new { });
-        using var otherAgent = await other.MintTokenAsync(new { });
+        using var refused = await agent.MintTokenAsync(new { profiles = s_bashOnly });
+        using var otherAgent = await other.MintTokenAsync(new { profiles = s_bashOnly });
 
         refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, await refused.Content.ReadAsStringAsync(Token));
         var problem = await refused.JsonAsync();
