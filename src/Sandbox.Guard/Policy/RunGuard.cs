@@ -790,7 +790,7 @@ public sealed partial class RunGuard
             }, cancellationToken);
 
             // The run's stored row says the same, so GET and a retried idempotency key answer with this end after the restart.
-            await _store.CompleteRunAsync(run.RunId, "interrupted", reason, _time.GetUtcNow(), view: null, cancellationToken);
+            await _store.CompleteRunAsync(run.RunId, "interrupted", reason, _time.GetUtcNow(), view: null, expiresAt: null, cancellationToken);
             Log.Reconciled(_logger, run.RunId, run.Stage);
         }
 

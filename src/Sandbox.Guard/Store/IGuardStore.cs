@@ -97,8 +97,11 @@ public interface IGuardStore : IAsyncDisposable
     /// </summary>
     Task AdmitRunAsync(StoredRun run, AuditEntry? receipt, CancellationToken cancellationToken);
 
-    /// <summary>Records a run's end (status, and its view as JSON); false when the run has no row or already completed (the first end wins).</summary>
-    Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records a run's end (status, and its view as JSON), and moves its expiry when <paramref name="expiresAt"/> is given;
+    /// false when the run has no row or already completed (the first end wins).
+    /// </summary>
+    Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, DateTimeOffset? expiresAt, CancellationToken cancellationToken);
 
     Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken);
 

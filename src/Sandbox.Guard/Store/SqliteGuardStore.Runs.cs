@@ -29,16 +29,16 @@ public sealed partial class SqliteGuardStore
         }, cancellationToken);
     }
 
-    public Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, CancellationToken cancellationToken)
+    public Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentException.ThrowIfNullOrEmpty(status);
 
         // The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk.
         return WriteAsync(async (connection, transaction) => (true, await ExecuteAsync(connection, transaction,
-            "UPDATE runs SET state = 'completed', status = $status, reason = $reason, completed_at = $completed, view = $view WHERE run_id = $run AND state <> 'completed'",
+            "UPDATE runs SET state = 'completed', status = $status, reason = $reason, completed_at = $completed, view = $view, expires_at = COALESCE($expires, expires_at) WHERE run_id = $run AND state <> 'completed'",
             cancellationToken,
-            ("$run", runId), ("$status", status), ("$reason", reason), ("$completed", SqliteValues.Time(completedAt)), ("$view", view)) == 1), cancellationToken);
+            ("$run", runId), ("$status", status), ("$reason", reason), ("$completed", SqliteValues.Time(completedAt)), ("$view", view), ("$expires", SqliteValues.Time(expiresAt))) == 1), cancellationToken);
     }
 
     public async Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken)

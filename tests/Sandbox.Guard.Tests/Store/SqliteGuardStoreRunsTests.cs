@@ -58,15 +58,16 @@ public sealed class SqliteGuardStoreRunsTests : TempDatabase
         await store.AdmitRunAsync(run, receipt: null, Ct);
         var at = Some.Now.AddSeconds(3);
 
-        (await store.CompleteRunAsync(run.RunId, "ok", null, at, "{\"id\":\"x\"}", Ct)).ShouldBeTrue();
-        (await store.CompleteRunAsync(run.RunId, "interrupted", "late", at.AddSeconds(1), null, Ct)).ShouldBeFalse();
+        (await store.CompleteRunAsync(run.RunId, "ok", null, at, "{\"id\":\"x\"}", at.AddMinutes(15), Ct)).ShouldBeTrue();
+        (await store.CompleteRunAsync(run.RunId, "interrupted", "late", at.AddSeconds(1), null, null, Ct)).ShouldBeFalse();
 
         var stored = (await store.FindRunAsync(run.RunId, Ct)).ShouldNotBeNull();
         stored.State.ShouldBe("completed");
         stored.Status.ShouldBe("ok");
         stored.CompletedAt.ShouldBe(at);
         stored.View.ShouldBe("{\"id\":\"x\"}");
-        (await store.CompleteRunAsync("run_unknown", "ok", null, at, null, Ct)).ShouldBeFalse();
+        stored.ExpiresAt.ShouldBe(at.AddMinutes(15), "retention counts from the end, as in memory");
+        (await store.CompleteRunAsync("run_unknown", "ok", null, at, null, null, Ct)).ShouldBeFalse();
     }
 
     [Fact]
