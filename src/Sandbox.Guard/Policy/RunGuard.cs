@@ -636,8 +636,11 @@ public sealed partial class RunGuard
         Reserve(principal, plan, -1);
     }
 
-    /// <summary>The receipt: the effective plan, written before the code starts.</summary>
-    public Task ReceiptAsync(Principal principal, RunPlan plan, JsonObject? extra, CancellationToken cancellationToken)
+    /// <summary>
+    /// The receipt: the effective plan, written before the code starts. With <paramref name="run"/>, the run's stored row
+    /// is written in the same transaction, so a run that has a receipt is always found again after a restart.
+    /// </summary>
+    public Task ReceiptAsync(Principal principal, RunPlan plan, JsonObject? extra, CancellationToken cancellationToken, StoredRun? run = null)
     {
         var data = new JsonObject
         {
@@ -655,7 +658,8 @@ public sealed partial class RunGuard
             data[key] = value?.DeepClone();
         }
 
-        return _store.AppendAsync(new AuditEntry { Kind = AuditKinds.Receipt, AgentId = principal.Agent.Id, RunId = plan.RunId, Status = "planned", Data = data }, cancellationToken);
+        var receipt = new AuditEntry { Kind = AuditKinds.Receipt, AgentId = principal.Agent.Id, RunId = plan.RunId, Status = "planned", Data = data };
+        return run is null ? _store.AppendAsync(receipt, cancellationToken) : _store.AdmitRunAsync(run, receipt, cancellationToken);
     }
 
     /// <summary>
@@ -771,6 +775,7 @@ public sealed partial class RunGuard
 
         foreach (var run in open)
         {
+            var reason = $"the service stopped without recording a result (last record: {run.Stage} at {AuditChain.FormatTime(run.Since)}); reconciled at start-up";
             await _store.AppendAsync(new AuditEntry
             {
                 Kind = AuditKinds.Result,
@@ -779,10 +784,13 @@ public sealed partial class RunGuard
                 Status = "interrupted",
                 Data = new JsonObject
                 {
-                    ["reason"] = $"the service stopped without recording a result (last record: {run.Stage} at {AuditChain.FormatTime(run.Since)}); reconciled at start-up",
+                    ["reason"] = reason,
                     ["lastStage"] = run.Stage,
                 },
             }, cancellationToken);
+
+            // The run's stored row says the same, so GET and a retried idempotency key answer with this end after the restart.
+            await _store.CompleteRunAsync(run.RunId, "interrupted", reason, _time.GetUtcNow(), view: null, expiresAt: null, cancellationToken);
             Log.Reconciled(_logger, run.RunId, run.Stage);
         }
 

@@ -88,6 +88,28 @@ public interface IGuardStore : IAsyncDisposable
 
     /// <summary>Runs with a decision <c>allowed</c> or <c>pending</c> and no <c>result</c> record.</summary>
     Task<IReadOnlyList<OpenRun>> OpenRunsAsync(CancellationToken cancellationToken);
+
+    // ---- runs, kept for the retention period ----
+
+    /// <summary>
+    /// Stores an accepted run's row and, when given, its receipt, in one transaction: a run that has a receipt has a row.
+    /// Throws (nothing written) when the store fails or the row's idempotency key is already bound.
+    /// </summary>
+    Task AdmitRunAsync(StoredRun run, AuditEntry? receipt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a run's end (status, and its view as JSON), and moves its expiry when <paramref name="expiresAt"/> is given;
+    /// false when the run has no row or already completed (the first end wins).
+    /// </summary>
+    Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, DateTimeOffset? expiresAt, CancellationToken cancellationToken);
+
+    Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The run bound to an idempotency key (as scoped by the caller), if it is still kept.</summary>
+    Task<StoredRun?> FindRunByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="max"/> runs whose expiry is at or before <paramref name="now"/>, oldest first; returns how many.</summary>
+    Task<int> DeleteExpiredRunsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 }
 
 /// <summary>A subject's counters in one period.</summary>

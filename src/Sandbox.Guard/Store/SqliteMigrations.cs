@@ -111,6 +111,28 @@ internal static class SqliteMigrations
         ALTER TABLE approvals ADD COLUMN details TEXT;
         ALTER TABLE approvals ADD COLUMN request_sha256 TEXT;
         """,
+
+        // 4: runs, so a result and an idempotency key outlive the process for the retention period (issue 11, point 2).
+        // The key is stored already scoped (agent, and task token when a token used it), so UNIQUE binds it exactly as
+        // the in-memory map did; view is the caller's view at completion, opaque to the store. expires_at drives deletion.
+        """
+        CREATE TABLE runs (
+            run_id TEXT NOT NULL PRIMARY KEY,
+            agent_id TEXT NOT NULL,
+            credential_id TEXT NOT NULL,
+            idempotency_key TEXT UNIQUE,
+            request_sha256 TEXT,
+            plan TEXT,
+            state TEXT NOT NULL CHECK (state IN ('pending_approval', 'queued', 'running', 'completed')),
+            status TEXT,
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            completed_at TEXT,
+            expires_at TEXT NOT NULL,
+            view TEXT
+        ) STRICT;
+        CREATE INDEX runs_expires ON runs (expires_at);
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

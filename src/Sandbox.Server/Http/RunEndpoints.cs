@@ -134,6 +134,14 @@ internal static class RunEndpoints
         // The fingerprint ties a key to one exact request: the same key with another body is an error, not a replay.
         var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body));
         var outcome = await coordinator.SubmitAsync(context.Principal(), request, parsed.RawOutput, key, fingerprint, cancellationToken);
+        if (outcome.StoredView is { } stored)
+        {
+            // The key's run ended before a restart: its stored view, never a second execution.
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            context.Response.Headers.Location = $"/v1/runs/{stored.Id}";
+            return stored.State == "completed" ? TypedResults.Ok(stored) : TypedResults.Accepted($"/v1/runs/{stored.Id}", stored);
+        }
+
         if (outcome.Entry is not { } entry)
         {
             return Problems.ToResult(outcome.Problem!, context);
@@ -223,9 +231,9 @@ internal static class RunEndpoints
         };
     }
 
-    private static IResult Get(string id, HttpContext context, RunCoordinator coordinator) =>
-        coordinator.Find(id, context.Principal()) is { } entry
-            ? TypedResults.Ok(RunCoordinator.View(entry))
+    private static async Task<IResult> Get(string id, HttpContext context, RunCoordinator coordinator) =>
+        await coordinator.FindViewAsync(id, context.Principal(), context.RequestAborted) is { } view
+            ? TypedResults.Ok(view)
             : Problems.ToResult(ApiProblem.NotFound(id), context);
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunCoordinator coordinator)

@@ -43,8 +43,8 @@ internal sealed class LocalRunGateway : IRunGateway
         return GatewayResult.Of(RunCoordinator.View(entry));
     }
 
-    public Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
-        Task.FromResult(_coordinator.Find(id, _principal) is { } entry ? GatewayResult.Of(RunCoordinator.View(entry)) : GatewayResult.Of(ApiProblem.NotFound(id)));
+    public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
+        await _coordinator.FindViewAsync(id, _principal, cancellationToken) is { } view ? GatewayResult.Of(view) : GatewayResult.Of(ApiProblem.NotFound(id));
 
     public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken) =>
         Task.FromResult(Catalog.Languages(_coordinator.Pipeline.Profiles, _coordinator.Pipeline.UnavailableBackends));

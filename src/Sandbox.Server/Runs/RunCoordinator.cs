@@ -75,7 +75,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         Sweep();
         if (idempotencyKey is null)
         {
-            return await AdmitAsync(principal, request, rawOutput, cancellationToken);
+            return await AdmitAsync(principal, request, rawOutput, null, null, cancellationToken);
         }
 
         // Keys belong to an agent: two agents may pick the same key without seeing each other's runs.
@@ -92,17 +92,29 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
                 {
                     return seen.Fingerprint == fingerprint
                         ? SubmitOutcome.Replayed(existing)
-                        : SubmitOutcome.Refused(new ApiProblem
-                        {
-                            Status = 422,
-                            Code = "idempotency_key_reused",
-                            Title = "The idempotency key was used for a different request",
-                            Detail = $"Idempotency-Key '{idempotencyKey}' already belongs to run {seen.RunId} with a different body; use a new key for a new request",
-                        });
+                        : SubmitOutcome.Refused(KeyReused(idempotencyKey, seen.RunId));
                 }
             }
 
-            var outcome = await AdmitAsync(principal, request, rawOutput, cancellationToken);
+            // Not in memory: the store keeps keys across restarts, so a retry after a crash gets the original run, never a second one.
+            SubmitOutcome? stored;
+            try
+            {
+                stored = await ReplayStoredAsync(principal, scopedKey, idempotencyKey, fingerprint, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Without the store we cannot know the key is new, and running it again is the one thing a key forbids.
+                Log.KeyLookupFailed(_logger, ex);
+                return SubmitOutcome.Refused(StoreUnavailable());
+            }
+
+            if (stored is not null)
+            {
+                return stored;
+            }
+
+            var outcome = await AdmitAsync(principal, request, rawOutput, scopedKey, fingerprint, cancellationToken);
             if (outcome.Entry is { } entry)
             {
                 lock (_idempotencyGate)
@@ -233,6 +245,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     {
         // A flood of bad keys ends without another failure to flush its count: the watcher writes it once the minute is over.
         await _guard.FlushAuthFailuresAsync(cancellationToken);
+        await SweepStoreAsync(cancellationToken);
         var open = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
         foreach (var agentId in open.Select(e => e.Principal.Agent.Id).Distinct())
         {
@@ -378,7 +391,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
     }
 
-    private async Task<SubmitOutcome> AdmitAsync(Principal principal, RunRequest request, bool rawOutput, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> AdmitAsync(Principal principal, RunRequest request, bool rawOutput, string? scopedKey, string? fingerprint, CancellationToken cancellationToken)
     {
         var runId = _pipeline.NewRunId();
         if (!_accepting)
@@ -430,6 +443,19 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             {
                 var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
                 _runs[pending.Id] = pending;
+                try
+                {
+                    await _guard.Store.AdmitRunAsync(NewStoredRun(pending, scopedKey, fingerprint), receipt: null, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Unrecorded, it would be lost by a restart: it ends now (its approval withdrawn), and the caller may retry.
+                    Log.RunRecordFailed(_logger, pending.Id, ex);
+                    await RejectPendingAsync(pending, "store_unavailable", "the run could not be recorded");
+                    _runs.TryRemove(pending.Id, out _);
+                    return SubmitOutcome.Refused(StoreUnavailable());
+                }
+
                 return SubmitOutcome.Accepted(pending);
             }
         }
@@ -437,7 +463,29 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         var entry = NewEntry(principal, admission.Plan!, rawOutput, approval: null);
         entry.HoldsSlot = true;
         _runs[entry.Id] = entry;
-        await _guard.ReceiptAsync(principal, entry.Plan, extra: null, cancellationToken);
+        try
+        {
+            // The receipt and the run's row in one transaction: a run that may start can always be found after a restart.
+            await _guard.ReceiptAsync(principal, entry.Plan, extra: null, cancellationToken, NewStoredRun(entry, scopedKey, fingerprint));
+        }
+        catch (Exception ex)
+        {
+            // Nothing was written and nothing runs: give back the slot and the CPU reservation admission took (a leak here
+            // locked the agent out with 429 until a restart), and tell the caller it is our store, not its request.
+            Log.RunRecordFailed(_logger, entry.Id, ex);
+            _runs.TryRemove(entry.Id, out _);
+            entry.HoldsSlot = false;
+            _guard.ReleaseSlot(principal, entry.Plan);
+            entry.Cancellation.Dispose();
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            _metrics.RecordRefusal("store_unavailable");
+            return SubmitOutcome.Refused(StoreUnavailable());
+        }
+
         if (!_scheduler.TryEnqueue(entry))
         {
             // Filled up between the check above and now: the run was allowed but never started, and says so.
@@ -642,7 +690,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Log.AuditFailed(_logger, entry.Id, ex);
         }
 
-        if (!entry.TryComplete(result, _time.GetUtcNow(), runMs))
+        var completedAt = _time.GetUtcNow();
+        await PersistCompletionAsync(entry, result, completedAt, runMs);
+        if (!entry.TryComplete(result, completedAt, runMs))
         {
             return;
         }
@@ -797,12 +847,23 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         [LoggerMessage(9, LogLevel.Error, "Run {RunId} ended while pending, but its approval {ApprovalId} could not be closed")]
         public static partial void WithdrawFailed(ILogger logger, string runId, string approvalId, Exception exception);
+
+        [LoggerMessage(10, LogLevel.Error, "Run {RunId}: its record in the store could not be written or read")]
+        public static partial void RunRecordFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(11, LogLevel.Error, "An idempotency key could not be looked up in the store; refusing the run with 503")]
+        public static partial void KeyLookupFailed(ILogger logger, Exception exception);
     }
 }
 
 /// <summary>The outcome of admitting a run: accepted (new or replayed under an idempotency key) or refused with a problem.</summary>
 internal sealed record SubmitOutcome(RunEntry? Entry, bool IsReplay, ApiProblem? Problem)
 {
+    /// <summary>Set for a replay of a run that is only in the store (it ended before a restart); <see cref="Entry"/> is null then.</summary>
+    public RunView? StoredView { get; init; }
+
+    public static SubmitOutcome ReplayedStored(RunView view) => new(null, true, null) { StoredView = view };
+
     public static SubmitOutcome Accepted(RunEntry entry) => new(entry, false, null);
 
     public static SubmitOutcome Replayed(RunEntry entry) => new(entry, true, null);

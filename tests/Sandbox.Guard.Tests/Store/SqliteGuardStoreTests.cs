@@ -18,7 +18,7 @@ public sealed class SqliteGuardStoreTests : TempDatabase
 
         File.Exists(DatabasePath).ShouldBeTrue();
         (await RawScalarAsync<long>("SELECT MAX(version) FROM schema_migrations")).ShouldBe(SqliteMigrations.LatestVersion);
-        (await RawScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('agents', 'credentials', 'usage', 'approvals', 'audit')")).ShouldBe(5);
+        (await RawScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('agents', 'credentials', 'usage', 'approvals', 'audit', 'runs')")).ShouldBe(6);
         (await RawScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' AND name LIKE 'audit_%'")).ShouldBe(4);
         (await RawScalarAsync<string>("PRAGMA journal_mode")).ShouldBe("wal");
     }

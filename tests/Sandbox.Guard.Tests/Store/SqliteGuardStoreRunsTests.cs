@@ -1,0 +1,124 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Guard.Alerts;
+using Sandbox.Guard.Audit;
+using Sandbox.Guard.Policy;
+using Sandbox.Guard.Store;
+
+namespace Sandbox.Guard.Tests.Store;
+
+/// <summary>Runs and their idempotency keys kept on a real file for the retention period (issue 11, point 2).</summary>
+public sealed class SqliteGuardStoreRunsTests : TempDatabase
+{
+    [Fact]
+    public async Task AdmitRunAsync_WithReceipt_WritesRowAndReceiptTogether_AndBothSurviveReopening()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", "agt_a\nkey-1");
+
+        await store.AdmitRunAsync(run, Some.Entry(AuditKinds.Receipt, run.RunId, "planned", run.AgentId), Ct);
+        await store.DisposeAsync();
+        var reopened = await OpenAsync();
+
+        (await reopened.FindRunAsync(run.RunId, Ct)).ShouldBe(run);
+        (await reopened.FindRunByIdempotencyKeyAsync("agt_a\nkey-1", Ct)).ShouldNotBeNull().RunId.ShouldBe(run.RunId);
+        (await reopened.QueryAuditAsync(new AuditQuery { RunId = run.RunId, Kind = AuditKinds.Receipt }, Ct)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AdmitRunAsync_KeyAlreadyBound_ThrowsAndWritesNeitherRowNorReceipt()
+    {
+        var store = await OpenAsync();
+        await store.AdmitRunAsync(Run("agt_a", "agt_a\nkey-1"), receipt: null, Ct);
+        var second = Run("agt_a", "agt_a\nkey-1");
+
+        await Should.ThrowAsync<SqliteException>(() => store.AdmitRunAsync(second, Some.Entry(AuditKinds.Receipt, second.RunId, "planned"), Ct));
+
+        (await store.FindRunAsync(second.RunId, Ct)).ShouldBeNull();
+        (await store.QueryAuditAsync(new AuditQuery { RunId = second.RunId }, Ct)).ShouldBeEmpty("the receipt is in the same transaction as the row");
+    }
+
+    [Fact]
+    public async Task AdmitRunAsync_SameKeyOtherScope_BothKept()
+    {
+        var store = await OpenAsync();
+
+        await store.AdmitRunAsync(Run("agt_a", "agt_a\nkey-1"), receipt: null, Ct);
+        await store.AdmitRunAsync(Run("agt_b", "agt_b\nkey-1"), receipt: null, Ct);
+
+        (await store.FindRunByIdempotencyKeyAsync("agt_b\nkey-1", Ct)).ShouldNotBeNull().AgentId.ShouldBe("agt_b");
+    }
+
+    [Fact]
+    public async Task CompleteRunAsync_FirstEndWins()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null);
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        var at = Some.Now.AddSeconds(3);
+
+        (await store.CompleteRunAsync(run.RunId, "ok", null, at, "{\"id\":\"x\"}", at.AddMinutes(15), Ct)).ShouldBeTrue();
+        (await store.CompleteRunAsync(run.RunId, "interrupted", "late", at.AddSeconds(1), null, null, Ct)).ShouldBeFalse();
+
+        var stored = (await store.FindRunAsync(run.RunId, Ct)).ShouldNotBeNull();
+        stored.State.ShouldBe("completed");
+        stored.Status.ShouldBe("ok");
+        stored.CompletedAt.ShouldBe(at);
+        stored.View.ShouldBe("{\"id\":\"x\"}");
+        stored.ExpiresAt.ShouldBe(at.AddMinutes(15), "retention counts from the end, as in memory");
+        (await store.CompleteRunAsync("run_unknown", "ok", null, at, null, null, Ct)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task DeleteExpiredRunsAsync_DeletesOnlyExpired_AtMostMaxPerCall()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await store.AdmitRunAsync(Run("agt_a", $"agt_a\nold-{i}") with { ExpiresAt = Some.Now.AddMinutes(-i - 1) }, receipt: null, Ct);
+        }
+
+        var live = Run("agt_a", "agt_a\nlive");
+        await store.AdmitRunAsync(live, receipt: null, Ct);
+
+        (await store.DeleteExpiredRunsAsync(Some.Now, max: 2, Ct)).ShouldBe(2);
+        (await store.DeleteExpiredRunsAsync(Some.Now, max: 2, Ct)).ShouldBe(1);
+        (await store.DeleteExpiredRunsAsync(Some.Now, max: 2, Ct)).ShouldBe(0);
+
+        (await store.FindRunAsync(live.RunId, Ct)).ShouldNotBeNull();
+        (await store.FindRunByIdempotencyKeyAsync("agt_a\nold-0", Ct)).ShouldBeNull("an expired key is free again");
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_RunOpenAtACrash_ItsRowIsCompletedInterrupted()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", "agt_a\nkey-1");
+        await store.AppendAsync(new AuditEntry { Kind = AuditKinds.Request, AgentId = run.AgentId, RunId = run.RunId, Status = "received", Data = new JsonObject { ["node"] = "this-node" } }, Ct);
+        await store.AppendAsync(new AuditEntry { Kind = AuditKinds.Decision, AgentId = run.AgentId, RunId = run.RunId, Status = "allowed" }, Ct);
+        await store.AdmitRunAsync(run, Some.Entry(AuditKinds.Receipt, run.RunId, "planned", run.AgentId), Ct);
+        var guard = new RunGuard(store, new GuardOptions { NodeId = "this-node" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+
+        (await guard.ReconcileAsync(Ct)).ShouldBe(1);
+
+        var stored = (await store.FindRunAsync(run.RunId, Ct)).ShouldNotBeNull();
+        stored.State.ShouldBe("completed");
+        stored.Status.ShouldBe("interrupted");
+        stored.Reason.ShouldNotBeNull().ShouldContain("reconciled at start-up");
+        stored.View.ShouldBeNull();
+    }
+
+    private static StoredRun Run(string agentId, string? key) => new()
+    {
+        RunId = "run_" + Guid.NewGuid().ToString("N"),
+        AgentId = agentId,
+        CredentialId = "cred_1",
+        IdempotencyKey = key,
+        RequestSha256 = key is null ? null : "ab12",
+        Plan = "{\"language\":\"python\"}",
+        State = "queued",
+        CreatedAt = Some.Now,
+        ExpiresAt = Some.Now.AddMinutes(15),
+    };
+}

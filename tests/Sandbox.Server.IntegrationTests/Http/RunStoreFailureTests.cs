@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Store;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Http;
+
+/// <summary>
+/// A run whose record cannot be written is refused with <c>503 store_unavailable</c>, and what admission took is given
+/// back: before, the failed write leaked the agent's concurrency slot and CPU reservation until a restart (issue 11, finding 7).
+/// </summary>
+public sealed class RunStoreFailureTests : IAsyncDisposable
+{
+    private readonly SandboxApiFactory _factory = new();
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+
+    [Fact]
+    public async Task Post_RunRecordFails_Is503StoreUnavailable_AndTheSlotIsGivenBack()
+    {
+        var agent = await _factory.CreateAgentAsync(new AgentSpec { Name = "one-slot", Profiles = ["bash"], MaxConcurrentRuns = 1 });
+        using var client = _factory.CreateClient(agent.Key);
+
+        // The store fails the run's row as a full disk would; the trigger is the fault, added behind the service's back.
+        await RawAsync("CREATE TRIGGER runs_full BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+        for (var i = 0; i < 2; i++)
+        {
+            using var refused = await client.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "fail to record" }, Token);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonObject>(Token);
+            refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, problem?.ToJsonString());
+            problem!["code"]!.GetValue<string>().ShouldBe("store_unavailable");
+        }
+
+        await RawAsync("DROP TRIGGER runs_full;");
+        using var ok = await client.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo after", purpose = "the slot is free" }, Token);
+        var view = await ok.Content.ReadFromJsonAsync<JsonObject>(Token);
+        ok.StatusCode.ShouldBe(HttpStatusCode.OK, view?.ToJsonString());
+        view!["result"]!["stdout"]!.GetValue<string>().ShouldBe("after\n");
+    }
+
+    private async Task RawAsync(string sql)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = GuardPaths.Database(_factory.DataDirectory), Pooling = false }.ToString());
+        await connection.OpenAsync(Token);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(Token);
+    }
+}
