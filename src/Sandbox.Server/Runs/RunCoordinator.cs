@@ -708,6 +708,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         Log.Completed(_logger, entry.Id, result.Status.ToWireName(), entry.QueueMs ?? 0, runMs ?? 0);
         _completedInOrder.Enqueue(entry);
         RetainOutput(entry);
+        entry.Release();
     }
 
     /// <summary>Counts a completed run's output against its agent's retention cap, dropping the agent's oldest output past it.</summary>

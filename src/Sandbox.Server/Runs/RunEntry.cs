@@ -159,9 +159,14 @@ internal sealed class RunEntry : IRunOutputSink
             AppendLocked("result", null);
         }
 
-        _completed.TrySetResult();
         return true;
     }
+
+    /// <summary>
+    /// Wakes whoever waits for <see cref="Completed"/>. Separate from <see cref="TryComplete"/> so the coordinator can
+    /// finish its own bookkeeping (metrics, retention) first: a caller answered "completed" then sees it counted.
+    /// </summary>
+    public void Release() => _completed.TrySetResult();
 
     /// <summary>Output as the backend reads it: decoded incrementally so a character split across chunks survives.</summary>
     public void Write(OutputStreamKind stream, ReadOnlySpan<byte> chunk)
