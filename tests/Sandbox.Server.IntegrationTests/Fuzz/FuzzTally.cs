@@ -10,6 +10,7 @@ internal sealed class FuzzTally
     private static readonly string[] s_classes = ["2xx", "3xx", "4xx", "5xx", "kestrel-505", "none"];
     private readonly ConcurrentDictionary<string, int> _byClass = new();
     private readonly ConcurrentDictionary<string, int> _byFamily = new();
+    private readonly ConcurrentDictionary<int, int> _byStatus = new();
     private readonly ConcurrentQueue<string> _failures = new();
     private int _failureCount;
     private int _requests;
@@ -29,6 +30,7 @@ internal sealed class FuzzTally
         var statusClass = status switch { 0 => "none", 505 when !request.ReachesApp => "kestrel-505", _ => $"{status / 100}xx" };
         _byClass.AddOrUpdate(statusClass, 1, (_, n) => n + 1);
         _byFamily.AddOrUpdate(request.Family, 1, (_, n) => n + 1);
+        _byStatus.AddOrUpdate(status, 1, (_, n) => n + 1);
     }
 
     public void Fail(int index, FuzzRequest request, string why, string response)
@@ -40,6 +42,8 @@ internal sealed class FuzzTally
     }
 
     public string Classes() => string.Join(", ", s_classes.Select(c => $"{c} {Count(c)}"));
+
+    public string Statuses() => string.Join(", ", _byStatus.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value}")));
 
     public string Families() => string.Join(", ", _byFamily.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value}")));
 }

@@ -125,7 +125,7 @@ public sealed partial class ServiceFuzzTests : IAsyncLifetime
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"fuzz: seed {seed}, {tally.Requests} requests in {elapsed.TotalSeconds:F1} s ({tally.Classes()}); 5xx {tally.Count("5xx")}; failures {tally.FailureCount}; "
             + $"RSS before {rssBefore / 1048576} MiB, after {rssAfter / 1048576} MiB (bound +{RssGrowthBoundBytes / 1048576} MiB), peak {peak / 1048576} MiB; "
-            + $"accepted runs {_acceptedRuns.Count}, with one audited result {audited}; audit verify {(intact ? "intact" : "BROKEN")} ({verify["recordsChecked"]} records); families: {tally.Families()}");
+            + $"accepted runs {_acceptedRuns.Count}, with one audited result {audited}; audit verify {(intact ? "intact" : "BROKEN")} ({verify["recordsChecked"]} records); statuses: {tally.Statuses()}; families: {tally.Families()}");
         Report(summary);
 
         var failures = tally.Failures.Concat(auditProblems).ToList();
