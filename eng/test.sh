@@ -51,6 +51,8 @@ read -r passed failed skipped < <(
     END { printf "%d %d %d\n", p, f, s }')
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a project that crashed before writing TRX still fails the run
 if [ "$passed" -eq 0 ]; then status=1; fi                             # executing no test at all is a failure
+# The fuzzer's totals (requests by status class, 5xx, RSS before/after, audited runs, audit verify): a passing test's output is not shown.
+if [ -f "$results/fuzz-summary.txt" ]; then cat "$results/fuzz-summary.txt"; fi
 # Name every failed test again at the very end, so a CI log cut down to its tail still says which one failed.
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue

@@ -115,7 +115,15 @@ public static class SandboxServer
         startupLoggers.Dispose();
         // Unhandled failures become a bare 500 problem: no stack trace or host detail reaches a caller.
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(static async page =>
+        {
+            // The framework's 404/405/415 as problem+json whatever the caller accepts: with Accept: application/xml the
+            // default page fell back to text/plain, without the code every 4xx carries (found by the fuzzer).
+            var http = page.HttpContext;
+            http.Request.Headers.Accept = "application/problem+json";
+            await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(
+                new ProblemDetailsContext { HttpContext = http, ProblemDetails = { Status = http.Response.StatusCode } });
+        });
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapRunEndpoints();
         app.MapTokenEndpoints();

@@ -8,7 +8,7 @@ namespace Sandbox.Server.Http;
 /// <summary>
 /// A pass over a JSON body before it is bound: broken syntax is reported as such (with where it broke) rather
 /// than as a wrong type on whichever field the parser had reached; a key given twice and a string that is not
-/// valid UTF-16 are refused, each naming its field.
+/// valid UTF-16 (or not UTF-8) are refused, each naming its field.
 /// </summary>
 internal static class JsonBodyValidator
 {
@@ -73,14 +73,22 @@ internal static class JsonBodyValidator
         }
     }
 
-    private const string LoneSurrogate = "is not valid Unicode text: it has a lone surrogate (such as \\ud800 without the \\udc00-\\udfff that must follow it); send the text as UTF-8 or escape both halves of the pair";
+    private const string LoneSurrogate = "is not valid Unicode text: it has a lone surrogate (such as \\ud800 without the \\udc00-\\udfff that must follow it) or bytes that are not UTF-8; send the text as UTF-8 or escape both halves of the pair";
 
-    /// <summary>Only an escaped string can hold a lone surrogate: the reader has already refused invalid UTF-8.</summary>
+    /// <summary>
+    /// Only an escaped string can hold a lone surrogate. The reader checks no UTF-8 until a value is read as text, so
+    /// raw bytes that are not UTF-8 are refused here: in a key, reading the name threw out of the validator as a 500.
+    /// </summary>
     private static bool TryGetString(ref Utf8JsonReader reader, out string value)
     {
         value = "";
         if (!reader.ValueIsEscaped)
         {
+            if (!System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            {
+                return false;
+            }
+
             value = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString()! : "";
             return true;
         }

@@ -91,6 +91,43 @@ public sealed class ProblemDetailsTests : IClassFixture<SandboxApiFactory>
     }
 
     [Theory]
+    [InlineData("GET", "/v1/tokens", "application/xml", 405, "method_not_allowed")] // found by the fuzzer: was text/plain "Status Code: 405" without a code
+    [InlineData("GET", "/v1/nowhere", "text/html", 404, "not_found")]
+    [InlineData("PUT", "/v1/runs", "image/png, text/plain;q=0.5", 405, "method_not_allowed")]
+    public async Task FrameworkProblem_AnyAccept_IsProblemJsonWithACode(string method, string path, string accept, int status, string code)
+    {
+        using var client = _factory.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        ((int)response.StatusCode).ShouldBe(status);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        ((string?)(await response.JsonAsync())["code"]).ShouldBe(code);
+    }
+
+    [Theory]
+    [InlineData("{\"\u00ED\u00A0\u0080language\": \"python\", \"code\": \"x\"}", "language")] // attack: found by the fuzzer, was a 500 (reading the key as text threw)
+    [InlineData("{\"language\": \"python\", \"codeX\u00FF\": \"x\"}", "codeX")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\u00C3\u0028y\"}", "code")]
+    [InlineData("{\"language\": \"python\", \"code\": \"x\", \"files\": [{\"path\": \"\u00F4\u0090\u0080\u0080\", \"content\": \"\"}]}", "files[0].path")]
+    public async Task Post_BytesThatAreNotUtf8_Is400NamingTheField(string latin1Body, string field)
+    {
+        using var client = _factory.CreateClient();
+        using var content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(latin1Body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PostAsync("/v1/runs", content, TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await response.JsonAsync();
+        ((string?)problem["code"]).ShouldBe("invalid_request");
+        ((string)problem["errors"]![0]!["field"]!).ShouldContain(field);
+        ((string)problem["errors"]![0]!["message"]!).ShouldContain("not UTF-8");
+    }
+
+    [Theory]
     [InlineData("9223372036854775807")] // attack: was a 500 at int.MaxValue (OverflowException on id + 1); ids are long positions now
     [InlineData("-5")] // attack: was a 200 and then a reset stream (a negative index into the event list)
     [InlineData("-2147483648")]

@@ -11,35 +11,48 @@ namespace Sandbox.Server.IntegrationTests.Support;
 internal static class RawHttp
 {
     /// <summary>Sends <paramref name="head"/> and then each of <paramref name="parts"/> after <paramref name="pause"/>, and reads the response until the server closes.</summary>
-    public static async Task<RawResponse> SendAsync(Uri server, string head, IReadOnlyList<string> parts, TimeSpan pause, CancellationToken cancellationToken)
+    public static Task<RawResponse> SendAsync(Uri server, string head, IReadOnlyList<string> parts, TimeSpan pause, CancellationToken cancellationToken) =>
+        SendAsync(server, Encoding.ASCII.GetBytes(head), [.. parts.Select(Encoding.ASCII.GetBytes)], pause, endSend: false, TimeSpan.FromSeconds(60), cancellationToken);
+
+    /// <summary>
+    /// The byte-exact form: <paramref name="endSend"/> half-closes the socket after the last part (a body cut short
+    /// reaches the server as end of stream, not as a pause), and a response not complete within
+    /// <paramref name="timeout"/> is a <see cref="TimeoutException"/>.
+    /// </summary>
+    public static async Task<RawResponse> SendAsync(Uri server, byte[] head, IReadOnlyList<byte[]> parts, TimeSpan pause, bool endSend, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port, cancellationToken);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
         var reading = ReadToEndAsync(stream, cancellationToken);
-        foreach (var part in parts)
+        try
         {
-            if (reading.IsCompleted)
+            await stream.WriteAsync(head, cancellationToken);
+            foreach (var part in parts)
             {
-                break;
+                if (reading.IsCompleted)
+                {
+                    break;
+                }
+
+                await Task.Delay(pause, cancellationToken);
+                await stream.WriteAsync(part, cancellationToken);
             }
 
-            await Task.Delay(pause, cancellationToken);
-            try
+            if (endSend)
             {
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(part), cancellationToken);
-            }
-            catch (IOException)
-            {
-                // The server answered and closed while we were still sending: what it answered is what counts.
-                break;
+                client.Client.Shutdown(SocketShutdown.Send);
             }
         }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            // The server answered and closed while we were still sending: what it answered is what counts.
+        }
 
-        return Parse(await reading.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken));
+        return Parse(await reading.WaitAsync(timeout, cancellationToken));
     }
 
+    // The response is framed on its bytes (Latin-1 keeps one char per byte, so chunk sizes count right) and its body decoded as UTF-8 after.
     private static async Task<string> ReadToEndAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         var received = new MemoryStream();
@@ -62,21 +75,27 @@ internal static class RawHttp
             }
 
             received.Write(buffer, 0, read);
-            if (Parse(Encoding.UTF8.GetString(received.ToArray())) is { Complete: true })
+            if (Parse(Encoding.Latin1.GetString(received.ToArray())) is { Complete: true })
             {
                 break;
             }
         }
 
-        return Encoding.UTF8.GetString(received.ToArray());
+        return Encoding.Latin1.GetString(received.ToArray());
     }
 
     private static RawResponse Parse(string text)
     {
+        // An interim answer (100 Continue) comes before the real one.
+        while (text.StartsWith("HTTP/1.1 1", StringComparison.Ordinal) && text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var interim and >= 0)
+        {
+            text = text[(interim + 4)..];
+        }
+
         var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         if (end < 0)
         {
-            return new RawResponse(0, "", "", text, Complete: false);
+            return new RawResponse(0, "", "", Utf8(text), Complete: false);
         }
 
         var head = text[..end];
@@ -86,12 +105,14 @@ internal static class RawHttp
         if (headers["Transfer-Encoding"].Any(v => v.Equals("chunked", StringComparison.OrdinalIgnoreCase)))
         {
             var (decoded, complete) = Dechunk(body);
-            return new RawResponse(status, head, decoded, text, complete);
+            return new RawResponse(status, head, Utf8(decoded), Utf8(text), complete);
         }
 
         var length = headers["Content-Length"].Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(-1);
-        return new RawResponse(status, head, body, text, Complete: length >= 0 && Encoding.UTF8.GetByteCount(body) >= length);
+        return new RawResponse(status, head, Utf8(body), Utf8(text), Complete: length >= 0 && body.Length >= length);
     }
+
+    private static string Utf8(string latin1) => Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(latin1));
 
     private static (string Body, bool Complete) Dechunk(string chunked)
     {
@@ -105,13 +126,16 @@ internal static class RawHttp
                 return (body.ToString(), false);
             }
 
-            var size = int.Parse(chunked[at..lineEnd], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            if (!int.TryParse(chunked[at..lineEnd], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var size))
+            {
+                return (body.ToString(), false);
+            }
+
             if (size == 0)
             {
                 return (body.ToString(), true);
             }
 
-            // Problem bodies are ASCII-escaped JSON, so a byte count is a character count here.
             if (lineEnd + 2 + size > chunked.Length)
             {
                 return (body.ToString(), false);
