@@ -190,7 +190,7 @@ public sealed partial class WasmBackend : IExecutionBackend
 
             using var cgroup = CreateCgroup(cgroupLimit);
             var started = backend._time.GetTimestamp();
-            using var process = new Process { StartInfo = WorkerLauncher.StartInfo(options, cgroup, preopens, heapLimit) };
+            using var process = new Process { StartInfo = WorkerLauncher.StartInfo(options, cgroup, preopens, heapLimit, options.CommandOverride) };
             try
             {
                 process.Start();

@@ -41,6 +41,12 @@ public sealed record WasmWorkerOptions
     /// </summary>
     public long NativeHeadroomBytes { get; init; } = 320L * 1024 * 1024;
 
+    /// <summary>
+    /// Replaces the worker's command inside the same sandbox, cgroup and supervision: tests stand in a worker that dies,
+    /// hangs or answers garbage, to show the service's side holds whatever the process does.
+    /// </summary>
+    internal IReadOnlyList<string>? CommandOverride { get; init; }
+
     /// <summary>Processes and threads the worker may have at once (the runtime's own threads included).</summary>
     public int Pids { get; init; } = 64;
 
