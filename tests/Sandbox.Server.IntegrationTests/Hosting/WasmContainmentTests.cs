@@ -75,8 +75,10 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
             result["stdout"]!.GetValue<string>().ShouldContain(stdout);
         }
 
-        elapsed.TotalMilliseconds.ShouldBeLessThan(WallTimeMs + 1000, "the run must end within its wall-clock limit plus a second");
         var growth = _service.Serve.PeakResidentBytes() - before;
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{fixture}: {result["status"]}, {elapsed.TotalMilliseconds:0} ms, usage {result["usage"]!.ToJsonString()}; service peak RSS {before / (1024 * 1024)} -> {(before + growth) / (1024 * 1024)} MiB");
+        elapsed.TotalMilliseconds.ShouldBeLessThan(WallTimeMs + 1000, "the run must end within its wall-clock limit plus a second");
         growth.ShouldBeLessThan(ServiceGrowthCeilingBytes, $"the service's peak RSS rose by {growth / (1024 * 1024)} MiB during the attack");
         result["runtime"]!.GetValue<string>().ShouldBe("bubblewrap");
         LeftoverWorkerCgroups((string)result["runId"]!, (string)innocent["runId"]!).ShouldBeEmpty("every worker's cgroup is removed with its run");
