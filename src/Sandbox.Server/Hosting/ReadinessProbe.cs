@@ -18,6 +18,9 @@ internal sealed class ReadinessProbe : IDisposable
     // Short on purpose: /readyz follows the daemon within about a second, both when it goes away and when it is back.
     private static readonly TimeSpan CacheFor = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(1);
+
+    // Listing images is slower than a ping on a loaded daemon; its own budget, so a slow answer is a verdict, never an exception.
+    private static readonly TimeSpan ImagesTimeout = TimeSpan.FromSeconds(3);
     private readonly ProfileSet _profiles;
     private readonly IDockerClient _docker;
     private readonly TimeProvider _time;
@@ -82,11 +85,26 @@ internal sealed class ReadinessProbe : IDisposable
             return;
         }
 
-        foreach (var image in images)
+        using var inspect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        inspect.CancelAfter(ImagesTimeout);
+        var imageChecks = new List<ReadinessCheck>();
+        try
         {
-            var found = await _docker.InspectImageAsync(image, timeout.Token) is not null;
-            checks.Add(new ReadinessCheck("image " + image, found, found ? "present" : "missing; build it with `make images`"));
+            foreach (var image in images)
+            {
+                var found = await _docker.InspectImageAsync(image, inspect.Token) is not null;
+                imageChecks.Add(new ReadinessCheck("image " + image, found, found ? "present" : "missing; build it with `make images`"));
+            }
         }
+        catch (Exception e) when (e is Core.Errors.SandboxException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // A daemon that answers a ping but not the image list in time is not ready; no image is called missing for it
+            // (a missing image refuses runs), and no caller of the probe (a dry run, /readyz) sees an exception.
+            checks[^1] = new ReadinessCheck("docker", false, "the Docker daemon answers too slowly to list the images; retry shortly");
+            return;
+        }
+
+        checks.AddRange(imageChecks);
     }
 
     public void Dispose() => _gate.Dispose();
