@@ -35,12 +35,17 @@ internal static class McpCommand
             Description = "With the local backends: the agent (name or id) the runs act as, with its allow-list, caps and audit trail. Default: $SANDBOX_AGENT.",
         };
 
-        var command = new Command("mcp", "Serve the run_code, list_languages and get_run tools over the Model Context Protocol on stdio.") { url, agent };
+        var data = new Option<string?>("--data")
+        {
+            Description = "With the local backends: the guard's data folder holding sandbox.db, as for `sandbox agents`. Default: $SANDBOX_DATA, else ./data.",
+        };
+
+        var command = new Command("mcp", "Serve the run_code, list_languages and get_run tools over the Model Context Protocol on stdio.") { url, agent, data };
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
-                await McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), parse.GetValue(agent), cancellationToken);
+                await McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), parse.GetValue(agent), parse.GetValue(data), cancellationToken);
                 return 0;
             }
             catch (ProfileConfigurationException ex)

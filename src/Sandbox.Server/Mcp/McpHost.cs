@@ -24,9 +24,16 @@ internal static partial class McpHost
     /// <exception cref="ProfileConfigurationException">The profiles file is invalid (local backends).</exception>
     /// <exception cref="ServerConfigurationException">The <c>Sandbox</c> settings are invalid (local backends).</exception>
     /// <param name="agent">The agent local runs act as (<c>--agent</c>); else <c>Sandbox:Guard:LocalAgent</c>, else <c>$SANDBOX_AGENT</c>.</param>
-    public static async Task RunAsync(Uri? url, string? profilesPath, string? agent, CancellationToken cancellationToken)
+    /// <param name="dataDirectory">The guard's data folder (<c>--data</c>); else <c>Sandbox:DataDirectory</c>, else <c>$SANDBOX_DATA</c>, else <c>./data</c>.</param>
+    public static async Task RunAsync(Uri? url, string? profilesPath, string? agent, string? dataDirectory, CancellationToken cancellationToken)
     {
-        var configuration = Configuration(profilesPath);
+        if (url is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(RemoteRunGateway.ApiKeyVariable)))
+        {
+            // Refuse to start rather than serve a model tools whose every call fails on a missing key (issue 12).
+            throw new ServerConfigurationException([new FieldError(RemoteRunGateway.ApiKeyVariable, $"sandbox mcp --url sends the agent's key from {RemoteRunGateway.ApiKeyVariable}, which is not set; set it to the key `sandbox agents create` printed (sbxa_…)")]);
+        }
+
+        var configuration = Configuration(profilesPath, dataDirectory);
         using var loggers = LoggerFactory.Create(logging =>
         {
             SandboxLogging.Configure(logging, configuration, consoleToStderr: true);
@@ -60,11 +67,16 @@ internal static partial class McpHost
     /// environment (<c>Sandbox__MaxConcurrentRuns</c>), then <c>--profiles</c>; log files default to
     /// <c>~/.local/share/sandbox/logs</c> rather than the working folder.
     /// </summary>
-    private static IConfiguration Configuration(string? profilesPath)
+    private static IConfiguration Configuration(string? profilesPath, string? dataDirectory)
     {
         var builder = new ConfigurationBuilder()
             .AddJsonFile(Path.Join(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables();
+        if (!string.IsNullOrEmpty(dataDirectory))
+        {
+            builder.AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)]);
+        }
+
         if (!string.IsNullOrEmpty(profilesPath))
         {
             builder.AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.Profiles)}", profilesPath)]);
@@ -107,6 +119,13 @@ internal static partial class McpHost
         {
             // Fail closed: local runs are an agent's runs like any other, with its allow-list, caps and audit trail.
             throw new ServerConfigurationException([new FieldError("--agent", "sandbox mcp with local backends runs as a configured agent: create one with `sandbox agents create NAME --profile python` and pass --agent NAME (or set SANDBOX_AGENT, or Sandbox:Guard:LocalAgent)")]);
+        }
+
+        if (!File.Exists(GuardPaths.Database(options.DataDirectory)))
+        {
+            // sandbox mcp only reads agents: opening a store that is not there would create a new, empty one under a
+            // mistyped SANDBOX_DATA and then fail on the agent, so name the folder searched instead (issue 12).
+            throw new ServerConfigurationException([new FieldError("--data", $"no store at {GuardPaths.Database(options.DataDirectory)}; pass the folder `sandbox agents create` used as --data (or SANDBOX_DATA)")]);
         }
 
         guardOptions.NodeId = guardOptions.NodeId is { Length: > 0 } node ? node : $"mcp:{agentName}@{Environment.MachineName}";

@@ -145,7 +145,7 @@ internal static class ToolDefinitions
                 [RunCodeArguments.Purpose] = new JsonObject
                 {
                     ["type"] = "string",
-                    ["description"] = "Why you run this code, in one sentence (for example \"check that the parser handles empty input\"). Kept with the run for the user's audit trail.",
+                    ["description"] = "Why you run this code, in one sentence (for example \"check that the parser handles empty input\"). Optional but recommended: kept with the run for the user's audit trail.",
                 },
                 [RunCodeArguments.Stdin] = new JsonObject
                 {
@@ -181,7 +181,7 @@ internal static class ToolDefinitions
                     ["additionalProperties"] = false,
                 },
             },
-            ["required"] = new JsonArray(RunCodeArguments.Language, RunCodeArguments.Code, RunCodeArguments.Purpose),
+            ["required"] = new JsonArray(RunCodeArguments.Language, RunCodeArguments.Code),
             ["additionalProperties"] = false,
         };
         return Parse(schema.ToJsonString());

@@ -33,6 +33,29 @@ public sealed class RunEndpointsTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task Post_NoPurpose_RunsAsOverMcp()
+    {
+        // One rule for purpose on every front end: optional, length-bounded by the guard (README, "purpose").
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRunAsync(new { language = "python", code = "print(1)" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((string?)(await response.JsonAsync())["result"]!["status"]).ShouldBe("ok");
+    }
+
+    [Fact]
+    public async Task Post_PurposeTooLong_IsRefusedNamingPurpose()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostRunAsync(new { language = "python", code = "print(1)", purpose = new string('p', 1001) });
+
+        ((int)response.StatusCode).ShouldBeInRange(400, 403);
+        (await response.JsonAsync())["errors"]!.AsArray().Select(e => (string?)e!["field"]).ShouldContain("purpose");
+    }
+
+    [Fact]
     public async Task Post_Async_Answers202WithLocation_AndTheRunCompletesLater()
     {
         using var client = _factory.CreateClient();

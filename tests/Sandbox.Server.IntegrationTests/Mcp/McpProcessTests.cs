@@ -69,7 +69,7 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
         description.ShouldContain("wall time 10 s, CPU time 5 s, memory 256 MiB", Case.Sensitive);
         description.ShouldContain("- memory_limit: ", Case.Sensitive);
         runCode["inputSchema"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => l!.GetValue<string>()).ShouldContain("python");
-        runCode["inputSchema"]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["language", "code", "purpose"]);
+        runCode["inputSchema"]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).ShouldBe(["language", "code"]);
     }
 
     [Fact]
@@ -125,13 +125,23 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
     }
 
     [Fact]
-    public async Task RunCode_NoPurpose_IsRejectedBeforeAnythingRuns()
+    public async Task RunCode_NoPurpose_RunsAsOverHttp()
     {
+        // One rule for purpose on every front end: optional, length-bounded by the guard (README, "purpose").
         var result = await fixture.Server.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "print(1)" }, Token);
 
+        IsError(result).ShouldBeFalse(Text(result));
+        Status(result).ShouldBe("ok");
+    }
+
+    [Fact]
+    public async Task RunCode_PurposeTooLong_IsRejectedNamingPurpose()
+    {
+        var result = await fixture.Server.CallToolAsync("run_code", Python("print(1)", new string('p', 1001)), Token);
+
         IsError(result).ShouldBeTrue();
-        Text(result).ShouldContain("- purpose: is required", Case.Sensitive);
-        result["structuredContent"]!["runId"].ShouldBeNull();
+        Status(result).ShouldBe("rejected");
+        Text(result).ShouldContain("purpose", Case.Sensitive);
     }
 
     [Fact]

@@ -29,13 +29,22 @@ public sealed class RunCodeArgumentsTests
     }
 
     [Fact]
-    public void Parse_NoPurpose_IsAnErrorThatSaysWhatToWrite()
+    public void Parse_NoPurpose_IsARequestWithoutOne()
     {
+        // One rule with HTTP: purpose is optional on every front end (issue 12: MCP required it, HTTP did not).
         var (request, errors) = RunCodeArguments.Parse(Arguments("""{"language":"python","code":"print(1)"}"""));
 
-        request.ShouldBeNull();
-        errors.Single().Field.ShouldBe("purpose");
-        errors.Single().Message.ShouldContain("why you run this code");
+        errors.ShouldBeEmpty();
+        request.ShouldNotBeNull().Purpose.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Parse_BlankPurpose_IsNoPurpose()
+    {
+        var (request, errors) = RunCodeArguments.Parse(Arguments("""{"language":"python","code":"print(1)","purpose":"  "}"""));
+
+        errors.ShouldBeEmpty();
+        request.ShouldNotBeNull().Purpose.ShouldBeNull();
     }
 
     [Fact]
@@ -57,6 +66,6 @@ public sealed class RunCodeArgumentsTests
     {
         var (_, errors) = RunCodeArguments.Parse(null);
 
-        errors.Select(e => e.Field).ShouldBe(["language", "code", "purpose"], ignoreOrder: true);
+        errors.Select(e => e.Field).ShouldBe(["language", "code"], ignoreOrder: true);
     }
 }

@@ -99,10 +99,10 @@ public sealed class SandboxMcpToolsTests
     [Fact]
     public async Task CallAsync_BadArguments_AreRejectedWithoutCallingTheGateway()
     {
-        var result = await Tools().CallAsync(ToolDefinitions.RunCode, Arguments("""{"language":"python","code":"x"}"""), TestContext.Current.CancellationToken);
+        var result = await Tools().CallAsync(ToolDefinitions.RunCode, Arguments("""{"language":"python","code":""}"""), TestContext.Current.CancellationToken);
 
         result.IsError.ShouldBe(true);
-        Text(result).ShouldContain("- purpose: is required");
+        Text(result).ShouldContain("- code: must not be empty");
         _gateway.Requests.ShouldBeEmpty();
     }
 

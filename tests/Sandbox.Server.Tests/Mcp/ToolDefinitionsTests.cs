@@ -18,13 +18,13 @@ public sealed class ToolDefinitionsTests
     }
 
     [Fact]
-    public void All_RunCodeSchema_EnumeratesLanguagesAndRequiresPurpose()
+    public void All_RunCodeSchema_EnumeratesLanguagesAndLeavesPurposeOptional()
     {
         var schema = ToolDefinitions.All(Some.Catalog())[0].InputSchema;
 
         schema.GetProperty("properties").GetProperty("language").GetProperty("enum").EnumerateArray().Select(e => e.GetString())
             .ShouldBe(["bash", "javascript", "python"]);
-        schema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).ShouldBe(["language", "code", "purpose"]);
+        schema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).ShouldBe(["language", "code"]);
         schema.GetProperty("properties").GetProperty("limits").GetProperty("properties").TryGetProperty("wallTimeMs", out _).ShouldBeTrue();
     }
 

@@ -74,6 +74,22 @@ public sealed class GuestProfileTests
         result.Stdout.ShouldBe("2,4,6\n");
     }
 
+    [Theory]
+    [InlineData("python", "print('got here')\nwhile True:\n    pass\n")]
+    [InlineData("javascript", "console.log('got here');\nwhile (true) {}\n")]
+    public async Task Run_GuestPrintsThenSpinsUntilKilled_ReturnsTheLine(string language, string code)
+    {
+        // CPython buffers stdout into anything but a terminal; without -u in the profile the kill lost the line.
+        if (language == "python") { GuestRequirement.PythonGuest(); } else { GuestRequirement.JavaScriptGuest(); }
+
+        var result = await Pipeline().RunAsync(
+            new RunRequest { Language = language, Backend = BackendNames.Wasm, Code = code, Limits = new Sandbox.Core.Limits.LimitOverrides { WallTimeMs = 3000 } },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBeOneOf([RunStatus.Timeout, RunStatus.CpuLimit], result.Message + "\n" + result.Stderr);
+        result.Stdout.ShouldBe("got here\n");
+    }
+
     public static TheoryData<string, RunRequest, string> InputsTheGuestNeverSaw => new()
     {
         // Attack: a file that is also a folder; the in-memory /tmp refused it with .NET text ("(Parameter 'options')").
