@@ -59,7 +59,12 @@ internal sealed class RemoteRunGateway : IRunGateway, IDisposable
 
     public async Task<GatewayResult> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
-        using var content = JsonContent.Create(request, McpJsonContext.Default.RunRequest);
+        // cancelOnDisconnect: when the MCP client cancels the call (notifications/cancelled reaches us as the token),
+        // HttpClient drops the connection and the service cancels the run, freeing the agent's slot. The POST waits for
+        // the result, so the run's id is not known until it ends: the disconnect is the only handle on it we have.
+        var body = JsonSerializer.SerializeToNode(request, McpJsonContext.Default.RunRequest)!.AsObject();
+        body["cancelOnDisconnect"] = true;
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         return await SendForRunAsync(HttpMethod.Post, "v1/runs", content, cancellationToken);
     }
 
