@@ -60,6 +60,14 @@ internal sealed class LocalRunGateway : IRunGateway
     public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
         await _coordinator.FindViewAsync(id, _principal, cancellationToken) is { } view ? GatewayResult.Of(view) : GatewayResult.Of(ApiProblem.NotFound(id));
 
-    public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(Catalog.Languages(_coordinator.Pipeline.Profiles, _coordinator.Pipeline.UnavailableBackends));
+    /// <summary>The languages this agent may run (its allow-list as of the last call), not every language the host has.</summary>
+    public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken)
+    {
+        var profiles = _coordinator.Pipeline.Profiles;
+        var principal = _principal;
+        return Task.FromResult(AllowedLanguages.For(
+            Catalog.Languages(profiles, _coordinator.Pipeline.UnavailableBackends),
+            principal.Allows,
+            name => profiles.TryGet(name, out var p) ? new ProfileSummary(p.Name, p.Backend, p.Description, p.Limits) : null));
+    }
 }
