@@ -18,6 +18,8 @@ internal static class RunEndpoints
     /// <summary>How long DELETE waits for the kill to be confirmed before answering 202.</summary>
     private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(10);
 
+    private const string CancelledByDisconnect = "cancelled: the caller disconnected before the result (cancelOnDisconnect)";
+
     private const int MaxIdempotencyKeyLength = 200;
 
     public static void MapRunEndpoints(this IEndpointRouteBuilder app)
@@ -162,11 +164,18 @@ internal static class RunEndpoints
 
         try
         {
-            // The run goes on if the caller leaves; it can be fetched by id, or replayed by its idempotency key.
+            // By default the run goes on if the caller leaves; it can be fetched by id, or replayed by its idempotency key.
             await entry.Completed.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            if (parsed.CancelOnDisconnect)
+            {
+                // The caller asked that nobody's run hold a slot: cancel as DELETE does, without waiting for the kill
+                // (there is nobody to answer); the run records `cancelled` once its container or engine is gone.
+                await coordinator.CancelAsync(entry.Id, context.Principal(), CancelledByDisconnect, TimeSpan.Zero);
+            }
+
             return TypedResults.Empty;
         }
 

@@ -34,6 +34,12 @@ public sealed record RunRequestBody
     /// <summary>Answer 202 at once with the run id and a Location, instead of waiting for the result.</summary>
     public bool Async { get; init; }
 
+    /// <summary>
+    /// When waiting for the result (not <see cref="Async"/>): if the caller disconnects before the answer, cancel the
+    /// run rather than let it finish for nobody. Off by default, so a dropped connection can still fetch or replay it.
+    /// </summary>
+    public bool CancelOnDisconnect { get; init; }
+
     /// <summary>Return the effective plan without running anything.</summary>
     public bool DryRun { get; init; }
 

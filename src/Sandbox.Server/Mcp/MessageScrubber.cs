@@ -13,6 +13,7 @@ internal static partial class MessageScrubber
 {
     public const string PathPlaceholder = "<path>";
     public const string IdPlaceholder = "<id>";
+    public const string DaemonPlaceholder = "<daemon>";
 
     public static string Scrub(string? message)
     {
@@ -23,8 +24,13 @@ internal static partial class MessageScrubber
 
         // Order matters: stack frames first (they contain paths we would otherwise half-replace).
         var text = StackFrame().Replace(message, "");
+        // Daemon details next: the address (unix:///var/run/docker.sock hides its path behind "//", which the path
+        // rule below leaves alone as part of a URL) and the operator's advice (start dockerd, fix DOCKER_HOST), which
+        // tells a model, and whoever steers it, how the host is wired; the model's own advice is the sandbox_error hint.
+        text = DaemonAddress().Replace(text, DaemonPlaceholder);
         text = WindowsPath().Replace(text, PathPlaceholder);
         text = UnixPath().Replace(text, PathPlaceholder);
+        text = DaemonAdvice().Replace(text, "");
         text = LongHexId().Replace(text, IdPlaceholder);
         text = ShortContainerId().Replace(text, IdPlaceholder);
         return text.Trim();
@@ -41,6 +47,14 @@ internal static partial class MessageScrubber
     /// </summary>
     [GeneratedRegex(@"(?<![\w:/.~-])/[\w.@+~-]+(?:/[\w.@+~-]*)+")]
     private static partial Regex UnixPath();
+
+    /// <summary>A daemon address such as <c>unix:///var/run/docker.sock</c> or <c>tcp://10.0.0.5:2375</c>.</summary>
+    [GeneratedRegex(@"\b(?:unix|npipe|tcp|ssh|fd)://[^\s'"",;()]*", RegexOptions.IgnoreCase)]
+    private static partial Regex DaemonAddress();
+
+    /// <summary>A clause (between ';', '(' and ')') that mentions dockerd, DOCKER_HOST or docker.sock: advice for the operator, not the model.</summary>
+    [GeneratedRegex(@"\s*[;(]?[^;()\n]*\b(?:dockerd|DOCKER_HOST|docker\.sock)\b[^;()\n]*\)?", RegexOptions.IgnoreCase)]
+    private static partial Regex DaemonAdvice();
 
     /// <summary>A Windows path such as <c>C:\Users\me\profiles</c>.</summary>
     [GeneratedRegex(@"(?<![\w])[A-Za-z]:\\[^\s'""]*")]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sandbox.Core.Runs;
 using Sandbox.Server.Runs;
 
@@ -59,7 +60,12 @@ internal sealed class RemoteRunGateway : IRunGateway, IDisposable
 
     public async Task<GatewayResult> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
-        using var content = JsonContent.Create(request, McpJsonContext.Default.RunRequest);
+        // cancelOnDisconnect: when the MCP client cancels the call (notifications/cancelled reaches us as the token),
+        // HttpClient drops the connection and the service cancels the run, freeing the agent's slot. The POST waits for
+        // the result, so the run's id is not known until it ends: the disconnect is the only handle on it we have.
+        var body = JsonSerializer.SerializeToNode(request, McpJsonContext.Default.RunRequest)!.AsObject();
+        body["cancelOnDisconnect"] = true;
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         return await SendForRunAsync(HttpMethod.Post, "v1/runs", content, cancellationToken);
     }
 
@@ -75,7 +81,39 @@ internal sealed class RemoteRunGateway : IRunGateway, IDisposable
             throw new HttpRequestException($"GET v1/languages: {problem.Code}: {problem.Detail}", null, response.StatusCode);
         }
 
-        return await response.Content.ReadFromJsonAsync(McpJsonContext.Default.IReadOnlyListLanguageView, cancellationToken) ?? [];
+        var languages = await response.Content.ReadFromJsonAsync(McpJsonContext.Default.IReadOnlyListLanguageView, cancellationToken) ?? [];
+
+        // The service's language list is everyone's; the model is offered only what this key may run (GET /v1/me).
+        var me = await GetJsonAsync("v1/me", cancellationToken);
+        var allowed = (me["credential"]?["profiles"] as JsonArray ?? me["agent"]?["profiles"] as JsonArray)?
+            .Select(p => p?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
+        Dictionary<string, ProfileSummary>? profiles = null;
+        if (languages.Any(l => !allowed.Contains(l.DefaultProfile) && l.Profiles.Any(allowed.Contains)))
+        {
+            // Some default is off the allow-list: another profile stands in, with its own limits.
+            profiles = (await GetJsonAsync("v1/profiles", cancellationToken)).AsArray().OfType<JsonNode>()
+                .Select(p => new ProfileSummary(
+                    p["name"]!.GetValue<string>(),
+                    p["backend"]?.GetValue<string>() ?? "",
+                    p["description"]?.GetValue<string>(),
+                    p["limits"].Deserialize(McpJsonContext.Default.ResourceLimits)!))
+                .ToDictionary(p => p.Name, StringComparer.Ordinal);
+        }
+
+        return AllowedLanguages.For(languages, allowed.Contains, name => profiles?.GetValueOrDefault(name));
+    }
+
+    private async Task<JsonNode> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(_baseUrl, path), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = await ReadProblemAsync(response, cancellationToken);
+            throw new HttpRequestException($"GET {path}: {problem.Code}: {problem.Detail}", null, response.StatusCode);
+        }
+
+        return await JsonNode.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken)
+            ?? throw new HttpRequestException($"GET {path}: an empty body", null, response.StatusCode);
     }
 
     public void Dispose() => _http.Dispose();

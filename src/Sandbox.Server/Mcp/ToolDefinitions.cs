@@ -32,6 +32,48 @@ internal static class ToolDefinitions
         ("cancelled", "stopped before it finished (cancelled, or the service shut down); run again if still needed"),
     ];
 
+    /// <summary>
+    /// The structured content of run_code and get_run (<see cref="RunToolOutput"/>), success or failure alike. Members
+    /// are absent rather than null; nothing is required because a run in progress has no status yet and a refused
+    /// call has no run. Open to new members (no additionalProperties: false) so a newer server never breaks a client.
+    /// </summary>
+    public static JsonElement RunOutputSchema { get; } = Parse("""
+        {"type":"object","properties":{
+          "runId":{"type":"string","description":"The run's id, for get_run."},
+          "approvalId":{"type":"string","description":"Set while the run waits for a human's approval."},
+          "state":{"type":"string","enum":["pending_approval","queued","running","completed"]},
+          "status":{"type":"string","enum":["ok","runtime_error","compile_error","timeout","cpu_limit","memory_limit","output_limit","rejected","sandbox_error","cancelled"],"description":"Absent only while the run is in progress."},
+          "exitCode":{"type":"integer"},
+          "signal":{"type":"integer"},
+          "language":{"type":"string"},
+          "profile":{"type":"string"},
+          "backend":{"type":"string"},
+          "runtime":{"type":"string"},
+          "usage":{"type":"object","description":"Resources the run used (wall and CPU time in ms, peak memory in bytes, ...)."},
+          "limits":{"type":"object","description":"The effective limits that were enforced."},
+          "limitBreach":{"type":"object","description":"Which limit stopped the run, with the limit and what was observed."},
+          "queueMs":{"type":"integer"},
+          "runMs":{"type":"integer"},
+          "stdout":{"type":"string","description":"The program's stdout, sanitised; long output keeps its head and tail."},
+          "stderr":{"type":"string","description":"The program's stderr, likewise."},
+          "stdoutTruncated":{"type":"boolean"},
+          "stderrTruncated":{"type":"boolean"},
+          "errors":{"type":"array","items":{"type":"object","properties":{"field":{"type":"string"},"message":{"type":"string"}}},"description":"For a refused call: each problem, naming its field."},
+          "problem":{"type":"object","properties":{"status":{"type":"integer"},"code":{"type":"string"},"detail":{"type":"string"},"retryAfterSeconds":{"type":"integer"}},"description":"For a call refused before anything ran."},
+          "hint":{"type":"string","description":"What to do next; present for every failure."},
+          "outputFence":{"type":"string","description":"The random marker of this result's fence lines in the text."}
+        }}
+        """);
+
+    /// <summary>The structured content of list_languages (<see cref="LanguagesToolOutput"/>).</summary>
+    public static JsonElement LanguagesOutputSchema { get; } = Parse("""
+        {"type":"object","properties":{"languages":{"type":"array","items":{"type":"object","properties":{
+          "language":{"type":"string"},"defaultProfile":{"type":"string"},"backend":{"type":"string"},"description":{"type":"string"},
+          "profiles":{"type":"array","items":{"type":"string"}},"limits":{"type":"object"}},
+          "required":["language","defaultProfile","backend","profiles","limits"]}}},
+         "required":["languages"]}
+        """);
+
     public static IList<Tool> All(LanguageCatalog catalog) =>
     [
         new Tool
@@ -40,6 +82,7 @@ internal static class ToolDefinitions
             Title = "Run code in a sandbox",
             Description = RunCodeDescription(catalog),
             InputSchema = RunCodeSchema(catalog),
+            OutputSchema = RunOutputSchema,
             // Runs touch nothing outside their own throwaway sandbox and have no network.
             Annotations = new ToolAnnotations { ReadOnlyHint = false, DestructiveHint = false, IdempotentHint = false, OpenWorldHint = false },
         },
@@ -50,6 +93,7 @@ internal static class ToolDefinitions
             Description = "Lists the languages run_code accepts, each with its default profile, its other profiles and the " +
                 "default profile's limits (wall time, CPU time, memory, processes, output caps). Call it when unsure what is available.",
             InputSchema = Parse("""{"type":"object","properties":{},"additionalProperties":false}"""),
+            OutputSchema = LanguagesOutputSchema,
             Annotations = new ToolAnnotations { ReadOnlyHint = true, OpenWorldHint = false },
         },
         new Tool
@@ -62,6 +106,7 @@ internal static class ToolDefinitions
                 {"type":"object","properties":{"runId":{"type":"string","description":"The run's id, such as run_0195…, from an earlier result."}},
                  "required":["runId"],"additionalProperties":false}
                 """),
+            OutputSchema = RunOutputSchema,
             Annotations = new ToolAnnotations { ReadOnlyHint = true, OpenWorldHint = false },
         },
     ];

@@ -5,8 +5,9 @@ using Sandbox.Server.Runs;
 namespace Sandbox.Server.Mcp;
 
 /// <summary>
-/// The structured content of <c>run_code</c> and <c>get_run</c>: everything about the run except its output,
-/// which is in the text content (once is enough for a model's context). Absent members are left out.
+/// The structured content of <c>run_code</c> and <c>get_run</c>: everything the text says, output included, so a
+/// client that reads only structured content (as the MCP spec lets it) misses nothing. Absent members are left out;
+/// <see cref="ToolDefinitions.RunOutputSchema"/> describes it.
 /// </summary>
 internal sealed record RunToolOutput
 {
@@ -18,7 +19,11 @@ internal sealed record RunToolOutput
     /// <summary><c>queued</c>, <c>running</c> or <c>completed</c>; absent when nothing was accepted.</summary>
     public string? State { get; init; }
 
-    /// <summary>The run's status (ok, runtime_error, …); <c>rejected</c> for a refused request too.</summary>
+    /// <summary>
+    /// The run's status (ok, runtime_error, …); for a call refused before anything ran, <c>rejected</c> (invalid, not
+    /// allowed, over a cap, queue full) or <c>sandbox_error</c> (the service failed or cannot be reached). Absent only
+    /// while the run is in progress.
+    /// </summary>
     public string? Status { get; init; }
 
     public int? ExitCode { get; init; }
@@ -43,6 +48,12 @@ internal sealed record RunToolOutput
     public long? QueueMs { get; init; }
 
     public long? RunMs { get; init; }
+
+    /// <summary>The program's stdout as the text shows it (sanitised, head and tail kept when long).</summary>
+    public string? Stdout { get; init; }
+
+    /// <summary>The program's stderr, likewise.</summary>
+    public string? Stderr { get; init; }
 
     public bool? StdoutTruncated { get; init; }
 

@@ -52,6 +52,8 @@ internal static class ToolResults
             LimitBreach = result.LimitBreach,
             QueueMs = run.QueueMs,
             RunMs = run.RunMs,
+            Stdout = result.Stdout,
+            Stderr = result.Stderr,
             StdoutTruncated = result.StdoutTruncated,
             StderrTruncated = result.StderrTruncated,
             Errors = Scrub(result.Errors),
@@ -64,10 +66,11 @@ internal static class ToolResults
     public static CallToolResult FromProblem(ApiProblem problem, LanguageCatalog catalog, string? requestedLanguage = null)
     {
         var hint = FailureHints.For(problem, catalog, requestedLanguage);
-        var refused = problem.Status is 400 or 413 or 422;
         var output = new RunToolOutput
         {
-            Status = refused ? RunStatus.Rejected.ToWireName() : null,
+            // Every failure names a status, so a client can branch on one field: the service's own failures (5xx,
+            // unreachable) are sandbox_error; every other refusal (invalid, not allowed, a cap, a full queue) is rejected.
+            Status = (problem.Status >= 500 ? RunStatus.SandboxError : RunStatus.Rejected).ToWireName(),
             Errors = Scrub(problem.Errors),
             Problem = new ProblemOutput(problem.Status, problem.Code, MessageScrubber.Scrub(problem.Detail), problem.RetryAfterSeconds),
             Hint = hint,

@@ -10,6 +10,9 @@ namespace Sandbox.Server.Runs;
 /// </summary>
 internal sealed class LocalRunGateway : IRunGateway
 {
+    /// <summary>The reason a run records when the client cancels the call that waits for it.</summary>
+    public const string CancelledByClient = "cancelled by the client (the tool call was cancelled)";
+
     private readonly RunCoordinator _coordinator;
     private Principal _principal;
 
@@ -37,7 +40,18 @@ internal sealed class LocalRunGateway : IRunGateway
         // A run waiting for a human comes back at once; the tool tells the model to poll get_run.
         if (entry.State != RunState.PendingApproval)
         {
-            await entry.Completed.WaitAsync(cancellationToken);
+            try
+            {
+                await entry.Completed.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The client gave up on the call (MCP notifications/cancelled): nobody will read this run's result,
+                // so it must not go on holding the agent's concurrency slot. Not waiting for the kill here: the
+                // caller has already left; the run records `cancelled` once its container or engine is gone.
+                await _coordinator.CancelAsync(entry.Id, current, CancelledByClient, TimeSpan.Zero);
+                throw;
+            }
         }
 
         return GatewayResult.Of(RunCoordinator.View(entry));
@@ -46,6 +60,14 @@ internal sealed class LocalRunGateway : IRunGateway
     public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
         await _coordinator.FindViewAsync(id, _principal, cancellationToken) is { } view ? GatewayResult.Of(view) : GatewayResult.Of(ApiProblem.NotFound(id));
 
-    public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(Catalog.Languages(_coordinator.Pipeline.Profiles, _coordinator.Pipeline.UnavailableBackends));
+    /// <summary>The languages this agent may run (its allow-list as of the last call), not every language the host has.</summary>
+    public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken)
+    {
+        var profiles = _coordinator.Pipeline.Profiles;
+        var principal = _principal;
+        return Task.FromResult(AllowedLanguages.For(
+            Catalog.Languages(profiles, _coordinator.Pipeline.UnavailableBackends),
+            principal.Allows,
+            name => profiles.TryGet(name, out var p) ? new ProfileSummary(p.Name, p.Backend, p.Description, p.Limits) : null));
+    }
 }

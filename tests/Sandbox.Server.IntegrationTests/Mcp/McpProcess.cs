@@ -27,10 +27,11 @@ internal sealed class McpProcess : IAsyncDisposable
     private readonly Dictionary<int, JsonNode> _early = [];
     private int _nextId;
 
-    private McpProcess(Process process, string logDirectory)
+    private McpProcess(Process process, string logDirectory, string? dataDirectory)
     {
         _process = process;
         _logDirectory = logDirectory;
+        DataDirectory = dataDirectory;
         _stderrPump = Task.Run(async () =>
         {
             while (await process.StandardError.ReadLineAsync() is { } line)
@@ -42,6 +43,9 @@ internal sealed class McpProcess : IAsyncDisposable
             }
         });
     }
+
+    /// <summary>The data folder of a local-backends server (its store and audit log); null with <c>--url</c>.</summary>
+    public string? DataDirectory { get; }
 
     /// <summary>What the server wrote on stderr so far (its logs), for failure messages.</summary>
     public string Stderr
@@ -59,11 +63,24 @@ internal sealed class McpProcess : IAsyncDisposable
     /// Starts <c>sandbox mcp --profiles images/ --agent mcp-test</c> with the local backends, over a fresh data
     /// folder whose store holds that agent (made the way the operator's CLI makes it).
     /// </summary>
-    public static McpProcess Start(AgentSpec? agent = null, string? holdReason = null)
+    /// <param name="agent">The agent to create and act as; by default one allowed every profile with roomy caps.</param>
+    /// <param name="holdReason">When set, the agent is put under approval with this reason.</param>
+    /// <param name="environment">Extra environment variables for the server (DOCKER_HOST for a daemon that is down).</param>
+    public static McpProcess Start(AgentSpec? agent = null, string? holdReason = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDirectory = Path.Join(Path.GetTempPath(), "sandbox-mcp-tests-data-" + Guid.NewGuid().ToString("N"));
         agent ??= new AgentSpec { Name = "mcp-test", Profiles = ProfileLoader.Load(Path.Join(RepositoryRoot.Path, "images")).All.Select(p => p.Name).ToList(), RatePerMinute = 10_000, MaxConcurrentRuns = 64 };
         CreateAgentAsync(dataDirectory, agent, holdReason).GetAwaiter().GetResult();
+        var environmentWithData = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["SANDBOX_DATA"] = dataDirectory };
+        return Launch(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--agent", agent.Name], environmentWithData, dataDirectory);
+    }
+
+    /// <summary>Starts <c>sandbox mcp --url</c> against a running service, with <paramref name="apiKey"/> as SANDBOX_API_KEY.</summary>
+    public static McpProcess StartRemote(Uri url, string apiKey) =>
+        Launch(["mcp", "--url", url.AbsoluteUri], new Dictionary<string, string> { ["SANDBOX_API_KEY"] = apiKey }, dataDirectory: null);
+
+    private static McpProcess Launch(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string? dataDirectory)
+    {
         var (fileName, prefix) = SandboxExecutable();
         var start = new ProcessStartInfo(fileName)
         {
@@ -74,7 +91,7 @@ internal sealed class McpProcess : IAsyncDisposable
             StandardOutputEncoding = new UTF8Encoding(false),
             StandardInputEncoding = new UTF8Encoding(false),
         };
-        foreach (var arg in prefix.Concat(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--agent", agent.Name]))
+        foreach (var arg in prefix.Concat(arguments))
         {
             start.ArgumentList.Add(arg);
         }
@@ -82,10 +99,14 @@ internal sealed class McpProcess : IAsyncDisposable
         // Log files go to a folder of this test's own, removed afterwards; a key from the developer's shell must not leak in.
         var logDirectory = Path.Join(Path.GetTempPath(), "sandbox-mcp-tests-" + Guid.NewGuid().ToString("N"));
         start.Environment["Sandbox__LogDirectory"] = logDirectory;
-        start.Environment["SANDBOX_DATA"] = dataDirectory;
         start.Environment.Remove("SANDBOX_AGENT");
         start.Environment.Remove("SANDBOX_API_KEY");
-        return new McpProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName), logDirectory);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return new McpProcess(Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName), logDirectory, dataDirectory);
     }
 
     private static async Task CreateAgentAsync(string dataDirectory, AgentSpec spec, string? holdReason)
@@ -119,10 +140,28 @@ internal sealed class McpProcess : IAsyncDisposable
         ?? throw new InvalidOperationException($"tools/call {name} answered without a result\n{Stderr}");
 
     /// <summary>Sends a request and waits for the message with its id (the whole message: result or error).</summary>
-    public async Task<JsonNode> RequestAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
+    public async Task<JsonNode> RequestAsync(string method, JsonObject parameters, CancellationToken cancellationToken) =>
+        await AnswerAsync(method, await SendRequestAsync(method, parameters, cancellationToken), cancellationToken);
+
+    /// <summary>Sends a request without waiting for its answer; returns its id (for <see cref="CancelRequestAsync"/>).</summary>
+    public async Task<int> SendRequestAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _nextId);
         await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters }, cancellationToken);
+        return id;
+    }
+
+    /// <summary><c>notifications/cancelled</c> for an earlier request, as a client that gives up on a call sends it.</summary>
+    public Task CancelRequestAsync(int requestId, string reason, CancellationToken cancellationToken) =>
+        SendAsync(new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["method"] = "notifications/cancelled",
+            ["params"] = new JsonObject { ["requestId"] = requestId, ["reason"] = reason },
+        }, cancellationToken);
+
+    private async Task<JsonNode> AnswerAsync(string method, int id, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_answerTimeout);
         await _readLock.WaitAsync(timeout.Token);
@@ -219,6 +258,11 @@ internal sealed class McpProcess : IAsyncDisposable
             if (Directory.Exists(_logDirectory))
             {
                 Directory.Delete(_logDirectory, recursive: true);
+            }
+
+            if (DataDirectory is not null && Directory.Exists(DataDirectory))
+            {
+                Directory.Delete(DataDirectory, recursive: true);
             }
         }
     }

@@ -14,6 +14,21 @@ public sealed class MessageScrubberTests
     public void Scrub_HostPath_IsReplaced(string message, string expected) =>
         MessageScrubber.Scrub(message).ShouldBe(expected);
 
+    /// <summary>The Docker client's own words when the daemon is down (DockerErrorMapper.Unreachable, DockerResiliencePipelines), as a tool result once showed them.</summary>
+    [Theory]
+    [InlineData("cannot reach the Docker daemon at unix:///var/run/docker.sock for GET /_ping: the socket /var/run/docker.sock does not exist; is dockerd running? start it (or fix DOCKER_HOST to point at its socket)",
+        "cannot reach the Docker daemon at <daemon> for GET /_ping: the socket <path> does not exist")]
+    [InlineData("Docker did not answer GET /_ping within 5 s; is dockerd hung or overloaded? check its log", "Docker did not answer GET /_ping within 5 s")]
+    [InlineData("cannot reach the Docker daemon at tcp://10.0.0.5:2375 for POST /containers/create: refused", "cannot reach the Docker daemon at <daemon> for POST <path>: refused")]
+    public void Scrub_DockerDaemonDetails_AreRemoved(string message, string expected)
+    {
+        var scrubbed = MessageScrubber.Scrub(message);
+
+        scrubbed.ShouldBe(expected);
+        scrubbed.ShouldNotContain("unix://");
+        scrubbed.ShouldNotContain("dockerd");
+    }
+
     [Fact]
     public void Scrub_FullContainerId_IsReplaced() =>
         MessageScrubber.Scrub($"container {ContainerId} did not start; image sha256:{ContainerId}")

@@ -171,14 +171,34 @@ public sealed class RemoteRunGatewayTests : IDisposable
               "limits":{"wallTimeMs":10000,"cpuTimeMs":5000,"memoryBytes":268435456,"pids":64,"stdoutBytes":1048576,"stderrBytes":1048576,"fileSizeBytes":16777216,"tmpBytes":67108864}}]
             """, "application/json");
 
+        _handler.RespondTo("/v1/me", """{"agent":{"profiles":["python","python-gvisor","bash"]},"credential":{"profiles":null}}""");
+
         var languages = await Gateway(url: "http://sandbox.test:8080/").ListLanguagesAsync(TestContext.Current.CancellationToken);
 
-        _handler.Requests.Single().Uri.ShouldBe(new Uri("http://sandbox.test:8080/v1/languages"));
+        _handler.Requests.Select(r => r.Uri).ShouldBe([new Uri("http://sandbox.test:8080/v1/languages"), new Uri("http://sandbox.test:8080/v1/me")]);
         languages.Single().Profiles.ShouldBe(["python", "python-gvisor"]);
         languages.Single().Limits.MemoryBytes.ShouldBe(268435456);
     }
 
     public void Dispose() => _handler.Dispose();
+
+    [Fact]
+    public async Task ListLanguagesAsync_KeyAllowsOnlyTheGvisorProfile_OffersItAsTheDefaultWithItsLimits()
+    {
+        _handler.Respond(HttpStatusCode.OK, """
+            [{"language":"python","defaultProfile":"python","backend":"docker","profiles":["python","python-gvisor"],"limits":{"wallTimeMs":10000,"cpuTimeMs":5000,"memoryBytes":268435456,"pids":64,"stdoutBytes":1048576,"stderrBytes":1048576,"fileSizeBytes":16777216,"tmpBytes":67108864}},
+             {"language":"bash","defaultProfile":"bash","backend":"docker","profiles":["bash"],"limits":{"wallTimeMs":10000,"cpuTimeMs":5000,"memoryBytes":268435456,"pids":64,"stdoutBytes":1048576,"stderrBytes":1048576,"fileSizeBytes":16777216,"tmpBytes":67108864}}]
+            """, "application/json");
+        _handler.RespondTo("/v1/me", """{"agent":{"profiles":["python","python-gvisor"]},"credential":{"profiles":["python-gvisor"]}}""");
+        _handler.RespondTo("/v1/profiles", """[{"name":"python-gvisor","language":"python","backend":"docker","limits":{"wallTimeMs":20000,"cpuTimeMs":5000,"memoryBytes":268435456,"pids":64,"stdoutBytes":1048576,"stderrBytes":1048576,"fileSizeBytes":16777216,"tmpBytes":67108864}}]""");
+
+        var languages = await Gateway(url: "http://sandbox.test:8080/").ListLanguagesAsync(TestContext.Current.CancellationToken);
+
+        var python = languages.ShouldHaveSingleItem();
+        python.DefaultProfile.ShouldBe("python-gvisor");
+        python.Profiles.ShouldBe(["python-gvisor"]);
+        python.Limits.WallTimeMs.ShouldBe(20000);
+    }
 
     [Fact]
     public void Constructor_NotHttp_Throws() =>
@@ -187,7 +207,11 @@ public sealed class RemoteRunGatewayTests : IDisposable
     /// <summary>Answers every request with one canned response (or failure) and records what was sent.</summary>
     private sealed class StubHandler : HttpMessageHandler
     {
+        private readonly Dictionary<string, string> _byPath = new(StringComparer.Ordinal);
         private Func<HttpResponseMessage>? _respond;
+
+        /// <summary>A 200 JSON answer for one path, before the canned response.</summary>
+        public void RespondTo(string path, string json) => _byPath[path] = json;
 
         public List<(HttpMethod Method, Uri Uri, string? Authorization, string? Body)> Requests { get; } = [];
 
@@ -208,7 +232,9 @@ public sealed class RemoteRunGatewayTests : IDisposable
         {
             var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
             Requests.Add((request.Method, request.RequestUri!, request.Headers.Authorization?.ToString(), body));
-            return _respond!();
+            return _byPath.TryGetValue(request.RequestUri!.AbsolutePath, out var json)
+                ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(json, Encoding.UTF8, "application/json") }
+                : _respond!();
         }
     }
 }
