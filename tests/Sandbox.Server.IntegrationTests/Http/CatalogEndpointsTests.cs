@@ -53,7 +53,7 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
         description.ShouldContain("wall time 10 s");
         description.ShouldContain("memory_limit");
         function["parameters"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => (string?)l).ShouldContain("javascript");
-        function["parameters"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code", "purpose"]);
+        function["parameters"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code"]);
     }
 
     [Fact]
