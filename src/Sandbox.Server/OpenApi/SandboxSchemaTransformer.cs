@@ -12,13 +12,15 @@ namespace Sandbox.Server.OpenApi;
 /// </summary>
 internal sealed class SandboxSchemaTransformer : IOpenApiSchemaTransformer
 {
+    /// <summary>Types only ever read from a request, where a missing field is allowed; every other object is only ever written.</summary>
+    private static readonly HashSet<Type> s_requestTypes =
+    [
+        typeof(RunRequestBody), typeof(Core.Runs.InputFile), typeof(Core.Limits.LimitOverrides), typeof(TokenRequestBody), typeof(CreateAgentBody), typeof(AdminActionBody),
+    ];
+
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
-        if (context.JsonPropertyInfo is not null)
-        {
-            return Task.CompletedTask;
-        }
-
+        // Called for a type both where it is the body and where it is a property's type (which is how most component schemas are made).
         var type = context.JsonTypeInfo.Type;
         if (type == typeof(ProblemDetails))
         {
@@ -35,6 +37,10 @@ internal sealed class SandboxSchemaTransformer : IOpenApiSchemaTransformer
         else if (type == typeof(CreateAgentBody))
         {
             Require(schema, "name", "profiles");
+        }
+        else if (!s_requestTypes.Contains(type) && schema.Properties is { Count: > 0 })
+        {
+            RequireWritten(schema, context.JsonTypeInfo);
         }
 
         return Task.CompletedTask;
@@ -71,6 +77,27 @@ internal sealed class SandboxSchemaTransformer : IOpenApiSchemaTransformer
         });
         Set(schema, "cap", new OpenApiSchema { Type = JsonSchemaType.String, Description = "For `cap_exceeded` (429): which of the agent's caps was reached; the Retry-After header says when to try again" });
         schema.Required = new HashSet<string>(StringComparer.Ordinal) { "type", "title", "status", "code" };
+    }
+
+    /// <summary>
+    /// The HTTP options write every property, null or not, so each one is present in an answer and listed as required
+    /// (a nullable one stays typed as possibly null); only a property the serializer may skip (a conditional JsonIgnore) stays optional.
+    /// </summary>
+    private static void RequireWritten(OpenApiSchema schema, System.Text.Json.Serialization.Metadata.JsonTypeInfo typeInfo)
+    {
+        if (typeInfo.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        schema.Required ??= new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.ShouldSerialize is null && property.Get is not null && schema.Properties!.ContainsKey(property.Name))
+            {
+                schema.Required.Add(property.Name);
+            }
+        }
     }
 
     private static void Set(OpenApiSchema schema, string name, OpenApiSchema property) => schema.Properties![name] = property;
