@@ -68,7 +68,7 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
             }
         }
 
-        OpenApiExamples.Apply(operation);
+        OpenApiExamples.Apply(operation, context.ApplicationServices);
     }
 
     private static async Task DescribeCreateRunAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, OpenApiDocument document, CancellationToken cancellationToken)
