@@ -74,14 +74,19 @@ internal static class OpenApiExamples
             "CreateAgent" => ("""{"name":"my-agent","profiles":["python","javascript"],"ratePerMinute":60,"maxConcurrentRuns":2}""", "201", Json(issued)),
             "ListAgents" => (null, "200", Json(new[] { s_agent } as IReadOnlyList<AgentView>)),
             "ShowAgent" => (null, "200", Json(new AgentDetailView(s_agent, [new CredentialView("key_01jcz8", "key", s_at, s_at.AddDays(90), null, null, null, null)]))),
-            "RotateKey" => (null, "200", Json(issued)),
+            "RotateKey" => ("""{"reason":"scheduled rotation","by":"alice"}""", "200", Json(issued)),
             "RevokeAgent" => ("""{"reason":"leaked key","by":"alice"}""", "200", Json(new RevokedView(s_agent with { State = "revoked", RevokedAt = s_at, RevokedReason = "leaked key" }, 1))),
             "HoldAgent" => ("""{"reason":"reviewing its runs","by":"alice"}""", "200", Json(s_agent with { State = "under_approval", UnderApproval = true, UnderApprovalReason = "reviewing its runs" })),
-            "ReleaseAgent" => (null, "200", Json(s_agent)),
+            "ReleaseAgent" => ("""{"reason":"review done","by":"alice"}""", "200", Json(s_agent)),
             "ListApprovals" => (null, "200", Json(new[] { Approval("pending") } as IReadOnlyList<ApprovalAdminView>)),
             "Approve" => ("""{"note":"looks fine","by":"alice"}""", "200", Json(Approval("approved"))),
             "Deny" => ("""{"note":"not this one","by":"alice"}""", "200", Json(Approval("denied"))),
             "QueryAudit" => (null, "200", Json(new[] { new AuditRecordView(42, s_at, "run_completed", "agt_01jcz8", "run_01jcz8k2v6", "ok", new JsonObject { ["cpuMs"] = 40 }, "9f2c…", "41d8…") } as IReadOnlyList<AuditRecordView>)),
+            "ListTools" when profiles is not null => (null, "200", JsonNode.Parse(Tools.ToolCatalog.FunctionToolsJson(Catalog.Languages(profiles, new HashSet<string>()), Mcp.ProfileCeiling.From(profiles)))),
+            "Metrics" => (null, "200", services.GetService<Metrics.SandboxMetrics>() is { } metrics ? JsonValue.Create(metrics.Render()) : null),
+            "VerifyAudit" => (null, "200", JsonSerializer.SerializeToNode(
+                new AuditVerificationView(true, 42, "41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", "42:41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", 0, null, null),
+                services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions)),
             _ => (null, "200", null),
         };
     }
@@ -109,7 +114,7 @@ internal static class OpenApiExamples
                 body.Example = JsonNode.Parse(request);
             }
 
-            if (answer is not null && operation.Responses?.TryGetValue(status, out var response) == true && response.Content?.TryGetValue("application/json", out var media) == true)
+            if (answer is not null && operation.Responses?.TryGetValue(status, out var response) == true && response.Content?.Values.FirstOrDefault() is { } media)
             {
                 media.Example = answer;
             }

@@ -35,6 +35,33 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
             operation.Security = [];
         }
 
+        if (operation.OperationId is "RotateKey" or "RevokeAgent" or "HoldAgent" or "ReleaseAgent" or "Approve" or "Deny")
+        {
+            // Read by the handler itself (an empty body is allowed), so no Accepts metadata: that would add content-type matching to the route.
+            var action = await context.GetOrCreateSchemaAsync(typeof(AdminActionBody), null, cancellationToken);
+            document.AddComponent(nameof(AdminActionBody), action);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = false,
+                Description = "Optional: who acts (`by`, recorded as `admin:<by>`) and why (`reason`, `note`)",
+                Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                {
+                    ["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(nameof(AdminActionBody), document) },
+                },
+            };
+        }
+
+        // Reading a body can fail the same way on every route that takes one (framing, too slow, too large, not JSON).
+        if (operation.RequestBody is not null)
+        {
+            AddProblem(operation, document, "400", "The body is not valid JSON for this endpoint, or a field is invalid (`errors` names each)");
+            AddProblem(operation, document, "408", "The body arrived too slowly (`request_timeout`)");
+            AddProblem(operation, document, "413", "The body is over the service's limit (`body_too_large`)");
+        }
+
+        // Any route can fail unexpectedly; the answer is then a bare problem, without host details.
+        AddProblem(operation, document, "500", "The service failed unexpectedly (`internal_error`); the failure has been logged");
+
         switch (operation.OperationId)
         {
             case "CreateRun":
@@ -42,6 +69,47 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
                 break;
             case "RunEvents":
                 DescribeEvents(operation);
+                break;
+            case "ListTools":
+                SetContent(operation, "application/json", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Description = "Function-calling tool definitions (`{\"type\": \"function\", \"function\": {name, description, parameters}}`), parameters being a JSON Schema",
+                    Items = new OpenApiSchema { Type = JsonSchemaType.Object },
+                });
+                break;
+            case "Metrics":
+                SetContent(operation, "text/plain", new OpenApiSchema { Type = JsonSchemaType.String, Description = "Prometheus text exposition format 0.0.4" });
+                break;
+            case "ListApprovals":
+                DescribeQuery(operation, "state", "`pending` (the default), `approved`, `denied`, `expired` or `all`", JsonSchemaType.String);
+                break;
+            case "QueryAudit":
+                DescribeQuery(operation, "agent", "Only this agent's records, by name or id", JsonSchemaType.String);
+                DescribeQuery(operation, "run", "Only this run's records, by run id", JsonSchemaType.String);
+                DescribeQuery(operation, "kind", "Only records of this kind, such as `run_completed` or `auth_failed`", JsonSchemaType.String);
+                DescribeQuery(operation, "status", "Only records with this status, such as `ok` or `timeout`", JsonSchemaType.String);
+                DescribeQuery(operation, "from", "Only records at or after this ISO 8601 time, such as `2026-11-21T09:00:00Z`", JsonSchemaType.String);
+                DescribeQuery(operation, "to", "Only records before this ISO 8601 time", JsonSchemaType.String);
+                DescribeQuery(operation, "after", "Only records after this sequence number: the last one of the previous page", JsonSchemaType.Integer, minimum: "0");
+                DescribeQuery(operation, "limit", $"At most this many records (1 to {Guard.Audit.AuditQuery.MaxPageSize}, the default)", JsonSchemaType.Integer, minimum: "1", maximum: Guard.Audit.AuditQuery.MaxPageSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (operation.Responses.TryGetValue("200", out var page) && page is OpenApiResponse pageResponse)
+                {
+                    AddHeader(pageResponse, "Link", "`<…?after=N>; rel=\"next\"` when the page is full and more records may follow", JsonSchemaType.String);
+                }
+
+                break;
+            case "VerifyAudit":
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "anchor",
+                    In = ParameterLocation.Query,
+                    Description = "A head saved earlier as `SEQ:HASH` (as `sandbox audit verify` prints it); the log must still contain it. Repeat for several.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+:[0-9a-f]{64}$" } },
+                    Style = ParameterStyle.Form,
+                    Explode = true,
+                });
                 break;
         }
 
@@ -137,6 +205,26 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "`id: <n>\\nevent: <kind>\\ndata: <json>\\n\\n` frames (text/event-stream)" },
                 Example = JsonValue.Create("id: 0\nevent: state\ndata: {\"text\":\"running\"}\n\nid: 1\nevent: stdout\ndata: {\"text\":\"hello\\n\"}\n\nid: 2\nevent: result\ndata: {\"id\":\"run_01\",\"state\":\"completed\",\"result\":{\"status\":\"ok\",\"exitCode\":0,\"stdout\":\"hello\\n\",\"stderr\":\"\"}}\n\n"),
             };
+        }
+    }
+
+    /// <summary>A 200 the framework knows only by content type (the handler writes text itself): its schema, with the example added later.</summary>
+    private static void SetContent(OpenApiOperation operation, string contentType, OpenApiSchema schema)
+    {
+        if (operation.Responses!.TryGetValue("200", out var ok) && ok is OpenApiResponse response)
+        {
+            response.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
+            response.Content[contentType] = new OpenApiMediaType { Schema = schema };
+        }
+    }
+
+    /// <summary>Describes a query parameter the framework found on the handler (bound as text, so the handler can name a bad value).</summary>
+    private static void DescribeQuery(OpenApiOperation operation, string name, string description, JsonSchemaType type, string? minimum = null, string? maximum = null)
+    {
+        if (operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == name && p.In == ParameterLocation.Query) is { } parameter)
+        {
+            parameter.Description = description;
+            parameter.Schema = new OpenApiSchema { Type = type, Minimum = minimum, Maximum = maximum };
         }
     }
 

@@ -98,6 +98,38 @@ public sealed class OpenApiDocumentTests : IClassFixture<SandboxApiFactory>
     }
 
     [Fact]
+    public async Task AdminAudit_QueryParametersAreDescribed_PagingIsInteger()
+    {
+        var document = await DocumentAsync();
+        var parameters = document["paths"]!["/admin/v1/audit"]!["get"]!["parameters"]!.AsArray().ToDictionary(p => (string)p!["name"]!, p => p!);
+
+        parameters.Keys.ShouldBe(["agent", "run", "kind", "status", "from", "to", "after", "limit"], ignoreOrder: true);
+        parameters.Values.ShouldAllBe(p => p["description"] != null);
+        ((string?)parameters["after"]["schema"]!["type"]).ShouldBe("integer");
+        ((string?)parameters["limit"]["schema"]!["type"]).ShouldBe("integer");
+        document["paths"]!["/admin/v1/audit/verify"]!["get"]!["parameters"]!.AsArray().Select(p => (string?)p!["name"]).ShouldContain("anchor");
+    }
+
+    [Fact]
+    public async Task Operations_EachHasASummaryAndAnExample()
+    {
+        var document = await DocumentAsync();
+
+        foreach (var (path, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                ((string?)operation!["summary"]).ShouldNotBeNullOrEmpty($"{method} {path}");
+                var examples = operation["responses"]!.AsObject()
+                    .Where(r => r.Key[0] == '2')
+                    .SelectMany(r => r.Value!["content"]?.AsObject().Select(c => c.Value!["example"]) ?? [])
+                    .Where(e => e is not null);
+                examples.ShouldNotBeEmpty($"{method} {path}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Responses_NameEveryPropertyTheServiceAlwaysWrites()
     {
         var document = await DocumentAsync();
