@@ -10,5 +10,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x node_modules/.bin/
   exit 0
 fi
 command -v npm >/dev/null || { echo "npm is missing: install Node.js 20.19+ (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+# @redocly/cli 2.x needs Node.js 20.19+ (or 22.12+); say so here rather than fail later inside a test.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || { echo "Node.js $(node --version) is too old: @redocly/cli needs 20.19 or later" >&2; exit 1; }
 npm ci --no-audit --no-fund --loglevel=error
 echo "$want" > "$stamp"
