@@ -9,7 +9,6 @@ public sealed record RunResult
     public required string RunId { get; init; }
 
     /// <summary>How the run ended: <c>ok</c> only when the program exited 0 within every limit.</summary>
-
     public required RunStatus Status { get; init; }
 
     /// <summary>The program's exit code; null when it never ran or never exited on its own.</summary>
@@ -19,19 +18,15 @@ public sealed record RunResult
     public int? Signal { get; init; }
 
     /// <summary>What the program wrote to stdout, as text made safe for a terminal or a model, cut at the stdout limit.</summary>
-
     public string Stdout { get; init; } = "";
 
     /// <summary>True when stdout was cut at the limit; the rest was discarded.</summary>
-
     public bool StdoutTruncated { get; init; }
 
     /// <summary>What the program wrote to stderr, as safe text, cut at the stderr limit.</summary>
-
     public string Stderr { get; init; } = "";
 
     /// <summary>True when stderr was cut at the limit.</summary>
-
     public bool StderrTruncated { get; init; }
 
     /// <summary>The bytes behind <see cref="Stdout"/>, exactly as the program wrote them (for callers that ask for raw output).</summary>
@@ -43,7 +38,6 @@ public sealed record RunResult
     public ReadOnlyMemory<byte> StderrBytes { get; init; }
 
     /// <summary>What the run used: wall and CPU time, peak memory, output bytes.</summary>
-
     public ResourceUsage Usage { get; init; } = ResourceUsage.None;
 
     /// <summary>The effective limits that were enforced; null only when the request was rejected before planning.</summary>
@@ -53,19 +47,15 @@ public sealed record RunResult
     public LimitBreach? LimitBreach { get; init; }
 
     /// <summary>The language that ran.</summary>
-
     public string? Language { get; init; }
 
     /// <summary>Where it ran: <c>docker</c> or <c>wasm</c>.</summary>
-
     public string? Backend { get; init; }
 
     /// <summary>The profile that ran it.</summary>
-
     public string? Profile { get; init; }
 
     /// <summary>The container runtime (<c>runsc</c> for gVisor, or <c>runc</c>) on the Docker backend.</summary>
-
     public string? Runtime { get; init; }
 
     /// <summary>A human-readable explanation for <c>rejected</c> and <c>sandbox_error</c>, and for limit kills.</summary>

@@ -9,33 +9,46 @@ namespace Sandbox.Server.Http;
 /// <summary>An agent as operators see it: never a key or a key's hash.</summary>
 public sealed record AgentView
 {
+    /// <summary>The agent's id.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The agent's name, unique on this service.</summary>
     public required string Name { get; init; }
 
     /// <summary><c>active</c>, <c>revoked</c>, <c>expired</c> or <c>under_approval</c>.</summary>
     public required string State { get; init; }
 
+    /// <summary>The profiles it may use (its allow-list).</summary>
     public required IReadOnlyList<string> Profiles { get; init; }
 
+    /// <summary>The most runs it may start in a minute.</summary>
     public required int RatePerMinute { get; init; }
 
+    /// <summary>The most runs it may have queued or running at once.</summary>
     public required int MaxConcurrentRuns { get; init; }
 
+    /// <summary>The CPU seconds its runs may use in a day (UTC).</summary>
     public required double DailyCpuSeconds { get; init; }
 
+    /// <summary>The most runs it may start in a day (UTC).</summary>
     public required int DailyRuns { get; init; }
 
+    /// <summary>When it was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When its keys stop working.</summary>
     public required DateTimeOffset ExpiresAt { get; init; }
 
+    /// <summary>When it was revoked; null if it was not.</summary>
     public DateTimeOffset? RevokedAt { get; init; }
 
+    /// <summary>Why it was revoked.</summary>
     public string? RevokedReason { get; init; }
 
+    /// <summary>True when each of its runs waits for a human's approval.</summary>
     public bool UnderApproval { get; init; }
 
+    /// <summary>Why it is under approval.</summary>
     public string? UnderApprovalReason { get; init; }
 
     public static AgentView Of(Agent a, DateTimeOffset now) => new()
@@ -58,6 +71,14 @@ public sealed record AgentView
 }
 
 /// <summary>A credential's public facts: id, kind, life. The secret and its hash never leave the store.</summary>
+/// <param name="Id">The credential's id.</param>
+/// <param name="Kind"><c>agent_key</c> or <c>task_token</c>.</param>
+/// <param name="CreatedAt">When it was issued.</param>
+/// <param name="ExpiresAt">When it stops working.</param>
+/// <param name="RevokedAt">When it was revoked; null if it was not.</param>
+/// <param name="Profiles">For a task token: the profiles it may use; null for an agent key (the agent's apply).</param>
+/// <param name="MaxRuns">For a task token: the most runs it may start.</param>
+/// <param name="CpuSeconds">For a task token: the CPU seconds its runs may use.</param>
 public sealed record CredentialView(string Id, string Kind, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, IReadOnlyList<string>? Profiles, int? MaxRuns, double? CpuSeconds)
 {
     public static CredentialView Of(Credential c) =>
@@ -163,21 +184,36 @@ public sealed record AuditRecordView(long Sequence, DateTimeOffset Time, string 
 }
 
 /// <summary>A minted task token: shown once.</summary>
+/// <param name="Token">The task token (<c>sbxt_…</c>), shown in this answer only: send it as <c>Authorization: Bearer</c>.</param>
+/// <param name="Id">The token's credential id (in audit records and <c>/v1/me</c>).</param>
+/// <param name="Agent">The agent the token acts for.</param>
+/// <param name="Profiles">The profiles it may use.</param>
+/// <param name="ExpiresAt">When it stops working.</param>
+/// <param name="MaxRuns">The most runs it may start.</param>
+/// <param name="CpuSeconds">The CPU seconds its runs may use in all.</param>
 public sealed record TokenView(string Token, string Id, string Agent, IReadOnlyList<string> Profiles, DateTimeOffset ExpiresAt, int MaxRuns, double CpuSeconds);
 
 /// <summary>Who the key belongs to and what remains of its budgets.</summary>
+/// <param name="Agent">The agent behind the key.</param>
+/// <param name="Credential">The key or task token used for this call.</param>
+/// <param name="Budgets">What remains of each budget (the agent's, and the task token's if one is used).</param>
 public sealed record MeView(AgentView Agent, CredentialView Credential, IReadOnlyList<Budget> Budgets);
 
 public sealed record TokenRequestBody
 {
+    /// <summary>The profiles the token may use: some of this key's. Required.</summary>
     public List<string>? Profiles { get; init; }
 
+    /// <summary>How long the token lives, in seconds (at most an hour).</summary>
     public int? TtlSeconds { get; init; }
 
+    /// <summary>The most runs the token may start: its own budget, inside the key's.</summary>
     public int? MaxRuns { get; init; }
 
+    /// <summary>The CPU seconds the token's runs may use in all.</summary>
     public double? CpuSeconds { get; init; }
 
+    /// <summary>What the token is for, recorded in the audit log.</summary>
     public string? Purpose { get; init; }
 }
 

@@ -25,15 +25,12 @@ public sealed record RunView
     public required string State { get; init; }
 
     /// <summary>When the request was accepted.</summary>
-
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>When the program started; null until then.</summary>
-
     public DateTimeOffset? StartedAt { get; init; }
 
     /// <summary>When the run completed; null until then.</summary>
-
     public DateTimeOffset? CompletedAt { get; init; }
 
     /// <summary>Time spent waiting for a free slot, apart from the run itself.</summary>
@@ -71,23 +68,18 @@ public sealed record ApprovalView
     public required string State { get; init; }
 
     /// <summary>Why a human must decide.</summary>
-
     public required string Reason { get; init; }
 
     /// <summary>When an undecided approval expires.</summary>
-
     public required DateTimeOffset ExpiresAt { get; init; }
 
     /// <summary>Who decided; null while pending.</summary>
-
     public string? DecidedBy { get; init; }
 
     /// <summary>When it was decided; null while pending.</summary>
-
     public DateTimeOffset? DecidedAt { get; init; }
 
     /// <summary>The operator's note, if any.</summary>
-
     public string? Note { get; init; }
 }
 
@@ -103,15 +95,12 @@ public sealed record LanguageView
     public required string Language { get; init; }
 
     /// <summary>The profile a request without <c>profile</c> gets.</summary>
-
     public required string DefaultProfile { get; init; }
 
     /// <summary>The default profile's backend: <c>docker</c> or <c>wasm</c>.</summary>
-
     public required string Backend { get; init; }
 
     /// <summary>A short description, such as the interpreter's version.</summary>
-
     public string? Description { get; init; }
 
     /// <summary>Every profile for this language, default first.</summary>

@@ -138,7 +138,15 @@ public sealed class OpenApiDocumentTests : IClassFixture<SandboxApiFactory>
     [InlineData("ProblemDetails")]
     [InlineData("FieldError")]
     [InlineData("LanguageView")]
-    public async Task RunSchemas_DescribeEveryProperty(string name)
+    [InlineData("TokenRequestBody")]
+    [InlineData("TokenView")]
+    [InlineData("MeView")]
+    [InlineData("CredentialView")]
+    [InlineData("AgentView")]
+    [InlineData("Budget")]
+    [InlineData("ReadinessReport")]
+    [InlineData("ReadinessCheck")]
+    public async Task AgentFacingSchemas_DescribeEveryProperty(string name)
     {
         var document = await DocumentAsync();
 
