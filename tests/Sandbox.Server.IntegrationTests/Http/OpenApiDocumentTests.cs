@@ -146,7 +146,14 @@ public sealed class OpenApiDocumentTests : IClassFixture<SandboxApiFactory>
     [InlineData("Budget")]
     [InlineData("ReadinessReport")]
     [InlineData("ReadinessCheck")]
-    public async Task AgentFacingSchemas_DescribeEveryProperty(string name)
+    [InlineData("CreateAgentBody")]
+    [InlineData("AdminActionBody")]
+    [InlineData("ApprovalAdminView")]
+    [InlineData("AuditRecordView")]
+    [InlineData("AuditVerificationView")]
+    [InlineData("IssuedKeyView")]
+    [InlineData("Profile")]
+    public async Task Schemas_DescribeEveryProperty(string name)
     {
         var document = await DocumentAsync();
 
