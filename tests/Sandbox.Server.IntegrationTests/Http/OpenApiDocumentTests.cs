@@ -129,39 +129,17 @@ public sealed class OpenApiDocumentTests : IClassFixture<SandboxApiFactory>
         }
     }
 
-    [Theory]
-    [InlineData("RunRequestBody")]
-    [InlineData("LimitOverrides")]
-    [InlineData("RunView")]
-    [InlineData("RunResult")]
-    [InlineData("DryRunView")]
-    [InlineData("ProblemDetails")]
-    [InlineData("FieldError")]
-    [InlineData("LanguageView")]
-    [InlineData("TokenRequestBody")]
-    [InlineData("TokenView")]
-    [InlineData("MeView")]
-    [InlineData("CredentialView")]
-    [InlineData("AgentView")]
-    [InlineData("Budget")]
-    [InlineData("ReadinessReport")]
-    [InlineData("ReadinessCheck")]
-    [InlineData("CreateAgentBody")]
-    [InlineData("AdminActionBody")]
-    [InlineData("ApprovalAdminView")]
-    [InlineData("AuditRecordView")]
-    [InlineData("AuditVerificationView")]
-    [InlineData("IssuedKeyView")]
-    [InlineData("Profile")]
-    public async Task Schemas_DescribeEveryProperty(string name)
+    [Fact]
+    public async Task Schemas_DescribeEveryProperty()
     {
         var document = await DocumentAsync();
 
         // From the XML docs of the wire types (the framework's generator reads them), so code and document say the same.
-        var undescribed = document["components"]!["schemas"]![name]!["properties"]!.AsObject()
-            .Where(p => p.Value!["description"] is null && (p.Value["oneOf"]?.AsArray().All(o => o!["description"] is null) ?? true))
-            .Select(p => p.Key);
-        undescribed.ShouldBeEmpty(name);
+        var undescribed = document["components"]!["schemas"]!.AsObject()
+            .SelectMany(schema => (schema.Value!["properties"]?.AsObject() ?? [])
+                .Where(p => p.Value!["description"] is null && (p.Value["oneOf"]?.AsArray().All(o => o!["description"] is null) ?? true))
+                .Select(p => $"{schema.Key}.{p.Key}"));
+        undescribed.ShouldBeEmpty();
     }
 
     [Fact]
