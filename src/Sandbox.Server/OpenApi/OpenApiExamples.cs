@@ -104,7 +104,7 @@ internal static class OpenApiExamples
         ["503"] = ("queue_full", "the run queue is full; try again shortly"),
     };
 
-    public static void Apply(OpenApiOperation operation, IServiceProvider services)
+    public static void Apply(OpenApiOperation operation, string path, IServiceProvider services)
     {
         if (operation.OperationId is { } id)
         {
@@ -130,7 +130,7 @@ internal static class OpenApiExamples
                     ["title"] = problem.Code.Replace('_', ' '),
                     ["status"] = int.Parse(status, System.Globalization.CultureInfo.InvariantCulture),
                     ["detail"] = problem.Detail,
-                    ["instance"] = "/v1/runs",
+                    ["instance"] = path,
                     ["code"] = problem.Code,
                 };
             }

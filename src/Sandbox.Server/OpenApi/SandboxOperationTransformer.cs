@@ -136,7 +136,7 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
             }
         }
 
-        OpenApiExamples.Apply(operation, context.ApplicationServices);
+        OpenApiExamples.Apply(operation, "/" + context.Description.RelativePath, context.ApplicationServices);
     }
 
     private static async Task DescribeCreateRunAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, OpenApiDocument document, CancellationToken cancellationToken)
