@@ -15,6 +15,11 @@ for generator in src/Sandbox.Wasm/Execution/generate_dispatch.py src/Sandbox.Was
   python3 "$generator" --check || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 
+echo "== npm clients"
+# The third-party clients the tests drive the service with (@redocly/cli lints the OpenAPI document): npm ci from
+# eng/npm's lockfile, skipped when that lockfile is already installed.
+bash eng/npm-install.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
 echo "== build"
 dotnet build Sandbox.sln -c Release --nologo -v quiet -clp:ErrorsOnly || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 

@@ -16,8 +16,10 @@ public sealed record Profile
     /// <summary>The profile's name; set from its key in the profiles file.</summary>
     public string Name { get; init => field = value ?? ""; } = "";
 
+    /// <summary>The language it runs, as a request's <c>language</c>.</summary>
     public required string Language { get; init; }
 
+    /// <summary>A short description, such as the interpreter's version.</summary>
     public string? Description { get; init; }
 
     /// <summary><c>docker</c> (the default) or <c>wasm</c>.</summary>
@@ -94,8 +96,13 @@ public sealed record Profile
     public const long DefaultMaxStdinBytes = 1024 * 1024;
     public const long DefaultMaxFilesBytes = 4 * 1024 * 1024;
 
+    /// <summary>Largest accepted code, in bytes, default applied.</summary>
     public long EffectiveMaxCodeBytes => MaxCodeBytes ?? DefaultMaxCodeBytes;
+
+    /// <summary>Largest accepted standard input, in bytes, default applied.</summary>
     public long EffectiveMaxStdinBytes => MaxStdinBytes ?? DefaultMaxStdinBytes;
+
+    /// <summary>Largest accepted total of input files, in bytes, default applied.</summary>
     public long EffectiveMaxFilesBytes => MaxFilesBytes ?? DefaultMaxFilesBytes;
 }
 

@@ -71,4 +71,8 @@ public sealed record Approval
 }
 
 /// <summary>A file of a run waiting for approval: its path, size and SHA-256 as the run would get it, and its content to read.</summary>
+/// <param name="Path">The file's path in the run.</param>
+/// <param name="Bytes">Its size in bytes.</param>
+/// <param name="Sha256">Its SHA-256.</param>
+/// <param name="Content">Its content.</param>
 public sealed record ApprovalFile(string Path, long Bytes, string Sha256, string Content);

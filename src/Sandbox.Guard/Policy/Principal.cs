@@ -23,6 +23,11 @@ public sealed record AuthOutcome(Principal? Principal, string? Code, string? Mes
 }
 
 /// <summary>What remains of one budget. <see cref="Name"/> is the cap's name, as in a 429.</summary>
+/// <param name="Name">The cap's name, as in a 429 problem's <c>cap</c>.</param>
+/// <param name="Limit">The cap.</param>
+/// <param name="Used">How much is used in the current window.</param>
+/// <param name="Remaining">How much remains.</param>
+/// <param name="ResetsAt">When the window resets; null for a budget that never resets (a task token's).</param>
 public sealed record Budget(string Name, double Limit, double Used, double Remaining, DateTimeOffset? ResetsAt);
 
 /// <summary>The cap names, on the wire in 429 problems and in each result's budgets.</summary>

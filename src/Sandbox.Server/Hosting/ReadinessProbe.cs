@@ -4,9 +4,14 @@ using Sandbox.Docker.Client;
 namespace Sandbox.Server.Hosting;
 
 /// <summary>One readiness check: what was checked, whether it holds, and a short detail without host paths.</summary>
+/// <param name="Name">What was checked, such as <c>docker</c> or an image's name.</param>
+/// <param name="Ok">Whether it holds.</param>
+/// <param name="Detail">A short detail, without host paths.</param>
 public sealed record ReadinessCheck(string Name, bool Ok, string Detail);
 
 /// <summary>The answer of <c>/readyz</c>: ready only when every check holds; otherwise it says which do not.</summary>
+/// <param name="Ready">True when every check holds.</param>
+/// <param name="Checks">Each check and its result.</param>
 public sealed record ReadinessReport(bool Ready, IReadOnlyList<ReadinessCheck> Checks);
 
 /// <summary>

@@ -10,6 +10,7 @@ using Sandbox.Guard.Agents;
 using Sandbox.Server.Http;
 using Sandbox.Server.Logging;
 using Sandbox.Server.Metrics;
+using Sandbox.Server.OpenApi;
 using Sandbox.Server.Runs;
 
 namespace Sandbox.Server.Hosting;
@@ -108,7 +109,7 @@ public static class SandboxServer
             };
             ProblemText.Complete(context.ProblemDetails);
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddSandboxOpenApi();
 
         var app = builder.Build();
         guardLoggers.ForwardTo(app.Services.GetRequiredService<ILoggerFactory>());

@@ -28,22 +28,22 @@ internal static class AdminEndpoints
 
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin/v1").WithTags("admin").AddEndpointFilter(RequireAdminAsync);
+        var admin = app.MapGroup("/admin/v1").WithTags("admin").AddEndpointFilter(RequireAdminAsync).WithMetadata(OpenApi.KeyRequirement.AdminKey);
 
         admin.MapPost("/agents", CreateAsync).WithName("CreateAgent").WithSummary("Create an agent; its key is in this answer only")
             .Accepts<CreateAgentBody>("application/json").Produces<IssuedKeyView>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        admin.MapGet("/agents", ListAsync).WithName("ListAgents").Produces<IReadOnlyList<AgentView>>();
-        admin.MapGet("/agents/{id}", ShowAsync).WithName("ShowAgent").Produces<AgentDetailView>().ProducesProblem(StatusCodes.Status404NotFound);
-        admin.MapPost("/agents/{id}/rotate", RotateAsync).WithName("RotateKey").WithSummary("A new key; the old one stops working at once").Produces<IssuedKeyView>();
-        admin.MapPost("/agents/{id}/revoke", RevokeAsync).WithName("RevokeAgent").WithSummary("Revoke an agent: its keys and tokens stop working and its runs are killed").Produces<RevokedView>();
-        admin.MapPost("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, true, c, a, t)).WithName("HoldAgent").WithSummary("Put an agent under approval").Produces<AgentView>();
-        admin.MapDelete("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, false, c, a, t)).WithName("ReleaseAgent").WithSummary("Clear an agent's approval hold").Produces<AgentView>();
-        admin.MapGet("/approvals", ListApprovalsAsync).WithName("ListApprovals").Produces<IReadOnlyList<ApprovalAdminView>>();
-        admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, true, c, a, r)).WithName("Approve").Produces<ApprovalAdminView>();
-        admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, false, c, a, r)).WithName("Deny").Produces<ApprovalAdminView>();
-        admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").Produces<IReadOnlyList<AuditRecordView>>();
-        admin.MapGet("/audit/verify", VerifyAuditAsync).WithName("VerifyAudit");
+        admin.MapGet("/agents", ListAsync).WithName("ListAgents").WithSummary("Every agent and its caps").Produces<IReadOnlyList<AgentView>>();
+        admin.MapGet("/agents/{id}", ShowAsync).WithName("ShowAgent").WithSummary("One agent, its credentials and budgets").Produces<AgentDetailView>().ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/agents/{id}/rotate", RotateAsync).WithName("RotateKey").WithSummary("A new key; the old one stops working at once").Produces<IssuedKeyView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/agents/{id}/revoke", RevokeAsync).WithName("RevokeAgent").WithSummary("Revoke an agent: its keys and tokens stop working and its runs are killed").Produces<RevokedView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, true, c, a, t)).WithName("HoldAgent").WithSummary("Put an agent under approval").Produces<AgentView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapDelete("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, false, c, a, t)).WithName("ReleaseAgent").WithSummary("Clear an agent's approval hold").Produces<AgentView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapGet("/approvals", ListApprovalsAsync).WithName("ListApprovals").WithSummary("Runs waiting for a human's decision").Produces<IReadOnlyList<ApprovalAdminView>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, true, c, a, r)).WithName("Approve").WithSummary("Approve a pending run: it is queued at once").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, false, c, a, r)).WithName("Deny").WithSummary("Deny a pending run: it completes as denied without running").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").WithSummary("Audit records, oldest first, filtered and paged by sequence").Produces<IReadOnlyList<AuditRecordView>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        admin.MapGet("/audit/verify", VerifyAuditAsync).WithName("VerifyAudit").WithSummary("Check the audit log's hash chain, optionally against saved anchors").Produces<AuditVerificationView>().ProducesProblem(StatusCodes.Status400BadRequest);
     }
 
     private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

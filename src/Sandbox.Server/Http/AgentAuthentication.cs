@@ -29,7 +29,7 @@ internal static class AgentAuthentication
 
             http.Items[PrincipalKey] = principal;
             return await next(context);
-        });
+        }).WithMetadata(OpenApi.KeyRequirement.AgentKey);
 
     /// <summary>The caller, as the filter above established it.</summary>
     public static Principal Principal(this HttpContext context) =>

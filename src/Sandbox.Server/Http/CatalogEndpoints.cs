@@ -33,7 +33,7 @@ internal static class CatalogEndpoints
                         Title = "No such profile",
                         Detail = $"no profile '{name}'; GET /v1/profiles lists them",
                     }, context))
-            .WithTags("catalog").WithName("GetProfile").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithTags("catalog").WithName("GetProfile").WithSummary("One profile by name").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapGet("/v1/tools", (RunCoordinator coordinator) =>
                 Results.Text(ToolCatalog.FunctionToolsJson(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends), ProfileCeiling.From(coordinator.Pipeline.Profiles)), "application/json"))
@@ -41,14 +41,14 @@ internal static class CatalogEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "application/json");
 
         app.MapGet("/healthz", () => TypedResults.Ok(new ReadinessCheck("alive", true, "the process is serving requests")))
-            .WithTags("health").WithName("Health");
+            .WithTags("health").WithName("Health").WithSummary("Liveness: the process serves requests");
 
         app.MapGet("/readyz", async (ReadinessProbe probe, CancellationToken cancellationToken) =>
             {
                 var report = await probe.CheckAsync(cancellationToken);
                 return report.Ready ? Results.Ok(report) : Results.Json(report, ServerJsonContext.Default.ReadinessReport, statusCode: StatusCodes.Status503ServiceUnavailable);
             })
-            .WithTags("health").WithName("Ready").Produces<ReadinessReport>().Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
+            .WithTags("health").WithName("Ready").WithSummary("Readiness: Docker, images and guests are usable (503 lists what is not)").Produces<ReadinessReport>().Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/metrics", (SandboxMetrics metrics) => Results.Text(metrics.Render(), SandboxMetrics.ContentType))
             .WithTags("health").WithName("Metrics").WithSummary("Prometheus text format")

@@ -32,7 +32,6 @@ internal static class RunEndpoints
             .Accepts<RunRequestBody>("application/json")
             .Produces<RunView>(StatusCodes.Status200OK)
             .Produces<RunView>(StatusCodes.Status202Accepted)
-            .Produces<DryRunView>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -59,6 +58,7 @@ internal static class RunEndpoints
             .WithName("RunEvents")
             .WithSummary("Server-Sent Events: stdout and stderr chunks as they come, then the final result")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -15,17 +15,22 @@ public sealed record RunRequestBody
     /// <summary>The program's source text.</summary>
     public string? Code { get; init; }
 
+    /// <summary>Text given to the program on standard input.</summary>
     public string? Stdin { get; init; }
 
+    /// <summary>Files written beside the program before it starts.</summary>
     public IReadOnlyList<InputFile>? Files { get; init; }
 
+    /// <summary>A profile by name (see <c>GET /v1/profiles</c>); without it the language's default profile runs.</summary>
     public string? Profile { get; init; }
 
     /// <summary>Limits that tighten the profile's; never loosen them.</summary>
     public LimitOverrides? Limits { get; init; }
 
+    /// <summary>The container runtime to ask for (<c>runsc</c> or <c>runc</c>), when the profile allows a choice.</summary>
     public string? Runtime { get; init; }
 
+    /// <summary>The backend to ask for (<c>docker</c> or <c>wasm</c>), when the language has both.</summary>
     public string? Backend { get; init; }
 
     /// <summary>Why the caller runs this code, in its own words.</summary>
@@ -103,18 +108,25 @@ public sealed record RunRequestBody
 /// <summary>The answer to a dry run: what would run, under which limits, and what would refuse it.</summary>
 public sealed record DryRunView
 {
+    /// <summary>True when the request would be accepted and run now.</summary>
     public required bool WouldRun { get; init; }
 
+    /// <summary>The profile that would run it.</summary>
     public string? Profile { get; init; }
 
+    /// <summary>Where it would run: <c>docker</c> or <c>wasm</c>.</summary>
     public string? Backend { get; init; }
 
+    /// <summary>The container image (Docker backend only).</summary>
     public string? Image { get; init; }
 
+    /// <summary>The WebAssembly module's file name (WebAssembly backend only).</summary>
     public string? Module { get; init; }
 
+    /// <summary>The container runtime (Docker backend only).</summary>
     public string? Runtime { get; init; }
 
+    /// <summary>The effective limits: the profile's, tightened by the request.</summary>
     public ResourceLimits? Limits { get; init; }
 
     /// <summary>SHA-256 of the seccomp profile sent with every container (Docker backend only).</summary>

@@ -18,15 +18,19 @@ public enum RunState
 /// </summary>
 public sealed record RunView
 {
+    /// <summary>The run's id: <c>GET /v1/runs/{id}</c> reads it, <c>/events</c> streams it.</summary>
     public required string Id { get; init; }
 
     /// <summary><c>pending_approval</c>, <c>queued</c>, <c>running</c> or <c>completed</c>.</summary>
     public required string State { get; init; }
 
+    /// <summary>When the request was accepted.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When the program started; null until then.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>When the run completed; null until then.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
     /// <summary>Time spent waiting for a free slot, apart from the run itself.</summary>
@@ -35,7 +39,7 @@ public sealed record RunView
     /// <summary>Time from leaving the queue to the final result (the program's own wall time is in result.usage).</summary>
     public long? RunMs { get; init; }
 
-    /// <summary>Set once completed. stdout and stderr are sanitised text; see <see cref="Raw"/> for the bytes.</summary>
+    /// <summary>Set once completed. stdout and stderr are sanitised text; see <c>raw</c> for the bytes.</summary>
     public RunResult? Result { get; init; }
 
     /// <summary>The exact output bytes in base64, present only when the request asked for raw output.</summary>
@@ -57,34 +61,46 @@ public sealed record RunView
 /// <summary>A run's approval as its agent sees it: the id to quote to an operator, why it is needed, and how it ended.</summary>
 public sealed record ApprovalView
 {
+    /// <summary>The approval's id, to quote to an operator.</summary>
     public required string Id { get; init; }
 
     /// <summary><c>pending</c>, <c>approved</c>, <c>denied</c> or <c>expired</c>.</summary>
     public required string State { get; init; }
 
+    /// <summary>Why a human must decide.</summary>
     public required string Reason { get; init; }
 
+    /// <summary>When an undecided approval expires.</summary>
     public required DateTimeOffset ExpiresAt { get; init; }
 
+    /// <summary>Who decided; null while pending.</summary>
     public string? DecidedBy { get; init; }
 
+    /// <summary>When it was decided; null while pending.</summary>
     public DateTimeOffset? DecidedAt { get; init; }
 
+    /// <summary>The operator's note, if any.</summary>
     public string? Note { get; init; }
 }
 
 /// <summary>The program's output exactly as written, base64-encoded.</summary>
+/// <param name="Stdout">stdout, base64.</param>
+/// <param name="Stderr">stderr, base64.</param>
 public sealed record RawOutput(string Stdout, string Stderr);
 
 /// <summary>One language and the profile that serves it by default.</summary>
 public sealed record LanguageView
 {
+    /// <summary>The language's name, as a request's <c>language</c>.</summary>
     public required string Language { get; init; }
 
+    /// <summary>The profile a request without <c>profile</c> gets.</summary>
     public required string DefaultProfile { get; init; }
 
+    /// <summary>The default profile's backend: <c>docker</c> or <c>wasm</c>.</summary>
     public required string Backend { get; init; }
 
+    /// <summary>A short description, such as the interpreter's version.</summary>
     public string? Description { get; init; }
 
     /// <summary>Every profile for this language, default first.</summary>
