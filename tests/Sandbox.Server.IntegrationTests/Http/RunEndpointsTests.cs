@@ -196,9 +196,21 @@ public sealed class RunEndpointsTests : IClassFixture<SandboxApiFactory>
             }
         }
 
-        var tick = events.First(e => e.Kind == "stdout");
-        ((string?)tick.Data["text"]).ShouldBe("tick\n");
-        tick.StateWhenSeen.ShouldBe("running");
+        // Python runs unbuffered (-u), so "tick" and its newline may be two writes and two events: what matters is
+        // that the whole first line arrived while the run was still going.
+        var streamed = "";
+        var tickSeenWhile = "";
+        foreach (var e in events.Where(e => e.Kind == "stdout"))
+        {
+            streamed += (string?)e.Data["text"];
+            if (streamed.StartsWith("tick\n", StringComparison.Ordinal))
+            {
+                tickSeenWhile = e.StateWhenSeen;
+                break;
+            }
+        }
+
+        tickSeenWhile.ShouldBe("running");
         events.Last().Kind.ShouldBe("result");
         ((string?)events.Last().Data["result"]!["stdout"]).ShouldBe("tick\ntock\n");
         string.Concat(events.Where(e => e.Kind == "stdout").Select(e => (string?)e.Data["text"])).ShouldBe("tick\ntock\n");
