@@ -51,35 +51,10 @@ internal sealed class CgroupMeter
     public static string ParentFor(string runId) => $"/sandbox/{runId}";
 
     /// <summary>CPU time charged so far to the run's parent cgroup, in nanoseconds; null before it exists.</summary>
-    public long? ReadCpuNanos(string parent)
-    {
-        if (_cpuRoot is null)
-        {
-            return null;
-        }
-
-        if (_isV2)
-        {
-            var stat = TryRead(Path.Join(_cpuRoot, parent, "cpu.stat"));
-            var line = stat?.Split('\n').FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
-            return line is null ? null : ParseLong(line["usage_usec ".Length..]) * 1000;
-        }
-
-        return ParseLong(TryRead(Path.Join(_cpuRoot, parent, "cpuacct.usage")));
-    }
+    public long? ReadCpuNanos(string parent) => _cpuRoot is null ? null : CgroupFiles.CpuNanos(Path.Join(_cpuRoot, parent), _isV2);
 
     /// <summary>The largest memory footprint of the run's parent cgroup so far, in bytes; null before it exists.</summary>
-    public long? ReadPeakMemoryBytes(string parent)
-    {
-        if (_memoryRoot is null)
-        {
-            return null;
-        }
-
-        return _isV2
-            ? ParseLong(TryRead(Path.Join(_memoryRoot, parent, "memory.peak")) ?? TryRead(Path.Join(_memoryRoot, parent, "memory.current")))
-            : ParseLong(TryRead(Path.Join(_memoryRoot, parent, "memory.max_usage_in_bytes")));
-    }
+    public long? ReadPeakMemoryBytes(string parent) => _memoryRoot is null ? null : CgroupFiles.PeakMemoryBytes(Path.Join(_memoryRoot, parent), _isV2);
 
     /// <summary>Removes the run's parent cgroup in every hierarchy. Returns false when some could not be removed yet.</summary>
     public bool TryRemove(string parent)
@@ -129,23 +104,4 @@ internal sealed class CgroupMeter
         var dir = _cpuRoot is null ? null : Path.Join(_cpuRoot, parent);
         return dir is not null && Directory.Exists(dir) ? new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero) : null;
     }
-
-    private static string? TryRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static long? ParseLong(string? text) =>
-        long.TryParse(text?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

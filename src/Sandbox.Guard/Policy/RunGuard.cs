@@ -329,9 +329,9 @@ public sealed partial class RunGuard
         TimeSpan ttl, int maxRuns, double cpuSeconds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var agent = parent.Agent;
-        if (counters.MintsInWindow(now) >= _options.TokensPerAgentPerHour)
+        if (counters.Mints.Count(now) >= _options.TokensPerAgentPerHour)
         {
-            var retryAfter = (int)Math.Clamp(Math.Ceiling((counters.OldestMintInWindow(now) + TokenMintWindow - now).TotalSeconds), 1, TokenMintWindow.TotalSeconds);
+            var retryAfter = (int)Math.Clamp(Math.Ceiling((counters.Mints.Oldest(now) + TokenMintWindow - now).TotalSeconds), 1, TokenMintWindow.TotalSeconds);
             var reason = $"agent '{agent.Name}' minted {_options.TokensPerAgentPerHour} task tokens in the last hour, its cap; reuse a token or retry in {retryAfter} s";
             await _store.AppendAsync(new AuditEntry
             {
@@ -389,7 +389,7 @@ public sealed partial class RunGuard
                 ["purpose"] = spec.Purpose,
             },
         }, cancellationToken);
-        counters.Minted(now);
+        counters.Mints.Add(now);
         return new TokenOutcome(plain, token, 200, null);
     }
 
@@ -423,9 +423,9 @@ public sealed partial class RunGuard
         var agent = principal.Agent;
         var counters = CountersOf(agent.Id);
         var now = _time.GetUtcNow();
-        if (counters.CountInWindow(now) >= agent.RatePerMinute)
+        if (counters.Admissions.Count(now) >= agent.RatePerMinute)
         {
-            var retry = Seconds(counters.OldestInWindow(now) + RateWindow - now);
+            var retry = Seconds(counters.Admissions.Oldest(now) + RateWindow - now);
             Log.Throttled(_logger, agent.Name, CapNames.Rate);
             return new Admission
             {
@@ -437,7 +437,7 @@ public sealed partial class RunGuard
             };
         }
 
-        counters.Admitted(now);
+        counters.Admissions.Add(now);
         return null;
     }
 
@@ -493,7 +493,7 @@ public sealed partial class RunGuard
             }
 
             // Admitted from here on: it counts towards the rate and the daily runs whether it runs now or waits for a human.
-            counters.Admitted(now);
+            counters.Admissions.Add(now);
             await _store.AddUsageAsync(agent.Id, day, 1, 0, cancellationToken);
             if (principal.IsTaskToken)
             {
@@ -739,7 +739,7 @@ public sealed partial class RunGuard
         var midnight = NextMidnight(now);
         var budgets = new List<Budget>
         {
-            Make(CapNames.Rate, agent.RatePerMinute, counters.CountInWindow(now), now + RateWindow),
+            Make(CapNames.Rate, agent.RatePerMinute, counters.Admissions.Count(now), now + RateWindow),
             Make(CapNames.Concurrency, agent.MaxConcurrentRuns, Volatile.Read(ref counters.InFlight), null),
             Make(CapNames.DailyRuns, agent.DailyRuns, usage.Runs, midnight),
             Make(CapNames.DailyCpuSeconds, agent.DailyCpuSeconds, usage.CpuMs / 1000.0, midnight),
@@ -884,9 +884,9 @@ public sealed partial class RunGuard
             return Throttle(CapNames.Concurrency, 1, $"agent '{agent.Name}' already has {counters.InFlight} run(s) queued or running{waiting}, its cap of {agent.MaxConcurrentRuns}; retry when one finishes");
         }
 
-        if (counters.CountInWindow(now) >= agent.RatePerMinute)
+        if (counters.Admissions.Count(now) >= agent.RatePerMinute)
         {
-            var retry = Seconds(counters.OldestInWindow(now) + RateWindow - now);
+            var retry = Seconds(counters.Admissions.Oldest(now) + RateWindow - now);
             return Throttle(CapNames.Rate, retry, $"agent '{agent.Name}' reached its rate of {agent.RatePerMinute} runs per minute; retry after {retry} s");
         }
 
@@ -1054,13 +1054,9 @@ public sealed partial class RunGuard
 
     private static int Seconds(TimeSpan span) => (int)Math.Clamp(Math.Ceiling(span.TotalSeconds), 1, int.MaxValue);
 
-    /// <summary>One agent's in-memory counters: runs in flight, and admission times within the last minute.</summary>
+    /// <summary>One agent's in-memory counters: runs in flight, admissions within the last minute, token mints within the last hour.</summary>
     private sealed class AgentCounters
     {
-        private readonly Lock _lock = new();
-        private readonly Queue<DateTimeOffset> _recent = new();
-        private readonly Queue<DateTimeOffset> _mints = new();
-
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public int InFlight;
@@ -1068,69 +1064,51 @@ public sealed partial class RunGuard
         /// <summary>The CPU limits, in ms, of the runs in flight: what they may still charge to the budget.</summary>
         public long ReservedCpuMs;
 
-        public void Admitted(DateTimeOffset at)
+        /// <summary>Admission times: the rate per minute.</summary>
+        public SlidingWindow Admissions { get; } = new(RateWindow);
+
+        /// <summary>Token mints: bounded by the cap, since a mint is only recorded while fewer than TokensPerAgentPerHour are in the window.</summary>
+        public SlidingWindow Mints { get; } = new(TokenMintWindow);
+    }
+
+    /// <summary>Times of events within a trailing window; thread-safe.</summary>
+    private sealed class SlidingWindow(TimeSpan length)
+    {
+        private readonly Lock _lock = new();
+        private readonly Queue<DateTimeOffset> _times = new();
+
+        public void Add(DateTimeOffset at)
         {
             lock (_lock)
             {
-                _recent.Enqueue(at);
+                _times.Enqueue(at);
             }
         }
 
-        public int CountInWindow(DateTimeOffset now)
+        public int Count(DateTimeOffset now)
         {
             lock (_lock)
             {
                 Prune(now);
-                return _recent.Count;
+                return _times.Count;
             }
         }
 
-        public DateTimeOffset OldestInWindow(DateTimeOffset now)
+        /// <summary>The oldest time still in the window (or <paramref name="now"/> when it is empty).</summary>
+        public DateTimeOffset Oldest(DateTimeOffset now)
         {
             lock (_lock)
             {
                 Prune(now);
-                return _recent.TryPeek(out var oldest) ? oldest : now;
+                return _times.TryPeek(out var oldest) ? oldest : now;
             }
         }
 
         private void Prune(DateTimeOffset now)
         {
-            while (_recent.TryPeek(out var oldest) && now - oldest >= RateWindow)
+            while (_times.TryPeek(out var oldest) && now - oldest >= length)
             {
-                _recent.Dequeue();
-            }
-
-            // Bounded by the cap: a mint is only recorded while fewer than TokensPerAgentPerHour are in the window.
-            while (_mints.TryPeek(out var oldest) && now - oldest >= TokenMintWindow)
-            {
-                _mints.Dequeue();
-            }
-        }
-
-        public void Minted(DateTimeOffset at)
-        {
-            lock (_lock)
-            {
-                _mints.Enqueue(at);
-            }
-        }
-
-        public int MintsInWindow(DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                Prune(now);
-                return _mints.Count;
-            }
-        }
-
-        public DateTimeOffset OldestMintInWindow(DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                Prune(now);
-                return _mints.TryPeek(out var oldest) ? oldest : now;
+                _times.Dequeue();
             }
         }
     }

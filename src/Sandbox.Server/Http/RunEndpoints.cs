@@ -69,15 +69,7 @@ internal static class RunEndpoints
         // A refused request counts against the agent's rate like a run (429 past it): otherwise a loop of bad requests is uncapped.
         if (result is IStatusCodeHttpResult { StatusCode: 400 or 403 or 413 or 422 } && guard.CountRefusal(context.Principal()) is { } throttled)
         {
-            return Problems.ToResult(new ApiProblem
-            {
-                Status = 429,
-                Code = "cap_exceeded",
-                Title = $"Over the {throttled.Cap} cap",
-                Detail = throttled.Reason!,
-                Cap = throttled.Cap,
-                RetryAfterSeconds = throttled.RetryAfterSeconds,
-            }, context);
+            return Problems.ToResult(ApiProblem.CapExceeded(throttled.Cap!, throttled.Reason!, throttled.RetryAfterSeconds), context);
         }
 
         return result;
@@ -292,12 +284,6 @@ internal static class RunEndpoints
             while (true)
             {
                 var (events, changed) = entry.ReadEvents(next);
-                if (events.Count == 0 && entry.State == RunState.Completed)
-                {
-                    // Resumed past the end of a finished run: the final view still closes the stream, never a wait forever.
-                    events = entry.ReadEvents(0).Events.Where(e => e.Kind == "result").ToList();
-                }
-
                 foreach (var e in events)
                 {
                     await WriteEventAsync(response, e, entry, cancellationToken);

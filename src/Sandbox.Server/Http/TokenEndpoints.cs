@@ -59,7 +59,7 @@ internal static class TokenEndpoints
             return Problems.ToResult(outcome.Status switch
             {
                 403 => new ApiProblem { Status = 403, Code = "rejected", Title = "A task token cannot exceed its parent", Detail = "rejected: " + string.Join("; ", outcome.Errors!.Select(e => e.ToString())), Errors = outcome.Errors },
-                429 => new ApiProblem { Status = 429, Code = "cap_exceeded", Title = $"Over the {outcome.Cap} cap", Detail = outcome.Errors![0].Message, Cap = outcome.Cap, RetryAfterSeconds = outcome.RetryAfterSeconds },
+                429 => ApiProblem.CapExceeded(outcome.Cap!, outcome.Errors![0].Message, outcome.RetryAfterSeconds),
                 _ => ApiProblem.Invalid(outcome.Errors!),
             }, context);
         }

@@ -37,6 +37,17 @@ public sealed record ApiProblem
         Errors = errors,
     };
 
+    /// <summary>A 429 for one of the agent's caps: the one shape every route answers it in.</summary>
+    public static ApiProblem CapExceeded(string cap, string reason, int? retryAfterSeconds) => new()
+    {
+        Status = 429,
+        Code = "cap_exceeded",
+        Title = $"Over the {cap} cap",
+        Detail = reason,
+        Cap = cap,
+        RetryAfterSeconds = retryAfterSeconds,
+    };
+
     public static ApiProblem NotFound(string id) => new()
     {
         Status = 404,

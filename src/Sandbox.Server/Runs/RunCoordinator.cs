@@ -430,15 +430,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
                 return SubmitOutcome.Refused(Forbidden(admission.Errors ?? [], admission.Reason!));
             case AdmissionKind.Throttled:
                 _metrics.RecordRefusal(admission.Cap!);
-                return SubmitOutcome.Refused(new ApiProblem
-                {
-                    Status = 429,
-                    Code = "cap_exceeded",
-                    Title = $"Over the {admission.Cap} cap",
-                    Detail = admission.Reason!,
-                    Cap = admission.Cap,
-                    RetryAfterSeconds = admission.RetryAfterSeconds,
-                });
+                return SubmitOutcome.Refused(ApiProblem.CapExceeded(admission.Cap!, admission.Reason!, admission.RetryAfterSeconds));
             case AdmissionKind.Pending:
             {
                 var pending = NewEntry(principal, plan, rawOutput, admission.Approval);

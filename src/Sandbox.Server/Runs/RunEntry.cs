@@ -242,6 +242,7 @@ internal sealed class RunEntry : IRunOutputSink
     /// <summary>
     /// What was stored from position <paramref name="from"/> on (0 is the start; after event id N comes N + 1), and a task
     /// that completes when more arrives. An output event that grew since a reader saw it comes back as the part it has not seen.
+    /// Resumed at or past the end of a completed run, the result event comes back again: the final view always closes a stream.
     /// </summary>
     public (IReadOnlyList<RunEvent> Events, Task Changed) ReadEvents(long from)
     {
@@ -257,6 +258,11 @@ internal sealed class RunEntry : IRunOutputSink
 
                 var skip = (int)Math.Max(0, from - e.Start);
                 slice.Add(new RunEvent(e.End - 1, e.Kind, e.Output is { } output ? output.ToString(skip, output.Length - skip) : e.Text));
+            }
+
+            if (slice.Count == 0 && State == RunState.Completed && _events.LastOrDefault(e => e.Kind == "result") is { } result)
+            {
+                slice.Add(new RunEvent(result.End - 1, result.Kind, result.Text));
             }
 
             return (slice, _changed.Task);

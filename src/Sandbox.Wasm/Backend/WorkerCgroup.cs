@@ -144,36 +144,25 @@ internal sealed class WorkerCgroup : IDisposable
     }
 
     /// <summary>CPU time charged to the run so far, in nanoseconds; null when it cannot be read.</summary>
-    public long? CpuNanos()
-    {
-        if (_isV2)
-        {
-            var line = TryRead(Path.Join(_cpuDir, "cpu.stat"))?.Split('\n').FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
-            return ParseLong(line?["usage_usec ".Length..]) * 1000;
-        }
-
-        return ParseLong(TryRead(Path.Join(_cpuDir, "cpuacct.usage")));
-    }
+    public long? CpuNanos() => CgroupFiles.CpuNanos(_cpuDir, _isV2);
 
     /// <summary>The run's memory high-water mark in bytes; null when it cannot be read.</summary>
-    public long? PeakMemoryBytes() => _isV2
-        ? ParseLong(TryRead(Path.Join(_memoryDir, "memory.peak")) ?? TryRead(Path.Join(_memoryDir, "memory.current")))
-        : ParseLong(TryRead(Path.Join(_memoryDir, "memory.max_usage_in_bytes")));
+    public long? PeakMemoryBytes() => CgroupFiles.PeakMemoryBytes(_memoryDir, _isV2);
 
     /// <summary>The memory in use now, in bytes.</summary>
-    public long? CurrentMemoryBytes() => ParseLong(TryRead(Path.Join(_memoryDir, _isV2 ? "memory.current" : "memory.usage_in_bytes")));
+    public long? CurrentMemoryBytes() => CgroupFiles.ParseLong(CgroupFiles.TryRead(Path.Join(_memoryDir, _isV2 ? "memory.current" : "memory.usage_in_bytes")));
 
     /// <summary>True when the kernel's OOM killer acted in this cgroup (or, on old v1 kernels, the limit was hit).</summary>
     public bool OomKilled()
     {
-        var events = TryRead(Path.Join(_memoryDir, _isV2 ? "memory.events" : "memory.oom_control"));
+        var events = CgroupFiles.TryRead(Path.Join(_memoryDir, _isV2 ? "memory.events" : "memory.oom_control"));
         var line = events?.Split('\n').FirstOrDefault(l => l.StartsWith("oom_kill ", StringComparison.Ordinal));
         if (line is not null)
         {
-            return ParseLong(line["oom_kill ".Length..]) > 0;
+            return CgroupFiles.ParseLong(line["oom_kill ".Length..]) > 0;
         }
 
-        return !_isV2 && ParseLong(TryRead(Path.Join(_memoryDir, "memory.failcnt"))) > 0;
+        return !_isV2 && CgroupFiles.ParseLong(CgroupFiles.TryRead(Path.Join(_memoryDir, "memory.failcnt"))) > 0;
     }
 
     /// <summary>SIGKILLs every process in the cgroup, whatever it is doing (its pid namespace's children included).</summary>
@@ -202,7 +191,7 @@ internal sealed class WorkerCgroup : IDisposable
 
     /// <summary>The pids in the run's cgroup now.</summary>
     public IReadOnlyList<int> Pids() =>
-        [.. (TryRead(Path.Join(_memoryDir, "cgroup.procs")) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        [.. (CgroupFiles.TryRead(Path.Join(_memoryDir, "cgroup.procs")) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : 0).Where(p => p > 0)];
 
     /// <summary>Kills what is left and removes the cgroup in every hierarchy (rmdir only: cgroup files are not real files).</summary>
@@ -249,21 +238,6 @@ internal sealed class WorkerCgroup : IDisposable
             return false;
         }
     }
-
-    private static string? TryRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static long? ParseLong(string? text) =>
-        long.TryParse(text?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
 
     // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
 #pragma warning disable SYSLIB1054

@@ -30,6 +30,9 @@ internal static class WorkerLauncher
         + "exec 3< <(printf %s \"$seccomp\" | base64 -d)\n"
         + "exec \"$@\"\n";
 
+    /// <summary>The worker's seccomp program, built once: it is the same for every run.</summary>
+    private static readonly string s_seccompBase64 = Convert.ToBase64String(WorkerSeccomp.Build());
+
     /// <summary>Exit code of the launcher when it cannot join the cgroup: the worker never started.</summary>
     public const int CgroupJoinFailed = 125;
 
@@ -51,7 +54,7 @@ internal static class WorkerLauncher
         a.Add("-c");
         a.Add(LaunchScript);
         a.Add("sandbox-wasm-launch");
-        a.Add(Convert.ToBase64String(WorkerSeccomp.Build()));
+        a.Add(s_seccompBase64);
         foreach (var procs in cgroup.ProcsFiles)
         {
             a.Add(procs);

@@ -47,7 +47,7 @@ public sealed class CrashRecoveryTests
             using var accepted = await http.SendAsync(post, Token);
             accepted.StatusCode.ShouldBe(HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync(Token));
             runId = (await accepted.Content.ReadFromJsonAsync<JsonObject>(Token))!["id"]!.GetValue<string>();
-            await WaitRunningAsync(http, agent.Key, runId);
+            await http.WaitForRunStateAsync(agent.Key, runId, "running");
 
             // SIGKILL: no shutdown hook, no drain, no final record. Exactly what the reconciliation is for.
             first.Kill();
@@ -56,14 +56,14 @@ public sealed class CrashRecoveryTests
         using (var second = ServeProcess.Start(data, AdminKey, port))
         {
             await second.WaitHealthyAsync(Token);
-            var records = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}");
+            var records = (JsonArray)await http.AdminGetAsync(AdminKey, $"/admin/v1/audit?run={runId}");
             var kinds = records.Select(r => r!["kind"]!.GetValue<string>()).ToList();
             kinds.ShouldBe(["request", "decision", "receipt", "result"], "the run's record: request, decision and receipt before the crash, one result after");
             var result = records[^1]!;
             result["status"]!.GetValue<string>().ShouldBe("interrupted");
             result["data"]!["lastStage"]!.GetValue<string>().ShouldBe("receipt");
 
-            var verify = await AdminGetObjectAsync(http, "/admin/v1/audit/verify");
+            var verify = (JsonObject)await http.AdminGetAsync(AdminKey, "/admin/v1/audit/verify");
             verify["intact"]!.GetValue<bool>().ShouldBeTrue(verify.ToJsonString());
             second.Kill();
         }
@@ -72,48 +72,12 @@ public sealed class CrashRecoveryTests
         using (var third = ServeProcess.Start(data, AdminKey, port))
         {
             await third.WaitHealthyAsync(Token);
-            var results = await AdminGetAsync(http, $"/admin/v1/audit?run={runId}&kind=result");
+            var results = (JsonArray)await http.AdminGetAsync(AdminKey, $"/admin/v1/audit?run={runId}&kind=result");
             results.Count.ShouldBe(1);
             third.Kill();
         }
 
         await DockerProbe.RemoveContainersOfRunAsync(runId);
         Directory.Delete(data, recursive: true);
-    }
-
-    private static async Task WaitRunningAsync(HttpClient http, string key, string runId)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{runId}");
-            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            using var response = await http.SendAsync(get, Token);
-            var view = await response.Content.ReadFromJsonAsync<JsonObject>(Token);
-            if (view?["state"]?.GetValue<string>() == "running")
-            {
-                return;
-            }
-
-            await Task.Delay(100, Token);
-        }
-
-        throw new TimeoutException($"run {runId} never started");
-    }
-
-    private static async Task<JsonArray> AdminGetAsync(HttpClient http, string path) =>
-        (JsonArray)(await AdminGetNodeAsync(http, path));
-
-    private static async Task<JsonObject> AdminGetObjectAsync(HttpClient http, string path) =>
-        (JsonObject)(await AdminGetNodeAsync(http, path));
-
-    private static async Task<JsonNode> AdminGetNodeAsync(HttpClient http, string path)
-    {
-        using var get = new HttpRequestMessage(HttpMethod.Get, path);
-        get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        using var response = await http.SendAsync(get, Token);
-        var text = await response.Content.ReadAsStringAsync(Token);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
-        return JsonNode.Parse(text)!;
     }
 }

@@ -163,33 +163,9 @@ public sealed class RunPersistenceTests
             return await Http.SendAsync(get, Token);
         }
 
-        public async Task WaitRunningAsync(string runId)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                using var response = await GetAsync($"/v1/runs/{runId}");
-                var view = await response.Content.ReadFromJsonAsync<JsonObject>(Token);
-                if (view?["state"]?.GetValue<string>() == "running")
-                {
-                    return;
-                }
+        public Task WaitRunningAsync(string runId) => Http.WaitForRunStateAsync(_key, runId, "running");
 
-                await Task.Delay(100, Token);
-            }
-
-            throw new TimeoutException($"run {runId} never started");
-        }
-
-        public async Task<JsonArray> AuditAsync(string path)
-        {
-            using var get = new HttpRequestMessage(HttpMethod.Get, path);
-            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-            using var response = await Http.SendAsync(get, Token);
-            var text = await response.Content.ReadAsStringAsync(Token);
-            response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
-            return (JsonArray)JsonNode.Parse(text)!;
-        }
+        public async Task<JsonArray> AuditAsync(string path) => (JsonArray)await Http.AdminGetAsync(AdminKey, path);
 
         public async ValueTask DisposeAsync()
         {

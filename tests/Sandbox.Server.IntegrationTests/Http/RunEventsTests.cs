@@ -101,6 +101,27 @@ public sealed class RunEventsTests : IClassFixture<SandboxApiFactory>
         return new RunEntry(_factory.DefaultPrincipal, plan!, DateTimeOffset.UnixEpoch, 0, rawOutput: false, maxStreamedBytes: 1 << 20);
     }
 
+    /// <summary>
+    /// A standard EventSource reconnects a few seconds after the final event, with that event's id: the stream must answer
+    /// at once with the result again and close, not wait for output that will never come (it hung for 300 s before).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Events_ResumedAtOrPastTheEndOfACompletedRun_GetTheResultAtOnce(bool pastTheEnd)
+    {
+        using var client = _factory.CreateClient();
+        var id = (string)(await (await client.PostRunAsync(new { language = "bash", code = "echo done" })).JsonAsync())["id"]!;
+        var all = await ReadEventsAsync(client, id, lastEventId: null);
+        var resultId = all[^1].Id;
+
+        var resumed = await ReadEventsAsync(client, id, lastEventId: pastTheEnd ? resultId + 1_000_000 : resultId).WaitAsync(TimeSpan.FromSeconds(10), Token);
+
+        resumed.Count.ShouldBe(1);
+        resumed[0].Kind.ShouldBe("result");
+        resumed[0].Id.ShouldBe(resultId);
+    }
+
     private static async Task<List<(long Id, string Kind, string Text)>> ReadEventsAsync(HttpClient client, string id, long? lastEventId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}/events");

@@ -18,6 +18,9 @@ public sealed class WorkerFailureTests
 {
     private const long WallTimeMs = 1500;
 
+    /// <summary>Far more than the wall time: these runs end by the deadline, the protocol or fuel, never by CPU.</summary>
+    private const long CpuTimeMs = 10_000;
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -28,7 +31,7 @@ public sealed class WorkerFailureTests
         result.ShouldNotBeNull().Status.ShouldBe(RunStatus.Timeout);
         result.LimitBreach.ShouldNotBeNull().Limit.ShouldBe(LimitNames.WallTimeMs);
         elapsed.TotalMilliseconds.ShouldBeLessThan(WallTimeMs + 1000, "the deadline plus the grace, never the process's own pace");
-        LeftBehind(runId).ShouldBeEmpty();
+        SpinningRun.Cgroups(runId).ShouldBeEmpty();
     }
 
     [Theory]
@@ -41,7 +44,7 @@ public sealed class WorkerFailureTests
 
         error.Message.ShouldContain("broke its protocol");
         elapsed.TotalMilliseconds.ShouldBeLessThan(WallTimeMs, "killed as soon as it breaks the protocol, not at the deadline");
-        LeftBehind(runId).ShouldBeEmpty();
+        SpinningRun.Cgroups(runId).ShouldBeEmpty();
     }
 
     [Fact]
@@ -51,14 +54,14 @@ public sealed class WorkerFailureTests
 
         error.Message.ShouldContain("exited (137) without a result");
         error.Message.ShouldNotContain("/");
-        LeftBehind(runId).ShouldBeEmpty();
+        SpinningRun.Cgroups(runId).ShouldBeEmpty();
     }
 
     [Fact]
     public async Task FuelProfile_StopsTheGuestDeterministically_AndNamesFuelInTheBreach()
     {
         var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance);
-        var plan = Plan("run_fuel_" + Guid.NewGuid().ToString("N")[..12], wallTimeMs: 20_000) is var p
+        var plan = SpinningRun.Plan("run_fuel_" + Guid.NewGuid().ToString("N")[..12], wallTimeMs: 20_000, CpuTimeMs) is var p
             ? p with { Profile = p.Profile with { Fuel = 5_000_000 } }
             : null!;
 
@@ -76,7 +79,7 @@ public sealed class WorkerFailureTests
         var runId = "run_failing_" + Guid.NewGuid().ToString("N")[..12];
         var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance, new WasmWorkerOptions { CommandOverride = command });
         var clock = Stopwatch.StartNew();
-        var result = await backend.ExecuteAsync(Plan(runId, WallTimeMs), Token);
+        var result = await backend.ExecuteAsync(SpinningRun.Plan(runId, WallTimeMs, CpuTimeMs), Token);
         return (result, clock.Elapsed, runId);
     }
 
@@ -85,37 +88,7 @@ public sealed class WorkerFailureTests
         var runId = "run_failing_" + Guid.NewGuid().ToString("N")[..12];
         var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance, new WasmWorkerOptions { CommandOverride = command });
         var clock = Stopwatch.StartNew();
-        var error = await Should.ThrowAsync<SandboxInfrastructureException>(() => backend.ExecuteAsync(Plan(runId, WallTimeMs), Token));
+        var error = await Should.ThrowAsync<SandboxInfrastructureException>(() => backend.ExecuteAsync(SpinningRun.Plan(runId, WallTimeMs, CpuTimeMs), Token));
         return (null, clock.Elapsed, runId, error);
-    }
-
-    private static RunPlan Plan(string runId, long wallTimeMs)
-    {
-        var limits = new ResourceLimits
-        {
-            WallTimeMs = wallTimeMs,
-            CpuTimeMs = 10_000,
-            MemoryBytes = 16L * 1024 * 1024,
-            Pids = 1,
-            StdoutBytes = 1024,
-            StderrBytes = 1024,
-            FileSizeBytes = 1024,
-            TmpBytes = 1024 * 1024,
-        };
-        return new RunPlan
-        {
-            RunId = runId,
-            Request = new RunRequest { Language = LanguageNames.Wasm, Code = Convert.ToBase64String(Fixture.Load("Backend/infinite-loop")) },
-            Profile = new Profile { Name = "wasm", Language = LanguageNames.Wasm, Backend = BackendNames.Wasm, SourceFile = "main.wasm", Limits = limits },
-            Limits = limits,
-            Runtime = RuntimeNames.Bubblewrap,
-        };
-    }
-
-    /// <summary>The run's worker cgroups still present (their processes would be in them).</summary>
-    private static string[] LeftBehind(string runId)
-    {
-        var parent = "/sys/fs/cgroup/memory/sandbox-wasm";
-        return Directory.Exists(parent) ? [.. Directory.EnumerateDirectories(parent, runId + "-*")] : [];
     }
 }

@@ -23,7 +23,7 @@ public sealed class WorkerIsolationTests
     {
         var runId = "run_isolation_" + Guid.NewGuid().ToString("N")[..12];
         var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance);
-        var run = backend.ExecuteAsync(SpinPlan(runId, wallTimeMs: 4000), Token);
+        var run = backend.ExecuteAsync(SpinningRun.Plan(runId, wallTimeMs: 4000, cpuTimeMs: 1500), Token);
 
         try
         {
@@ -134,36 +134,12 @@ public sealed class WorkerIsolationTests
         ], errors);
     }
 
-    private static RunPlan SpinPlan(string runId, long wallTimeMs)
-    {
-        var limits = new ResourceLimits
-        {
-            WallTimeMs = wallTimeMs,
-            CpuTimeMs = 1500,
-            MemoryBytes = 16L * 1024 * 1024,
-            Pids = 1,
-            StdoutBytes = 1024,
-            StderrBytes = 1024,
-            FileSizeBytes = 1024,
-            TmpBytes = 1024 * 1024,
-        };
-        return new RunPlan
-        {
-            RunId = runId,
-            Request = new RunRequest { Language = LanguageNames.Wasm, Code = Convert.ToBase64String(Fixture.Load("Backend/infinite-loop")) },
-            Profile = new Profile { Name = "wasm", Language = LanguageNames.Wasm, Backend = BackendNames.Wasm, SourceFile = "main.wasm", Limits = limits },
-            Limits = limits,
-            Runtime = RuntimeNames.Bubblewrap,
-        };
-    }
-
     private static async Task<IReadOnlyList<int>> WaitForWorkerPidsAsync(string runId)
     {
-        var parent = "/sys/fs/cgroup/memory/sandbox-wasm";
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(3))
         {
-            var dir = Directory.Exists(parent) ? Directory.EnumerateDirectories(parent, runId + "-*").FirstOrDefault() : null;
+            var dir = SpinningRun.Cgroups(runId).FirstOrDefault();
             var pids = dir is null ? [] : File.ReadAllLines(Path.Join(dir, "cgroup.procs")).Select(int.Parse).ToList();
             // Past the launcher's bash and setpriv: every process is bwrap or the runtime by now.
             if (pids.Count >= 3 && pids.All(p => File.Exists($"/proc/{p}/status") && Field(File.ReadAllLines($"/proc/{p}/status"), "Uid").StartsWith("65534", StringComparison.Ordinal)))
