@@ -86,7 +86,7 @@ internal static partial class AgentsCommand
 
                 await WriteIssuedKeyAsync(result.Value!, created: true, parse.GetValue(json));
                 return AdminExitCodes.Ok;
-            }, cancellationToken);
+            }, cancellationToken, createIfMissing: true);
         });
         return command;
     }

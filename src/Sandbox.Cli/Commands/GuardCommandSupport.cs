@@ -51,13 +51,22 @@ internal static class GuardCommandSupport
     public static string Actor(string? by) => by is { Length: > 0 } ? by.Trim() : "cli:" + Environment.UserName;
 
     /// <summary>
-    /// Opens the store in the data folder (creating it on first use), runs <paramref name="action"/> and
-    /// closes the store. A store that cannot be opened is bad configuration (78); a store that fails
-    /// during the action is reported as a failure (1), never with a stack trace.
+    /// Opens the store in the data folder, runs <paramref name="action"/> and closes the store. Only a command
+    /// that creates agents (<paramref name="createIfMissing"/>) may create the store; for every other command a
+    /// missing store is bad configuration (78) naming the file looked for. A store that cannot be opened is bad
+    /// configuration too; a store that fails during the action is a failure (1), never with a stack trace.
     /// </summary>
-    public static async Task<int> WithStoreAsync(string? dataDirectory, Func<IGuardStore, Task<int>> action, CancellationToken cancellationToken)
+    public static async Task<int> WithStoreAsync(string? dataDirectory, Func<IGuardStore, Task<int>> action, CancellationToken cancellationToken, bool createIfMissing = false)
     {
         var path = GuardPaths.Database(GuardPaths.ResolveDataDirectory(dataDirectory));
+        if (!createIfMissing && !File.Exists(path))
+        {
+            // Opening it would create a new, empty store under a mistyped --data or $SANDBOX_DATA and then answer "no
+            // agents", "chain intact: 0 records" as if that were the truth (issue 12): name the file looked for instead.
+            await Error($"no store at {path}; pass the folder `sandbox agents create` used as --data (or ${GuardPaths.DataDirectoryVariable})");
+            return AdminExitCodes.BadConfiguration;
+        }
+
         SqliteGuardStore store;
         try
         {

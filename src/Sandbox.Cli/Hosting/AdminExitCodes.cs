@@ -17,7 +17,7 @@ internal static class AdminExitCodes
     /// <summary>A bad option value; the message names the field.</summary>
     public const int UsageError = CliExitCodes.UsageError;
 
-    /// <summary>The profiles cannot be loaded or the store cannot be opened.</summary>
+    /// <summary>The profiles cannot be loaded, or the store is missing (for any command but <c>agents create</c>) or cannot be opened.</summary>
     public const int BadConfiguration = CommandSupport.BadProfiles;
 
     public static int For(AdminFailure failure) => failure switch

@@ -174,6 +174,7 @@ public sealed class AgentsCommandTests : IDisposable
     [Fact]
     public async Task Show_UnknownAgent_Exits1()
     {
+        await _cli.CreateEmptyStoreAsync();
         var output = await _cli.RunAsync("agents", "show", "nobody");
 
         output.Code.ShouldBe(AdminExitCodes.Failed);
@@ -263,6 +264,7 @@ public sealed class AgentsCommandTests : IDisposable
     [Fact]
     public async Task Actions_OnAnUnknownAgent_Exit1()
     {
+        await _cli.CreateEmptyStoreAsync();
         foreach (var action in new[] { "rotate", "revoke", "hold", "release" })
         {
             var output = await _cli.RunAsync("agents", action, "nobody");

@@ -78,6 +78,7 @@ public sealed class ApprovalsCommandTests : IDisposable
     [Fact]
     public async Task Decide_UnknownApproval_Exits1()
     {
+        await _cli.CreateEmptyStoreAsync();
         var output = await _cli.RunAsync("approvals", "approve", "apr_0000000000000000");
 
         output.Code.ShouldBe(AdminExitCodes.Failed);
@@ -234,6 +235,7 @@ public sealed class ApprovalsCommandTests : IDisposable
     [Fact]
     public async Task Show_UnknownApproval_Exits1()
     {
+        await _cli.CreateEmptyStoreAsync();
         var output = await _cli.RunAsync("approvals", "show", "apr_nope");
 
         output.Code.ShouldBe(AdminExitCodes.Failed);

@@ -30,6 +30,8 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public async Task Verify_EmptyStore_IsIntact()
     {
+        await _cli.CreateEmptyStoreAsync(); // a missing store is refused instead: GuardStoreMissingTests
+
         var output = await _cli.RunAsync("audit", "verify");
 
         output.Code.ShouldBe(0, output.ToString());
@@ -201,6 +203,7 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public async Task Show_UnknownAgent_Exits1()
     {
+        await _cli.CreateEmptyStoreAsync();
         var output = await _cli.RunAsync("audit", "show", "--agent", "nobody");
 
         output.Code.ShouldBe(AdminExitCodes.Failed);

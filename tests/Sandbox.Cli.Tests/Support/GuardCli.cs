@@ -47,6 +47,12 @@ public sealed class GuardCli : IDisposable
         return (json.RootElement.GetProperty("id").GetString()!, json.RootElement.GetProperty("key").GetString()!);
     }
 
+    /// <summary>Creates the store with nothing in it, as a folder the operator has set up but not used yet.</summary>
+    public async Task CreateEmptyStoreAsync()
+    {
+        await using var store = await OpenStoreAsync();
+    }
+
     public Task<SqliteGuardStore> OpenStoreAsync() => SqliteGuardStore.OpenAsync(DatabasePath, TimeProvider.System, TestContext.Current.CancellationToken);
 
     /// <summary>A pending approval written straight to the store, as the service would when a run needs a human.</summary>
