@@ -30,7 +30,12 @@ public static class BackendSelector
     /// When the plan's backend is down and the caller chose neither a profile nor a backend, the plan on
     /// the language's <c>-wasm</c> profile (same run id, re-validated so the caller's limits still only tighten); else null.
     /// </summary>
-    public static RunPlan? Fallback(RunPlan plan, ProfileSet profiles, IReadOnlySet<string> unavailableBackends, Func<Profile, BackendMinimums>? minimums = null)
+    /// <remarks>
+    /// <paramref name="mayUse"/> says whether the caller may use a profile (its allow-list; null for the operator's own CLI).
+    /// A fallback it may not use is not taken: the run stays on the backend that is down, whose answer says so, rather than
+    /// moving to a profile the caller's key then refuses without a word about Docker.
+    /// </remarks>
+    public static RunPlan? Fallback(RunPlan plan, ProfileSet profiles, IReadOnlySet<string> unavailableBackends, Func<Profile, BackendMinimums>? minimums = null, Func<string, bool>? mayUse = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(unavailableBackends);
@@ -44,7 +49,7 @@ public static class BackendSelector
             return null;
         }
 
-        if (ForBackend(profiles, plan.Request.Language, BackendNames.Wasm) is not { } wasm)
+        if (ForBackend(profiles, plan.Request.Language, BackendNames.Wasm) is not { } wasm || (mayUse is not null && !mayUse(wasm.Name)))
         {
             return null;
         }

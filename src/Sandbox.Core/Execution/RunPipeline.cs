@@ -108,9 +108,10 @@ public sealed partial class RunPipeline
 
     /// <summary>
     /// The plan a run will actually execute: validated, and moved to the language's <c>-wasm</c> profile
-    /// when its backend is unreachable. Front ends that queue runs plan with this, then execute later.
+    /// when its backend is unreachable and the caller may use that profile (<paramref name="mayUse"/>, its allow-list;
+    /// null for the operator's own CLI). Front ends that queue runs plan with this, then execute later.
     /// </summary>
-    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) PlanForRun(RunRequest request, string runId)
+    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) PlanForRun(RunRequest request, string runId, Func<string, bool>? mayUse = null)
     {
         var (plan, errors) = Plan(request, runId);
         if (plan is null)
@@ -119,10 +120,14 @@ public sealed partial class RunPipeline
             return (null, errors);
         }
 
-        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends, MinimumsFor) is { } fallback)
+        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends, MinimumsFor, mayUse) is { } fallback)
         {
             Log.FellBack(_logger, runId, plan.Backend, fallback.Profile.Name);
             plan = fallback;
+        }
+        else if (UnavailableBackends.Contains(plan.Backend))
+        {
+            Log.NoFallback(_logger, runId, plan.Backend, plan.Profile.Name);
         }
 
         return (plan, []);
@@ -180,5 +185,8 @@ public sealed partial class RunPipeline
 
         [LoggerMessage(5, LogLevel.Warning, "Run {RunId}: the {Backend} backend is unreachable; falling back to profile {Profile}")]
         public static partial void FellBack(ILogger logger, string runId, string backend, string profile);
+
+        [LoggerMessage(6, LogLevel.Warning, "Run {RunId}: the {Backend} backend is unreachable and no fallback the caller may use exists; profile {Profile} stays on it")]
+        public static partial void NoFallback(ILogger logger, string runId, string backend, string profile);
     }
 }

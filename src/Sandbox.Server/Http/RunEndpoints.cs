@@ -177,7 +177,7 @@ internal static class RunEndpoints
 
     private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
     {
-        var (plan, errors) = coordinator.Plan(request);
+        var (plan, errors) = coordinator.Plan(request, principal);
         if (plan is null)
         {
             return new DryRunView { WouldRun = false, Errors = errors };

@@ -133,8 +133,8 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>The plan a request would get, without admitting it.</summary>
-    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request) => _pipeline.PlanForRun(request, _pipeline.NewRunId());
+    /// <summary>The plan a request of <paramref name="principal"/> would get, without admitting it.</summary>
+    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request, Principal principal) => _pipeline.PlanForRun(request, _pipeline.NewRunId(), principal.Allows);
 
     /// <summary>
     /// A run of this agent; another agent's run is as unknown as one that never existed. A task token sees only the
@@ -402,7 +402,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
 
         var guardErrors = _guard.CheckRequest(request);
-        var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId) : (null, guardErrors);
+        var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId, principal.Allows) : (null, guardErrors);
         if (plan is null)
         {
             // Limits above the profile are not a typo to fix but a permission the caller lacks: refused like an unlisted profile.

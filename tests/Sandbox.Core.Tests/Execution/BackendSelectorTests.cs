@@ -91,6 +91,35 @@ public sealed class BackendSelectorTests
     }
 
     [Fact]
+    public void PlanForRun_DockerUnavailableAndCallerMayUseTheWasmProfile_FallsBack()
+    {
+        var pipeline = new RunPipeline(WithPythonWasm(), [new FakeBackend(BackendNames.Docker), new FakeBackend(BackendNames.Wasm)], TimeProvider.System, NullLogger<RunPipeline>.Instance);
+        pipeline.MarkUnavailable(BackendNames.Docker);
+
+        var (plan, errors) = pipeline.PlanForRun(Some.Request(), "run_1", mayUse: p => p is "python" or "python-wasm");
+
+        errors.ShouldBeEmpty();
+        plan.ShouldNotBeNull().Profile.Name.ShouldBe("python-wasm");
+    }
+
+    /// <summary>
+    /// A key allowed only <c>python</c>: moving its run to <c>python-wasm</c> had the guard refuse it as off the allow-list,
+    /// which told the caller nothing about Docker. The plan stays on Docker, whose answer says the backend is unavailable.
+    /// </summary>
+    [Fact]
+    public void PlanForRun_DockerUnavailableAndCallerMayNotUseTheWasmProfile_StaysOnDocker()
+    {
+        var pipeline = new RunPipeline(WithPythonWasm(), [new FakeBackend(BackendNames.Docker), new FakeBackend(BackendNames.Wasm)], TimeProvider.System, NullLogger<RunPipeline>.Instance);
+        pipeline.MarkUnavailable(BackendNames.Docker);
+
+        var (plan, errors) = pipeline.PlanForRun(Some.Request(), "run_1", mayUse: p => p == "python");
+
+        errors.ShouldBeEmpty();
+        plan.ShouldNotBeNull().Profile.Name.ShouldBe("python");
+        plan.Backend.ShouldBe(BackendNames.Docker);
+    }
+
+    [Fact]
     public async Task RunAsync_DockerUnavailableAndNoWasmProfile_StaysOnDocker()
     {
         var docker = new FakeBackend(BackendNames.Docker);

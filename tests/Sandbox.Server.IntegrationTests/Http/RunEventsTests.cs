@@ -96,7 +96,7 @@ public sealed class RunEventsTests : IClassFixture<SandboxApiFactory>
 
     private RunEntry NewEntry()
     {
-        var (plan, errors) = _factory.Coordinator().Plan(new RunRequest { Language = "bash", Code = "true" });
+        var (plan, errors) = _factory.Coordinator().Plan(new RunRequest { Language = "bash", Code = "true" }, _factory.DefaultPrincipal);
         errors.ShouldBeEmpty();
         return new RunEntry(_factory.DefaultPrincipal, plan!, DateTimeOffset.UnixEpoch, 0, rawOutput: false, maxStreamedBytes: 1 << 20);
     }
