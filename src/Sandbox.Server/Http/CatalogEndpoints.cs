@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Guard.Policy;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Mcp;
 using Sandbox.Server.Metrics;
@@ -15,30 +17,46 @@ internal static class CatalogEndpoints
 {
     public static void MapCatalogEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/languages", (RunCoordinator coordinator) =>
-                TypedResults.Ok(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends)))
-            .WithTags("catalog").WithName("ListLanguages").WithSummary("Languages, their default profiles and limits");
+        // The catalog takes a key like every other /v1 route, and answers for that key: the languages, profiles and tool
+        // it may use, as the MCP tool list does. Open, it showed anyone who could reach the port this host's images,
+        // commands and limits, and offered frameworks languages the caller's key then refused.
+        var catalog = app.MapGroup("/v1").WithTags("catalog").RequireAgent();
 
-        app.MapGet("/v1/profiles", (RunCoordinator coordinator) =>
-                TypedResults.Ok<IReadOnlyList<Profile>>([.. coordinator.Pipeline.Profiles.All.OrderBy(p => p.Name, StringComparer.Ordinal)]))
-            .WithTags("catalog").WithName("ListProfiles").WithSummary("Every profile: backend, image or module, limits");
+        catalog.MapGet("/languages", (HttpContext context, RunCoordinator coordinator) =>
+                TypedResults.Ok(LanguagesFor(coordinator, context.Principal())))
+            .WithName("ListLanguages").WithSummary("The languages this key may run, their default profiles and limits");
 
-        app.MapGet("/v1/profiles/{name}", (string name, HttpContext context, RunCoordinator coordinator) =>
-                coordinator.Pipeline.Profiles.TryGet(name, out var profile)
+        catalog.MapGet("/profiles", (HttpContext context, RunCoordinator coordinator) =>
+                TypedResults.Ok<IReadOnlyList<Profile>>([.. coordinator.Pipeline.Profiles.All.Where(p => context.Principal().Allows(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal)]))
+            .WithName("ListProfiles").WithSummary("The profiles this key may use: backend, image or module, limits");
+
+        catalog.MapGet("/profiles/{name}", (string name, HttpContext context, RunCoordinator coordinator) =>
+                coordinator.Pipeline.Profiles.TryGet(name, out var profile) && context.Principal().Allows(profile.Name)
                     ? TypedResults.Ok(profile)
                     : Problems.ToResult(new ApiProblem
                     {
                         Status = 404,
                         Code = "profile_not_found",
                         Title = "No such profile",
-                        Detail = $"no profile '{name}'; GET /v1/profiles lists them",
+                        // One answer for "none" and "not yours": the allow-list is the caller's whole view of the profiles.
+                        Detail = $"no profile '{name}' this key may use; GET /v1/profiles lists them",
                     }, context))
-            .WithTags("catalog").WithName("GetProfile").WithSummary("One profile by name").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetProfile").WithSummary("One profile this key may use, by name").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        app.MapGet("/v1/tools", (RunCoordinator coordinator) =>
-                Results.Text(ToolCatalog.FunctionToolsJson(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends), ProfileCeiling.From(coordinator.Pipeline.Profiles)), "application/json"))
-            .WithTags("catalog").WithName("ListTools").WithSummary("The run_code tool's JSON schema, ready for function-calling frameworks")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json");
+        catalog.MapGet("/tools", (string? format, HttpContext context, RunCoordinator coordinator) =>
+            {
+                var shape = format ?? ToolCatalog.OpenAi;
+                if (!ToolCatalog.Formats.Contains(shape, StringComparer.Ordinal))
+                {
+                    return Problems.ToResult(ApiProblem.Invalid([new FieldError(ToolCatalog.FormatParameter, $"must be {string.Join(", ", ToolCatalog.Formats)} (got '{shape}'); leave it out for openai")]), context);
+                }
+
+                var principal = context.Principal();
+                var ceilings = ProfileCeiling.From(coordinator.Pipeline.Profiles).Where(p => principal.Allows(p.Name)).ToList();
+                return Results.Text(ToolCatalog.Json(LanguagesFor(coordinator, principal), ceilings, shape), "application/json");
+            })
+            .WithName("ListTools").WithSummary("The run_code tool for this key, in the shape of OpenAI, Anthropic or MCP tool lists")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.MapGet("/healthz", () => TypedResults.Ok(new ReadinessCheck("alive", true, "the process is serving requests")))
             .WithTags("health").WithName("Health").WithSummary("Liveness: the process serves requests");
@@ -53,5 +71,15 @@ internal static class CatalogEndpoints
         app.MapGet("/metrics", (SandboxMetrics metrics) => Results.Text(metrics.Render(), SandboxMetrics.ContentType))
             .WithTags("health").WithName("Metrics").WithSummary("Prometheus text format")
             .Produces(StatusCodes.Status200OK, contentType: "text/plain");
+    }
+
+    /// <summary>The languages <paramref name="principal"/> may run; a default off its allow-list gives way to an allowed profile (<see cref="AllowedLanguages"/>).</summary>
+    private static IReadOnlyList<LanguageView> LanguagesFor(RunCoordinator coordinator, Principal principal)
+    {
+        var profiles = coordinator.Pipeline.Profiles;
+        return AllowedLanguages.For(
+            Catalog.Languages(profiles, coordinator.Pipeline.UnavailableBackends),
+            principal.Allows,
+            name => profiles.TryGet(name, out var p) ? new ProfileSummary(p.Name, p.Backend, p.Description, p.Limits) : null);
     }
 }

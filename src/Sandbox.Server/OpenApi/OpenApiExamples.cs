@@ -82,7 +82,7 @@ internal static class OpenApiExamples
             "Approve" => ("""{"note":"looks fine","by":"alice"}""", "200", Json(Approval("approved"))),
             "Deny" => ("""{"note":"not this one","by":"alice"}""", "200", Json(Approval("denied"))),
             "QueryAudit" => (null, "200", Json(new[] { new AuditRecordView(42, s_at, "run_completed", "agt_01jcz8", "run_01jcz8k2v6", "ok", new JsonObject { ["cpuMs"] = 40 }, "9f2c…", "41d8…") } as IReadOnlyList<AuditRecordView>)),
-            "ListTools" when profiles is not null => (null, "200", JsonNode.Parse(Tools.ToolCatalog.FunctionToolsJson(Catalog.Languages(profiles, new HashSet<string>()), Mcp.ProfileCeiling.From(profiles)))),
+            "ListTools" when profiles is not null => (null, "200", JsonNode.Parse(Tools.ToolCatalog.Json(Catalog.Languages(profiles, new HashSet<string>()), Mcp.ProfileCeiling.From(profiles)))),
             "Metrics" => (null, "200", services.GetService<Metrics.SandboxMetrics>() is { } metrics ? JsonValue.Create(metrics.Render()) : null),
             "VerifyAudit" => (null, "200", JsonSerializer.SerializeToNode(
                 new AuditVerificationView(true, 42, "41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", "42:41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", 0, null, null),

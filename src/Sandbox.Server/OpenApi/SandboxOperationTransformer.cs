@@ -31,7 +31,7 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
         }
         else
         {
-            // Said outright rather than left out: health, readiness, metrics, the catalog and this document answer without a key.
+            // Said outright rather than left out: health, readiness, metrics and this document answer without a key.
             operation.Security = [];
         }
 
@@ -74,9 +74,21 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
                 SetContent(operation, "application/json", new OpenApiSchema
                 {
                     Type = JsonSchemaType.Array,
-                    Description = "Function-calling tool definitions (`{\"type\": \"function\", \"function\": {name, description, parameters}}`), parameters being a JSON Schema",
+                    Description = "The run_code tool in the chosen shape. `openai`: `{\"type\": \"function\", \"function\": {name, description, parameters}}` (Chat Completions); " +
+                        "`anthropic`: `{name, description, input_schema}` (Messages); `mcp`: `{name, title, description, inputSchema, outputSchema, annotations}` (tools/list). The schemas are JSON Schema.",
                     Items = new OpenApiSchema { Type = JsonSchemaType.Object },
                 });
+                if (operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == Tools.ToolCatalog.FormatParameter && p.In == ParameterLocation.Query) is { } format)
+                {
+                    format.Description = "The tool list's shape: `openai` (the default), `anthropic` or `mcp`; anything else is 400 naming `format`";
+                    format.Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String,
+                        Enum = [.. Tools.ToolCatalog.Formats.Select(f => (JsonNode)JsonValue.Create(f))],
+                        Default = JsonValue.Create(Tools.ToolCatalog.OpenAi),
+                    };
+                }
+
                 break;
             case "Metrics":
                 SetContent(operation, "text/plain", new OpenApiSchema { Type = JsonSchemaType.String, Description = "Prometheus text exposition format 0.0.4" });

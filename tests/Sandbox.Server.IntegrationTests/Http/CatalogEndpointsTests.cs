@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Sandbox.Guard.Agents;
 using Sandbox.Server.IntegrationTests.Support;
 
 namespace Sandbox.Server.IntegrationTests.Http;
@@ -54,6 +55,98 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
         description.ShouldContain("memory_limit");
         function["parameters"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => (string?)l).ShouldContain("javascript");
         function["parameters"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code"]);
+    }
+
+    /// <summary>The catalog describes this host's images, commands and limits: it takes a key like every other /v1 route.</summary>
+    [Theory]
+    [InlineData("/v1/languages")]
+    [InlineData("/v1/profiles")]
+    [InlineData("/v1/profiles/python")]
+    [InlineData("/v1/tools")]
+    [InlineData("/v1/tools?format=mcp")]
+    public async Task Catalog_WithoutAKey_Is401MissingKey(string path)
+    {
+        using var client = _factory.CreateClient(key: null);
+
+        using var response = await client.GetAsync(path, TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        ((string?)(await response.JsonAsync())["code"]).ShouldBe("missing_key");
+    }
+
+    /// <summary>A key allowed only python is offered python and nothing else, in every catalog route (as the MCP tool list does).</summary>
+    [Fact]
+    public async Task Catalog_NarrowKey_ShowsOnlyWhatItMayUse()
+    {
+        var narrow = await _factory.CreateAgentAsync(new AgentSpec { Name = "catalog-python-only-" + Guid.NewGuid().ToString("N")[..8], Profiles = ["python"] });
+        using var client = _factory.CreateClient(narrow.Key);
+
+        var languages = (await (await client.GetAsync("/v1/languages", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+        var profiles = (await (await client.GetAsync("/v1/profiles", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+        using var other = await client.GetAsync("/v1/profiles/bash", TestContext.Current.CancellationToken);
+        var tool = (await (await client.GetAsync("/v1/tools", TestContext.Current.CancellationToken)).JsonAsync()).AsArray().Single()!["function"]!;
+
+        languages.Select(l => (string?)l!["language"]).ShouldBe(["python"]);
+        languages[0]!["profiles"]!.AsArray().Select(p => (string?)p).ShouldBe(["python"]);
+        profiles.Select(p => (string?)p!["name"]).ShouldBe(["python"]);
+        other.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        ((string?)(await other.JsonAsync())["code"]).ShouldBe("profile_not_found");
+        tool["parameters"]!["properties"]!["language"]!["enum"]!.AsArray().Select(l => (string?)l).ShouldBe(["python"]);
+        ((string)tool["description"]!).ShouldNotContain("- javascript");
+    }
+
+    [Fact]
+    public async Task Tools_FormatAnthropic_IsNameDescriptionInputSchema()
+    {
+        using var client = _factory.CreateClient();
+
+        var tool = (await (await client.GetAsync("/v1/tools?format=anthropic", TestContext.Current.CancellationToken)).JsonAsync()).AsArray().Single()!.AsObject();
+
+        tool.Select(p => p.Key).ShouldBe(["name", "description", "input_schema"]);
+        ((string?)tool["name"]).ShouldBe("run_code");
+        ((string?)tool["input_schema"]!["type"]).ShouldBe("object");
+        tool["input_schema"]!["required"]!.AsArray().Select(r => (string?)r).ShouldBe(["language", "code"]);
+    }
+
+    [Fact]
+    public async Task Tools_FormatMcp_IsTheToolAsSandboxMcpListsIt()
+    {
+        using var client = _factory.CreateClient();
+
+        var tool = (await (await client.GetAsync("/v1/tools?format=mcp", TestContext.Current.CancellationToken)).JsonAsync()).AsArray().Single()!;
+
+        ((string?)tool["name"]).ShouldBe("run_code");
+        ((string?)tool["inputSchema"]!["type"]).ShouldBe("object");
+        tool["outputSchema"]!["properties"]!["stdout"].ShouldNotBeNull();
+        ((bool?)tool["annotations"]!["openWorldHint"]).ShouldBe(false);
+    }
+
+    [Fact]
+    public async Task Tools_FormatOpenAi_IsTheDefault()
+    {
+        using var client = _factory.CreateClient();
+
+        var byDefault = await (await client.GetAsync("/v1/tools", TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var openai = await (await client.GetAsync("/v1/tools?format=openai", TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        openai.ShouldBe(byDefault);
+    }
+
+    [Theory]
+    [InlineData("gemini")]
+    [InlineData("OpenAI")]
+    [InlineData("")]
+    public async Task Tools_UnknownFormat_Is400NamingFormat(string format)
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.GetAsync("/v1/tools?format=" + Uri.EscapeDataString(format), TestContext.Current.CancellationToken);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await response.JsonAsync();
+        ((string?)problem["code"]).ShouldBe("invalid_request");
+        ((string?)problem["errors"]![0]!["field"]).ShouldBe("format");
+        ((string?)problem["errors"]![0]!["message"]).ShouldNotBeNull().ShouldContain("openai, anthropic, mcp");
     }
 
     [Fact]

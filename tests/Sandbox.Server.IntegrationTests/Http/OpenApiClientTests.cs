@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -19,15 +18,13 @@ public sealed class OpenApiClientTests
 
     private static readonly string[] s_profiles = ["python"];
 
-    private static readonly string s_npm = Path.Join(RepositoryRoot.Path, "eng", "npm");
+    private static readonly string s_npm = NpmClients.Folder;
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task GeneratedClient_RunsCode_TypedResultStdout()
     {
-        var bin = Path.Join(s_npm, "node_modules", ".bin");
-        File.Exists(Path.Join(bin, "openapi-typescript")).ShouldBeTrue("the npm clients are not installed: run `bash eng/npm-install.sh` (eng/test.sh does)");
         var data = Path.Join(Path.GetTempPath(), "sandbox-openapi-client", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         try
@@ -40,9 +37,9 @@ public sealed class OpenApiClientTests
             Directory.CreateDirectory(Path.GetDirectoryName(document)!);
             await File.WriteAllTextAsync(document, await serve.Http.GetStringAsync("/openapi/v1.json", Token), Token);
 
-            await RunAsync(Path.Join(bin, "openapi-typescript"), [document, "-o", Path.Join(s_npm, "generated", "sandbox-api.d.ts")]);
-            await RunAsync(Path.Join(bin, "tsc"), ["-p", Path.Join(s_npm, "tsconfig.json")]);
-            await RunAsync("node", ["--test", Path.Join(s_npm, "out", "tests", "openapi-client.test.js")], new()
+            await NpmClients.RunAsync(NpmClients.Bin("openapi-typescript"), [document, "-o", Path.Join(s_npm, "generated", "sandbox-api.d.ts")]);
+            await NpmClients.RunAsync(NpmClients.Bin("tsc"), ["-p", Path.Join(s_npm, "tsconfig.json")]);
+            await NpmClients.RunAsync("node", ["--test", Path.Join(s_npm, "out", "tests", "openapi-client.test.js")], new Dictionary<string, string>
             {
                 ["SANDBOX_URL"] = serve.Http.BaseAddress!.ToString().TrimEnd('/'),
                 ["SANDBOX_API_KEY"] = key,
@@ -61,25 +58,5 @@ public sealed class OpenApiClientTests
         using var response = await http.SendAsync(request, Token);
         response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync(Token));
         return (string)(await response.Content.ReadFromJsonAsync<JsonObject>(Token))!["key"]!;
-    }
-
-    private static async Task RunAsync(string fileName, IEnumerable<string> arguments, Dictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = s_npm };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? [])
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Token);
-        var stderr = process.StandardError.ReadToEndAsync(Token);
-        await process.WaitForExitAsync(Token);
-        process.ExitCode.ShouldBe(0, $"{Path.GetFileName(fileName)} {string.Join(' ', start.ArgumentList)}\n{await stdout}\n{await stderr}");
     }
 }
