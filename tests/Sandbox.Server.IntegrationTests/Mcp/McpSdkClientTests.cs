@@ -39,7 +39,7 @@ public sealed class McpSdkClientTests
                 ["SANDBOX_MCP_COMMAND"] = fileName,
                 ["SANDBOX_MCP_ARGS"] = JsonSerializer.Serialize(prefix.Concat(["mcp", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--agent", agent.Name, "--data", data]).ToArray()),
                 ["Sandbox__LogDirectory"] = logs,
-                ["SANDBOX_AGENT"] = "",
+                ["SANDBOX_AGENT"] = "", // removed: the server acts as --agent only
                 ["SANDBOX_API_KEY"] = "",
             }, TimeSpan.FromMinutes(5));
 

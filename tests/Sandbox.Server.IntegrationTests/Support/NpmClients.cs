@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Sandbox.Testing;
 
 namespace Sandbox.Server.IntegrationTests.Support;
@@ -23,40 +22,14 @@ internal static class NpmClients
     /// <summary>Runs <paramref name="fileName"/> in eng/npm and fails the test with everything it printed unless it exits 0.</summary>
     public static async Task RunAsync(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        var (exit, output) = await ExitCodeAsync(fileName, arguments, environment, timeout);
-        exit.ShouldBe(0, output);
+        var outcome = await ChildProcess.RunAsync(fileName, arguments, Folder, environment, timeout);
+        outcome.Exit.ShouldBe(0, outcome.ToString());
     }
 
     /// <summary>Runs <paramref name="fileName"/> in eng/npm; returns its exit code and the command line with everything it printed.</summary>
     public static async Task<(int Exit, string Output)> ExitCodeAsync(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        var token = TestContext.Current.CancellationToken;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName);
-        var stdout = process.StandardOutput.ReadToEndAsync(token);
-        var stderr = process.StandardError.ReadToEndAsync(token);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(token);
-        limit.CancelAfter(timeout ?? TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(fileName)} {string.Join(' ', start.ArgumentList)} did not finish in time");
-        }
-
-        return (process.ExitCode, $"{Path.GetFileName(fileName)} {string.Join(' ', start.ArgumentList)}\n{await stdout}\n{await stderr}");
+        var outcome = await ChildProcess.RunAsync(fileName, arguments, Folder, environment, timeout);
+        return (outcome.Exit, outcome.ToString());
     }
 }
