@@ -10,7 +10,7 @@ internal sealed class SandboxDocumentTransformer : IOpenApiDocumentTransformer
     {
         ["runs"] = "Run code and follow, look up or cancel a run. Needs an agent key.",
         ["agents"] = "The calling agent: its identity, budgets and narrower task tokens. Needs an agent key.",
-        ["catalog"] = "What the service offers: languages, profiles and the run_code tool schema.",
+        ["catalog"] = "What the calling key may use: languages, profiles and the run_code tool in OpenAI, Anthropic or MCP shape.",
         ["health"] = "Liveness, readiness and Prometheus metrics, for orchestrators and monitoring; no key.",
         ["admin"] = "The operator's API over agents, approvals and the audit log. Needs the admin key, never an agent key.",
     };
