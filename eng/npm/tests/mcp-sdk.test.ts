@@ -1,8 +1,8 @@
 // The official MCP TypeScript SDK as the client of a real `sandbox mcp` on stdio: what an MCP host (Claude Desktop,
 // an IDE, an agent framework) does with it. Run by McpSdkClientTests (the service's integration suite), which creates
 // the agent's store and passes how to start the server: SANDBOX_MCP_COMMAND, SANDBOX_MCP_ARGS (a JSON array), and the
-// server's environment (SANDBOX_DATA and the like) inherited from this process. The agent may run python and bash, one
-// run at a time.
+// server's environment (SANDBOX_DATA and the like) inherited from this process. The agent may run python, bash and c,
+// one run at a time.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -66,7 +66,7 @@ test("tools/list offers run_code, list_languages and get_run, each with an outpu
   }
 
   const language = (runCode().inputSchema.properties as Record<string, { enum?: string[] }>).language;
-  assert.deepEqual([...(language.enum ?? [])].sort(), ["bash", "python"]);
+  assert.deepEqual([...(language.enum ?? [])].sort(), ["bash", "c", "python"]);
   assert.deepEqual(runCode().inputSchema.required, ["language", "code"]);
 });
 
@@ -92,6 +92,39 @@ test("run_code runtime_error: a tool error with the status, exit code, stderr an
   assert.equal(content.stderr, "oops\n");
   assert.equal(typeof content.hint, "string");
 });
+
+// Each way a program can fail, as the model sees it: a tool error whose structuredContent (valid against the schema)
+// names the status, with a hint; the limits are tightened in the call so each run is short.
+const failures: { status: string; language: string; code: string; limits?: Record<string, number>; check?: (c: Record<string, unknown>) => void }[] = [
+  { status: "compile_error", language: "c", code: "int main(void) { return missing; }" },
+  { status: "timeout", language: "bash", code: "sleep 20", limits: { wallTimeMs: 1500 } },
+  { status: "cpu_limit", language: "bash", code: "while :; do :; done", limits: { cpuTimeMs: 500 } },
+  {
+    status: "memory_limit",
+    language: "python",
+    code: "x = bytearray(200 * 1024 * 1024)\nprint(len(x))",
+    limits: { memoryBytes: 64 * 1024 * 1024 },
+  },
+  {
+    status: "output_limit",
+    language: "bash",
+    code: "yes flood | head -c 100000",
+    limits: { stdoutBytes: 1000 },
+    check: (c) => assert.equal(c.stdoutTruncated, true),
+  },
+];
+
+for (const failure of failures) {
+  test(`run_code ${failure.status}: a tool error naming the status, with a hint`, async () => {
+    const result = await run(failure.language, failure.code, failure.limits ? { limits: failure.limits } : {});
+
+    const content = structured(result);
+    assert.equal(result.isError, true, JSON.stringify(result));
+    assert.equal(content.status, failure.status, JSON.stringify(content));
+    assert.equal(typeof content.hint, "string");
+    failure.check?.(content);
+  });
+}
 
 test("run_code rejected: limits above the profile name the field, and nothing ran", async () => {
   const result = await run("python", "print(1)", { limits: { memoryBytes: 99_999_999_999 } });

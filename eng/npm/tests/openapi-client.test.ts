@@ -48,3 +48,28 @@ test("a refusal is a problem with its code", async () => {
   assert.equal(response.status, 404);
   assert.equal(error?.code, "run_not_found");
 });
+
+test("SSE: a reconnect with the final event's Last-Event-ID gets the result again at once, then the stream closes", async () => {
+  const { data } = await client.POST("/v1/runs", { body: { language: "python", code: "print('streamed')" } });
+  assert.ok(data !== undefined && "result" in data, "a completed run");
+  const stream = await client.GET("/v1/runs/{id}/events", {
+    params: { path: { id: data.id } },
+    parseAs: "text",
+    signal: AbortSignal.timeout(20_000),
+  });
+  assert.equal(stream.response.status, 200);
+  assert.equal(stream.response.headers.get("content-type")?.split(";")[0], "text/event-stream");
+  const ids = [...(stream.data ?? "").matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  assert.ok(ids.length > 0 && /event: result/.test(stream.data ?? ""), stream.data);
+
+  // What a standard EventSource does about 3 s after `result`: reconnect with the last id. It once hung for 300 s.
+  const started = Date.now();
+  const resumed = await client.GET("/v1/runs/{id}/events", {
+    params: { path: { id: data.id }, header: { "Last-Event-ID": String(Math.max(...ids)) } },
+    parseAs: "text",
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.ok(Date.now() - started < 3_000, `the resumed stream took ${Date.now() - started} ms`);
+  const events = [...(resumed.data ?? "").matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(events, ["result"], resumed.data);
+});

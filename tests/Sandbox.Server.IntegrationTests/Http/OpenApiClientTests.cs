@@ -9,8 +9,8 @@ namespace Sandbox.Server.IntegrationTests.Http;
 
 /// <summary>
 /// A TypeScript client generated from a real <c>sandbox serve</c>'s document (openapi-typescript) and driven with
-/// openapi-fetch (eng/npm/tests/openapi-client.test.ts): tsc must accept a typed <c>result.stdout</c>, and the calls must
-/// answer as typed. The npm packages come from eng/npm's lockfile (eng/npm-install.sh).
+/// openapi-fetch (eng/npm/tests/openapi-client.test.ts): tsc must accept a typed <c>result.stdout</c>, the calls must
+/// answer as typed, and an event-stream reconnect with the final event's id must get the result again at once. The npm packages come from eng/npm's lockfile (eng/npm-install.sh).
 /// </summary>
 public sealed class OpenApiClientTests
 {
