@@ -83,7 +83,8 @@ internal sealed class RemoteRunGateway : IRunGateway, IDisposable
 
         var languages = await response.Content.ReadFromJsonAsync(McpJsonContext.Default.IReadOnlyListLanguageView, cancellationToken) ?? [];
 
-        // The service's language list is everyone's; the model is offered only what this key may run (GET /v1/me).
+        // The service answers for the key already; narrowing again by GET /v1/me keeps the model honest in front of an
+        // older service whose list was everyone's.
         var me = await GetJsonAsync("v1/me", cancellationToken);
         var allowed = (me["credential"]?["profiles"] as JsonArray ?? me["agent"]?["profiles"] as JsonArray)?
             .Select(p => p?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
