@@ -109,8 +109,11 @@ public sealed partial class RunPipeline
     /// <summary>
     /// The plan a run will actually execute: validated, and moved to the language's <c>-wasm</c> profile
     /// when its backend is unreachable. Front ends that queue runs plan with this, then execute later.
+    /// <paramref name="mayUse"/> (a key's allow-list) limits the fallback to profiles the caller may use: without it, a
+    /// key allowed only <c>python</c> was refused 403 for <c>python-wasm</c> during a Docker outage, our fault reported as
+    /// its own; it now keeps its own profile and gets <c>sandbox_error</c> (issue 11, fault 6).
     /// </summary>
-    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) PlanForRun(RunRequest request, string runId)
+    public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) PlanForRun(RunRequest request, string runId, Func<string, bool>? mayUse = null)
     {
         var (plan, errors) = Plan(request, runId);
         if (plan is null)
@@ -119,7 +122,7 @@ public sealed partial class RunPipeline
             return (null, errors);
         }
 
-        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends, MinimumsFor) is { } fallback)
+        if (BackendSelector.Fallback(plan, _profiles, UnavailableBackends, MinimumsFor) is { } fallback && (mayUse is null || mayUse(fallback.Profile.Name)))
         {
             Log.FellBack(_logger, runId, plan.Backend, fallback.Profile.Name);
             plan = fallback;

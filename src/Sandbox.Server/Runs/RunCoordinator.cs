@@ -402,7 +402,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
 
         var guardErrors = _guard.CheckRequest(request);
-        var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId) : (null, guardErrors);
+        var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId, principal.Allows) : (null, guardErrors);
         if (plan is null)
         {
             // Limits above the profile are not a typo to fix but a permission the caller lacks: refused like an unlisted profile.
