@@ -90,11 +90,35 @@ internal sealed class AdmissionHistory
         // windowStart only moves forward (entry times do), so the front only moves forward: amortized O(1).
         for (int i = IndexOf(_loopFront); i < _entries.Count && _entries[i].At <= windowStart; i = IndexOf(_loopFront))
         {
-            Uncount(_entries[i].CodeSha256);
+            if (!_entries[i].Forgiven)
+            {
+                Uncount(_entries[i].CodeSha256);
+            }
+
             _loopFront++;
         }
 
         return _loopCounts.GetValueOrDefault(codeSha256);
+    }
+
+    /// <summary>
+    /// Takes one admission of <paramref name="codeSha256"/> out of the loop count (the newest still counted), for a run
+    /// our infrastructure failed: a client retrying the same code through an outage is not looping. It still counts
+    /// for the rate spike, which is about admissions, not outcomes. False when none of that hash is counted.
+    /// </summary>
+    public bool Forgive(string codeSha256)
+    {
+        for (int i = _entries.Count - 1; i >= IndexOf(_loopFront); i--)
+        {
+            if (_entries[i] is { Forgiven: false } entry && string.Equals(entry.CodeSha256, codeSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                _entries[i] = entry with { Forgiven = true };
+                Uncount(codeSha256);
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Forgets the loop counts: from now on only later admissions count.</summary>
@@ -118,7 +142,11 @@ internal sealed class AdmissionHistory
     {
         if (_headSequence >= _loopFront)
         {
-            Uncount(_entries[_head].CodeSha256);
+            if (!_entries[_head].Forgiven)
+            {
+                Uncount(_entries[_head].CodeSha256);
+            }
+
             _loopFront = _headSequence + 1;
         }
 
@@ -165,5 +193,5 @@ internal sealed class AdmissionHistory
         return lo;
     }
 
-    private readonly record struct Entry(DateTimeOffset At, string CodeSha256);
+    private readonly record struct Entry(DateTimeOffset At, string CodeSha256, bool Forgiven = false);
 }

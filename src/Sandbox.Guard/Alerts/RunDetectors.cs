@@ -103,7 +103,10 @@ public sealed partial class RunDetectors
         }
     }
 
-    /// <summary>Records a finished run and runs the <c>failure_streak</c> detector.</summary>
+    /// <summary>
+    /// Records a finished run and runs the <c>failure_streak</c> detector; a run our infrastructure failed
+    /// (<c>sandbox_error</c>, <c>interrupted</c>) no longer counts towards a <c>loop</c> either.
+    /// </summary>
     /// <param name="run">The run at completion: <see cref="RunObservation.Status"/> is the final wire status.</param>
     /// <returns>The alerts that fired, usually none.</returns>
     /// <exception cref="ArgumentException">The observation has no status.</exception>
@@ -118,6 +121,12 @@ public sealed partial class RunDetectors
         lock (_lock)
         {
             AgentState agent = Observe(run);
+            if (run.Status is SandboxErrorStatus or InterruptedStatus)
+            {
+                // Our fault: the agent retrying the same code through an outage is not a loop (issue 11, fault 9).
+                agent.Admissions.Forgive(run.CodeSha256);
+            }
+
             return DetectFailureStreak(agent, run) is { } alert ? [alert] : [];
         }
     }

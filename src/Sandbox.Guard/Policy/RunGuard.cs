@@ -73,7 +73,16 @@ public sealed partial class RunGuard
         var outcome = await CheckKeyAsync(authorization, cancellationToken);
         if (outcome.Principal is null)
         {
-            await RecordAuthFailureAsync(outcome.Code!, action, outcome.Message!, cancellationToken);
+            try
+            {
+                await RecordAuthFailureAsync(outcome.Code!, action, outcome.Message!, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The refusal stands when its record cannot be written (a full disk): a bad key is still 401, never an
+                // error that reads as ours; the log keeps what the audit could not (issue 11, fault 7).
+                Log.AuthFailureNotRecorded(_logger, action, outcome.Code!, ex);
+            }
         }
 
         return outcome;
@@ -1117,6 +1126,9 @@ public sealed partial class RunGuard
     {
         [LoggerMessage(1, LogLevel.Warning, "Refused a call to {Action}: {Code}")]
         public static partial void AuthFailed(ILogger logger, string action, string code);
+
+        [LoggerMessage(8, LogLevel.Error, "Refused a call to {Action}: {Code}; the refusal could not be audited")]
+        public static partial void AuthFailureNotRecorded(ILogger logger, string action, string code, Exception exception);
 
         [LoggerMessage(6, LogLevel.Warning, "{Count} failed authentications past the {PerMinute} a minute audited one by one; their count is audited as one record")]
         public static partial void AuthFailuresSuppressed(ILogger logger, int count, int perMinute);

@@ -15,8 +15,8 @@ public sealed record ReadinessCheck(string Name, bool Ok, string Detail);
 public sealed record ReadinessReport(bool Ready, IReadOnlyList<ReadinessCheck> Checks);
 
 /// <summary>
-/// Checks what runs need: Docker reachable, every Docker profile's image present, every WebAssembly
-/// guest module and preopen present. Answers are cached briefly so a busy probe does not load the daemon.
+/// Checks what runs need: the store's disk takes writes, Docker reachable, every Docker profile's image present, every
+/// WebAssembly guest module and preopen present. Answers are cached briefly so a busy probe does not load the daemon.
 /// </summary>
 internal sealed class ReadinessProbe : IDisposable
 {
@@ -31,10 +31,12 @@ internal sealed class ReadinessProbe : IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Func<string?> _wasmWorkerUnavailable;
+    private readonly Func<string?>? _storeUnwritable;
     private (ReadinessReport Report, long At)? _cached;
 
-    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time, Func<string?>? wasmWorkerUnavailable = null)
+    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time, Func<string?>? wasmWorkerUnavailable = null, Func<string?>? storeUnwritable = null)
     {
+        _storeUnwritable = storeUnwritable;
         _wasmWorkerUnavailable = wasmWorkerUnavailable ?? (() => null);
         _profiles = profiles;
         _docker = docker;
@@ -52,6 +54,12 @@ internal sealed class ReadinessProbe : IDisposable
             }
 
             var checks = new List<ReadinessCheck>();
+            if (_storeUnwritable is not null)
+            {
+                var why = _storeUnwritable();
+                checks.Add(new ReadinessCheck("store", why is null, why ?? "the data folder takes writes"));
+            }
+
             await CheckDockerAsync(checks, cancellationToken);
             CheckWasmGuests(checks);
             var report = new ReadinessReport(checks.All(x => x.Ok), checks);

@@ -66,9 +66,10 @@ internal sealed partial class RunCoordinator
 
     /// <summary>
     /// Writes the run's end with the view the caller gets, before the run is published as completed: whoever is answered
-    /// "completed" can find the same result after a crash. A failed write is logged; the run still completes in memory.
+    /// "completed" can find the same result after a crash. A failed write is logged and returns false; the run still
+    /// completes in memory, as <see cref="Unrecorded"/>.
     /// </summary>
-    private async Task PersistCompletionAsync(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
+    private async Task<bool> PersistCompletionAsync(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
     {
         var view = View(entry) with
         {
@@ -85,12 +86,28 @@ internal sealed partial class RunCoordinator
         {
             await _guard.Store.CompleteRunAsync(entry.Id, result.Status.ToWireName(), reason: null, completedAt,
                 JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention, CancellationToken.None);
+            return true;
         }
         catch (Exception ex)
         {
             Log.RunRecordFailed(_logger, entry.Id, ex);
+            return false;
         }
     }
+
+    /// <summary>
+    /// The answer for a run whose end the store did not take (a full disk): what a restart will record for it
+    /// (<c>interrupted</c>, read back as <c>sandbox_error</c>), never the <c>ok</c> the store does not know. Before, such a run
+    /// was answered ok and read back interrupted after a restart (issue 11, fault 7).
+    /// </summary>
+    private static RunResult Unrecorded(RunResult result) =>
+        RunResult.SandboxError(result.RunId, "interrupted: the run ended but the service could not record its result (its store failed, for example a full disk); retry the run") with
+        {
+            Language = result.Language,
+            Profile = result.Profile,
+            Backend = result.Backend,
+            Runtime = result.Runtime,
+        };
 
     /// <summary>A stored run as its caller sees it: the view saved at completion, or what reconciliation recorded.</summary>
     private static RunView StoredView(StoredRun stored, Principal principal)

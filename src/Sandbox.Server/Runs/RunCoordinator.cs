@@ -671,6 +671,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Stdout = Present(raw.StdoutBytes, raw.Stdout, raw.StdoutTruncated, raw.Limits?.StdoutBytes),
             Stderr = Present(raw.StderrBytes, raw.Stderr, raw.StderrTruncated, raw.Limits?.StderrBytes),
         };
+        var recorded = true;
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
@@ -680,10 +681,19 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         {
             // The store failed under us: the run still gets its final state (callers must not hang), and the gap is logged loudly.
             Log.AuditFailed(_logger, entry.Id, ex);
+            recorded = false;
         }
 
         var completedAt = _time.GetUtcNow();
-        await PersistCompletionAsync(entry, result, completedAt, runMs);
+        if (!recorded)
+        {
+            result = Unrecorded(result);
+        }
+
+        if (!await PersistCompletionAsync(entry, result, completedAt, runMs) && recorded)
+        {
+            result = Unrecorded(result);
+        }
         if (!entry.TryComplete(result, completedAt, runMs))
         {
             return;

@@ -35,6 +35,24 @@ public sealed class AdmissionHistoryTests
     }
 
     [Fact]
+    public void Forgive_TakesOneOutOfTheLoopCount_AndIsNotUncountedAgainWhenItLeavesTheWindow()
+    {
+        var history = new AdmissionHistory(capacity: 100);
+        history.Add(At(0), "a");
+        history.Add(At(1), "a");
+
+        history.Forgive("A").ShouldBeTrue("hashes compare as the loop counts do, ignoring case");
+        history.LoopCount("a", At(-1)).ShouldBe(1);
+        history.Forgive("b").ShouldBeFalse();
+
+        // Both slide out of the window: the forgiven one is not taken off a second time.
+        history.LoopCount("a", At(1)).ShouldBe(0);
+        history.Add(At(2), "a");
+        history.LoopCount("a", At(1)).ShouldBe(1);
+        history.CountBetween(At(-1), At(2)).ShouldBe(3, "a forgiven admission still counts as an admission (rate spike)");
+    }
+
+    [Fact]
     public void LoopCount_SlidesAndResets()
     {
         var history = new AdmissionHistory(capacity: 100);

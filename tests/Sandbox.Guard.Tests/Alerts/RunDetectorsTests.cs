@@ -300,6 +300,26 @@ public sealed class RunDetectorsTests
         alert.Details["statuses"]!.AsArray().Select(s => s!.GetValue<string>()).ShouldBe(["timeout", "runtime_error", "timeout"]);
     }
 
+    [Theory]
+    [InlineData("sandbox_error")]
+    [InlineData("interrupted")]
+    public void OnCompleted_OurOwnFaults_TheSameCodeRetriedIsNoLoop(string ours)
+    {
+        // A client retrying the same code through an outage: each try is admitted, then failed by us.
+        var detectors = new RunDetectors(SomeAlertOptions.Small());
+        var bot = new AgentRuns();
+        for (int i = 0; i < 6; i++)
+        {
+            detectors.OnAdmitted(bot.Admitted(Sec(2 * i))).Of(Loop).ShouldBeEmpty();
+            detectors.OnCompleted(bot.Completed(Sec((2 * i) + 1), ours)).ShouldBeEmpty();
+        }
+
+        // The detector still works: three tries of its own that were not failed by us are a loop.
+        detectors.OnAdmitted(bot.Admitted(Sec(20))).Of(Loop).ShouldBeEmpty();
+        detectors.OnAdmitted(bot.Admitted(Sec(21))).Of(Loop).ShouldBeEmpty();
+        detectors.OnAdmitted(bot.Admitted(Sec(22))).Of(Loop).ShouldHaveSingleItem().Details["count"]!.GetValue<int>().ShouldBe(3);
+    }
+
     [Fact]
     public void OnCompleted_StreakInCooldown_SilentThenFiresWhenTheStreakHoldsAnew()
     {
