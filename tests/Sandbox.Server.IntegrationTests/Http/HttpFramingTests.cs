@@ -9,7 +9,8 @@ namespace Sandbox.Server.IntegrationTests.Http;
 /// </summary>
 public sealed class HttpFramingTests : IAsyncLifetime
 {
-    private readonly SandboxApiFactory _factory = new(new Dictionary<string, string>());
+    // One second for the headers, so the header-timeout test need not wait Kestrel's default ten.
+    private readonly SandboxApiFactory _factory = new(new Dictionary<string, string> { ["Sandbox:RequestHeadersTimeout"] = "00:00:01" });
     private Uri _server = null!;
 
     public ValueTask InitializeAsync()
@@ -105,6 +106,15 @@ public sealed class HttpFramingTests : IAsyncLifetime
         response.Raw.ShouldContain("HTTP/1.1 400 Bad Request");
         response.Raw.ShouldContain("\"code\":\"unsupported_http_version\"");
         response.Raw.ShouldNotContain(" 505 ");
+    }
+
+    [Fact]
+    public async Task Send_HeadersThatNeverEnd_Is408RequestTimeoutAsAProblem()
+    {
+        // attack: a client that opens a request and never finishes its headers holds a connection; Kestrel's 408 was bare.
+        var response = await RawHttp.SendAsync(_server, "GET /v1/me HTTP/1.1\r\nHost: localhost\r\nX-Slow: ", [], TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        AssertProblem(response, 408, "request_timeout");
     }
 
     private static void AssertProblem(RawResponse response, int status, string code)
