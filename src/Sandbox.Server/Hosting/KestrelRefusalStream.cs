@@ -35,7 +35,9 @@ internal sealed class KestrelRefusalStream(Stream inner, KestrelRefusals.AppRequ
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_head is null && (state.InApp || _answered))
+        // Only a plain HTTP/1.x head is Kestrel's refusal: anything else (TLS records, when a middleware of this kind
+        // sits outside HTTPS) passes through at once, never held back.
+        if (_head is null && (state.InApp || _answered || !buffer.Span.StartsWith("HTTP/1."u8)))
         {
             if (!_answered)
             {

@@ -56,6 +56,19 @@ public sealed class KestrelRefusalStreamTests
         KestrelRefusalStream.Answer(Encoding.ASCII.GetBytes(head)).ShouldBeNull();
 
     [Fact]
+    public async Task WriteAsync_BytesThatAreNotAnHttpHead_PassThroughAtOnce()
+    {
+        // A TLS record (the stream outside HTTPS) must never be held back waiting for a CRLF CRLF.
+        using var sink = new MemoryStream();
+        await using var stream = new KestrelRefusalStream(sink, new KestrelRefusals.AppRequestState());
+        byte[] record = [0x16, 0x03, 0x03, 0x00, 0x31, 0x02, 0x00];
+
+        await stream.WriteAsync(record, TestContext.Current.CancellationToken);
+
+        sink.ToArray().ShouldBe(record);
+    }
+
+    [Fact]
     public async Task WriteAsync_WhileARequestIsTheApps_PassesBytesThrough_AfterwardsRewritesKestrelsHead()
     {
         using var sink = new MemoryStream();
