@@ -2,36 +2,41 @@ using Sandbox.Core.Limits;
 
 namespace Sandbox.Core.Runs;
 
-/// <summary>What a caller asks to run. Every front end (CLI, HTTP, MCP) builds one of these.</summary>
-public sealed record RunRequest
+/// <summary>
+/// What a caller asks to run: the one definition of a run request on every surface. The HTTP body is this plus how
+/// to answer it, the MCP tool's arguments are this, and the CLI builds one from its options; JSON names are
+/// <see cref="RunRequestFields"/>, JSON is read by <see cref="RunRequestReader"/> and every request is checked by
+/// <see cref="RunRequestValidator"/>. Not sealed only so the HTTP body can extend it with its answer options.
+/// </summary>
+public record RunRequest
 {
-    /// <summary>The language, such as <c>python</c>; it picks the default profile of the same name.</summary>
+    /// <summary>The language, such as <c>python</c> (see <c>GET /v1/languages</c>); it picks the default profile of the same name.</summary>
     public required string Language { get; init; }
 
     /// <summary>The program's source text.</summary>
     public required string Code { get; init; }
 
-    /// <summary>Bytes fed to the program's standard input, or none.</summary>
+    /// <summary>Text given to the program on standard input.</summary>
     public string? Stdin { get; init; }
 
-    /// <summary>Extra input files placed next to the program.</summary>
+    /// <summary>Files written beside the program before it starts.</summary>
     public IReadOnlyList<InputFile>? Files { get; init; }
 
-    /// <summary>A profile other than the language's default.</summary>
+    /// <summary>A profile by name (see <c>GET /v1/profiles</c>); without it the language's default profile runs.</summary>
     public string? Profile { get; init; }
 
-    /// <summary>Limits that tighten the profile's.</summary>
+    /// <summary>Limits that tighten the profile's; never loosen them.</summary>
     public LimitOverrides? Limits { get; init; }
 
-    /// <summary>Asks for a stronger container runtime (<c>runsc</c>) than the profile's; never a weaker one.</summary>
+    /// <summary>The container runtime to ask for (<c>runsc</c> or <c>runc</c>): never a weaker one than the profile's.</summary>
     public string? Runtime { get; init; }
 
     /// <summary>
-    /// Forces a backend (<c>docker</c> or <c>wasm</c>): the language's default profile when it uses that
-    /// backend, else the profile <c>&lt;language&gt;-&lt;backend&gt;</c> (such as <c>python-wasm</c>); rejected when neither exists.
+    /// The backend to ask for (<c>docker</c> or <c>wasm</c>): the language's default profile when it uses that
+    /// backend, else the profile named after both (such as <c>python-wasm</c>); refused when neither exists.
     /// </summary>
     public string? Backend { get; init; }
 
-    /// <summary>Why the caller runs this code, in its own words; kept for the audit trail.</summary>
+    /// <summary>Why the caller runs this code, in its own words; kept with the run for the audit trail.</summary>
     public string? Purpose { get; init; }
 }

@@ -88,6 +88,7 @@ public static class SandboxServer
             k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyBytesPerSecond, options.RequestBodyGracePeriod);
         });
+        builder.AnswerKestrelRefusalsAsProblems();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);

@@ -24,9 +24,11 @@ internal static class JsonBody
             return (new T(), null);
         }
 
-        if (JsonBodyValidator.Check(body, "{}") is { } shape)
+        if (Core.Serialization.StrictJson.Check(body) is { } strict)
         {
-            return (default, shape);
+            return (default, strict.Field is null
+                ? Problems.MalformedJson($"the body {strict.Message}; send one object such as {{}}")
+                : ApiProblem.Invalid([new Core.Runs.FieldError(strict.Field, strict.Message)]));
         }
 
         try

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
 using Sandbox.Docker.Spec;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Output;
@@ -84,32 +85,18 @@ internal static class RunEndpoints
             return Problems.ToResult(unreadable!, context);
         }
 
-        if (JsonBodyValidator.Check(body, "{\"language\": \"python\", \"code\": \"print(1)\"}") is { } shape)
+        var reading = RunRequestReader.Read(body, RunRequestBody.Options);
+        if (reading.Malformed is { } malformed)
         {
-            return Problems.ToResult(shape, context);
+            return Problems.ToResult(Problems.MalformedJson($"the body {malformed}; send one object such as {{\"language\": \"python\", \"code\": \"print(1)\"}}"), context);
         }
 
-        RunRequestBody? parsed;
-        try
+        if (reading.Request is not { } request)
         {
-            parsed = JsonSerializer.Deserialize(body, ServerJsonContext.Default.RunRequestBody);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.ToResult(Problems.FromJsonException(ex), context);
+            return Problems.ToResult(ApiProblem.Invalid(reading.Errors), context);
         }
 
-        if (parsed is null)
-        {
-            return Problems.ToResult(Problems.MalformedJson("the body is JSON null; send one object such as {\"language\": \"python\", \"code\": \"print(1)\"}"), context);
-        }
-
-        var (request, missing) = parsed.ToRunRequest();
-        if (request is null)
-        {
-            return Problems.ToResult(ApiProblem.Invalid(missing), context);
-        }
-
+        var parsed = RunRequestBody.AnswerOptions(reading);
         if (parsed.DryRun)
         {
             return TypedResults.Ok(await DryRunAsync(coordinator, readiness, request, context.Principal(), cancellationToken));

@@ -1,108 +1,50 @@
+using System.Text.Json.Serialization;
 using Sandbox.Core.Limits;
 using Sandbox.Core.Runs;
 
 namespace Sandbox.Server.Http;
 
 /// <summary>
-/// The body of <c>POST /v1/runs</c>: a run request plus how to answer it. Every field is optional to the
-/// parser so that a missing one is reported by name with the others, not as a bare parse failure.
+/// The body of <c>POST /v1/runs</c>: a run request plus how to answer it. Every field is checked by name, all at once:
+/// a missing or mistyped one is reported with the others, not as a bare parse failure.
 /// </summary>
-public sealed record RunRequestBody
+// The fields are RunRequest's own (one definition); the body is read by RunRequestReader, never bound by the
+// serializer, and this type describes it to the OpenAPI document. The options come after the request's fields there.
+public sealed record RunRequestBody : RunRequest
 {
-    /// <summary>The language, such as <c>python</c> (see <c>GET /v1/languages</c>).</summary>
-    public string? Language { get; init; }
-
-    /// <summary>The program's source text.</summary>
-    public string? Code { get; init; }
-
-    /// <summary>Text given to the program on standard input.</summary>
-    public string? Stdin { get; init; }
-
-    /// <summary>Files written beside the program before it starts.</summary>
-    public IReadOnlyList<InputFile>? Files { get; init; }
-
-    /// <summary>A profile by name (see <c>GET /v1/profiles</c>); without it the language's default profile runs.</summary>
-    public string? Profile { get; init; }
-
-    /// <summary>Limits that tighten the profile's; never loosen them.</summary>
-    public LimitOverrides? Limits { get; init; }
-
-    /// <summary>The container runtime to ask for (<c>runsc</c> or <c>runc</c>), when the profile allows a choice.</summary>
-    public string? Runtime { get; init; }
-
-    /// <summary>The backend to ask for (<c>docker</c> or <c>wasm</c>), when the language has both.</summary>
-    public string? Backend { get; init; }
-
-    /// <summary>Why the caller runs this code, in its own words.</summary>
-    public string? Purpose { get; init; }
+    /// <summary>The fields this body adds to the run request, for <see cref="RunRequestReader"/>.</summary>
+    internal static readonly string[] Options = [Wire(nameof(Async)), Wire(nameof(CancelOnDisconnect)), Wire(nameof(DryRun)), Wire(nameof(RawOutput))];
 
     /// <summary>Answer 202 at once with the run id and a Location, instead of waiting for the result.</summary>
+    [JsonPropertyOrder(1)]
     public bool Async { get; init; }
 
     /// <summary>
-    /// When waiting for the result (not <see cref="Async"/>): if the caller disconnects before the answer, cancel the
-    /// run rather than let it finish for nobody. Off by default, so a dropped connection can still fetch or replay it.
+    /// When waiting for the result (not <c>async</c>): if the caller disconnects before the answer, cancel the run
+    /// rather than let it finish for nobody. Off by default, so a dropped connection can still fetch or replay it.
     /// </summary>
+    [JsonPropertyOrder(1)]
     public bool CancelOnDisconnect { get; init; }
 
     /// <summary>Return the effective plan without running anything.</summary>
+    [JsonPropertyOrder(1)]
     public bool DryRun { get; init; }
 
     /// <summary>Also return stdout and stderr exactly as written, in base64.</summary>
+    [JsonPropertyOrder(1)]
     public bool RawOutput { get; init; }
 
-    /// <summary>The core request, or every missing required field by name.</summary>
-    public (RunRequest? Request, IReadOnlyList<FieldError> Errors) ToRunRequest()
-    {
-        var errors = new List<FieldError>();
-        if (string.IsNullOrEmpty(Language))
-        {
-            errors.Add(new FieldError("language", "is required; GET /v1/languages lists the choices"));
-        }
+    /// <summary>The answer options a caller set, from what <see cref="RunRequestReader"/> read.</summary>
+    internal static Answer AnswerOptions(RunRequestReading reading) => new(
+        reading.Options.Contains(Wire(nameof(Async))),
+        reading.Options.Contains(Wire(nameof(CancelOnDisconnect))),
+        reading.Options.Contains(Wire(nameof(DryRun))),
+        reading.Options.Contains(Wire(nameof(RawOutput))));
 
-        if (Code is null)
-        {
-            errors.Add(new FieldError("code", "is required: the program's source text"));
-        }
+    private static string Wire(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);
 
-        // Checked here, before anything hashes or audits the request: a null entry or field is the caller's mistake, not a crash.
-        for (var i = 0; i < (Files?.Count ?? 0); i++)
-        {
-            if (Files![i] is not { } file)
-            {
-                errors.Add(new FieldError($"files[{i}]", "is null; send an object such as {\"path\": \"data.txt\", \"content\": \"...\"}"));
-                continue;
-            }
-
-            if (file.Path is null)
-            {
-                errors.Add(new FieldError($"files[{i}].path", "is null; send a relative path such as \"data.txt\""));
-            }
-
-            if (file.Content is null)
-            {
-                errors.Add(new FieldError($"files[{i}].content", "is null; send the file's text as a string (\"\" for an empty file)"));
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            return (null, errors);
-        }
-
-        return (new RunRequest
-        {
-            Language = Language!,
-            Code = Code!,
-            Stdin = Stdin,
-            Files = Files,
-            Profile = Profile,
-            Limits = Limits,
-            Runtime = Runtime,
-            Backend = Backend,
-            Purpose = Purpose,
-        }, []);
-    }
+    /// <summary>How to answer one request: the options above, as read.</summary>
+    internal readonly record struct Answer(bool Async, bool CancelOnDisconnect, bool DryRun, bool RawOutput);
 }
 
 /// <summary>The answer to a dry run: what would run, under which limits, and what would refuse it.</summary>

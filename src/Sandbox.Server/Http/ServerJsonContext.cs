@@ -10,7 +10,7 @@ namespace Sandbox.Server.Http;
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    // Backs up JsonBodyValidator: a key given twice is refused, never last-wins, whoever deserializes with this context.
+    // Backs up StrictJson: a key given twice is refused, never last-wins, whoever deserializes with this context.
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(RunRequestBody))]
 [JsonSerializable(typeof(RunView))]

@@ -131,7 +131,8 @@ internal static class FailureHints
     private static string Rejected(IReadOnlyList<FieldError>? errors, string? message, LanguageCatalog catalog, string? language)
     {
         var text = new StringBuilder("rejected: ");
-        var languageError = errors?.Any(e => e.Field == "language") == true
+        // A language the catalog has is available, whatever else was wrong with the field (given twice, say).
+        var languageError = (errors?.Any(e => e.Field == "language") == true && (language is null || catalog.Find(language) is null))
             || (errors is null or { Count: 0 } && language is not null && catalog.Languages.Count > 0 && catalog.Find(language) is null);
         if (languageError)
         {

@@ -15,11 +15,22 @@ internal static partial class MessageScrubber
     public const string IdPlaceholder = "<id>";
     public const string DaemonPlaceholder = "<daemon>";
 
+    /// <summary>Longest message scrubbed and shown; the rest is cut.</summary>
+    public const int MaxLength = 8 * 1024;
+
     public static string Scrub(string? message)
     {
         if (string.IsNullOrEmpty(message))
         {
             return "";
+        }
+
+        // Our messages are short; only echoed input (a 100 KB "language") makes one long, and the model needs none of it.
+        // Cut first, so the patterns below run over a bounded text whatever the caller sent (the MCP fuzzer found a
+        // 32 KB language took 2.6 s here).
+        if (message.Length > MaxLength)
+        {
+            message = message[..MaxLength] + "…";
         }
 
         // Order matters: stack frames first (they contain paths we would otherwise half-replace).
@@ -53,7 +64,8 @@ internal static partial class MessageScrubber
     private static partial Regex DaemonAddress();
 
     /// <summary>A clause (between ';', '(' and ')') that mentions dockerd, DOCKER_HOST or docker.sock: advice for the operator, not the model.</summary>
-    [GeneratedRegex(@"\s*[;(]?[^;()\n]*\b(?:dockerd|DOCKER_HOST|docker\.sock)\b[^;()\n]*\)?", RegexOptions.IgnoreCase)]
+    // Linear time: with backtracking, a long clause without the words is tried from every position (quadratic).
+    [GeneratedRegex(@"\s*[;(]?[^;()\n]*\b(?:dockerd|DOCKER_HOST|docker\.sock)\b[^;()\n]*\)?", RegexOptions.IgnoreCase | RegexOptions.NonBacktracking)]
     private static partial Regex DaemonAdvice();
 
     /// <summary>A Windows path such as <c>C:\Users\me\profiles</c>.</summary>

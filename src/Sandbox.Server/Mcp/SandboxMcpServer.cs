@@ -35,7 +35,8 @@ internal static class SandboxMcpServer
     public static async Task RunStdioAsync(SandboxMcpTools tools, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = CreateOptions(tools);
-        await using var transport = new StdioServerTransport(options, loggers);
+        // The SDK's stdio transport behind our gate, which refuses bad run_code arguments by field before the SDK binds them.
+        await using var transport = new GatedStdioTransport(Console.OpenStandardInput(), Console.OpenStandardOutput(), tools, loggers);
         await RunAsync(transport, options, loggers, cancellationToken);
     }
 

@@ -65,13 +65,10 @@ internal sealed partial class SandboxMcpTools
     private async Task<CallToolResult> RunCodeAsync(IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)
     {
         var (request, errors) = RunCodeArguments.Parse(arguments);
-        var requestedLanguage = arguments is not null && arguments.TryGetValue(RunCodeArguments.Language, out var l) && l.ValueKind == JsonValueKind.String
-            ? l.GetString()
-            : null;
         if (request is null)
         {
-            Log.ArgumentsRejected(_logger, errors.Count);
-            return ToolResults.FromArgumentErrors(errors, await CatalogAsync(cancellationToken), requestedLanguage);
+            var language = arguments is not null && arguments.TryGetValue(RunCodeArguments.Language, out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+            return await RefuseRunCodeAsync(errors, language, cancellationToken);
         }
 
         Log.RunRequested(_logger, request.Language, request.Profile ?? "default");
@@ -89,6 +86,13 @@ internal sealed partial class SandboxMcpTools
         // Only failures need the catalog (for hints), so a successful run costs no extra gateway call.
         var catalog = answer.Run?.Result?.Status == RunStatus.Ok ? LanguageCatalog.Empty : await CatalogAsync(cancellationToken);
         return ToolResults.FromGateway(answer, catalog, request.Language);
+    }
+
+    /// <summary>The tool error for <c>run_code</c> arguments that are not a run request: every field named, nothing sent.</summary>
+    public async Task<CallToolResult> RefuseRunCodeAsync(IReadOnlyList<FieldError> errors, string? requestedLanguage, CancellationToken cancellationToken)
+    {
+        Log.ArgumentsRejected(_logger, errors.Count);
+        return ToolResults.FromArgumentErrors(errors, await CatalogAsync(cancellationToken), requestedLanguage);
     }
 
     private async Task<CallToolResult> GetRunAsync(IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)

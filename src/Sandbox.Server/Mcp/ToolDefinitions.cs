@@ -218,6 +218,18 @@ internal static class ToolDefinitions
                     ["type"] = "string",
                     ["description"] = "A profile other than the language's default, such as python-gvisor (list_languages names them).",
                 },
+                [RunCodeArguments.Runtime] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["enum"] = new JsonArray("runsc", "runc"),
+                    ["description"] = "A stronger container runtime than the profile's (runsc, gVisor); never a weaker one. Container profiles only.",
+                },
+                [RunCodeArguments.Backend] = new JsonObject
+                {
+                    ["type"] = "string",
+                    ["enum"] = new JsonArray("docker", "wasm"),
+                    ["description"] = "Run on this backend: the language's default profile if it uses it, else the profile <language>-<backend> (such as python-wasm).",
+                },
                 [RunCodeArguments.Limits] = new JsonObject
                 {
                     ["type"] = "object",

@@ -6,7 +6,7 @@ namespace Sandbox.Server.IntegrationTests.Fuzz;
 /// One request of the fuzzer, as the exact bytes that go on the socket: the head (and the body, when it is sent at
 /// once), then any parts sent after a pause (a slow body), and whether the socket is half-closed after them (a body
 /// cut short). <see cref="ReachesApp"/> is false when the request line or headers are malformed on purpose: Kestrel
-/// answers those itself, before any of our code runs, so their answer may be its bare 400.
+/// refuses those before any handler runs (its answer is rewritten as a problem), and may close without one.
 /// </summary>
 internal sealed record FuzzRequest
 {

@@ -17,8 +17,8 @@ namespace Sandbox.Server.IntegrationTests.Fuzz;
 /// with wrong types, boundary numbers, hostile strings and headers, and malformed framing, from a seeded generator
 /// (<see cref="FuzzGenerator"/>). Bounded for CI at <see cref="DefaultRequests"/> requests or <see cref="DefaultSeconds"/>
 /// seconds, whichever comes first; <c>SANDBOX_FUZZ_REQUESTS</c>, <c>SANDBOX_FUZZ_SECONDS</c> and <c>SANDBOX_FUZZ_SEED</c>
-/// make a longer or a repeated run one command. It asserts: no 5xx; every 4xx our code answers is problem+json with a
-/// <c>code</c>; no host path, daemon text or stack trace in any body; the service's RSS after the run within
+/// make a longer or a repeated run one command. It asserts: no 5xx; every 4xx (Kestrel's own refusals too) is problem+json
+/// with a <c>code</c>; no host path, daemon text or stack trace in any body; the service's RSS after the run within
 /// <see cref="RssGrowthBoundBytes"/> of before; every accepted run has exactly one audited result; the audit chain
 /// verifies. The totals go to the test output and to <c>artifacts/test-results/fuzz-summary.txt</c>, which
 /// <c>eng/test.sh</c> prints.
@@ -151,18 +151,15 @@ public sealed partial class ServiceFuzzTests : IAsyncLifetime
             return;
         }
 
-        if (response.Status >= 500 && !(response.Status == 505 && !request.ReachesApp))
+        // No exemptions: Kestrel's own refusals of framing it cannot parse are answered as problems too (KestrelRefusals).
+        if (response.Status >= 500)
         {
             tally.Fail(index, request, $"server error {response.Status}", response.Raw);
         }
 
-        if (response.Status is >= 400 and < 500)
+        if (response.Status is >= 400 and < 500 && ProblemCode(response) is null)
         {
-            var bare = response.Body.Length == 0 && !request.ReachesApp;
-            if (!bare && ProblemCode(response) is null)
-            {
-                tally.Fail(index, request, $"{response.Status} is not problem+json with a code", response.Raw);
-            }
+            tally.Fail(index, request, $"{response.Status} is not problem+json with a code", response.Raw);
         }
 
         if (Leak(response.Raw) is { } leak)

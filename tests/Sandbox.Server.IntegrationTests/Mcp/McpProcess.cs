@@ -151,6 +151,32 @@ internal sealed class McpProcess : IAsyncDisposable
         return id;
     }
 
+    /// <summary>
+    /// Sends one line of raw bytes built around a fresh id (a key given twice, a lone surrogate or bytes that are not
+    /// UTF-8 cannot be written through a JsonObject) and waits for the message with that id.
+    /// </summary>
+    public async Task<JsonNode> RawRequestAsync(Func<int, byte[]> line, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        await _process.StandardInput.FlushAsync(cancellationToken);
+        var stream = _process.StandardInput.BaseStream;
+        await stream.WriteAsync(line(id), cancellationToken);
+        await stream.WriteAsync("\n"u8.ToArray(), cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+        return await AnswerAsync("a raw request", id, cancellationToken);
+    }
+
+    /// <summary>True while the server process runs.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>The server's resident memory now (VmRSS), or its peak (VmHWM).</summary>
+    public long ResidentBytes(bool peak = false)
+    {
+        var name = peak ? "VmHWM" : "VmRSS";
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+        return long.Parse(line[(name.Length + 1)..].Replace("kB", "", StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary><c>notifications/cancelled</c> for an earlier request, as a client that gives up on a call sends it.</summary>
     public Task CancelRequestAsync(int requestId, string reason, CancellationToken cancellationToken) =>
         SendAsync(new JsonObject

@@ -124,6 +124,32 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
         result["structuredContent"]!["hint"]!.GetValue<string>().ShouldContain("Fix the request and call run_code again.", Case.Sensitive);
     }
 
+    [Theory]
+    [InlineData("""{"language":"python","language":"bash","code":"print(1)"}""", "language")] // attack: a proxy that checks the first key
+    [InlineData("""{"language":"python","code":"print(1)","files":[null]}""", "files[0]")]
+    [InlineData("""{"language":"python","code":"print('\ud800')"}""", "code")] // a lone surrogate was a bare -32603 inside the SDK
+    [InlineData("""[1]""", "arguments")] // arguments that are not an object were a bare -32603 too
+    public async Task RunCode_RawArgumentsTheSdkWouldMisread_AreRefusedNamingTheFieldAsOverHttp(string arguments, string field)
+    {
+        var answer = await fixture.Server.RawRequestAsync(
+            id => System.Text.Encoding.UTF8.GetBytes($$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"tools/call","params":{"name":"run_code","arguments":{{{arguments}}}}}"""), Token);
+
+        var result = answer["result"].ShouldNotBeNull(answer.ToJsonString());
+        IsError(result).ShouldBeTrue();
+        Status(result).ShouldBe("rejected");
+        result["structuredContent"]!["errors"]!.AsArray().Select(e => (string?)e!["field"]).ShouldBe([field]);
+    }
+
+    [Fact]
+    public async Task ToolsCall_NameGivenTwice_IsInvalidParamsNamingIt()
+    {
+        var answer = await fixture.Server.RawRequestAsync(
+            id => System.Text.Encoding.UTF8.GetBytes($$$$"""{"jsonrpc":"2.0","id":{{{{id}}}},"method":"tools/call","params":{"name":"run_code","name":"get_run","arguments":{"language":"python","code":"1"}}}"""), Token);
+
+        ((int?)answer["error"]?["code"]).ShouldBe(-32602, answer.ToJsonString());
+        ((string?)answer["error"]!["message"]).ShouldStartWith("params.name: appears more than once");
+    }
+
     [Fact]
     public async Task RunCode_NoPurpose_RunsAsOverHttp()
     {

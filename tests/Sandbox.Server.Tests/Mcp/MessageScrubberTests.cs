@@ -62,4 +62,18 @@ public sealed class MessageScrubberTests
 
     [Fact]
     public void Scrub_Null_IsEmpty() => MessageScrubber.Scrub(null).ShouldBe("");
+
+    [Fact]
+    public void Scrub_EchoedInputOf200KB_IsCutAndTakesLinearTime()
+    {
+        // attack: a 100 KB "language" echoed into the hint took seconds (a pattern backtracked from every position).
+        var message = "language '" + new string('l', 200_000) + "' is not available";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var scrubbed = MessageScrubber.Scrub(message);
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1));
+        scrubbed.Length.ShouldBe(MessageScrubber.MaxLength + 1);
+        MessageScrubber.Scrub("a (" + new string('x', 5_000) + " start dockerd) b").ShouldBe("a b"); // still found, in linear time
+    }
 }

@@ -1,20 +1,23 @@
 using System.Text;
 using System.Text.Json;
-using Sandbox.Core.Runs;
-using Sandbox.Server.Runs;
 
-namespace Sandbox.Server.Http;
+namespace Sandbox.Core.Serialization;
 
 /// <summary>
-/// A pass over a JSON body before it is bound: broken syntax is reported as such (with where it broke) rather
-/// than as a wrong type on whichever field the parser had reached; a key given twice and a string that is not
-/// valid UTF-16 (or not UTF-8) are refused, each naming its field.
+/// A pass over a JSON document before anything binds it: broken syntax is reported as such (with where it broke)
+/// rather than as a wrong type on whichever field a binder had reached; a key given twice and a string that is not
+/// valid UTF-16 (or not UTF-8) are refused, each naming its field. Every JSON body and every MCP argument object
+/// goes through it, so the same input is refused the same way on every surface.
 /// </summary>
-internal static class JsonBodyValidator
+public static class StrictJson
 {
-    public static ApiProblem? Check(ReadOnlySpan<byte> body, string example)
+    private const string LoneSurrogate = "is not valid Unicode text: it has a lone surrogate (such as \\ud800 without the \\udc00-\\udfff that must follow it) or bytes that are not UTF-8; send the text as UTF-8 or escape both halves of the pair";
+
+    /// <summary>The first problem with <paramref name="json"/>, or null when it is one well-formed, strict JSON value.</summary>
+    public static StrictJsonError? Check(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        // Comments are refused like any other syntax error: a proxy that reads the body must see what we bind.
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         var open = new Stack<Container>();
         try
         {
@@ -27,13 +30,13 @@ internal static class JsonBodyValidator
                         var container = open.Peek();
                         if (!TryGetString(ref reader, out var name))
                         {
-                            return Invalid(Join(container.Path, Encoding.UTF8.GetString(reader.ValueSpan)), LoneSurrogate);
+                            return new StrictJsonError(Join(container.Path, Encoding.UTF8.GetString(reader.ValueSpan)), LoneSurrogate);
                         }
 
                         // Last-wins binding would let a proxy that checks the first `limits` see another request than the one that runs.
                         if (!container.Names!.Add(name))
                         {
-                            return Invalid(Join(container.Path, name), "appears more than once in the same object; send each field once");
+                            return new StrictJsonError(Join(container.Path, name), "appears more than once in the same object; send each field once");
                         }
 
                         container.Pending = name;
@@ -51,14 +54,12 @@ internal static class JsonBodyValidator
                         var path = ValuePath(open);
                         if (!TryGetString(ref reader, out _))
                         {
-                            return Invalid(path, LoneSurrogate);
+                            return new StrictJsonError(path, LoneSurrogate);
                         }
 
                         break;
                     }
 
-                    case JsonTokenType.Comment:
-                        break;
                     default:
                         ValuePath(open);
                         break;
@@ -69,15 +70,13 @@ internal static class JsonBodyValidator
         }
         catch (JsonException ex)
         {
-            return Problems.MalformedJson($"the body is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}); send one object such as {example}");
+            return new StrictJsonError(null, $"is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})");
         }
     }
 
-    private const string LoneSurrogate = "is not valid Unicode text: it has a lone surrogate (such as \\ud800 without the \\udc00-\\udfff that must follow it) or bytes that are not UTF-8; send the text as UTF-8 or escape both halves of the pair";
-
     /// <summary>
     /// Only an escaped string can hold a lone surrogate. The reader checks no UTF-8 until a value is read as text, so
-    /// raw bytes that are not UTF-8 are refused here: in a key, reading the name threw out of the validator as a 500.
+    /// raw bytes that are not UTF-8 are refused here: in a key, reading the name threw out of the check as a 500.
     /// </summary>
     private static bool TryGetString(ref Utf8JsonReader reader, out string value)
     {
@@ -121,8 +120,6 @@ internal static class JsonBodyValidator
     }
 
     private static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "." + name;
-
-    private static ApiProblem Invalid(string field, string message) => ApiProblem.Invalid([new FieldError(field, message)]);
 
     private sealed class Container(string path, bool isArray)
     {
