@@ -42,6 +42,7 @@ internal sealed partial class ContainerStepRunner
         var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
         string? id = null;
         string? abandoned = null;
+        var progress = new StepProgress();
         try
         {
             try
@@ -62,24 +63,28 @@ internal sealed partial class ContainerStepRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            return await RunCreatedAsync(id, step, stdin, cancellationToken);
+            return await RunCreatedAsync(id, step, stdin, progress, cancellationToken);
         }
         finally
         {
-            await CleanUpAsync(id ?? abandoned, step);
+            await CleanUpAsync(id ?? abandoned, step, progress.DaemonLost);
         }
     }
 
-    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, StepProgress progress, CancellationToken cancellationToken)
     {
         var limits = step.Limits;
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);
-        var kill = new KillSwitch(_docker, id);
+        var kill = new KillSwitch(_docker, id, () => _meter.IsPopulated(step.CgroupParent), () => _meter.Kill(step.CgroupParent));
+        var watch = new ProcessWatch();
 
         await using var attached = await _docker.AttachAsync(id, cancellationToken);
         await _docker.StartContainerAsync(id, cancellationToken);
         var started = _time.GetTimestamp();
+        // Once started, the step's cgroup holds its processes until they end (runc and runsc alike): the kernel's view of
+        // the end, which needs no daemon. Without it (no cgroup found) only the daemon can tell, as before.
+        var canWatch = _meter.IsPopulated(step.CgroupParent) is not null;
 
         using var stop = new CancellationTokenSource();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
@@ -89,17 +94,22 @@ internal sealed partial class ContainerStepRunner
         var wait = _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
         var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, stop.Token);
-        var monitor = MonitorAsync(step, kill, stop.Token);
+        var monitor = MonitorAsync(step, kill, watch, canWatch, stop.Token);
 
-        ContainerWaitResponse exit;
+        ExitReport exit;
         try
         {
-            exit = await AwaitExitAsync(wait, kill, limits.WallTimeMs);
-            // Output can trail the exit by a moment; give the stream a bounded time to drain.
-            await read.WaitAsync(_options.KillGrace, _time, CancellationToken.None);
+            exit = canWatch
+                ? await AwaitEndAsync(id, wait, kill, watch, limits.WallTimeMs)
+                : new ExitReport((await AwaitExitAsync(wait, kill, limits.WallTimeMs)).StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
+            progress.DaemonLost = exit.DaemonLost;
+            // Output can trail the exit by a moment; give the stream a bounded time to drain. A daemon that is not
+            // answering will not pass on more: the result does not wait for it.
+            await DrainAsync(read, exit.DaemonLost ? _options.DrainWithoutDaemon : _options.KillGrace, exit.DaemonLost);
         }
         catch (TimeoutException ex)
         {
+            progress.DaemonLost = true;
             throw new SandboxInfrastructureException("the Docker daemon did not report the container's exit in time", ex, isTransient: true);
         }
         finally
@@ -114,13 +124,15 @@ internal sealed partial class ContainerStepRunner
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        var wallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
-        var inspect = await _docker.InspectContainerAsync(id, CancellationToken.None);
+        var wallMs = (long)(exit.EndedAt is { } ended ? _time.GetElapsedTime(started, ended) : _time.GetElapsedTime(started)).TotalMilliseconds;
+        var (oomKilled, vanished) = exit.DaemonLost || exit.Vanished
+            ? (exit.OomKilled, exit.Vanished)
+            : await InspectEndAsync(id, exit, kill.Reason);
         var usage = ReadUsage(step);
         return new StepOutcome
         {
-            ExitCode = exit.StatusCode,
-            OomKilled = inspect.State?.OOMKilled ?? false,
+            ExitCode = exit.ExitCode,
+            OomKilled = oomKilled || watch.OomKills > 0,
             KillReason = kill.Reason,
             Stdout = stdout.ToArray(),
             Stderr = stderr.ToArray(),
@@ -131,7 +143,149 @@ internal sealed partial class ContainerStepRunner
             WallMs = wallMs,
             CpuMs = usage.CpuMs,
             PeakMemoryBytes = usage.PeakMemoryBytes,
+            DaemonLost = exit.DaemonLost,
+            Vanished = vanished,
         };
+    }
+
+    /// <summary>
+    /// Waits for the end of the step, as whichever of the daemon and the kernel says it first. The deadline is held
+    /// through the cgroup (see <see cref="KillSwitch"/>), so the processes end on time even when the daemon is stopped or
+    /// dead; the exit code is still the daemon's to tell, and it gets a bounded time to tell it.
+    /// </summary>
+    private async Task<ExitReport> AwaitEndAsync(string id, Task<ContainerWaitResponse> wait, KillSwitch kill, ProcessWatch watch, long wallTimeMs)
+    {
+        var daemonLost = false;
+        if (await Task.WhenAny(wait, watch.Gone) == wait)
+        {
+            if (wait.IsCompletedSuccessfully)
+            {
+                return new ExitReport(wait.Result.StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
+            }
+
+            if (wait.Exception?.InnerException is DockerNotFoundException)
+            {
+                return new ExitReport(null, null, DaemonLost: false, Vanished: true, OomKilled: false);
+            }
+
+            // The daemon's connection broke (dockerd killed, its shims alive): the program may well run on. The deadline
+            // still holds through the cgroup, and the cgroup emptying is its end.
+            daemonLost = true;
+            Log.DaemonLost(_logger, id[..12]);
+            var bound = TimeSpan.FromMilliseconds(wallTimeMs) + _options.KillGrace;
+            await watch.Gone.WaitAsync(bound, _time);
+        }
+
+        var endedAt = watch.Gone.Result;
+        if (kill.Reason != KillReason.None)
+        {
+            // Killed by us: the reason is the outcome and the code adds nothing; take it only if the daemon has it at hand.
+            var code = daemonLost ? null : await TryWaitAsync(wait, _options.DrainWithoutDaemon);
+            return new ExitReport(code, endedAt, DaemonLost: daemonLost || code is null, Vanished: false, OomKilled: false);
+        }
+
+        // It ended on its own before any limit: only the daemon knows how. A stalled daemon (SIGSTOP) answers the wait
+        // when it resumes; a restarted one knows the code from the shim.
+        if (!daemonLost)
+        {
+            try
+            {
+                var answer = await wait.WaitAsync(_options.DaemonReturnGrace, _time);
+                return new ExitReport(answer.StatusCode, endedAt, DaemonLost: false, Vanished: false, OomKilled: false);
+            }
+            catch (TimeoutException)
+            {
+                return new ExitReport(null, endedAt, DaemonLost: true, Vanished: false, OomKilled: false);
+            }
+            catch (DockerNotFoundException)
+            {
+                return new ExitReport(null, endedAt, DaemonLost: false, Vanished: true, OomKilled: false);
+            }
+            catch (Exception ex) when (ex is SandboxException or IOException)
+            {
+                Log.DaemonLost(_logger, id[..12]);
+            }
+        }
+
+        return await PollExitAsync(id, endedAt);
+    }
+
+    /// <summary>After the daemon was lost: asks it for the container's state until it answers, bounded by <see cref="DockerBackendOptions.DaemonReturnGrace"/>.</summary>
+    private async Task<ExitReport> PollExitAsync(string id, long endedAt)
+    {
+        var since = _time.GetTimestamp();
+        while (_time.GetElapsedTime(since) < _options.DaemonReturnGrace)
+        {
+            try
+            {
+                using var call = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
+                var state = (await _docker.InspectContainerAsync(id, call.Token)).State;
+                if (state is { Running: false })
+                {
+                    return new ExitReport(state.ExitCode, endedAt, DaemonLost: true, Vanished: false, OomKilled: state.OOMKilled);
+                }
+            }
+            catch (DockerNotFoundException)
+            {
+                return new ExitReport(null, endedAt, DaemonLost: true, Vanished: true, OomKilled: false);
+            }
+            catch (Exception ex) when (ex is SandboxException or OperationCanceledException or IOException)
+            {
+                // Still down; ask again.
+            }
+
+            await Task.Delay(_options.DaemonPollInterval, _time);
+        }
+
+        return new ExitReport(null, endedAt, DaemonLost: true, Vanished: false, OomKilled: false);
+    }
+
+    private async Task<long?> TryWaitAsync(Task<ContainerWaitResponse> wait, TimeSpan within)
+    {
+        try
+        {
+            return (await wait.WaitAsync(within, _time)).StatusCode;
+        }
+        catch (Exception ex) when (ex is TimeoutException or SandboxException or IOException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The daemon's flags on an ended container, bounded: the OOM flag, and whether someone removed it under us
+    /// (<c>docker rm -f</c> marks it "removing" before it kills it, then it is gone).
+    /// </summary>
+    private async Task<(bool OomKilled, bool Vanished)> InspectEndAsync(string id, ExitReport exit, KillReason reason)
+    {
+        try
+        {
+            using var call = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+            var state = (await _docker.InspectContainerAsync(id, call.Token)).State;
+            var removing = state?.Status == "removing" || state?.Dead == true;
+            return (state?.OOMKilled ?? false, removing && reason == KillReason.None && exit.ExitCode != 0);
+        }
+        catch (DockerNotFoundException)
+        {
+            return (false, reason == KillReason.None && exit.ExitCode != 0);
+        }
+        catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
+        {
+            // The flags stay unknown; the cgroup's OOM count and the peak memory still tell an OOM kill.
+            return (false, false);
+        }
+    }
+
+    private async Task DrainAsync(Task read, TimeSpan within, bool daemonLost)
+    {
+        try
+        {
+            await read.WaitAsync(within, _time, CancellationToken.None);
+        }
+        catch (TimeoutException) when (daemonLost)
+        {
+            // A lost daemon passes on nothing more; what arrived is kept.
+        }
     }
 
     /// <summary>Waits for the exit; once a kill has fired the daemon gets a bounded grace to report it.</summary>
@@ -192,15 +346,30 @@ internal sealed partial class ContainerStepRunner
         return crossed;
     }
 
-    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, CancellationToken cancellationToken)
+    /// <summary>
+    /// Samples the step's cgroup: CPU time against its limit, OOM kills (the container's own cgroup goes with the
+    /// container, so its count is read while it is there), and whether any process is left, the end as the kernel sees it.
+    /// </summary>
+    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, ProcessWatch watch, bool canWatch, CancellationToken cancellationToken)
     {
         var cpuLimitNanos = step.Limits.CpuTimeMs * 1_000_000;
         using var timer = new PeriodicTimer(_options.SampleInterval, _time);
-        while (await timer.WaitForNextTickAsync(cancellationToken))
+        for (var tick = 1; await timer.WaitForNextTickAsync(cancellationToken); tick++)
         {
-            if (_meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
+            if (kill.Reason == KillReason.None && _meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
             {
                 kill.Fire(KillReason.CpuTime);
+            }
+
+            if (!canWatch || tick % WatchEveryTicks != 0)
+            {
+                continue;
+            }
+
+            watch.OomKills = Math.Max(watch.OomKills, _meter.ReadOomKills(step.CgroupParent));
+            if (_meter.IsPopulated(step.CgroupParent) == false)
+            {
+                watch.MarkGone(_time.GetTimestamp());
                 return;
             }
         }
@@ -209,28 +378,65 @@ internal sealed partial class ContainerStepRunner
     private (long CpuMs, long PeakMemoryBytes) ReadUsage(ContainerStep step) =>
         ((_meter.ReadCpuNanos(step.CgroupParent) ?? 0) / 1_000_000, _meter.ReadPeakMemoryBytes(step.CgroupParent) ?? 0);
 
-    private async Task CleanUpAsync(string? id, ContainerStep step)
+    private async Task CleanUpAsync(string? id, ContainerStep step, bool daemonLost)
     {
-        if (id is not null)
+        if (id is not null && !await TryRemoveAsync(id, step, daemonLost ? _options.DrainWithoutDaemon : TimeSpan.FromSeconds(30)))
         {
-            try
+            // The daemon is down or stalled: the result must not wait for it. The container is removed once it answers
+            // (the processes are already gone; only the daemon's record of them is left).
+            _ = RemoveLaterAsync(id, step);
+            return;
+        }
+
+        RemoveCgroup(step);
+    }
+
+    private async Task<bool> TryRemoveAsync(string id, ContainerStep step, TimeSpan within)
+    {
+        try
+        {
+            // Never the caller's token: a cancelled run must still be removed.
+            using var timeout = new CancellationTokenSource(within, _time);
+            await _docker.RemoveContainerAsync(id, timeout.Token);
+            return true;
+        }
+        catch (DockerNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
+        {
+            Log.RemoveFailed(_logger, step.RunId, ex);
+            return false;
+        }
+    }
+
+    private async Task RemoveLaterAsync(string id, ContainerStep step)
+    {
+        var since = _time.GetTimestamp();
+        while (_time.GetElapsedTime(since) < _options.RemoveLaterFor)
+        {
+            await Task.Delay(_options.DaemonPollInterval, _time);
+            if (await TryRemoveAsync(id, step, TimeSpan.FromSeconds(5)))
             {
-                // Never the caller's token: a cancelled run must still be removed.
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
-                await _docker.RemoveContainerAsync(id, timeout.Token);
-            }
-            catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
-            {
-                // The reaper removes it later by its labels and deadline.
-                Log.RemoveFailed(_logger, step.RunId, ex);
+                RemoveCgroup(step);
+                return;
             }
         }
 
+        // Past this the reaper (and start-up recovery) remove it by its labels.
+    }
+
+    private void RemoveCgroup(ContainerStep step)
+    {
         if (!_meter.TryRemove(step.CgroupParent))
         {
             Log.CgroupLeft(_logger, step.RunId, step.CgroupParent);
         }
     }
+
+    /// <summary>How many CPU samples apart the end is looked for (3 × 20 ms): a deadline held to well within a second.</summary>
+    private const int WatchEveryTicks = 3;
 
     private static async Task Quietly(Task task)
     {
@@ -244,8 +450,33 @@ internal sealed partial class ContainerStepRunner
         }
     }
 
+    /// <summary>Whether the daemon was lost during the step, for the clean-up that follows it.</summary>
+    private sealed class StepProgress
+    {
+        public bool DaemonLost { get; set; }
+    }
+
+    /// <summary>The end of the processes as the kernel reported it (the step's cgroup emptied), and the OOM kills it counted.</summary>
+    private sealed class ProcessWatch
+    {
+        private readonly TaskCompletionSource<long> _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes with the timestamp at which the cgroup was found empty.</summary>
+        public Task<long> Gone => _gone.Task;
+
+        public long OomKills { get; set; }
+
+        public void MarkGone(long timestamp) => _gone.TrySetResult(timestamp);
+    }
+
+    /// <summary>How a step ended: the exit code (null when nobody could say), when the kernel saw the end, and what the daemon did.</summary>
+    private sealed record ExitReport(long? ExitCode, long? EndedAt, bool DaemonLost, bool Vanished, bool OomKilled);
+
     private static partial class Log
     {
+        [LoggerMessage(12, LogLevel.Warning, "Container {ContainerId}: the Docker daemon stopped answering mid-run; the deadline is held and the end observed through the run's cgroup")]
+        public static partial void DaemonLost(ILogger logger, string containerId);
+
         [LoggerMessage(10, LogLevel.Warning, "Run {RunId}: the container could not be removed now; the reaper will remove it")]
         public static partial void RemoveFailed(ILogger logger, string runId, Exception exception);
 

@@ -121,7 +121,7 @@ internal sealed class DockerBackend : IExecutionBackend
     {
         RunId = plan.RunId,
         Status = verdict.Status,
-        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null ? (int)outcome.ExitCode : null,
+        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null ? (int?)outcome.ExitCode : null,
         Signal = verdict.Signal,
         Stdout = stdoutIsBinary ? "" : Encoding.UTF8.GetString(outcome.Stdout),
         StdoutTruncated = !stdoutIsBinary && outcome.StdoutTruncated,
