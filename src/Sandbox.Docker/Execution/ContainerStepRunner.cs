@@ -380,7 +380,7 @@ internal sealed partial class ContainerStepRunner
 
     private async Task CleanUpAsync(string? id, ContainerStep step, bool daemonLost)
     {
-        if (id is not null && !await TryRemoveAsync(id, step, daemonLost ? _options.DrainWithoutDaemon : TimeSpan.FromSeconds(30)))
+        if (id is not null && (daemonLost || !await TryRemoveAsync(id, step, TimeSpan.FromSeconds(30))))
         {
             // The daemon is down or stalled: the result must not wait for it. The container is removed once it answers
             // (the processes are already gone; only the daemon's record of them is left).
@@ -391,7 +391,7 @@ internal sealed partial class ContainerStepRunner
         RemoveCgroup(step);
     }
 
-    private async Task<bool> TryRemoveAsync(string id, ContainerStep step, TimeSpan within)
+    private async Task<bool> TryRemoveAsync(string id, ContainerStep step, TimeSpan within, bool quiet = false)
     {
         try
         {
@@ -406,7 +406,11 @@ internal sealed partial class ContainerStepRunner
         }
         catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
         {
-            Log.RemoveFailed(_logger, step.RunId, ex);
+            if (!quiet)
+            {
+                Log.RemoveFailed(_logger, step.RunId, ex);
+            }
+
             return false;
         }
     }
@@ -417,7 +421,7 @@ internal sealed partial class ContainerStepRunner
         while (_time.GetElapsedTime(since) < _options.RemoveLaterFor)
         {
             await Task.Delay(_options.DaemonPollInterval, _time);
-            if (await TryRemoveAsync(id, step, TimeSpan.FromSeconds(5)))
+            if (await TryRemoveAsync(id, step, TimeSpan.FromSeconds(5), quiet: true))
             {
                 RemoveCgroup(step);
                 return;

@@ -108,6 +108,8 @@ internal sealed class DockerBackend : IExecutionBackend
         TmpExec = tmpExec,
         CgroupParent = CgroupMeter.ParentFor(plan.RunId + "-" + name),
         DeadlineUnixMs = (_time.GetUtcNow() + TimeSpan.FromMilliseconds(limits.WallTimeMs) + _options.ReapGrace).ToUnixTimeMilliseconds(),
+        KillAtUnixMs = (_time.GetUtcNow() + TimeSpan.FromMilliseconds(limits.WallTimeMs)).ToUnixTimeMilliseconds(),
+        CompileErrorExitCode = name == "run" ? plan.Profile.CompileErrorExitCode : null,
     };
 
     /// <summary>
@@ -121,7 +123,10 @@ internal sealed class DockerBackend : IExecutionBackend
     {
         RunId = plan.RunId,
         Status = verdict.Status,
-        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null ? (int?)outcome.ExitCode : null,
+        // No code when a kill (ours, the daemon's restart, a removal from outside) ended it: the code would be the kill's, not the program's.
+        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null && !outcome.Vanished && !(outcome.DaemonLost && verdict.Status == RunStatus.SandboxError)
+            ? (int?)outcome.ExitCode
+            : null,
         Signal = verdict.Signal,
         Stdout = stdoutIsBinary ? "" : Encoding.UTF8.GetString(outcome.Stdout),
         StdoutTruncated = !stdoutIsBinary && outcome.StdoutTruncated,

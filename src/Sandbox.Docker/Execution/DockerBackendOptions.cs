@@ -13,7 +13,7 @@ internal sealed record DockerBackendOptions
     public TimeSpan ReapGrace { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long output may trail the end, and the daemon may take to confirm a kill, when it has stopped answering: the result does not wait for it.</summary>
-    public TimeSpan DrainWithoutDaemon { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan DrainWithoutDaemon { get; init; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>How long a program that ended on its own waits for a stalled or lost daemon to tell its exit code; past it the result says the code is unknown.</summary>
     public TimeSpan DaemonReturnGrace { get; init; } = TimeSpan.FromSeconds(30);

@@ -100,6 +100,9 @@ public sealed class RunPersistenceTests
             first.Kill();
         }
 
+        // Its container gone too, so nothing tells its end and it is reconciled as interrupted (recovery is in Faults/).
+        await DockerProbe.RemoveContainersOfRunAsync(runId);
+
         using var second = fixture.Start();
         await second.WaitHealthyAsync(Token);
         using var retried = await fixture.PostAsync(body, "key-interrupted");
