@@ -137,6 +137,20 @@ internal sealed class FaultRig : IAsyncDisposable
 
         var verify = (JsonObject)await Http.AdminGetAsync(AdminKey, "/admin/v1/audit/verify");
         verify["intact"]!.GetValue<bool>().ShouldBeTrue(verify.ToJsonString());
+
+        // The operator's own check, over the same store, from the CLI.
+        var (file, prefix) = Mcp.McpProcess.SandboxExecutable();
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in prefix.Concat(["audit", "verify"]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["SANDBOX_DATA"] = _data;
+        using var cli = Process.Start(start)!;
+        var said = await cli.StandardOutput.ReadToEndAsync(Token) + await cli.StandardError.ReadToEndAsync(Token);
+        await cli.WaitForExitAsync(Token);
+        cli.ExitCode.ShouldBe(0, "sandbox audit verify: " + said);
     }
 
     public async ValueTask DisposeAsync()
