@@ -65,7 +65,14 @@ internal sealed partial class ContainerRecovery
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
                 {
                     result = await RecoverStepAsync(runId, container.Id, labels, parent, judged.Limits, judged.CompileErrorExitCode, cancellationToken);
-                    Log.Recovered(_logger, runId, result.Status.ToWireName());
+                    if (result is null)
+                    {
+                        Log.Abandoned(_logger, runId);
+                    }
+                    else
+                    {
+                        Log.Recovered(_logger, runId, result.Status.ToWireName());
+                    }
                 }
                 else
                 {
@@ -89,10 +96,17 @@ internal sealed partial class ContainerRecovery
         return new RecoveredRun { RunId = runId, Result = result };
     }
 
-    private async Task<RunResult> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, ResourceLimits limits, int? compileErrorExitCode, CancellationToken cancellationToken)
+    /// <summary>The step's real end; null when it never started (the service died between create and start): nothing ran.</summary>
+    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, ResourceLimits limits, int? compileErrorExitCode, CancellationToken cancellationToken)
     {
         var info = await _docker.InspectContainerAsync(id, cancellationToken);
         var state = info.State ?? new ContainerState();
+        if (state.Status == "created" || ParseTime(state.StartedAt) is null)
+        {
+            // Created, never started: its zero exit code is a default, not an outcome.
+            return null;
+        }
+
         var startedAt = ParseTime(state.StartedAt);
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);
