@@ -139,6 +139,14 @@ internal sealed partial class ContainerRecovery
             PeakMemoryBytes = _meter.ReadPeakMemoryBytes(parent) ?? 0,
         };
         var verdict = OutcomeClassifier.Classify(outcome, limits, compileErrorExitCode);
+        if (reason == KillReason.None && exitCode == OutcomeClassifier.EntryFailedExit && outcome.Stderr.Length == 0)
+        {
+            // sandbox-entry's own failure code, and its message went with the service: most likely the service died while
+            // streaming the program's files, so the program never ran. Not the program's error.
+            verdict = new Classification(RunStatus.SandboxError, null, null,
+                $"sandbox_error: the step ended with sandbox-entry's failure code {OutcomeClassifier.EntryFailedExit}, most likely because the service died while handing the program its files, so it may never have run");
+        }
+
         var note = followed
             ? "the service restarted while the program ran: output written before the restart was lost with the service, output after it is kept"
             : "the service restarted while the program ran: its output was lost with the service";

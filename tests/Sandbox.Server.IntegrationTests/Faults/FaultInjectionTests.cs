@@ -58,6 +58,8 @@ public sealed class FaultInjectionTests
         var key = rig.Keys[0];
         var runId = await rig.PostAsync(key, "bash", "echo started; sleep 2; exit 0");
         await rig.WaitRunningAsync(key, runId);
+        // Past the hand-over of its files (killed during it, sandbox-entry fails and the program never runs).
+        await Task.Delay(500, Token);
         rig.Serve!.Kill();
         // The container exits while no service is up; only the daemon's record and the cgroup remain.
         await Task.Delay(3000, Token);
