@@ -180,7 +180,7 @@ internal sealed partial class ContainerStepRunner
         if (kill.Reason != KillReason.None)
         {
             // Killed by us: the reason is the outcome and the code adds nothing; take it only if the daemon has it at hand.
-            var code = daemonLost ? null : await TryWaitAsync(wait, _options.DrainWithoutDaemon);
+            var code = daemonLost ? null : await TryWaitAsync(wait, _options.DaemonConfirmGrace);
             return new ExitReport(code, endedAt, DaemonLost: daemonLost || code is null, Vanished: false, OomKilled: false);
         }
 
