@@ -17,14 +17,16 @@ internal sealed partial class ContainerStepRunner
     private static readonly TimeSpan s_createTimeout = TimeSpan.FromSeconds(30);
 
     private readonly IDockerClient _docker;
+    private readonly IDockerClient _direct;
     private readonly CgroupMeter _meter;
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger)
+    public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger, IDockerClient? direct = null)
     {
         _docker = docker;
+        _direct = direct ?? docker;
         _meter = meter;
         _options = options;
         _time = time;
@@ -219,7 +221,7 @@ internal sealed partial class ContainerStepRunner
             try
             {
                 using var call = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
-                var state = (await _docker.InspectContainerAsync(id, call.Token)).State;
+                var state = (await _direct.InspectContainerAsync(id, call.Token)).State;
                 if (state is { Running: false })
                 {
                     return new ExitReport(state.ExitCode, endedAt, DaemonLost: true, Vanished: false, OomKilled: state.OOMKilled);
@@ -380,7 +382,7 @@ internal sealed partial class ContainerStepRunner
 
     private async Task CleanUpAsync(string? id, ContainerStep step, bool daemonLost)
     {
-        if (id is not null && (daemonLost || !await TryRemoveAsync(id, step, TimeSpan.FromSeconds(30))))
+        if (id is not null && (daemonLost || !await TryRemoveAsync(_docker, id, step, TimeSpan.FromSeconds(30))))
         {
             // The daemon is down or stalled: the result must not wait for it. The container is removed once it answers
             // (the processes are already gone; only the daemon's record of them is left).
@@ -391,13 +393,13 @@ internal sealed partial class ContainerStepRunner
         RemoveCgroup(step);
     }
 
-    private async Task<bool> TryRemoveAsync(string id, ContainerStep step, TimeSpan within, bool quiet = false)
+    private async Task<bool> TryRemoveAsync(IDockerClient docker, string id, ContainerStep step, TimeSpan within, bool quiet = false)
     {
         try
         {
             // Never the caller's token: a cancelled run must still be removed.
             using var timeout = new CancellationTokenSource(within, _time);
-            await _docker.RemoveContainerAsync(id, timeout.Token);
+            await docker.RemoveContainerAsync(id, timeout.Token);
             return true;
         }
         catch (DockerNotFoundException)
@@ -421,7 +423,7 @@ internal sealed partial class ContainerStepRunner
         while (_time.GetElapsedTime(since) < _options.RemoveLaterFor)
         {
             await Task.Delay(_options.DaemonPollInterval, _time);
-            if (await TryRemoveAsync(id, step, TimeSpan.FromSeconds(5), quiet: true))
+            if (await TryRemoveAsync(_direct, id, step, TimeSpan.FromSeconds(5), quiet: true))
             {
                 RemoveCgroup(step);
                 return;

@@ -25,9 +25,13 @@ internal sealed class DockerBackend : IExecutionBackend
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
 
-    public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger)
+    /// <remarks>
+    /// <c>direct</c> is the daemon without the circuit breaker, to ask a daemon that was lost mid-run whether it is back
+    /// (the breaker would keep failing fast for its break duration after the daemon answers again); it defaults to <c>docker</c>.
+    /// </remarks>
+    public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger, IDockerClient? direct = null)
     {
-        _steps = new ContainerStepRunner(docker, meter, options, time, logger);
+        _steps = new ContainerStepRunner(docker, meter, options, time, logger, direct);
         _options = options;
         _time = time;
     }
