@@ -14,7 +14,26 @@ internal static class DockerDaemon
 
     public static int Pid() => int.Parse(File.ReadAllText(PidFile).Trim(), CultureInfo.InvariantCulture);
 
-    public static Task StopAsync() => SignalAsync("STOP");
+    /// <summary>
+    /// SIGSTOP, with a dead man's switch: a detached process sends SIGCONT after a minute even if this test process is
+    /// killed first (a hang timeout), so the shared daemon is never left stopped.
+    /// </summary>
+    public static async Task StopAsync()
+    {
+        var pid = Pid().ToString(CultureInfo.InvariantCulture);
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "sh", "-c", "sleep 60; kill -s CONT \"$0\" 2>/dev/null", pid })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using (Process.Start(start))
+        {
+            // Detached: it outlives this handle, and this process.
+        }
+
+        await SignalAsync("STOP");
+    }
 
     public static Task ContinueAsync() => SignalAsync("CONT");
 
