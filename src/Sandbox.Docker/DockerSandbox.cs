@@ -39,7 +39,7 @@ internal sealed class DockerSandbox
         return new DockerSandbox(
             docker,
             meter,
-            new DockerBackend(docker, meter, new DockerBackendOptions(), time, loggers.CreateLogger<DockerBackend>()),
+            new DockerBackend(docker, meter, new DockerBackendOptions(), time, loggers.CreateLogger<DockerBackend>(), direct: client),
             new ContainerReaper(docker, meter, time, loggers.CreateLogger<ContainerReaper>()));
     }
 }

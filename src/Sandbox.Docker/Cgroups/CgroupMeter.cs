@@ -13,13 +13,15 @@ internal sealed class CgroupMeter
 {
     private readonly string? _cpuRoot;
     private readonly string? _memoryRoot;
+    private readonly string? _freezerRoot;
     private readonly string[] _allRoots;
     private readonly bool _isV2;
 
-    private CgroupMeter(string? cpuRoot, string? memoryRoot, string[] allRoots, bool isV2)
+    private CgroupMeter(string? cpuRoot, string? memoryRoot, string? freezerRoot, string[] allRoots, bool isV2)
     {
         _cpuRoot = cpuRoot;
         _memoryRoot = memoryRoot;
+        _freezerRoot = freezerRoot;
         _allRoots = allRoots;
         _isV2 = isV2;
     }
@@ -39,12 +41,12 @@ internal sealed class CgroupMeter
         string? cpu = CgroupMounts.V1(mounts, "cpuacct"), memory = CgroupMounts.V1(mounts, "memory");
         if (cpu is not null && memory is not null)
         {
-            return new CgroupMeter(cpu, memory, [.. mounts.Where(m => !m.IsV2).Select(m => m.MountPoint)], isV2: false);
+            return new CgroupMeter(cpu, memory, CgroupMounts.V1(mounts, "freezer"), [.. mounts.Where(m => !m.IsV2).Select(m => m.MountPoint)], isV2: false);
         }
 
         return CgroupMounts.Unified(mounts) is { } unified
-            ? new CgroupMeter(unified, unified, [unified], isV2: true)
-            : new CgroupMeter(null, null, [], isV2: false);
+            ? new CgroupMeter(unified, unified, null, [unified], isV2: true)
+            : new CgroupMeter(null, null, null, [], isV2: false);
     }
 
     /// <summary>The parent cgroup name for a run, as passed to Docker's <c>CgroupParent</c>.</summary>
@@ -55,6 +57,19 @@ internal sealed class CgroupMeter
 
     /// <summary>The largest memory footprint of the run's parent cgroup so far, in bytes; null before it exists.</summary>
     public long? ReadPeakMemoryBytes(string parent) => _memoryRoot is null ? null : CgroupFiles.PeakMemoryBytes(Path.Join(_memoryRoot, parent), _isV2);
+
+    /// <summary>
+    /// Whether any process of the step is alive, read from the kernel (no daemon involved); null when its cgroup does not
+    /// exist, which is "unknown", never "ended".
+    /// </summary>
+    public bool? IsPopulated(string parent) => _cpuRoot is null ? null : CgroupTree.IsPopulated(Path.Join(_cpuRoot, parent), _isV2);
+
+    /// <summary>SIGKILLs every process under the step's parent cgroup, without the daemon; false when the cgroup is not there.</summary>
+    public bool Kill(string parent) =>
+        _cpuRoot is not null && CgroupTree.KillAll(Path.Join(_cpuRoot, parent), _freezerRoot is null ? null : Path.Join(_freezerRoot, parent), _isV2);
+
+    /// <summary>OOM kills the kernel counted under the step's parent cgroup (so far as its cgroups still exist).</summary>
+    public long ReadOomKills(string parent) => _memoryRoot is null ? 0 : CgroupTree.OomKills(Path.Join(_memoryRoot, parent), _isV2);
 
     /// <summary>Removes the run's parent cgroup in every hierarchy. Returns false when some could not be removed yet.</summary>
     public bool TryRemove(string parent)

@@ -17,14 +17,16 @@ internal sealed partial class ContainerStepRunner
     private static readonly TimeSpan s_createTimeout = TimeSpan.FromSeconds(30);
 
     private readonly IDockerClient _docker;
+    private readonly IDockerClient _direct;
     private readonly CgroupMeter _meter;
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger)
+    public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger, IDockerClient? direct = null)
     {
         _docker = docker;
+        _direct = direct ?? docker;
         _meter = meter;
         _options = options;
         _time = time;
@@ -42,6 +44,7 @@ internal sealed partial class ContainerStepRunner
         var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
         string? id = null;
         string? abandoned = null;
+        var progress = new StepProgress();
         try
         {
             try
@@ -62,24 +65,28 @@ internal sealed partial class ContainerStepRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            return await RunCreatedAsync(id, step, stdin, cancellationToken);
+            return await RunCreatedAsync(id, step, stdin, progress, cancellationToken);
         }
         finally
         {
-            await CleanUpAsync(id ?? abandoned, step);
+            await CleanUpAsync(id ?? abandoned, step, progress.DaemonLost);
         }
     }
 
-    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, StepProgress progress, CancellationToken cancellationToken)
     {
         var limits = step.Limits;
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);
-        var kill = new KillSwitch(_docker, id);
+        var kill = new KillSwitch(_docker, id, () => _meter.IsPopulated(step.CgroupParent), () => _meter.Kill(step.CgroupParent));
+        var watch = new ProcessWatch();
 
         await using var attached = await _docker.AttachAsync(id, cancellationToken);
         await _docker.StartContainerAsync(id, cancellationToken);
         var started = _time.GetTimestamp();
+        // Once started, the step's cgroup holds its processes until they end (runc and runsc alike): the kernel's view of
+        // the end, which needs no daemon. Without it (no cgroup found) only the daemon can tell, as before.
+        var canWatch = _meter.IsPopulated(step.CgroupParent) is not null;
 
         using var stop = new CancellationTokenSource();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
@@ -89,17 +96,22 @@ internal sealed partial class ContainerStepRunner
         var wait = _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
         var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, stop.Token);
-        var monitor = MonitorAsync(step, kill, stop.Token);
+        var monitor = MonitorAsync(step, kill, watch, canWatch, stop.Token);
 
-        ContainerWaitResponse exit;
+        ExitReport exit;
         try
         {
-            exit = await AwaitExitAsync(wait, kill, limits.WallTimeMs);
-            // Output can trail the exit by a moment; give the stream a bounded time to drain.
-            await read.WaitAsync(_options.KillGrace, _time, CancellationToken.None);
+            exit = canWatch
+                ? await AwaitEndAsync(id, wait, kill, watch, limits.WallTimeMs)
+                : new ExitReport((await AwaitExitAsync(wait, kill, limits.WallTimeMs)).StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
+            progress.DaemonLost = exit.DaemonLost;
+            // Output can trail the exit by a moment; give the stream a bounded time to drain. A daemon that is not
+            // answering will not pass on more: the result does not wait for it.
+            await DrainAsync(read, exit.DaemonLost ? _options.DrainWithoutDaemon : _options.KillGrace, exit.DaemonLost);
         }
         catch (TimeoutException ex)
         {
+            progress.DaemonLost = true;
             throw new SandboxInfrastructureException("the Docker daemon did not report the container's exit in time", ex, isTransient: true);
         }
         finally
@@ -114,13 +126,15 @@ internal sealed partial class ContainerStepRunner
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        var wallMs = (long)_time.GetElapsedTime(started).TotalMilliseconds;
-        var inspect = await _docker.InspectContainerAsync(id, CancellationToken.None);
+        var wallMs = (long)(exit.EndedAt is { } ended ? _time.GetElapsedTime(started, ended) : _time.GetElapsedTime(started)).TotalMilliseconds;
+        var (oomKilled, vanished) = exit.DaemonLost || exit.Vanished
+            ? (exit.OomKilled, exit.Vanished)
+            : await InspectEndAsync(id, exit, kill.Reason);
         var usage = ReadUsage(step);
         return new StepOutcome
         {
-            ExitCode = exit.StatusCode,
-            OomKilled = inspect.State?.OOMKilled ?? false,
+            ExitCode = exit.ExitCode,
+            OomKilled = oomKilled || watch.OomKills > 0,
             KillReason = kill.Reason,
             Stdout = stdout.ToArray(),
             Stderr = stderr.ToArray(),
@@ -131,21 +145,9 @@ internal sealed partial class ContainerStepRunner
             WallMs = wallMs,
             CpuMs = usage.CpuMs,
             PeakMemoryBytes = usage.PeakMemoryBytes,
+            DaemonLost = exit.DaemonLost,
+            Vanished = vanished,
         };
-    }
-
-    /// <summary>Waits for the exit; once a kill has fired the daemon gets a bounded grace to report it.</summary>
-    private async Task<ContainerWaitResponse> AwaitExitAsync(Task<ContainerWaitResponse> wait, KillSwitch kill, long wallTimeMs)
-    {
-        // The wall-clock kill fires at wallTimeMs; past that plus the grace, the daemon is not doing its job.
-        var hardStop = TimeSpan.FromMilliseconds(wallTimeMs) + _options.KillGrace;
-        var outcome = await Task.WhenAny(wait, kill.Fired.WaitAsync(hardStop, _time)).ConfigureAwait(false);
-        if (outcome == wait)
-        {
-            return await wait;
-        }
-
-        return await wait.WaitAsync(_options.KillGrace, _time);
     }
 
     private static async Task WriteStdinAsync(IAttachedStream attached, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
@@ -192,15 +194,30 @@ internal sealed partial class ContainerStepRunner
         return crossed;
     }
 
-    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, CancellationToken cancellationToken)
+    /// <summary>
+    /// Samples the step's cgroup: CPU time against its limit, OOM kills (the container's own cgroup goes with the
+    /// container, so its count is read while it is there), and whether any process is left, the end as the kernel sees it.
+    /// </summary>
+    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, ProcessWatch watch, bool canWatch, CancellationToken cancellationToken)
     {
         var cpuLimitNanos = step.Limits.CpuTimeMs * 1_000_000;
         using var timer = new PeriodicTimer(_options.SampleInterval, _time);
-        while (await timer.WaitForNextTickAsync(cancellationToken))
+        for (var tick = 1; await timer.WaitForNextTickAsync(cancellationToken); tick++)
         {
-            if (_meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
+            if (kill.Reason == KillReason.None && _meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
             {
                 kill.Fire(KillReason.CpuTime);
+            }
+
+            if (!canWatch || tick % WatchEveryTicks != 0)
+            {
+                continue;
+            }
+
+            watch.OomKills = Math.Max(watch.OomKills, _meter.ReadOomKills(step.CgroupParent));
+            if (_meter.IsPopulated(step.CgroupParent) == false)
+            {
+                watch.MarkGone(_time.GetTimestamp());
                 return;
             }
         }
@@ -209,28 +226,8 @@ internal sealed partial class ContainerStepRunner
     private (long CpuMs, long PeakMemoryBytes) ReadUsage(ContainerStep step) =>
         ((_meter.ReadCpuNanos(step.CgroupParent) ?? 0) / 1_000_000, _meter.ReadPeakMemoryBytes(step.CgroupParent) ?? 0);
 
-    private async Task CleanUpAsync(string? id, ContainerStep step)
-    {
-        if (id is not null)
-        {
-            try
-            {
-                // Never the caller's token: a cancelled run must still be removed.
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
-                await _docker.RemoveContainerAsync(id, timeout.Token);
-            }
-            catch (Exception ex) when (ex is SandboxException or OperationCanceledException)
-            {
-                // The reaper removes it later by its labels and deadline.
-                Log.RemoveFailed(_logger, step.RunId, ex);
-            }
-        }
-
-        if (!_meter.TryRemove(step.CgroupParent))
-        {
-            Log.CgroupLeft(_logger, step.RunId, step.CgroupParent);
-        }
-    }
+    /// <summary>How many CPU samples apart the end is looked for (3 × 20 ms): a deadline held to well within a second.</summary>
+    private const int WatchEveryTicks = 3;
 
     private static async Task Quietly(Task task)
     {
@@ -244,8 +241,17 @@ internal sealed partial class ContainerStepRunner
         }
     }
 
+    /// <summary>Whether the daemon was lost during the step, for the clean-up that follows it.</summary>
+    private sealed class StepProgress
+    {
+        public bool DaemonLost { get; set; }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(12, LogLevel.Warning, "Container {ContainerId}: the Docker daemon stopped answering mid-run; the deadline is held and the end observed through the run's cgroup")]
+        public static partial void DaemonLost(ILogger logger, string containerId);
+
         [LoggerMessage(10, LogLevel.Warning, "Run {RunId}: the container could not be removed now; the reaper will remove it")]
         public static partial void RemoveFailed(ILogger logger, string runId, Exception exception);
 

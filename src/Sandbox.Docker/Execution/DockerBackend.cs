@@ -25,9 +25,13 @@ internal sealed class DockerBackend : IExecutionBackend
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
 
-    public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger)
+    /// <remarks>
+    /// <c>direct</c> is the daemon without the circuit breaker, to ask a daemon that was lost mid-run whether it is back
+    /// (the breaker would keep failing fast for its break duration after the daemon answers again); it defaults to <c>docker</c>.
+    /// </remarks>
+    public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger, IDockerClient? direct = null)
     {
-        _steps = new ContainerStepRunner(docker, meter, options, time, logger);
+        _steps = new ContainerStepRunner(docker, meter, options, time, logger, direct);
         _options = options;
         _time = time;
     }
@@ -108,6 +112,8 @@ internal sealed class DockerBackend : IExecutionBackend
         TmpExec = tmpExec,
         CgroupParent = CgroupMeter.ParentFor(plan.RunId + "-" + name),
         DeadlineUnixMs = (_time.GetUtcNow() + TimeSpan.FromMilliseconds(limits.WallTimeMs) + _options.ReapGrace).ToUnixTimeMilliseconds(),
+        KillAtUnixMs = (_time.GetUtcNow() + TimeSpan.FromMilliseconds(limits.WallTimeMs)).ToUnixTimeMilliseconds(),
+        CompileErrorExitCode = name == "run" ? plan.Profile.CompileErrorExitCode : null,
     };
 
     /// <summary>
@@ -121,7 +127,10 @@ internal sealed class DockerBackend : IExecutionBackend
     {
         RunId = plan.RunId,
         Status = verdict.Status,
-        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null ? (int)outcome.ExitCode : null,
+        // No code when a kill (ours, the daemon's restart, a removal from outside) ended it: the code would be the kill's, not the program's.
+        ExitCode = outcome.KillReason == KillReason.None && verdict.Signal is null && !outcome.Vanished && !(outcome.DaemonLost && verdict.Status == RunStatus.SandboxError)
+            ? (int?)outcome.ExitCode
+            : null,
         Signal = verdict.Signal,
         Stdout = stdoutIsBinary ? "" : Encoding.UTF8.GetString(outcome.Stdout),
         StdoutTruncated = !stdoutIsBinary && outcome.StdoutTruncated,

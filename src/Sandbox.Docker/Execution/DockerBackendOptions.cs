@@ -12,6 +12,24 @@ internal sealed record DockerBackendOptions
     /// <summary>Added to a step's wall-clock limit to form the deadline label the reaper honours.</summary>
     public TimeSpan ReapGrace { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long output may trail the end, and the daemon may take to confirm a kill, when it has stopped answering: the result does not wait for it.</summary>
+    public TimeSpan DrainWithoutDaemon { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// How long the daemon may take to confirm the exit of a step we killed before it counts as not answering: a healthy
+    /// daemon takes milliseconds, a loaded one a moment; past this the result is recorded without it (the processes are gone).
+    /// </summary>
+    public TimeSpan DaemonConfirmGrace { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a program that ended on its own waits for a stalled or lost daemon to tell its exit code; past it the result says the code is unknown.</summary>
+    public TimeSpan DaemonReturnGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a lost daemon is asked again (for an exit code, or to remove a container).</summary>
+    public TimeSpan DaemonPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a container the daemon could not remove at the end of its run is retried in the background; the reaper takes over after.</summary>
+    public TimeSpan RemoveLaterFor { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Read buffer for the attach stream.</summary>
     public int ReadBufferBytes { get; init; } = 64 * 1024;
 }

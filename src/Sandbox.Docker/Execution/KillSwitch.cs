@@ -3,30 +3,55 @@ using Sandbox.Docker.Client;
 
 namespace Sandbox.Docker.Execution;
 
-/// <summary>Kills a step's container once, remembering the first reason; later calls are no-ops.</summary>
+/// <summary>
+/// Kills a step once, remembering the first reason; later calls are no-ops. The kill goes through the step's own cgroup
+/// (the kernel, at once, daemon or not) and through the daemon. A reason that comes after the processes have already
+/// ended is not recorded: what happened first is the outcome (a program that exited on time is not a timeout because
+/// the daemon reported its exit late).
+/// </summary>
 internal sealed class KillSwitch
 {
     private readonly IDockerClient _docker;
     private readonly string _containerId;
+    private readonly Func<bool?> _alive;
+    private readonly Func<bool> _killCgroup;
     private readonly TaskCompletionSource _fired = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reason;
 
-    public KillSwitch(IDockerClient docker, string containerId)
+    /// <param name="docker">The daemon, for its kill.</param>
+    /// <param name="containerId">The step's container.</param>
+    /// <param name="alive">Whether the step's processes are alive now (null: unknown, treated as alive).</param>
+    /// <param name="killCgroup">Kills every process in the step's cgroup; false when it could not be found.</param>
+    public KillSwitch(IDockerClient docker, string containerId, Func<bool?> alive, Func<bool> killCgroup)
     {
         _docker = docker;
         _containerId = containerId;
+        _alive = alive;
+        _killCgroup = killCgroup;
     }
 
     public KillReason Reason => (KillReason)Volatile.Read(ref _reason);
 
-    /// <summary>Completes once the kill has been sent.</summary>
+    /// <summary>Completes once the kill has been sent (through the cgroup, or else once the daemon took it).</summary>
     public Task Fired => _fired.Task;
 
     public void Fire(KillReason reason)
     {
+        if (_alive() == false)
+        {
+            // The kernel says every process is gone: the program ended before this reason arose.
+            return;
+        }
+
         if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)KillReason.None) != (int)KillReason.None)
         {
             return;
+        }
+
+        // SIGKILL through the cgroup first: it needs no daemon, so a stopped or dead dockerd cannot stretch a deadline.
+        if (_killCgroup())
+        {
+            _fired.TrySetResult();
         }
 
         _ = SendAsync();
@@ -42,6 +67,10 @@ internal sealed class KillSwitch
         catch (SandboxException)
         {
             // Already gone, or the daemon is failing; the exit wait reports the latter.
+        }
+        catch (OperationCanceledException)
+        {
+            // The daemon did not answer in time; the cgroup kill above did the work.
         }
         finally
         {

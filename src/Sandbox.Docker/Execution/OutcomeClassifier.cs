@@ -25,6 +25,26 @@ internal static class OutcomeClassifier
 
     public static Classification Classify(StepOutcome outcome, ResourceLimits limits, int? compileErrorExitCode)
     {
+        var verdict = ClassifyEnd(outcome, limits, compileErrorExitCode);
+        if (!outcome.DaemonLost || verdict.Status == RunStatus.SandboxError)
+        {
+            return verdict;
+        }
+
+        // The status stands (the kernel saw the end, the daemon or the shim told the code); the output may not be whole.
+        var said = verdict.Message ?? $"{verdict.Status.ToWireName()}: the program exited with code {outcome.ExitCode}";
+        return verdict with { Message = said + "; the Docker daemon stopped answering during the run, so output written after that is missing" };
+    }
+
+    private static Classification ClassifyEnd(StepOutcome outcome, ResourceLimits limits, int? compileErrorExitCode)
+    {
+        if (outcome.Vanished && outcome.KillReason is KillReason.None)
+        {
+            // Not the program's doing and not ours: say what happened, never the container's id.
+            return new(RunStatus.SandboxError, null, null,
+                "sandbox_error: the run's container was removed from outside the service (docker rm -f, or an operator's clean-up) while the program ran; the output up to then is kept");
+        }
+
         var signal = outcome.ExitCode is > 128 and < 160 ? (int)(outcome.ExitCode - 128) : (int?)null;
         switch (outcome.KillReason)
         {
@@ -51,6 +71,20 @@ internal static class OutcomeClassifier
             return new(RunStatus.MemoryLimit, signal,
                 new LimitBreach(LimitNames.MemoryBytes, limits.MemoryBytes, outcome.PeakMemoryBytes),
                 $"memory_limit: needed more than the {limits.MemoryBytes} bytes of memory allowed and was killed");
+        }
+
+        if (outcome.ExitCode is null)
+        {
+            return new(RunStatus.SandboxError, null, null,
+                $"sandbox_error: the Docker daemon stopped answering; the program's processes ended on their own after {outcome.WallMs} ms, within its limits, but the daemon did not come back in time to tell the exit code, so the outcome is unknown");
+        }
+
+        if (outcome.DaemonLost && signal is { } daemonSignal)
+        {
+            // A daemon restarted without live-restore stops the containers it finds running: a signal we did not send,
+            // seen after the daemon was lost, is the daemon's doing until shown otherwise, and never charged to the program.
+            return new(RunStatus.SandboxError, null, null,
+                $"sandbox_error: the program was ended by signal {daemonSignal} after the Docker daemon was lost mid-run (a restarted daemon stops the containers it finds running)");
         }
 
         // The RLIMIT_CPU backstop, or usage measured past the limit between two samples: CPU time was exceeded.

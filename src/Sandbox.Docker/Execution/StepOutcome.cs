@@ -3,7 +3,8 @@ namespace Sandbox.Docker.Execution;
 /// <summary>What happened to one container step, measured on the host.</summary>
 internal sealed record StepOutcome
 {
-    public required long ExitCode { get; init; }
+    /// <summary>The exit status the daemon reported; null when it never did (it was lost, or the container vanished).</summary>
+    public required long? ExitCode { get; init; }
     public required bool OomKilled { get; init; }
     public required KillReason KillReason { get; init; }
     public required byte[] Stdout { get; init; }
@@ -15,4 +16,10 @@ internal sealed record StepOutcome
     public required long WallMs { get; init; }
     public required long CpuMs { get; init; }
     public required long PeakMemoryBytes { get; init; }
+
+    /// <summary>The daemon stopped answering during the step: the end was observed (and any deadline held) through the cgroup, and output it had not passed on is missing.</summary>
+    public bool DaemonLost { get; init; }
+
+    /// <summary>The container was removed from outside the service (<c>docker rm -f</c>) while the program ran.</summary>
+    public bool Vanished { get; init; }
 }

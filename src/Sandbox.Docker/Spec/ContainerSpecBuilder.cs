@@ -118,6 +118,9 @@ internal static class ContainerSpecBuilder
                 [SandboxLabels.RunId] = step.RunId,
                 [SandboxLabels.Step] = step.StepName,
                 [SandboxLabels.Deadline] = step.DeadlineUnixMs.ToString(CultureInfo.InvariantCulture),
+                [SandboxLabels.KillAt] = step.KillAtUnixMs.ToString(CultureInfo.InvariantCulture),
+                [SandboxLabels.CgroupParent] = step.CgroupParent,
+                [SandboxLabels.Limits] = LimitsLabel.Format(step.Limits, step.CompileErrorExitCode),
             },
             HostConfig = hostConfig,
         };

@@ -29,6 +29,12 @@ internal sealed record ContainerStep
     /// <summary>When the reaper may remove the container if it is still around (Unix milliseconds).</summary>
     public required long DeadlineUnixMs { get; init; }
 
+    /// <summary>When the wall-clock limit ends if the step started now (Unix milliseconds); recovery after a crash holds it.</summary>
+    public required long KillAtUnixMs { get; init; }
+
+    /// <summary>The profile's compile-error exit code, for recovery's classification.</summary>
+    public int? CompileErrorExitCode { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }

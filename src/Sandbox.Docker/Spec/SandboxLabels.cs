@@ -10,4 +10,13 @@ internal static class SandboxLabels
 
     /// <summary>Unix milliseconds after which the container has outlived its run and may be removed.</summary>
     public const string Deadline = "io.sandbox.deadline";
+
+    /// <summary>Unix milliseconds at which the step's wall-clock limit ends: start-up recovery kills it there (through its cgroup).</summary>
+    public const string KillAt = "io.sandbox.kill-at";
+
+    /// <summary>The step's parent cgroup, so its processes can be found, measured and killed without asking the daemon.</summary>
+    public const string CgroupParent = "io.sandbox.cgroup-parent";
+
+    /// <summary>The limits the step was classified against (<c>name=value;…</c>, with the profile's compile-error exit code when it has one), so recovery judges its end as the run would have.</summary>
+    public const string Limits = "io.sandbox.limits";
 }

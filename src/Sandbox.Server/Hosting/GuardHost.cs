@@ -55,6 +55,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
         var host = new GuardHost(store, guard, alerts, loggers.CreateLogger<GuardHost>());
         try
         {
+            await Runs.RunRecovery.RecoverAsync(store, guard, server, loggers, time, cancellationToken); // runs whose containers tell their real end
             await guard.ReconcileAsync(cancellationToken);
             await host.LogHeadAsync("start", cancellationToken);
             return host;

@@ -83,6 +83,7 @@ public sealed class LifecycleTests(SandboxFixture sandbox)
             Runtime = "runc",
             CgroupParent = CgroupMeter.ParentFor("run_" + runId + "-run"),
             DeadlineUnixMs = deadline.ToUnixTimeMilliseconds(),
+            KillAtUnixMs = deadline.ToUnixTimeMilliseconds(),
         };
         var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
         return await sandbox.Docker.CreateContainerAsync(spec.Request, spec.Name + "-" + Guid.NewGuid().ToString("N")[..6], TestContext.Current.CancellationToken);

@@ -29,6 +29,51 @@ public sealed class OutcomeClassifierTests
     public void Classify_ExitZero_IsOk() => Classify(Outcome()).Status.ShouldBe(RunStatus.Ok);
 
     [Fact]
+    public void Classify_ContainerRemovedFromOutside_IsSandboxErrorThatNamesNoContainer()
+    {
+        var verdict = Classify(Outcome(exit: 137) with { Vanished = true });
+
+        verdict.Status.ShouldBe(RunStatus.SandboxError);
+        verdict.Message.ShouldNotBeNull().ShouldContain("removed from outside the service");
+        verdict.Message.ShouldContain("output up to then is kept");
+    }
+
+    [Fact]
+    public void Classify_RemovedAfterOurOwnKill_KeepsTheKillsStatus() =>
+        Classify(Outcome(exit: 137, kill: KillReason.WallTime) with { Vanished = true }).Status.ShouldBe(RunStatus.Timeout);
+
+    [Fact]
+    public void Classify_EndedButNoExitCodeFromALostDaemon_IsSandboxErrorNotOk()
+    {
+        var verdict = Classify(Outcome() with { ExitCode = null, DaemonLost = true });
+
+        verdict.Status.ShouldBe(RunStatus.SandboxError);
+        verdict.Message.ShouldNotBeNull().ShouldContain("outcome is unknown");
+    }
+
+    [Fact]
+    public void Classify_ExitZeroAfterTheDaemonWasLost_IsOkAndSaysOutputMayBeMissing()
+    {
+        var verdict = Classify(Outcome() with { DaemonLost = true });
+
+        verdict.Status.ShouldBe(RunStatus.Ok);
+        verdict.Message.ShouldNotBeNull().ShouldContain("output written after that is missing");
+    }
+
+    [Fact]
+    public void Classify_SignalWeDidNotSendAfterTheDaemonWasLost_IsTheDaemonsFaultNotTheProgramsError()
+    {
+        var verdict = Classify(Outcome(exit: 137) with { DaemonLost = true });
+
+        verdict.Status.ShouldBe(RunStatus.SandboxError);
+        verdict.Message.ShouldNotBeNull().ShouldContain("restarted daemon stops");
+    }
+
+    [Fact]
+    public void Classify_OurDeadlineKillWhileTheDaemonWasStopped_IsTimeout() =>
+        Classify(Outcome(kill: KillReason.WallTime) with { ExitCode = null, DaemonLost = true }).Status.ShouldBe(RunStatus.Timeout);
+
+    [Fact]
     public void Classify_ExitNonZero_IsRuntimeErrorWithoutSignal()
     {
         var verdict = Classify(Outcome(exit: 3));

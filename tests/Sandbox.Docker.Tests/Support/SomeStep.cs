@@ -30,5 +30,6 @@ internal static class SomeStep
         TmpExec = tmpExec,
         CgroupParent = "/sandbox/run_abc-run",
         DeadlineUnixMs = 1_700_000_000_000,
+        KillAtUnixMs = 1_699_999_940_000,
     };
 }

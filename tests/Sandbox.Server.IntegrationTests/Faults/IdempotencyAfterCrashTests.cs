@@ -6,7 +6,7 @@ namespace Sandbox.Server.IntegrationTests.Faults;
 /// <summary>
 /// Fault 1 of issue 11: a retry with the same <c>Idempotency-Key</c> after a crash ran the code twice, because keys
 /// lived only in memory. A real <c>sandbox serve</c>, kill -9, and a restart over the same data folder: the retry returns
-/// the original run (completed, or closed as interrupted) and starts nothing; the agent is not locked out, no container
+/// the original run (completed, with the outcome start-up recovery found, or closed as interrupted) and starts nothing; the agent is not locked out, no container
 /// is left, and the audit chain holds.
 /// </summary>
 [Collection(FaultInjectionCollection.Name)]
@@ -54,7 +54,7 @@ public sealed class IdempotencyAfterCrashTests
     }
 
     [Fact]
-    public async Task Post_SameIdempotencyKeyAfterKillMinus9DuringTheRun_ReturnsTheInterruptedRunAndRunsNothing()
+    public async Task Post_SameIdempotencyKeyAfterKillMinus9DuringTheRun_ReturnsTheRecordedRunAndRunsNothing()
     {
         await using var service = FaultService.Create("idem-running");
         var key = await service.CreateAgentAsync("idem-running");
@@ -92,8 +92,8 @@ public sealed class IdempotencyAfterCrashTests
         (await service.AuditAsync("?kind=receipt")).Count.ShouldBe(1, "the retry started nothing");
         await service.AssertFollowUpAdmittedAsync(key, "idem-running");
 
-        // Not asserted here: the killed run's container outlives the restart until its deadline label and the reaper's
-        // next sweep. That is fault 3 (kill -9 of the service), pinned by its own test; this one is about the key.
+        // Start-up recovery (fault 3) found the run's container and recorded its real end, so nothing is left behind.
+        await service.AssertNoContainerLeftAsync(TimeSpan.FromSeconds(5));
         FaultService.Report(FaultService.Invariant($"fault 1 (kill -9 while running): recorded {recorded}; replay and follow-up within {recovery.Elapsed.TotalSeconds:0.0} s of the restart; RSS {service.RssMiB():0} MiB"));
         restarted.Kill();
         await service.AssertAuditIntactAsync();

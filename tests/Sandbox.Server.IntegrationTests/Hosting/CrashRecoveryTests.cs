@@ -53,6 +53,10 @@ public sealed class CrashRecoveryTests
             first.Kill();
         }
 
+        // With its container gone too, nothing tells the run's end: start-up recovery (Faults/) has nothing to find, and
+        // reconciliation records it interrupted.
+        await DockerProbe.RemoveContainersOfRunAsync(runId);
+
         using (var second = ServeProcess.Start(data, AdminKey, port))
         {
             await second.WaitHealthyAsync(Token);

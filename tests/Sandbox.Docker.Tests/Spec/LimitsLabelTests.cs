@@ -1,0 +1,25 @@
+using Sandbox.Docker.Spec;
+using Sandbox.Docker.Tests.Support;
+
+namespace Sandbox.Docker.Tests.Spec;
+
+public sealed class LimitsLabelTests
+{
+    [Fact]
+    public void Parse_WhatFormatWrote_IsTheSameLimitsAndCode()
+    {
+        var limits = SomeStep.Limits();
+
+        var parsed = LimitsLabel.Parse(LimitsLabel.Format(limits, compileErrorExitCode: 42)).ShouldNotBeNull();
+
+        parsed.Limits.ShouldBe(limits);
+        parsed.CompileErrorExitCode.ShouldBe(42);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("wallTimeMs=10000")]
+    [InlineData("wallTimeMs=ten;cpuTimeMs=1")]
+    public void Parse_MissingOrMalformed_IsNullSoTheContainerIsNotJudged(string? label) => LimitsLabel.Parse(label).ShouldBeNull();
+}
