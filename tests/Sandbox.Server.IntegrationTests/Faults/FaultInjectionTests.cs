@@ -15,7 +15,7 @@ namespace Sandbox.Server.IntegrationTests.Faults;
 /// minutes on this machine) for each run of the suite. The collection runs alone, and each test restores the daemon.
 /// </remarks>
 [Trait("Category", "Integration")]
-[Collection(DaemonFaults.Name)]
+[Collection(FaultInjectionCollection.Name)]
 public sealed class FaultInjectionTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
