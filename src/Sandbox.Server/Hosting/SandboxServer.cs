@@ -75,7 +75,8 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
         builder.Services.AddSingleton<RunCoordinator>();
-        builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable));
+        builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
+            sp.GetRequiredService<GuardHost>().Store.ProbeWriteAsync));
         builder.Services.AddHostedService<SandboxService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
         builder.WebHost.ConfigureKestrel(k =>

@@ -48,7 +48,7 @@ internal static class CatalogEndpoints
                 var report = await probe.CheckAsync(cancellationToken);
                 return report.Ready ? Results.Ok(report) : Results.Json(report, ServerJsonContext.Default.ReadinessReport, statusCode: StatusCodes.Status503ServiceUnavailable);
             })
-            .WithTags("health").WithName("Ready").WithSummary("Readiness: Docker, images and guests are usable (503 lists what is not)").Produces<ReadinessReport>().Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
+            .WithTags("health").WithName("Ready").WithSummary("Readiness: the store writes, and Docker, images and guests are usable (503 lists what is not)").Produces<ReadinessReport>().Produces<ReadinessReport>(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/metrics", (SandboxMetrics metrics) => Results.Text(metrics.Render(), SandboxMetrics.ContentType))
             .WithTags("health").WithName("Metrics").WithSummary("Prometheus text format")

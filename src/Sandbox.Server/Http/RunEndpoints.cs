@@ -185,6 +185,11 @@ internal static class RunEndpoints
 
         var refusals = new List<string>();
         var report = await readiness.CheckAsync(cancellationToken);
+        if (report.Checks.FirstOrDefault(c => c.Name == "store") is { Ok: false } store)
+        {
+            refusals.Add(store.Detail);
+        }
+
         if (plan.Backend == BackendNames.Docker)
         {
             if (report.Checks.FirstOrDefault(c => c.Name == "docker") is { Ok: false } docker)
