@@ -14,6 +14,9 @@ public sealed record RunTransition
     /// <summary>A new row (admission): fails the whole transition when its idempotency key is already bound.</summary>
     public StoredRun? Admit { get; init; }
 
+    /// <summary>The run's new state while it is open (<c>queued</c> once approved, <c>running</c> once started).</summary>
+    public RunStateChange? Move { get; init; }
+
     /// <summary>The run's end; when its row is already completed the whole transition is rolled back (the first end wins).</summary>
     public RunCompletion? Complete { get; init; }
 
@@ -23,12 +26,15 @@ public sealed record RunTransition
     /// <summary>The approval a run waits for.</summary>
     public Approval? Approval { get; init; }
 
-    /// <summary>Agents an alert puts under approval, each with its own admin record.</summary>
+    /// <summary>Agents an alert puts under approval (their admin records are among <see cref="Audit"/>).</summary>
     public IReadOnlyList<AgentHold> Holds { get; init; } = [];
 
     /// <summary>The audit records of the step, appended in this order after the writes above.</summary>
     public IReadOnlyList<AuditEntry> Audit { get; init; } = [];
 }
+
+/// <summary>An open run's new state; a completed row is left as it is.</summary>
+public sealed record RunStateChange(string RunId, string State);
 
 /// <summary>A run's end as its row keeps it; <see cref="ExpiresAt"/> moves the row's expiry when given.</summary>
 public sealed record RunCompletion(string RunId, string Status, string? Reason, DateTimeOffset CompletedAt, string? View, DateTimeOffset? ExpiresAt);
@@ -36,5 +42,5 @@ public sealed record RunCompletion(string RunId, string Status, string? Reason, 
 /// <summary>Usage added to a subject in a period (see <see cref="IGuardStore.AddUsageAsync"/>).</summary>
 public sealed record UsageCharge(string Subject, string Period, int Runs, long CpuMs);
 
-/// <summary>An agent put under approval by an alert, with the admin record saying who did it.</summary>
-public sealed record AgentHold(string AgentId, string Reason, AuditEntry Audit);
+/// <summary>An agent put under approval by an alert.</summary>
+public sealed record AgentHold(string AgentId, string Reason);

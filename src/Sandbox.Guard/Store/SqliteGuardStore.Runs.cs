@@ -32,6 +32,12 @@ public sealed partial class SqliteGuardStore
                 await InsertRunAsync(connection, transaction, run, cancellationToken);
             }
 
+            if (transition.Move is { } move)
+            {
+                await ExecuteAsync(connection, transaction, "UPDATE runs SET state = $state WHERE run_id = $run AND state <> 'completed'",
+                    cancellationToken, ("$run", move.RunId), ("$state", move.State));
+            }
+
             if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, cancellationToken))
             {
                 // Already completed (reconciliation, or a kill that came first): nothing of this end is written, charges included.
@@ -50,10 +56,7 @@ public sealed partial class SqliteGuardStore
 
             foreach (var hold in transition.Holds)
             {
-                if (await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken) > 0)
-                {
-                    await AppendAsync(connection, transaction, hold.Audit, cancellationToken);
-                }
+                await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken);
             }
 
             foreach (var entry in transition.Audit)

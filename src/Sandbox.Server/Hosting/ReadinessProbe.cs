@@ -80,9 +80,6 @@ internal sealed class ReadinessProbe : IDisposable
         _cached?.Report.Checks.Where(c => !c.Ok && c.Name.StartsWith("image ", StringComparison.Ordinal)).Select(c => c.Name["image ".Length..]).ToHashSet(StringComparer.Ordinal)
         ?? [];
 
-    /// <summary>The check named <c>store</c>, when this service has one; not ready whenever the probe's write fails or is slow.</summary>
-    public ReadinessCheck? Store => _cached?.Report.Checks.FirstOrDefault(c => c.Name == "store");
-
     private async Task CheckStoreAsync(List<ReadinessCheck> checks, CancellationToken cancellationToken)
     {
         if (_storeWrite is null)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sandbox.Core.Execution;
 using Sandbox.Core.Profiles;
 using Sandbox.Guard.Agents;
 using Sandbox.Server.Http;
@@ -24,26 +25,21 @@ public static class SandboxServer
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line (ASP.NET settings such as <c>--urls</c>, and <c>--Sandbox:…</c> keys).</param>
+    /// <param name="time">The clock of the guard and the run lifecycle; the system's unless a test gives another.</param>
+    public static WebApplication Build(string[] args, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            // Fail closed at start-up: a service with half-understood limits must not take runs.
-            throw new ServerConfigurationException(errors);
-        }
+        var options = SandboxComposition.LoadOptions(builder.Configuration);
 
         // Loaded here, before anything listens, so a bad profiles file stops start-up with every error listed.
-        var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
-        var profiles = ProfileLoader.Load(profilesPath);
-
-        options.DataDirectory = Guard.Store.GuardPaths.ResolveDataDirectory(builder.Configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}"]);
+        var (profiles, profilesPath) = SandboxComposition.LoadProfiles(options);
         var guardOptions = GuardHost.LoadOptions(builder.Configuration, defaultNodeId: "serve@" + Environment.MachineName);
 
         SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
@@ -55,7 +51,7 @@ public static class SandboxServer
         GuardHost guardHost;
         try
         {
-            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, time, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch
         {
@@ -70,11 +66,12 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => sp.GetRequiredService<GuardHost>().Guard);
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
-        builder.Services.AddSingleton<RunCoordinator>();
+        builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,
+            sp.GetRequiredService<SandboxMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
             sp.GetRequiredService<GuardHost>().Store.ProbeWriteAsync));
         builder.Services.AddHostedService<SandboxService>();

@@ -15,15 +15,15 @@ internal static class CatalogEndpoints
 {
     public static void MapCatalogEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/languages", (RunCoordinator coordinator) =>
+        app.MapGet("/v1/languages", (RunLifecycle coordinator) =>
                 TypedResults.Ok(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends)))
             .WithTags("catalog").WithName("ListLanguages").WithSummary("Languages, their default profiles and limits");
 
-        app.MapGet("/v1/profiles", (RunCoordinator coordinator) =>
+        app.MapGet("/v1/profiles", (RunLifecycle coordinator) =>
                 TypedResults.Ok<IReadOnlyList<Profile>>([.. coordinator.Pipeline.Profiles.All.OrderBy(p => p.Name, StringComparer.Ordinal)]))
             .WithTags("catalog").WithName("ListProfiles").WithSummary("Every profile: backend, image or module, limits");
 
-        app.MapGet("/v1/profiles/{name}", (string name, HttpContext context, RunCoordinator coordinator) =>
+        app.MapGet("/v1/profiles/{name}", (string name, HttpContext context, RunLifecycle coordinator) =>
                 coordinator.Pipeline.Profiles.TryGet(name, out var profile)
                     ? TypedResults.Ok(profile)
                     : Problems.ToResult(new ApiProblem
@@ -35,7 +35,7 @@ internal static class CatalogEndpoints
                     }, context))
             .WithTags("catalog").WithName("GetProfile").WithSummary("One profile by name").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        app.MapGet("/v1/tools", (RunCoordinator coordinator) =>
+        app.MapGet("/v1/tools", (RunLifecycle coordinator) =>
                 Results.Text(ToolCatalog.FunctionToolsJson(Catalog.Languages(coordinator.Pipeline.Profiles, coordinator.Pipeline.UnavailableBackends), ProfileCeiling.From(coordinator.Pipeline.Profiles)), "application/json"))
             .WithTags("catalog").WithName("ListTools").WithSummary("The run_code tool's JSON schema, ready for function-calling frameworks")
             .Produces(StatusCodes.Status200OK, contentType: "application/json");

@@ -6,7 +6,9 @@ using Sandbox.Core.Limits;
 using Sandbox.Core.Runs;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
 using Sandbox.Guard.Policy;
+using Sandbox.Guard.Store;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Metrics;
 using Sandbox.Server.Output;
@@ -15,17 +17,22 @@ using Sandbox.Server.Scheduling;
 namespace Sandbox.Server.Runs;
 
 /// <summary>
-/// Runs inside the service, on the one run path: validate, ask the guard (allow-list, caps, approval;
-/// it audits the request and its decision), write the receipt, admit through the bounded scheduler,
-/// track each run to its one final result, audit that result, keep results for a while, honour
-/// idempotency keys (per agent), cancel on request or on revocation and, on shutdown, let running jobs
-/// finish within a grace period before killing and recording the rest. HTTP and the local MCP server
-/// both go through here.
+/// The one owner of a run's life: <c>pending_approval</c>, <c>queued</c>, <c>running</c>, <c>completed</c>, and every
+/// transition between them. Each transition reads the facts the guard's policy needs (usage from the store, the agent's
+/// waiting runs from memory), asks the policy, holds or gives back the run's slot in the guard's <see cref="CapLedger"/>
+/// (the one place slots are kept), and commits the run's row, its usage, its approval, its idempotency key and its audit
+/// records in ONE store transaction. When that write fails nothing is held and the caller gets 503 <c>store_unavailable</c>.
+/// It also keeps results for a while, honours idempotency keys (per agent), cancels on request or on revocation and, on
+/// shutdown, lets running jobs finish within a grace period before killing and recording the rest. HTTP and the local
+/// MCP server both go through here.
 /// </summary>
-internal sealed partial class RunCoordinator : IAsyncDisposable
+internal sealed partial class RunLifecycle : IAsyncDisposable
 {
     private readonly RunPipeline _pipeline;
     private readonly RunGuard _guard;
+    private readonly IGuardStore _store;
+    private readonly CapLedger _ledger;
+    private readonly RunPolicy _policy;
     private readonly ServerOptions _options;
     private readonly SandboxMetrics _metrics;
     private readonly TimeProvider _time;
@@ -43,10 +50,13 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     private volatile bool _accepting = true;
     private double _averageRunSeconds = 1;
 
-    public RunCoordinator(RunPipeline pipeline, RunGuard guard, ServerOptions options, SandboxMetrics metrics, TimeProvider time, ILogger<RunCoordinator> logger)
+    public RunLifecycle(RunPipeline pipeline, RunGuard guard, IGuardStore store, ServerOptions options, SandboxMetrics metrics, TimeProvider time, ILogger<RunLifecycle> logger)
     {
         _pipeline = pipeline;
         _guard = guard;
+        _store = store;
+        _ledger = guard.Ledger;
+        _policy = guard.Policy;
         _options = options;
         _metrics = metrics;
         _time = time;
@@ -212,7 +222,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         var open = _runs.Values.Where(e => e.Principal.Agent.Id == agentId && e.State != RunState.Completed);
         foreach (var runs in open.GroupBy(e => e.Principal.Credential.Id, StringComparer.Ordinal).ToList())
         {
-            if (await _guard.RevokedCredentialAsync(runs.First().Principal.Credential, cancellationToken) is not { } why)
+            if (await _guard.Keys.RevokedCredentialAsync(runs.First().Principal.Credential, cancellationToken) is not { } why)
             {
                 continue;
             }
@@ -244,12 +254,12 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
         // A flood of bad keys ends without another failure to flush its count: the watcher writes it once the minute is over.
-        await _guard.FlushAuthFailuresAsync(cancellationToken);
+        await _guard.Keys.FlushAuthFailuresAsync(cancellationToken);
         await SweepStoreAsync(cancellationToken);
         var open = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
         foreach (var agentId in open.Select(e => e.Principal.Agent.Id).Distinct())
         {
-            if (await _guard.Store.FindAgentAsync(agentId, cancellationToken) is { RevokedAt: not null } revoked)
+            if (await _store.FindAgentAsync(agentId, cancellationToken) is { RevokedAt: not null } revoked)
             {
                 Log.AgentRevoked(_logger, revoked.Name);
                 await CancelAgentAsync(agentId, $"agent '{revoked.Name}' was revoked ({revoked.RevokedReason})", TimeSpan.Zero);
@@ -266,10 +276,10 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         {
             var approval = entry.Approval!.State == ApprovalState.Approved
                 ? entry.Approval
-                : await _guard.Store.FindApprovalAsync(entry.Approval!.Id, cancellationToken);
+                : await _store.FindApprovalAsync(entry.Approval!.Id, cancellationToken);
             if (approval is { State: ApprovalState.Pending } && _time.GetUtcNow() >= approval.ExpiresAt)
             {
-                approval = await _guard.ExpireAsync(approval, cancellationToken) ?? await _guard.Store.FindApprovalAsync(approval.Id, cancellationToken);
+                approval = await _guard.ExpireAsync(approval, cancellationToken) ?? await _store.FindApprovalAsync(approval.Id, cancellationToken);
             }
 
             switch (approval?.State)
@@ -397,85 +407,82 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         if (!_accepting)
         {
             _metrics.RecordRefusal("shutting_down");
-            await _guard.RecordRefusalAsync(principal, request, runId, "shutting_down", "the service is shutting down", cancellationToken);
-            return SubmitOutcome.Refused(ShuttingDown());
+            return await RefuseAsync(principal, request, runId, ShuttingDown(), cancellationToken);
         }
 
-        var guardErrors = _guard.CheckRequest(request);
+        var guardErrors = _policy.CheckRequest(request);
         var (plan, errors) = guardErrors.Count == 0 ? _pipeline.PlanForRun(request, runId) : (null, guardErrors);
         if (plan is null)
         {
             // Limits above the profile are not a typo to fix but a permission the caller lacks: refused like an unlisted profile.
             var forbidden = errors.All(e => e.Message.Contains(LimitTightener.AboveCeiling, StringComparison.Ordinal));
             _metrics.RecordRefusal(forbidden ? "rejected" : "invalid_request");
-            var problem = forbidden ? Forbidden(errors, "limits above the profile's") : ApiProblem.Invalid(errors);
-            await _guard.RecordRefusalAsync(principal, request, runId, problem.Code, problem.Detail, cancellationToken);
-            return SubmitOutcome.Refused(problem);
+            return await RefuseAsync(principal, request, runId, forbidden ? Forbidden(errors, "limits above the profile's") : ApiProblem.Invalid(errors), cancellationToken);
         }
 
         if (_scheduler.QueueDepth >= _options.MaxQueueLength && _scheduler.Running >= _options.MaxConcurrentRuns)
         {
-            var full = QueueFull();
-            await _guard.RecordRefusalAsync(principal, request, runId, full.Code, full.Detail, cancellationToken);
-            return SubmitOutcome.Refused(full);
+            return await RefuseAsync(principal, request, runId, QueueFull(), cancellationToken);
         }
 
-        // Approved runs waiting for this agent's slot go first: a new run must not take the slot they wait for.
-        var approvedWaiting = _runs.Values.Count(e => e.Principal.Agent.Id == principal.Agent.Id && IsApprovedWaiting(e));
-        var admission = await _guard.AdmitAsync(principal, plan, cancellationToken, approvedWaiting);
-        switch (admission.Kind)
+        RunEntry entry;
+        using (await _ledger.LockAsync(principal.Agent.Id, cancellationToken))
         {
-            case AdmissionKind.Rejected:
-                _metrics.RecordRefusal("rejected");
-                return SubmitOutcome.Refused(Forbidden(admission.Errors ?? [], admission.Reason!));
-            case AdmissionKind.Throttled:
-                _metrics.RecordRefusal(admission.Cap!);
-                return SubmitOutcome.Refused(ApiProblem.CapExceeded(admission.Cap!, admission.Reason!, admission.RetryAfterSeconds));
-            case AdmissionKind.Pending:
+            // Under the agent's lock from the facts to the commit: no other run of this agent decides on stale counts meanwhile.
+            var now = _time.GetUtcNow();
+            var (usage, tokenUsage) = await UsageAsync(principal, now, cancellationToken);
+
+            // Approved runs waiting for this agent's slot go first: a new run must not take the slot they wait for.
+            var approvedWaiting = _runs.Values.Count(e => e.Principal.Agent.Id == principal.Agent.Id && IsApprovedWaiting(e));
+            var decision = _policy.Decide(new AdmissionFacts(principal, plan, usage, tokenUsage, approvedWaiting, now));
+            var admission = decision.Admission;
+            switch (admission.Kind)
             {
-                var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
-                _runs[pending.Id] = pending;
-                try
+                case AdmissionKind.Rejected:
+                    _metrics.RecordRefusal("rejected");
+                    return await CommitRefusalAsync(decision.Writes, Forbidden(admission.Errors ?? [], admission.Reason!), cancellationToken);
+                case AdmissionKind.Throttled:
+                    _metrics.RecordRefusal(admission.Cap!);
+                    return await CommitRefusalAsync(decision.Writes, ApiProblem.CapExceeded(admission.Cap!, admission.Reason!, admission.RetryAfterSeconds), cancellationToken);
+                case AdmissionKind.Pending:
                 {
-                    await _guard.Store.AdmitRunAsync(NewStoredRun(pending, scopedKey, fingerprint), receipt: null, cancellationToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // Unrecorded, it would be lost by a restart: it ends now (its approval withdrawn), and the caller may retry.
-                    Log.RunRecordFailed(_logger, pending.Id, ex);
-                    await RejectPendingAsync(pending, "store_unavailable", "the run could not be recorded");
-                    _runs.TryRemove(pending.Id, out _);
-                    return SubmitOutcome.Refused(StoreUnavailable());
-                }
+                    // Admitted, waiting for a human: the row, the approval and the records in one transaction, so an approval
+                    // never waits for a run a restart would not know, and a failed write leaves nothing for an operator to decide.
+                    var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
+                    if (!await TryCommitAsync(pending.Id, decision.Writes with { Admit = NewStoredRun(pending, scopedKey, fingerprint) }, cancellationToken))
+                    {
+                        pending.Cancellation.Dispose();
+                        return SubmitOutcome.Refused(StoreUnavailable());
+                    }
 
-                return SubmitOutcome.Accepted(pending);
-            }
-        }
-
-        var entry = NewEntry(principal, admission.Plan!, rawOutput, approval: null);
-        entry.HoldsSlot = true;
-        _runs[entry.Id] = entry;
-        try
-        {
-            // The receipt and the run's row in one transaction: a run that may start can always be found after a restart.
-            await _guard.ReceiptAsync(principal, entry.Plan, extra: null, cancellationToken, NewStoredRun(entry, scopedKey, fingerprint));
-        }
-        catch (Exception ex)
-        {
-            // Nothing was written and nothing runs: give back the slot and the CPU reservation admission took (a leak here
-            // locked the agent out with 429 until a restart), and tell the caller it is our store, not its request.
-            Log.RunRecordFailed(_logger, entry.Id, ex);
-            _runs.TryRemove(entry.Id, out _);
-            entry.HoldsSlot = false;
-            _guard.ReleaseSlot(principal, entry.Plan);
-            entry.Cancellation.Dispose();
-            if (ex is OperationCanceledException)
-            {
-                throw;
+                    _ledger.CountAdmission(principal, now);
+                    _policy.Publish(decision.Alerts);
+                    _runs[pending.Id] = pending;
+                    return SubmitOutcome.Accepted(pending);
+                }
             }
 
-            _metrics.RecordRefusal("store_unavailable");
-            return SubmitOutcome.Refused(StoreUnavailable());
+            // Allowed: the slot is held before the write and given back if the write fails, under the lock either way.
+            entry = NewEntry(principal, admission.Plan!, rawOutput, approval: null);
+            _ledger.Hold(principal, entry.Plan);
+            entry.Hold(entry.Plan);
+            var admit = decision.Writes with
+            {
+                Admit = NewStoredRun(entry, scopedKey, fingerprint),
+                Audit = [.. decision.Writes.Audit, AuditRecords.Receipt(principal, entry.Plan, extra: null)],
+            };
+            if (!await TryCommitAsync(entry.Id, admit, cancellationToken))
+            {
+                // Nothing was written and nothing runs: give back the slot and the CPU reservation (a leak here locked the
+                // agent out with 429 until a restart), and tell the caller it is our store, not its request.
+                GiveBack(entry);
+                entry.Cancellation.Dispose();
+                return SubmitOutcome.Refused(StoreUnavailable());
+            }
+
+            _ledger.CountAdmission(principal, now);
+            _policy.Publish(decision.Alerts);
+            _runs[entry.Id] = entry;
         }
 
         if (!_scheduler.TryEnqueue(entry))
@@ -494,6 +501,67 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         }
 
         return SubmitOutcome.Accepted(entry);
+    }
+
+    /// <summary>
+    /// Counts a refused request (invalid, over the profile, off the allow-list) against the agent's rate, or, when the agent
+    /// is already at its rate, returns the 429 to answer instead: refusals cost parsing, audit records and log lines, so an
+    /// agent sending bad requests in a loop is capped like one sending good ones.
+    /// </summary>
+    public ApiProblem? CountRefusal(Principal principal)
+    {
+        if (_ledger.CountRefusal(principal, _time.GetUtcNow()) is not { } throttled)
+        {
+            return null;
+        }
+
+        Log.RefusalThrottled(_logger, principal.Agent.Name);
+        return ApiProblem.CapExceeded(throttled.Cap!, throttled.Reason!, throttled.RetryAfterSeconds);
+    }
+
+    /// <summary>What remains of each of the principal's budgets now.</summary>
+    public async Task<IReadOnlyList<Budget>> BudgetsAsync(Principal principal, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var (usage, tokenUsage) = await UsageAsync(principal, now, cancellationToken);
+        return _ledger.Budgets(principal, usage, tokenUsage, now);
+    }
+
+    /// <summary>A request refused before the guard's decision: its request and rejection records, then the problem (503 if they cannot be written).</summary>
+    private Task<SubmitOutcome> RefuseAsync(Principal principal, RunRequest request, string runId, ApiProblem problem, CancellationToken cancellationToken) =>
+        CommitRefusalAsync(_policy.Refusal(principal, request, runId, problem.Code, problem.Detail), problem, cancellationToken);
+
+    private async Task<SubmitOutcome> CommitRefusalAsync(RunTransition records, ApiProblem problem, CancellationToken cancellationToken) =>
+        SubmitOutcome.Refused(await TryCommitAsync(runId: null, records, cancellationToken) ? problem : StoreUnavailable());
+
+    /// <summary>One transition's transaction; false (logged, nothing written) when the store fails. Cancellation is thrown.</summary>
+    private async Task<bool> TryCommitAsync(string? runId, RunTransition transition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _store.CommitAsync(transition, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _metrics.RecordRefusal("store_unavailable");
+            Log.RunRecordFailed(_logger, runId ?? "(refused)", ex);
+            return false;
+        }
+    }
+
+    /// <summary>The agent's usage today and, for a task token, the token's over its life: the facts the caps are checked on.</summary>
+    private async Task<(Usage Usage, Usage TokenUsage)> UsageAsync(Principal principal, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await _store.GetUsageAsync(principal.Agent.Id, CapLedger.Day(now), cancellationToken),
+         principal.IsTaskToken ? await _store.GetUsageAsync(principal.Credential.Id, CapLedger.LifePeriod, cancellationToken) : Usage.Zero);
+
+    /// <summary>Gives back the run's slot and CPU reservation, if it still holds them; exactly once, whoever calls first.</summary>
+    private void GiveBack(RunEntry entry)
+    {
+        if (entry.TakeHeld() is { } held)
+        {
+            _ledger.Give(entry.Principal, held);
+        }
     }
 
     /// <summary>Approved, but waiting for one of its agent's slots: queued, as far as callers and caps are concerned.</summary>
@@ -540,9 +608,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Log.Approved(_logger, entry.Id, approval.Id, approval.DecidedBy ?? "?");
 
             // Checked once, on the record as approved: a change to what would run after the approval is refused.
-            if (await _guard.CheckApprovedAsync(entry.Principal, approval, entry.Plan, cancellationToken) is { } mismatch)
+            if (_policy.CheckApproved(entry.Principal, approval, entry.Plan) is { } mismatch)
             {
-                await FinishAsync(entry, Rejected(entry, "approval_mismatch", mismatch), runMs: null);
+                await FinishAsync(entry, Rejected(entry, "approval_mismatch", mismatch.Reason), runMs: null, records: [mismatch.Record]);
                 return;
             }
         }
@@ -552,19 +620,33 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             return;
         }
 
-        if (await _guard.TryReleaseAsync(entry.Principal, entry.Plan, cancellationToken) is not { } plan)
+        using (await _ledger.LockAsync(entry.Principal.Agent.Id, cancellationToken))
         {
-            return;
+            var (usage, tokenUsage) = await UsageAsync(entry.Principal, _time.GetUtcNow(), cancellationToken);
+            if (entry.State != RunState.PendingApproval || !_ledger.CanRelease(entry.Principal, usage, tokenUsage))
+            {
+                // No slot free (or what is left of the budget is held by runs in flight): it waits, shown as queued, and asks again.
+                return;
+            }
+
+            // Its CPU limit is tightened to what remains now, as an allowed run's is: an approval lets a run start, it does
+            // not lift the agent's or the token's budget.
+            var plan = _ledger.TightenToBudget(entry.Principal, entry.Plan, usage, tokenUsage);
+            _ledger.Hold(entry.Principal, plan);
+            entry.Hold(plan);
+            var released = new RunTransition
+            {
+                Move = new RunStateChange(entry.Id, RunStateNames.Of(RunState.Queued)),
+                Audit = [AuditRecords.Receipt(entry.Principal, plan, new JsonObject { ["approvalId"] = approval.Id, ["approvedBy"] = approval.DecidedBy })],
+            };
+            if (!await TryCommitAsync(entry.Id, released, cancellationToken) || !entry.TryRelease(plan))
+            {
+                // Not recorded (it stays approved and waiting, and the next tick asks again), or it ended meanwhile.
+                GiveBack(entry);
+                return;
+            }
         }
 
-        if (!entry.TryRelease(plan))
-        {
-            _guard.ReleaseSlot(entry.Principal, plan);
-            return;
-        }
-
-        entry.HoldsSlot = true;
-        await _guard.ReceiptAsync(entry.Principal, entry.Plan, new JsonObject { ["approvalId"] = approval.Id, ["approvedBy"] = approval.DecidedBy }, cancellationToken);
         if (!_scheduler.TryEnqueue(entry))
         {
             // Only when shutting down (or the queue filled between the check above and now): it was released, so it ends here.
@@ -608,7 +690,7 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             try
             {
                 entry.Approval = await _guard.WithdrawAsync(approval, reason, CancellationToken.None)
-                    ?? await _guard.Store.FindApprovalAsync(approval.Id, CancellationToken.None)
+                    ?? await _store.FindApprovalAsync(approval.Id, CancellationToken.None)
                     ?? approval;
             }
             catch (Exception ex)
@@ -627,6 +709,13 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         var started = _time.GetTimestamp();
         if (!entry.TryStart(_time.GetUtcNow(), (long)_time.GetElapsedTime(entry.CreatedTimestamp, started).TotalMilliseconds))
         {
+            return;
+        }
+
+        // queued -> running, recorded before the code starts: after a crash, a run that may have run is told from one that never did.
+        if (!await TryCommitAsync(entry.Id, new RunTransition { Move = new RunStateChange(entry.Id, RunStateNames.Of(RunState.Running)) }, CancellationToken.None))
+        {
+            await FinishAsync(entry, NotRecorded(entry, "the run could not be recorded as started, so it did not start"), runMs: 0);
             return;
         }
 
@@ -656,10 +745,12 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
     }
 
     /// <summary>
-    /// The one way a run ends: output made safe, the result audited (with what remains of each budget),
-    /// then the final state published. Whoever comes second (a kill racing the worker) does nothing.
+    /// The one way a run ends: output made safe; its result record, the CPU it charges and its row's end committed in one
+    /// transaction; its slot given back; then the final state published. Whoever comes second (a kill racing the worker)
+    /// does nothing. When the store cannot take the end, the run is published as a <c>sandbox_error</c> marked
+    /// <see cref="RunEntry.RecordFailed"/> (answered 503), never as the outcome a restart would not find.
     /// </summary>
-    private async Task FinishAsync(RunEntry entry, RunResult raw, long? runMs)
+    private async Task FinishAsync(RunEntry entry, RunResult raw, long? runMs, IReadOnlyList<AuditEntry>? records = null)
     {
         if (!entry.TryBeginFinish())
         {
@@ -671,19 +762,43 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Stdout = Present(raw.StdoutBytes, raw.Stdout, raw.StdoutTruncated, raw.Limits?.StdoutBytes),
             Stderr = Present(raw.StderrBytes, raw.Stderr, raw.StderrTruncated, raw.Limits?.StderrBytes),
         };
+        var completedAt = _time.GetUtcNow();
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
-            entry.Budgets = await _guard.CompleteAsync(entry.Principal, entry.Plan, result, entry.HoldsSlot, extra, CancellationToken.None);
+            var end = _policy.Complete(entry.Principal, entry.Plan, result, extra, completedAt);
+            var transition = end.Writes with
+            {
+                Complete = Completion(entry, result, completedAt, runMs),
+                Audit = [.. records ?? [], .. end.Writes.Audit],
+            };
+            if (await TryCommitAsync(entry.Id, transition, CancellationToken.None))
+            {
+                _policy.Publish(end.Alerts);
+            }
+            else
+            {
+                entry.RecordFailed = true;
+                result = NotRecorded(entry, "the run ended, but its result could not be recorded");
+            }
+        }
+        finally
+        {
+            // Only after the measured time is charged: for a moment it counts twice, never zero times.
+            GiveBack(entry);
+        }
+
+        try
+        {
+            var (usage, tokenUsage) = await UsageAsync(entry.Principal, completedAt, CancellationToken.None);
+            entry.Budgets = _ledger.Budgets(entry.Principal, usage, tokenUsage, completedAt);
         }
         catch (Exception ex)
         {
-            // The store failed under us: the run still gets its final state (callers must not hang), and the gap is logged loudly.
-            Log.AuditFailed(_logger, entry.Id, ex);
+            // Budgets are a courtesy in the answer; a store that cannot read them does not hold the run's end back.
+            Log.RunRecordFailed(_logger, entry.Id, ex);
         }
 
-        var completedAt = _time.GetUtcNow();
-        await PersistCompletionAsync(entry, result, completedAt, runMs);
         if (!entry.TryComplete(result, completedAt, runMs))
         {
             return;
@@ -747,6 +862,17 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
             Message = "rejected: " + reason,
             Profile = entry.Plan.Profile.Name,
             Backend = entry.Plan.Backend,
+            Limits = entry.Plan.Limits,
+        };
+
+    /// <summary>The end of a run the store could not record: our fault, answered as such (503 to a waiting caller), never charged.</summary>
+    private static RunResult NotRecorded(RunEntry entry, string what) =>
+        RunResult.SandboxError(entry.Id, $"store_unavailable: {what} (the service's store failed, for example a full disk); retry later") with
+        {
+            Language = entry.Plan.Request.Language,
+            Profile = entry.Plan.Profile.Name,
+            Backend = entry.Plan.Backend,
+            Runtime = entry.Plan.Runtime,
             Limits = entry.Plan.Limits,
         };
 
@@ -829,9 +955,6 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
         [LoggerMessage(5, LogLevel.Warning, "Shutting down: waiting up to {GraceSeconds} s for {Count} running run(s)")]
         public static partial void Draining(ILogger logger, int count, long graceSeconds);
 
-        [LoggerMessage(6, LogLevel.Critical, "Run {RunId}: its result could not be written to the audit log")]
-        public static partial void AuditFailed(ILogger logger, string runId, Exception exception);
-
         [LoggerMessage(7, LogLevel.Warning, "Agent {Agent} is revoked: killing its runs")]
         public static partial void AgentRevoked(ILogger logger, string agent);
 
@@ -846,6 +969,9 @@ internal sealed partial class RunCoordinator : IAsyncDisposable
 
         [LoggerMessage(11, LogLevel.Error, "An idempotency key could not be looked up in the store; refusing the run with 503")]
         public static partial void KeyLookupFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(12, LogLevel.Information, "Agent {Agent} over its rate with refused requests; refused with 429")]
+        public static partial void RefusalThrottled(ILogger logger, string agent);
     }
 }
 

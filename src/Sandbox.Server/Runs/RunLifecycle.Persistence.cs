@@ -9,11 +9,11 @@ using Sandbox.Server.Http;
 namespace Sandbox.Server.Runs;
 
 /// <summary>
-/// The run's record in the store (issue 11, point 2): a row written with the receipt, completed with the caller's view,
+/// The run's record in the store (issue 11, point 2): a row written at admission, moved at each transition, completed with the caller's view,
 /// read back when the run is no longer in memory (after a restart) and when a retried idempotency key is not either.
 /// Memory stays the live copy; the store is what a restart sees.
 /// </summary>
-internal sealed partial class RunCoordinator
+internal sealed partial class RunLifecycle
 {
     /// <summary>Expired rows deleted per sweep: bounded, so a sweep after a long outage cannot hold the write lock for long.</summary>
     private const int MaxExpiredRunsPerSweep = 500;
@@ -34,7 +34,7 @@ internal sealed partial class RunCoordinator
             return View(entry);
         }
 
-        var stored = await _guard.Store.FindRunAsync(id, cancellationToken);
+        var stored = await _store.FindRunAsync(id, cancellationToken);
         return stored is not null && Owns(principal, stored) ? StoredView(stored, principal) : null;
     }
 
@@ -65,10 +65,10 @@ internal sealed partial class RunCoordinator
     };
 
     /// <summary>
-    /// Writes the run's end with the view the caller gets, before the run is published as completed: whoever is answered
-    /// "completed" can find the same result after a crash. A failed write is logged; the run still completes in memory.
+    /// The run's end as its row keeps it, with the view the caller gets, committed before the run is published as completed:
+    /// whoever is answered "completed" can find the same result after a crash.
     /// </summary>
-    private async Task PersistCompletionAsync(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
+    private RunCompletion Completion(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
     {
         var view = View(entry) with
         {
@@ -81,15 +81,8 @@ internal sealed partial class RunCoordinator
                 ? new RawOutput(Convert.ToBase64String(result.StdoutBytes.Span), Convert.ToBase64String(result.StderrBytes.Span))
                 : null,
         };
-        try
-        {
-            await _guard.Store.CompleteRunAsync(entry.Id, result.Status.ToWireName(), reason: null, completedAt,
-                JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            Log.RunRecordFailed(_logger, entry.Id, ex);
-        }
+        return new RunCompletion(entry.Id, result.Status.ToWireName(), Reason: null, completedAt,
+            JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention);
     }
 
     /// <summary>A stored run as its caller sees it: the view saved at completion, or what reconciliation recorded.</summary>
@@ -124,7 +117,7 @@ internal sealed partial class RunCoordinator
     /// <summary>The key's run from the store when memory no longer has it (a restart): replayed, or 422 for another body.</summary>
     private async Task<SubmitOutcome?> ReplayStoredAsync(Principal principal, string scopedKey, string idempotencyKey, string? fingerprint, CancellationToken cancellationToken)
     {
-        if (await _guard.Store.FindRunByIdempotencyKeyAsync(scopedKey, cancellationToken) is not { } stored || !Owns(principal, stored))
+        if (await _store.FindRunByIdempotencyKeyAsync(scopedKey, cancellationToken) is not { } stored || !Owns(principal, stored))
         {
             return null;
         }
@@ -144,7 +137,7 @@ internal sealed partial class RunCoordinator
         }
 
         _lastStoreSweep = now;
-        await _guard.Store.DeleteExpiredRunsAsync(_time.GetUtcNow(), MaxExpiredRunsPerSweep, cancellationToken);
+        await _store.DeleteExpiredRunsAsync(_time.GetUtcNow(), MaxExpiredRunsPerSweep, cancellationToken);
     }
 
     private static ApiProblem KeyReused(string idempotencyKey, string runId) => new()
@@ -155,7 +148,17 @@ internal sealed partial class RunCoordinator
         Detail = $"Idempotency-Key '{idempotencyKey}' already belongs to run {runId} with a different body; use a new key for a new request",
     };
 
-    private static ApiProblem StoreUnavailable() => new()
+    /// <summary>For a caller waiting on a run that ended but whose end the store did not take: never answered as a result.</summary>
+    internal static ApiProblem ResultNotRecorded(string runId) => new()
+    {
+        Status = 503,
+        Code = "store_unavailable",
+        Title = "The run's result could not be recorded",
+        Detail = $"run {runId} ended, but the service could not write its result (its store failed, for example a full disk), so it is not reported as one; its slot was given back; retry later",
+        RetryAfterSeconds = 5,
+    };
+
+    internal static ApiProblem StoreUnavailable() => new()
     {
         Status = 503,
         Code = "store_unavailable",
