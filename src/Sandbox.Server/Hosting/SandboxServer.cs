@@ -108,6 +108,7 @@ public static class SandboxServer
             ProblemText.Complete(context.ProblemDetails);
         });
         builder.Services.AddSandboxOpenApi();
+        builder.Services.AddExceptionHandler<StoreFailureHandler>();
 
         var app = builder.Build();
         guardLoggers.ForwardTo(app.Services.GetRequiredService<ILoggerFactory>());

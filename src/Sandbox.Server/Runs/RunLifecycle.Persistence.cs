@@ -149,21 +149,9 @@ internal sealed partial class RunLifecycle
     };
 
     /// <summary>For a caller waiting on a run that ended but whose end the store did not take: never answered as a result.</summary>
-    internal static ApiProblem ResultNotRecorded(string runId) => new()
-    {
-        Status = 503,
-        Code = "store_unavailable",
-        Title = "The run's result could not be recorded",
-        Detail = $"run {runId} ended, but the service could not write its result (its store failed, for example a full disk), so it is not reported as one; its slot was given back; retry later",
-        RetryAfterSeconds = 5,
-    };
+    internal static ApiProblem ResultNotRecorded(string runId) => ApiProblem.StoreUnavailable("The run's result could not be recorded",
+        $"run {runId} ended, but the service could not write its result (its store failed, for example a full disk), so it is not reported as one; its slot was given back; retry later");
 
-    internal static ApiProblem StoreUnavailable() => new()
-    {
-        Status = 503,
-        Code = "store_unavailable",
-        Title = "The run could not be recorded",
-        Detail = "the service could not write the run's record (its store failed, for example a full disk); nothing ran and nothing was held; retry later",
-        RetryAfterSeconds = 5,
-    };
+    internal static ApiProblem StoreUnavailable() => ApiProblem.StoreUnavailable("The run could not be recorded",
+        "the service could not write the run's record (its store failed, for example a full disk); nothing ran and nothing was held; retry later");
 }

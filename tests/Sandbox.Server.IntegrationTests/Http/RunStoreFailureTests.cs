@@ -44,6 +44,28 @@ public sealed class RunStoreFailureTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Post_AuditCannotBeWritten_BadKeyAndGoodKeyAlike_Are503StoreUnavailable_NotABare500()
+    {
+        var agent = await _factory.CreateAgentAsync(new AgentSpec { Name = "full-disk", Profiles = ["bash"] });
+        using var good = _factory.CreateClient(agent.Key);
+        using var bad = _factory.CreateClient("sbxa_not-a-real-key");
+        await RawAsync("CREATE TRIGGER audit_full BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+        foreach (var client in new[] { bad, good })
+        {
+            using var refused = await client.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "full disk" }, Token);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonObject>(Token);
+            refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, problem?.ToJsonString());
+            problem!["code"]!.GetValue<string>().ShouldBe("store_unavailable");
+            refused.Headers.RetryAfter.ShouldNotBeNull();
+        }
+
+        await RawAsync("DROP TRIGGER audit_full;");
+        using var ok = await good.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo after", purpose = "the store is back" }, Token);
+        ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Readyz_StoreCannotWrite_Is503NamingTheStore_AndReadyAgainOnceItCan()
     {
         using var client = _factory.CreateClient();
