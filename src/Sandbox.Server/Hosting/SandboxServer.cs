@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
-using Sandbox.Core.Profiles;
 using Sandbox.Guard.Agents;
 using Sandbox.Server.Http;
 using Sandbox.Server.Logging;

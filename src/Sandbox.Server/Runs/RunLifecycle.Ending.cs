@@ -1,8 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
-using Sandbox.Core.Limits;
 using Sandbox.Core.Runs;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Approvals;
@@ -10,9 +7,7 @@ using Sandbox.Guard.Audit;
 using Sandbox.Guard.Policy;
 using Sandbox.Guard.Store;
 using Sandbox.Server.Hosting;
-using Sandbox.Server.Metrics;
 using Sandbox.Server.Output;
-using Sandbox.Server.Scheduling;
 
 namespace Sandbox.Server.Runs;
 

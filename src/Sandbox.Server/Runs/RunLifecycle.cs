@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
 using Sandbox.Core.Limits;
@@ -11,7 +10,6 @@ using Sandbox.Guard.Policy;
 using Sandbox.Guard.Store;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Metrics;
-using Sandbox.Server.Output;
 using Sandbox.Server.Scheduling;
 
 namespace Sandbox.Server.Runs;
