@@ -94,14 +94,6 @@ public sealed partial class RunGuard
     public Task<Approval?> ExpireAsync(Approval approval, CancellationToken cancellationToken) =>
         CloseAsync(approval, $"no decision within {RunDetectors.Describe(_options.ApprovalTimeout)}", cancellationToken);
 
-    /// <summary>
-    /// Closes (as expired, by the system) the approval of a pending run that ended without a decision: cancelled,
-    /// its agent revoked, or the service stopping. Otherwise it would stay on the operators' pending list, and
-    /// approving it would record an approval for a run that can no longer start. Null when someone decided it first.
-    /// </summary>
-    public Task<Approval?> WithdrawAsync(Approval approval, string reason, CancellationToken cancellationToken) =>
-        CloseAsync(approval, "withdrawn: " + reason, cancellationToken);
-
     private Task<Approval?> CloseAsync(Approval approval, string note, CancellationToken cancellationToken) =>
         _store.DecideApprovalAsync(approval.Id, ApprovalState.Expired, "system", note, _time.GetUtcNow(), AuditRecords.ApprovalClosed(approval, note), cancellationToken);
 

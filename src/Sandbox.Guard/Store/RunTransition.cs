@@ -26,6 +26,9 @@ public sealed record RunTransition
     /// <summary>The approval a run waits for.</summary>
     public Approval? Approval { get; init; }
 
+    /// <summary>The approval of a run that ends while waiting for a human, closed (expired, by the system) unless someone decided it first.</summary>
+    public ApprovalClosing? Withdraw { get; init; }
+
     /// <summary>Agents an alert puts under approval (their admin records are among <see cref="Audit"/>).</summary>
     public IReadOnlyList<AgentHold> Holds { get; init; } = [];
 
@@ -38,6 +41,9 @@ public sealed record RunStateChange(string RunId, string State);
 
 /// <summary>A run's end as its row keeps it; <see cref="ExpiresAt"/> moves the row's expiry when given.</summary>
 public sealed record RunCompletion(string RunId, string Status, string? Reason, DateTimeOffset CompletedAt, string? View, DateTimeOffset? ExpiresAt);
+
+/// <summary>An approval closed as expired by the system, with the record written only when it was still pending.</summary>
+public sealed record ApprovalClosing(string ApprovalId, string Note, DateTimeOffset At, AuditEntry Audit);
 
 /// <summary>Usage added to a subject in a period (see <see cref="IGuardStore.AddUsageAsync"/>).</summary>
 public sealed record UsageCharge(string Subject, string Period, int Runs, long CpuMs);

@@ -59,6 +59,15 @@ public sealed partial class SqliteGuardStore
                 await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken);
             }
 
+            if (transition.Withdraw is { } withdraw && await ExecuteAsync(connection, transaction,
+                    "UPDATE approvals SET state = $state, decided_by = 'system', decided_at = $at, note = $note WHERE id = $id AND state = 'pending'",
+                    cancellationToken, ("$state", SqliteValues.State(Approvals.ApprovalState.Expired)), ("$at", SqliteValues.Time(withdraw.At)),
+                    ("$note", withdraw.Note), ("$id", withdraw.ApprovalId)) == 1)
+            {
+                // Only a still-pending approval is closed, and recorded: whoever decided first wins, as in DecideApprovalAsync.
+                await AppendAsync(connection, transaction, withdraw.Audit, cancellationToken);
+            }
+
             foreach (var entry in transition.Audit)
             {
                 await AppendAsync(connection, transaction, entry, cancellationToken);

@@ -137,21 +137,16 @@ internal sealed partial class RunLifecycle
     /// </summary>
     private async Task RejectPendingAsync(RunEntry entry, string code, string reason)
     {
+        ApprovalClosing? withdraw = null;
         if (entry.Approval is { State: ApprovalState.Pending } approval)
         {
-            try
-            {
-                entry.Approval = await _guard.WithdrawAsync(approval, reason, CancellationToken.None)
-                    ?? await _store.FindApprovalAsync(approval.Id, CancellationToken.None)
-                    ?? approval;
-            }
-            catch (Exception ex)
-            {
-                // The store failed under us: the run must still end; start-up reconciliation closes the approval of a run that has a result.
-                Log.WithdrawFailed(_logger, entry.Id, approval.Id, ex);
-            }
+            // Closed in the transaction of the run's end, so neither is recorded without the other; the view shows it closed.
+            var note = "withdrawn: " + reason;
+            var at = _time.GetUtcNow();
+            withdraw = new ApprovalClosing(approval.Id, note, at, AuditRecords.ApprovalClosed(approval, note));
+            entry.Approval = approval with { State = ApprovalState.Expired, DecidedBy = "system", DecidedAt = at, Note = note };
         }
 
-        await FinishAsync(entry, Rejected(entry, code, reason), runMs: null);
+        await FinishAsync(entry, Rejected(entry, code, reason), runMs: null, withdraw: withdraw);
     }
 }

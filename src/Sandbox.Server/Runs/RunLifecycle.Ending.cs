@@ -244,7 +244,7 @@ internal sealed partial class RunLifecycle
     /// does nothing. When the store cannot take the end, the run is published as a <c>sandbox_error</c> marked
     /// <see cref="RunEntry.RecordFailed"/> (answered 503), never as the outcome a restart would not find.
     /// </summary>
-    private async Task FinishAsync(RunEntry entry, RunResult raw, long? runMs, IReadOnlyList<AuditEntry>? records = null)
+    private async Task FinishAsync(RunEntry entry, RunResult raw, long? runMs, IReadOnlyList<AuditEntry>? records = null, ApprovalClosing? withdraw = null)
     {
         if (!entry.TryBeginFinish())
         {
@@ -264,6 +264,7 @@ internal sealed partial class RunLifecycle
             var transition = end.Writes with
             {
                 Complete = Completion(entry, result, completedAt, runMs),
+                Withdraw = withdraw,
                 Audit = [.. records ?? [], .. end.Writes.Audit],
             };
             if (await TryCommitAsync(entry.Id, transition, CancellationToken.None))

@@ -408,9 +408,6 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         [LoggerMessage(8, LogLevel.Information, "Run {RunId} approved ({ApprovalId}, by {By}); it starts once its agent has a free slot")]
         public static partial void Approved(ILogger logger, string runId, string approvalId, string by);
 
-        [LoggerMessage(9, LogLevel.Error, "Run {RunId} ended while pending, but its approval {ApprovalId} could not be closed")]
-        public static partial void WithdrawFailed(ILogger logger, string runId, string approvalId, Exception exception);
-
         [LoggerMessage(10, LogLevel.Error, "Run {RunId}: its record in the store could not be written or read")]
         public static partial void RunRecordFailed(ILogger logger, string runId, Exception exception);
 

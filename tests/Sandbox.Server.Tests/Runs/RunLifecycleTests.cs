@@ -67,6 +67,32 @@ public sealed class RunLifecycleTests
     }
 
     [Fact]
+    public async Task CancelAsync_WhilePendingApproval_ClosesTheApprovalInTheSameTransactionAsTheEnd()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var entry = await h.SubmitAsync(agent, "python-approve");
+        var approvalId = entry.Approval.ShouldNotBeNull().Id;
+
+        // The end cannot be written: the approval is not closed either (nothing half-recorded).
+        await using (await h.FailAsync("BEFORE UPDATE ON runs WHEN NEW.state = 'completed'"))
+        {
+            await h.Lifecycle.CancelAsync(entry.Id, agent, "not needed", TimeSpan.FromSeconds(5));
+        }
+
+        entry.RecordFailed.ShouldBeTrue();
+        (await h.Store.FindApprovalAsync(approvalId, Ct)).ShouldNotBeNull().State.ShouldBe(Sandbox.Guard.Approvals.ApprovalState.Pending);
+
+        var second = await h.SubmitAsync(agent, "python-approve");
+        await h.Lifecycle.CancelAsync(second.Id, agent, "not needed", TimeSpan.FromSeconds(5));
+
+        (await h.Store.FindApprovalAsync(second.Approval.ShouldNotBeNull().Id, Ct)).ShouldNotBeNull().State.ShouldBe(Sandbox.Guard.Approvals.ApprovalState.Expired);
+        (await h.Store.QueryAuditAsync(new AuditQuery { RunId = second.Id }, Ct)).Select(r => r.Kind + ":" + r.Status)
+            .ShouldBe(["request:received", "decision:pending", "approval:expired", "result:rejected"]);
+        (await h.RowAsync(second.Id)).ShouldNotBeNull().Status.ShouldBe("rejected");
+    }
+
+    [Fact]
     public async Task CancelAsync_WhileQueued_EndsCancelled_AndGivesTheSlotBack()
     {
         // One service slot: the second run waits in the queue behind the first.
