@@ -135,7 +135,7 @@ internal static class ApprovalsCommand
         }
 
         // The hash is what the run and the audit log refer to; a code that does not hash to it is not what would run.
-        var actual = RunGuard.Sha256(a.Code);
+        var actual = AuditRecords.Sha256(a.Code);
         var matches = string.Equals(actual, a.CodeSha256, StringComparison.OrdinalIgnoreCase);
         await WriteBindingAsync(output, a);
         await output.WriteLineAsync($"  sha256:   {a.CodeSha256} ({(matches ? "matches the code below" : $"DOES NOT MATCH the code below, which hashes to {actual}: do not approve")})");
@@ -157,7 +157,7 @@ internal static class ApprovalsCommand
         // Files and stdin run as much as the code does (`import helper` runs helper.py): shown in full, the same way.
         foreach (var file in a.Files)
         {
-            var fileSha = RunGuard.Sha256(file.Content);
+            var fileSha = AuditRecords.Sha256(file.Content);
             var fileMatches = string.Equals(fileSha, file.Sha256, StringComparison.OrdinalIgnoreCase);
             await output.WriteLineAsync();
             await output.WriteLineAsync($"----- file {TerminalText.Safe(file.Path)} ({file.Bytes} bytes, sha256 {file.Sha256}{(fileMatches ? "" : $", DOES NOT MATCH its content, which hashes to {fileSha}: do not approve")}) [{fence}] -----");
@@ -168,7 +168,7 @@ internal static class ApprovalsCommand
         if (a.Stdin is { } stdin)
         {
             await output.WriteLineAsync();
-            await output.WriteLineAsync($"----- stdin ({Encoding.UTF8.GetByteCount(stdin)} bytes, sha256 {RunGuard.Sha256(stdin)}) [{fence}] -----");
+            await output.WriteLineAsync($"----- stdin ({Encoding.UTF8.GetByteCount(stdin)} bytes, sha256 {AuditRecords.Sha256(stdin)}) [{fence}] -----");
             await WriteBlockAsync(output, stdin);
             await output.WriteLineAsync($"----- end of stdin [{fence}] -----");
         }

@@ -59,6 +59,24 @@ public sealed partial class AgentAdmin
         _knownProfiles = knownProfiles;
     }
 
+    // ---- reads, for the admin API and the front ends' set-up (none of them touches the store itself) ----
+
+    public Task<IReadOnlyList<Agent>> ListAgentsAsync(CancellationToken cancellationToken) => _store.ListAgentsAsync(cancellationToken);
+
+    /// <summary>By id (<c>agt_…</c>) or by name.</summary>
+    public Task<Agent?> FindAgentAsync(string idOrName, CancellationToken cancellationToken) => _store.FindAgentAsync(idOrName, cancellationToken);
+
+    /// <summary>The agent's keys and tokens, newest first.</summary>
+    public Task<IReadOnlyList<Credential>> ListCredentialsAsync(string agentId, CancellationToken cancellationToken) => _store.ListCredentialsAsync(agentId, cancellationToken);
+
+    /// <summary>Newest first; all states when <paramref name="state"/> is null.</summary>
+    public Task<IReadOnlyList<Approval>> ListApprovalsAsync(ApprovalState? state, CancellationToken cancellationToken) => _store.ListApprovalsAsync(state, cancellationToken);
+
+    public Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(AuditQuery query, CancellationToken cancellationToken) => _store.QueryAuditAsync(query, cancellationToken);
+
+    /// <summary>Walks the whole chain and checks each anchor is still in it.</summary>
+    public Task<AuditVerification> VerifyAuditAsync(IReadOnlyCollection<AuditAnchor> anchors, CancellationToken cancellationToken) => _store.VerifyAuditAsync(anchors, cancellationToken);
+
     public async Task<AdminResult<IssuedKey>> CreateAsync(AgentSpec spec, string actor, CancellationToken cancellationToken)
     {
         if (Validate(spec) is { Count: > 0 } errors)

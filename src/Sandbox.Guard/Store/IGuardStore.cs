@@ -108,6 +108,18 @@ public interface IGuardStore : IAsyncDisposable
     /// <summary>The run bound to an idempotency key (as scoped by the caller), if it is still kept.</summary>
     Task<StoredRun?> FindRunByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Commits one step of a run's life in one transaction (see <see cref="RunTransition"/>); false, with nothing written,
+    /// when it would complete a run whose row is already completed. Throws, with nothing written, when the store fails.
+    /// </summary>
+    Task<bool> CommitAsync(RunTransition transition, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A tiny write transaction (one row of a probe table), so readiness reports a store that can no longer write (a full
+    /// disk, a read-only file) instead of only one that cannot be opened. Throws when the write fails.
+    /// </summary>
+    Task ProbeWriteAsync(CancellationToken cancellationToken);
+
     /// <summary>Deletes up to <paramref name="max"/> runs whose expiry is at or before <paramref name="now"/>, oldest first; returns how many.</summary>
     Task<int> DeleteExpiredRunsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 }

@@ -111,9 +111,7 @@ public sealed partial class SqliteGuardStore
 
         return WriteAsync(async (connection, transaction) =>
         {
-            var changed = await ExecuteAsync(connection, transaction,
-                "UPDATE agents SET under_approval = $on, under_approval_reason = $reason WHERE id = $id",
-                cancellationToken, ("$on", underApproval ? 1 : 0), ("$reason", underApproval ? reason : null), ("$id", agentId));
+            var changed = await SetUnderApprovalAsync(connection, transaction, agentId, underApproval, reason, cancellationToken);
             if (changed == 0)
             {
                 return (false, false);
@@ -123,6 +121,11 @@ public sealed partial class SqliteGuardStore
             return (true, true);
         }, cancellationToken);
     }
+
+    private static Task<int> SetUnderApprovalAsync(SqliteConnection connection, SqliteTransaction transaction, string agentId, bool underApproval, string? reason, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
+            "UPDATE agents SET under_approval = $on, under_approval_reason = $reason WHERE id = $id",
+            cancellationToken, ("$on", underApproval ? 1 : 0), ("$reason", underApproval ? reason : null), ("$id", agentId));
 
     public async Task<Credential?> FindCredentialAsync(string credentialId, CancellationToken cancellationToken)
     {

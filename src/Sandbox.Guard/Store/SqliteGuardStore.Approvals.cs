@@ -16,7 +16,11 @@ public sealed partial class SqliteGuardStore
     {
         ArgumentNullException.ThrowIfNull(approval);
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await ExecuteAsync(connection, null,
+        await InsertApprovalAsync(connection, null, approval, cancellationToken);
+    }
+
+    private static Task<int> InsertApprovalAsync(SqliteConnection connection, SqliteTransaction? transaction, Approval approval, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
             $"INSERT INTO approvals ({ApprovalColumns}) VALUES ($id, $run, $agent, $agentName, $profile, $language, $sha, $code, $purpose, $reason, $created, $expires, $state, $decidedBy, $decidedAt, $note, $details, $requestSha)",
             cancellationToken,
             ("$id", approval.Id), ("$run", approval.RunId), ("$agent", approval.AgentId), ("$agentName", approval.AgentName),
@@ -26,7 +30,6 @@ public sealed partial class SqliteGuardStore
             ("$state", SqliteValues.State(approval.State)), ("$decidedBy", approval.DecidedBy),
             ("$decidedAt", SqliteValues.Time(approval.DecidedAt)), ("$note", approval.Note),
             ("$details", Details(approval)), ("$requestSha", approval.RequestSha256));
-    }
 
     public async Task<Approval?> FindApprovalAsync(string id, CancellationToken cancellationToken)
     {

@@ -11,35 +11,111 @@ public sealed partial class SqliteGuardStore
     public Task AdmitRunAsync(StoredRun run, AuditEntry? receipt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            await ExecuteAsync(connection, transaction,
-                $"INSERT INTO runs ({RunColumns}) VALUES ($run, $agent, $credential, $key, $sha, $plan, $state, $status, $reason, $created, $completed, $expires, $view)",
-                cancellationToken,
-                ("$run", run.RunId), ("$agent", run.AgentId), ("$credential", run.CredentialId), ("$key", run.IdempotencyKey),
-                ("$sha", run.RequestSha256), ("$plan", run.Plan), ("$state", run.State), ("$status", run.Status), ("$reason", run.Reason),
-                ("$created", SqliteValues.Time(run.CreatedAt)), ("$completed", SqliteValues.Time(run.CompletedAt)),
-                ("$expires", SqliteValues.Time(run.ExpiresAt)), ("$view", run.View));
-            if (receipt is not null)
-            {
-                await AppendAsync(connection, transaction, receipt, cancellationToken);
-            }
-
-            return (true, 0);
-        }, cancellationToken);
+        return CommitAsync(new RunTransition { Admit = run, Audit = receipt is null ? [] : [receipt] }, cancellationToken);
     }
 
     public Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentException.ThrowIfNullOrEmpty(status);
+        var end = new RunCompletion(runId, status, reason, completedAt, view, expiresAt);
+        return WriteAsync(async (connection, transaction) => (true, await EndRunAsync(connection, transaction, end, cancellationToken) == 1), cancellationToken);
+    }
 
-        // The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk.
-        return WriteAsync(async (connection, transaction) => (true, await ExecuteAsync(connection, transaction,
+    public Task<bool> CommitAsync(RunTransition transition, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transition);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            if (transition.Admit is { } run)
+            {
+                await InsertRunAsync(connection, transaction, run, cancellationToken);
+            }
+
+            if (transition.Move is { } move)
+            {
+                await ExecuteAsync(connection, transaction, "UPDATE runs SET state = $state WHERE run_id = $run AND state <> 'completed'",
+                    cancellationToken, ("$run", move.RunId), ("$state", move.State));
+            }
+
+            if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, cancellationToken))
+            {
+                // Already completed (reconciliation, or a kill that came first): nothing of this end is written, charges included.
+                return (false, false);
+            }
+
+            foreach (var charge in transition.Charges)
+            {
+                await AddUsageAsync(connection, transaction, charge, cancellationToken);
+            }
+
+            if (transition.Approval is { } approval)
+            {
+                await InsertApprovalAsync(connection, transaction, approval, cancellationToken);
+            }
+
+            foreach (var hold in transition.Holds)
+            {
+                await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken);
+            }
+
+            if (transition.Withdraw is { } withdraw && await ExecuteAsync(connection, transaction,
+                    "UPDATE approvals SET state = $state, decided_by = 'system', decided_at = $at, note = $note WHERE id = $id AND state = 'pending'",
+                    cancellationToken, ("$state", SqliteValues.State(Approvals.ApprovalState.Expired)), ("$at", SqliteValues.Time(withdraw.At)),
+                    ("$note", withdraw.Note), ("$id", withdraw.ApprovalId)) == 1)
+            {
+                // Only a still-pending approval is closed, and recorded: whoever decided first wins, as in DecideApprovalAsync.
+                await AppendAsync(connection, transaction, withdraw.Audit, cancellationToken);
+            }
+
+            foreach (var entry in transition.Audit)
+            {
+                await AppendAsync(connection, transaction, entry, cancellationToken);
+            }
+
+            return (true, true);
+        }, cancellationToken);
+    }
+
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            // Created here rather than by a migration: the probe's one row is no part of the schema anything reads.
+            await ExecuteAsync(connection, transaction,
+                "CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)", cancellationToken);
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO write_probe (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at", cancellationToken,
+                ("$at", SqliteValues.Time(_time.GetUtcNow())));
+            return (true, 0);
+        }, cancellationToken);
+
+    private static Task<int> InsertRunAsync(SqliteConnection connection, SqliteTransaction transaction, StoredRun run, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
+            $"INSERT INTO runs ({RunColumns}) VALUES ($run, $agent, $credential, $key, $sha, $plan, $state, $status, $reason, $created, $completed, $expires, $view)",
+            cancellationToken,
+            ("$run", run.RunId), ("$agent", run.AgentId), ("$credential", run.CredentialId), ("$key", run.IdempotencyKey),
+            ("$sha", run.RequestSha256), ("$plan", run.Plan), ("$state", run.State), ("$status", run.Status), ("$reason", run.Reason),
+            ("$created", SqliteValues.Time(run.CreatedAt)), ("$completed", SqliteValues.Time(run.CompletedAt)),
+            ("$expires", SqliteValues.Time(run.ExpiresAt)), ("$view", run.View));
+
+    /// <summary>False when the run's row is already completed; true when it was completed now, or has no row (a run refused before it had one).</summary>
+    private static async Task<bool> CompleteRunAsync(SqliteConnection connection, SqliteTransaction transaction, RunCompletion end, CancellationToken cancellationToken)
+    {
+        if (await EndRunAsync(connection, transaction, end, cancellationToken) == 1)
+        {
+            return true;
+        }
+
+        var rows = await ReadAsync(connection, transaction, "SELECT 1 FROM runs WHERE run_id = $run", _ => 1, cancellationToken, ("$run", end.RunId));
+        return rows.Count == 0;
+    }
+
+    /// <summary>The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk.</summary>
+    private static Task<int> EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, RunCompletion end, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
             "UPDATE runs SET state = 'completed', status = $status, reason = $reason, completed_at = $completed, view = $view, expires_at = COALESCE($expires, expires_at) WHERE run_id = $run AND state <> 'completed'",
             cancellationToken,
-            ("$run", runId), ("$status", status), ("$reason", reason), ("$completed", SqliteValues.Time(completedAt)), ("$view", view), ("$expires", SqliteValues.Time(expiresAt))) == 1), cancellationToken);
-    }
+            ("$run", end.RunId), ("$status", end.Status), ("$reason", end.Reason), ("$completed", SqliteValues.Time(end.CompletedAt)), ("$view", end.View), ("$expires", SqliteValues.Time(end.ExpiresAt)));
 
     public async Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Sandbox.Guard.Store;
 
 /// <summary>Usage counters per subject and period.</summary>
@@ -19,14 +21,18 @@ public sealed partial class SqliteGuardStore
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(period);
 
-        // Usage only grows: a negative amount would hand budget back, which no caller should do.
-        ArgumentOutOfRangeException.ThrowIfNegative(runs);
-        ArgumentOutOfRangeException.ThrowIfNegative(cpuMs);
-
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await ExecuteAsync(connection, null,
+        await AddUsageAsync(connection, null, new UsageCharge(subject, period, runs, cpuMs), cancellationToken);
+    }
+
+    private static Task<int> AddUsageAsync(SqliteConnection connection, SqliteTransaction? transaction, UsageCharge charge, CancellationToken cancellationToken)
+    {
+        // Usage only grows: a negative amount would hand budget back, which no caller should do.
+        ArgumentOutOfRangeException.ThrowIfNegative(charge.Runs);
+        ArgumentOutOfRangeException.ThrowIfNegative(charge.CpuMs);
+        return ExecuteAsync(connection, transaction,
             "INSERT INTO usage (subject, period, runs, cpu_ms) VALUES ($subject, $period, $runs, $cpu) " +
             "ON CONFLICT (subject, period) DO UPDATE SET runs = runs + excluded.runs, cpu_ms = cpu_ms + excluded.cpu_ms",
-            cancellationToken, ("$subject", subject), ("$period", period), ("$runs", runs), ("$cpu", cpuMs));
+            cancellationToken, ("$subject", charge.Subject), ("$period", charge.Period), ("$runs", charge.Runs), ("$cpu", charge.CpuMs));
     }
 }

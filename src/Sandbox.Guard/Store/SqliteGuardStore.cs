@@ -41,6 +41,12 @@ public sealed partial class SqliteGuardStore : IGuardStore
         _time = time;
     }
 
+    /// <summary>
+    /// Whether an exception is the store failing (a full disk, an I/O error, a read-only or locked file) rather than a bug:
+    /// front ends answer it 503 <c>store_unavailable</c>, never a bare 500.
+    /// </summary>
+    public static bool IsStoreFailure(Exception exception) => exception is SqliteException || exception.InnerException is SqliteException;
+
     /// <summary>The database file this store uses.</summary>
     public string DatabasePath { get; private init; } = "";
 

@@ -71,7 +71,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
     {
         try
         {
-            await Guard.FlushAuthFailuresAsync(CancellationToken.None, force: true);
+            await Guard.Keys.FlushAuthFailuresAsync(CancellationToken.None, force: true);
             await LogHeadAsync("stop", CancellationToken.None);
         }
         catch (Exception ex)

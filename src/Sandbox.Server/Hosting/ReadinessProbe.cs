@@ -15,14 +15,17 @@ public sealed record ReadinessCheck(string Name, bool Ok, string Detail);
 public sealed record ReadinessReport(bool Ready, IReadOnlyList<ReadinessCheck> Checks);
 
 /// <summary>
-/// Checks what runs need: the store's disk takes writes, Docker reachable, every Docker profile's image present, every
-/// WebAssembly guest module and preopen present. Answers are cached briefly so a busy probe does not load the daemon.
+/// Checks what runs need: the guard store able to write (every run's admission and end are store transactions), Docker reachable, every Docker profile's image present, every WebAssembly
+/// guest module and preopen present. Answers are cached briefly so a busy probe does not load the daemon.
 /// </summary>
 internal sealed class ReadinessProbe : IDisposable
 {
     // Short on purpose: /readyz follows the daemon within about a second, both when it goes away and when it is back.
     private static readonly TimeSpan CacheFor = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(1);
+
+    // A store that waits this long for its write lock is as good as unable to write, for a probe that answers within a second.
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(1);
 
     // Listing images is slower than a ping on a loaded daemon; its own budget, so a slow answer is a verdict, never an exception.
     private static readonly TimeSpan ImagesTimeout = TimeSpan.FromSeconds(3);
@@ -31,12 +34,17 @@ internal sealed class ReadinessProbe : IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Func<string?> _wasmWorkerUnavailable;
-    private readonly Func<string?>? _storeUnwritable;
+    private readonly Func<CancellationToken, Task>? _storeWrite;
     private (ReadinessReport Report, long At)? _cached;
 
-    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time, Func<string?>? wasmWorkerUnavailable = null, Func<string?>? storeUnwritable = null)
+    /// <param name="profiles">The profiles whose images and guests must be present.</param>
+    /// <param name="docker">The daemon to ping.</param>
+    /// <param name="time">The clock of the cache.</param>
+    /// <param name="wasmWorkerUnavailable">Why the WebAssembly worker cannot run, or null.</param>
+    /// <param name="storeWrite">A tiny write to the guard store (<c>IGuardStore.ProbeWriteAsync</c>); throws when the store cannot write.</param>
+    public ReadinessProbe(ProfileSet profiles, IDockerClient docker, TimeProvider time, Func<string?>? wasmWorkerUnavailable = null, Func<CancellationToken, Task>? storeWrite = null)
     {
-        _storeUnwritable = storeUnwritable;
+        _storeWrite = storeWrite;
         _wasmWorkerUnavailable = wasmWorkerUnavailable ?? (() => null);
         _profiles = profiles;
         _docker = docker;
@@ -54,12 +62,7 @@ internal sealed class ReadinessProbe : IDisposable
             }
 
             var checks = new List<ReadinessCheck>();
-            if (_storeUnwritable is not null)
-            {
-                var why = _storeUnwritable();
-                checks.Add(new ReadinessCheck("store", why is null, why ?? "the data folder takes writes"));
-            }
-
+            await CheckStoreAsync(checks, cancellationToken);
             await CheckDockerAsync(checks, cancellationToken);
             CheckWasmGuests(checks);
             var report = new ReadinessReport(checks.All(x => x.Ok), checks);
@@ -76,6 +79,25 @@ internal sealed class ReadinessProbe : IDisposable
     public IReadOnlySet<string> MissingImages =>
         _cached?.Report.Checks.Where(c => !c.Ok && c.Name.StartsWith("image ", StringComparison.Ordinal)).Select(c => c.Name["image ".Length..]).ToHashSet(StringComparer.Ordinal)
         ?? [];
+
+    private async Task CheckStoreAsync(List<ReadinessCheck> checks, CancellationToken cancellationToken)
+    {
+        if (_storeWrite is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _storeWrite(cancellationToken).WaitAsync(StoreTimeout, _time, cancellationToken);
+            checks.Add(new ReadinessCheck("store", true, "the guard store takes writes"));
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested || e is not OperationCanceledException)
+        {
+            // Whatever the store threw (a full disk, a read-only file, a lock held too long), runs would be refused 503 store_unavailable.
+            checks.Add(new ReadinessCheck("store", false, "the guard store cannot write (a full disk or a read-only data folder?); runs are refused with 503 store_unavailable until it can"));
+        }
+    }
 
     private async Task CheckDockerAsync(List<ReadinessCheck> checks, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sandbox.Core.Profiles;
+using Sandbox.Core.Execution;
 using Sandbox.Guard.Agents;
 using Sandbox.Server.Http;
 using Sandbox.Server.Logging;
@@ -24,26 +24,21 @@ public static class SandboxServer
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The command line (ASP.NET settings such as <c>--urls</c>, and <c>--Sandbox:…</c> keys).</param>
+    /// <param name="time">The clock of the guard and the run lifecycle; the system's unless a test gives another.</param>
+    public static WebApplication Build(string[] args, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            // Fail closed at start-up: a service with half-understood limits must not take runs.
-            throw new ServerConfigurationException(errors);
-        }
+        var options = SandboxComposition.LoadOptions(builder.Configuration);
 
         // Loaded here, before anything listens, so a bad profiles file stops start-up with every error listed.
-        var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
-        var profiles = ProfileLoader.Load(profilesPath);
-
-        options.DataDirectory = Guard.Store.GuardPaths.ResolveDataDirectory(builder.Configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}"]);
+        var (profiles, profilesPath) = SandboxComposition.LoadProfiles(options);
         var guardOptions = GuardHost.LoadOptions(builder.Configuration, defaultNodeId: "serve@" + Environment.MachineName);
 
         SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
@@ -55,7 +50,7 @@ public static class SandboxServer
         GuardHost guardHost;
         try
         {
-            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, time, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch
         {
@@ -70,12 +65,14 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => sp.GetRequiredService<GuardHost>().Guard);
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
-        builder.Services.AddSingleton<RunCoordinator>();
-        builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable, new StoreWriteProbe(Guard.Store.GuardPaths.Database(options.DataDirectory)).Unwritable));
+        builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,
+            sp.GetRequiredService<SandboxMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
+            StoreProbe(sp.GetRequiredService<GuardHost>(), options)));
         builder.Services.AddHostedService<SandboxService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
         builder.WebHost.ConfigureKestrel(k =>
@@ -110,8 +107,8 @@ public static class SandboxServer
             };
             ProblemText.Complete(context.ProblemDetails);
         });
-        builder.Services.AddExceptionHandler<StoreFailureHandler>();
         builder.Services.AddSandboxOpenApi();
+        builder.Services.AddExceptionHandler<StoreFailureHandler>();
 
         var app = builder.Build();
         guardLoggers.ForwardTo(app.Services.GetRequiredService<ILoggerFactory>());
@@ -133,6 +130,24 @@ public static class SandboxServer
         app.MapAdminEndpoints();
         app.MapCatalogEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// <c>/readyz</c>'s store check: the data folder takes a 64 KiB write flushed to the device (a full disk is seen even
+    /// while SQLite's WAL still has room), then the store commits a tiny transaction (a read-only or locked database).
+    /// </summary>
+    private static Func<CancellationToken, Task> StoreProbe(GuardHost guard, ServerOptions options)
+    {
+        var folder = new StoreWriteProbe(Guard.Store.GuardPaths.Database(options.DataDirectory));
+        return async cancellationToken =>
+        {
+            if (folder.Unwritable() is { } why)
+            {
+                throw new IOException(why);
+            }
+
+            await guard.Store.ProbeWriteAsync(cancellationToken);
+        };
     }
 }
 

@@ -15,7 +15,7 @@ internal sealed partial class SandboxService : IHostedService
     /// <summary>How often a Docker found down is pinged again, so it is used again within about this long of answering.</summary>
     private static readonly TimeSpan DockerRecheckEvery = TimeSpan.FromSeconds(1);
     private readonly SandboxHost _host;
-    private readonly RunCoordinator _coordinator;
+    private readonly RunLifecycle _coordinator;
     private readonly ILogger _logger;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly Guard.GuardOptions _guardOptions;
@@ -25,7 +25,7 @@ internal sealed partial class SandboxService : IHostedService
     private readonly Lock _drainLock = new();
     private Task? _draining;
 
-    public SandboxService(SandboxHost host, RunCoordinator coordinator, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
+    public SandboxService(SandboxHost host, RunLifecycle coordinator, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
     {
         _guardOptions = guardOptions;
         _time = time;

@@ -40,8 +40,8 @@ internal static class AdminEndpoints
         admin.MapPost("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, true, c, a, t)).WithName("HoldAgent").WithSummary("Put an agent under approval").Produces<AgentView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapDelete("/agents/{id}/hold", (string id, HttpContext c, AgentAdmin a, TimeProvider t) => HoldAsync(id, false, c, a, t)).WithName("ReleaseAgent").WithSummary("Clear an agent's approval hold").Produces<AgentView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/approvals", ListApprovalsAsync).WithName("ListApprovals").WithSummary("Runs waiting for a human's decision").Produces<IReadOnlyList<ApprovalAdminView>>().ProducesProblem(StatusCodes.Status400BadRequest);
-        admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, true, c, a, r)).WithName("Approve").WithSummary("Approve a pending run: it is queued at once").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunCoordinator r) => DecideAsync(id, false, c, a, r)).WithName("Deny").WithSummary("Deny a pending run: it completes as denied without running").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunLifecycle r) => DecideAsync(id, true, c, a, r)).WithName("Approve").WithSummary("Approve a pending run: it is queued at once").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunLifecycle r) => DecideAsync(id, false, c, a, r)).WithName("Deny").WithSummary("Deny a pending run: it completes as denied without running").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").WithSummary("Audit records, oldest first, filtered and paged by sequence").Produces<IReadOnlyList<AuditRecordView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         admin.MapGet("/audit/verify", VerifyAuditAsync).WithName("VerifyAudit").WithSummary("Check the audit log's hash chain, optionally against saved anchors").Produces<AuditVerificationView>().ProducesProblem(StatusCodes.Status400BadRequest);
     }
@@ -77,7 +77,7 @@ internal static class AdminEndpoints
         {
             // Through the guard's per-minute window, like agent keys: a flood of wrong admin keys is counted, not recorded one by one.
             var guard = http.RequestServices.GetRequiredService<RunGuard>();
-            await guard.RecordAuthFailureAsync("admin_refused", $"{http.Request.Method} {http.Request.Path}", refusal, http.RequestAborted);
+            await guard.Keys.RecordAuthFailureAsync("admin_refused", $"{http.Request.Method} {http.Request.Path}", refusal, http.RequestAborted);
             return Problems.ToResult(Problems.Unauthorized("admin_key_required", refusal), http);
         }
 
@@ -117,25 +117,25 @@ internal static class AdminEndpoints
             : Failure(result, context);
     }
 
-    private static async Task<IResult> ListAsync(RunGuard guard, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(AgentAdmin admin, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var agents = await guard.Store.ListAgentsAsync(cancellationToken);
+        var agents = await admin.ListAgentsAsync(cancellationToken);
         return TypedResults.Ok<IReadOnlyList<AgentView>>(agents.Select(a => AgentView.Of(a, now)).ToList());
     }
 
-    private static async Task<IResult> ShowAsync(string id, HttpContext context, RunGuard guard, TimeProvider time)
+    private static async Task<IResult> ShowAsync(string id, HttpContext context, AgentAdmin admin, TimeProvider time)
     {
-        if (await guard.Store.FindAgentAsync(id, context.RequestAborted) is not { } agent)
+        if (await admin.FindAgentAsync(id, context.RequestAborted) is not { } agent)
         {
             return Problems.ToResult(NotFound($"no agent '{id}'"), context);
         }
 
-        var credentials = await guard.Store.ListCredentialsAsync(agent.Id, context.RequestAborted);
+        var credentials = await admin.ListCredentialsAsync(agent.Id, context.RequestAborted);
         return TypedResults.Ok(new AgentDetailView(AgentView.Of(agent, time.GetUtcNow()), credentials.Select(CredentialView.Of).ToList()));
     }
 
-    private static async Task<IResult> RotateAsync(string id, HttpContext context, AgentAdmin admin, RunCoordinator coordinator, TimeProvider time)
+    private static async Task<IResult> RotateAsync(string id, HttpContext context, AgentAdmin admin, RunLifecycle coordinator, TimeProvider time)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
         if (problem is not null)
@@ -154,7 +154,7 @@ internal static class AdminEndpoints
         return TypedResults.Ok(Issued(result.Value!, time));
     }
 
-    private static async Task<IResult> RevokeAsync(string id, HttpContext context, AgentAdmin admin, RunCoordinator coordinator, TimeProvider time)
+    private static async Task<IResult> RevokeAsync(string id, HttpContext context, AgentAdmin admin, RunLifecycle coordinator, TimeProvider time)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
         if (problem is not null)
@@ -185,7 +185,7 @@ internal static class AdminEndpoints
         return result.Ok ? TypedResults.Ok(AgentView.Of(result.Value!, time.GetUtcNow())) : Failure(result, context);
     }
 
-    private static async Task<IResult> ListApprovalsAsync(HttpContext context, RunGuard guard, string? state)
+    private static async Task<IResult> ListApprovalsAsync(HttpContext context, AgentAdmin admin, string? state)
     {
         ApprovalState? filter = state switch
         {
@@ -201,12 +201,12 @@ internal static class AdminEndpoints
             return Problems.ToResult(ApiProblem.Invalid([new FieldError("state", $"is '{state}'; use pending, approved, denied, expired or all")]), context);
         }
 
-        var approvals = await guard.Store.ListApprovalsAsync(filter, context.RequestAborted);
+        var approvals = await admin.ListApprovalsAsync(filter, context.RequestAborted);
         return TypedResults.Ok<IReadOnlyList<ApprovalAdminView>>(approvals.Select(ApprovalAdminView.Of).ToList());
     }
 
     /// <summary><c>GET /admin/v1/audit/verify[?anchor=SEQ:HASH…]</c>: walks the chain, and checks each anchor kept from an earlier head.</summary>
-    private static async Task<IResult> VerifyAuditAsync(HttpContext context, RunGuard guard)
+    private static async Task<IResult> VerifyAuditAsync(HttpContext context, AgentAdmin admin)
     {
         var anchors = new List<AuditAnchor>();
         var errors = new List<FieldError>();
@@ -227,11 +227,11 @@ internal static class AdminEndpoints
             return Problems.ToResult(ApiProblem.Invalid(errors), context);
         }
 
-        var verification = await guard.Store.VerifyAuditAsync(anchors, context.RequestAborted);
+        var verification = await admin.VerifyAuditAsync(anchors, context.RequestAborted);
         return TypedResults.Ok(AuditVerificationView.Of(verification, anchors.Count));
     }
 
-    private static async Task<IResult> DecideAsync(string id, bool approve, HttpContext context, AgentAdmin admin, RunCoordinator coordinator)
+    private static async Task<IResult> DecideAsync(string id, bool approve, HttpContext context, AgentAdmin admin, RunLifecycle coordinator)
     {
         var (body, problem) = await JsonBody.ReadAsync(context, ServerJsonContext.Default.AdminActionBody, context.RequestAborted);
         if (problem is not null)
@@ -256,7 +256,7 @@ internal static class AdminEndpoints
     /// <c>Link: &lt;…after=LAST&gt;; rel="next"</c> header names the next page. Every parameter is parsed here, so a
     /// bad one is a problem naming it, never the framework's bare 400.
     /// </summary>
-    private static async Task<IResult> QueryAuditAsync(HttpContext context, RunGuard guard, string? agent, string? run, string? kind, string? status, string? from, string? to, string? after, string? limit)
+    private static async Task<IResult> QueryAuditAsync(HttpContext context, AgentAdmin admin, string? agent, string? run, string? kind, string? status, string? from, string? to, string? after, string? limit)
     {
         var errors = new List<FieldError>();
         var fromTime = ParseTime(from, "from", errors);
@@ -276,7 +276,7 @@ internal static class AdminEndpoints
         string? agentId = null;
         if (agent is { Length: > 0 })
         {
-            agentId = (await guard.Store.FindAgentAsync(agent, context.RequestAborted))?.Id;
+            agentId = (await admin.FindAgentAsync(agent, context.RequestAborted))?.Id;
             if (agentId is null)
             {
                 errors.Add(new FieldError("agent", $"no agent '{Shorten(agent)}'"));
@@ -299,7 +299,7 @@ internal static class AdminEndpoints
             AfterSequence = afterSequence,
             Limit = pageSize,
         };
-        var records = await guard.Store.QueryAuditAsync(query, context.RequestAborted);
+        var records = await admin.QueryAuditAsync(query, context.RequestAborted);
         if (records.Count > 0 && (records.Count == pageSize || records.Sum(r => (long)r.Data.Length) >= query.MaxDataChars))
         {
             // The page is full (in count or in bytes): more may follow after its last record.

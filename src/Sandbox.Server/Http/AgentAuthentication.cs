@@ -21,7 +21,7 @@ internal static class AgentAuthentication
         {
             var http = context.HttpContext;
             var guard = http.RequestServices.GetRequiredService<RunGuard>();
-            var outcome = await guard.AuthenticateAsync(http.Request.Headers.Authorization.ToString(), $"{http.Request.Method} {http.Request.Path}", http.RequestAborted);
+            var outcome = await guard.Keys.AuthenticateAsync(http.Request.Headers.Authorization.ToString(), $"{http.Request.Method} {http.Request.Path}", http.RequestAborted);
             if (outcome.Principal is not { } principal)
             {
                 return Problems.ToResult(Problems.Unauthorized(outcome.Code!, outcome.Message!), http);

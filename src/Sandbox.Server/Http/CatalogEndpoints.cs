@@ -22,15 +22,15 @@ internal static class CatalogEndpoints
         // commands and limits, and offered frameworks languages the caller's key then refused.
         var catalog = app.MapGroup("/v1").WithTags("catalog").RequireAgent();
 
-        catalog.MapGet("/languages", (HttpContext context, RunCoordinator coordinator) =>
+        catalog.MapGet("/languages", (HttpContext context, RunLifecycle coordinator) =>
                 TypedResults.Ok(LanguagesFor(coordinator, context.Principal())))
             .WithName("ListLanguages").WithSummary("The languages this key may run, their default profiles and limits");
 
-        catalog.MapGet("/profiles", (HttpContext context, RunCoordinator coordinator) =>
+        catalog.MapGet("/profiles", (HttpContext context, RunLifecycle coordinator) =>
                 TypedResults.Ok<IReadOnlyList<Profile>>([.. coordinator.Pipeline.Profiles.All.Where(p => context.Principal().Allows(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal)]))
             .WithName("ListProfiles").WithSummary("The profiles this key may use: backend, image or module, limits");
 
-        catalog.MapGet("/profiles/{name}", (string name, HttpContext context, RunCoordinator coordinator) =>
+        catalog.MapGet("/profiles/{name}", (string name, HttpContext context, RunLifecycle coordinator) =>
                 coordinator.Pipeline.Profiles.TryGet(name, out var profile) && context.Principal().Allows(profile.Name)
                     ? TypedResults.Ok(profile)
                     : Problems.ToResult(new ApiProblem
@@ -43,7 +43,7 @@ internal static class CatalogEndpoints
                     }, context))
             .WithName("GetProfile").WithSummary("One profile this key may use, by name").Produces<Profile>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        catalog.MapGet("/tools", (string? format, HttpContext context, RunCoordinator coordinator) =>
+        catalog.MapGet("/tools", (string? format, HttpContext context, RunLifecycle coordinator) =>
             {
                 var shape = format ?? ToolCatalog.OpenAi;
                 if (!ToolCatalog.Formats.Contains(shape, StringComparer.Ordinal))
@@ -74,7 +74,7 @@ internal static class CatalogEndpoints
     }
 
     /// <summary>The languages <paramref name="principal"/> may run; a default off its allow-list gives way to an allowed profile (<see cref="AllowedLanguages"/>).</summary>
-    private static IReadOnlyList<LanguageView> LanguagesFor(RunCoordinator coordinator, Principal principal)
+    private static IReadOnlyList<LanguageView> LanguagesFor(RunLifecycle coordinator, Principal principal)
     {
         var profiles = coordinator.Pipeline.Profiles;
         return AllowedLanguages.For(

@@ -63,20 +63,20 @@ internal static class RunEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness, Guard.Policy.RunGuard guard)
+    private static async Task<IResult> CreateAsync(HttpContext context, RunLifecycle coordinator, ServerOptions options, ReadinessProbe readiness)
     {
         var result = await CreateOrRefuseAsync(context, coordinator, options, readiness);
 
         // A refused request counts against the agent's rate like a run (429 past it): otherwise a loop of bad requests is uncapped.
-        if (result is IStatusCodeHttpResult { StatusCode: 400 or 403 or 413 or 422 } && guard.CountRefusal(context.Principal()) is { } throttled)
+        if (result is IStatusCodeHttpResult { StatusCode: 400 or 403 or 413 or 422 } && coordinator.CountRefusal(context.Principal()) is { } throttled)
         {
-            return Problems.ToResult(ApiProblem.CapExceeded(throttled.Cap!, throttled.Reason!, throttled.RetryAfterSeconds), context);
+            return Problems.ToResult(throttled, context);
         }
 
         return result;
     }
 
-    private static async Task<IResult> CreateOrRefuseAsync(HttpContext context, RunCoordinator coordinator, ServerOptions options, ReadinessProbe readiness)
+    private static async Task<IResult> CreateOrRefuseAsync(HttpContext context, RunLifecycle coordinator, ServerOptions options, ReadinessProbe readiness)
     {
         var cancellationToken = context.RequestAborted;
         var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
@@ -138,7 +138,7 @@ internal static class RunEndpoints
         // A run waiting for a human answers at once, whatever the caller asked: nobody should hold a connection open for a person.
         if (parsed.Async || entry.State == RunState.PendingApproval)
         {
-            return TypedResults.Accepted(location, RunCoordinator.View(entry));
+            return TypedResults.Accepted(location, RunLifecycle.View(entry));
         }
 
         try
@@ -159,10 +159,16 @@ internal static class RunEndpoints
         }
 
         context.Response.Headers.Location = location;
-        return TypedResults.Ok(RunCoordinator.View(entry));
+        if (entry.RecordFailed)
+        {
+            // It ran, but the store did not take its end: a restart would not find this result, so it is not answered as one.
+            return Problems.ToResult(RunLifecycle.ResultNotRecorded(entry.Id), context);
+        }
+
+        return TypedResults.Ok(RunLifecycle.View(entry));
     }
 
-    private static async Task<DryRunView> DryRunAsync(RunCoordinator coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
+    private static async Task<DryRunView> DryRunAsync(RunLifecycle coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
     {
         var (plan, errors) = coordinator.Plan(request, principal);
         if (plan is null)
@@ -172,6 +178,11 @@ internal static class RunEndpoints
 
         var refusals = new List<string>();
         var report = await readiness.CheckAsync(cancellationToken);
+        if (report.Checks.FirstOrDefault(c => c.Name == "store") is { Ok: false } store)
+        {
+            refusals.Add(store.Detail);
+        }
+
         if (plan.Backend == BackendNames.Docker)
         {
             if (report.Checks.FirstOrDefault(c => c.Name == "docker") is { Ok: false } docker)
@@ -219,12 +230,12 @@ internal static class RunEndpoints
         };
     }
 
-    private static async Task<IResult> Get(string id, HttpContext context, RunCoordinator coordinator) =>
+    private static async Task<IResult> Get(string id, HttpContext context, RunLifecycle coordinator) =>
         await coordinator.FindViewAsync(id, context.Principal(), context.RequestAborted) is { } view
             ? TypedResults.Ok(view)
             : Problems.ToResult(ApiProblem.NotFound(id), context);
 
-    private static async Task<IResult> CancelAsync(string id, HttpContext context, RunCoordinator coordinator)
+    private static async Task<IResult> CancelAsync(string id, HttpContext context, RunLifecycle coordinator)
     {
         var principal = context.Principal();
         var outcome = await coordinator.CancelAsync(id, principal, "cancelled by DELETE /v1/runs/" + id, CancelWait);
@@ -238,13 +249,13 @@ internal static class RunEndpoints
                 Title = "The run already completed",
                 Detail = $"run {id} completed before it could be cancelled; GET /v1/runs/{id} has its result",
             }, context),
-            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunCoordinator.View(coordinator.Find(id, principal)!)),
-            _ => TypedResults.Ok(RunCoordinator.View(coordinator.Find(id, principal)!)),
+            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunLifecycle.View(coordinator.Find(id, principal)!)),
+            _ => TypedResults.Ok(RunLifecycle.View(coordinator.Find(id, principal)!)),
         };
     }
 
     /// <summary>Replays the run's events from the start (or after <c>Last-Event-ID</c>), follows it live, and ends with the result.</summary>
-    private static async Task EventsAsync(string id, HttpContext context, RunCoordinator coordinator)
+    private static async Task EventsAsync(string id, HttpContext context, RunLifecycle coordinator)
     {
         if (coordinator.Find(id, context.Principal()) is not { } entry)
         {
@@ -318,7 +329,7 @@ internal static class RunEndpoints
     {
         string data = e.Kind switch
         {
-            "result" => JsonSerializer.Serialize(RunCoordinator.View(entry), ServerJsonContext.Default.RunView),
+            "result" => JsonSerializer.Serialize(RunLifecycle.View(entry), ServerJsonContext.Default.RunView),
             "state" => JsonSerializer.Serialize(new StreamText(e.Text ?? ""), ServerJsonContext.Default.StreamText),
             // Each chunk is made safe like the final output, so a terminal or model reading the stream sees no escapes.
             _ => JsonSerializer.Serialize(new StreamText(Sanitize(e.Text ?? "")), ServerJsonContext.Default.StreamText),

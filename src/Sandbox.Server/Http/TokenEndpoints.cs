@@ -46,7 +46,7 @@ internal static class TokenEndpoints
             return Problems.ToResult(ApiProblem.Invalid([new Core.Runs.FieldError("profiles", $"is required: name the profiles the token may use, some of this key's ({allowed}), such as {{\"profiles\": [\"{(context.Principal().Profiles.Count > 0 ? context.Principal().Profiles[0] : "python")}\"]}}")]), context);
         }
 
-        var outcome = await guard.MintTokenAsync(context.Principal(), new TokenSpec
+        var outcome = await guard.Tokens.MintTokenAsync(context.Principal(), new TokenSpec
         {
             Profiles = body.Profiles,
             TtlSeconds = body.TtlSeconds,
@@ -68,10 +68,10 @@ internal static class TokenEndpoints
         return TypedResults.Ok(new TokenView(token, c.Id, context.Principal().Agent.Name, c.Profiles!, c.ExpiresAt, c.MaxRuns ?? 0, c.CpuSeconds ?? 0));
     }
 
-    private static async Task<IResult> MeAsync(HttpContext context, RunGuard guard, TimeProvider time)
+    private static async Task<IResult> MeAsync(HttpContext context, RunLifecycle lifecycle, TimeProvider time)
     {
         var principal = context.Principal();
-        var budgets = await guard.BudgetsAsync(principal, context.RequestAborted);
+        var budgets = await lifecycle.BudgetsAsync(principal, context.RequestAborted);
         return TypedResults.Ok(new MeView(AgentView.Of(principal.Agent, time.GetUtcNow()), CredentialView.Of(principal.Credential), budgets));
     }
 }

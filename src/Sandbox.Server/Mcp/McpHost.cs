@@ -100,19 +100,13 @@ internal static partial class McpHost
             : Path.Join(Path.GetTempPath(), "sandbox", "logs");
 
     // ---------------------------------------------------------------------------------------------------
-    // The one place where `sandbox mcp` builds its local gateway. It composes the same pieces the HTTP
-    // service does (SandboxServer.Build): settings, profiles, SandboxHost, a Docker ping (so languages fall
-    // back to WebAssembly when Docker is down), a start-up sweep, the coordinator and the gateway over it.
+    // The one place where `sandbox mcp` builds its local gateway, from the composition root the HTTP service
+    // uses too (SandboxComposition): settings, profiles, SandboxHost, a Docker ping (so languages fall back to
+    // WebAssembly when Docker is down), a start-up sweep, the run lifecycle and the gateway over it.
     // ---------------------------------------------------------------------------------------------------
     private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, string? agent, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
-        if (options.Validate() is { Count: > 0 } errors)
-        {
-            throw new ServerConfigurationException(errors);
-        }
-
-        options.DataDirectory = GuardPaths.ResolveDataDirectory(configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}"]);
+        var options = SandboxComposition.LoadOptions(configuration);
         var guardOptions = GuardHost.LoadOptions(configuration, defaultNodeId: "");
         var agentName = agent is { Length: > 0 } ? agent : guardOptions.LocalAgent is { Length: > 0 } configured ? configured : Environment.GetEnvironmentVariable("SANDBOX_AGENT");
         if (string.IsNullOrEmpty(agentName))
@@ -133,7 +127,7 @@ internal static partial class McpHost
         Principal principal;
         try
         {
-            principal = await LocalPrincipalAsync(guard.Guard, agentName, cancellationToken);
+            principal = await LocalPrincipalAsync(new Guard.Agents.AgentAdmin(guard.Store, TimeProvider.System), agentName, cancellationToken);
         }
         catch
         {
@@ -141,8 +135,7 @@ internal static partial class McpHost
             throw;
         }
 
-        var profilesPath = SandboxHost.ResolveProfilesPath(options.Profiles);
-        var profiles = ProfileLoader.Load(profilesPath);
+        var (profiles, profilesPath) = SandboxComposition.LoadProfiles(options);
         var host = SandboxHost.Create(profiles, profilesPath, loggers);
         try
         {
@@ -158,9 +151,9 @@ internal static partial class McpHost
                 }
             }
 
-            var coordinator = new RunCoordinator(host.Pipeline, guard.Guard, options, new SandboxMetrics(), TimeProvider.System, loggers.CreateLogger<RunCoordinator>());
+            var coordinator = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), TimeProvider.System, loggers);
             var watching = new CancellationTokenSource();
-            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, TimeProvider.System, loggers.CreateLogger<RunCoordinator>(), watching.Token);
+            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, TimeProvider.System, loggers.CreateLogger<RunLifecycle>(), watching.Token);
             Log.Agent(loggers.CreateLogger(typeof(McpHost)), principal.Agent.Name);
             return new LocalGatewayLease(new LocalRunGateway(coordinator, principal), profiles, profilesPath, coordinator, host, guard, watching, watcher);
         }
@@ -173,23 +166,23 @@ internal static partial class McpHost
     }
 
     /// <summary>The configured agent, which must exist, be active, and hold a live key.</summary>
-    private static async Task<Principal> LocalPrincipalAsync(RunGuard guard, string agentName, CancellationToken cancellationToken)
+    private static async Task<Principal> LocalPrincipalAsync(Guard.Agents.AgentAdmin admin, string agentName, CancellationToken cancellationToken)
     {
         static ServerConfigurationException Bad(string message) => new([new FieldError("--agent", message)]);
-        var agent = await guard.Store.FindAgentAsync(agentName, cancellationToken) ?? throw Bad($"no agent '{agentName}' in the store; create it with `sandbox agents create {agentName} --profile <profile>` (same --data folder)");
+        var agent = await admin.FindAgentAsync(agentName, cancellationToken) ?? throw Bad($"no agent '{agentName}' in the store; create it with `sandbox agents create {agentName} --profile <profile>` (same --data folder)");
         if (!agent.IsActive(TimeProvider.System.GetUtcNow()))
         {
             throw Bad($"agent '{agent.Name}' is {(agent.RevokedAt is null ? "expired" : "revoked")}; create a new agent");
         }
 
-        var credentials = await guard.Store.ListCredentialsAsync(agent.Id, cancellationToken);
+        var credentials = await admin.ListCredentialsAsync(agent.Id, cancellationToken);
         var key = credentials.FirstOrDefault(c => c.Kind == Guard.Agents.CredentialKind.AgentKey && c.RevokedAt is null)
             ?? throw Bad($"agent '{agent.Name}' has no live key; rotate it with `sandbox agents rotate {agent.Name}`");
         return new Principal(agent, key);
     }
 
     /// <summary>The local gateway and what it needs disposed when the server stops (runs drained first).</summary>
-    private sealed class LocalGatewayLease(IRunGateway gateway, ProfileSet profiles, string profilesPath, RunCoordinator coordinator, SandboxHost host, GuardHost guard, CancellationTokenSource watching, Task watcher) : IAsyncDisposable
+    private sealed class LocalGatewayLease(IRunGateway gateway, ProfileSet profiles, string profilesPath, RunLifecycle coordinator, SandboxHost host, GuardHost guard, CancellationTokenSource watching, Task watcher) : IAsyncDisposable
     {
         public IRunGateway Gateway { get; } = gateway;
 

@@ -56,7 +56,7 @@ internal static class OpenApiExamples
 
     private static (string? Request, string Status, JsonNode? Response) For(string operationId, IServiceProvider services)
     {
-        var profiles = services.GetService<RunCoordinator>()?.Pipeline.Profiles;
+        var profiles = services.GetService<RunLifecycle>()?.Pipeline.Profiles;
         var issued = new IssuedKeyView(s_agent, "sbxa_3kq9examplekey", "key_01jcz8", "this key is shown once and stored only as a hash; keep it now");
         return operationId switch
         {

@@ -38,6 +38,16 @@ public sealed record ApiProblem
     };
 
     /// <summary>A 429 for one of the agent's caps: the one shape every route answers it in.</summary>
+    /// <summary>503 <c>store_unavailable</c>: the guard store failed a write (a full disk, a read-only file); <paramref name="detail"/> says what did not happen.</summary>
+    public static ApiProblem StoreUnavailable(string title, string detail) => new()
+    {
+        Status = 503,
+        Code = "store_unavailable",
+        Title = title,
+        Detail = detail,
+        RetryAfterSeconds = 5,
+    };
+
     public static ApiProblem CapExceeded(string cap, string reason, int? retryAfterSeconds) => new()
     {
         Status = 429,

@@ -9,7 +9,7 @@ namespace Sandbox.Server.Runs;
 /// </summary>
 internal static partial class GuardWatcher
 {
-    public static async Task RunAsync(RunCoordinator coordinator, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task RunAsync(RunLifecycle coordinator, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval, time);
         try

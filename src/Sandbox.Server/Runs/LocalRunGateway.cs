@@ -13,10 +13,10 @@ internal sealed class LocalRunGateway : IRunGateway
     /// <summary>The reason a run records when the client cancels the call that waits for it.</summary>
     public const string CancelledByClient = "cancelled by the client (the tool call was cancelled)";
 
-    private readonly RunCoordinator _coordinator;
+    private readonly RunLifecycle _coordinator;
     private Principal _principal;
 
-    public LocalRunGateway(RunCoordinator coordinator, Principal principal)
+    public LocalRunGateway(RunLifecycle coordinator, Principal principal)
     {
         _coordinator = coordinator;
         _principal = principal;
@@ -25,7 +25,7 @@ internal sealed class LocalRunGateway : IRunGateway
     public async Task<GatewayResult> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
         // Re-read on every call: a revocation made with the CLI while this server runs takes effect on the next call.
-        if (await _coordinator.Guard.RefreshAsync(_principal, cancellationToken) is not { } current)
+        if (await _coordinator.Guard.Keys.RefreshAsync(_principal, cancellationToken) is not { } current)
         {
             return GatewayResult.Of(Problems.Unauthorized("agent_revoked", $"agent '{_principal.Agent.Name}' was revoked or has expired; an operator must issue a new agent"));
         }
@@ -54,7 +54,7 @@ internal sealed class LocalRunGateway : IRunGateway
             }
         }
 
-        return GatewayResult.Of(RunCoordinator.View(entry));
+        return GatewayResult.Of(RunLifecycle.View(entry));
     }
 
     public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>

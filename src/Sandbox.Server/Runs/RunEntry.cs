@@ -40,6 +40,9 @@ internal sealed class RunEntry : IRunOutputSink
     /// <summary>The position after the last stored event: ids on the stream are positions, so they stay meaningful when events merge.</summary>
     private long _end;
     private int _finishing;
+
+    // The plan whose slot and CPU reservation the ledger holds for this run; taken back exactly once (see TakeHeld).
+    private RunPlan? _held;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RunEntry(Principal principal, RunPlan plan, DateTimeOffset createdAt, long createdTimestamp, bool rawOutput, int maxStreamedBytes, Approval? approval = null)
@@ -65,7 +68,13 @@ internal sealed class RunEntry : IRunOutputSink
     public Approval? Approval { get; set; }
 
     /// <summary>Whether it holds one of its agent's concurrent slots (from admission or approval until its result).</summary>
-    public bool HoldsSlot { get; set; }
+    public bool HoldsSlot => Volatile.Read(ref _held) is not null;
+
+    /// <summary>
+    /// Set when its end could not be recorded in the store: the caller is told so (503 <c>store_unavailable</c>), never
+    /// <c>ok</c> for a run a restart would find without a result.
+    /// </summary>
+    public bool RecordFailed { get; set; }
 
     /// <summary>What remained of each budget when the run completed.</summary>
     public IReadOnlyList<Budget>? Budgets { get; set; }
@@ -106,7 +115,8 @@ internal sealed class RunEntry : IRunOutputSink
     {
         lock (_gate)
         {
-            if (State != RunState.PendingApproval)
+            // A run already ending (cancelled, its agent revoked) is not released: its end would not see the slot.
+            if (State != RunState.PendingApproval || Volatile.Read(ref _finishing) != 0)
             {
                 return false;
             }
@@ -118,6 +128,12 @@ internal sealed class RunEntry : IRunOutputSink
 
         return true;
     }
+
+    /// <summary>Notes that the ledger now holds a slot and the CPU of <paramref name="plan"/> for this run.</summary>
+    public void Hold(RunPlan plan) => Volatile.Write(ref _held, plan);
+
+    /// <summary>The plan whose slot to give back, to exactly one caller (the run's end, or a release that lost a race); null for the others.</summary>
+    public RunPlan? TakeHeld() => Interlocked.Exchange(ref _held, null);
 
     /// <summary>Claims the right to write the final result; exactly one caller gets true, so the result is audited exactly once.</summary>
     public bool TryBeginFinish() => Interlocked.Exchange(ref _finishing, 1) == 0;

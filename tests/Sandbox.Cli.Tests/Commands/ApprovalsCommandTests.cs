@@ -116,8 +116,8 @@ public sealed class ApprovalsCommandTests : IDisposable
 
         output.Code.ShouldBe(0, output.ToString());
         var fence = Fence(output.Stdout);
-        output.Stdout.ShouldContain($"----- file helper.py ({Helper.Length} bytes, sha256 {Sandbox.Guard.Policy.RunGuard.Sha256(Helper)}) [{fence}] -----\n{Helper}----- end of file [{fence}] -----");
-        output.Stdout.ShouldContain("----- stdin (12 bytes, sha256 " + Sandbox.Guard.Policy.RunGuard.Sha256("rm -rf ~/*\n\n") + $") [{fence}] -----\nrm -rf ~/*\n\n----- end of stdin [{fence}] -----");
+        output.Stdout.ShouldContain($"----- file helper.py ({Helper.Length} bytes, sha256 {Sandbox.Guard.Policy.AuditRecords.Sha256(Helper)}) [{fence}] -----\n{Helper}----- end of file [{fence}] -----");
+        output.Stdout.ShouldContain("----- stdin (12 bytes, sha256 " + Sandbox.Guard.Policy.AuditRecords.Sha256("rm -rf ~/*\n\n") + $") [{fence}] -----\nrm -rf ~/*\n\n----- end of stdin [{fence}] -----");
         output.Stdout.ShouldContain("backend:  docker, runtime runsc");
         output.Stdout.ShouldContain("memoryBytes=268435456");
         output.Stdout.ShouldContain($"binds:    {approval.RequestSha256} (code, files, stdin, profile, runtime and limits below match it");

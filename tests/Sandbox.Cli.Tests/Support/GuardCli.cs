@@ -69,7 +69,7 @@ public sealed class GuardCli : IDisposable
             Profile = "python",
             Language = "python",
             Code = code,
-            CodeSha256 = codeSha256 ?? RunGuard.Sha256(code),
+            CodeSha256 = codeSha256 ?? AuditRecords.Sha256(code),
             Purpose = "tidy the report",
             Reason = "profile python requires approval",
             CreatedAt = now,

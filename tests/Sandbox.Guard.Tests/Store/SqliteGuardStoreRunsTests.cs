@@ -109,6 +109,73 @@ public sealed class SqliteGuardStoreRunsTests : TempDatabase
         stored.View.ShouldBeNull();
     }
 
+    [Fact]
+    public async Task CommitAsync_AnAuditAppendFails_NothingOfTheTransitionIsWritten()
+    {
+        // A full disk mid-transition (here: the audit insert): neither the row, nor the usage, nor the first record stays.
+        var store = await OpenAsync();
+        var run = Run("agt_a", "agt_a\nkey-1");
+        await RawAsync("CREATE TRIGGER audit_full BEFORE INSERT ON audit WHEN NEW.kind = 'receipt' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+        await Should.ThrowAsync<SqliteException>(() => store.CommitAsync(new RunTransition
+        {
+            Admit = run,
+            Charges = [new UsageCharge("agt_a", "2026-03-01", 1, 0)],
+            Audit = [Some.Entry(AuditKinds.Decision, run.RunId, "allowed", run.AgentId), Some.Entry(AuditKinds.Receipt, run.RunId, "planned", run.AgentId)],
+        }, Ct));
+
+        (await store.FindRunAsync(run.RunId, Ct)).ShouldBeNull();
+        (await store.FindRunByIdempotencyKeyAsync("agt_a\nkey-1", Ct)).ShouldBeNull("the key stays free for the retry");
+        (await store.GetUsageAsync("agt_a", "2026-03-01", Ct)).ShouldBe(Usage.Zero);
+        (await store.QueryAuditAsync(new AuditQuery { RunId = run.RunId }, Ct)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task CommitAsync_CompletingACompletedRun_IsFalse_AndChargesNothing()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null);
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        var end = new RunTransition
+        {
+            Complete = new RunCompletion(run.RunId, "ok", null, Some.Now, "{}", null),
+            Charges = [new UsageCharge("agt_a", "2026-03-01", 0, 250)],
+            Audit = [Some.Entry(AuditKinds.Result, run.RunId, "ok", run.AgentId)],
+        };
+
+        (await store.CommitAsync(end, Ct)).ShouldBeTrue();
+        (await store.CommitAsync(end, Ct)).ShouldBeFalse("the first end wins");
+
+        (await store.GetUsageAsync("agt_a", "2026-03-01", Ct)).CpuMs.ShouldBe(250, "charged once");
+        (await store.QueryAuditAsync(new AuditQuery { RunId = run.RunId, Kind = AuditKinds.Result }, Ct)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task CommitAsync_CompletionOfARunWithoutARow_StillWritesItsRecords()
+    {
+        // A run refused after the guard allowed it (the queue filled) has no row; its result record must still land.
+        var store = await OpenAsync();
+
+        (await store.CommitAsync(new RunTransition
+        {
+            Complete = new RunCompletion("run_norow", "rejected", null, Some.Now, null, null),
+            Audit = [Some.Entry(AuditKinds.Result, "run_norow", "rejected")],
+        }, Ct)).ShouldBeTrue();
+
+        (await store.QueryAuditAsync(new AuditQuery { RunId = "run_norow" }, Ct)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task ProbeWriteAsync_WritableStore_Succeeds_AndAFailingWriteThrows()
+    {
+        var store = await OpenAsync();
+        await store.ProbeWriteAsync(Ct);
+        await store.ProbeWriteAsync(Ct);
+        await RawAsync("CREATE TRIGGER probe_full BEFORE UPDATE ON write_probe BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+        await Should.ThrowAsync<SqliteException>(() => store.ProbeWriteAsync(Ct));
+    }
+
     private static StoredRun Run(string agentId, string? key) => new()
     {
         RunId = "run_" + Guid.NewGuid().ToString("N"),

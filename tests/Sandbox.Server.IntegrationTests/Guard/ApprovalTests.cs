@@ -281,7 +281,7 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
         ((string?)file["path"]).ShouldBe("helper.sh");
         ((string?)file["content"]).ShouldBe("echo harmless-helper\n");
         ((long)file["bytes"]!).ShouldBe(21);
-        ((string?)file["sha256"]).ShouldBe(Sandbox.Guard.Policy.RunGuard.Sha256("echo harmless-helper\n"));
+        ((string?)file["sha256"]).ShouldBe(Sandbox.Guard.Policy.AuditRecords.Sha256("echo harmless-helper\n"));
         ((string?)approval["stdin"]).ShouldBe("from stdin\n");
         ((string?)approval["backend"]).ShouldBe("docker");
         ((string?)approval["runtime"]).ShouldBe("runc");

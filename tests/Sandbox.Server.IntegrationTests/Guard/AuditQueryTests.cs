@@ -44,7 +44,7 @@ public sealed class AuditQueryTests
     public async Task Query_LongLog_ReturnsAtMostOnePageAndLinksTheNext()
     {
         await using var factory = new SandboxApiFactory();
-        var store = factory.Services.GetRequiredService<RunGuard>().Store;
+        var store = factory.Services.GetRequiredService<Sandbox.Server.Hosting.GuardHost>().Store;
         var before = (await store.AuditHeadAsync(Token)).Sequence;
         for (var i = 0; i < AuditQuery.MaxPageSize + 200; i++)
         {

@@ -121,7 +121,7 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         growth.ShouldBeLessThan(256 * 1024, $"the database grew by {growth} bytes for one refused request");
         var request = (await factory.AuditAsync($"agent={issued.Agent.Name}&kind=request")).ShouldHaveSingleItem()!["data"]!;
         ((long)request["codeBytes"]!).ShouldBe(code.Length);
-        ((string?)request["codeSha256"]).ShouldBe(Sandbox.Guard.Policy.RunGuard.Sha256(code));
+        ((string?)request["codeSha256"]).ShouldBe(Sandbox.Guard.Policy.AuditRecords.Sha256(code));
         request["code"].ShouldBeNull();
         ((bool?)request["codeOmitted"]).ShouldBe(true);
     }

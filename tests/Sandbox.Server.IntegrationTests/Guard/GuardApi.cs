@@ -25,9 +25,9 @@ internal static class GuardApi
 
     /// <summary>The principal behind a key, as the coordinator knows it (to look at runs after the key stopped working).</summary>
     public static async Task<Principal> PrincipalAsync(this SandboxApiFactory factory, string key) =>
-        (await factory.Services.GetRequiredService<RunGuard>().CheckKeyAsync("Bearer " + key, Token)).Principal.ShouldNotBeNull();
+        (await factory.Services.GetRequiredService<RunGuard>().Keys.CheckKeyAsync("Bearer " + key, Token)).Principal.ShouldNotBeNull();
 
-    public static RunCoordinator Coordinator(this SandboxApiFactory factory) => factory.Services.GetRequiredService<RunCoordinator>();
+    public static RunLifecycle Coordinator(this SandboxApiFactory factory) => factory.Services.GetRequiredService<RunLifecycle>();
 
     /// <summary><c>GET /admin/v1/audit?…</c> with the admin key.</summary>
     public static async Task<JsonArray> AuditAsync(this SandboxApiFactory factory, string query)

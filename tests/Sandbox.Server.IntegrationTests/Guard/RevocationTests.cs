@@ -45,7 +45,7 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         ((string?)revoked["agent"]!["state"]).ShouldBe("revoked");
         ((int)revoked["stoppedRuns"]!).ShouldBe(1);
         await ShouldCompleteWithinAsync(entry, s_bite);
-        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        var result = RunLifecycle.View(entry).Result.ShouldNotBeNull();
         result.Status.ShouldBe(RunStatus.Cancelled);
         result.Message.ShouldNotBeNull().ShouldContain("revoked");
         (await DockerProbe.ContainersOfRunAsync(victimRun)).ShouldBeEmpty("the container is gone once the run is completed");
@@ -78,7 +78,7 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
 
         revoked.Ok.ShouldBeTrue(revoked.Message);
         await ShouldCompleteWithinAsync(entry, s_bite, clock);
-        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        var result = RunLifecycle.View(entry).Result.ShouldNotBeNull();
         result.Status.ShouldBe(RunStatus.Cancelled);
         result.Message.ShouldNotBeNull().ShouldContain("revoked");
         (await DockerProbe.ContainersOfRunAsync(runId)).ShouldBeEmpty();
@@ -105,7 +105,7 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         ((int)(await response.JsonAsync())["stoppedRuns"]!).ShouldBe(1);
         entry.State.ShouldBe(RunState.Completed);
-        var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+        var result = RunLifecycle.View(entry).Result.ShouldNotBeNull();
         result.Status.ShouldBe(RunStatus.Rejected);
         result.Message.ShouldNotBeNull().ShouldContain("revoked");
         using var admin = _factory.AdminClient();
@@ -170,7 +170,7 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         tokenEntry.State.ShouldBe(RunState.Completed, "killed before the rotation answered");
         foreach (var (entry, what) in new[] { (keyEntry, "key"), (tokenEntry, "task token") })
         {
-            var result = RunCoordinator.View(entry).Result.ShouldNotBeNull();
+            var result = RunLifecycle.View(entry).Result.ShouldNotBeNull();
             result.Status.ShouldBe(RunStatus.Cancelled);
             result.Message.ShouldNotBeNull().ShouldContain(what);
             result.Message.ShouldContain("rotated or revoked");
@@ -203,8 +203,8 @@ public sealed class RevocationTests : IClassFixture<SandboxApiFactory>
         rotated.Ok.ShouldBeTrue(rotated.Message);
         await ShouldCompleteWithinAsync(keyEntry, s_bite, clock);
         await ShouldCompleteWithinAsync(tokenEntry, s_bite, clock);
-        RunCoordinator.View(keyEntry).Result.ShouldNotBeNull().Status.ShouldBe(RunStatus.Cancelled);
-        RunCoordinator.View(tokenEntry).Result.ShouldNotBeNull().Message.ShouldNotBeNull().ShouldContain("rotated or revoked");
+        RunLifecycle.View(keyEntry).Result.ShouldNotBeNull().Status.ShouldBe(RunStatus.Cancelled);
+        RunLifecycle.View(tokenEntry).Result.ShouldNotBeNull().Message.ShouldNotBeNull().ShouldContain("rotated or revoked");
         (await DockerProbe.ContainersOfRunAsync(keyRun)).ShouldBeEmpty();
         (await DockerProbe.ContainersOfRunAsync(tokenRun)).ShouldBeEmpty();
     }

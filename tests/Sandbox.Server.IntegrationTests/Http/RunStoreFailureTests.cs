@@ -43,6 +43,69 @@ public sealed class RunStoreFailureTests : IAsyncDisposable
         view!["result"]!["stdout"]!.GetValue<string>().ShouldBe("after\n");
     }
 
+    [Fact]
+    public async Task Post_AuditCannotBeWritten_BadKeyAndGoodKeyAlike_Are503StoreUnavailable_NotABare500()
+    {
+        var agent = await _factory.CreateAgentAsync(new AgentSpec { Name = "full-disk", Profiles = ["bash"] });
+        using var good = _factory.CreateClient(agent.Key);
+        using var bad = _factory.CreateClient("sbxa_not-a-real-key");
+        await RawAsync("CREATE TRIGGER audit_full BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+        foreach (var client in new[] { bad, good })
+        {
+            using var refused = await client.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "full disk" }, Token);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonObject>(Token);
+            refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, problem?.ToJsonString());
+            problem!["code"]!.GetValue<string>().ShouldBe("store_unavailable");
+            refused.Headers.RetryAfter.ShouldNotBeNull();
+        }
+
+        await RawAsync("DROP TRIGGER audit_full;");
+        using var ok = await good.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo after", purpose = "the store is back" }, Token);
+        ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Readyz_StoreCannotWrite_Is503NamingTheStore_AndReadyAgainOnceItCan()
+    {
+        using var client = _factory.CreateClient();
+        (await ReadyzAsync(client)).Store.ShouldBe(true, "a fresh store takes writes");
+
+        // The probe's write fails as on a full disk; the table exists now, the probe created it.
+        await RawAsync("CREATE TRIGGER probe_full BEFORE UPDATE ON write_probe BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+        var failing = await WaitForStoreAsync(client, expected: false);
+        failing.Status.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        failing.Detail.ShouldNotBeNull().ShouldContain("store_unavailable");
+
+        await RawAsync("DROP TRIGGER probe_full;");
+        (await WaitForStoreAsync(client, expected: true)).Status.ShouldBe(HttpStatusCode.OK);
+    }
+
+    /// <summary>Polls /readyz until its <c>store</c> check is <paramref name="expected"/>: the probe caches for at most a second.</summary>
+    private static async Task<(HttpStatusCode Status, bool? Store, string? Detail)> WaitForStoreAsync(HttpClient client, bool expected)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (true)
+        {
+            var answer = await ReadyzAsync(client);
+            if (answer.Store == expected || TimeProvider.System.GetElapsedTime(started) > TimeSpan.FromSeconds(3))
+            {
+                answer.Store.ShouldBe(expected, "/readyz follows the store within a second");
+                return answer;
+            }
+
+            await Task.Delay(100, Token);
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, bool? Store, string? Detail)> ReadyzAsync(HttpClient client)
+    {
+        using var ready = await client.GetAsync("/readyz", Token);
+        var report = await ready.Content.ReadFromJsonAsync<JsonObject>(Token);
+        var store = report!["checks"]!.AsArray().SingleOrDefault(c => (string?)c!["name"] == "store");
+        return (ready.StatusCode, (bool?)store?["ok"], (string?)store?["detail"]);
+    }
+
     private async Task RawAsync(string sql)
     {
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = GuardPaths.Database(_factory.DataDirectory), Pooling = false }.ToString());

@@ -54,7 +54,7 @@ public sealed class SchedulingTests
         var settings = new Dictionary<string, string>(Tiny) { ["Sandbox:ShutdownGracePeriod"] = "00:00:01" };
         await using var factory = new SandboxApiFactory(settings);
         using var client = factory.CreateClient();
-        var coordinator = factory.Services.GetRequiredService<RunCoordinator>();
+        var coordinator = factory.Services.GetRequiredService<RunLifecycle>();
         var running = (string)(await (await client.PostRunAsync(new { language = "python", code = "import time; print('up', flush=True); time.sleep(60)", @async = true })).JsonAsync())["id"]!;
         var queued = (string)(await (await client.PostRunAsync(new { language = "python", code = "print('never')", @async = true })).JsonAsync())["id"]!;
         await client.WaitForStateAsync(running, "running", TimeSpan.FromSeconds(20));

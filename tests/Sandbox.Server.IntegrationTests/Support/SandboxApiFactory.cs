@@ -59,7 +59,7 @@ public sealed class SandboxApiFactory : WebApplicationFactory<Program>
                 return _defaultAgent ??= CreateAgentAsync(new AgentSpec
                 {
                     Name = "test-agent",
-                    Profiles = Services.GetRequiredService<RunCoordinator>().Pipeline.Profiles.All.Select(p => p.Name).ToList(),
+                    Profiles = Services.GetRequiredService<RunLifecycle>().Pipeline.Profiles.All.Select(p => p.Name).ToList(),
                     RatePerMinute = 100_000,
                     MaxConcurrentRuns = 1024,
                     DailyCpuSeconds = 1_000_000,
@@ -76,7 +76,7 @@ public sealed class SandboxApiFactory : WebApplicationFactory<Program>
         {
             var issued = DefaultAgent;
             var guard = Services.GetRequiredService<RunGuard>();
-            return guard.CheckKeyAsync("Bearer " + issued.Key, CancellationToken.None).GetAwaiter().GetResult().Principal!;
+            return guard.Keys.CheckKeyAsync("Bearer " + issued.Key, CancellationToken.None).GetAwaiter().GetResult().Principal!;
         }
     }
 

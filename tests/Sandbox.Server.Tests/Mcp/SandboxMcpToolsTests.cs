@@ -142,7 +142,7 @@ public sealed class SandboxMcpToolsTests
     [Fact]
     public async Task CallAsync_GatewayThrows_IsASandboxErrorWithoutStackOrPath()
     {
-        _gateway.OnRun = _ => throw new InvalidOperationException($"boom at /work/main/src/Sandbox.Server/Runs/RunCoordinator.cs in container {ContainerId}");
+        _gateway.OnRun = _ => throw new InvalidOperationException($"boom at /work/main/src/Sandbox.Server/Runs/RunLifecycle.cs in container {ContainerId}");
 
         var result = await Tools().CallAsync(ToolDefinitions.RunCode, PythonRun(), TestContext.Current.CancellationToken);
 

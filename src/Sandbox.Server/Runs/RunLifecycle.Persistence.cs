@@ -9,11 +9,11 @@ using Sandbox.Server.Http;
 namespace Sandbox.Server.Runs;
 
 /// <summary>
-/// The run's record in the store (issue 11, point 2): a row written with the receipt, completed with the caller's view,
+/// The run's record in the store (issue 11, point 2): a row written at admission, moved at each transition, completed with the caller's view,
 /// read back when the run is no longer in memory (after a restart) and when a retried idempotency key is not either.
 /// Memory stays the live copy; the store is what a restart sees.
 /// </summary>
-internal sealed partial class RunCoordinator
+internal sealed partial class RunLifecycle
 {
     /// <summary>Expired rows deleted per sweep: bounded, so a sweep after a long outage cannot hold the write lock for long.</summary>
     private const int MaxExpiredRunsPerSweep = 500;
@@ -34,7 +34,7 @@ internal sealed partial class RunCoordinator
             return View(entry);
         }
 
-        var stored = await _guard.Store.FindRunAsync(id, cancellationToken);
+        var stored = await _store.FindRunAsync(id, cancellationToken);
         return stored is not null && Owns(principal, stored) ? StoredView(stored, principal) : null;
     }
 
@@ -65,11 +65,10 @@ internal sealed partial class RunCoordinator
     };
 
     /// <summary>
-    /// Writes the run's end with the view the caller gets, before the run is published as completed: whoever is answered
-    /// "completed" can find the same result after a crash. A failed write is logged and returns false; the run still
-    /// completes in memory, as <see cref="Unrecorded"/>.
+    /// The run's end as its row keeps it, with the view the caller gets, committed before the run is published as completed:
+    /// whoever is answered "completed" can find the same result after a crash.
     /// </summary>
-    private async Task<bool> PersistCompletionAsync(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
+    private RunCompletion Completion(RunEntry entry, RunResult result, DateTimeOffset completedAt, long? runMs)
     {
         var view = View(entry) with
         {
@@ -82,32 +81,9 @@ internal sealed partial class RunCoordinator
                 ? new RawOutput(Convert.ToBase64String(result.StdoutBytes.Span), Convert.ToBase64String(result.StderrBytes.Span))
                 : null,
         };
-        try
-        {
-            await _guard.Store.CompleteRunAsync(entry.Id, result.Status.ToWireName(), reason: null, completedAt,
-                JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention, CancellationToken.None);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            Log.RunRecordFailed(_logger, entry.Id, ex);
-            return false;
-        }
+        return new RunCompletion(entry.Id, result.Status.ToWireName(), Reason: null, completedAt,
+            JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention);
     }
-
-    /// <summary>
-    /// The answer for a run whose end the store did not take (a full disk): what a restart will record for it
-    /// (<c>interrupted</c>, read back as <c>sandbox_error</c>), never the <c>ok</c> the store does not know. Before, such a run
-    /// was answered ok and read back interrupted after a restart (issue 11, fault 7).
-    /// </summary>
-    private static RunResult Unrecorded(RunResult result) =>
-        RunResult.SandboxError(result.RunId, "interrupted: the run ended but the service could not record its result (its store failed, for example a full disk); retry the run") with
-        {
-            Language = result.Language,
-            Profile = result.Profile,
-            Backend = result.Backend,
-            Runtime = result.Runtime,
-        };
 
     /// <summary>A stored run as its caller sees it: the view saved at completion, or what reconciliation recorded.</summary>
     private static RunView StoredView(StoredRun stored, Principal principal)
@@ -141,7 +117,7 @@ internal sealed partial class RunCoordinator
     /// <summary>The key's run from the store when memory no longer has it (a restart): replayed, or 422 for another body.</summary>
     private async Task<SubmitOutcome?> ReplayStoredAsync(Principal principal, string scopedKey, string idempotencyKey, string? fingerprint, CancellationToken cancellationToken)
     {
-        if (await _guard.Store.FindRunByIdempotencyKeyAsync(scopedKey, cancellationToken) is not { } stored || !Owns(principal, stored))
+        if (await _store.FindRunByIdempotencyKeyAsync(scopedKey, cancellationToken) is not { } stored || !Owns(principal, stored))
         {
             return null;
         }
@@ -161,7 +137,7 @@ internal sealed partial class RunCoordinator
         }
 
         _lastStoreSweep = now;
-        await _guard.Store.DeleteExpiredRunsAsync(_time.GetUtcNow(), MaxExpiredRunsPerSweep, cancellationToken);
+        await _store.DeleteExpiredRunsAsync(_time.GetUtcNow(), MaxExpiredRunsPerSweep, cancellationToken);
     }
 
     private static ApiProblem KeyReused(string idempotencyKey, string runId) => new()
@@ -172,12 +148,10 @@ internal sealed partial class RunCoordinator
         Detail = $"Idempotency-Key '{idempotencyKey}' already belongs to run {runId} with a different body; use a new key for a new request",
     };
 
-    private static ApiProblem StoreUnavailable() => new()
-    {
-        Status = 503,
-        Code = "store_unavailable",
-        Title = "The run could not be recorded",
-        Detail = "the service could not write the run's record (its store failed, for example a full disk); nothing ran and nothing was held; retry later",
-        RetryAfterSeconds = 5,
-    };
+    /// <summary>For a caller waiting on a run that ended but whose end the store did not take: never answered as a result.</summary>
+    internal static ApiProblem ResultNotRecorded(string runId) => ApiProblem.StoreUnavailable("The run's result could not be recorded",
+        $"run {runId} ended, but the service could not write its result (its store failed, for example a full disk), so it is not reported as one; its slot was given back; retry later");
+
+    internal static ApiProblem StoreUnavailable() => ApiProblem.StoreUnavailable("The run could not be recorded",
+        "the service could not write the run's record (its store failed, for example a full disk); nothing ran and nothing was held; retry later");
 }

@@ -17,7 +17,7 @@ namespace Sandbox.Guard.Tests.Policy;
 /// An approval binds everything that would run (code, files, stdin, profile, runtime, limits), against a real store:
 /// the approver is shown all of it, and a change to any of it after the approval refuses the run.
 /// </summary>
-public sealed class RunGuardApprovalTests : TempDatabase
+public sealed class RunPolicyApprovalTests : TempDatabase
 {
     [Fact]
     public async Task AdmitAsync_RunNeedingApproval_StoresFilesStdinRuntimeLimitsAndTheirDigest()
@@ -32,7 +32,7 @@ public sealed class RunGuardApprovalTests : TempDatabase
         file.Path.ShouldBe("helper.py");
         file.Content.ShouldBe(HelperPy);
         file.Bytes.ShouldBe(System.Text.Encoding.UTF8.GetByteCount(HelperPy));
-        file.Sha256.ShouldBe(RunGuard.Sha256(HelperPy));
+        file.Sha256.ShouldBe(AuditRecords.Sha256(HelperPy));
         stored.Stdin.ShouldBe("secret input\n");
         stored.Backend.ShouldBe(BackendNames.Docker);
         stored.Runtime.ShouldBe(RuntimeNames.Runc);
@@ -110,23 +110,23 @@ public sealed class RunGuardApprovalTests : TempDatabase
 
     private const string HelperPy = "import shutil\nshutil.rmtree('/')\n";
 
-    private async Task<(RunGuard Guard, Principal Principal)> GuardAsync()
+    private async Task<(PolicyHarness Guard, Principal Principal)> GuardAsync()
     {
         var store = await OpenAsync();
         var agent = Some.Agent() with { Profiles = ["python", "python-big"] };
         var key = Some.Key(agent);
         await store.CreateAgentAsync(agent, key, Some.Admin("agent_created", agent.Id), Ct);
-        var guard = new RunGuard(store, new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+        var guard = new PolicyHarness(store, new GuardOptions { NodeId = "test" }, Clock);
         return (guard, new Principal(agent, key));
     }
 
-    private async Task<Approval> ApprovedAsync(RunGuard guard, Principal principal, RunPlan plan)
+    private async Task<Approval> ApprovedAsync(PolicyHarness guard, Principal principal, RunPlan plan)
     {
         var pending = (await guard.AdmitAsync(principal, plan, Ct)).Approval.ShouldNotBeNull();
         return await ApproveAsync(guard, pending.Id);
     }
 
-    private async Task<Approval> ApproveAsync(RunGuard guard, string approvalId) =>
+    private async Task<Approval> ApproveAsync(PolicyHarness guard, string approvalId) =>
         (await new AgentAdmin(guard.Store, Clock).DecideAsync(approvalId, approve: true, "test", note: null, Ct)).Value.ShouldNotBeNull();
 
     private static RunPlan Plan()

@@ -15,7 +15,7 @@ namespace Sandbox.Guard.Tests.Policy;
 /// The guard's admission arithmetic against a real store: slots for approved runs, and CPU reserved by runs
 /// in flight. (The end-to-end versions, through the service and Docker, are in the service's Guard tests.)
 /// </summary>
-public sealed class RunGuardAdmitTests : TempDatabase
+public sealed class RunPolicyAdmitTests : TempDatabase
 {
     [Fact]
     public async Task AdmitAsync_ApprovedRunsWaitingForASlot_CountTowardsTheConcurrencyCap()
@@ -130,23 +130,6 @@ public sealed class RunGuardAdmitTests : TempDatabase
         request.Data.ShouldContain("\"codeBytes\":4194304");
     }
 
-    [Fact]
-    public async Task RecordAuthFailureAsync_FloodOfAdminRefusals_IsCountedPastTheAllowance()
-    {
-        var store = await OpenAsync();
-        var guard = new RunGuard(store, new GuardOptions { NodeId = "test", AuthFailuresAuditedPerMinute = 5 }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
-
-        for (var i = 0; i < 100; i++)
-        {
-            await guard.RecordAuthFailureAsync("admin_refused", "GET /admin/v1/agents", "the admin key is wrong", Ct);
-        }
-
-        await guard.FlushAuthFailuresAsync(Ct, force: true);
-        var records = await store.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "auth" }, Ct);
-        records.Select(r => r.Status).ShouldBe(["admin_refused", "admin_refused", "admin_refused", "admin_refused", "admin_refused", "suppressed"]);
-        records[^1].Data.ShouldContain("\"admin_refused\":95");
-    }
-
     private static readonly string[] s_databaseSuffixes = ["", "-wal"];
 
     private long DatabaseBytes() =>
@@ -167,12 +150,12 @@ public sealed class RunGuardAdmitTests : TempDatabase
         };
     }
 
-    private async Task<(RunGuard Guard, Principal Principal)> GuardAsync(Agent agent)
+    private async Task<(PolicyHarness Guard, Principal Principal)> GuardAsync(Agent agent)
     {
         var store = await OpenAsync();
         var key = Some.Key(agent);
         await store.CreateAgentAsync(agent, key, Some.Admin("agent_created", agent.Id), Ct);
-        var guard = new RunGuard(store, new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
+        var guard = new PolicyHarness(store, new GuardOptions { NodeId = "test" }, Clock);
         return (guard, new Principal(agent, key));
     }
 

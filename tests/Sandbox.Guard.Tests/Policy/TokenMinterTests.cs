@@ -9,7 +9,7 @@ using Sandbox.Guard.Tests.Store;
 namespace Sandbox.Guard.Tests.Policy;
 
 /// <summary>A task token is tied to the agent key that minted it, against a real store.</summary>
-public sealed class RunGuardTokenTests : TempDatabase
+public sealed class TokenMinterTests : TempDatabase
 {
     [Fact]
     public async Task CheckKeyAsync_TokenAfterItsKeyIsRotated_IsKeyRevoked()
@@ -110,12 +110,12 @@ public sealed class RunGuardTokenTests : TempDatabase
         (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
     }
 
-    private async Task<(RunGuard Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync(GuardOptions? options = null, TimeProvider? clock = null)
+    private async Task<(PolicyHarness Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync(GuardOptions? options = null, TimeProvider? clock = null)
     {
         var store = await OpenAsync();
         var admin = new AgentAdmin(store, Clock);
         var issued = (await admin.CreateAsync(new AgentSpec { Name = "token-bot", Profiles = ["python"] }, "test", Ct)).Value.ShouldNotBeNull();
-        var guard = new RunGuard(store, options ?? new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, clock ?? Clock, NullLogger<RunGuard>.Instance);
+        var guard = new PolicyHarness(store, options ?? new GuardOptions { NodeId = "test" }, clock ?? Clock);
         return (guard, admin, issued);
     }
 
@@ -127,7 +127,7 @@ public sealed class RunGuardTokenTests : TempDatabase
         public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
     }
 
-    private static async Task<string> MintAsync(RunGuard guard, string key)
+    private static async Task<string> MintAsync(PolicyHarness guard, string key)
     {
         var parent = (await guard.CheckKeyAsync("Bearer " + key, Ct)).Principal.ShouldNotBeNull();
         return (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();

@@ -1,0 +1,255 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Limits;
+using Sandbox.Core.Runs;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Alerts;
+using Sandbox.Guard.Approvals;
+using Sandbox.Guard.Audit;
+using Sandbox.Guard.Store;
+
+namespace Sandbox.Guard.Policy;
+
+/// <summary>
+/// The audit records of a run's life and of the guard's other decisions, built from facts and nothing else: pure
+/// functions, so the step that writes one (a run's transition, a mint, a failed key) decides when, in which transaction.
+/// </summary>
+public static class AuditRecords
+{
+    /// <remarks>
+    /// <paramref name="withCode"/> is false for refused and throttled requests: they are recorded by hash and size only,
+    /// so a caller the guard turns away cannot grow the audit log by up to the body cap per request.
+    /// </remarks>
+    public static AuditEntry Request(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node, bool withCode) => new()
+    {
+        Kind = AuditKinds.Request,
+        AgentId = principal.Agent.Id,
+        RunId = runId,
+        Status = "received",
+        Data = new JsonObject
+        {
+            ["agent"] = principal.Agent.Name,
+            ["node"] = node,
+            ["credentialId"] = principal.Credential.Id,
+            ["credentialKind"] = principal.IsTaskToken ? "task_token" : "agent_key",
+            ["purpose"] = request.Purpose,
+            ["language"] = request.Language,
+            ["profile"] = resolvedProfile ?? request.Profile,
+            ["requestedProfile"] = request.Profile,
+            ["backend"] = request.Backend,
+            ["runtime"] = request.Runtime,
+            ["codeSha256"] = Sha256(request.Code),
+            ["codeBytes"] = Encoding.UTF8.GetByteCount(request.Code),
+            ["code"] = withCode ? request.Code : null,
+            ["codeOmitted"] = withCode ? null : true,
+            ["stdinSha256"] = request.Stdin is { } stdin ? Sha256(stdin) : null,
+            ["files"] = request.Files is { } files
+                ? new JsonArray(files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["sha256"] = Sha256(f.Content), ["bytes"] = Encoding.UTF8.GetByteCount(f.Content) }).ToArray())
+                : null,
+            ["requestedLimits"] = request.Limits is { } limits ? Overrides(limits) : null,
+        },
+    };
+
+    public static AuditEntry Decision(Principal principal, string runId, string status, string? code, string reason, string? cap = null) => new()
+    {
+        Kind = AuditKinds.Decision,
+        AgentId = principal.Agent.Id,
+        RunId = runId,
+        Status = status,
+        Data = new JsonObject { ["code"] = code, ["reason"] = reason, ["cap"] = cap },
+    };
+
+    /// <summary>The receipt: the effective plan, written before the code starts.</summary>
+    public static AuditEntry Receipt(Principal principal, RunPlan plan, JsonObject? extra)
+    {
+        var data = new JsonObject
+        {
+            ["profile"] = plan.Profile.Name,
+            ["backend"] = plan.Backend,
+            ["runtime"] = plan.Runtime,
+            ["image"] = plan.Backend == "docker" ? plan.Profile.Image : null,
+            ["module"] = plan.Profile.Module is { } module ? Path.GetFileName(module) : null,
+            ["limits"] = Limits(plan.Limits),
+            ["compileLimits"] = plan.Profile.Compile is { } compile ? Limits(compile.Limits) : null,
+            ["credentialId"] = principal.Credential.Id,
+        };
+        Merge(data, extra);
+        return new AuditEntry { Kind = AuditKinds.Receipt, AgentId = principal.Agent.Id, RunId = plan.RunId, Status = "planned", Data = data };
+    }
+
+    /// <summary>A run's one final record: status, usage, and the hashes and sizes of its output (never the output).</summary>
+    public static AuditEntry Result(Principal principal, RunPlan plan, RunResult result, JsonObject? extra)
+    {
+        var data = new JsonObject
+        {
+            ["exitCode"] = result.ExitCode,
+            ["signal"] = result.Signal,
+            ["message"] = result.Message,
+            ["usage"] = new JsonObject
+            {
+                ["wallMs"] = result.Usage.WallMs,
+                ["cpuMs"] = result.Usage.CpuMs,
+                ["compileCpuMs"] = result.Usage.CompileCpuMs,
+                ["peakMemoryBytes"] = result.Usage.PeakMemoryBytes,
+                ["outputBytes"] = result.Usage.OutputBytes,
+            },
+            ["limitBreach"] = result.LimitBreach is { } breach ? new JsonObject { ["limit"] = breach.Limit, ["value"] = breach.Value, ["observed"] = breach.Observed } : null,
+            ["stdoutSha256"] = Convert.ToHexStringLower(SHA256.HashData(result.StdoutBytes.Span)),
+            ["stdoutBytes"] = result.StdoutBytes.Length,
+            ["stdoutTruncated"] = result.StdoutTruncated,
+            ["stderrSha256"] = Convert.ToHexStringLower(SHA256.HashData(result.StderrBytes.Span)),
+            ["stderrBytes"] = result.StderrBytes.Length,
+            ["stderrTruncated"] = result.StderrTruncated,
+        };
+        Merge(data, extra);
+        return new AuditEntry { Kind = AuditKinds.Result, AgentId = principal.Agent.Id, RunId = plan.RunId, Status = result.Status.ToWireName(), Data = data };
+    }
+
+    /// <summary>A run that has no result after a restart: the process died under it.</summary>
+    public static AuditEntry Interrupted(OpenRun run, string reason) => new()
+    {
+        Kind = AuditKinds.Result,
+        AgentId = run.AgentId,
+        RunId = run.RunId,
+        Status = "interrupted",
+        Data = new JsonObject { ["reason"] = reason, ["lastStage"] = run.Stage },
+    };
+
+    /// <summary>An approved run refused because what would run is not what was approved.</summary>
+    public static AuditEntry ApprovalMismatch(Principal principal, string runId, Approval approval, string reason)
+    {
+        var refused = Decision(principal, runId, "rejected", "approval_mismatch", reason);
+        refused.Data["approvalId"] = approval.Id;
+        refused.Data["approvedSha256"] = approval.RequestSha256;
+        return refused;
+    }
+
+    /// <summary>An approval closed by the system (expired, or withdrawn because its run ended).</summary>
+    public static AuditEntry ApprovalClosed(Approval approval, string note) => new()
+    {
+        Kind = AuditKinds.Approval,
+        AgentId = approval.AgentId,
+        RunId = approval.RunId,
+        Status = "expired",
+        Data = new JsonObject { ["approvalId"] = approval.Id, ["by"] = "system", ["note"] = note },
+    };
+
+    public static AuditEntry Alert(Alert alert, bool heldAgent) => new()
+    {
+        Kind = AuditKinds.Alert,
+        AgentId = alert.AgentId,
+        Status = alert.Detector,
+        Data = new JsonObject { ["summary"] = alert.Summary, ["details"] = alert.Details.DeepClone(), ["heldAgent"] = heldAgent },
+    };
+
+    /// <summary>The agent put under approval by a detector, recorded as an operator's action would be.</summary>
+    public static AuditEntry Hold(Alert alert) => new()
+    {
+        Kind = AuditKinds.Admin,
+        AgentId = alert.AgentId,
+        Status = "approval_hold_set",
+        Data = new JsonObject { ["actor"] = "detector:" + alert.Detector, ["reason"] = alert.Summary },
+    };
+
+    public static AuditEntry AuthFailure(string code, string action, string reason) => new()
+    {
+        Kind = AuditKinds.Auth,
+        Status = code,
+        Data = new JsonObject { ["action"] = action, ["reason"] = reason },
+    };
+
+    /// <summary>The count of failed authentications past the per-minute cap, as one record.</summary>
+    internal static AuditEntry AuthSuppressed(SuppressedAuthFailures suppressed, int perMinute)
+    {
+        var byCode = new JsonObject();
+        foreach (var (code, count) in suppressed.ByCode.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            byCode[code] = count;
+        }
+
+        return new AuditEntry
+        {
+            Kind = AuditKinds.Auth,
+            Status = "suppressed",
+            Data = new JsonObject
+            {
+                ["count"] = suppressed.Count,
+                ["byCode"] = byCode,
+                ["from"] = AuditChain.FormatTime(suppressed.WindowStart),
+                ["to"] = AuditChain.FormatTime(suppressed.WindowEnd),
+                ["reason"] = $"more than {perMinute} failed authentications in a minute; the rest are counted here, not recorded one by one",
+            },
+        };
+    }
+
+    /// <summary>A refused or throttled mint (<paramref name="status"/> <c>rejected</c> or <c>throttled</c>).</summary>
+    public static AuditEntry MintRefused(Agent agent, string status, string reason, string? cap)
+    {
+        var data = new JsonObject { ["action"] = "mint_token" };
+        if (cap is not null)
+        {
+            data["code"] = "cap_exceeded";
+        }
+
+        data["reason"] = reason;
+        if (cap is not null)
+        {
+            data["cap"] = cap;
+        }
+
+        return new AuditEntry { Kind = AuditKinds.Decision, AgentId = agent.Id, Status = status, Data = data };
+    }
+
+    public static AuditEntry TokenMinted(Agent agent, Credential token) => new()
+    {
+        Kind = AuditKinds.Admin,
+        AgentId = agent.Id,
+        Status = "token_minted",
+        Data = new JsonObject
+        {
+            ["actor"] = "agent:" + agent.Name,
+            ["tokenId"] = token.Id,
+            ["parentKeyId"] = token.ParentId,
+            ["profiles"] = new JsonArray(token.Profiles!.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray()),
+            ["expiresAt"] = AuditChain.FormatTime(token.ExpiresAt),
+            ["maxRuns"] = token.MaxRuns,
+            ["cpuSeconds"] = token.CpuSeconds,
+            ["purpose"] = token.Purpose,
+        },
+    };
+
+    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private static void Merge(JsonObject data, JsonObject? extra)
+    {
+        foreach (var (key, value) in extra ?? [])
+        {
+            data[key] = value?.DeepClone();
+        }
+    }
+
+    private static JsonObject Limits(ResourceLimits limits)
+    {
+        var o = new JsonObject();
+        foreach (var (name, value) in limits.Enumerate())
+        {
+            o[name] = value;
+        }
+
+        return o;
+    }
+
+    private static JsonObject Overrides(LimitOverrides o) => new()
+    {
+        [LimitNames.WallTimeMs] = o.WallTimeMs,
+        [LimitNames.CpuTimeMs] = o.CpuTimeMs,
+        [LimitNames.MemoryBytes] = o.MemoryBytes,
+        [LimitNames.Pids] = o.Pids,
+        [LimitNames.StdoutBytes] = o.StdoutBytes,
+        [LimitNames.StderrBytes] = o.StderrBytes,
+        [LimitNames.FileSizeBytes] = o.FileSizeBytes,
+        [LimitNames.TmpBytes] = o.TmpBytes,
+    };
+}
