@@ -44,16 +44,23 @@ public sealed class RunStoreFailureTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Post_AuditCannotBeWritten_BadKeyAndGoodKeyAlike_Are503StoreUnavailable_NotABare500()
+    public async Task Post_AuditCannotBeWritten_GoodKeyIs503StoreUnavailable_BadKeyStill401_NeitherABare500()
     {
         var agent = await _factory.CreateAgentAsync(new AgentSpec { Name = "full-disk", Profiles = ["bash"] });
         using var good = _factory.CreateClient(agent.Key);
         using var bad = _factory.CreateClient("sbxa_not-a-real-key");
         await RawAsync("CREATE TRIGGER audit_full BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
 
-        foreach (var client in new[] { bad, good })
+        // A wrong key is refused whatever the disk says: the refusal does not depend on the store taking its record.
+        using (var refusedKey = await bad.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "full disk" }, Token))
         {
-            using var refused = await client.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "full disk" }, Token);
+            var problem = await refusedKey.Content.ReadFromJsonAsync<JsonObject>(Token);
+            refusedKey.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, problem?.ToJsonString());
+            refusedKey.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        }
+
+        using (var refused = await good.PostAsJsonAsync("/v1/runs", new { language = "bash", code = "echo never", purpose = "full disk" }, Token))
+        {
             var problem = await refused.Content.ReadFromJsonAsync<JsonObject>(Token);
             refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, problem?.ToJsonString());
             problem!["code"]!.GetValue<string>().ShouldBe("store_unavailable");
