@@ -11,7 +11,7 @@ namespace Sandbox.Docker;
 /// The Docker side wired together once, for every composition root (CLI, tests, bench): the resilient
 /// client over the raw one, the cgroup meter, the backend and the reaper.
 /// </summary>
-internal sealed class DockerSandbox
+public sealed class DockerSandbox
 {
     private DockerSandbox(IDockerClient docker, CgroupMeter meter, DockerBackend backend, ContainerReaper reaper)
     {

@@ -9,7 +9,7 @@ namespace Sandbox.Docker.Cgroups;
 /// outlives the container: the kernel charges usage to every ancestor, so the parent's counters stay
 /// exact after the container's own cgroup is gone. Supports cgroup v1 (cpuacct + memory) and v2.
 /// </summary>
-internal sealed class CgroupMeter
+public sealed class CgroupMeter
 {
     private readonly string? _cpuRoot;
     private readonly string? _memoryRoot;

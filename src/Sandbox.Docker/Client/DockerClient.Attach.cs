@@ -4,7 +4,7 @@ using System.Text;
 namespace Sandbox.Docker.Client;
 
 /// <summary>Attach: HttpClient cannot hand over a hijacked connection, so this call speaks HTTP/1.1 on a raw socket.</summary>
-internal sealed partial class DockerClient
+public sealed partial class DockerClient
 {
     // The daemon answers an attach with no body larger than an error message.
     private const int MaxAttachErrorBodyBytes = 64 * 1024;

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Sandbox.Docker.Client;
 
 /// <summary>The Engine API calls, each with its own status handling (see <see cref="DockerErrorMapper"/>).</summary>
-internal sealed partial class DockerClient
+public sealed partial class DockerClient
 {
     /// <inheritdoc />
     public async Task PingAsync(CancellationToken cancellationToken)

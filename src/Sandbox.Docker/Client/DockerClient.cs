@@ -16,7 +16,7 @@ namespace Sandbox.Docker.Client;
 /// URI or proxy settings are around. Errors are translated per endpoint by <see cref="DockerErrorMapper"/>.
 /// This file holds the transport and version negotiation; the calls live in the other partial files.
 /// </remarks>
-internal sealed partial class DockerClient : IDockerClient, IDisposable
+public sealed partial class DockerClient : IDockerClient, IDisposable
 {
     /// <summary>Highest Engine API version this client speaks (Docker 20.10).</summary>
     public static readonly Version MaxApiVersion = new(1, 41);

@@ -6,7 +6,7 @@ namespace Sandbox.Docker.Client;
 /// Where the daemon listens. Read from <c>DOCKER_HOST</c> like the Docker CLI does, but only
 /// <c>unix://</c> is supported: Sandbox talks to a local daemon and never sends traffic over the network.
 /// </summary>
-internal sealed record DockerEndpoint
+public sealed record DockerEndpoint
 {
     /// <summary>The environment variable the Docker CLI reads; we honour the same one.</summary>
     public const string EnvironmentVariable = "DOCKER_HOST";

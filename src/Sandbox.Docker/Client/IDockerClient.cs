@@ -4,7 +4,7 @@ namespace Sandbox.Docker.Client;
 /// The slice of the Docker Engine API that Sandbox uses. Implemented over HTTP/1.1 on the Unix socket by
 /// <see cref="DockerClient"/>; errors come out as <see cref="DockerException"/> subtypes mapped per endpoint.
 /// </summary>
-internal interface IDockerClient
+public interface IDockerClient
 {
     /// <summary>GET /_ping. Throws <see cref="DockerUnavailableException"/> when the daemon cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
@@ -44,7 +44,7 @@ internal interface IDockerClient
 }
 
 /// <summary>A hijacked attach connection: write the container's stdin, read its demultiplexed stdout and stderr.</summary>
-internal interface IAttachedStream : IAsyncDisposable
+public interface IAttachedStream : IAsyncDisposable
 {
     /// <summary>Writes to the container's stdin.</summary>
     ValueTask WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
@@ -61,7 +61,7 @@ internal interface IAttachedStream : IAsyncDisposable
 }
 
 /// <summary>Which standard stream a frame of the multiplexed attach protocol belongs to.</summary>
-internal enum StdStream : byte
+public enum StdStream : byte
 {
     Stdin = 0,
     Stdout = 1,

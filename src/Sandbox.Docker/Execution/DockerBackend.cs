@@ -13,7 +13,7 @@ namespace Sandbox.Docker.Execution;
 /// Runs plans in fresh, hardened Docker containers: an optional compile step, then the run step, each in a
 /// container of its own that is removed afterwards.
 /// </summary>
-internal sealed class DockerBackend : IExecutionBackend
+public sealed class DockerBackend : IExecutionBackend
 {
     /// <summary>Mode of source and input files: readable, not executable.</summary>
     private const int FileMode = 0b110_100_100;

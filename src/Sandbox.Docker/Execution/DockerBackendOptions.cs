@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Execution;
 
 /// <summary>Tuning of the Docker backend; defaults suit a small host.</summary>
-internal sealed record DockerBackendOptions
+public sealed record DockerBackendOptions
 {
     /// <summary>How often CPU time and memory are sampled from the cgroup while a step runs.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMilliseconds(20);

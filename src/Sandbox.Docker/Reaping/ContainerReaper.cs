@@ -12,7 +12,7 @@ namespace Sandbox.Docker.Reaping;
 /// run cgroups they left behind. Runs once at start-up and then periodically. It only ever touches
 /// containers that carry <see cref="SandboxLabels.Managed"/>.
 /// </summary>
-internal sealed partial class ContainerReaper
+public sealed partial class ContainerReaper
 {
     /// <summary>A run cgroup this old with no container of ours is certainly abandoned (runs last an hour at most).</summary>
     private static readonly TimeSpan s_cgroupAge = TimeSpan.FromHours(2);

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Sandbox.Docker.Client;
 
 /// <summary>Body of POST /containers/create (Engine API 1.41). Only the fields Sandbox sets; nulls are omitted.</summary>
-internal sealed record ContainerCreateRequest
+public sealed record ContainerCreateRequest
 {
     public required string Image { get; init; }
     public IReadOnlyList<string>? Cmd { get; init; }
@@ -25,7 +25,7 @@ internal sealed record ContainerCreateRequest
 }
 
 /// <summary>The HostConfig part of a create request: where almost all of the hardening lives.</summary>
-internal sealed record HostConfig
+public sealed record HostConfig
 {
     public string? NetworkMode { get; init; }
     public bool ReadonlyRootfs { get; init; }
@@ -66,9 +66,9 @@ internal sealed record HostConfig
     public IReadOnlyList<string>? ExtraHosts { get; init; }
 }
 
-internal sealed record Ulimit(string Name, long Soft, long Hard);
+public sealed record Ulimit(string Name, long Soft, long Hard);
 
-internal sealed record LogConfig
+public sealed record LogConfig
 {
     public required string Type { get; init; }
 

@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Client;
 
 /// <summary>The parts of GET /containers/{id}/json that Sandbox reads.</summary>
-internal sealed record ContainerInspectResponse
+public sealed record ContainerInspectResponse
 {
     public string Id { get; init; } = "";
     public string? Name { get; init; }
@@ -10,7 +10,7 @@ internal sealed record ContainerInspectResponse
     public HostConfig? HostConfig { get; init; }
 }
 
-internal sealed record ContainerState
+public sealed record ContainerState
 {
     public string? Status { get; init; }
     public bool Running { get; init; }
@@ -23,7 +23,7 @@ internal sealed record ContainerState
     public string? FinishedAt { get; init; }
 }
 
-internal sealed record ContainerConfigSummary
+public sealed record ContainerConfigSummary
 {
     public string? User { get; init; }
     public string? Image { get; init; }

@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Client;
 
 /// <summary>One row of GET /containers/json.</summary>
-internal sealed record ContainerSummary
+public sealed record ContainerSummary
 {
     public string Id { get; init; } = "";
     public IReadOnlyList<string>? Names { get; init; }

@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Client;
 
 /// <summary>The parts of GET /info that <c>sandbox doctor</c> reads.</summary>
-internal sealed record DockerInfo
+public sealed record DockerInfo
 {
     public string? ServerVersion { get; init; }
     public string? CgroupVersion { get; init; }
@@ -13,7 +13,7 @@ internal sealed record DockerInfo
     public long MemTotal { get; init; }
 }
 
-internal sealed record DockerRuntimeInfo
+public sealed record DockerRuntimeInfo
 {
     public string? Path { get; init; }
 }

@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Client;
 
 /// <summary>Body of GET /version.</summary>
-internal sealed record DockerVersion
+public sealed record DockerVersion
 {
     public string Version { get; init; } = "";
     public string ApiVersion { get; init; } = "";

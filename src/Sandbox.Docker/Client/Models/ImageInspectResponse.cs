@@ -1,7 +1,7 @@
 namespace Sandbox.Docker.Client;
 
 /// <summary>The parts of GET /images/{name}/json that Sandbox reads.</summary>
-internal sealed record ImageInspectResponse
+public sealed record ImageInspectResponse
 {
     public string Id { get; init; } = "";
     public IReadOnlyList<string>? RepoTags { get; init; }
@@ -10,7 +10,7 @@ internal sealed record ImageInspectResponse
     public ImageConfigSummary? Config { get; init; }
 }
 
-internal sealed record ImageConfigSummary
+public sealed record ImageConfigSummary
 {
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
 }
