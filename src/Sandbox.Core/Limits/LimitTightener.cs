@@ -3,7 +3,7 @@ using Sandbox.Core.Runs;
 namespace Sandbox.Core.Limits;
 
 /// <summary>Applies a request's overrides to a profile's ceiling. Overrides may tighten, never loosen.</summary>
-internal static class LimitTightener
+public static class LimitTightener
 {
     /// <summary>Returns the effective limits, or the errors (one per offending field) when any override is out of range.</summary>
     public static (ResourceLimits? Effective, IReadOnlyList<FieldError> Errors) Apply(ResourceLimits ceiling, LimitOverrides? overrides)

@@ -8,7 +8,7 @@ namespace Sandbox.Core.Text;
 /// the text models see (the output sanitiser), the text approvers see (<c>sandbox approvals show</c>)
 /// and the service's log lines, so a character hidden from one is hidden from none.
 /// </summary>
-internal static class DisplayText
+public static class DisplayText
 {
     /// <summary>
     /// True for a character that renders as nothing, or reorders or tags the text around it, so a reader

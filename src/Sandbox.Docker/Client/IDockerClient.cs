@@ -44,7 +44,9 @@ public interface IDockerClient
 }
 
 /// <summary>A hijacked attach connection: write the container's stdin, read its demultiplexed stdout and stderr.</summary>
+#pragma warning disable CA1711 // Named for Docker's own "attach stream" (stdin, stdout, stderr): not a System.IO.Stream.
 public interface IAttachedStream : IAsyncDisposable
+#pragma warning restore CA1711
 {
     /// <summary>Writes to the container's stdin.</summary>
     ValueTask WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
@@ -61,7 +63,9 @@ public interface IAttachedStream : IAsyncDisposable
 }
 
 /// <summary>Which standard stream a frame of the multiplexed attach protocol belongs to.</summary>
+#pragma warning disable CA1711 // Named for the standard streams (stdout, stderr) the attach protocol's frame header names.
 public enum StdStream : byte
+#pragma warning restore CA1711
 {
     Stdin = 0,
     Stdout = 1,

@@ -7,7 +7,7 @@ using Sandbox.Docker.Execution;
 namespace Sandbox.Docker.Recovery;
 
 /// <summary>Following a container that outlived its service to its end, its limits held through its cgroup.</summary>
-internal sealed partial class ContainerRecovery
+public sealed partial class ContainerRecovery
 {
     /// <summary>
     /// Follows a container that is still running to its end: reattached for its output from now on, killed through its

@@ -18,7 +18,7 @@ namespace Sandbox.Docker.Recovery;
 /// daemon's record (exit code, OOM) and its cgroup's usage; then it is removed. A run whose run step never started
 /// (only its compile step is found) has its containers killed and removed and gets no result here.
 /// </summary>
-internal sealed partial class ContainerRecovery
+public sealed partial class ContainerRecovery
 {
     /// <summary>How often a followed container's cgroup is sampled.</summary>
     private static readonly TimeSpan s_sample = TimeSpan.FromMilliseconds(50);

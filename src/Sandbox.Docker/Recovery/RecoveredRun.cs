@@ -3,7 +3,7 @@ using Sandbox.Core.Runs;
 namespace Sandbox.Docker.Recovery;
 
 /// <summary>One run found by <see cref="ContainerRecovery"/>.</summary>
-internal sealed record RecoveredRun
+public sealed record RecoveredRun
 {
     public required string RunId { get; init; }
 

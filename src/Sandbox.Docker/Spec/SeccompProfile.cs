@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Sandbox.Docker.Spec;
 
 /// <summary>Our runner seccomp profile (<c>seccomp/runner.json</c>), embedded at build time and sent inline to Docker.</summary>
-internal sealed class SeccompProfile
+public sealed class SeccompProfile
 {
     private SeccompProfile(string json)
     {

@@ -11,7 +11,7 @@ using Sandbox.Wasm.Backend;
 namespace Sandbox.Server.Hosting;
 
 /// <summary>The composition root of the CLI and the service: profiles, the Docker client and backend, the WebAssembly backend, the run pipeline.</summary>
-internal sealed class SandboxHost : IDisposable
+public sealed class SandboxHost : IDisposable
 {
     private readonly DockerClient _dockerClient;
     private readonly DockerSandbox _docker;

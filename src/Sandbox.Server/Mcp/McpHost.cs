@@ -15,7 +15,7 @@ namespace Sandbox.Server.Mcp;
 /// <c>sandbox mcp</c>: logging on stderr (stdout is the protocol), a gateway (local backends, or a remote
 /// Sandbox service with <c>--url</c>), then the MCP server on stdio until the client hangs up.
 /// </summary>
-internal static partial class McpHost
+public static partial class McpHost
 {
     /// <summary>Serves MCP on stdio; returns when stdin closes or <paramref name="cancellationToken"/> fires.</summary>
     /// <param name="url">A remote Sandbox service; null for the local backends.</param>
