@@ -80,7 +80,11 @@ public static class AuditRecords
     }
 
     /// <summary>A run's one final record: status, usage, and the hashes and sizes of its output (never the output).</summary>
-    public static AuditEntry Result(Principal principal, RunPlan plan, RunResult result, JsonObject? extra)
+    public static AuditEntry Result(Principal principal, RunPlan plan, RunResult result, JsonObject? extra) =>
+        Result(principal.Agent.Id, plan.RunId, result, extra);
+
+    /// <summary>The same final record for a run known by its ids only (start-up recovery has no principal or plan in hand).</summary>
+    public static AuditEntry Result(string agentId, string runId, RunResult result, JsonObject? extra)
     {
         var data = new JsonObject
         {
@@ -104,7 +108,7 @@ public static class AuditRecords
             ["stderrTruncated"] = result.StderrTruncated,
         };
         Merge(data, extra);
-        return new AuditEntry { Kind = AuditKinds.Result, AgentId = principal.Agent.Id, RunId = plan.RunId, Status = result.Status.ToWireName(), Data = data };
+        return new AuditEntry { Kind = AuditKinds.Result, AgentId = agentId, RunId = runId, Status = result.Status.ToWireName(), Data = data };
     }
 
     /// <summary>A run that has no result after a restart: the process died under it.</summary>

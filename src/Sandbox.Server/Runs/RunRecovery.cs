@@ -96,45 +96,17 @@ internal static partial class RunRecovery
         var now = time.GetUtcNow();
 
         // The CPU it used is charged as a live run's would be: an agent does not get free CPU from our crash.
+        var charges = new List<UsageCharge>();
         if (result.Usage.CpuMs > 0)
         {
-            await store.AddUsageAsync(stored.AgentId, now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), 0, result.Usage.CpuMs, cancellationToken);
+            charges.Add(new UsageCharge(stored.AgentId, CapLedger.Day(now), 0, result.Usage.CpuMs));
             if ((await store.FindCredentialAsync(stored.CredentialId, cancellationToken))?.Kind == CredentialKind.TaskToken)
             {
-                await store.AddUsageAsync(stored.CredentialId, "life", 0, result.Usage.CpuMs, cancellationToken);
+                charges.Add(new UsageCharge(stored.CredentialId, CapLedger.LifePeriod, 0, result.Usage.CpuMs));
             }
         }
 
-        var status = result.Status.ToWireName();
-        await store.AppendAsync(new AuditEntry
-        {
-            Kind = AuditKinds.Result,
-            AgentId = stored.AgentId,
-            RunId = stored.RunId,
-            Status = status,
-            Data = new JsonObject
-            {
-                ["exitCode"] = result.ExitCode,
-                ["signal"] = result.Signal,
-                ["message"] = result.Message,
-                ["usage"] = new JsonObject
-                {
-                    ["wallMs"] = result.Usage.WallMs,
-                    ["cpuMs"] = result.Usage.CpuMs,
-                    ["peakMemoryBytes"] = result.Usage.PeakMemoryBytes,
-                    ["outputBytes"] = result.Usage.OutputBytes,
-                },
-                ["limitBreach"] = result.LimitBreach is { } breach ? new JsonObject { ["limit"] = breach.Limit, ["value"] = breach.Value, ["observed"] = breach.Observed } : null,
-                ["stdoutSha256"] = Convert.ToHexStringLower(SHA256.HashData(result.StdoutBytes.Span)),
-                ["stdoutBytes"] = result.StdoutBytes.Length,
-                ["stdoutTruncated"] = result.StdoutTruncated,
-                ["stderrSha256"] = Convert.ToHexStringLower(SHA256.HashData(result.StderrBytes.Span)),
-                ["stderrBytes"] = result.StderrBytes.Length,
-                ["stderrTruncated"] = result.StderrTruncated,
-                ["recovered"] = true,
-                ["lastStage"] = open.Stage,
-            },
-        }, cancellationToken);
+        var record = AuditRecords.Result(stored.AgentId, stored.RunId, result, new JsonObject { ["recovered"] = true, ["lastStage"] = open.Stage });
 
         var view = new RunView
         {
@@ -146,7 +118,13 @@ internal static partial class RunRecovery
             Result = result,
             Agent = (await store.FindAgentAsync(stored.AgentId, cancellationToken))?.Name,
         };
-        await store.CompleteRunAsync(stored.RunId, status, reason: null, now, JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), now + options.ResultRetention, cancellationToken);
+        // The run's end, its charge and its record in one transaction, as a live run's end is: all of it or nothing.
+        await store.CommitAsync(new RunTransition
+        {
+            Complete = new RunCompletion(stored.RunId, result.Status.ToWireName(), Reason: null, now, JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), now + options.ResultRetention),
+            Charges = charges,
+            Audit = [record],
+        }, cancellationToken);
     }
 
     private static partial class Log
