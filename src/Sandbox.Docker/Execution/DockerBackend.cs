@@ -24,10 +24,12 @@ internal sealed class DockerBackend : IExecutionBackend
     private readonly ContainerStepRunner _steps;
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
+    private readonly ImageDigests _digests;
 
     public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger)
     {
         _steps = new ContainerStepRunner(docker, meter, options, time, logger);
+        _digests = new ImageDigests(docker, time);
         _options = options;
         _time = time;
     }
@@ -51,6 +53,8 @@ internal sealed class DockerBackend : IExecutionBackend
     public string Name => BackendNames.Docker;
 
     public BackendMinimums MinimumsFor(Profile profile) => s_minimums;
+
+    public Task<string?> DigestAsync(RunPlan plan, CancellationToken cancellationToken) => _digests.ResolveAsync(plan.ArtifactDigest ?? plan.Profile.Image, cancellationToken);
 
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {
@@ -100,7 +104,7 @@ internal sealed class DockerBackend : IExecutionBackend
     {
         RunId = plan.RunId,
         StepName = name,
-        Image = plan.Profile.Image,
+        Image = plan.ArtifactDigest ?? plan.Profile.Image, // pinned: the image the receipt names, not whatever the tag is now
         Command = command,
         Environment = plan.Profile.Environment,
         Limits = limits,

@@ -425,6 +425,8 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             return await RefuseAsync(principal, request, runId, QueueFull(), cancellationToken);
         }
 
+        plan = await _pipeline.PinAsync(plan, cancellationToken); // the image or module digest its receipt records and it runs
+
         RunEntry entry;
         using (await _ledger.LockAsync(principal.Agent.Id, cancellationToken))
         {
@@ -766,7 +768,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
-            var end = _policy.Complete(entry.Principal, entry.Plan, result, extra, completedAt);
+            var end = entry.ReplayOf is null ? _policy.Complete(entry.Principal, entry.Plan, result, extra, completedAt) : ReplayCompletion(entry, result, extra);
             var transition = end.Writes with
             {
                 Complete = Completion(entry, result, completedAt, runMs),
