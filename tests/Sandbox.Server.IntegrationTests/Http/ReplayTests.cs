@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Store;
 using Sandbox.Server.IntegrationTests.Support;
@@ -114,6 +115,54 @@ public sealed class ReplayTests
         (await fixture.AuditAsync("/admin/v1/audit?kind=receipt")).Count.ShouldBe(1, "only the original ran");
     }
 
+    [Fact]
+    public async Task Replay_ImageDigestNoLongerPresent_Is409NamingItAndRunsNothing()
+    {
+        await using var fixture = await Fixture.CreateAsync();
+        var runId = await fixture.RunAsync(new { language = "python", code = "print(1)", purpose = "its image will be gone" });
+        const string Gone = "sha256:00000000000000000000000000000000000000000000000000000000000000aa";
+        await fixture.SetStoredDigestAsync(runId, Gone);
+
+        var (status, problem) = await fixture.ReplayAsync(runId, AdminKey);
+
+        status.ShouldBe(HttpStatusCode.Conflict, problem.ToJsonString());
+        ((string)problem["code"]!).ShouldBe("artifact_digest_missing");
+        ((string)problem["detail"]!).ShouldContain(Gone);
+        (await fixture.AuditAsync("/admin/v1/audit?kind=receipt")).Count.ShouldBe(1, "nothing else ran in its place");
+    }
+
+    [Fact]
+    public async Task RunsReplay_Cli_AgainstTheDataFolder_PrintsIdenticalAndAuditsTheReplay()
+    {
+        await using var fixture = await Fixture.CreateAsync();
+        var runId = await fixture.RunAsync(new { language = "python", code = "print('deterministic')", purpose = "replay from the CLI" });
+
+        var text = await fixture.CliAsync("runs", "replay", runId);
+        var json = JsonNode.Parse(await fixture.CliAsync("runs", "replay", runId, "--json", "--by", "alice"))!;
+
+        text.ShouldContain($"of {runId} on sha256:");
+        text.ShouldContain("identical");
+        ((bool)json["identical"]!).ShouldBeTrue();
+        ((string)json["replayRun"]!["result"]!["stdout"]!).ShouldBe("deterministic\n");
+        var receipts = await fixture.AuditAsync("/admin/v1/audit?kind=receipt");
+        receipts.Count.ShouldBe(3, "the original and two replays");
+        ((string?)receipts[2]!["data"]!["replayOf"]).ShouldBe(runId);
+        ((string?)receipts[2]!["data"]!["replayedBy"]).ShouldBe("alice");
+        ((bool)(await fixture.Http.AdminGetAsync(AdminKey, "/admin/v1/audit/verify"))["intact"]!).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task RunsReplay_Cli_UnknownRun_Exits1NamingIt()
+    {
+        await using var fixture = await Fixture.CreateAsync();
+
+        var (code, _, stderr) = await fixture.CliRawAsync("runs", "replay", "run_unknown0001");
+
+        code.ShouldBe(1);
+        stderr.ShouldContain("run_not_found");
+        stderr.ShouldContain("run_unknown0001");
+    }
+
     private sealed class Fixture : IAsyncDisposable
     {
         private readonly string _data;
@@ -181,6 +230,53 @@ public sealed class ReplayTests
             var text = await response.Content.ReadAsStringAsync(Token);
             response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
             return JsonNode.Parse(text)!;
+        }
+
+        /// <summary>Points the run's stored inputs at another digest, as if its image had been removed since.</summary>
+        public async Task SetStoredDigestAsync(string runId, string digest)
+        {
+            await using var connection = new SqliteConnection($"Data Source={GuardPaths.Database(_data)}");
+            await connection.OpenAsync(Token);
+            await using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE run_inputs SET inputs = json_set(inputs, '$.artifactDigest', $digest) WHERE run_id = $run";
+            update.Parameters.AddWithValue("$digest", digest);
+            update.Parameters.AddWithValue("$run", runId);
+            (await update.ExecuteNonQueryAsync(Token)).ShouldBe(1);
+        }
+
+        /// <summary><c>sandbox ARGS --data DIR</c> as a process; its stdout, failing the test on a non-zero exit.</summary>
+        public async Task<string> CliAsync(params string[] args)
+        {
+            var (code, stdout, stderr) = await CliRawAsync(args);
+            code.ShouldBe(0, stderr);
+            foreach (var line in stdout.Split('\n'))
+            {
+                if (line.Contains("\"replay\":", StringComparison.Ordinal) || line.StartsWith("replay ", StringComparison.Ordinal))
+                {
+                    var id = line.Contains('"') ? line.Split('"')[3] : line.Split(' ')[1];
+                    RunIds.Add(id);
+                }
+            }
+
+            return stdout;
+        }
+
+        public async Task<(int Code, string Stdout, string Stderr)> CliRawAsync(params string[] args)
+        {
+            var (fileName, prefix) = Mcp.McpProcess.SandboxExecutable();
+            var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in prefix.Concat(args).Concat(["--data", _data, "--profiles", Path.Join(RepositoryRoot.Path, "images")]))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync(Token);
+            var stderr = process.StandardError.ReadToEndAsync(Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            return (process.ExitCode, await stdout, await stderr);
         }
 
         public async Task<JsonArray> AuditAsync(string path) => (JsonArray)await Http.AdminGetAsync(AdminKey, path);
