@@ -67,8 +67,13 @@ internal sealed partial class RunLifecycle
         // The operator's act, not the agent's: no rate, budget, concurrency slot or detector is charged for it.
         var entry = NewEntry(principal, plan, rawOutput: false, approval: null);
         entry.ReplayOf = runId;
+        // Request and decision records as for any run, so start-up reconciliation closes a replay the service died under;
+        // the code is the original's (its request record has it), so only its hash is written again.
+        var request = AuditRecords.Request(principal, plan.Request, entry.Id, plan.Profile.Name, _policy.NodeId, withCode: false);
+        request.Data!["replayOf"] = runId;
+        var decision = AuditRecords.Decision(principal, entry.Id, "allowed", "replay", $"replay of run {runId} by {actor}");
         var receipt = AuditRecords.Receipt(principal, plan, new JsonObject { ["replayOf"] = runId, ["replayedBy"] = actor });
-        if (!await TryCommitAsync(entry.Id, new RunTransition { Admit = NewStoredRun(entry, null, null), Audit = [receipt] }, cancellationToken))
+        if (!await TryCommitAsync(entry.Id, new RunTransition { Admit = NewStoredRun(entry, null, null), Audit = [request, decision, receipt] }, cancellationToken))
         {
             entry.Cancellation.Dispose();
             return (null, StoreUnavailable());

@@ -76,11 +76,13 @@ public sealed class ReplayTests
 
         var replayId = (string)replay["replay"]!;
         var records = await fixture.AuditAsync($"/admin/v1/audit?run={replayId}");
-        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["receipt planned", "result runtime_error"]);
+        records.Select(r => $"{r!["kind"]} {r["status"]}").ShouldBe(["request received", "decision allowed", "receipt planned", "result runtime_error"]);
         ((string?)records[0]!["data"]!["replayOf"]).ShouldBe(runId);
-        ((string?)records[0]!["data"]!["imageDigest"]).ShouldBe(digest);
-        ((string?)records[0]!["data"]!["replayedBy"]).ShouldBe("admin:api");
-        ((string?)records[1]!["data"]!["replayOf"]).ShouldBe(runId);
+        ((string?)records[1]!["data"]!["code"]).ShouldBe("replay");
+        ((string?)records[2]!["data"]!["replayOf"]).ShouldBe(runId);
+        ((string?)records[2]!["data"]!["imageDigest"]).ShouldBe(digest);
+        ((string?)records[2]!["data"]!["replayedBy"]).ShouldBe("admin:api");
+        ((string?)records[3]!["data"]!["replayOf"]).ShouldBe(runId);
         ((bool)(await fixture.Http.AdminGetAsync(AdminKey, "/admin/v1/audit/verify"))["intact"]!).ShouldBeTrue();
 
         // The operator's act: the agent's daily run count is what its own run made it.
