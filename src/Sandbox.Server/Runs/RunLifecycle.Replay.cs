@@ -42,8 +42,10 @@ internal sealed partial class RunLifecycle
         var principal = new Principal(agent, credential);
         var replayId = _pipeline.NewRunId();
 
-        // The receipted profile and runtime, not the language's default or a wasm fallback: Plan, not PlanForRun.
-        var (planned, errors) = _pipeline.Plan(inputs.Request with { Profile = inputs.Profile, Runtime = inputs.Runtime, Backend = inputs.Backend }, replayId);
+        // The receipted profile, not the language's default or a wasm fallback: Plan, not PlanForRun. The runtime the
+        // request asked for is validated as asked (a plan's runtime, such as bubblewrap, is no request value); the
+        // receipted one replaces it below.
+        var (planned, errors) = _pipeline.Plan(inputs.Request with { Profile = inputs.Profile, Backend = inputs.Backend }, replayId);
         if (planned is null || planned.Profile.Name != inputs.Profile || planned.Backend != inputs.Backend)
         {
             return (null, ReplayProblem(409, "replay_not_plannable", "The run cannot be planned as it was",

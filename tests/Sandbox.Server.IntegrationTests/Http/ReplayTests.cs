@@ -92,6 +92,24 @@ public sealed class ReplayTests
     }
 
     [Fact]
+    public async Task Replay_WasmRun_ReceiptNamesTheModulesSha256_AndTheReplayIsIdentical()
+    {
+        await using var fixture = await Fixture.CreateAsync();
+        var runId = await fixture.RunAsync(new { language = "python", profile = "python-wasm", code = "print(6 * 7)", purpose = "replay on WebAssembly" });
+        var receipt = (await fixture.AuditAsync($"/admin/v1/audit?run={runId}&kind=receipt")).Single()!["data"]!;
+        var module = (string?)receipt["moduleSha256"];
+        module.ShouldNotBeNull().ShouldStartWith("sha256:");
+        ((string?)receipt["imageDigest"]).ShouldBeNull();
+
+        var (status, replay) = await fixture.ReplayAsync(runId, AdminKey);
+
+        status.ShouldBe(HttpStatusCode.OK, replay.ToJsonString());
+        ((bool)replay["identical"]!).ShouldBeTrue(replay.ToJsonString());
+        ((string)replay["artifactDigest"]!).ShouldBe(module);
+        ((string)replay["replayRun"]!["result"]!["stdout"]!).ShouldBe("42\n");
+    }
+
+    [Fact]
     public async Task Replay_UnknownRun_Is404NamingIt()
     {
         await using var fixture = await Fixture.CreateAsync();
@@ -186,7 +204,7 @@ public sealed class ReplayTests
         {
             var data = Path.Join(Path.GetTempPath(), "sandbox-replay-tests-" + Guid.NewGuid().ToString("N"));
             await using var store = await SqliteGuardStore.OpenAsync(GuardPaths.Database(data), TimeProvider.System, Token);
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(new AgentSpec { Name = "replayer", Profiles = ["python"] }, "test", Token);
+            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(new AgentSpec { Name = "replayer", Profiles = ["python", "python-wasm"] }, "test", Token);
             return new Fixture(data, created.Value.ShouldNotBeNull(created.Message).Key);
         }
 
