@@ -17,14 +17,20 @@ internal sealed partial class RunLifecycle
 {
     /// <summary>
     /// Replays <paramref name="runId"/> on behalf of its agent, waits for the replay to complete and compares the two.
-    /// A run not kept (unknown, or past retention), or kept without inputs, is a 404 naming it; a digest no longer on
-    /// this host is a 409 naming it: nothing else is run in its place.
+    /// A run not kept (unknown, or past retention), or kept without inputs, is a 404 naming it; one not completed yet is
+    /// a 409; a digest no longer on this host is a 409 naming it: nothing else is run in its place.
     /// </summary>
     public async Task<(ReplayView? View, ApiProblem? Problem)> ReplayAsync(string runId, string actor, CancellationToken cancellationToken)
     {
         if (await _store.FindRunAsync(runId, cancellationToken) is not { } stored)
         {
             return (null, ReplayProblem(404, "run_not_found", "The run is not kept", $"run '{runId}' is unknown or past its retention, so there is nothing to replay"));
+        }
+
+        if (stored.State != RunStateNames.Of(RunState.Completed))
+        {
+            // Nothing to compare with yet, and the original may still be running: a replay now would only race it.
+            return (null, ReplayProblem(409, "run_not_completed", "The run has not completed", $"run '{runId}' is {stored.State}; replay it once it has completed"));
         }
 
         if (await _store.FindRunInputsAsync(runId, cancellationToken) is not { } json

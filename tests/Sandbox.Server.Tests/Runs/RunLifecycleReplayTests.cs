@@ -42,6 +42,24 @@ public sealed class RunLifecycleReplayTests
     }
 
     [Fact]
+    public async Task ReplayAsync_OriginalStillRunning_IsRunNotCompleted_AndRunsNothingMore()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var running = await h.SubmitAsync(agent);
+        (await h.Backend.NextStartedAsync()).ShouldBe(running.Id);
+
+        var (view, problem) = await h.Lifecycle.ReplayAsync(running.Id, "admin:alice", Ct);
+
+        view.ShouldBeNull();
+        problem.ShouldNotBeNull().Status.ShouldBe(409);
+        problem.Code.ShouldBe("run_not_completed");
+        problem.Detail.ShouldContain(running.Id);
+        h.Backend.Executions.ShouldBe(1, "only the original");
+        h.Backend.Finish(running.Id);
+    }
+
+    [Fact]
     public async Task ReplayAsync_UnknownRun_IsRunNotFoundNamingIt_AndRunsNothing()
     {
         await using var h = await LifecycleHarness.StartAsync();
