@@ -14,6 +14,12 @@ internal sealed class ImageDigests(IDockerClient docker, TimeProvider time)
 {
     private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long admission waits for the answer: a hung daemon (SIGSTOP) must not hold every POST for the client's call
+    /// timeout and retries; the run then meets the daemon itself, under its own deadline.
+    /// </summary>
+    public static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<string, (string Id, long At)> _resolved = new(StringComparer.Ordinal);
 
     /// <summary>The content id, or null when the daemon has no such image or cannot be asked (the run then reports that itself).</summary>
@@ -26,13 +32,19 @@ internal sealed class ImageDigests(IDockerClient docker, TimeProvider time)
         }
 
         ImageInspectResponse? image;
+        using var timeout = new CancellationTokenSource(LookupTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            image = await docker.InspectImageAsync(reference, cancellationToken);
+            image = await docker.InspectImageAsync(reference, linked.Token);
         }
         catch (SandboxException)
         {
             // Unreachable or failing daemon: no digest to record; the run itself fails with the daemon's error.
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
             return null;
         }
 
