@@ -28,6 +28,7 @@ internal static class SandboxCli
             AgentsCommand.Create(profiles),
             ApprovalsCommand.Create(),
             AuditCommand.Create(),
+            RunsCommand.Create(profiles),
         };
     }
 

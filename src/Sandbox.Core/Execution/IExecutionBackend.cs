@@ -18,6 +18,13 @@ public interface IExecutionBackend
     /// </summary>
     BackendMinimums MinimumsFor(Profile profile) => BackendMinimums.None;
 
+    /// <summary>
+    /// The digest of what would run <paramref name="plan"/> (see <see cref="RunPlan.ArtifactDigest"/>): the plan's own
+    /// digest when it has one and it is still present, else the profile's current one; null when it is absent or unknown.
+    /// Never throws for an unreachable runtime: the run itself reports that.
+    /// </summary>
+    Task<string?> DigestAsync(RunPlan plan, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     /// <summary>Runs the plan. Cancellation kills the run and throws <see cref="OperationCanceledException"/>.</summary>
     Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken);
 }

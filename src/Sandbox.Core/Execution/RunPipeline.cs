@@ -133,6 +133,25 @@ public sealed partial class RunPipeline
         return (plan, []);
     }
 
+    /// <summary>
+    /// The plan pinned to what will run it (<see cref="RunPlan.ArtifactDigest"/>), before its receipt is written: the run then
+    /// executes exactly the image or module its receipt names, even if the tag moves meanwhile.
+    /// </summary>
+    public async Task<RunPlan> PinAsync(RunPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return _backends.TryGetValue(plan.Backend, out var backend)
+            ? plan with { ArtifactDigest = await backend.DigestAsync(plan with { ArtifactDigest = null }, cancellationToken) }
+            : plan;
+    }
+
+    /// <summary>Whether the plan's pinned digest is still present on this host (null: it is not; the backend's answer otherwise).</summary>
+    public async Task<string?> FindDigestAsync(RunPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return _backends.TryGetValue(plan.Backend, out var backend) ? await backend.DigestAsync(plan, cancellationToken) : null;
+    }
+
     /// <summary>Executes an already-validated plan on the backend its profile names.</summary>
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {

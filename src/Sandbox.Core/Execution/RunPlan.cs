@@ -24,6 +24,13 @@ public sealed record RunPlan
 
     public string Backend => Profile.Backend;
 
+    /// <summary>
+    /// What exactly runs the code, resolved before the receipt is written: for Docker the image's content id
+    /// (<c>sha256:…</c>), which the backend then runs instead of the profile's tag; for WebAssembly the guest module's
+    /// SHA-256. Null when it could not be resolved (the run then uses the profile's tag, and the receipt says null).
+    /// </summary>
+    public string? ArtifactDigest { get; init; }
+
     /// <summary>Where output goes as it arrives, besides the result; not part of the receipt.</summary>
     public IRunOutputSink? Output { get; init; }
 }

@@ -24,6 +24,7 @@ public sealed class DockerBackend : IExecutionBackend
     private readonly ContainerStepRunner _steps;
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
+    private readonly ImageDigests _digests;
 
     /// <remarks>
     /// <c>direct</c> is the daemon without the circuit breaker, to ask a daemon that was lost mid-run whether it is back
@@ -32,6 +33,7 @@ public sealed class DockerBackend : IExecutionBackend
     public DockerBackend(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger<DockerBackend> logger, IDockerClient? direct = null)
     {
         _steps = new ContainerStepRunner(docker, meter, options, time, logger, direct);
+        _digests = new ImageDigests(docker, time);
         _options = options;
         _time = time;
     }
@@ -55,6 +57,8 @@ public sealed class DockerBackend : IExecutionBackend
     public string Name => BackendNames.Docker;
 
     public BackendMinimums MinimumsFor(Profile profile) => s_minimums;
+
+    public Task<string?> DigestAsync(RunPlan plan, CancellationToken cancellationToken) => _digests.ResolveAsync(plan.ArtifactDigest ?? plan.Profile.Image, cancellationToken);
 
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {
@@ -104,7 +108,7 @@ public sealed class DockerBackend : IExecutionBackend
     {
         RunId = plan.RunId,
         StepName = name,
-        Image = plan.Profile.Image,
+        Image = plan.ArtifactDigest ?? plan.Profile.Image, // pinned: the image the receipt names, not whatever the tag is now
         Command = command,
         Environment = plan.Profile.Environment,
         Limits = limits,

@@ -71,6 +71,9 @@ public static class AuditRecords
             ["runtime"] = plan.Runtime,
             ["image"] = plan.Backend == "docker" ? plan.Profile.Image : null,
             ["module"] = plan.Profile.Module is { } module ? Path.GetFileName(module) : null,
+            // What exactly ran the code (issue 11, point 8): a replay runs this digest or nothing.
+            ["imageDigest"] = plan.Backend == "docker" ? plan.ArtifactDigest : null,
+            ["moduleSha256"] = plan.Backend == "docker" ? null : plan.ArtifactDigest,
             ["limits"] = Limits(plan.Limits),
             ["compileLimits"] = plan.Profile.Compile is { } compile ? Limits(compile.Limits) : null,
             ["credentialId"] = principal.Credential.Id,

@@ -105,6 +105,9 @@ public interface IGuardStore : IAsyncDisposable
 
     Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>A kept run's inputs and receipted plan as written at admission (JSON), or null when it has none or is gone.</summary>
+    Task<string?> FindRunInputsAsync(string runId, CancellationToken cancellationToken);
+
     /// <summary>The run bound to an idempotency key (as scoped by the caller), if it is still kept.</summary>
     Task<StoredRun?> FindRunByIdempotencyKeyAsync(string idempotencyKey, CancellationToken cancellationToken);
 

@@ -89,7 +89,26 @@ public sealed partial class SqliteGuardStore
             return (true, 0);
         }, cancellationToken);
 
-    private static Task<int> InsertRunAsync(SqliteConnection connection, SqliteTransaction transaction, StoredRun run, CancellationToken cancellationToken) =>
+    private static async Task<int> InsertRunAsync(SqliteConnection connection, SqliteTransaction transaction, StoredRun run, CancellationToken cancellationToken)
+    {
+        var rows = await InsertRunRowAsync(connection, transaction, run, cancellationToken);
+        if (run.Inputs is { } inputs)
+        {
+            // Same transaction as the row: a run is never replayable without a row, nor kept without its inputs.
+            await ExecuteAsync(connection, transaction, "INSERT INTO run_inputs (run_id, inputs) VALUES ($run, $inputs)", cancellationToken,
+                ("$run", run.RunId), ("$inputs", inputs));
+        }
+
+        return rows;
+    }
+
+    public async Task<string?> FindRunInputsAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = await ReadAsync("SELECT inputs FROM run_inputs WHERE run_id = $run", r => r.GetString(0), cancellationToken, ("$run", runId));
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    private static Task<int> InsertRunRowAsync(SqliteConnection connection, SqliteTransaction transaction, StoredRun run, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
             $"INSERT INTO runs ({RunColumns}) VALUES ($run, $agent, $credential, $key, $sha, $plan, $state, $status, $reason, $created, $completed, $expires, $view)",
             cancellationToken,

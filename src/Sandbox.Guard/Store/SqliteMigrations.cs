@@ -133,6 +133,18 @@ internal static class SqliteMigrations
         ) STRICT;
         CREATE INDEX runs_expires ON runs (expires_at);
         """,
+
+        // 5: a run's inputs (request with code, stdin and files, within the request caps, and the plan it was receipted
+        // with) kept beside its row so an operator can replay it (issue 11, point 8). Its own table so a GET never reads
+        // the code, and a trigger so it goes exactly when the run's row goes (retention, or any other delete).
+        """
+        CREATE TABLE run_inputs (
+            run_id TEXT NOT NULL PRIMARY KEY,
+            inputs TEXT NOT NULL
+        ) STRICT;
+        CREATE TRIGGER runs_delete_inputs AFTER DELETE ON runs
+        BEGIN DELETE FROM run_inputs WHERE run_id = old.run_id; END;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -41,4 +41,10 @@ public sealed record StoredRun
 
     /// <summary>The caller's view at completion as JSON, opaque to the store; null until then, and for reconciled runs.</summary>
     public string? View { get; init; }
+
+    /// <summary>
+    /// The run's inputs and receipted plan as JSON (see <c>run_inputs</c>), written with the row at admission so a replay
+    /// re-executes exactly them; not read back by <see cref="IGuardStore.FindRunAsync"/> (see <see cref="IGuardStore.FindRunInputsAsync"/>).
+    /// </summary>
+    public string? Inputs { get; init; }
 }

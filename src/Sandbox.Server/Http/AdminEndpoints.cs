@@ -42,6 +42,8 @@ internal static class AdminEndpoints
         admin.MapGet("/approvals", ListApprovalsAsync).WithName("ListApprovals").WithSummary("Runs waiting for a human's decision").Produces<IReadOnlyList<ApprovalAdminView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         admin.MapPost("/approvals/{id}/approve", (string id, HttpContext c, AgentAdmin a, RunLifecycle r) => DecideAsync(id, true, c, a, r)).WithName("Approve").WithSummary("Approve a pending run: it is queued at once").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/approvals/{id}/deny", (string id, HttpContext c, AgentAdmin a, RunLifecycle r) => DecideAsync(id, false, c, a, r)).WithName("Deny").WithSummary("Deny a pending run: it completes as denied without running").Produces<ApprovalAdminView>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/runs/{id}/replay", ReplayAsync).WithName("ReplayRun").WithSummary("Re-run a kept run with its stored inputs, receipted limits and pinned image, and compare the two")
+            .Produces<ReplayView>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         admin.MapGet("/audit", QueryAuditAsync).WithName("QueryAudit").WithSummary("Audit records, oldest first, filtered and paged by sequence").Produces<IReadOnlyList<AuditRecordView>>().ProducesProblem(StatusCodes.Status400BadRequest);
         admin.MapGet("/audit/verify", VerifyAuditAsync).WithName("VerifyAudit").WithSummary("Check the audit log's hash chain, optionally against saved anchors").Produces<AuditVerificationView>().ProducesProblem(StatusCodes.Status400BadRequest);
     }
@@ -171,6 +173,13 @@ internal static class AdminEndpoints
         var agent = result.Value!;
         var stopped = await coordinator.CancelAgentAsync(agent.Id, $"agent '{agent.Name}' was revoked ({agent.RevokedReason})", RevokeWait);
         return TypedResults.Ok(new RevokedView(AgentView.Of(agent, time.GetUtcNow()), stopped));
+    }
+
+    /// <summary>Waits for the replay to complete (its own limits bound the wait) and answers both runs and their differences.</summary>
+    private static async Task<IResult> ReplayAsync(string id, HttpContext context, RunLifecycle runs)
+    {
+        var (view, problem) = await runs.ReplayAsync(id, Actor(null), context.RequestAborted);
+        return problem is not null ? Problems.ToResult(problem, context) : TypedResults.Ok(view);
     }
 
     private static async Task<IResult> HoldAsync(string id, bool hold, HttpContext context, AgentAdmin admin, TimeProvider time)

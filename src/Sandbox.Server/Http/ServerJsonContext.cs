@@ -14,6 +14,8 @@ namespace Sandbox.Server.Http;
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(RunRequestBody))]
 [JsonSerializable(typeof(RunView))]
+[JsonSerializable(typeof(RunInputs))]
+[JsonSerializable(typeof(ReplayView))]
 [JsonSerializable(typeof(DryRunView))]
 [JsonSerializable(typeof(RunResult))]
 [JsonSerializable(typeof(LanguageView))]

@@ -81,6 +81,16 @@ internal static class OpenApiExamples
             "ListApprovals" => (null, "200", Json(new[] { Approval("pending") } as IReadOnlyList<ApprovalAdminView>)),
             "Approve" => ("""{"note":"looks fine","by":"alice"}""", "200", Json(Approval("approved"))),
             "Deny" => ("""{"note":"not this one","by":"alice"}""", "200", Json(Approval("denied"))),
+            "ReplayRun" => (null, "200", Json(new ReplayView
+            {
+                Original = "run_01jcz8k2v6",
+                Replay = "run_01jcz9m4x8",
+                ArtifactDigest = "sha256:41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9",
+                Identical = false,
+                Differences = [new ReplayDifference { Field = "stdout", Diff = ["@@ line 2 @@", "-0.8444218515250481", "+0.7579544029403025"] }],
+                OriginalRun = Run(RunStatus.Ok),
+                ReplayRun = Run(RunStatus.Ok) with { Id = "run_01jcz9m4x8" },
+            })),
             "QueryAudit" => (null, "200", Json(new[] { new AuditRecordView(42, s_at, "run_completed", "agt_01jcz8", "run_01jcz8k2v6", "ok", new JsonObject { ["cpuMs"] = 40 }, "9f2c…", "41d8…") } as IReadOnlyList<AuditRecordView>)),
             "ListTools" when profiles is not null => (null, "200", JsonNode.Parse(Tools.ToolCatalog.Json(Catalog.Languages(profiles, new HashSet<string>()), Mcp.ProfileCeiling.From(profiles)))),
             "Metrics" => (null, "200", services.GetService<Metrics.SandboxMetrics>() is { } metrics ? JsonValue.Create(metrics.Render()) : null),

@@ -101,6 +101,9 @@ internal sealed class RunEntry : IRunOutputSink
     /// <summary>The key it was admitted under, if any, so eviction drops the key with the run.</summary>
     public string? IdempotencyKey { get; set; }
 
+    /// <summary>The run this one replays (see <c>RunLifecycle.ReplayAsync</c>); null for an agent's own run.</summary>
+    public string? ReplayOf { get; set; }
+
     /// <summary>Why the run was cancelled (the first reason given wins).</summary>
     public string? CancelReason { get; set; }
 

@@ -260,7 +260,7 @@ internal sealed partial class RunLifecycle
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
-            var end = _policy.Complete(entry.Principal, entry.Plan, result, extra, completedAt);
+            var end = entry.ReplayOf is null ? _policy.Complete(entry.Principal, entry.Plan, result, extra, completedAt) : ReplayCompletion(entry, result, extra);
             var transition = end.Writes with
             {
                 Complete = Completion(entry, result, completedAt, runMs),

@@ -58,6 +58,7 @@ internal sealed partial class RunLifecycle
             ["runtime"] = entry.Plan.Runtime,
         }.ToJsonString(),
         State = RunStateNames.Of(entry.State),
+        Inputs = JsonSerializer.Serialize(RunInputs.Of(entry.Plan), ServerJsonContext.Default.RunInputs), // for a replay (RunLifecycle.Replay)
         CreatedAt = entry.CreatedAt,
         // An open row must outlive its run (an approval may wait ApprovalTimeout); completion sets completed + ResultRetention,
         // which is how long memory keeps a result too.

@@ -216,6 +216,8 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             return await RefuseAsync(principal, request, runId, QueueFull(), cancellationToken);
         }
 
+        plan = await _pipeline.PinAsync(plan, cancellationToken); // the image or module digest its receipt records and it runs
+
         RunEntry entry;
         using (await _ledger.LockAsync(principal.Agent.Id, cancellationToken))
         {

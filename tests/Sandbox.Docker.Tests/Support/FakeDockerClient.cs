@@ -51,8 +51,11 @@ internal sealed class FakeDockerClient : IDockerClient
     public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(IReadOnlyList<string> labelFilters, CancellationToken cancellationToken) =>
         Run<IReadOnlyList<ContainerSummary>>(DockerOperation.ListContainers, [new ContainerSummary { Id = "c0ffee" }], cancellationToken);
 
+    /// <summary>What image inspect answers (null: no such image).</summary>
+    public ImageInspectResponse? Image { get; set; }
+
     public Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken cancellationToken) =>
-        Run<ImageInspectResponse?>(DockerOperation.InspectImage, null, cancellationToken);
+        Run(DockerOperation.InspectImage, Image, cancellationToken);
 
     private async Task<T> Run<T>(DockerOperation operation, T result, CancellationToken cancellationToken)
     {

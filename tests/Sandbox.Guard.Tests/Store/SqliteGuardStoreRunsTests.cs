@@ -91,6 +91,24 @@ public sealed class SqliteGuardStoreRunsTests : TempDatabase
     }
 
     [Fact]
+    public async Task AdmitRunAsync_WithInputs_KeepsThemUntilTheRowExpires_ThenDeletesThemWithIt()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null) with { Inputs = """{"request":{"code":"print(1)"}}""", ExpiresAt = Some.Now.AddMinutes(1) };
+        var without = Run("agt_a", key: null);
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        await store.AdmitRunAsync(without, receipt: null, Ct);
+
+        (await store.FindRunInputsAsync(run.RunId, Ct)).ShouldBe(run.Inputs);
+        (await store.FindRunInputsAsync(without.RunId, Ct)).ShouldBeNull("a run admitted without inputs has none to replay");
+
+        (await store.DeleteExpiredRunsAsync(Some.Now.AddMinutes(2), max: 10, Ct)).ShouldBeGreaterThanOrEqualTo(1);
+
+        (await store.FindRunAsync(run.RunId, Ct)).ShouldBeNull();
+        (await store.FindRunInputsAsync(run.RunId, Ct)).ShouldBeNull("the inputs go with the row, not after it");
+    }
+
+    [Fact]
     public async Task ReconcileAsync_RunOpenAtACrash_ItsRowIsCompletedInterrupted()
     {
         var store = await OpenAsync();
