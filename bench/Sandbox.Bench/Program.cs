@@ -46,7 +46,7 @@ var (plan, _) = pipeline.Plan(request);
 var step = new ContainerStep
 {
     RunId = "bench", StepName = "run", Image = plan!.Profile.Image, Command = plan.Profile.Command, Environment = plan.Profile.Environment,
-    Limits = plan.Limits, Runtime = plan.Runtime, CgroupParent = "/sandbox/bench-cli", DeadlineUnixMs = 0,
+    Limits = plan.Limits, Runtime = plan.Runtime, CgroupParent = "/sandbox/bench-cli", DeadlineUnixMs = 0, KillAtUnixMs = 0,
 };
 var seccompFile = Path.Join(Path.GetTempPath(), "sandbox-bench-seccomp.json");
 await File.WriteAllTextAsync(seccompFile, SeccompProfile.Runner.Json);

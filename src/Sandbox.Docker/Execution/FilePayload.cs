@@ -4,7 +4,7 @@ using System.Text;
 namespace Sandbox.Docker.Execution;
 
 /// <summary>A file sent into the container through stdin.</summary>
-internal sealed record PayloadFile(string Path, ReadOnlyMemory<byte> Content, int Mode);
+public sealed record PayloadFile(string Path, ReadOnlyMemory<byte> Content, int Mode);
 
 /// <summary>
 /// Frames the program's files ahead of its stdin, in the format <c>images/base/sandbox-entry</c> reads.
@@ -16,7 +16,7 @@ internal sealed record PayloadFile(string Path, ReadOnlyMemory<byte> Content, in
 /// </code>
 /// followed by the program's own stdin.
 /// </summary>
-internal static class FilePayload
+public static class FilePayload
 {
     public const string Magic = "SANDBOX-FILES 1";
 

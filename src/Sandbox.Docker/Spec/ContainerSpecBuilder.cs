@@ -8,7 +8,7 @@ namespace Sandbox.Docker.Spec;
 /// hardening is decided: it reads as an ordered checklist, one reason per item, so a reviewer can audit
 /// it in one screen.
 /// </summary>
-internal static class ContainerSpecBuilder
+public static class ContainerSpecBuilder
 {
     /// <summary>nobody:nogroup. A fixed, unprivileged uid that owns no file in the image.</summary>
     public const string User = "65534:65534";
@@ -130,4 +130,4 @@ internal static class ContainerSpecBuilder
 }
 
 /// <summary>A create request and the container name to give it.</summary>
-internal sealed record ContainerCreateRequestWithName(ContainerCreateRequest Request, string Name);
+public sealed record ContainerCreateRequestWithName(ContainerCreateRequest Request, string Name);

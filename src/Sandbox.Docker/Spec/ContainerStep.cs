@@ -3,7 +3,7 @@ using Sandbox.Core.Limits;
 namespace Sandbox.Docker.Spec;
 
 /// <summary>One sandboxed step of a run (the compile step or the run step): what to start and within what limits.</summary>
-internal sealed record ContainerStep
+public sealed record ContainerStep
 {
     public required string RunId { get; init; }
 
