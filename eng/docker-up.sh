@@ -20,7 +20,8 @@ phase "packages"
 # command -> Debian package that provides it; apt runs only when something is missing.
 declare -A wanted=([dockerd]=docker.io [docker]=docker.io [runsc]=runsc [debootstrap]=debootstrap
                    [make]=make [curl]=curl [python3]=python3 [gcc]=gcc [awk]=gawk
-                   [bwrap]=bubblewrap [setpriv]=util-linux)   # the WebAssembly worker's sandbox (src/Sandbox.Wasm/Backend/WorkerLauncher.cs)
+                   [bwrap]=bubblewrap [setpriv]=util-linux     # the WebAssembly worker's sandbox (src/Sandbox.Wasm/Backend/WorkerLauncher.cs)
+                   [promtool]=prometheus)                      # lints /metrics in make test (its service is kept from starting, as dockerd's)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
@@ -40,7 +41,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   if $created_policy; then rm -f "$policy"; trap - EXIT; fi
 else
-  echo "docker, runsc, debootstrap, bubblewrap and the build tools are installed"
+  echo "docker, runsc, debootstrap, bubblewrap, promtool and the build tools are installed"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "the .NET SDK (see global.json) is not on PATH; it does not come from Debian" >&2; exit 1; }
 phase_done

@@ -201,6 +201,33 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
         text.ShouldContain("sandbox_concurrent_runs");
     }
 
+    /// <summary>
+    /// Prometheus's own linter on what a scraper gets, after runs that fill every family (an ok run, a runtime error, a
+    /// refusal): exit 0 and nothing to say. A name, type, unit or help text it would flag fails here, not in a scraper.
+    /// </summary>
+    [Fact]
+    public async Task Metrics_PassPromtoolCheckMetrics()
+    {
+        using var client = _factory.CreateClient();
+        (await client.PostRunAsync(new { language = "bash", code = "echo ok" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.PostRunAsync(new { language = "bash", code = "exit 3" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.PostRunAsync(new { language = "no-such-language", code = "x" })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        using var response = await client.GetAsync("/metrics", TestContext.Current.CancellationToken);
+        var file = Path.Join(Path.GetTempPath(), $"sandbox-metrics-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
+        try
+        {
+            // promtool is Debian's `prometheus` package, installed by eng/docker-up.sh; it reads the exposition on stdin.
+            var lint = await ChildProcess.RunAsync("bash", ["-c", "promtool check metrics < \"$1\"", "promtool", file], Path.GetTempPath());
+            lint.Exit.ShouldBe(0, lint.Stdout + lint.Stderr);
+            (lint.Stdout + lint.Stderr).Trim().ShouldBeEmpty();
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task OpenApi_DescribesEveryEndpoint()
     {
