@@ -30,6 +30,13 @@ public sealed class DockerSandbox
 
     public ContainerReaper Reaper { get; }
 
+    /// <summary>
+    /// Closes the circuit breaker when it is open: for a caller whose direct ping (no breaker) just proved the daemon
+    /// answers again, so runs planned on Docker do not fail fast for the rest of the break duration.
+    /// </summary>
+    public Task CloseCircuitIfOpenAsync(CancellationToken cancellationToken) =>
+        Docker is ResilientDockerClient resilient ? resilient.Pipelines.CloseIfOpenAsync(cancellationToken) : Task.CompletedTask;
+
     /// <summary>Wires the components over <paramref name="client"/>, which the caller keeps and disposes.</summary>
     public static DockerSandbox Create(IDockerClient client, TimeProvider time, ILoggerFactory loggers)
     {

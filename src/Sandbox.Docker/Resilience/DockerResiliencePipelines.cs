@@ -30,6 +30,7 @@ internal sealed class DockerResiliencePipelines
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly CircuitBreakerStateProvider _circuit = new();
+    private readonly CircuitBreakerManualControl _control = new();
     private readonly ResiliencePipeline _safe;
     private readonly ResiliencePipeline _unsafe;
 
@@ -65,6 +66,7 @@ internal sealed class DockerResiliencePipelines
                 SamplingDuration = options.BreakerSamplingDuration,
                 BreakDuration = options.BreakerBreakDuration,
                 StateProvider = _circuit,
+                ManualControl = _control,
                 ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception)),
                 OnOpened = args =>
                 {
@@ -113,6 +115,19 @@ internal sealed class DockerResiliencePipelines
 
     /// <summary>The shared circuit's state, for health checks (<c>sandbox doctor</c>, readiness).</summary>
     public CircuitState CircuitState => _circuit.CircuitState;
+
+    /// <summary>
+    /// Closes an open circuit once a direct ping (no breaker) proved the daemon answers again: readiness and the backend's
+    /// availability follow the daemon within a second, so runs planned on Docker must not then fail fast for the rest of
+    /// the break duration (a run answered sandbox_error while /readyz said Docker was fine).
+    /// </summary>
+    public async Task CloseIfOpenAsync(CancellationToken cancellationToken)
+    {
+        if (_circuit.CircuitState is CircuitState.Open or CircuitState.HalfOpen)
+        {
+            await _control.CloseAsync(cancellationToken);
+        }
+    }
 
     /// <summary>
     /// True for failures worth retrying and counting against the circuit: the daemon did not answer

@@ -95,6 +95,9 @@ public sealed class SandboxHost : IDisposable
     {
         if (await PingDirectAsync(cancellationToken))
         {
+            // The daemon answers: the breaker's memory of the outage must not outlive it (runs would fail fast while ready).
+            await _docker.CloseCircuitIfOpenAsync(cancellationToken);
+
             Pipeline.MarkAvailable(BackendNames.Docker);
             return true;
         }

@@ -191,6 +191,26 @@ public sealed class DockerResiliencePipelinesTests
     }
 
     [Fact]
+    public async Task CloseIfOpen_DirectPingSawTheDaemonBack_CallsGoThroughBeforeTheBreakDurationEnds()
+    {
+        var time = new FakeTimeProvider();
+        var fake = new FakeDockerClient();
+        fake.FailWith(Unavailable);
+        var pipelines = new DockerResiliencePipelines(s_tripsAfterTwo, time);
+        var client = new ResilientDockerClient(fake, pipelines);
+        await Should.ThrowAsync<DockerUnavailableException>(() => client.PingAsync(Token));
+        await Should.ThrowAsync<DockerUnavailableException>(() => client.PingAsync(Token));
+        pipelines.CircuitState.ShouldBe(CircuitState.Open);
+
+        // The daemon is back and a ping that bypasses the breaker saw it; no time passes.
+        fake.Behavior = null;
+        await pipelines.CloseIfOpenAsync(Token);
+
+        pipelines.CircuitState.ShouldBe(CircuitState.Closed);
+        (await client.InspectImageAsync("x", Token)).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task Circuit_DaemonAnswersWithErrors_StaysClosed()
     {
         var fake = new FakeDockerClient();
