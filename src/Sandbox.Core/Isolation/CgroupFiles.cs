@@ -8,6 +8,20 @@ namespace Sandbox.Core.Isolation;
 /// </summary>
 public static class CgroupFiles
 {
+    /// <summary>Writes a control file; false when the kernel refuses it or it is gone (a cgroup can vanish under us).</summary>
+    public static bool TryWrite(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>CPU time charged to the cgroup in nanoseconds (<paramref name="cpuDir"/> is the cpuacct directory on v1); null when unreadable.</summary>
     public static long? CpuNanos(string cpuDir, bool isV2)
     {

@@ -73,12 +73,12 @@ public static class CgroupTree
             return false;
         }
 
-        if (isV2 && TryWrite(Path.Join(dir, "cgroup.kill"), "1"))
+        if (isV2 && CgroupFiles.TryWrite(Path.Join(dir, "cgroup.kill"), "1"))
         {
             return true;
         }
 
-        var frozen = freezerDir is not null && Directory.Exists(freezerDir) && TryWrite(Path.Join(freezerDir, "freezer.state"), "FROZEN");
+        var frozen = freezerDir is not null && Directory.Exists(freezerDir) && CgroupFiles.TryWrite(Path.Join(freezerDir, "freezer.state"), "FROZEN");
         try
         {
             for (var round = 0; round < 50; round++)
@@ -106,7 +106,7 @@ public static class CgroupTree
             if (frozen)
             {
                 // Thawed, the killed tasks run just long enough to die; left frozen they would hold the cgroup forever.
-                TryWrite(Path.Join(freezerDir!, "freezer.state"), "THAWED");
+                CgroupFiles.TryWrite(Path.Join(freezerDir!, "freezer.state"), "THAWED");
             }
         }
 
@@ -155,18 +155,6 @@ public static class CgroupTree
         }
     }
 
-    private static bool TryWrite(string path, string value)
-    {
-        try
-        {
-            File.WriteAllText(path, value);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
 
     // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
 #pragma warning disable SYSLIB1054

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Sandbox.Core.Isolation;
 
 namespace Sandbox.Wasm.Backend;
@@ -58,15 +57,15 @@ internal sealed class WorkerCgroup : IDisposable
             var parent = Path.Join(layout.Memory, ParentName);
             Directory.CreateDirectory(parent);
             // Controllers must be enabled on every level above the run's cgroup for its limit files to exist.
-            TryWrite(Path.Join(layout.Memory, "cgroup.subtree_control"), "+memory +cpu +pids");
-            TryWrite(Path.Join(parent, "cgroup.subtree_control"), "+memory +cpu +pids");
+            CgroupFiles.TryWrite(Path.Join(layout.Memory, "cgroup.subtree_control"), "+memory +cpu +pids");
+            CgroupFiles.TryWrite(Path.Join(parent, "cgroup.subtree_control"), "+memory +cpu +pids");
             var dir = Path.Join(layout.Memory, name);
             Directory.CreateDirectory(dir);
             var cgroup = new WorkerCgroup([dir], dir, dir, dir, isV2: true);
             try
             {
                 Write(Path.Join(dir, "memory.max"), Decimal(memoryBytes));
-                TryWrite(Path.Join(dir, "memory.swap.max"), "0");
+                CgroupFiles.TryWrite(Path.Join(dir, "memory.swap.max"), "0");
                 Write(Path.Join(dir, "cpu.max"), "100000 100000");
                 Write(Path.Join(dir, "pids.max"), Decimal(pids));
             }
@@ -91,7 +90,7 @@ internal sealed class WorkerCgroup : IDisposable
         {
             Write(Path.Join(v1._memoryDir, "memory.limit_in_bytes"), Decimal(memoryBytes));
             // With swap accounting the combined limit must match, or the worker could spill into swap (no-op without swap).
-            TryWrite(Path.Join(v1._memoryDir, "memory.memsw.limit_in_bytes"), Decimal(memoryBytes));
+            CgroupFiles.TryWrite(Path.Join(v1._memoryDir, "memory.memsw.limit_in_bytes"), Decimal(memoryBytes));
             var cpuDir = Path.Join(layout.Cpu, name);
             Write(Path.Join(cpuDir, "cpu.cfs_period_us"), "100000");
             Write(Path.Join(cpuDir, "cpu.cfs_quota_us"), "100000");
@@ -166,33 +165,7 @@ internal sealed class WorkerCgroup : IDisposable
     }
 
     /// <summary>SIGKILLs every process in the cgroup, whatever it is doing (its pid namespace's children included).</summary>
-    public void KillAll()
-    {
-        if (_isV2 && TryWrite(Path.Join(_memoryDir, "cgroup.kill"), "1"))
-        {
-            return;
-        }
-
-        // v1 has no cgroup.kill: read and kill until empty (a fork between the read and the kill is caught by the next pass).
-        for (var pass = 0; pass < 10; pass++)
-        {
-            var pids = Pids();
-            if (pids.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var pid in pids)
-            {
-                _ = Kill(pid, SigKill);
-            }
-        }
-    }
-
-    /// <summary>The pids in the run's cgroup now.</summary>
-    public IReadOnlyList<int> Pids() =>
-        [.. (CgroupFiles.TryRead(Path.Join(_memoryDir, "cgroup.procs")) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : 0).Where(p => p > 0)];
+    public void KillAll() => CgroupTree.KillAll(_memoryDir, freezerDir: null, _isV2);
 
     /// <summary>Kills what is left and removes the cgroup in every hierarchy (rmdir only: cgroup files are not real files).</summary>
     public void Dispose()
@@ -220,31 +193,9 @@ internal sealed class WorkerCgroup : IDisposable
         }
     }
 
-    private const int SigKill = 9;
-
     private static string Decimal(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void Write(string path, string value) => File.WriteAllText(path, value);
-
-    private static bool TryWrite(string path, string value)
-    {
-        try
-        {
-            File.WriteAllText(path, value);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int Kill(int pid, int signal);
-#pragma warning restore SYSLIB1054
 }
 
 /// <summary>Where the cgroup controllers are mounted (all the same folder under v2).</summary>

@@ -120,6 +120,12 @@ internal static class RawHttp
         var at = 0;
         while (true)
         {
+            if (at > chunked.Length)
+            {
+                // The stream ended inside a chunk's closing CRLF (a connection cut mid-body): incomplete, not a parser crash.
+                return (body.ToString(), false);
+            }
+
             var lineEnd = chunked.IndexOf("\r\n", at, StringComparison.Ordinal);
             if (lineEnd < 0)
             {
