@@ -12,6 +12,7 @@ public sealed class ConnectionLimitsTests : IAsyncLifetime
     {
         ["Sandbox:MaxConnections"] = "2",
         ["Sandbox:KeepAliveTimeout"] = "00:00:02",
+        ["urls"] = "http://127.0.0.1:0",
     });
 
     private Uri _server = null!;
@@ -20,7 +21,9 @@ public sealed class ConnectionLimitsTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _factory.UseKestrel(0);
+        // Port 0 through the "urls" setting, not UseKestrel(0): that overload rewrites the server's addresses after the app
+        // has started Kestrel on its own thread, a race that failed this fixture in CI (dotnet/aspnetcore#67714).
+        _factory.UseKestrel();
         _factory.StartServer();
         using var client = _factory.CreateClient();
         _server = client.BaseAddress!;

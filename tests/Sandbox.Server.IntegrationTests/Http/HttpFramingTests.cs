@@ -10,12 +10,14 @@ namespace Sandbox.Server.IntegrationTests.Http;
 public sealed class HttpFramingTests : IAsyncLifetime
 {
     // One second for the headers, so the header-timeout test need not wait Kestrel's default ten.
-    private readonly SandboxApiFactory _factory = new(new Dictionary<string, string> { ["Sandbox:RequestHeadersTimeout"] = "00:00:01" });
+    private readonly SandboxApiFactory _factory = new(new Dictionary<string, string> { ["Sandbox:RequestHeadersTimeout"] = "00:00:01", ["urls"] = "http://127.0.0.1:0" });
     private Uri _server = null!;
 
     public ValueTask InitializeAsync()
     {
-        _factory.UseKestrel(0);
+        // Port 0 through the "urls" setting, not UseKestrel(0): that overload rewrites the server's addresses after the app
+        // has started Kestrel on its own thread, a race that failed this fixture in CI (dotnet/aspnetcore#67714).
+        _factory.UseKestrel();
         _factory.StartServer();
         using var client = _factory.CreateClient();
         _server = client.BaseAddress!;
@@ -99,7 +101,18 @@ public sealed class HttpFramingTests : IAsyncLifetime
         // Keep-alive: the app's answer passes untouched, and only what Kestrel writes once no request is ours is rewritten.
         var head = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /v1/me HTTP/9.9\r\nHost: localhost\r\n\r\n";
 
-        var response = await RawHttp.SendAsync(_server, head, [], TimeSpan.Zero, TestContext.Current.CancellationToken);
+        // Both answers, read until Kestrel closes the connection after the second: a reader that stops at the first complete
+        // response saw only the 200 whenever the two arrived in separate reads (CI).
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_server.Host, _server.Port, TestContext.Current.CancellationToken);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), TestContext.Current.CancellationToken);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        reading.CancelAfter(TimeSpan.FromSeconds(10));
+        var received = new MemoryStream();
+        await stream.CopyToAsync(received, reading.Token);
+        var raw = System.Text.Encoding.UTF8.GetString(received.ToArray());
+        var response = (Status: int.Parse(raw.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture), Raw: raw);
 
         response.Status.ShouldBe(200, response.Raw);
         response.Raw.ShouldContain("\"name\":\"alive\"");
