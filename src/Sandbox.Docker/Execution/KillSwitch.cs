@@ -7,7 +7,7 @@ namespace Sandbox.Docker.Execution;
 /// Kills a step once, remembering the first reason; later calls are no-ops. The kill goes through the step's own cgroup
 /// (the kernel, at once, daemon or not) and through the daemon. A reason that comes after the processes have already
 /// ended is not recorded: what happened first is the outcome (a program that exited on time is not a timeout because
-/// the daemon reported its exit late).
+/// the daemon reported its exit late). The output cap is the exception: its breach is in the bytes already written.
 /// </summary>
 internal sealed class KillSwitch
 {
@@ -37,9 +37,11 @@ internal sealed class KillSwitch
 
     public void Fire(KillReason reason)
     {
-        if (_alive() == false)
+        if (reason != KillReason.Output && _alive() == false)
         {
-            // The kernel says every process is gone: the program ended before this reason arose.
+            // The kernel says every process is gone: the program ended before this reason arose. Not so for the output cap:
+            // the bytes past it were written before the end, so "wrote more than allowed" is what happened, even when the
+            // program exited before the kill could land (yes | head -c 100000 under a 1000-byte cap was answered ok).
             return;
         }
 

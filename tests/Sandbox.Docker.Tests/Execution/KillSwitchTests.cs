@@ -35,6 +35,16 @@ public sealed class KillSwitchTests
     }
 
     [Fact]
+    public void Fire_OutputCapAfterTheProcessesEnded_IsStillRecorded()
+    {
+        var kill = new KillSwitch(new FakeDockerClient(), "c1", () => false, () => false);
+
+        kill.Fire(KillReason.Output);
+
+        kill.Reason.ShouldBe(KillReason.Output, "the bytes past the cap were written before the end: the breach is what happened");
+    }
+
+    [Fact]
     public void Fire_CgroupUnknown_StillKills()
     {
         var kill = new KillSwitch(new FakeDockerClient(), "c1", () => null, () => false);
