@@ -142,13 +142,7 @@ public sealed class DockerBackend : IExecutionBackend
         Stderr = Encoding.UTF8.GetString(outcome.Stderr),
         StderrBytes = outcome.Stderr,
         StderrTruncated = outcome.StderrTruncated,
-        Usage = new ResourceUsage
-        {
-            WallMs = outcome.WallMs,
-            CpuMs = outcome.CpuMs,
-            PeakMemoryBytes = outcome.PeakMemoryBytes,
-            OutputBytes = outcome.StdoutTotal + outcome.StderrTotal,
-        },
+        Usage = outcome.Usage,
         LimitBreach = verdict.Breach,
         Message = verdict.Message,
         Runtime = plan.Runtime,

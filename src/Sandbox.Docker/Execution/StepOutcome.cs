@@ -1,3 +1,5 @@
+using Sandbox.Core.Runs;
+
 namespace Sandbox.Docker.Execution;
 
 /// <summary>What happened to one container step, measured on the host.</summary>
@@ -22,4 +24,13 @@ internal sealed record StepOutcome
 
     /// <summary>The container was removed from outside the service (<c>docker rm -f</c>) while the program ran.</summary>
     public bool Vanished { get; init; }
+
+    /// <summary>What the step used, as a result reports it (output counted whole, before any cap cut it).</summary>
+    public ResourceUsage Usage => new()
+    {
+        WallMs = WallMs,
+        CpuMs = CpuMs,
+        PeakMemoryBytes = PeakMemoryBytes,
+        OutputBytes = StdoutTotal + StderrTotal,
+    };
 }

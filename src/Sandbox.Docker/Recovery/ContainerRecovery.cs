@@ -168,13 +168,7 @@ public sealed partial class ContainerRecovery
             Stderr = Encoding.UTF8.GetString(outcome.Stderr),
             StderrBytes = outcome.Stderr,
             StderrTruncated = outcome.StderrTruncated,
-            Usage = new ResourceUsage
-            {
-                WallMs = outcome.WallMs,
-                CpuMs = outcome.CpuMs,
-                PeakMemoryBytes = outcome.PeakMemoryBytes,
-                OutputBytes = outcome.StdoutTotal + outcome.StderrTotal,
-            },
+            Usage = outcome.Usage,
             LimitBreach = verdict.Breach,
             Message = said + "; " + note,
             Runtime = info.HostConfig?.Runtime,

@@ -45,15 +45,14 @@ public sealed partial class RunGuard
     public string NodeId => Policy.NodeId;
 
     /// <summary>
-    /// Start-up reconciliation: the final record of each run the process died under (found in the store, ours only) is
-    /// <c>interrupted</c>, its row says the same, and approvals that can never be released are closed. Returns how many runs.
+    /// The runs this node left open (a receipt or request and no result): another process sharing the store may be
+    /// running its own right now, so only runs whose request record names this node are ours to recover or close.
     /// </summary>
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OpenRun>> OwnOpenRunsAsync(CancellationToken cancellationToken)
     {
         var open = new List<OpenRun>();
         foreach (var run in await _store.OpenRunsAsync(cancellationToken))
         {
-            // Another process sharing the store may be running this one right now: only our own are ours to close.
             var request = await _store.QueryAuditAsync(new AuditQuery { RunId = run.RunId, Kind = AuditKinds.Request, Limit = 1 }, cancellationToken);
             if (request.Count == 1 && System.Text.Json.Nodes.JsonNode.Parse(request[0].Data)?["node"]?.GetValue<string>() is { } node && node != NodeId)
             {
@@ -63,6 +62,16 @@ public sealed partial class RunGuard
             open.Add(run);
         }
 
+        return open;
+    }
+
+    /// <summary>
+    /// Start-up reconciliation: the final record of each run the process died under (found in the store, ours only) is
+    /// <c>interrupted</c>, its row says the same, and approvals that can never be released are closed. Returns how many runs.
+    /// </summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var open = await OwnOpenRunsAsync(cancellationToken);
         foreach (var run in open)
         {
             var reason = $"the service stopped without recording a result (last record: {run.Stage} at {AuditChain.FormatTime(run.Since)}); reconciled at start-up";

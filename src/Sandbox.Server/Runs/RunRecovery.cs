@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -34,15 +32,8 @@ internal static partial class RunRecovery
     {
         var logger = loggers.CreateLogger("Sandbox.Server.Runs.RunRecovery");
         var open = new Dictionary<string, OpenRun>(StringComparer.Ordinal);
-        foreach (var run in await store.OpenRunsAsync(cancellationToken))
+        foreach (var run in await guard.OwnOpenRunsAsync(cancellationToken))
         {
-            // As reconciliation: another process sharing the store may be running this one right now.
-            var request = await store.QueryAuditAsync(new AuditQuery { RunId = run.RunId, Kind = AuditKinds.Request, Limit = 1 }, cancellationToken);
-            if (request.Count == 1 && JsonNode.Parse(request[0].Data)?["node"]?.GetValue<string>() is { } node && node != guard.NodeId)
-            {
-                continue;
-            }
-
             open[run.RunId] = run;
         }
 
