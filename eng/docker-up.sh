@@ -21,7 +21,8 @@ phase "packages"
 declare -A wanted=([dockerd]=docker.io [docker]=docker.io [runsc]=runsc [debootstrap]=debootstrap
                    [make]=make [curl]=curl [python3]=python3 [gcc]=gcc [awk]=gawk
                    [bwrap]=bubblewrap [setpriv]=util-linux     # the WebAssembly worker's sandbox (src/Sandbox.Wasm/Backend/WorkerLauncher.cs)
-                   [promtool]=prometheus)                      # lints /metrics in make test (its service is kept from starting, as dockerd's)
+                   [promtool]=prometheus                       # lints /metrics in make test (its service is kept from starting, as dockerd's)
+                   [crun]=crun)                                # a third OCI runtime next to runc and runsc (issue 13: measured, not default)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
@@ -41,7 +42,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   if $created_policy; then rm -f "$policy"; trap - EXIT; fi
 else
-  echo "docker, runsc, debootstrap, bubblewrap, promtool and the build tools are installed"
+  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool and the build tools are installed"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "the .NET SDK (see global.json) is not on PATH; it does not come from Debian" >&2; exit 1; }
 phase_done
@@ -49,9 +50,18 @@ phase_done
 phase "dockerd"
 # Exactly the configuration of ../shared/ENVIRONMENT.md: no bridge (there is no network to give
 # containers), no iptables, and gVisor registered with our seccomp profile applied inside it.
+# crun is registered too, so a profile or a benchmark can choose it by name.
 daemon_json='{ "bridge": "none", "iptables": false,
   "runtimes": { "runsc": { "path": "/usr/bin/runsc",
-                           "runtimeArgs": ["--network=none", "--oci-seccomp"] } } }'
+                           "runtimeArgs": ["--network=none", "--oci-seccomp"] },
+                "crun": { "path": "/usr/bin/crun" } } }'
+# crun refuses a hybrid cgroup layout whose cgroup2 mount holds a controller ("cgroups in hybrid mode not
+# supported"): here the unified mount holds hugetlb. Binding hugetlb to a v1 hierarchy of its own empties it.
+if [ -d /sys/fs/cgroup/unified ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null \
+   && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb && echo "mounted the hugetlb cgroup v1 hierarchy (for crun)"
+fi
 mkdir -p /etc/docker
 config_changed=false
 if [ "$(cat /etc/docker/daemon.json 2>/dev/null || true)" != "$daemon_json" ]; then
