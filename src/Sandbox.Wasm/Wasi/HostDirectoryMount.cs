@@ -43,17 +43,9 @@ internal sealed class HostDirectoryMount : WasiMount
             stat = new WasiFileStat(isDirectory ? WasiFileType.Directory : WasiFileType.RegularFile, Inode(hostPath), size, Nanoseconds(info.LastWriteTimeUtc));
             return WasiErrno.Success;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
         {
-            return WasiErrno.NoEntry;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return WasiErrno.Access;
-        }
-        catch (IOException)
-        {
-            return WasiErrno.IO;
+            return hostErrno;
         }
     }
 
@@ -81,13 +73,9 @@ internal sealed class HostDirectoryMount : WasiMount
                     Inode(i.FullName)))];
             return WasiErrno.Success;
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
         {
-            return WasiErrno.Access;
-        }
-        catch (IOException)
-        {
-            return WasiErrno.IO;
+            return hostErrno;
         }
     }
 
@@ -129,13 +117,9 @@ internal sealed class HostDirectoryMount : WasiMount
 
             return WasiErrno.Success;
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
         {
-            return WasiErrno.Access;
-        }
-        catch (IOException)
-        {
-            return WasiErrno.IO;
+            return hostErrno;
         }
     }
 
@@ -159,17 +143,9 @@ internal sealed class HostDirectoryMount : WasiMount
                 attributes = File.GetAttributes(hostPath);
                 linkTarget = new FileInfo(hostPath).LinkTarget;
             }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
             {
-                return WasiErrno.NoEntry;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return WasiErrno.Access;
-            }
-            catch (IOException)
-            {
-                return WasiErrno.IO;
+                return hostErrno;
             }
 
             // Never follow a host symlink: it may point anywhere on the host, outside the folder we were given.
@@ -223,13 +199,9 @@ internal sealed class HostDirectoryMount : WasiMount
                 read = RandomAccess.Read(handle, buffer, offset);
                 return WasiErrno.Success;
             }
-            catch (UnauthorizedAccessException)
+            catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
             {
-                return WasiErrno.Access;
-            }
-            catch (IOException)
-            {
-                return WasiErrno.IO;
+                return hostErrno;
             }
         }
 

@@ -24,4 +24,16 @@ internal static class WasiErrno
     public const int InvalidSeek = 70;
     public const int CrossDevice = 75;
     public const int NotCapable = 76;
+
+    /// <summary>
+    /// The errno for the host's file system failing on the guest's behalf (a missing entry, a refused access, any other I/O
+    /// error): the guest's error, never a sandbox error. Null for anything else, which is a bug of ours and must escape.
+    /// </summary>
+    public static int? FromHost(Exception exception) => exception switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => NoEntry,
+        UnauthorizedAccessException => Access,
+        IOException => IO,
+        _ => null,
+    };
 }

@@ -24,31 +24,18 @@ public sealed partial class WasiHost
     private int WriteVectors(WasmCallContext context, uint fd, uint iovs, uint count, long? offset, uint resultPointer)
     {
         WasiDescriptor? descriptor = null;
-        if (fd is not (1 or 2))
+        if (fd is not (1 or 2) && (!_descriptors.TryGetValue(fd, out descriptor) || descriptor.File is null || !descriptor.Writable))
         {
-            if (!_descriptors.TryGetValue(fd, out descriptor) || descriptor.File is null || !descriptor.Writable)
-            {
-                return WasiErrno.BadFileDescriptor;
-            }
-        }
-        else if (offset is not null)
-        {
-            return WasiErrno.InvalidSeek;
-        }
-
-        if (offset < 0)
-        {
-            return WasiErrno.Invalid;
+            return WasiErrno.BadFileDescriptor;
         }
 
         var memory = new GuestMemory(context);
-        memory.Slice(iovs, (ulong)count * 8);
-
-        // Bounds first (EFAULT, as before), then the count (EINVAL, like readv/writev past IOV_MAX).
-        if (count > MaxIovecs)
+        var checkErrno = CheckVectors(memory, descriptor is null, iovs, count, offset);
+        if (checkErrno != WasiErrno.Success)
         {
-            return WasiErrno.Invalid;
+            return checkErrno;
         }
+
         ulong written = 0;
         var position = offset ?? (descriptor is null ? 0 : (descriptor.Flags & AppendFlag) != 0 ? descriptor.File!.Length : descriptor.Position);
         for (var i = 0u; i < count; i++)
@@ -81,12 +68,39 @@ public sealed partial class WasiHost
             written += (uint)data.Length;
         }
 
+        return EndVectors(memory, descriptor, offset, position, resultPointer, (uint)Math.Min(written, uint.MaxValue));
+    }
+
+    /// <summary>
+    /// What the four vector calls check before touching a byte, in this order: stdio has no position (ESPIPE), an offset is
+    /// not negative (EINVAL), the iovec array lies in guest memory (EFAULT), and there are at most <see cref="MaxIovecs"/>
+    /// of them (EINVAL, like readv/writev past IOV_MAX).
+    /// </summary>
+    private static int CheckVectors(GuestMemory memory, bool stdio, uint iovs, uint count, long? offset)
+    {
+        if (stdio && offset is not null)
+        {
+            return WasiErrno.InvalidSeek;
+        }
+
+        if (offset < 0)
+        {
+            return WasiErrno.Invalid;
+        }
+
+        memory.Slice(iovs, (ulong)count * 8);
+        return count > MaxIovecs ? WasiErrno.Invalid : WasiErrno.Success;
+    }
+
+    /// <summary>The end of the four vector calls: the descriptor's position moves unless an explicit offset was given (pread, pwrite), and the guest learns the byte count.</summary>
+    private static int EndVectors(GuestMemory memory, WasiDescriptor? descriptor, long? offset, long position, uint resultPointer, uint bytes)
+    {
         if (descriptor is not null && offset is null)
         {
             descriptor.Position = position;
         }
 
-        memory.WriteU32(resultPointer, (uint)Math.Min(written, uint.MaxValue));
+        memory.WriteU32(resultPointer, bytes);
         return WasiErrno.Success;
     }
 
@@ -114,24 +128,14 @@ public sealed partial class WasiHost
                 return WasiErrno.BadFileDescriptor;
             }
         }
-        else if (offset is not null)
-        {
-            return WasiErrno.InvalidSeek;
-        }
-
-        if (offset < 0)
-        {
-            return WasiErrno.Invalid;
-        }
 
         var memory = new GuestMemory(context);
-        memory.Slice(iovs, (ulong)count * 8);
-
-        // Bounds first (EFAULT, as before), then the count (EINVAL, like readv/writev past IOV_MAX).
-        if (count > MaxIovecs)
+        var checkErrno = CheckVectors(memory, descriptor is null, iovs, count, offset);
+        if (checkErrno != WasiErrno.Success)
         {
-            return WasiErrno.Invalid;
+            return checkErrno;
         }
+
         var position = offset ?? descriptor?.Position ?? 0;
         var read = 0u;
         for (var i = 0u; i < count; i++)
@@ -170,29 +174,30 @@ public sealed partial class WasiHost
             }
         }
 
-        if (descriptor is not null && offset is null)
-        {
-            descriptor.Position = position;
-        }
-
-        memory.WriteU32(resultPointer, read);
-        return WasiErrno.Success;
+        return EndVectors(memory, descriptor, offset, position, resultPointer, read);
     }
 
-    private int FdSeek(WasmCallContext context, Span<ulong> args)
+    /// <summary>The descriptor fd_seek and fd_tell move or read: stdio has no position (ESPIPE), an unknown fd is EBADF.</summary>
+    private int Positioned(uint fd, out WasiDescriptor? descriptor)
     {
-        var fd = (uint)args[0];
+        descriptor = null;
         if (IsStdio(fd))
         {
             return WasiErrno.InvalidSeek;
         }
 
-        if (!_descriptors.TryGetValue(fd, out var descriptor))
+        return _descriptors.TryGetValue(fd, out descriptor) ? WasiErrno.Success : WasiErrno.BadFileDescriptor;
+    }
+
+    private int FdSeek(WasmCallContext context, Span<ulong> args)
+    {
+        var errno = Positioned((uint)args[0], out var descriptor);
+        if (errno != WasiErrno.Success)
         {
-            return WasiErrno.BadFileDescriptor;
+            return errno;
         }
 
-        if (descriptor.File is null)
+        if (descriptor!.File is null)
         {
             return WasiErrno.IsDirectory;
         }
@@ -233,18 +238,13 @@ public sealed partial class WasiHost
 
     private int FdTell(WasmCallContext context, Span<ulong> args)
     {
-        var fd = (uint)args[0];
-        if (IsStdio(fd))
+        var errno = Positioned((uint)args[0], out var descriptor);
+        if (errno != WasiErrno.Success)
         {
-            return WasiErrno.InvalidSeek;
+            return errno;
         }
 
-        if (!_descriptors.TryGetValue(fd, out var descriptor))
-        {
-            return WasiErrno.BadFileDescriptor;
-        }
-
-        new GuestMemory(context).WriteU64((uint)args[1], (ulong)descriptor.Position);
+        new GuestMemory(context).WriteU64((uint)args[1], (ulong)descriptor!.Position);
         return WasiErrno.Success;
     }
 
@@ -416,9 +416,13 @@ public sealed partial class WasiHost
         return WasiErrno.Success;
     }
 
+    /// <summary>A preopened directory's descriptor, the only kind fd_prestat_get and fd_prestat_dir_name describe.</summary>
+    private bool TryGetPreopen(ulong fd, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out WasiDescriptor? descriptor) =>
+        _descriptors.TryGetValue((uint)fd, out descriptor) && descriptor.IsPreopen;
+
     private int FdPrestatGet(WasmCallContext context, Span<ulong> args)
     {
-        if (!_descriptors.TryGetValue((uint)args[0], out var descriptor) || !descriptor.IsPreopen)
+        if (!TryGetPreopen(args[0], out var descriptor))
         {
             return WasiErrno.BadFileDescriptor;
         }
@@ -433,7 +437,7 @@ public sealed partial class WasiHost
 
     private int FdPrestatDirName(WasmCallContext context, Span<ulong> args)
     {
-        if (!_descriptors.TryGetValue((uint)args[0], out var descriptor) || !descriptor.IsPreopen)
+        if (!TryGetPreopen(args[0], out var descriptor))
         {
             return WasiErrno.BadFileDescriptor;
         }

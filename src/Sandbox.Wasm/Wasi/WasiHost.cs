@@ -110,13 +110,9 @@ public sealed partial class WasiHost : IDisposable
 
                 // Last line of defence: the host's file system failing on the guest's behalf is the guest's errno,
                 // never a sandbox error. Mounts map these themselves; anything else (a bug of ours) still escapes.
-                catch (UnauthorizedAccessException)
+                catch (Exception e) when (WasiErrno.FromHost(e) is { } hostErrno)
                 {
-                    errno = WasiErrno.Access;
-                }
-                catch (IOException)
-                {
-                    errno = WasiErrno.IO;
+                    errno = hostErrno;
                 }
 
                 if (results.Length > 0)
