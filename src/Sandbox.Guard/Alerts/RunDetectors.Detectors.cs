@@ -28,24 +28,20 @@ public sealed partial class RunDetectors
             return null;
         }
 
-        Fired(agent, LoopDetector, at);
         agent.Admissions.ResetLoop();
-        return new Alert
-        {
-            Detector = LoopDetector,
-            AgentId = run.AgentId,
-            AgentName = run.AgentName,
-            Summary = Invariant($"agent {run.AgentName} ran the same code (sha256 {ShortHash(run.CodeSha256)}) {count} times in {Describe(_loopWindow)}"),
-            At = run.At,
-            Details = new JsonObject
+        return Fire(
+            agent,
+            LoopDetector,
+            at,
+            run,
+            Invariant($"agent {run.AgentName} ran the same code (sha256 {ShortHash(run.CodeSha256)}) {count} times in {Describe(_loopWindow)}"),
+            new JsonObject
             {
                 ["codeSha256"] = run.CodeSha256,
                 ["count"] = count,
                 ["threshold"] = _loopThreshold,
                 ["windowSeconds"] = _loopWindow.TotalSeconds,
-                ["runId"] = run.RunId,
-            },
-        };
+            });
     }
 
     /// <summary>
@@ -102,19 +98,17 @@ public sealed partial class RunDetectors
             return null;
         }
 
-        Fired(agent, RateSpikeDetector, at);
         agent.SpikeCountsAfter = sequence;
         string usual = before == 0
             ? Invariant($"with none in the {Describe(_spikeBaselineWindow)} before")
             : Invariant($"against its usual {baseline:0.#} per {Describe(_spikeWindow)}");
-        return new Alert
-        {
-            Detector = RateSpikeDetector,
-            AgentId = run.AgentId,
-            AgentName = run.AgentName,
-            Summary = Invariant($"agent {run.AgentName} had {current} runs admitted in {Describe(_spikeWindow)}, {usual}"),
-            At = run.At,
-            Details = new JsonObject
+        return Fire(
+            agent,
+            RateSpikeDetector,
+            at,
+            run,
+            Invariant($"agent {run.AgentName} had {current} runs admitted in {Describe(_spikeWindow)}, {usual}"),
+            new JsonObject
             {
                 ["current"] = current,
                 ["baselinePerWindow"] = Math.Round(baseline, 3),
@@ -122,9 +116,7 @@ public sealed partial class RunDetectors
                 ["minRuns"] = _spikeMinRuns,
                 ["windowSeconds"] = _spikeWindow.TotalSeconds,
                 ["baselineWindowSeconds"] = _spikeBaselineWindow.TotalSeconds,
-                ["runId"] = run.RunId,
-            },
-        };
+            });
     }
 
     /// <summary>
@@ -162,23 +154,38 @@ public sealed partial class RunDetectors
 
         int streak = agent.Streak;
         var statuses = new JsonArray(agent.StreakStatuses.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
-        Fired(agent, FailureStreakDetector, run.At);
         agent.Streak = 0;
         agent.StreakStatuses.Clear();
-        return new Alert
-        {
-            Detector = FailureStreakDetector,
-            AgentId = run.AgentId,
-            AgentName = run.AgentName,
-            Summary = Invariant($"agent {run.AgentName} had {streak} runs in a row end other than ok (the last: {status})"),
-            At = run.At,
-            Details = new JsonObject
+        return Fire(
+            agent,
+            FailureStreakDetector,
+            run.At,
+            run,
+            Invariant($"agent {run.AgentName} had {streak} runs in a row end other than ok (the last: {status})"),
+            new JsonObject
             {
                 ["streak"] = streak,
                 ["threshold"] = _failureStreakThreshold,
                 ["statuses"] = statuses,
-                ["runId"] = run.RunId,
-            },
+            });
+    }
+
+    /// <summary>
+    /// Starts <paramref name="detector"/>'s cooldown for the agent at <paramref name="at"/> and builds its alert: the
+    /// observation's agent and time, and the detector's details ending with the run that tipped it.
+    /// </summary>
+    private static Alert Fire(AgentState agent, string detector, DateTimeOffset at, RunObservation run, string summary, JsonObject details)
+    {
+        agent.FiredAt[detector] = at;
+        details["runId"] = run.RunId;
+        return new Alert
+        {
+            Detector = detector,
+            AgentId = run.AgentId,
+            AgentName = run.AgentName,
+            Summary = summary,
+            At = run.At,
+            Details = details,
         };
     }
 

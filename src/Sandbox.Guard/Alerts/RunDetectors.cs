@@ -204,8 +204,6 @@ public sealed partial class RunDetectors
     private bool InCooldown(AgentState agent, string detector, DateTimeOffset at) =>
         agent.FiredAt.TryGetValue(detector, out DateTimeOffset fired) && at < fired + _cooldown;
 
-    private static void Fired(AgentState agent, string detector, DateTimeOffset at) => agent.FiredAt[detector] = at;
-
     /// <summary>One agent's state; guarded by the detectors' lock.</summary>
     private sealed class AgentState(int historyCapacity)
     {
