@@ -6,6 +6,9 @@ using Sandbox.Guard.Policy;
 
 namespace Sandbox.Server.Http;
 
+// A wire view, kept apart from the domain type on purpose (Guard.Agents.Agent and the others below): the JSON shape is a
+// contract clients generate code from, so it changes only deliberately, and a field added to the domain never leaks onto it.
+
 /// <summary>An agent as operators see it: never a key or a key's hash.</summary>
 public sealed record AgentView
 {

@@ -33,13 +33,14 @@ internal static class RunEndpoints
             .Accepts<RunRequestBody>("application/json")
             .Produces<RunView>(StatusCodes.Status200OK)
             .Produces<RunView>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(
+                StatusCodes.Status400BadRequest,
+                StatusCodes.Status401Unauthorized,
+                StatusCodes.Status403Forbidden,
+                StatusCodes.Status413PayloadTooLarge,
+                StatusCodes.Status422UnprocessableEntity,
+                StatusCodes.Status429TooManyRequests,
+                StatusCodes.Status503ServiceUnavailable);
 
         runs.MapGet("/{id}", Get)
             .WithName("GetRun")
@@ -52,15 +53,13 @@ internal static class RunEndpoints
             .WithSummary("Cancel a run: a queued run never starts, a running one is killed")
             .Produces<RunView>()
             .Produces<RunView>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
 
         runs.MapGet("/{id}/events", EventsAsync)
             .WithName("RunEvents")
             .WithSummary("Server-Sent Events: stdout and stderr chunks as they come, then the final result")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> CreateAsync(HttpContext context, RunLifecycle coordinator, ServerOptions options, ReadinessProbe readiness)

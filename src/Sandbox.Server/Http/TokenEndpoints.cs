@@ -18,10 +18,7 @@ internal static class TokenEndpoints
             .WithSummary("Mint a task token narrower than this key: fewer profiles, at most an hour, its own smaller budget")
             .Accepts<TokenRequestBody>("application/json")
             .Produces<TokenView>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests);
 
         v1.MapGet("/me", MeAsync)
             .WithName("WhoAmI")

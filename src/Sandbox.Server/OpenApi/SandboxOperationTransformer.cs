@@ -159,14 +159,11 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
             "(no `result` yet) and a `Location` to poll or to stream from (`/events`). With `dryRun: true` it runs nothing and answers 200 with the plan " +
             "(a `DryRunView`: `wouldRun`, the profile, backend and limits, and any `refusals`). A repeated `Idempotency-Key` with the same body answers " +
             "the first run again (`Idempotent-Replayed: true`), never a second execution.";
-        operation.Parameters ??= [];
-        operation.Parameters.Add(new OpenApiParameter
-        {
-            Name = "Idempotency-Key",
-            In = ParameterLocation.Header,
-            Description = "Makes a retry safe: the same key with the same body answers the first run again; with another body it is refused. 1 to 200 visible ASCII characters, such as a UUID.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 200 },
-        });
+        AddHeaderParameter(
+            operation,
+            "Idempotency-Key",
+            "Makes a retry safe: the same key with the same body answers the first run again; with another body it is refused. 1 to 200 visible ASCII characters, such as a UUID.",
+            new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 200 });
 
         // The framework keeps one schema per status; the waiting answer and the dry run share 200, so it is declared as either.
         var dryRun = await context.GetOrCreateSchemaAsync(typeof(DryRunView), null, cancellationToken);
@@ -200,14 +197,11 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
         operation.Description =
             "Server-Sent Events: each event has an `id` (its position in the run's output), an `event` (`state`, `stdout`, `stderr` or `result`) and " +
             "JSON `data` (`{\"text\": …}`, or the final RunView for `result`, after which the stream closes). Reconnect with `Last-Event-ID` to resume after that event.";
-        operation.Parameters ??= [];
-        operation.Parameters.Add(new OpenApiParameter
-        {
-            Name = "Last-Event-ID",
-            In = ParameterLocation.Header,
-            Description = "Resume after this event id (a whole number from 0); leave it out, or empty, to start from the beginning.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]{0,19}$" },
-        });
+        AddHeaderParameter(
+            operation,
+            "Last-Event-ID",
+            "Resume after this event id (a whole number from 0); leave it out, or empty, to start from the beginning.",
+            new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]{0,19}$" });
         if (operation.Responses!.TryGetValue("200", out var ok) && ok is OpenApiResponse response)
         {
             response.Description = "The run's events, live, ending with `result`";
@@ -255,6 +249,13 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
                 [ProblemContentType] = new OpenApiMediaType { Schema = new OpenApiSchemaReference("ProblemDetails", document) },
             },
         };
+    }
+
+    /// <summary>Declares a request header the handler reads itself (the framework sees only bound parameters).</summary>
+    private static void AddHeaderParameter(OpenApiOperation operation, string name, string description, OpenApiSchema schema)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Header, Description = description, Schema = schema });
     }
 
     private static void AddHeader(OpenApiResponse response, string name, string description, JsonSchemaType type)
