@@ -26,6 +26,24 @@ internal static class CommandSupport
         }
     }
 
+    /// <summary>
+    /// Runs a long-lived server command (<c>serve</c>, <c>mcp</c>) to its end: 0, or <see cref="BadProfiles"/> with the
+    /// message on stderr when the profiles file or a server setting is invalid.
+    /// </summary>
+    public static async Task<int> RunServerAsync(Func<Task> serve)
+    {
+        try
+        {
+            await serve();
+            return 0;
+        }
+        catch (Exception ex) when (ex is ProfileConfigurationException or ServerConfigurationException)
+        {
+            await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
+            return BadProfiles;
+        }
+    }
+
     /// <summary>The start-up sweep of stale containers; a failure here must not stop the command (doctor reports it).</summary>
     public static async Task ReapQuietlyAsync(SandboxHost host, CancellationToken cancellationToken)
     {

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Sandbox.Core.Profiles;
-using Sandbox.Server.Hosting;
 using Sandbox.Server.Mcp;
 
 namespace Sandbox.Cli.Commands;
@@ -45,18 +43,8 @@ internal static class McpCommand
         {
             try
             {
-                await McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), parse.GetValue(agent), parse.GetValue(data), cancellationToken);
-                return 0;
-            }
-            catch (ProfileConfigurationException ex)
-            {
-                await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
-                return CommandSupport.BadProfiles;
-            }
-            catch (ServerConfigurationException ex)
-            {
-                await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
-                return CommandSupport.BadProfiles;
+                return await CommandSupport.RunServerAsync(() =>
+                    McpHost.RunAsync(parse.GetValue(url), parse.GetValue(profilesOption), parse.GetValue(agent), parse.GetValue(data), cancellationToken));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

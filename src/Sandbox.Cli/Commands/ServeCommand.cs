@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
-using Sandbox.Core.Profiles;
 using Sandbox.Server.Hosting;
 
 namespace Sandbox.Cli.Commands;
@@ -25,23 +24,12 @@ internal static class ServeCommand
                 args.Add($"--{ServerOptions.Section}:{nameof(ServerOptions.Profiles)}={profiles}");
             }
 
-            try
+            return await CommandSupport.RunServerAsync(async () =>
             {
                 await using var app = SandboxServer.Build([.. args]);
                 await app.StartAsync(cancellationToken);
                 await app.WaitForShutdownAsync(cancellationToken);
-                return 0;
-            }
-            catch (ProfileConfigurationException ex)
-            {
-                await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
-                return CommandSupport.BadProfiles;
-            }
-            catch (ServerConfigurationException ex)
-            {
-                await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
-                return CommandSupport.BadProfiles;
-            }
+            });
         });
         return command;
     }
