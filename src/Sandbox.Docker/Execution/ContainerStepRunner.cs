@@ -131,20 +131,8 @@ internal sealed partial class ContainerStepRunner
             ? (exit.OomKilled, exit.Vanished)
             : await InspectEndAsync(id, exit, kill.Reason);
         var usage = ReadUsage(step);
-        return new StepOutcome
+        return StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
-            ExitCode = exit.ExitCode,
-            OomKilled = oomKilled || watch.OomKills > 0,
-            KillReason = kill.Reason,
-            Stdout = stdout.ToArray(),
-            Stderr = stderr.ToArray(),
-            StdoutTotal = stdout.TotalBytes,
-            StderrTotal = stderr.TotalBytes,
-            StdoutTruncated = stdout.Truncated,
-            StderrTruncated = stderr.Truncated,
-            WallMs = wallMs,
-            CpuMs = usage.CpuMs,
-            PeakMemoryBytes = usage.PeakMemoryBytes,
             DaemonLost = exit.DaemonLost,
             Vanished = vanished,
         };

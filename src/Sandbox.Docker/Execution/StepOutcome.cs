@@ -25,6 +25,24 @@ internal sealed record StepOutcome
     /// <summary>The container was removed from outside the service (<c>docker rm -f</c>) while the program ran.</summary>
     public bool Vanished { get; init; }
 
+    /// <summary>An outcome whose output is what the two collectors kept and counted: the one place that copies them (a step's end, and its recovery after a restart).</summary>
+    public static StepOutcome Collected(
+        long? exitCode, bool oomKilled, KillReason killReason, OutputCollector stdout, OutputCollector stderr, long wallMs, long cpuMs, long peakMemoryBytes) => new()
+        {
+            ExitCode = exitCode,
+            OomKilled = oomKilled,
+            KillReason = killReason,
+            Stdout = stdout.ToArray(),
+            Stderr = stderr.ToArray(),
+            StdoutTotal = stdout.TotalBytes,
+            StderrTotal = stderr.TotalBytes,
+            StdoutTruncated = stdout.Truncated,
+            StderrTruncated = stderr.Truncated,
+            WallMs = wallMs,
+            CpuMs = cpuMs,
+            PeakMemoryBytes = peakMemoryBytes,
+        };
+
     /// <summary>What the step used, as a result reports it (output counted whole, before any cap cut it).</summary>
     public ResourceUsage Usage => new()
     {

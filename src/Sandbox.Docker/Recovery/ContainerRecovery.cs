@@ -123,21 +123,15 @@ public sealed partial class ContainerRecovery
             reason = KillReason.WallTime;
         }
 
-        var outcome = new StepOutcome
-        {
-            ExitCode = exitCode,
-            OomKilled = oomKilled || _meter.ReadOomKills(parent) > 0,
-            KillReason = reason,
-            Stdout = stdout.ToArray(),
-            Stderr = stderr.ToArray(),
-            StdoutTotal = stdout.TotalBytes,
-            StderrTotal = stderr.TotalBytes,
-            StdoutTruncated = stdout.Truncated,
-            StderrTruncated = stderr.Truncated,
-            WallMs = wallMs,
-            CpuMs = (_meter.ReadCpuNanos(parent) ?? 0) / 1_000_000,
-            PeakMemoryBytes = _meter.ReadPeakMemoryBytes(parent) ?? 0,
-        };
+        var outcome = StepOutcome.Collected(
+            exitCode,
+            oomKilled || _meter.ReadOomKills(parent) > 0,
+            reason,
+            stdout,
+            stderr,
+            wallMs,
+            (_meter.ReadCpuNanos(parent) ?? 0) / 1_000_000,
+            _meter.ReadPeakMemoryBytes(parent) ?? 0);
         var verdict = OutcomeClassifier.Classify(outcome, limits, compileErrorExitCode);
         if (reason == KillReason.None && exitCode == OutcomeClassifier.EntryFailedExit && outcome.Stderr.Length == 0)
         {
