@@ -38,6 +38,9 @@ public sealed class DockerBackend : IExecutionBackend
         _time = time;
     }
 
+    /// <summary>The clock its deadlines, waits and timings run on: the composition root's, so a test's fake clock reaches them.</summary>
+    public TimeProvider Time => _time;
+
     /// <summary>Docker refuses a container memory limit below 6 MiB ("Minimum memory limit allowed is 6MB").</summary>
     public const long MinimumMemoryBytes = 6L * 1024 * 1024;
 

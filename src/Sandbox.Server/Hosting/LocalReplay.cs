@@ -17,13 +17,14 @@ public static class LocalReplay
     public static async Task<(ReplayView? View, ApiProblem? Problem)> ReplayAsync(string directory, string? profilesPath, string runId, string actor, CancellationToken cancellationToken)
     {
         var loggers = NullLoggerFactory.Instance;
+        var time = TimeProvider.System;
         var options = new ServerOptions { DataDirectory = directory, Profiles = profilesPath };
         // Its own node id: start-up reconciliation closes only runs this node left open, never a running service's.
         var guardOptions = GuardHost.LoadOptions(new ConfigurationBuilder().AddEnvironmentVariables().Build(), $"cli:replay@{Environment.MachineName}");
         var (profiles, path) = SandboxComposition.LoadProfiles(options);
-        await using var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, TimeProvider.System, cancellationToken);
-        using var host = SandboxHost.Create(profiles, path, loggers);
-        await using var lifecycle = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), TimeProvider.System, loggers);
+        await using var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, time, cancellationToken);
+        using var host = SandboxHost.Create(profiles, path, time, loggers);
+        await using var lifecycle = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), time, loggers);
         return await lifecycle.ReplayAsync(runId, actor, cancellationToken);
     }
 }

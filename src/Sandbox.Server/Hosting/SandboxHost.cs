@@ -5,6 +5,7 @@ using Sandbox.Core.Profiles;
 using Sandbox.Docker;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
+using Sandbox.Docker.Execution;
 using Sandbox.Docker.Reaping;
 using Sandbox.Wasm.Backend;
 
@@ -39,6 +40,9 @@ public sealed class SandboxHost : IDisposable
 
     public RunPipeline Pipeline { get; }
 
+    /// <summary>The Docker backend the pipeline runs container profiles on.</summary>
+    public DockerBackend DockerBackend => _docker.Backend;
+
     /// <summary>The WebAssembly backend, for its worker's availability (doctor, readiness).</summary>
     public WasmBackend Wasm { get; }
 
@@ -63,19 +67,21 @@ public sealed class SandboxHost : IDisposable
         return Path.Join(AppContext.BaseDirectory, "profiles");
     }
 
-    /// <summary>Builds everything; a bad profiles file throws <see cref="ProfileConfigurationException"/> with every error.</summary>
+    /// <summary>Builds everything on the system clock (the CLI's one-shot commands); a bad profiles file throws <see cref="ProfileConfigurationException"/> with every error.</summary>
     public static SandboxHost Create(string? profilesPath, ILoggerFactory? loggerFactory = null)
     {
         var path = ResolveProfilesPath(profilesPath);
-        return Create(ProfileLoader.Load(path), path, loggerFactory);
+        return Create(ProfileLoader.Load(path), path, TimeProvider.System, loggerFactory);
     }
 
-    /// <summary>Builds everything around profiles already loaded (the service loads them first so bad ones stop start-up).</summary>
-    public static SandboxHost Create(ProfileSet profiles, string path, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Builds everything around profiles already loaded (the service loads them first so bad ones stop start-up), on the
+    /// composition root's <paramref name="time"/>: the pipeline and both backends take that one clock, so a fake clock controls
+    /// deadlines end to end.
+    /// </summary>
+    public static SandboxHost Create(ProfileSet profiles, string path, TimeProvider time, ILoggerFactory? loggerFactory = null)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
-        var time = TimeProvider.System;
-
         var dockerClient = DockerClient.FromEnvironment();
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
         var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());

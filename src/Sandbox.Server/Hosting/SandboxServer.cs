@@ -25,7 +25,7 @@ public static class SandboxServer
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <param name="args">The command line (ASP.NET settings such as <c>--urls</c>, and <c>--Sandbox:…</c> keys).</param>
-    /// <param name="time">The clock of the guard and the run lifecycle; the system's unless a test gives another.</param>
+    /// <param name="time">The one clock of the guard, the run lifecycle, the pipeline and the backends; the system's unless a test gives another.</param>
     public static WebApplication Build(string[] args, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
@@ -66,7 +66,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
         builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,

@@ -106,6 +106,8 @@ public static partial class McpHost
     // ---------------------------------------------------------------------------------------------------
     private static async Task<LocalGatewayLease> CreateLocalGatewayAsync(IConfiguration configuration, string? agent, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        // One clock for the guard, the lifecycle, the pipeline and the backends.
+        var time = TimeProvider.System;
         var options = SandboxComposition.LoadOptions(configuration);
         var guardOptions = GuardHost.LoadOptions(configuration, defaultNodeId: "");
         var agentName = agent is { Length: > 0 } ? agent : guardOptions.LocalAgent is { Length: > 0 } configured ? configured : Environment.GetEnvironmentVariable("SANDBOX_AGENT");
@@ -123,11 +125,11 @@ public static partial class McpHost
         }
 
         guardOptions.NodeId = guardOptions.NodeId is { Length: > 0 } node ? node : $"mcp:{agentName}@{Environment.MachineName}";
-        var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, TimeProvider.System, cancellationToken);
+        var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, time, cancellationToken);
         Principal principal;
         try
         {
-            principal = await LocalPrincipalAsync(new Guard.Agents.AgentAdmin(guard.Store, TimeProvider.System), agentName, cancellationToken);
+            principal = await LocalPrincipalAsync(new Guard.Agents.AgentAdmin(guard.Store, time), agentName, cancellationToken);
         }
         catch
         {
@@ -136,7 +138,7 @@ public static partial class McpHost
         }
 
         var (profiles, profilesPath) = SandboxComposition.LoadProfiles(options);
-        var host = SandboxHost.Create(profiles, profilesPath, loggers);
+        var host = SandboxHost.Create(profiles, profilesPath, time, loggers);
         try
         {
             if (await host.CheckDockerAsync(cancellationToken))
@@ -151,9 +153,9 @@ public static partial class McpHost
                 }
             }
 
-            var coordinator = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), TimeProvider.System, loggers);
+            var coordinator = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), time, loggers);
             var watching = new CancellationTokenSource();
-            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, TimeProvider.System, loggers.CreateLogger<RunLifecycle>(), watching.Token);
+            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, time, loggers.CreateLogger<RunLifecycle>(), watching.Token);
             Log.Agent(loggers.CreateLogger(typeof(McpHost)), principal.Agent.Name);
             return new LocalGatewayLease(new LocalRunGateway(coordinator, principal), profiles, profilesPath, coordinator, host, guard, watching, watcher);
         }

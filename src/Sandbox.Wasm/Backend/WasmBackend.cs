@@ -56,6 +56,9 @@ public sealed partial class WasmBackend : IExecutionBackend
         }
     }
 
+    /// <summary>The clock its deadlines, waits and timings run on: the composition root's, so a test's fake clock reaches them.</summary>
+    public TimeProvider Time => _time;
+
     public string Name => BackendNames.Wasm;
 
     // Guest modules are the operator's files and rarely change; each is probed once per path and write time.
