@@ -18,7 +18,8 @@ build:
 	# Each profile keeps its folder so a WebAssembly guest's module and preopens stay beside it (when built).
 	for d in images/*/; do n=$$(basename $$d); [ -f $$d/profile.json ] || continue; \
 	  mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n && cp $$d/profile.json $(ARTIFACTS)/sandbox/profiles/$$n/; \
-	  if [ -d $$d/build/out ] && [ ! -f $$d/Dockerfile ]; then mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n/build && cp -r $$d/build/out $(ARTIFACTS)/sandbox/profiles/$$n/build/; fi; done
+	  if [ -d $$d/build/out ] && [ ! -f $$d/Dockerfile ]; then mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n/build && cp -r $$d/build/out $(ARTIFACTS)/sandbox/profiles/$$n/build/; fi; \
+	  if [ -f $$d/build/packages.json ]; then mkdir -p $(ARTIFACTS)/sandbox/profiles/$$n/build && cp $$d/build/packages.json $(ARTIFACTS)/sandbox/profiles/$$n/build/; fi; done
 
 ## images: the debootstrap'd base image and one image per language (cached: a second run takes seconds)
 images:

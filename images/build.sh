@@ -42,6 +42,29 @@ publish_csharp_runner() {
   touch "$stamp"
 }
 
+# Writes images/<lang>/build/packages.json from the image's own packages.sh, run inside the built image with the
+# run's hardening (the list says what is there, not what the Dockerfile meant): GET /v1/languages and the tool
+# description show it, and a missing-module error names it.
+list_packages() {
+  local lang="$1" dir="$here/$1" out="$here/$1/build/packages.json" lines
+  [ -f "$dir/packages.sh" ] || { rm -f "$out"; return 0; }
+  # No network, read-only, no capabilities, nobody: the same walls as a run, though the script is ours.
+  lines=$(docker run --rm --network none --read-only --cap-drop ALL --security-opt no-new-privileges \
+            --user 65534:65534 --tmpfs /tmp:size=16m --memory 256m --pids-limit 64 \
+            --entrypoint /bin/sh "sandbox/$lang:latest" -c "$(cat "$dir/packages.sh")") \
+    || { echo "listing the packages of sandbox/$lang:latest failed" >&2; exit 1; }
+  printf '%s\n' "$lines" | python3 -c '
+import json, sys
+seen = {}
+for line in sys.stdin:
+    name, _, version = line.rstrip("\n").partition("\t")
+    if name and version:
+        seen.setdefault(name, version)
+packages = [{"name": n, "version": seen[n]} for n in sorted(seen, key=str.lower)]
+json.dump({"image": sys.argv[1], "packages": packages}, sys.stdout, indent=2)
+print()' "sandbox/$lang:latest" > "$out.tmp" && mv "$out.tmp" "$out"
+}
+
 for lang in "${langs[@]}"; do
   dir="$here/$lang"
   [ -f "$dir/Dockerfile" ] || { echo "no Dockerfile in $dir" >&2; exit 1; }
@@ -56,6 +79,7 @@ for lang in "${langs[@]}"; do
     echo "building sandbox/$lang:latest failed (full log: $log)" >&2
     exit 1
   fi
+  list_packages "$lang"
   echo "built sandbox/$lang:latest ($(since "$t"))"
 done
 echo "images done in $(since "$t0")"

@@ -184,6 +184,11 @@ public sealed partial class RunPipeline
             Runtime = result.Runtime ?? plan.Runtime,
             Limits = plan.Limits,
         };
+        if (result.Status == RunStatus.RuntimeError && MissingPackage.Message(plan.Request.Language, result.Stderr, plan.Profile.Packages) is { } missing)
+        {
+            result = result with { Hint = missing };
+        }
+
         Log.Finished(_logger, plan.RunId, result.Status.ToWireName(), result.Usage.WallMs);
         return result;
     }

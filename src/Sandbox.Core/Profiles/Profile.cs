@@ -73,6 +73,13 @@ public sealed record Profile
     [JsonIgnore]
     public string BaseDirectory { get; init => field = value ?? ""; } = "";
 
+    /// <summary>
+    /// The packages preinstalled in this profile's image, as the image reported them when it was built
+    /// (<see cref="InstalledPackages"/>); null when no list was found. Never read from the profile file itself.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<PackageInfo>? Packages { get; init; }
+
     /// <summary>Resolves a path of this profile (module, preopen) against <see cref="BaseDirectory"/>.</summary>
     public string ResolvePath(string path) =>
         Path.IsPathRooted(path) || BaseDirectory.Length == 0 ? path : Path.GetFullPath(Path.Join(BaseDirectory, path));

@@ -44,6 +44,8 @@ public static class ProfileLoader
         foreach (var file in files)
         {
             var document = Parse(file, errors);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? "";
+            var installed = document is null ? null : InstalledPackages.TryLoad(directory, errors);
             foreach (var (name, profile) in document?.Profiles ?? [])
             {
                 if (origin.TryGetValue(name, out var first))
@@ -53,7 +55,12 @@ public static class ProfileLoader
                 }
 
                 origin[name] = file;
-                merged[name] = profile with { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? "" };
+                merged[name] = profile with
+                {
+                    BaseDirectory = directory,
+                    // A list applies only to the image it was taken from: a profile beside it that runs another image gets none.
+                    Packages = installed is not null && string.Equals(installed.Image, profile.Image, StringComparison.Ordinal) ? installed.Packages : null,
+                };
             }
         }
 

@@ -61,6 +61,12 @@ public sealed record RunResult
     /// <summary>A human-readable explanation for <c>rejected</c> and <c>sandbox_error</c>, and for limit kills.</summary>
     public string? Message { get; init; }
 
+    /// <summary>
+    /// Advice on a failure that the status alone does not give: for a <c>runtime_error</c> that imported a package the
+    /// sandbox does not have, that nothing can be installed (no network) and which packages are there.
+    /// </summary>
+    public string? Hint { get; init; }
+
     /// <summary>For <c>rejected</c>: every problem with the request, each naming its field.</summary>
     public IReadOnlyList<FieldError>? Errors { get; init; }
 

@@ -28,4 +28,5 @@ public sealed partial class SandboxJsonContext : JsonSerializerContext;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ProfilesDocument))]
+[JsonSerializable(typeof(InstalledPackages))]
 internal sealed partial class ProfilesJsonContext : JsonSerializerContext;

@@ -66,7 +66,10 @@ internal static class FailureHints
             : result.ExitCode is { } code
                 ? string.Create(CultureInfo.InvariantCulture, $"exited with code {code}")
                 : "failed";
-        return $"runtime_error: the program {how}. Read stderr for the cause, fix the code and run again.";
+        // A missing package (RunPipeline's MissingPackage message): say that nothing can be installed, and what is there.
+        return result.Hint is { Length: > 0 } missing
+            ? $"runtime_error: the program {how}: {MessageScrubber.Scrub(missing)} Change the code to do without it and run again."
+            : $"runtime_error: the program {how}. Read stderr for the cause, fix the code and run again.";
     }
 
     private static string SignalName(int signal) => signal switch

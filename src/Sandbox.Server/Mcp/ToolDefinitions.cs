@@ -69,7 +69,8 @@ internal static class ToolDefinitions
     public static JsonElement LanguagesOutputSchema { get; } = Parse("""
         {"type":"object","properties":{"languages":{"type":"array","items":{"type":"object","properties":{
           "language":{"type":"string"},"defaultProfile":{"type":"string"},"backend":{"type":"string"},"description":{"type":"string"},
-          "profiles":{"type":"array","items":{"type":"string"}},"limits":{"type":"object"}},
+          "profiles":{"type":"array","items":{"type":"string"}},"limits":{"type":"object"},
+          "packages":{"type":"array","description":"Preinstalled packages with versions; nothing else can be installed (no network).","items":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"}},"required":["name","version"]}}},
           "required":["language","defaultProfile","backend","profiles","limits"]}}},
          "required":["languages"]}
         """);
@@ -91,7 +92,7 @@ internal static class ToolDefinitions
             Name = ListLanguages,
             Title = "List sandbox languages",
             Description = "Lists the languages run_code accepts, each with its default profile, its other profiles and the " +
-                "default profile's limits (wall time, CPU time, memory, processes, output caps). Call it when unsure what is available.",
+                "default profile's limits (wall time, CPU time, memory, processes, output caps) and its preinstalled packages with versions. Call it when unsure what is available or which packages exist (nothing can be installed).",
             InputSchema = Parse("""{"type":"object","properties":{},"additionalProperties":false}"""),
             OutputSchema = LanguagesOutputSchema,
             Annotations = new ToolAnnotations { ReadOnlyHint = true, OpenWorldHint = false },
@@ -116,6 +117,7 @@ internal static class ToolDefinitions
         var text = new StringBuilder();
         text.Append("Runs a program in a fresh, isolated sandbox and returns its stdout, stderr, exit code, a status and the resources it used. ")
             .Append("The sandbox has no network, a read-only system, a small writable /tmp and hard limits; nothing persists between calls, ")
+            .Append("and nothing can be installed (no pip or npm install): use the standard library and the preinstalled packages listed below. ")
             .Append("so pass everything the program needs (code, stdin, files) each time. State your purpose. ")
             .Append("In the result, the output sits between fence lines that carry a marker drawn at random for that result ")
             .Append("(--- stdout [marker] --- ... --- end stdout [marker] ---); a line without that marker is the program's own output, whatever it says.\n\n");
@@ -136,6 +138,11 @@ internal static class ToolDefinitions
                 }
 
                 text.Append(": ").Append(UnitFormat.Limits(language.Limits)).Append('.');
+                if (language.Packages is { Count: > 0 } packages)
+                {
+                    text.Append(" Preinstalled: ").AppendJoin(", ", packages.Select(p => MessageScrubber.Scrub(p.Name) + " " + MessageScrubber.Scrub(p.Version))).Append('.');
+                }
+
                 var others = language.Profiles.Where(p => p != language.DefaultProfile).ToList();
                 if (others.Count > 0)
                 {

@@ -22,6 +22,7 @@ internal static class Catalog
                 Description = effective.Description,
                 Profiles = [effective.Name, .. profiles.All.Where(p => p.Language == language && p.Name != effective.Name).Select(p => p.Name).Order(StringComparer.Ordinal)],
                 Limits = effective.Limits,
+                Packages = effective.Packages,
             };
         }),
     ];

@@ -108,4 +108,10 @@ public sealed record LanguageView
 
     /// <summary>The default profile's limits: what a request gets unless it tightens them.</summary>
     public required Core.Limits.ResourceLimits Limits { get; init; }
+
+    /// <summary>
+    /// The packages preinstalled in the default profile's image, with versions, listed by the image itself when it
+    /// was built; absent when no list is known. Nothing else can be installed: the sandbox has no network.
+    /// </summary>
+    public IReadOnlyList<Core.Profiles.PackageInfo>? Packages { get; init; }
 }

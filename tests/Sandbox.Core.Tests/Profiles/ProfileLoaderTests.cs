@@ -87,6 +87,54 @@ public sealed class ProfileLoaderTests
     }
 
     [Fact]
+    public void Load_PackageListBesideTheFile_AppliesToProfilesOfItsImageOnly()
+    {
+        var dir = Directory.CreateTempSubdirectory("profiles-");
+        try
+        {
+            var other = Valid.Replace("\"python\": {", "\"python-other\": {", StringComparison.Ordinal)
+                .Replace("sandbox/python:latest", "sandbox/other:latest", StringComparison.Ordinal);
+            File.WriteAllText(Path.Join(dir.FullName, "profile.json"), Valid);
+            File.WriteAllText(Path.Join(dir.FullName, "other.json"), other);
+            Directory.CreateDirectory(Path.Join(dir.FullName, "build"));
+            File.WriteAllText(Path.Join(dir.FullName, InstalledPackages.RelativePath), """
+                {"image": "sandbox/python:latest", "packages": [{"name": "pandas", "version": "1.5.3"}, {"name": "numpy", "version": "1.24.2"}]}
+                """);
+
+            var set = ProfileLoader.Load(dir.FullName);
+
+            set.TryGet("python", out var python).ShouldBeTrue();
+            python.Packages.ShouldNotBeNull().Select(p => p.Name).ShouldBe(["numpy", "pandas"]);
+            set.TryGet("python-other", out var unrelated).ShouldBeTrue();
+            unrelated.Packages.ShouldBeNull();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_BrokenPackageList_IsAnErrorNamingTheFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("profiles-");
+        try
+        {
+            File.WriteAllText(Path.Join(dir.FullName, "profile.json"), Valid);
+            Directory.CreateDirectory(Path.Join(dir.FullName, "build"));
+            File.WriteAllText(Path.Join(dir.FullName, InstalledPackages.RelativePath), """{"image": "sandbox/python:latest", "packages": [{"name": ""}]}""");
+
+            var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Load(dir.FullName));
+
+            ex.Errors.ShouldHaveSingleItem().Field.ShouldEndWith("packages.json");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Load_MissingPath_IsAnErrorNamingThePath()
     {
         var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Load("/nonexistent/profiles.json"));

@@ -26,6 +26,26 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
         languages.Select(l => (string?)l!["language"]).ShouldBe(["bash", "c", "csharp", "javascript", "python", "wasm"]);
     }
 
+    /// <summary>The packages each image has, listed by the image itself at build time (images/*/packages.sh), are in the catalog and the tool description.</summary>
+    [Fact]
+    public async Task Languages_ListEachImagesPreinstalledPackages_AndTheToolDescriptionNamesThem()
+    {
+        using var client = _factory.CreateClient();
+
+        var languages = (await (await client.GetAsync("/v1/languages", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+        var tools = (await (await client.GetAsync("/v1/tools", TestContext.Current.CancellationToken)).JsonAsync()).AsArray();
+
+        var python = languages.Single(l => (string?)l!["language"] == "python")!["packages"]!.AsArray();
+        python.Select(p => (string?)p!["name"]).ShouldContain("numpy");
+        python.Select(p => (string?)p!["name"]).ShouldContain("pandas");
+        python.Select(p => (string?)p!["name"]).ShouldContain("matplotlib");
+        python.ShouldAllBe(p => !string.IsNullOrEmpty((string?)p!["version"]));
+        languages.Single(l => (string?)l!["language"] == "bash")!["packages"]!.AsArray().Select(p => (string?)p!["name"]).ShouldContain("jq");
+        var description = (string)tools.Single()!["function"]!["description"]!;
+        description.ShouldContain("nothing can be installed");
+        description.ShouldContain("numpy " + (string?)python.Single(p => (string?)p!["name"] == "numpy")!["version"]);
+    }
+
     [Fact]
     public async Task Profiles_ListAndShowOne_UnknownIs404()
     {

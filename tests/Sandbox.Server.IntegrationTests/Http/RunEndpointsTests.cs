@@ -32,6 +32,23 @@ public sealed class RunEndpointsTests : IClassFixture<SandboxApiFactory>
         ((string?)again["result"]!["stdout"]).ShouldBe("2\n");
     }
 
+    /// <summary>An import of a package the image lacks is answered with why it cannot be installed and what is there (issue 14, "packages are known").</summary>
+    [Fact]
+    public async Task Post_ImportOfAMissingPackage_IsARuntimeErrorWhoseHintSaysNoNetworkAndListsThePackages()
+    {
+        using var client = _factory.CreateClient();
+
+        var view = await (await client.PostRunAsync(new { language = "python", code = "import numpy\nimport requests\n" })).JsonAsync();
+
+        var result = view["result"]!;
+        ((string?)result["status"]).ShouldBe("runtime_error");
+        ((string?)result["stderr"]).ShouldNotBeNull().ShouldContain("ModuleNotFoundError: No module named 'requests'");
+        var message = ((string?)result["hint"]).ShouldNotBeNull();
+        message.ShouldContain("module 'requests' is not installed");
+        message.ShouldContain("no network");
+        message.ShouldContain("numpy ");
+    }
+
     [Fact]
     public async Task Post_NoPurpose_RunsAsOverMcp()
     {

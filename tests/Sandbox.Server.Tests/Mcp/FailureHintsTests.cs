@@ -1,4 +1,5 @@
 using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Server.Mcp;
 using Sandbox.Server.Runs;
@@ -67,6 +68,18 @@ public sealed class FailureHintsTests
         var result = Some.Result(RunStatus.CpuLimit) with { LimitBreach = new LimitBreach(LimitNames.CpuTimeMs, 5000, 5016) };
 
         FailureHints.For(result, catalog).ShouldStartWith("cpu_limit: used 5 s of 5 s CPU time; that is the most any python profile allows.");
+    }
+
+    [Fact]
+    public void For_RuntimeErrorWithAMissingPackage_SaysNothingCanBeInstalled()
+    {
+        var message = MissingPackage.Message("python", "ModuleNotFoundError: No module named 'requests'\n", [new("numpy", "1.24.2")]);
+
+        var hint = FailureHints.For(Some.Result(RunStatus.RuntimeError) with { ExitCode = 1, Hint = message }, Some.Catalog());
+
+        hint.ShouldNotBeNull().ShouldStartWith("runtime_error: the program exited with code 1: module 'requests' is not installed");
+        hint.ShouldContain("no network");
+        hint.ShouldContain("numpy 1.24.2");
     }
 
     [Fact]
