@@ -102,7 +102,8 @@ internal static class RuntimeBench
         // Concurrent: half of each runtime's runs in the order given, half in reverse, so neither end of the drift favours one.
         var elapsed = runtimes.ToDictionary(r => r, _ => TimeSpan.Zero, StringComparer.Ordinal);
         var done = runtimes.ToDictionary(r => r, _ => 0, StringComparer.Ordinal);
-        foreach (var order in new[] { runtimes, Enumerable.Reverse(runtimes).ToList() })
+        // --concurrent 0 skips this part (a paired whole-process comparison of the sequential part alone).
+        foreach (var order in concurrent > 0 ? new[] { runtimes, Enumerable.Reverse(runtimes).ToList() } : [])
         {
             foreach (var runtime in order)
             {
@@ -118,7 +119,7 @@ internal static class RuntimeBench
         foreach (var runtime in runtimes)
         {
             var l = latency[runtime];
-            Console.WriteLine(Row(runtime, F(Percentile(l, 50)), F(Percentile(l, 99)), F(l.Average()), F(done[runtime] / elapsed[runtime].TotalSeconds, "0.00"), errors[runtime].ToString(CultureInfo.InvariantCulture)));
+            Console.WriteLine(Row(runtime, F(Percentile(l, 50)), F(Percentile(l, 99)), F(l.Count > 0 ? l.Average() : double.NaN), F(Rate(done[runtime], elapsed[runtime]), "0.00"), errors[runtime].ToString(CultureInfo.InvariantCulture)));
         }
 
         if (runtimes.Count > 1)
@@ -126,20 +127,27 @@ internal static class RuntimeBench
             var baseline = runtimes[0];
             foreach (var runtime in runtimes.Skip(1))
             {
+                // Paired: the runs of one round ran back to back, so each round's ratio cancels the drift between rounds.
+                var pairs = latency[runtime].Zip(latency[baseline], (x, y) => x / y).ToList();
+                var faster = pairs.Count(r => r < 1);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{runtime}/{baseline} paired by round: median {Percentile(pairs, 50):0.00} (p25 {Percentile(pairs, 25):0.00}, p75 {Percentile(pairs, 75):0.00}); {runtime} faster in {faster} of {pairs.Count} rounds"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{runtime}/{baseline}: p50 {Percentile(latency[runtime], 50) / Percentile(latency[baseline], 50):0.00}, p99 {Percentile(latency[runtime], 99) / Percentile(latency[baseline], 99):0.00}, "
-                    + $"c{Concurrency} rate {done[runtime] / elapsed[runtime].TotalSeconds / (done[baseline] / elapsed[baseline].TotalSeconds):0.00}"));
+                    + $"c{Concurrency} rate {Rate(done[runtime], elapsed[runtime]) / Rate(done[baseline], elapsed[baseline]):0.00}"));
             }
         }
 
         // One number per runtime, for scripts (the warm pool's bench compares its sustained throughput against it).
         foreach (var runtime in runtimes)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"container rate {runtime}: {done[runtime] / elapsed[runtime].TotalSeconds:0.00} containers/s (create+start+wait+remove, concurrency {Concurrency})"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"container rate {runtime}: {Rate(done[runtime], elapsed[runtime]):0.00} containers/s (create+start+wait+remove, concurrency {Concurrency})"));
         }
 
         return errors.Values.Sum() == 0 ? 0 : 1;
     }
+
+    private static double Rate(int done, TimeSpan elapsed) => done > 0 ? done / elapsed.TotalSeconds : double.NaN;
 
     private static string Row(string a, string b, string c, string d, string e, string f) => $"{a,-8} {b,8} {c,8} {d,8} {e,12} {f,7}";
 
@@ -147,6 +155,11 @@ internal static class RuntimeBench
 
     private static double Percentile(List<double> values, double p)
     {
+        if (values.Count == 0)
+        {
+            return double.NaN; // --runs 0: only the concurrent part ran
+        }
+
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100 * sorted.Count) - 1;
         return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
