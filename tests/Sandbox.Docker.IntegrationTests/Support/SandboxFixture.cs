@@ -81,15 +81,17 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     /// <summary>
     /// Under runsc, the language's gVisor profile when there is one (gVisor needs more pids and memory), else a request
-    /// for runsc. Under crun, a request for crun wherever the profile would run runc (the two are equally strong).
+    /// for runsc. Under runc or crun, a request for it wherever the profile names the other (the two are equally strong,
+    /// and the shipped profiles name crun).
     /// </summary>
     public RunRequest ForRuntime(RunRequest request)
     {
-        if (Runtime == RuntimeNames.Crun && request.Runtime is null)
+        if (Runtime is RuntimeNames.Runc or RuntimeNames.Crun && request.Runtime is null)
         {
             var named = request.Profile ?? request.Language;
-            return Profiles.TryGet(named, out var profile) && profile.Backend == BackendNames.Docker && profile.Runtime == RuntimeNames.Runc
-                ? request with { Runtime = RuntimeNames.Crun }
+            return Profiles.TryGet(named, out var profile) && profile.Backend == BackendNames.Docker
+                && profile.Runtime is RuntimeNames.Runc or RuntimeNames.Crun && profile.Runtime != Runtime
+                ? request with { Runtime = Runtime }
                 : request;
         }
 
