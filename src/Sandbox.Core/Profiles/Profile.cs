@@ -26,6 +26,10 @@ public sealed record Profile
     public string Backend { get; init => field = value ?? BackendNames.Docker; } = BackendNames.Docker;
 
     /// <summary>Container runtime: <c>runc</c> or <c>crun</c> (the same kernel isolation), or <c>runsc</c> for gVisor.</summary>
+    /// <remarks>
+    /// A profile that names none gets runc, which every Docker host has; the shipped profiles name crun, measured faster
+    /// to start here, which a host must register (and on a hybrid cgroup layout prepare, see eng/docker-up.sh).
+    /// </remarks>
     public string Runtime { get; init => field = value ?? RuntimeNames.Runc; } = RuntimeNames.Runc;
 
     /// <summary>The image that holds the language, such as <c>sandbox/python:latest</c>.</summary>
