@@ -7,7 +7,7 @@ CLI := $(ARTIFACTS)/sandbox/sandbox
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build images guests run examples test test-unit test-integration bench bench-wasm doctor clean
+.PHONY: build images guests run examples test test-unit test-integration bench bench-runtimes bench-wasm doctor clean
 
 ## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles, and built Wasm guests, beside it)
 # ReadyToRun: every WebAssembly run starts a fresh worker process, and precompiled code spares each one about 200 ms
@@ -52,6 +52,10 @@ test-integration:
 ## bench: N Python hello-world runs through our backend and through `docker run --rm` with the same hardening
 bench: build
 	bash eng/bench.sh
+
+## bench-runtimes: python hello through our backend under runc, crun and runsc: sequential p50/p99 and runs/s at concurrency 8 (the machine's container rate)
+bench-runtimes: build
+	bash eng/bench-runtimes.sh
 
 ## bench-wasm: C kernels and CPython under our Wasm engine and under Node's V8, with the ratio ours/node
 bench-wasm: guests

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command behind `make test`: unit tests, then the integration suite against the real Docker
-# daemon under runc and again under runsc (gVisor). It ends with one line "N passed, N failed, N skipped"
+# daemon under runc, again under crun and again under runsc (gVisor). It ends with one line "N passed, N failed, N skipped"
 # summed from the TRX results of every project, so a run that executed no test is visible as such.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,8 +42,11 @@ if [ "$mode" = all ] || [ "$mode" = integration ]; then
   for p in tests/*IntegrationTests/*.csproj; do
     name=$(basename "$p" .csproj)
     run_project "$p" "$name-runc" SANDBOX_TEST_RUNTIME=runc
-    # The containment suite runs again under gVisor; the service's suite tests the service, not the runtime, so once is enough.
-    case "$name" in Sandbox.Docker.*) run_project "$p" "$name-runsc" SANDBOX_TEST_RUNTIME=runsc ;; esac
+    # The containment suite runs again under crun and under gVisor; the service's suite tests the service, not the runtime, so once is enough.
+    case "$name" in Sandbox.Docker.*)
+      run_project "$p" "$name-crun" SANDBOX_TEST_RUNTIME=crun
+      run_project "$p" "$name-runsc" SANDBOX_TEST_RUNTIME=runsc ;;
+    esac
   done
 fi
 

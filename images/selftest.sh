@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every language image's self-test (images/<lang>/selftest.* against selftest.expected) with the
-# plain docker CLI, once per profile in images/<lang>/profile.json (so runc and runsc variants both),
+# plain docker CLI, once per profile in images/<lang>/profile.json (so crun and runsc variants both),
 # with the full hardening flags, the profile's limits and seccomp/runner.json. Files reach the
 # container the way the host sends them: through sandbox-entry's stdin protocol, never a mount.
 # Compiled languages compile in one container and run in a second (the harness pipes the artifact

@@ -13,6 +13,11 @@ using Sandbox.Bench;
 
 // make bench: N Python hello-world runs through our backend, then N `docker run --rm` CLI runs with the
 // same hardening flags, in one process. Prints p50 and p99 of each and the ratio. Not a test: it asserts nothing.
+if (args is ["runtimes", .. var rest])
+{
+    return await RuntimeBench.RunAsync(rest);
+}
+
 var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30;
 var repo = args.Length > 1 ? args[1] : ".";
 var profiles = ProfileLoader.LoadTree(Path.Join(repo, "images"), "profile.json");

@@ -62,13 +62,31 @@ internal static class DoctorCommand
                 host.Meter.Description + $", driver {info.CgroupDriver}",
                 "run the sandbox as root on the Docker host, with dockerd using the cgroupfs driver (the default without systemd)");
 
-            foreach (var runtime in host.Profiles.All.Select(p => p.Runtime).Distinct(StringComparer.Ordinal))
+            // Every container runtime we know is reported; one a profile names must be registered, the others are optional
+            // (a request may still ask for them, and then it fails at container start).
+            var used = host.Profiles.All.Where(p => p.Backend == BackendNames.Docker).Select(p => p.Runtime).ToHashSet(StringComparer.Ordinal);
+            foreach (var runtime in RuntimeNames.Container)
             {
                 var present = info.Runtimes?.ContainsKey(runtime) ?? false;
-                report.Check($"runtime {runtime}", present, $"registered with dockerd",
-                    runtime == "runsc"
-                        ? "install runsc (apt-get install runsc) and register it in /etc/docker/daemon.json, see README"
-                        : $"register the '{runtime}' runtime in /etc/docker/daemon.json");
+                if (present)
+                {
+                    report.RegisteredRuntimes.Add(runtime);
+                }
+
+                if (present || used.Contains(runtime))
+                {
+                    report.Check($"runtime {runtime}", present, "registered with dockerd" + (used.Contains(runtime) ? "" : " (no profile uses it; requests may ask for it)"),
+                        runtime switch
+                        {
+                            RuntimeNames.Runsc => "install runsc (apt-get install runsc) and register it in /etc/docker/daemon.json, see README",
+                            RuntimeNames.Crun => "install crun (apt-get install crun), register it in /etc/docker/daemon.json and, on a hybrid cgroup host, bind hugetlb to a v1 hierarchy (see eng/docker-up.sh)",
+                            _ => $"register the '{runtime}' runtime in /etc/docker/daemon.json",
+                        });
+                }
+                else
+                {
+                    report.Pass($"runtime {runtime}", "not registered with dockerd (optional: no profile uses it)");
+                }
             }
         }
         catch (SandboxException ex)
@@ -114,6 +132,7 @@ internal static class DoctorCommand
         }
 
         // The Docker images' self-tests; WebAssembly guests are checked by their own backend's tests.
+        (string Language, string Source, string Expected, Profile Profile)? firstPassed = null;
         foreach (var language in host.Profiles.Languages.Where(l => host.Profiles.TryGet(l, out var p) && p.Backend == BackendNames.Docker))
         {
             var dir = Path.Join(folder, language);
@@ -133,6 +152,27 @@ internal static class DoctorCommand
             report.Check($"self-test {language}", passed,
                 passed ? $"ok in {result.Usage.WallMs} ms" : $"{result.Status.ToWireName()}: {result.Message ?? FirstLine(result.Stdout + result.Stderr)}",
                 $"rebuild the image (make images) and run: sandbox run --lang {language} {source}");
+            if (passed && firstPassed is null && host.Profiles.TryGet(language, out var profile))
+            {
+                firstPassed = (language, source, expected, profile);
+            }
+        }
+
+        // A registered runtime works when the first passing self-test passes under it too (a registered runtime can still
+        // fail every start: crun on a hybrid cgroup host, a runsc without its platform).
+        if (firstPassed is ({ } lang, { } file, { } output, { } defaultProfile))
+        {
+            var code = await File.ReadAllTextAsync(file, cancellationToken);
+            foreach (var runtime in report.RegisteredRuntimes.Where(r => RuntimeNames.IsAtLeastAsStrong(r, defaultProfile.Runtime)))
+            {
+                var result = await host.Pipeline.RunAsync(
+                    new RunRequest { Language = lang, Code = code, Runtime = runtime, Purpose = $"sandbox doctor: does {runtime} run containers" },
+                    cancellationToken);
+                var works = result.Status == RunStatus.Ok && result.Stdout == output;
+                report.Check($"runtime {runtime} works", works,
+                    works ? $"self-test {lang} ok in {result.Usage.WallMs} ms" : $"{result.Status.ToWireName()}: {result.Message ?? FirstLine(result.Stdout + result.Stderr)}",
+                    $"run: sandbox run --runtime {runtime} --lang {lang} {file}; then docker run --rm --runtime {runtime} {defaultProfile.Image} true shows the runtime's own error");
+            }
         }
     }
 
@@ -147,6 +187,9 @@ internal static class DoctorCommand
     private sealed class DoctorReport
     {
         public bool DockerReachable { get; set; }
+
+        /// <summary>The container runtimes dockerd lists, of those we know (<see cref="RuntimeNames.Container"/>).</summary>
+        public List<string> RegisteredRuntimes { get; } = [];
 
         public int Failures { get; private set; }
 

@@ -9,7 +9,7 @@ using Sandbox.Core.Serialization;
 
 namespace Sandbox.Cli.Commands;
 
-/// <summary><c>sandbox run --lang python [--profile p] [--backend docker|wasm] [--stdin f] [--runtime runsc] [--json] &lt;file|-&gt;</c>.</summary>
+/// <summary><c>sandbox run --lang python [--profile p] [--backend docker|wasm] [--stdin f] [--runtime runc|crun|runsc] [--json] &lt;file|-&gt;</c>.</summary>
 internal static class RunCommand
 {
     public static Command Create(Option<string?> profilesOption)
@@ -18,8 +18,8 @@ internal static class RunCommand
         var language = new Option<string>("--lang", "-l") { Description = "The language (a profile of the same name is its default).", Required = true };
         var profile = new Option<string?>("--profile", "-p") { Description = "A profile other than the language's default." };
         var stdin = new Option<string?>("--stdin") { Description = "A file whose content is the program's stdin." };
-        var runtime = new Option<string?>("--runtime") { Description = "Container runtime: runc, or runsc (gVisor). Only a stronger runtime than the profile's is accepted." };
-        runtime.AcceptOnlyFromAmong(RuntimeNames.Runc, RuntimeNames.Runsc);
+        var runtime = new Option<string?>("--runtime") { Description = "Container runtime: runc or crun, or runsc (gVisor). Only one at least as strong as the profile's is accepted (runc and crun are equal)." };
+        runtime.AcceptOnlyFromAmong([.. RuntimeNames.Container]);
         var backend = new Option<string?>("--backend") { Description = "Force a backend: docker, or wasm (the language's default profile if it uses it, else the '<language>-wasm' profile)." };
         backend.AcceptOnlyFromAmong(BackendNames.Docker, BackendNames.Wasm);
         var json = new Option<bool>("--json") { Description = "Print the result object as JSON instead of the program's output." };

@@ -48,9 +48,9 @@ internal static partial class ProfileValidator
             errors.Add(new FieldError($"{at}.backend", $"must be '{BackendNames.Docker}' or '{BackendNames.Wasm}' (got '{p.Backend}')"));
         }
 
-        if (p.Runtime is not (RuntimeNames.Runc or RuntimeNames.Runsc))
+        if (!RuntimeNames.IsContainer(p.Runtime))
         {
-            errors.Add(new FieldError($"{at}.runtime", $"must be '{RuntimeNames.Runc}' or '{RuntimeNames.Runsc}' for gVisor (got '{p.Runtime}')"));
+            errors.Add(new FieldError($"{at}.runtime", $"must be {RuntimeNames.ContainerList} (runsc for gVisor) (got '{p.Runtime}')"));
         }
 
         if (p.Backend == BackendNames.Docker && string.IsNullOrWhiteSpace(p.Image))

@@ -28,7 +28,7 @@ public record RunRequest
     /// <summary>Limits that tighten the profile's; never loosen them.</summary>
     public LimitOverrides? Limits { get; init; }
 
-    /// <summary>The container runtime to ask for (<c>runsc</c> or <c>runc</c>): never a weaker one than the profile's.</summary>
+    /// <summary>The container runtime to ask for (<c>runc</c>, <c>crun</c> or <c>runsc</c>): never a weaker one than the profile's.</summary>
     public string? Runtime { get; init; }
 
     /// <summary>

@@ -59,13 +59,13 @@ public static class RunRequestValidator
         var runtime = profile?.Runtime ?? RuntimeNames.Runc;
         if (request.Runtime is { } requestedRuntime)
         {
-            if (requestedRuntime is not (RuntimeNames.Runc or RuntimeNames.Runsc))
+            if (!RuntimeNames.IsContainer(requestedRuntime))
             {
-                errors.Add(new FieldError("runtime", $"must be '{RuntimeNames.Runc}' or '{RuntimeNames.Runsc}' (got '{requestedRuntime}')"));
+                errors.Add(new FieldError("runtime", $"must be {RuntimeNames.ContainerList} (got '{requestedRuntime}')"));
             }
             else if (profile is not null && !RuntimeNames.IsAtLeastAsStrong(requestedRuntime, profile.Runtime))
             {
-                errors.Add(new FieldError("runtime", $"the profile '{profile.Name}' requires '{profile.Runtime}'; a request may only ask for a stronger runtime"));
+                errors.Add(new FieldError("runtime", $"the profile '{profile.Name}' requires '{profile.Runtime}'; a request may only ask for one at least as strong (runc and crun are equal, runsc is stronger)"));
             }
             else
             {

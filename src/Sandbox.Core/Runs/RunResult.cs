@@ -55,7 +55,7 @@ public sealed record RunResult
     /// <summary>The profile that ran it.</summary>
     public string? Profile { get; init; }
 
-    /// <summary>The container runtime (<c>runsc</c> for gVisor, or <c>runc</c>) on the Docker backend.</summary>
+    /// <summary>The container runtime (<c>runc</c>, <c>crun</c>, or <c>runsc</c> for gVisor) on the Docker backend.</summary>
     public string? Runtime { get; init; }
 
     /// <summary>A human-readable explanation for <c>rejected</c> and <c>sandbox_error</c>, and for limit kills.</summary>

@@ -92,7 +92,7 @@ public static class ContainerSpecBuilder
             // 6. Lifecycle and logs.
             LogConfig = new LogConfig { Type = "none" },             // output is read from attach with a cap; json-file has none
             AutoRemove = false,                                      // removed explicitly: AutoRemove leaks when the daemon dies
-            Runtime = step.Runtime,                                  // runc, or runsc for gVisor
+            Runtime = step.Runtime,                                  // runc or crun (the same kernel isolation), or runsc for gVisor
         };
 
         var request = new ContainerCreateRequest

@@ -40,7 +40,7 @@ public sealed record Approval
     /// <summary>The backend it would run on (<c>docker</c> or <c>wasm</c>); null for approvals made before approvals bound the whole request.</summary>
     public string? Backend { get; init; }
 
-    /// <summary>The container runtime (<c>runc</c>, <c>runsc</c>); null for approvals made before approvals bound the whole request.</summary>
+    /// <summary>The container runtime (<c>runc</c>, <c>crun</c>, <c>runsc</c>); null for approvals made before approvals bound the whole request.</summary>
     public string? Runtime { get; init; }
 
     /// <summary>The effective limits it would run under; null for approvals made before approvals bound the whole request.</summary>

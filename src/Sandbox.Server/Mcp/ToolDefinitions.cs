@@ -228,8 +228,8 @@ internal static class ToolDefinitions
                 [RunCodeArguments.Runtime] = new JsonObject
                 {
                     ["type"] = "string",
-                    ["enum"] = new JsonArray("runsc", "runc"),
-                    ["description"] = "A stronger container runtime than the profile's (runsc, gVisor); never a weaker one. Container profiles only.",
+                    ["enum"] = new JsonArray("runsc", "runc", "crun"),
+                    ["description"] = "A container runtime at least as strong as the profile's: runsc (gVisor) is stronger, runc and crun are equal; never a weaker one. Container profiles only.",
                 },
                 [RunCodeArguments.Backend] = new JsonObject
                 {

@@ -47,6 +47,34 @@ public sealed class ProfileLoaderTests
         ex.Message.ShouldContain("4 errors");
     }
 
+    [Theory]
+    [InlineData("runc")]
+    [InlineData("crun")]
+    [InlineData("runsc")]
+    public void Parse_KnownContainerRuntime_IsTheProfilesRuntime(string runtime)
+    {
+        var json = Valid.Replace("\"language\"", $"\"runtime\": \"{runtime}\", \"language\"", StringComparison.Ordinal);
+
+        ProfileLoader.Parse(json, "test.json").TryGet("python", out var profile).ShouldBeTrue();
+
+        profile.Runtime.ShouldBe(runtime);
+    }
+
+    [Theory]
+    [InlineData("Crun")]
+    [InlineData("crun ")]
+    [InlineData("youki")]
+    public void Parse_UnknownRuntime_FailsNamingTheFieldAndTheKnownOnes(string runtime)
+    {
+        var json = Valid.Replace("\"language\"", $"\"runtime\": \"{runtime}\", \"language\"", StringComparison.Ordinal);
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        var error = ex.Errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("profiles.python.runtime");
+        error.Message.ShouldContain("'runc', 'crun' or 'runsc'");
+    }
+
     [Fact]
     public void Parse_UnknownField_IsAnErrorSoTyposSurface()
     {

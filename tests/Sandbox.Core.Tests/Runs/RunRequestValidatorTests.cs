@@ -145,6 +145,47 @@ public sealed class RunRequestValidatorTests
         errors.ShouldHaveSingleItem().Field.ShouldBe("runtime");
     }
 
+    [Theory]
+    [InlineData(RuntimeNames.Runc, RuntimeNames.Crun)]
+    [InlineData(RuntimeNames.Crun, RuntimeNames.Runc)]
+    [InlineData(RuntimeNames.Crun, RuntimeNames.Runsc)]
+    public void Plan_RuntimeAtLeastAsStrongAsProfiles_IsUsed(string profileRuntime, string requested)
+    {
+        var profiles = Some.Profiles(("python", Some.Profile(runtime: profileRuntime)));
+
+        var (plan, errors) = Plan(Some.Request() with { Runtime = requested }, profiles);
+
+        errors.ShouldBeEmpty();
+        plan.ShouldNotBeNull().Runtime.ShouldBe(requested);
+    }
+
+    [Theory]
+    [InlineData(RuntimeNames.Crun)]
+    [InlineData(RuntimeNames.Runc)]
+    public void Plan_KernelRuntimeForAGvisorProfile_RejectsNamingRuntime(string requested)
+    {
+        var profiles = Some.Profiles(("python-gvisor", Some.Profile(runtime: RuntimeNames.Runsc)));
+
+        var (plan, errors) = Plan(Some.Request() with { Profile = "python-gvisor", Runtime = requested }, profiles);
+
+        plan.ShouldBeNull();
+        errors.ShouldHaveSingleItem().Field.ShouldBe("runtime");
+    }
+
+    [Theory]
+    [InlineData("kata")]
+    [InlineData("CRUN")]
+    [InlineData("")]
+    public void Plan_UnknownRuntime_RejectsNamingRuntimeAndTheKnownOnes(string requested)
+    {
+        var (plan, errors) = Plan(Some.Request() with { Runtime = requested });
+
+        plan.ShouldBeNull();
+        var error = errors.ShouldHaveSingleItem();
+        error.Field.ShouldBe("runtime");
+        error.Message.ShouldContain("'runc', 'crun' or 'runsc'");
+    }
+
     [Fact]
     public void Plan_StrongerRuntimeThanProfile_IsUsed()
     {

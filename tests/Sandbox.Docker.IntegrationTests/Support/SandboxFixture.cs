@@ -14,12 +14,13 @@ namespace Sandbox.Docker.IntegrationTests.Support;
 /// <summary>
 /// The real thing, once per test assembly: the repository's profiles, our Docker client against the real
 /// daemon, the Docker backend and the run pipeline. The runtime under test comes from
-/// <c>SANDBOX_TEST_RUNTIME</c> (runc by default; <c>make test</c> runs the suite under both).
+/// <c>SANDBOX_TEST_RUNTIME</c> (runc by default; <c>make test</c> runs the suite under runc, crun and runsc).
 /// At the end it asserts that no labelled container was left behind.
 /// </summary>
 public sealed class SandboxFixture : IAsyncLifetime
 {
     private readonly DockerClient _client = DockerClient.FromEnvironment();
+    private Task<string?>? _runtimeProblem;
 
     public SandboxFixture()
     {
@@ -31,7 +32,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         Pipeline = new RunPipeline(Profiles, [Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance);
     }
 
-    /// <summary>runc or runsc: the runtime this run of the suite exercises.</summary>
+    /// <summary>runc, crun or runsc: the runtime this run of the suite exercises.</summary>
     public static string Runtime { get; } = Environment.GetEnvironmentVariable("SANDBOX_TEST_RUNTIME") is { Length: > 0 } r ? r : RuntimeNames.Runc;
 
     public ProfileSet Profiles { get; }
@@ -48,12 +49,52 @@ public sealed class SandboxFixture : IAsyncLifetime
     public async Task<RunResult> RunAsync(RunRequest request, CancellationToken cancellationToken = default)
     {
         await DockerRequirement.EnsureAvailableAsync(Docker);
+        await EnsureRuntimeRegisteredAsync();
         return await Pipeline.RunAsync(ForRuntime(request), cancellationToken);
     }
 
-    /// <summary>Under runsc, the language's gVisor profile when there is one (gVisor needs more pids and memory), else a request for runsc.</summary>
+    /// <summary>
+    /// Fails (never skips, on CI or not) when dockerd does not list the runtime under test: a suite asked to run under a
+    /// runtime must not pass by running under another, and <c>.ci/run</c> (eng/docker-up.sh) registers all three.
+    /// </summary>
+    public async Task EnsureRuntimeRegisteredAsync()
+    {
+        var problem = await (_runtimeProblem ??= FindRuntimeProblemAsync());
+        if (problem is not null)
+        {
+            Assert.Fail(problem);
+        }
+    }
+
+    private async Task<string?> FindRuntimeProblemAsync()
+    {
+        if (!RuntimeNames.IsContainer(Runtime))
+        {
+            return $"SANDBOX_TEST_RUNTIME is '{Runtime}'; it must be {RuntimeNames.ContainerList}";
+        }
+
+        var info = await Docker.GetInfoAsync(CancellationToken.None);
+        return info.Runtimes?.ContainsKey(Runtime) == true
+            ? null
+            : $"dockerd does not list the runtime '{Runtime}' (SANDBOX_TEST_RUNTIME) in `docker info` Runtimes; run `bash eng/docker-up.sh`, which registers runc, crun and runsc";
+    }
+
+    /// <summary>
+    /// Under runsc, the language's gVisor profile when there is one (gVisor needs more pids and memory), else a request
+    /// for runsc. Under runc or crun, a request for it wherever the profile names the other (the two are equally strong,
+    /// and the shipped profiles name crun).
+    /// </summary>
     public RunRequest ForRuntime(RunRequest request)
     {
+        if (Runtime is RuntimeNames.Runc or RuntimeNames.Crun && request.Runtime is null)
+        {
+            var named = request.Profile ?? request.Language;
+            return Profiles.TryGet(named, out var profile) && profile.Backend == BackendNames.Docker
+                && profile.Runtime is RuntimeNames.Runc or RuntimeNames.Crun && profile.Runtime != Runtime
+                ? request with { Runtime = Runtime }
+                : request;
+        }
+
         if (Runtime != RuntimeNames.Runsc || request.Runtime is not null)
         {
             return request;

@@ -284,7 +284,7 @@ public sealed class ApprovalTests : IClassFixture<SandboxApiFactory>
         ((string?)file["sha256"]).ShouldBe(Sandbox.Guard.Policy.AuditRecords.Sha256("echo harmless-helper\n"));
         ((string?)approval["stdin"]).ShouldBe("from stdin\n");
         ((string?)approval["backend"]).ShouldBe("docker");
-        ((string?)approval["runtime"]).ShouldBe("runc");
+        ((string?)approval["runtime"]).ShouldBe("crun");
         ((long)approval["limits"]!["cpuTimeMs"]!).ShouldBeGreaterThan(0);
         ((string?)approval["requestSha256"]).ShouldNotBeNull().Length.ShouldBe(64);
         using var denied = await _factory.AdminPostAsync($"/admin/v1/approvals/{approvalId}/deny", new { by = "test" });

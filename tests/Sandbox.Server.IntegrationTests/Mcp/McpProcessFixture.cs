@@ -19,7 +19,7 @@ public sealed class McpProcessFixture : IAsyncLifetime
     /// <summary>Why the Docker backend cannot serve python, or null when it can.</summary>
     public string? DockerProblem { get; private set; }
 
-    /// <summary>runc or runsc: <c>make test</c> runs the integration suites under both.</summary>
+    /// <summary>runsc selects the python-gvisor profile; anything else runs the profiles' own runtime (crun). <c>make test</c> sets runc.</summary>
     public static string Runtime { get; } = Environment.GetEnvironmentVariable("SANDBOX_TEST_RUNTIME") is { Length: > 0 } r ? r : "runc";
 
     /// <summary>The python profile for the runtime under test (gVisor needs its own profile's pids and memory).</summary>
