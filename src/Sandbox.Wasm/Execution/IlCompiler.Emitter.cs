@@ -14,7 +14,6 @@ internal static partial class IlCompiler
     private static readonly MethodInfo s_enter = Helper(nameof(Interpreter.EnterCompiled));
     private static readonly MethodInfo s_leave = Helper(nameof(Interpreter.LeaveCompiled));
     private static readonly MethodInfo s_stackOf = Helper(nameof(Interpreter.StackOf));
-    private static readonly MethodInfo s_charge = Helper(nameof(Interpreter.ChargeBlock));
     private static readonly MethodInfo s_loopHeader = Helper(nameof(Interpreter.LoopHeaderCheck));
     private static readonly MethodInfo s_call = Helper(nameof(Interpreter.CallFromCompiled));
     private static readonly MethodInfo s_resolveIndirect = Helper(nameof(Interpreter.ResolveIndirect));
@@ -45,7 +44,7 @@ internal static partial class IlCompiler
     }
 
     /// <summary>One function's IL. Operand heights are absolute slot indices (locals first, then operands).</summary>
-    private sealed class Emitter
+    private sealed partial class Emitter
     {
         private readonly CompiledFunction _function;
         private readonly ModuleDefinition _module;
@@ -62,6 +61,7 @@ internal static partial class IlCompiler
         private LocalBuilder _globals = null!;
         private LocalBuilder _stack = null!;
         private LocalBuilder _callee = null!;
+        private LocalBuilder _fuelTemp = null!;
 
         /// <summary>The instruction being emitted.</summary>
         private int _pc;
@@ -91,6 +91,7 @@ internal static partial class IlCompiler
             _globals = il.DeclareLocal(typeof(WasmGlobal[]));
             _stack = il.DeclareLocal(typeof(ulong[]));
             _callee = il.DeclareLocal(typeof(WasmFunction));
+            _fuelTemp = il.DeclareLocal(typeof(long));
             FindTargets();
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
@@ -288,9 +289,7 @@ internal static partial class IlCompiler
                     Trap(WasmTrapKind.Unreachable);
                     return -1;
                 case OpCode.Fuel:
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldc_I8, (long)ins.A);
-                    il.Emit(OpCodes.Call, s_charge);
+                    EmitCharge(ins.A);
                     return h;
                 case OpCode.LoopHeader:
                     il.Emit(OpCodes.Ldarg_0);
@@ -448,7 +447,7 @@ internal static partial class IlCompiler
                 case OpCode.TableSize:
                     return EmitBulk(ref ins, h, pops: 0, pushes: 1);
                 default:
-                    return EmitNumericOrMemory(op, ins.B, h);
+                    return TryEmitInteger(op, ref pc, h, out var after) ? after : EmitNumericOrMemory(op, ins.B, h);
             }
         }
 
