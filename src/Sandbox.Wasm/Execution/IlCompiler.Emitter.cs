@@ -62,6 +62,13 @@ internal static partial class IlCompiler
         private LocalBuilder _stack = null!;
         private LocalBuilder _callee = null!;
         private LocalBuilder _fuelTemp = null!;
+        private LocalBuilder _constants = null!;
+
+        /// <summary>
+        /// Whether the function has f32.reinterpret_i32 or f64.reinterpret_i64, the only way an integer value becomes a
+        /// float inside one function (slots are typed by validation; calls, memory and globals are opaque to the JIT).
+        /// </summary>
+        private bool _reinterpretsIntegers;
 
         /// <summary>The instruction being emitted.</summary>
         private int _pc;
@@ -92,6 +99,8 @@ internal static partial class IlCompiler
             _stack = il.DeclareLocal(typeof(ulong[]));
             _callee = il.DeclareLocal(typeof(WasmFunction));
             _fuelTemp = il.DeclareLocal(typeof(long));
+            _constants = il.DeclareLocal(typeof(ulong[]));
+            _reinterpretsIntegers = Array.Exists(_code, ins => ins.Op is 0xBE or 0xBF);
             FindTargets();
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
@@ -118,6 +127,11 @@ internal static partial class IlCompiler
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_globals);
             il.Emit(OpCodes.Stloc, _globals);
+
+            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
+            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
+            il.Emit(OpCodes.Ldsfld, s_constants);
+            il.Emit(OpCodes.Stloc, _constants);
 
             Array.Fill(_heights, -1);
             _heights[1] = _function.LocalCount;
@@ -163,6 +177,11 @@ internal static partial class IlCompiler
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_globals);
             il.Emit(OpCodes.Stloc, _globals);
+
+            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
+            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
+            il.Emit(OpCodes.Ldsfld, s_constants);
+            il.Emit(OpCodes.Stloc, _constants);
             LoadStack();
             var headers = new List<int>();
             for (var pc = 0; pc < _code.Length; pc++)
@@ -420,10 +439,20 @@ internal static partial class IlCompiler
                     ReloadMemory();
                     return h;
                 case OpCode.Const:
-                    // From the pool, not an IL literal: see ConstantPool for the NaN folding this avoids.
-                    il.Emit(OpCodes.Ldsfld, s_constants);
-                    il.Emit(OpCodes.Ldc_I4, ConstantPool.IndexOf((ulong)ins.B));
-                    il.Emit(OpCodes.Ldelem_I8);
+                    if (ins.A == OpCode.ConstInteger && !_reinterpretsIntegers)
+                    {
+                        // An integer constant that no instruction here can turn into a float: a literal, so the JIT
+                        // folds it (shift counts, masks, division by a constant, immediate operands).
+                        il.Emit(OpCodes.Ldc_I8, ins.B);
+                    }
+                    else
+                    {
+                        // From the pool, not an IL literal: see ConstantPool for the NaN folding this avoids.
+                        il.Emit(OpCodes.Ldloc, _constants);
+                        il.Emit(OpCodes.Ldc_I4, ConstantPool.IndexOf((ulong)ins.B));
+                        il.Emit(OpCodes.Ldelem_I8);
+                    }
+
                     Store(h);
                     return h + 1;
                 case OpCode.RefFunc:
