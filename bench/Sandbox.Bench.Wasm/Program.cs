@@ -7,8 +7,8 @@ using Sandbox.Bench.Wasm;
 // cannot run says why and the bench goes on.
 // Arguments: [runs] [interpreter] — "interpreter" turns the IL tier off, for comparing the two tiers.
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-// Also threshold=N, loop=N and maxsize=N set the IL tier's CompileThreshold, CompileLoopThreshold and
-// CompileMaxInstructions (for tuning); only=TEXT runs just the cases whose name contains TEXT; nonode skips Node
+// Also threshold=N, loop=N, maxsize=N and work=N set the IL tier's CompileThreshold, CompileLoopThreshold,
+// CompileMaxInstructions and CompileMaxWork (for tuning); only=TEXT runs just the cases whose name contains TEXT; nonode skips Node
 // (for timing our engine alone, e.g. two builds against each other).
 var defaults = new Sandbox.Wasm.WasmEngineOptions();
 var options = defaults with
@@ -17,6 +17,7 @@ var options = defaults with
     CompileThreshold = Setting("threshold=") ?? defaults.CompileThreshold,
     CompileMaxInstructions = Setting("maxsize=") ?? defaults.CompileMaxInstructions,
     CompileLoopThreshold = Setting("loop=") ?? defaults.CompileLoopThreshold,
+    CompileMaxWork = Setting("work=") ?? defaults.CompileMaxWork,
 };
 var repo = FindRepositoryRoot();
 var programs = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "Programs");
