@@ -15,7 +15,7 @@ internal sealed record BenchCase(string Name, string WasmPath, IReadOnlyList<str
 /// </summary>
 internal sealed record BenchTiming(double CompileMs, IReadOnlyList<double> RunsMs, double? ProcessMs, double? FirstMs = null)
 {
-    /// <summary>Process CPU time of each measured run (ours only): steadier than wall time on a loaded machine.</summary>
+    /// <summary>Process CPU time of each measured run (compiler threads included): steadier than wall time on a loaded machine.</summary>
     public IReadOnlyList<double>? CpuMs { get; init; }
 
     public double MedianMs => Median(RunsMs);
