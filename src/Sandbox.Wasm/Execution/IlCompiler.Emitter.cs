@@ -123,15 +123,7 @@ internal static partial class IlCompiler
             }
 
             // Declared locals start at zero: DynamicMethod zero-initialises IL locals (InitLocals), per call.
-            ReloadMemory();
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldfld, s_globals);
-            il.Emit(OpCodes.Stloc, _globals);
-
-            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
-            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
-            il.Emit(OpCodes.Ldsfld, s_constants);
-            il.Emit(OpCodes.Stloc, _constants);
+            LoadEntryState();
 
             Array.Fill(_heights, -1);
             _heights[1] = _function.LocalCount;
@@ -173,15 +165,7 @@ internal static partial class IlCompiler
         {
             var il = _il;
             il.MarkLabel(osr);
-            ReloadMemory();
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldfld, s_globals);
-            il.Emit(OpCodes.Stloc, _globals);
-
-            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
-            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
-            il.Emit(OpCodes.Ldsfld, s_constants);
-            il.Emit(OpCodes.Stloc, _constants);
+            LoadEntryState();
             LoadStack();
             var headers = new List<int>();
             for (var pc = 0; pc < _code.Length; pc++)
@@ -753,6 +737,20 @@ internal static partial class IlCompiler
             _il.Emit(OpCodes.Ldarg_2);
             _il.Emit(OpCodes.Ldc_I4, slot);
             _il.Emit(OpCodes.Add);
+        }
+
+        /// <summary>What both entries (call and on-stack replacement) read once: memory, globals and the constant pool.</summary>
+        private void LoadEntryState()
+        {
+            ReloadMemory();
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, s_globals);
+            _il.Emit(OpCodes.Stloc, _globals);
+
+            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
+            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
+            _il.Emit(OpCodes.Ldsfld, s_constants);
+            _il.Emit(OpCodes.Stloc, _constants);
         }
 
         private void ReloadMemory()
