@@ -15,12 +15,16 @@ internal sealed record BenchCase(string Name, string WasmPath, IReadOnlyList<str
 /// </summary>
 internal sealed record BenchTiming(double CompileMs, IReadOnlyList<double> RunsMs, double? ProcessMs, double? FirstMs = null)
 {
-    public double MedianMs
+    /// <summary>Process CPU time of each measured run (compiler threads included): steadier than wall time on a loaded machine.</summary>
+    public IReadOnlyList<double>? CpuMs { get; init; }
+
+    public double MedianMs => Median(RunsMs);
+
+    public double? MedianCpuMs => CpuMs is null ? null : Median(CpuMs);
+
+    private static double Median(IReadOnlyList<double> values)
     {
-        get
-        {
-            var sorted = RunsMs.Order().ToArray();
-            return sorted[sorted.Length / 2];
-        }
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 }

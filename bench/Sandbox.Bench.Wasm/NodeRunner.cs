@@ -30,7 +30,8 @@ internal static class NodeRunner
         using var doc = JsonDocument.Parse(json);
         var compileMs = doc.RootElement.GetProperty("compileMs").GetDouble();
         var times = doc.RootElement.GetProperty("runsMs").EnumerateArray().Skip(1).Select(e => e.GetDouble()).ToArray();
-        return new BenchTiming(compileMs, times, processMs);
+        var cpu = doc.RootElement.GetProperty("cpuMs").EnumerateArray().Skip(1).Select(e => e.GetDouble()).ToArray();
+        return new BenchTiming(compileMs, times, processMs) { CpuMs = cpu };
     }
 
     private static (string Stdout, string Stderr, int ExitCode) Run(string node, string runner, BenchCase benchCase, int repeat)

@@ -22,14 +22,20 @@ internal static class OurEngineRunner
         Check(benchCase, RunOnce(module, benchCase, options));
         var firstMs = compileMs + first.Elapsed.TotalMilliseconds;
         var times = new List<double>();
+        var cpu = new List<double>();
+        using var self = Process.GetCurrentProcess();
         for (var i = 0; i < runs; i++)
         {
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var run = Stopwatch.StartNew();
             RunOnce(module, benchCase, options);
             times.Add(run.Elapsed.TotalMilliseconds);
+            self.Refresh();
+            cpu.Add((self.TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
 
-        return new BenchTiming(compileMs, times, null, firstMs);
+        return new BenchTiming(compileMs, times, null, firstMs) { CpuMs = cpu };
     }
 
     private static string RunOnce(WasmModule module, BenchCase benchCase, WasmEngineOptions options)

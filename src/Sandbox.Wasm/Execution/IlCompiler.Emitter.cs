@@ -14,7 +14,6 @@ internal static partial class IlCompiler
     private static readonly MethodInfo s_enter = Helper(nameof(Interpreter.EnterCompiled));
     private static readonly MethodInfo s_leave = Helper(nameof(Interpreter.LeaveCompiled));
     private static readonly MethodInfo s_stackOf = Helper(nameof(Interpreter.StackOf));
-    private static readonly MethodInfo s_charge = Helper(nameof(Interpreter.ChargeBlock));
     private static readonly MethodInfo s_loopHeader = Helper(nameof(Interpreter.LoopHeaderCheck));
     private static readonly MethodInfo s_call = Helper(nameof(Interpreter.CallFromCompiled));
     private static readonly MethodInfo s_resolveIndirect = Helper(nameof(Interpreter.ResolveIndirect));
@@ -45,7 +44,7 @@ internal static partial class IlCompiler
     }
 
     /// <summary>One function's IL. Operand heights are absolute slot indices (locals first, then operands).</summary>
-    private sealed class Emitter
+    private sealed partial class Emitter
     {
         private readonly CompiledFunction _function;
         private readonly ModuleDefinition _module;
@@ -62,6 +61,14 @@ internal static partial class IlCompiler
         private LocalBuilder _globals = null!;
         private LocalBuilder _stack = null!;
         private LocalBuilder _callee = null!;
+        private LocalBuilder _fuelTemp = null!;
+        private LocalBuilder _constants = null!;
+
+        /// <summary>
+        /// Whether the function has f32.reinterpret_i32 or f64.reinterpret_i64, the only way an integer value becomes a
+        /// float inside one function (slots are typed by validation; calls, memory and globals are opaque to the JIT).
+        /// </summary>
+        private bool _reinterpretsIntegers;
 
         /// <summary>The instruction being emitted.</summary>
         private int _pc;
@@ -91,6 +98,9 @@ internal static partial class IlCompiler
             _globals = il.DeclareLocal(typeof(WasmGlobal[]));
             _stack = il.DeclareLocal(typeof(ulong[]));
             _callee = il.DeclareLocal(typeof(WasmFunction));
+            _fuelTemp = il.DeclareLocal(typeof(long));
+            _constants = il.DeclareLocal(typeof(ulong[]));
+            _reinterpretsIntegers = Array.Exists(_code, ins => ins.Op is 0xBE or 0xBF);
             FindTargets();
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
@@ -113,10 +123,7 @@ internal static partial class IlCompiler
             }
 
             // Declared locals start at zero: DynamicMethod zero-initialises IL locals (InitLocals), per call.
-            ReloadMemory();
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldfld, s_globals);
-            il.Emit(OpCodes.Stloc, _globals);
+            LoadEntryState();
 
             Array.Fill(_heights, -1);
             _heights[1] = _function.LocalCount;
@@ -158,10 +165,7 @@ internal static partial class IlCompiler
         {
             var il = _il;
             il.MarkLabel(osr);
-            ReloadMemory();
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldfld, s_globals);
-            il.Emit(OpCodes.Stloc, _globals);
+            LoadEntryState();
             LoadStack();
             var headers = new List<int>();
             for (var pc = 0; pc < _code.Length; pc++)
@@ -288,9 +292,7 @@ internal static partial class IlCompiler
                     Trap(WasmTrapKind.Unreachable);
                     return -1;
                 case OpCode.Fuel:
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldc_I8, (long)ins.A);
-                    il.Emit(OpCodes.Call, s_charge);
+                    EmitCharge(ins.A);
                     return h;
                 case OpCode.LoopHeader:
                     il.Emit(OpCodes.Ldarg_0);
@@ -421,10 +423,20 @@ internal static partial class IlCompiler
                     ReloadMemory();
                     return h;
                 case OpCode.Const:
-                    // From the pool, not an IL literal: see ConstantPool for the NaN folding this avoids.
-                    il.Emit(OpCodes.Ldsfld, s_constants);
-                    il.Emit(OpCodes.Ldc_I4, ConstantPool.IndexOf((ulong)ins.B));
-                    il.Emit(OpCodes.Ldelem_I8);
+                    if (ins.A == OpCode.ConstInteger && !_reinterpretsIntegers)
+                    {
+                        // An integer constant that no instruction here can turn into a float: a literal, so the JIT
+                        // folds it (shift counts, masks, division by a constant, immediate operands).
+                        il.Emit(OpCodes.Ldc_I8, ins.B);
+                    }
+                    else
+                    {
+                        // From the pool, not an IL literal: see ConstantPool for the NaN folding this avoids.
+                        il.Emit(OpCodes.Ldloc, _constants);
+                        il.Emit(OpCodes.Ldc_I4, ConstantPool.IndexOf((ulong)ins.B));
+                        il.Emit(OpCodes.Ldelem_I8);
+                    }
+
                     Store(h);
                     return h + 1;
                 case OpCode.RefFunc:
@@ -448,7 +460,7 @@ internal static partial class IlCompiler
                 case OpCode.TableSize:
                     return EmitBulk(ref ins, h, pops: 0, pushes: 1);
                 default:
-                    return EmitNumericOrMemory(op, ins.B, h);
+                    return TryEmitInteger(op, ref pc, h, out var after) ? after : EmitNumericOrMemory(op, ins.B, h);
             }
         }
 
@@ -725,6 +737,20 @@ internal static partial class IlCompiler
             _il.Emit(OpCodes.Ldarg_2);
             _il.Emit(OpCodes.Ldc_I4, slot);
             _il.Emit(OpCodes.Add);
+        }
+
+        /// <summary>What both entries (call and on-stack replacement) read once: memory, globals and the constant pool.</summary>
+        private void LoadEntryState()
+        {
+            ReloadMemory();
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, s_globals);
+            _il.Emit(OpCodes.Stloc, _globals);
+
+            // The pool as it is now holds every index this body uses (they were added while emitting, before it can
+            // run); a later, grown pool is a copy with the same values, so one read per entry is enough.
+            _il.Emit(OpCodes.Ldsfld, s_constants);
+            _il.Emit(OpCodes.Stloc, _constants);
         }
 
         private void ReloadMemory()

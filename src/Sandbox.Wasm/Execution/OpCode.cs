@@ -44,6 +44,10 @@ internal static class OpCode
     /// <summary>Push B (all four constant kinds, and ref.null as 0).</summary>
     public const int Const = 0x41;
 
+    /// <summary>A of a <see cref="Const"/> from i32.const or i64.const (0: a float or reference constant). Only the IL
+    /// tier reads it: an integer constant may become an IL literal (see ConstantPool for why float ones may not).</summary>
+    public const int ConstInteger = 1;
+
     public const int I64Eqz = 0x50;
     public const int RefFunc = 0xD2;
 

@@ -270,11 +270,11 @@ internal sealed partial class FunctionTranslator
                 break;
             case 0x41:
                 Push(I32);
-                Emit(OpCode.Const, 0, (uint)r.ReadS32());
+                Emit(OpCode.Const, OpCode.ConstInteger, (uint)r.ReadS32());
                 break;
             case 0x42:
                 Push(I64);
-                Emit(OpCode.Const, 0, r.ReadS64());
+                Emit(OpCode.Const, OpCode.ConstInteger, r.ReadS64());
                 break;
             case 0x43:
                 Push(F32);

@@ -6,7 +6,8 @@
 //
 // Default: run _start once with this process's stdin/stdout/stderr; exit with the guest's code.
 // --repeat N: run N times with the guest's stdout sent to /dev/null, then print one JSON line
-//   {"compileMs":..,"runsMs":[..],"exitCode":..} (the module is compiled once, as our engine does).
+//   {"compileMs":..,"runsMs":[..],"cpuMs":[..],"exitCode":..} (the module is compiled once, as our engine
+//   does; cpuMs is this process's CPU time per run, V8's compiler threads included).
 // --invoke EXPORT ARG: instead of _start, call EXPORT(ARG) (an i32 kernel) and print its result
 //   as unsigned decimal; with --repeat the JSON line also holds "result".
 import { readFileSync, openSync, closeSync } from 'node:fs';
@@ -68,12 +69,16 @@ if (repeat <= 0) {
 } else {
   const devNull = openSync('/dev/null', 'w');
   const runsMs = [];
+  const cpuMs = [];
   let last = null;
   for (let i = 0; i < repeat; i++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     last = runOnce(devNull);
+    const cpu = process.cpuUsage(cpuStart);
     runsMs.push(performance.now() - start);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
   }
   closeSync(devNull);
-  console.log(JSON.stringify({ compileMs, runsMs, exitCode: last.exitCode, result: last.result }));
+  console.log(JSON.stringify({ compileMs, runsMs, cpuMs, exitCode: last.exitCode, result: last.result }));
 }

@@ -1,4 +1,6 @@
+using System.Text;
 using Sandbox.Wasm.Tests.Support;
+using Sandbox.Wasm.Wasi;
 
 namespace Sandbox.Wasm.Tests.Execution;
 
@@ -84,5 +86,56 @@ public sealed class TierEquivalenceTests
         {
             replaced.Compiled.ShouldBeGreaterThan(0);
         }
+    }
+
+    /// <summary>
+    /// The bench's C programs of other shapes (Differential/Programs: a hash over a buffer, f64 matrix multiply, a
+    /// switch-dispatch interpreter, memcpy/memmove) at small sizes: same stdout and the same fuel left whether
+    /// interpreted, compiled on first call, or entered mid-loop; the expected stdout is what Node 20 prints.
+    /// </summary>
+    [Theory]
+    [InlineData("hashbuf", "1", "crc32 7aaff9ca fnv1a fa97863250cb6cdd\n")]
+    [InlineData("matmul", "24", "n=24 sum=-1.062500 weighted=18.468750\n")]
+    [InlineData("bytecode", "50", "bytecode 1063398\n")]
+    [InlineData("memcpy", "2", "memcpy 2134629006\n")]
+    public void Run_BenchProgram_SameOutputAndSameFuelLeftInBothTiers(string program, string arg, string expected)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Differential", "Programs", program + ".wasm"));
+        (string Stdout, long FuelLeft, int Compiled) Run(bool compiled, bool loopOnly = false)
+        {
+            // A module per run: compiled code is kept on the module, and each run must compile (or replace) its own.
+            var engine = Engine(compiled, loopOnly);
+            var module = engine.Compile(bytes, TestContext.Current.CancellationToken);
+            var host = new WasiHost(new WasiOptions { Args = [program, arg] });
+            var linker = new WasmLinker();
+            host.Define(engine, linker);
+            engine.Fuel = 20_000_000_000;
+            var exitCode = engine.RunOnExecutionThread(() =>
+            {
+                try
+                {
+                    engine.Instantiate(module, linker).Invoke("_start");
+                    return 0;
+                }
+                catch (WasiExitException exit)
+                {
+                    return exit.ExitCode;
+                }
+            });
+            exitCode.ShouldBe(0);
+            return (Encoding.UTF8.GetString(host.Stdout.Span), engine.Fuel, engine.Interpreter.CompiledFunctionCount);
+        }
+
+        var interpreted = Run(compiled: false);
+        var compiled = Run(compiled: true);
+        var replaced = Run(compiled: true, loopOnly: true);
+
+        interpreted.Stdout.ShouldBe(expected);
+        compiled.Stdout.ShouldBe(expected);
+        replaced.Stdout.ShouldBe(expected);
+        compiled.FuelLeft.ShouldBe(interpreted.FuelLeft);
+        replaced.FuelLeft.ShouldBe(interpreted.FuelLeft);
+        compiled.Compiled.ShouldBeGreaterThan(0);
+        replaced.Compiled.ShouldBeGreaterThan(0);
     }
 }
