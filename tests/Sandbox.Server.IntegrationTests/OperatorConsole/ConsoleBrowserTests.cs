@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -164,7 +165,16 @@ public sealed partial class ConsoleBrowserTests : IClassFixture<ConsoleFixture>
         const string Purpose = "fix \u202Etxt.exe <img src=x onerror=alert(2)> <script>alert(3)</script>";
         const string Code = "echo '</script><script>alert(4)</script><img src=x onerror=alert(5)>'";
         var agent = await _fixture.HeldAgentAsync("console-hostile");
-        var (_, approvalId) = await _fixture.PendingRunAsync(agent, Code, Purpose);
+        const string FileContent = "</pre><script>alert(6)</script>\u202Eevil\u200B";
+        const string Stdin = "<img src=x onerror=alert(7)>";
+        var (_, approvalId) = await _fixture.PendingRunAsync(agent, new JsonObject
+        {
+            ["language"] = "bash",
+            ["code"] = Code,
+            ["purpose"] = Purpose,
+            ["stdin"] = Stdin,
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "notes.txt", ["content"] = FileContent }),
+        });
         var (context, page, dialogs) = await _fixture.NewPageAsync();
         await using var _ = context;
         await ConsoleFixture.SignInAsync(page, HostileName);
@@ -176,11 +186,33 @@ public sealed partial class ConsoleBrowserTests : IClassFixture<ConsoleFixture>
         (await page.Locator("#operator").TextContentAsync()).ShouldBe(HostileName);
         (await page.Locator("#purpose").TextContentAsync()).ShouldBe("fix \\u{202E}txt.exe <img src=x onerror=alert(2)> <script>alert(3)</script>");
         (await page.Locator("section.code pre").TextContentAsync()).ShouldBe(Code);
+        (await page.Locator("section.file pre").TextContentAsync()).ShouldBe("</pre><script>alert(6)</script>\\u{202E}evil\\u{200B}");
+        (await page.Locator("section.file h2").TextContentAsync())!.ShouldStartWith("File notes.txt (");
+        (await page.Locator("section.file h2").TextContentAsync())!.ShouldNotContain("DOES NOT MATCH");
+        (await page.Locator("section.stdin pre").TextContentAsync()).ShouldBe(Stdin);
         (await page.Locator("main img, header img").CountAsync()).ShouldBe(0);
         (await page.Locator("script").CountAsync()).ShouldBe(1); // the console's own, from /console/static
         (await page.Locator("script").GetAttributeAsync("src")).ShouldBe("/console/static/console.js");
         await ConsoleFixture.ScreenshotAsync(page, "approval-hostile-1280x800");
         dialogs.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task PendingBadge_CountsANewApproval_WithoutAReload()
+    {
+        var agent = await _fixture.HeldAgentAsync("console-badge");
+        var (context, page, _) = await _fixture.NewPageAsync();
+        await using var __ = context;
+        await ConsoleFixture.SignInAsync(page);
+        var before = await page.Locator("#pending-count").TextContentAsync();
+        var count = string.IsNullOrEmpty(before) ? 0 : int.Parse(before, System.Globalization.CultureInfo.InvariantCulture);
+
+        await _fixture.PendingRunAsync(agent, "echo badge", "badge");
+
+        // The page's own script polls /console/approvals/count; no navigation happens.
+        var url = page.Url;
+        await page.WaitForFunctionAsync("n => document.getElementById('pending-count').textContent === n", (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 15_000 });
+        page.Url.ShouldBe(url);
     }
 
     [Fact]

@@ -114,9 +114,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
     }
 
     /// <summary>Asks for a run as <paramref name="agent"/> and returns its id and the pending approval's id.</summary>
-    public async Task<(string RunId, string ApprovalId)> PendingRunAsync(HttpClient agent, string code, string purpose, object? extra = null)
+    public Task<(string RunId, string ApprovalId)> PendingRunAsync(HttpClient agent, string code, string purpose) =>
+        PendingRunAsync(agent, new JsonObject { ["language"] = "bash", ["code"] = code, ["purpose"] = purpose });
+
+    /// <summary>Asks for the run <paramref name="body"/> describes (made asynchronous) and returns its id and the pending approval's id.</summary>
+    public async Task<(string RunId, string ApprovalId)> PendingRunAsync(HttpClient agent, JsonObject body)
     {
-        using var accepted = await agent.PostAsJsonAsync("/v1/runs", new { language = "bash", code, purpose, @async = true }, Token);
+        body["async"] = true;
+        using var accepted = await agent.PostAsJsonAsync("/v1/runs", body, Token);
         accepted.StatusCode.ShouldBe(HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync(Token));
         var runId = (string)(await accepted.JsonAsync())["id"]!;
         using var admin = Admin();
