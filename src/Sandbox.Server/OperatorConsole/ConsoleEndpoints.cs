@@ -47,6 +47,9 @@ internal static class ConsoleEndpoints
         console.MapGet("/approvals/count", (Page)(c => WithSession(c, ApprovalPages.CountAsync)));
         console.MapGet("/approvals/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => ApprovalPages.ShowAsync(context, session, id)));
         console.MapPost("/approvals/{id}/approve", (HttpContext c, string id) => WithForm(c, (context, session, form) => ApprovalPages.DecideAsync(context, session, form, id, approve: true)));
+        console.MapGet("/agents", (Page)(c => WithSession(c, AgentPages.ListAsync)));
+        console.MapGet("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithSession(c, (context, session) => AgentPages.ConfirmAsync(context, session, id, action)));
+        console.MapPost("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithForm(c, (context, session, form) => AgentPages.ActAsync(context, session, form, id, action)));
         console.MapPost("/approvals/{id}/deny", (HttpContext c, string id) => WithForm(c, (context, session, form) => ApprovalPages.DecideAsync(context, session, form, id, approve: false)));
     }
 

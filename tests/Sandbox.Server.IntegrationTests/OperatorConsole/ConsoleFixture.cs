@@ -101,13 +101,22 @@ public sealed class ConsoleFixture : IAsyncLifetime
     /// <summary>A new agent on hold, so every run it asks for waits for a decision; returns a client with its key.</summary>
     public async Task<HttpClient> HeldAgentAsync(string topic)
     {
+        var agent = await ActiveAgentAsync(topic);
+        using var admin = Admin();
+        var me = await (await agent.GetAsync("/v1/me", Token)).JsonAsync();
+        using var held = await admin.PostAsJsonAsync($"/admin/v1/agents/{me["agent"]!["id"]}/hold", new { reason = "console test", by = "test" }, Token);
+        held.StatusCode.ShouldBe(HttpStatusCode.OK, await held.Content.ReadAsStringAsync(Token));
+        return agent;
+    }
+
+    /// <summary>A new active agent allowed bash; returns a client with its key.</summary>
+    public async Task<HttpClient> ActiveAgentAsync(string topic)
+    {
         using var admin = Admin();
         var name = $"{topic}-{Guid.NewGuid():N}"[..(topic.Length + 9)];
         using var created = await admin.PostAsJsonAsync("/admin/v1/agents", new { name, profiles = s_bash }, Token);
         created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Token));
         var issued = await created.JsonAsync();
-        using var held = await admin.PostAsJsonAsync($"/admin/v1/agents/{issued["agent"]!["id"]}/hold", new { reason = "console test", by = "test" }, Token);
-        held.StatusCode.ShouldBe(HttpStatusCode.OK, await held.Content.ReadAsStringAsync(Token));
         var agent = new HttpClient { BaseAddress = BaseAddress };
         agent.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)issued["key"]!);
         return agent;
@@ -141,6 +150,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
         var all = (await (await admin.GetAsync("/admin/v1/approvals?state=all", Token)).JsonAsync()).AsArray();
         return (string)all.Single(a => (string?)a!["id"] == approvalId)!["state"]!;
     }
+
+    public HttpClient AdminClient() => Admin();
 
     private HttpClient Admin()
     {
