@@ -22,7 +22,8 @@ declare -A wanted=([dockerd]=docker.io [docker]=docker.io [runsc]=runsc [deboots
                    [make]=make [curl]=curl [python3]=python3 [gcc]=gcc [awk]=gawk
                    [bwrap]=bubblewrap [setpriv]=util-linux     # the WebAssembly worker's sandbox (src/Sandbox.Wasm/Backend/WorkerLauncher.cs)
                    [promtool]=prometheus                       # lints /metrics in make test (its service is kept from starting, as dockerd's)
-                   [crun]=crun)                                # a third OCI runtime next to runc and runsc (issue 13: measured; the shipped profiles use it)
+                   [crun]=crun                                 # a third OCI runtime next to runc and runsc (issue 13: measured; the shipped profiles use it)
+                   [chromium]=chromium)                        # the console's browser tests (tests/…/OperatorConsole) drive it through Playwright
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")

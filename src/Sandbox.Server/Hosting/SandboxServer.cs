@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
 using Sandbox.Guard.Agents;
+using Sandbox.Server.OperatorConsole;
 using Sandbox.Server.Http;
 using Sandbox.Server.Logging;
 using Sandbox.Server.Metrics;
@@ -66,6 +67,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(sp => new ConsoleSessions(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
@@ -129,6 +131,7 @@ public static class SandboxServer
         app.MapTokenEndpoints();
         app.MapAdminEndpoints();
         app.MapCatalogEndpoints();
+        app.MapConsoleEndpoints();
         return app;
     }
 
