@@ -43,7 +43,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   if $created_policy; then rm -f "$policy"; trap - EXIT; fi
 else
-  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool and the build tools are installed"
+  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool, chromium and the build tools are installed"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "the .NET SDK (see global.json) is not on PATH; it does not come from Debian" >&2; exit 1; }
 phase_done
