@@ -155,18 +155,28 @@ public sealed partial class SqliteGuardStore
             return Task.CompletedTask;
         }
 
-        return WriteAsync(async (connection, transaction) =>
-        {
-            foreach (var chunk in chunks)
-            {
-                // Only for an open row: a flush that lands after the run's end (which deleted the chunks) adds nothing back.
-                await ExecuteAsync(connection, transaction,
-                    "INSERT INTO run_output (run_id, stream, bytes) SELECT $run, $stream, $bytes WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $run AND state <> 'completed')",
-                    cancellationToken, ("$run", chunk.RunId), ("$stream", chunk.IsStderr ? "stderr" : "stdout"), ("$bytes", chunk.Bytes.ToArray()));
-            }
+        return AppendAsync(chunks, cancellationToken);
+    }
 
-            return (true, 0);
-        }, cancellationToken);
+    private async Task AppendAsync(IReadOnlyList<RunOutputChunk> chunks, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+
+        // Chunks guard against a crash of the service or the daemon, which WAL with synchronous=NORMAL survives (the commit
+        // is in the WAL file, only not fsynced): no fsync per flush, so the write lock is held briefly and a run's own
+        // commits wait less. A power loss may lose the last flushes, never a result (those commits stay FULL; the next
+        // open of this pooled connection sets FULL again).
+        await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL", cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        foreach (var chunk in chunks)
+        {
+            // Only for an open row: a flush that lands after the run's end (which deleted the chunks) adds nothing back.
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO run_output (run_id, stream, bytes) SELECT $run, $stream, $bytes WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $run AND state <> 'completed')",
+                cancellationToken, ("$run", chunk.RunId), ("$stream", chunk.IsStderr ? "stderr" : "stdout"), ("$bytes", chunk.Bytes.ToArray()));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAsync(string runId, CancellationToken cancellationToken) =>
