@@ -98,7 +98,7 @@ public sealed class DockerBackend : IExecutionBackend
         }
 
         var run = await _steps.RunAsync(
-            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec) with { Output = plan.Output },
+            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec) with { Output = plan.Output, CompileCpuMs = compileCpuMs },
             Concat(FilePayload.Encode(runFiles), stdin),
             cancellationToken);
         // The compile step has limits of its own; the run's usage and limits describe the program alone, and the

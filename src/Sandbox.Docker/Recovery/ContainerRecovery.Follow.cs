@@ -14,7 +14,7 @@ public sealed partial class ContainerRecovery
     /// cgroup (and the daemon) at its deadline, past its CPU limit or past an output cap.
     /// </summary>
     private async Task<(long? ExitCode, bool OomKilled, KillReason Reason, DateTimeOffset? EndedAt)> FollowAsync(
-        string id, string parent, ResourceLimits limits, DateTimeOffset killAt, OutputCollector stdout, OutputCollector stderr, CancellationToken cancellationToken)
+        string id, string parent, ResourceLimits limits, DateTimeOffset killAt, OutputCollector stdout, OutputCollector stderr, CancellationToken shutdown, CancellationToken cancellationToken)
     {
         var reason = KillReason.None;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -41,7 +41,9 @@ public sealed partial class ContainerRecovery
                     break;
                 }
 
-                var why = _time.GetUtcNow() >= killAt ? KillReason.WallTime
+                // A shutdown kills the run it follows and records it (SIGTERM records every run, as the live ones are).
+                var why = shutdown.IsCancellationRequested ? KillReason.Cancelled
+                    : _time.GetUtcNow() >= killAt ? KillReason.WallTime
                     : (_meter.ReadCpuNanos(parent) ?? 0) > limits.CpuTimeMs * 1_000_000 ? KillReason.CpuTime
                     : overCap ? KillReason.Output
                     : KillReason.None;

@@ -18,7 +18,7 @@ namespace Sandbox.Docker.Recovery;
 /// daemon's record (exit code, OOM) and its cgroup's usage; then it is removed. A run whose run step never started
 /// (only its compile step is found) has its containers killed and removed and gets no result here.
 /// </summary>
-public sealed partial class ContainerRecovery
+public sealed partial class ContainerRecovery : IContainerRecovery
 {
     /// <summary>How often a followed container's cgroup is sampled.</summary>
     private static readonly TimeSpan s_sample = TimeSpan.FromMilliseconds(50);
@@ -45,18 +45,42 @@ public sealed partial class ContainerRecovery
     /// </summary>
     public async Task<IReadOnlyList<RecoveredRun>> RecoverAsync(Func<string, bool> isOurs, CancellationToken cancellationToken)
     {
-        var containers = await _docker.ListContainersAsync([SandboxLabels.Managed + "=true"], cancellationToken);
-        var runs = containers
-            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId)))
-            .Where(c => c.RunId is not null && isOurs(c.RunId))
-            .GroupBy(c => c.RunId!, StringComparer.Ordinal);
-        return await Task.WhenAll(runs.Select(run => RecoverRunAsync(run.Key, [.. run.Select(c => c.Container)], cancellationToken)));
+        var runs = await FindAsync(isOurs, cancellationToken);
+        return await Task.WhenAll(runs.Select(run => RecoverAsync(run, RecoveredOutput.None, CancellationToken.None, cancellationToken)));
     }
 
-    private async Task<RecoveredRun> RecoverRunAsync(string runId, IReadOnlyList<ContainerSummary> containers, CancellationToken cancellationToken)
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<RecoverableRun>> FindAsync(Func<string, bool> isOurs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(isOurs);
+        var containers = await _docker.ListContainersAsync([SandboxLabels.Managed + "=true"], cancellationToken);
+        return [.. containers
+            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId)))
+            .Where(c => c.RunId is not null && isOurs(c.RunId))
+            .GroupBy(c => c.RunId!, StringComparer.Ordinal)
+            .Select(run =>
+            {
+                var step = run.Select(c => c.Container).FirstOrDefault(c => c.Labels?.GetValueOrDefault(SandboxLabels.Step) == "run");
+                var judged = step is null ? null : LimitsLabel.Parse(step.Labels?.GetValueOrDefault(SandboxLabels.Limits));
+                return new RecoverableRun
+                {
+                    RunId = run.Key,
+                    Containers = [.. run.Select(c => c.Container)],
+                    // Only a run step still going is followed; a compile step is killed at once (the program never ran).
+                    Running = step?.State == "running" && judged is not null,
+                    Limits = judged?.Limits,
+                };
+            })];
+    }
+
+    /// <inheritdoc/>
+    public async Task<RecoveredRun> RecoverAsync(RecoverableRun run, RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(prior);
+        var runId = run.RunId;
         RunResult? result = null;
-        foreach (var container in containers)
+        foreach (var container in run.Containers)
         {
             var labels = container.Labels ?? new Dictionary<string, string>();
             var parent = labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{runId}-{labels.GetValueOrDefault(SandboxLabels.Step)}");
@@ -64,7 +88,7 @@ public sealed partial class ContainerRecovery
             {
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
                 {
-                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged.Limits, judged.CompileErrorExitCode, cancellationToken);
+                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged, prior, shutdown, cancellationToken);
                     if (result is null)
                     {
                         Log.Abandoned(_logger, runId);
@@ -97,8 +121,9 @@ public sealed partial class ContainerRecovery
     }
 
     /// <summary>The step's real end; null when it never started (the service died between create and start): nothing ran.</summary>
-    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, ResourceLimits limits, int? compileErrorExitCode, CancellationToken cancellationToken)
+    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, JudgedLimits judged, RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
     {
+        var (limits, compileErrorExitCode, compileCpuMs) = (judged.Limits, judged.CompileErrorExitCode, judged.CompileCpuMs);
         var info = await _docker.InspectContainerAsync(id, cancellationToken);
         var state = info.State ?? new ContainerState();
         if (state.Status == "created" || ParseTime(state.StartedAt) is null)
@@ -108,12 +133,16 @@ public sealed partial class ContainerRecovery
         }
 
         var startedAt = ParseTime(state.StartedAt);
+        // What it printed before the crash, as far as it was persisted as it streamed, then what a follow reads from now on.
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);
+        stdout.Append(prior.Stdout.Span);
+        stderr.Append(prior.Stderr.Span);
+        var persisted = prior.Stdout.Length + prior.Stderr.Length > 0;
 
         var followed = state.Running;
         var (exitCode, oomKilled, reason, endedAt) = followed
-            ? await FollowAsync(id, parent, limits, KillAt(labels, startedAt, limits), stdout, stderr, cancellationToken)
+            ? await FollowAsync(id, parent, limits, KillAt(labels, startedAt, limits), stdout, stderr, shutdown, cancellationToken)
             : ((long?)state.ExitCode, state.OOMKilled, KillReason.None, ParseTime(state.FinishedAt));
 
         var wallMs = startedAt is { } s && endedAt is { } e ? Math.Max(0, (long)(e - s).TotalMilliseconds) : 0;
@@ -141,9 +170,17 @@ public sealed partial class ContainerRecovery
                 $"sandbox_error: the step ended with sandbox-entry's failure code {OutcomeClassifier.EntryFailedExit}, most likely because the service died while handing the program its files, so it may never have run");
         }
 
+        if (reason == KillReason.Cancelled)
+        {
+            verdict = new Classification(RunStatus.Cancelled, null, null, "cancelled: the service shut down while it followed the run after a restart, and killed it");
+        }
+
+        var before = persisted
+            ? "output written before the restart is kept as far as it was persisted (flushed every 250 ms as it streamed)"
+            : "output written before the restart was lost with the service";
         var note = followed
-            ? "the service restarted while the program ran: output written before the restart was lost with the service, output after it is kept"
-            : "the service restarted while the program ran: its output was lost with the service";
+            ? $"the service restarted while the program ran: {before}, output after it is kept"
+            : $"the service restarted while the program ran: {before}";
         var said = verdict.Message ?? $"{verdict.Status.ToWireName()}: the program exited with code {exitCode}";
         if (!followed && reason == KillReason.WallTime)
         {
@@ -162,8 +199,10 @@ public sealed partial class ContainerRecovery
             Stderr = Encoding.UTF8.GetString(outcome.Stderr),
             StderrBytes = outcome.Stderr,
             StderrTruncated = outcome.StderrTruncated,
-            Usage = outcome.Usage,
+            // The compile step's CPU, measured before the run step was created and written into its label: charged too.
+            Usage = compileCpuMs is { } compileMs ? outcome.Usage with { CompileCpuMs = compileMs } : outcome.Usage,
             LimitBreach = verdict.Breach,
+            Limits = limits,
             Message = said + "; " + note,
             Runtime = info.HostConfig?.Runtime,
         };

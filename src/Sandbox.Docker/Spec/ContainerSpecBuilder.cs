@@ -120,7 +120,7 @@ public static class ContainerSpecBuilder
                 [SandboxLabels.Deadline] = step.DeadlineUnixMs.ToString(CultureInfo.InvariantCulture),
                 [SandboxLabels.KillAt] = step.KillAtUnixMs.ToString(CultureInfo.InvariantCulture),
                 [SandboxLabels.CgroupParent] = step.CgroupParent,
-                [SandboxLabels.Limits] = LimitsLabel.Format(step.Limits, step.CompileErrorExitCode),
+                [SandboxLabels.Limits] = LimitsLabel.Format(step.Limits, step.CompileErrorExitCode, step.CompileCpuMs),
             },
             HostConfig = hostConfig,
         };

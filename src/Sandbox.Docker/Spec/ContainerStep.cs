@@ -35,6 +35,9 @@ public sealed record ContainerStep
     /// <summary>The profile's compile-error exit code, for recovery's classification.</summary>
     public int? CompileErrorExitCode { get; init; }
 
+    /// <summary>For a run step after a compile step: the CPU the compiler used, in its label so recovery can charge it too.</summary>
+    public long? CompileCpuMs { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }

@@ -11,7 +11,10 @@ internal static class LimitsLabel
 {
     private const string CompileErrorKey = "compileErrorExitCode";
 
-    public static string Format(ResourceLimits limits, int? compileErrorExitCode = null)
+    /// <summary>The CPU its compile step used, known when the run step is created: recovery charges it with the run's.</summary>
+    private const string CompileCpuKey = "compileCpuMs";
+
+    public static string Format(ResourceLimits limits, int? compileErrorExitCode = null, long? compileCpuMs = null)
     {
         var parts = limits.Enumerate().Select(l => l.Name + "=" + l.Value.ToString(CultureInfo.InvariantCulture)).ToList();
         if (compileErrorExitCode is { } code)
@@ -19,11 +22,16 @@ internal static class LimitsLabel
             parts.Add(CompileErrorKey + "=" + code.ToString(CultureInfo.InvariantCulture));
         }
 
+        if (compileCpuMs is { } cpu)
+        {
+            parts.Add(CompileCpuKey + "=" + cpu.ToString(CultureInfo.InvariantCulture));
+        }
+
         return string.Join(';', parts);
     }
 
     /// <summary>The limits, or null when the label is missing a limit or malformed (a container of another version: not judged).</summary>
-    public static (ResourceLimits Limits, int? CompileErrorExitCode)? Parse(string? text)
+    public static JudgedLimits? Parse(string? text)
     {
         var values = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var part in (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
@@ -54,6 +62,10 @@ internal static class LimitsLabel
             return null;
         }
 
-        return (limits, values.TryGetValue(CompileErrorKey, out var code) ? (int)code : null);
+        return new JudgedLimits(limits, values.TryGetValue(CompileErrorKey, out var code) ? (int)code : null,
+            values.TryGetValue(CompileCpuKey, out var cpu) ? cpu : null);
     }
 }
+
+/// <summary>What a run step's label says to judge it by: its limits, the compile-error exit code, and its compile step's CPU.</summary>
+internal sealed record JudgedLimits(ResourceLimits Limits, int? CompileErrorExitCode, long? CompileCpuMs);

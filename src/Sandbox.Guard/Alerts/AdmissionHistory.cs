@@ -121,6 +121,29 @@ internal sealed class AdmissionHistory
         return false;
     }
 
+    /// <summary>
+    /// Takes back the newest admission, <paramref name="sequence"/>, as if it had never been added: its commit failed, so
+    /// it never happened. False (nothing changed) when it is not the newest entry.
+    /// </summary>
+    public bool Withdraw(long sequence)
+    {
+        if (Count == 0 || sequence != NextSequence - 1)
+        {
+            return false;
+        }
+
+        var entry = _entries[^1];
+        if (sequence >= _loopFront && !entry.Forgiven)
+        {
+            Uncount(entry.CodeSha256);
+        }
+
+        _entries.RemoveAt(_entries.Count - 1);
+        // A loop reset that came with it moved the front past it; the next admission takes its sequence and must count.
+        _loopFront = Math.Min(_loopFront, NextSequence);
+        return true;
+    }
+
     /// <summary>Forgets the loop counts: from now on only later admissions count.</summary>
     public void ResetLoop()
     {

@@ -96,6 +96,7 @@ public sealed partial class RunDetectors
             AgentState agent = Observe(run);
             agent.Admissions.Prune(run.At - _horizon);
             (long sequence, DateTimeOffset at) = agent.Admissions.Add(run.At, run.CodeSha256);
+            agent.LastAdmission = (run.RunId, sequence);
             List<Alert>? alerts = null;
             Add(ref alerts, DetectLoop(agent, run, at));
             Add(ref alerts, DetectRateSpike(agent, run, sequence, at));
@@ -128,6 +129,26 @@ public sealed partial class RunDetectors
             }
 
             return DetectFailureStreak(agent, run) is { } alert ? [alert] : [];
+        }
+    }
+
+    /// <summary>
+    /// Takes back the admission of <paramref name="runId"/> when its commit failed (nothing of it was written): no phantom
+    /// run counts towards a loop or a spike. Only the agent's newest admission can be taken back, which it is, since the
+    /// lifecycle decides and commits under the agent's lock. An alert that fired with it was never published (alerts go
+    /// out after the commit); its cooldown stays, the cautious side. False when there was nothing to take back.
+    /// </summary>
+    public bool Withdraw(string agentId, string runId)
+    {
+        lock (_lock)
+        {
+            if (!_agents.TryGetValue(agentId, out AgentState? agent) || agent.LastAdmission is not { } last || last.RunId != runId)
+            {
+                return false;
+            }
+
+            agent.LastAdmission = null;
+            return agent.Admissions.Withdraw(last.Sequence);
         }
     }
 
@@ -220,6 +241,9 @@ public sealed partial class RunDetectors
         public long SpikeCountsAfter { get; set; } = -1;
 
         public int Streak { get; set; }
+
+        /// <summary>The newest admission recorded, for <see cref="Withdraw"/>.</summary>
+        public (string RunId, long Sequence)? LastAdmission { get; set; }
 
         /// <summary>The statuses of the current streak, the newest last, at most the threshold's worth.</summary>
         public Queue<string> StreakStatuses { get; } = new();

@@ -163,6 +163,23 @@ public sealed class CapLedger
         Reserve(principal, effective, -1);
     }
 
+    /// <summary>
+    /// Holds a slot and <paramref name="cpuLimitMs"/> for a run that outlived the service and is followed after a restart:
+    /// it still runs and may still charge, so new runs of its agent see it as a run in flight. Given back with <see cref="GiveFollowed"/>.
+    /// </summary>
+    public void HoldFollowed(Principal principal, long cpuLimitMs)
+    {
+        Interlocked.Increment(ref Of(principal.Agent.Id).InFlight);
+        Reserve(principal, cpuLimitMs);
+    }
+
+    /// <summary>Gives back what <see cref="HoldFollowed"/> took, once the followed run is recorded.</summary>
+    public void GiveFollowed(Principal principal, long cpuLimitMs)
+    {
+        Interlocked.Decrement(ref Of(principal.Agent.Id).InFlight);
+        Reserve(principal, -cpuLimitMs);
+    }
+
     /// <summary>What remains of each of the principal's budgets, from the usage read from the store.</summary>
     public IReadOnlyList<Budget> Budgets(Principal principal, Usage usage, Usage tokenUsage, DateTimeOffset now)
     {
@@ -232,12 +249,14 @@ public sealed class CapLedger
     /// Holds (+1) or hands back (-1) a run's CPU limit against its budgets. Runs in flight have not been charged yet, so
     /// without this several admitted together could each be given the whole of what remained.
     /// </summary>
-    private void Reserve(Principal principal, RunPlan plan, int sign)
+    private void Reserve(Principal principal, RunPlan plan, int sign) => Reserve(principal, sign * CpuLimitMs(plan));
+
+    private void Reserve(Principal principal, long cpuMs)
     {
-        Interlocked.Add(ref Of(principal.Agent.Id).ReservedCpuMs, sign * CpuLimitMs(plan));
+        Interlocked.Add(ref Of(principal.Agent.Id).ReservedCpuMs, cpuMs);
         if (principal.IsTaskToken)
         {
-            Interlocked.Add(ref TokenOf(principal).ReservedCpuMs, sign * CpuLimitMs(plan));
+            Interlocked.Add(ref TokenOf(principal).ReservedCpuMs, cpuMs);
         }
     }
 

@@ -69,20 +69,14 @@ public sealed partial class RunGuard
     /// Start-up reconciliation: the final record of each run the process died under (found in the store, ours only) is
     /// <c>interrupted</c>, its row says the same, and approvals that can never be released are closed. Returns how many runs.
     /// </summary>
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    /// <param name="skip">Runs start-up recovery follows in the background (still running): they get their real end from it.</param>
+    /// <param name="cancellationToken">Cancels the reconciliation.</param>
+    public async Task<int> ReconcileAsync(Func<string, bool>? skip, CancellationToken cancellationToken)
     {
-        var open = await OwnOpenRunsAsync(cancellationToken);
+        var open = (await OwnOpenRunsAsync(cancellationToken)).Where(r => skip?.Invoke(r.RunId) != true).ToList();
         foreach (var run in open)
         {
-            var reason = $"the service stopped without recording a result (last record: {run.Stage} at {AuditChain.FormatTime(run.Since)}); reconciled at start-up";
-
-            // The record and the run's row in one transaction, so GET and a retried idempotency key answer with this end after the restart.
-            await _store.CommitAsync(new RunTransition
-            {
-                Complete = new RunCompletion(run.RunId, "interrupted", reason, _time.GetUtcNow(), View: null, ExpiresAt: null),
-                Audit = [AuditRecords.Interrupted(run, reason)],
-            }, cancellationToken);
-            Log.Reconciled(_logger, run.RunId, run.Stage);
+            await CloseInterruptedAsync(run, $"the service stopped without recording a result (last record: {run.Stage} at {AuditChain.FormatTime(run.Since)}); reconciled at start-up", cancellationToken);
         }
 
         // Approvals of runs that died with the process, or that already ended (their approval could not be closed
@@ -97,6 +91,26 @@ public sealed partial class RunGuard
         }
 
         return open.Count;
+    }
+
+    /// <summary>
+    /// Closes one run the process died under as <c>interrupted</c>: its record and its row in one transaction, so GET and a
+    /// retried idempotency key answer with this end after the restart. False when it already had an end.
+    /// </summary>
+    public async Task<bool> CloseInterruptedAsync(OpenRun run, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var closed = await _store.CommitAsync(new RunTransition
+        {
+            Complete = new RunCompletion(run.RunId, "interrupted", reason, _time.GetUtcNow(), View: null, ExpiresAt: null),
+            Audit = [AuditRecords.Interrupted(run, reason)],
+        }, cancellationToken);
+        if (closed)
+        {
+            Log.Reconciled(_logger, run.RunId, run.Stage);
+        }
+
+        return closed;
     }
 
     /// <summary>Expires a pending approval whose time ran out, with its audit record; null when someone decided it first.</summary>

@@ -202,6 +202,16 @@ public sealed partial class RunPolicy
         return new CompletionWrites(new RunTransition { Charges = charges, Holds = holds, Audit = audit }, alerts);
     }
 
+    /// <summary>
+    /// Takes back what <see cref="Decide"/> told the detectors when the decision's commit failed: the run was never
+    /// admitted, so it must not count towards a loop or a rate spike.
+    /// </summary>
+    public void Withdraw(Principal principal, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        _detectors.Withdraw(principal.Agent.Id, runId);
+    }
+
     /// <summary>Hands alerts to the sink, once what raised them is committed: a slow webhook never slows a run.</summary>
     public void Publish(IReadOnlyList<Alert> alerts)
     {

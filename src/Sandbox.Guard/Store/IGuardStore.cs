@@ -118,6 +118,16 @@ public interface IGuardStore : IAsyncDisposable
     Task<bool> CommitAsync(RunTransition transition, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Appends output chunks of running runs, all in one transaction (one small write per flush, whatever the number of
+    /// runs). A chunk of a run that has no row or is already completed is not written: its end holds its output, and
+    /// deletes the chunks written before, in its own transaction.
+    /// </summary>
+    Task AppendRunOutputAsync(IReadOnlyList<RunOutputChunk> chunks, CancellationToken cancellationToken);
+
+    /// <summary>The output a still-open run persisted as it streamed, in the order written (empty when none).</summary>
+    Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A tiny write transaction (one row of a probe table), so readiness reports a store that can no longer write (a full
     /// disk, a read-only file) instead of only one that cannot be opened. Throws when the write fails.
     /// </summary>

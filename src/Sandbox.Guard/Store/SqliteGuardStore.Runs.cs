@@ -129,12 +129,59 @@ public sealed partial class SqliteGuardStore
         return rows.Count == 0;
     }
 
-    /// <summary>The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk.</summary>
-    private static Task<int> EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, RunCompletion end, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction,
+    /// <summary>
+    /// The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk. The output
+    /// the run persisted as it streamed goes in the same transaction: its view is now the one copy.
+    /// </summary>
+    private static async Task<int> EndRunAsync(SqliteConnection connection, SqliteTransaction transaction, RunCompletion end, CancellationToken cancellationToken)
+    {
+        var rows = await ExecuteAsync(connection, transaction,
             "UPDATE runs SET state = 'completed', status = $status, reason = $reason, completed_at = $completed, view = $view, expires_at = COALESCE($expires, expires_at) WHERE run_id = $run AND state <> 'completed'",
             cancellationToken,
             ("$run", end.RunId), ("$status", end.Status), ("$reason", end.Reason), ("$completed", SqliteValues.Time(end.CompletedAt)), ("$view", end.View), ("$expires", SqliteValues.Time(end.ExpiresAt)));
+        if (rows == 1)
+        {
+            await ExecuteAsync(connection, transaction, "DELETE FROM run_output WHERE run_id = $run", cancellationToken, ("$run", end.RunId));
+        }
+
+        return rows;
+    }
+
+    public Task AppendRunOutputAsync(IReadOnlyList<RunOutputChunk> chunks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        if (chunks.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        return AppendAsync(chunks, cancellationToken);
+    }
+
+    private async Task AppendAsync(IReadOnlyList<RunOutputChunk> chunks, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+
+        // Chunks guard against a crash of the service or the daemon, which WAL with synchronous=NORMAL survives (the commit
+        // is in the WAL file, only not fsynced): no fsync per flush, so the write lock is held briefly and a run's own
+        // commits wait less. A power loss may lose the last flushes, never a result (those commits stay FULL; the next
+        // open of this pooled connection sets FULL again).
+        await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL", cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        foreach (var chunk in chunks)
+        {
+            // Only for an open row: a flush that lands after the run's end (which deleted the chunks) adds nothing back.
+            await ExecuteAsync(connection, transaction,
+                "INSERT INTO run_output (run_id, stream, bytes) SELECT $run, $stream, $bytes WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $run AND state <> 'completed')",
+                cancellationToken, ("$run", chunk.RunId), ("$stream", chunk.IsStderr ? "stderr" : "stdout"), ("$bytes", chunk.Bytes.ToArray()));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAsync(string runId, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT stream, bytes FROM run_output WHERE run_id = $run ORDER BY seq",
+            r => new RunOutputChunk(runId, r.GetString(0) == "stderr", (byte[])r.GetValue(1)), cancellationToken, ("$run", runId));
 
     public async Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken)
     {

@@ -145,6 +145,22 @@ internal static class SqliteMigrations
         CREATE TRIGGER runs_delete_inputs AFTER DELETE ON runs
         BEGIN DELETE FROM run_inputs WHERE run_id = old.run_id; END;
         """,
+
+        // 6: a running run's output as it streams, in bounded chunks (issue 11: "output as far as it was persisted"), so the
+        // run's end recovered after a crash of the service (or of the service and the daemon) still carries what the program
+        // printed before it. Only while the run is open: its end (which keeps the output within caps in its view) deletes
+        // them in the same transaction, so one copy is kept at a time; the trigger covers any other delete of the row.
+        """
+        CREATE TABLE run_output (
+            seq INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            stream TEXT NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+            bytes BLOB NOT NULL
+        ) STRICT;
+        CREATE INDEX run_output_run ON run_output (run_id, seq);
+        CREATE TRIGGER runs_delete_output AFTER DELETE ON runs
+        BEGIN DELETE FROM run_output WHERE run_id = old.run_id; END;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -10,7 +10,8 @@ namespace Sandbox.Server.Hosting;
 /// <summary>
 /// Opens the guard for a front end: its settings (<c>Sandbox:Guard</c>), the store under the data folder,
 /// the alert sink, and the reconciliation of runs an earlier crash left without a result, done before
-/// anything is admitted so a new run is never mistaken for an orphan.
+/// anything is admitted so a new run is never mistaken for an orphan; runs that outlived the crash and still run are
+/// followed in the background by <see cref="Recovery"/> instead.
 /// </summary>
 internal sealed partial class GuardHost : IAsyncDisposable
 {
@@ -23,6 +24,9 @@ internal sealed partial class GuardHost : IAsyncDisposable
         Alerts = alerts;
         _logger = logger;
     }
+
+    /// <summary>Start-up recovery, still following the runs it found running (see <see cref="Runs.RunRecovery"/>).</summary>
+    public Runs.RunRecovery? Recovery { get; private set; }
 
     public IGuardStore Store { get; }
 
@@ -55,8 +59,10 @@ internal sealed partial class GuardHost : IAsyncDisposable
         var host = new GuardHost(store, guard, alerts, loggers.CreateLogger<GuardHost>());
         try
         {
-            await Runs.RunRecovery.RecoverAsync(store, guard, server, loggers, time, cancellationToken); // runs whose containers tell their real end
-            await guard.ReconcileAsync(cancellationToken);
+            // Runs whose containers tell their real end: the exited ones recorded now, the running ones followed in the
+            // background (the service listens without waiting for them), so reconciliation leaves those alone.
+            host.Recovery = await Runs.RunRecovery.StartAsync(store, guard, server, loggers, time, cancellationToken);
+            await guard.ReconcileAsync(host.Recovery.IsFollowing, cancellationToken);
             await host.LogHeadAsync("start", cancellationToken);
             return host;
         }
@@ -69,6 +75,12 @@ internal sealed partial class GuardHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Recovery is { } recovery)
+        {
+            // Followed runs are killed and recorded (the drain gave them the grace period) before the store closes.
+            await recovery.DisposeAsync();
+        }
+
         try
         {
             await Guard.Keys.FlushAuthFailuresAsync(CancellationToken.None, force: true);

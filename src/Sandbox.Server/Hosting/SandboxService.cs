@@ -25,8 +25,13 @@ internal sealed partial class SandboxService : IHostedService
     private readonly Lock _drainLock = new();
     private Task? _draining;
 
-    public SandboxService(SandboxHost host, RunLifecycle coordinator, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
+    private readonly GuardHost _guard;
+    private readonly ServerOptions _options;
+
+    public SandboxService(SandboxHost host, RunLifecycle coordinator, GuardHost guard, ServerOptions options, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
     {
+        _guard = guard;
+        _options = options;
         _guardOptions = guardOptions;
         _time = time;
         _lifetime = lifetime;
@@ -70,8 +75,11 @@ internal sealed partial class SandboxService : IHostedService
 
     private async Task DrainAsync()
     {
-        // Bounded by itself (the grace period, then kills confirmed within 30 s), so it takes no token.
+        // Bounded by itself (the grace period, then kills confirmed within 30 s), so it takes no token. Runs start-up
+        // recovery still follows get the same grace period, side by side, then are killed and recorded.
+        var followed = _guard.Recovery?.ShutdownAsync(_options.ShutdownGracePeriod) ?? Task.CompletedTask;
         await _coordinator.ShutdownAsync(CancellationToken.None);
+        await followed;
         await _watching;
         try
         {

@@ -43,6 +43,7 @@ internal sealed class RunEntry : IRunOutputSink
 
     // The plan whose slot and CPU reservation the ledger holds for this run; taken back exactly once (see TakeHeld).
     private RunPlan? _held;
+    private RunOutputBuffer? _persisted;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RunEntry(Principal principal, RunPlan plan, DateTimeOffset createdAt, long createdTimestamp, bool rawOutput, int maxStreamedBytes, Approval? approval = null)
@@ -109,6 +110,13 @@ internal sealed class RunEntry : IRunOutputSink
 
     /// <summary>Cancels the run: a queued run never starts, a running one is killed.</summary>
     public CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>Where its output is persisted as it streams while it runs (see <see cref="OutputJournal"/>); null before and after.</summary>
+    public RunOutputBuffer? Persisted
+    {
+        get => Volatile.Read(ref _persisted);
+        set => Volatile.Write(ref _persisted, value);
+    }
 
     /// <summary>Completes when the run has its final result.</summary>
     public Task Completed => _completed.Task;
@@ -190,6 +198,8 @@ internal sealed class RunEntry : IRunOutputSink
     /// <summary>Output as the backend reads it: decoded incrementally so a character split across chunks survives.</summary>
     public void Write(OutputStreamKind stream, ReadOnlySpan<byte> chunk)
     {
+        // Persisted apart from the event log's own bound: each stream up to its cap, as the result keeps it.
+        Persisted?.Write(stream, chunk);
         lock (_gate)
         {
             // The event log is bounded like the output itself: past the budget the stream only shows the final result.

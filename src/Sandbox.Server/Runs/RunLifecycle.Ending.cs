@@ -171,6 +171,8 @@ internal sealed partial class RunLifecycle
         {
             await ShutdownAsync(CancellationToken.None);
         }
+
+        await _journal.DisposeAsync();
     }
 
     private async Task CancelEntryAsync(RunEntry entry, string reason)
@@ -213,6 +215,9 @@ internal sealed partial class RunLifecycle
             return;
         }
 
+        // From here on its output is persisted as it streams: a crash of the service loses at most the last flush's worth.
+        entry.Persisted = _journal.Open(entry.Id, entry.Plan.Limits.StdoutBytes, entry.Plan.Limits.StderrBytes);
+
         RunResult result;
         try
         {
@@ -250,6 +255,10 @@ internal sealed partial class RunLifecycle
         {
             return;
         }
+
+        // Its end keeps the output within caps in its view (and deletes what was flushed): nothing more to persist.
+        _journal.Close(entry.Persisted);
+        entry.Persisted = null;
 
         var result = raw with
         {

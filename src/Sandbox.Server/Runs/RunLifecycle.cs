@@ -36,6 +36,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RunScheduler<RunEntry> _scheduler;
+    private readonly OutputJournal _journal;
     private readonly ConcurrentDictionary<string, RunEntry> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RunEntry> _completedInOrder = new();
 
@@ -60,6 +61,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         _time = time;
         _logger = logger;
         _scheduler = new RunScheduler<RunEntry>(options.MaxConcurrentRuns, options.MaxQueueLength, ExecuteAsync);
+        _journal = new OutputJournal(store, time, logger);
         metrics.ObserveScheduler(() => _scheduler.QueueDepth, () => _scheduler.Running, options.MaxConcurrentRuns, options.MaxQueueLength);
     }
 
@@ -68,6 +70,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     public RunGuard Guard => _guard;
 
     public int QueueDepth => _scheduler.QueueDepth;
+
+    /// <summary>Where running runs' output is persisted as it streams.</summary>
+    internal OutputJournal Journal => _journal;
 
     public int Running => _scheduler.Running;
 
@@ -244,6 +249,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
                     var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
                     if (!await TryCommitAsync(pending.Id, decision.Writes with { Admit = NewStoredRun(pending, scopedKey, fingerprint) }, cancellationToken))
                     {
+                        _policy.Withdraw(principal, pending.Id); // never admitted: no phantom observation for the detectors
                         pending.Cancellation.Dispose();
                         return SubmitOutcome.Refused(StoreUnavailable());
                     }
@@ -269,6 +275,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
                 // Nothing was written and nothing runs: give back the slot and the CPU reservation (a leak here locked the
                 // agent out with 429 until a restart), and tell the caller it is our store, not its request.
                 GiveBack(entry);
+                _policy.Withdraw(principal, entry.Id); // never admitted: no phantom observation for the detectors
                 entry.Cancellation.Dispose();
                 return SubmitOutcome.Refused(StoreUnavailable());
             }

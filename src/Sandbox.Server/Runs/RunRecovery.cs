@@ -1,48 +1,88 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Recovery;
-using Sandbox.Guard.Agents;
 using Sandbox.Guard.Audit;
 using Sandbox.Guard.Policy;
 using Sandbox.Guard.Store;
 using Sandbox.Server.Hosting;
-using Sandbox.Server.Http;
-using Sandbox.Server.Output;
 
 namespace Sandbox.Server.Runs;
 
 /// <summary>
 /// Start-up recovery of the runs the service died under (issue 11, point 3), before reconciliation closes the rest as
-/// <c>interrupted</c>: a run whose container is found gets its real end (followed to it when still running), recorded
-/// as the run would have recorded it (the audit result, its CPU charged, the stored view a GET and a retried key
-/// answer with), and its container removed. A run that completed is never recorded <c>interrupted</c>.
+/// <c>interrupted</c>. A run whose container is found gets its real end, recorded as the run would have recorded it (the
+/// audit result, its CPU charged, the stored view a GET and a retried key answer with), its output starting with what it
+/// persisted as it streamed, and its container removed. A run that completed is never recorded <c>interrupted</c>.
 /// </summary>
-internal static partial class RunRecovery
+/// <remarks>
+/// <para>
+/// Containers that already exited are recorded before the service listens (the daemon's record and the cgroup tell their
+/// end at once). Containers still running are <em>followed</em> in the background, each until it exits or reaches its
+/// deadline, and recorded exactly once then: the service listens without waiting for them, reconciliation skips them
+/// (<see cref="IsFollowing"/>), GET answers <c>running</c> from their row until their end is committed, and their agent's
+/// slot and CPU reservation stay held in the <see cref="CapLedger"/> until then.
+/// </para>
+/// <para>
+/// SIGTERM during a follow: <see cref="ShutdownAsync"/> gives followed runs the same grace period as live ones, then kills
+/// each and records it <c>cancelled</c> with its output and usage, as the service does with its own runs: every run is
+/// recorded at shutdown, none is left for the next start to find.
+/// </para>
+/// </remarks>
+internal sealed partial class RunRecovery : IAsyncDisposable
 {
     /// <summary>How long the daemon may take to answer before recovery gives up on it (the runs are then reconciled as interrupted).</summary>
     private static readonly TimeSpan s_pingTimeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>Recovers this node's open runs that have a container; returns how many got their real end.</summary>
-    public static async Task<int> RecoverAsync(IGuardStore store, RunGuard guard, ServerOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>How long killed followed runs get to be confirmed and recorded at shutdown before they are abandoned.</summary>
+    private static readonly TimeSpan s_killConfirm = TimeSpan.FromSeconds(30);
+
+    private readonly IGuardStore _store;
+    private readonly RunGuard _guard;
+    private readonly ServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Task> _following = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationTokenSource _abandon = new();
+    private DockerClient? _docker;
+    private int _disposed;
+
+    internal RunRecovery(IGuardStore store, RunGuard guard, ServerOptions options, TimeProvider time, ILogger logger)
+    {
+        _store = store;
+        _guard = guard;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>How many runs are being followed now.</summary>
+    public int Following => _following.Count;
+
+    /// <summary>Whether the run is being followed (reconciliation leaves it alone).</summary>
+    public bool IsFollowing(string runId) => _following.ContainsKey(runId);
+
+    /// <summary>Completes when every run followed now has been recorded.</summary>
+    public Task WhenFollowedAsync() => Task.WhenAll(_following.Values);
+
+    /// <summary>
+    /// Recovers this node's open runs that have a container through the local daemon: the exited ones recorded before this
+    /// returns, the running ones followed in the background.
+    /// </summary>
+    public static async Task<RunRecovery> StartAsync(IGuardStore store, RunGuard guard, ServerOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger("Sandbox.Server.Runs.RunRecovery");
-        var open = new Dictionary<string, OpenRun>(StringComparer.Ordinal);
-        foreach (var run in await guard.OwnOpenRunsAsync(cancellationToken))
-        {
-            open[run.RunId] = run;
-        }
-
+        var recovery = new RunRecovery(store, guard, options, time, logger);
+        var open = (await guard.OwnOpenRunsAsync(cancellationToken)).ToDictionary(r => r.RunId, StringComparer.Ordinal);
         if (open.Count == 0)
         {
-            return 0;
+            return recovery;
         }
 
-        using var docker = DockerClient.FromEnvironment();
+        var docker = DockerClient.FromEnvironment();
         try
         {
             using var ping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,71 +91,168 @@ internal static partial class RunRecovery
         }
         catch (Exception ex) when (ex is Core.Errors.SandboxException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            docker.Dispose();
             Log.DockerDown(logger, open.Count);
-            return 0;
+            return recovery;
         }
 
-        var started = time.GetTimestamp();
-        var recovered = await new ContainerRecovery(docker, CgroupMeter.Detect(), time, logger).RecoverAsync(open.ContainsKey, cancellationToken);
-        var count = 0;
-        foreach (var run in recovered)
-        {
-            if (run.Result is { } result && await store.FindRunAsync(run.RunId, cancellationToken) is { } stored)
-            {
-                await RecordAsync(store, stored, open[run.RunId], result, options, time, cancellationToken);
-                count++;
-            }
-        }
-
-        Log.Done(logger, count, open.Count, (long)time.GetElapsedTime(started).TotalMilliseconds);
-        return count;
+        recovery._docker = docker;
+        await recovery.StartAsync(new ContainerRecovery(docker, CgroupMeter.Detect(), time, logger), open, cancellationToken);
+        return recovery;
     }
 
-    private static async Task RecordAsync(IGuardStore store, StoredRun stored, OpenRun open, RunResult found, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>The same over any <see cref="IContainerRecovery"/> (the unit tests' fake).</summary>
+    internal async Task StartAsync(IContainerRecovery containers, IReadOnlyDictionary<string, OpenRun> open, CancellationToken cancellationToken)
     {
-        var plan = stored.Plan is { } p ? JsonNode.Parse(p) : null;
-        var result = found with
+        var started = _time.GetTimestamp();
+        var found = await containers.FindAsync(open.ContainsKey, cancellationToken);
+        var recorded = 0;
+        foreach (var run in found)
         {
-            Language = plan?["language"]?.GetValue<string>(),
-            Profile = plan?["profile"]?.GetValue<string>(),
-            Backend = plan?["backend"]?.GetValue<string>() ?? BackendNames.Docker,
-            Runtime = found.Runtime ?? plan?["runtime"]?.GetValue<string>(),
-            // The same text a live run's caller gets: safe for a model or a terminal.
-            Stdout = OutputSanitizer.Sanitize(found.StdoutBytes.Span, found.StdoutBytes.Length, options.MaxOutputTextBytes),
-            Stderr = OutputSanitizer.Sanitize(found.StderrBytes.Span, found.StderrBytes.Length, options.MaxOutputTextBytes),
-        };
-        var now = time.GetUtcNow();
-
-        // The CPU it used is charged as a live run's would be: an agent does not get free CPU from our crash.
-        var charges = new List<UsageCharge>();
-        if (result.Usage.CpuMs > 0)
-        {
-            charges.Add(new UsageCharge(stored.AgentId, CapLedger.Day(now), 0, result.Usage.CpuMs));
-            if ((await store.FindCredentialAsync(stored.CredentialId, cancellationToken))?.Kind == CredentialKind.TaskToken)
+            if (await _store.FindRunAsync(run.RunId, cancellationToken) is not { } stored)
             {
-                charges.Add(new UsageCharge(stored.CredentialId, CapLedger.LifePeriod, 0, result.Usage.CpuMs));
+                continue;
             }
+
+            if (!run.Running)
+            {
+                // Exited while the service was down: judged from the daemon's record at once, before anything listens.
+                var ended = await containers.RecoverAsync(run, await PriorOutputAsync(run.RunId, cancellationToken), _shutdown.Token, cancellationToken);
+                if (ended.Result is { } result)
+                {
+                    await RecordAsync(stored, open[run.RunId], result, cancellationToken);
+                    recorded++;
+                }
+
+                continue;
+            }
+
+            // Still running: followed in the background, its slot held until its end is recorded. Registered before this
+            // returns, so reconciliation (which runs next) skips it.
+            var principal = await PrincipalAsync(stored, cancellationToken);
+            var cpuMs = run.Limits?.CpuTimeMs ?? 0;
+            if (principal is not null)
+            {
+                _guard.Ledger.HoldFollowed(principal, cpuMs);
+            }
+
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _following[run.RunId] = gate.Task;
+            _ = FollowAsync(containers, run, stored, open[run.RunId], principal, cpuMs, gate);
+            Log.Following(_logger, run.RunId);
         }
 
-        var record = AuditRecords.Result(stored.AgentId, stored.RunId, result, new JsonObject { ["recovered"] = true, ["lastStage"] = open.Stage });
+        Log.Done(_logger, recorded, _following.Count, open.Count, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+    }
 
-        var view = new RunView
+    /// <summary>
+    /// At SIGTERM: followed runs get <paramref name="grace"/> to end on their own, then are killed and recorded
+    /// <c>cancelled</c> (bounded: past <see cref="s_killConfirm"/> they are abandoned, for the next start's recovery).
+    /// </summary>
+    public async Task ShutdownAsync(TimeSpan grace)
+    {
+        if (_following.IsEmpty)
         {
-            Id = stored.RunId,
-            State = RunStateNames.Of(RunState.Completed),
-            CreatedAt = stored.CreatedAt,
-            CompletedAt = now,
-            RunMs = result.Usage.WallMs,
-            Result = result,
-            Agent = (await store.FindAgentAsync(stored.AgentId, cancellationToken))?.Name,
-        };
-        // The run's end, its charge and its record in one transaction, as a live run's end is: all of it or nothing.
-        await store.CommitAsync(new RunTransition
+            return;
+        }
+
+        try
         {
-            Complete = new RunCompletion(stored.RunId, result.Status.ToWireName(), Reason: null, now, JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), now + options.ResultRetention),
-            Charges = charges,
-            Audit = [record],
-        }, cancellationToken);
+            await WhenFollowedAsync().WaitAsync(grace, _time);
+            return;
+        }
+        catch (TimeoutException)
+        {
+            Log.KillingFollowed(_logger, _following.Count);
+        }
+
+        await _shutdown.CancelAsync();
+        try
+        {
+            await WhenFollowedAsync().WaitAsync(s_killConfirm, _time);
+        }
+        catch (TimeoutException)
+        {
+            await _abandon.CancelAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await ShutdownAsync(TimeSpan.Zero);
+        _docker?.Dispose();
+        _shutdown.Dispose();
+        _abandon.Dispose();
+    }
+
+    private async Task FollowAsync(IContainerRecovery containers, RecoverableRun run, StoredRun stored, OpenRun open, Principal? principal, long cpuMs, TaskCompletionSource gate)
+    {
+        await Task.Yield();
+        try
+        {
+            var prior = await PriorOutputAsync(run.RunId, _abandon.Token);
+            var followed = await containers.RecoverAsync(run, prior, _shutdown.Token, _abandon.Token);
+            if (followed.Result is { } result)
+            {
+                await RecordAsync(stored, open, result, CancellationToken.None);
+            }
+            else
+            {
+                // Reconciliation skipped it while it was followed; nothing told its end, so it is closed here instead.
+                await _guard.CloseInterruptedAsync(open, "the service restarted while the run was running, and its end could not be told from its container", CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Left open in the store: the next start's recovery (or reconciliation) records it. Never a crash of the service.
+            Log.FollowFailed(_logger, run.RunId, ex);
+        }
+        finally
+        {
+            // Only after its end is committed: for a moment its agent sees the slot taken and the CPU charged, never neither.
+            if (principal is not null)
+            {
+                _guard.Ledger.GiveFollowed(principal, cpuMs);
+            }
+
+            _following.TryRemove(run.RunId, out _);
+            gate.TrySetResult();
+        }
+    }
+
+    /// <summary>The agent and credential that started the run, for its slot; null when either is gone (nothing to hold).</summary>
+    private async Task<Principal?> PrincipalAsync(StoredRun stored, CancellationToken cancellationToken) =>
+        await _store.FindAgentAsync(stored.AgentId, cancellationToken) is { } agent
+        && await _store.FindCredentialAsync(stored.CredentialId, cancellationToken) is { } credential
+            ? new Principal(agent, credential)
+            : null;
+
+    /// <summary>What the run persisted as it streamed before the crash (see <see cref="OutputJournal"/>), each stream in order.</summary>
+    private async Task<RecoveredOutput> PriorOutputAsync(string runId, CancellationToken cancellationToken)
+    {
+        var chunks = await _store.ReadRunOutputAsync(runId, cancellationToken);
+        if (chunks.Count == 0)
+        {
+            return RecoveredOutput.None;
+        }
+
+        static byte[] Join(IEnumerable<RunOutputChunk> parts)
+        {
+            using var all = new MemoryStream();
+            foreach (var part in parts)
+            {
+                all.Write(part.Bytes.Span);
+            }
+
+            return all.ToArray();
+        }
+
+        return new RecoveredOutput(Join(chunks.Where(c => !c.IsStderr)), Join(chunks.Where(c => c.IsStderr)));
     }
 
     private static partial class Log
@@ -123,7 +260,16 @@ internal static partial class RunRecovery
         [LoggerMessage(1, LogLevel.Warning, "Recovery: Docker does not answer at start-up; the {Count} run(s) the service died under are recorded as interrupted")]
         public static partial void DockerDown(ILogger logger, int count);
 
-        [LoggerMessage(2, LogLevel.Information, "Recovery: {Recovered} of {Open} run(s) the service died under got their real end from their containers, in {ElapsedMs} ms")]
-        public static partial void Done(ILogger logger, int recovered, int open, long elapsedMs);
+        [LoggerMessage(2, LogLevel.Information, "Recovery: {Recovered} run(s) the service died under got their real end from their containers and {Following} still running are followed in the background, of {Open} open, in {ElapsedMs} ms")]
+        public static partial void Done(ILogger logger, int recovered, int following, int open, long elapsedMs);
+
+        [LoggerMessage(3, LogLevel.Information, "Recovery: run {RunId} is still running; following it to its end in the background")]
+        public static partial void Following(ILogger logger, string runId);
+
+        [LoggerMessage(4, LogLevel.Warning, "Recovery: shutting down with {Count} followed run(s) still running past the grace period; killing and recording them")]
+        public static partial void KillingFollowed(ILogger logger, int count);
+
+        [LoggerMessage(5, LogLevel.Error, "Recovery: run {RunId} could not be followed to its end or recorded; it stays open for the next start")]
+        public static partial void FollowFailed(ILogger logger, string runId, Exception exception);
     }
 }

@@ -46,7 +46,7 @@ public sealed class ContainerRecoveryTests(SandboxFixture sandbox)
         result.Status.ShouldBe(RunStatus.RuntimeError);
         result.ExitCode.ShouldBe(3);
         result.Usage.CpuMs.ShouldBeGreaterThan(0);
-        result.Message.ShouldNotBeNull().ShouldContain("output was lost with the service");
+        result.Message.ShouldNotBeNull().ShouldContain("before the restart was lost with the service");
         (await sandbox.LeftoversAsync(runId)).ShouldBeEmpty();
     }
 

@@ -10,10 +10,12 @@ public sealed class LimitsLabelTests
     {
         var limits = SomeStep.Limits();
 
-        var parsed = LimitsLabel.Parse(LimitsLabel.Format(limits, compileErrorExitCode: 42)).ShouldNotBeNull();
+        var parsed = LimitsLabel.Parse(LimitsLabel.Format(limits, compileErrorExitCode: 42, compileCpuMs: 1234)).ShouldNotBeNull();
 
         parsed.Limits.ShouldBe(limits);
         parsed.CompileErrorExitCode.ShouldBe(42);
+        parsed.CompileCpuMs.ShouldBe(1234, "recovery charges the compile step's CPU too");
+        LimitsLabel.Parse(LimitsLabel.Format(limits)).ShouldNotBeNull().CompileCpuMs.ShouldBeNull();
     }
 
     [Theory]

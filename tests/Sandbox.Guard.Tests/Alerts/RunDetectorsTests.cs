@@ -38,6 +38,35 @@ public sealed class RunDetectorsTests
     }
 
     [Fact]
+    public void Withdraw_AdmissionWhoseCommitFailed_DoesNotCountTowardsALoop()
+    {
+        var detectors = new RunDetectors(SomeAlertOptions.Small());
+        var bot = new AgentRuns();
+
+        detectors.OnAdmitted(bot.Admitted(Sec(0))).Of(Loop).ShouldBeEmpty();
+        detectors.OnAdmitted(bot.Admitted(Sec(30))).Of(Loop).ShouldBeEmpty();
+        detectors.Withdraw(bot.AgentId, bot.LastRunId).ShouldBeTrue("its commit failed: it was never admitted");
+        detectors.Withdraw(bot.AgentId, bot.LastRunId).ShouldBeFalse("taken back once");
+
+        detectors.OnAdmitted(bot.Admitted(Sec(60))).Of(Loop).ShouldBeEmpty("two real admissions, not three");
+        detectors.OnAdmitted(bot.Admitted(Sec(90))).Of(Loop).ShouldHaveSingleItem().Details["count"]!.GetValue<int>().ShouldBe(3);
+    }
+
+    [Fact]
+    public void Withdraw_NotTheNewestAdmission_ChangesNothing()
+    {
+        var detectors = new RunDetectors(SomeAlertOptions.Small());
+        var bot = new AgentRuns();
+        detectors.OnAdmitted(bot.Admitted(Sec(0)));
+        var first = bot.LastRunId;
+        detectors.OnAdmitted(bot.Admitted(Sec(30)));
+
+        detectors.Withdraw(bot.AgentId, first).ShouldBeFalse();
+        detectors.Withdraw("agt_other", bot.LastRunId).ShouldBeFalse();
+        detectors.OnAdmitted(bot.Admitted(Sec(60))).Of(Loop).ShouldHaveSingleItem();
+    }
+
+    [Fact]
     public void OnAdmitted_DifferentCode_NoLoop()
     {
         var detectors = new RunDetectors(SomeAlertOptions.Small());

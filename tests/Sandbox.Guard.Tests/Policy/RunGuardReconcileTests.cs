@@ -26,7 +26,7 @@ public sealed class RunGuardReconcileTests : TempDatabase
         await store.AppendAsync(new AuditEntry { Kind = AuditKinds.Decision, AgentId = agent.Id, RunId = elsewhere.RunId, Status = "pending" }, Ct);
         var guard = new RunGuard(store, new GuardOptions { NodeId = "this-node" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
 
-        await guard.ReconcileAsync(Ct);
+        await guard.ReconcileAsync(skip: null, Ct);
 
         (await store.FindApprovalAsync(ghost.Id, Ct)).ShouldNotBeNull().State.ShouldBe(ApprovalState.Expired, "its run already ended: nobody may approve it");
         (await store.FindApprovalAsync(elsewhere.Id, Ct)).ShouldNotBeNull().State.ShouldBe(ApprovalState.Pending, "another node's run may still be waiting for it");

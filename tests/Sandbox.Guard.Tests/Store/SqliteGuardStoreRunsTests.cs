@@ -51,6 +51,29 @@ public sealed class SqliteGuardStoreRunsTests : TempDatabase
     }
 
     [Fact]
+    public async Task AppendRunOutputAsync_OpenRun_KeptInOrderUntilItsEndWhichDeletesThem()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null);
+        var other = Run("agt_a", key: null);
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        await store.AdmitRunAsync(other, receipt: null, Ct);
+
+        await store.AppendRunOutputAsync([new(run.RunId, false, "one\n"u8.ToArray()), new(run.RunId, true, "err\n"u8.ToArray()), new(other.RunId, false, "x"u8.ToArray())], Ct);
+        await store.AppendRunOutputAsync([new(run.RunId, false, "two\n"u8.ToArray()), new("run_unknown", false, "y"u8.ToArray())], Ct);
+
+        (await store.ReadRunOutputAsync(run.RunId, Ct)).Select(c => (c.IsStderr, System.Text.Encoding.UTF8.GetString(c.Bytes.Span)))
+            .ShouldBe([(false, "one\n"), (true, "err\n"), (false, "two\n")]);
+        (await store.ReadRunOutputAsync("run_unknown", Ct)).ShouldBeEmpty("no row, no chunks");
+
+        (await store.CompleteRunAsync(run.RunId, "ok", null, Some.Now, "{}", null, Ct)).ShouldBeTrue();
+        (await store.ReadRunOutputAsync(run.RunId, Ct)).ShouldBeEmpty("its end holds the output in its view: one copy");
+        await store.AppendRunOutputAsync([new(run.RunId, false, "late"u8.ToArray())], Ct);
+        (await store.ReadRunOutputAsync(run.RunId, Ct)).ShouldBeEmpty("a flush landing after the end adds nothing back");
+        (await store.ReadRunOutputAsync(other.RunId, Ct)).ShouldHaveSingleItem("another run's chunks are its own");
+    }
+
+    [Fact]
     public async Task CompleteRunAsync_FirstEndWins()
     {
         var store = await OpenAsync();
@@ -118,7 +141,7 @@ public sealed class SqliteGuardStoreRunsTests : TempDatabase
         await store.AdmitRunAsync(run, Some.Entry(AuditKinds.Receipt, run.RunId, "planned", run.AgentId), Ct);
         var guard = new RunGuard(store, new GuardOptions { NodeId = "this-node" }, NullAlertSink.Instance, Clock, NullLogger<RunGuard>.Instance);
 
-        (await guard.ReconcileAsync(Ct)).ShouldBe(1);
+        (await guard.ReconcileAsync(skip: null, Ct)).ShouldBe(1);
 
         var stored = (await store.FindRunAsync(run.RunId, Ct)).ShouldNotBeNull();
         stored.State.ShouldBe("completed");

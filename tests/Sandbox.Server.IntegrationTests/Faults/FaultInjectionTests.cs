@@ -70,7 +70,7 @@ public sealed class FaultInjectionTests
         Say($"restart to recovered result of a run that ended while the service was down: {restart.ElapsedMilliseconds} ms");
         result["status"]!.GetValue<string>().ShouldBe("ok", result.ToJsonString());
         result["exitCode"]!.GetValue<int>().ShouldBe(0);
-        result["message"]!.GetValue<string>().ShouldContain("output was lost with the service");
+        result["message"]!.GetValue<string>().ShouldContain("the service restarted while the program ran");
         await rig.AssertNothingLostOrLeftAsync();
     }
 

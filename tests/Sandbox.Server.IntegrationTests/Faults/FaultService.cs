@@ -72,7 +72,7 @@ internal sealed class FaultService : IAsyncDisposable
     }
 
     /// <summary>Starts the service (stopping any previous one first) and waits until it answers /healthz.</summary>
-    public async Task<ServeProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
+    public async Task<ServeProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null, string? profiles = null)
     {
         Serve?.Dispose();
         var env = new Dictionary<string, string> { ["Sandbox__LogDirectory"] = Path.Join(Data, "logs") };
@@ -81,7 +81,7 @@ internal sealed class FaultService : IAsyncDisposable
             env[name] = value;
         }
 
-        Serve = ServeProcess.Start(Data, AdminKey, Port, env);
+        Serve = ServeProcess.Start(Data, AdminKey, Port, env, profiles);
         await Serve.WaitHealthyAsync(Token);
         return Serve;
     }

@@ -23,13 +23,16 @@ internal sealed class ServeProcess : IDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Starts <c>sandbox serve</c> over <paramref name="data"/> with the repository's profiles.</summary>
-    public static ServeProcess Start(string data, string adminKey, int? port = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <c>sandbox serve</c> over <paramref name="data"/> with the repository's profiles, or with
+    /// <paramref name="profiles"/> (a file or folder of the test's own) when given.
+    /// </summary>
+    public static ServeProcess Start(string data, string adminKey, int? port = null, IReadOnlyDictionary<string, string>? environment = null, string? profiles = null)
     {
         var chosen = port ?? FreePort();
         var (fileName, prefix) = McpProcess.SandboxExecutable();
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in prefix.Concat(["serve", "--profiles", Path.Join(RepositoryRoot.Path, "images"), "--urls", $"http://127.0.0.1:{chosen}"]))
+        foreach (var arg in prefix.Concat(["serve", "--profiles", profiles ?? Path.Join(RepositoryRoot.Path, "images"), "--urls", $"http://127.0.0.1:{chosen}"]))
         {
             start.ArgumentList.Add(arg);
         }
