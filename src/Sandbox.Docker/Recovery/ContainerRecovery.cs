@@ -7,6 +7,7 @@ using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Recovery;
@@ -47,7 +48,8 @@ public sealed partial class ContainerRecovery
     {
         var containers = await _docker.ListContainersAsync([SandboxLabels.Managed + "=true"], cancellationToken);
         var runs = containers
-            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId)))
+            // A claimed warm-pool container carries its run in its name, not a label (see ClaimName).
+            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId) ?? ClaimName.Parse(c)?.RunId))
             .Where(c => c.RunId is not null && isOurs(c.RunId))
             .GroupBy(c => c.RunId!, StringComparer.Ordinal);
         return await Task.WhenAll(runs.Select(run => RecoverRunAsync(run.Key, [.. run.Select(c => c.Container)], cancellationToken)));
@@ -64,7 +66,7 @@ public sealed partial class ContainerRecovery
             {
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
                 {
-                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged.Limits, judged.CompileErrorExitCode, cancellationToken);
+                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged.Limits, judged.CompileErrorExitCode, ClaimName.Parse(container)?.ClaimedAt, cancellationToken);
                     if (result is null)
                     {
                         Log.Abandoned(_logger, runId);
@@ -97,7 +99,7 @@ public sealed partial class ContainerRecovery
     }
 
     /// <summary>The step's real end; null when it never started (the service died between create and start): nothing ran.</summary>
-    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, ResourceLimits limits, int? compileErrorExitCode, CancellationToken cancellationToken)
+    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, ResourceLimits limits, int? compileErrorExitCode, DateTimeOffset? claimedAt, CancellationToken cancellationToken)
     {
         var info = await _docker.InspectContainerAsync(id, cancellationToken);
         var state = info.State ?? new ContainerState();
@@ -107,7 +109,8 @@ public sealed partial class ContainerRecovery
             return null;
         }
 
-        var startedAt = ParseTime(state.StartedAt);
+        // A warm-pool container's run began at its claim; it had waited idle since its start.
+        var startedAt = claimedAt ?? ParseTime(state.StartedAt);
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);
 

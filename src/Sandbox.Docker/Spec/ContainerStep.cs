@@ -35,6 +35,12 @@ public sealed record ContainerStep
     /// <summary>The profile's compile-error exit code, for recovery's classification.</summary>
     public int? CompileErrorExitCode { get; init; }
 
+    /// <summary>
+    /// Set on a warm-pool container's step (the pool's process id): it is made before any run claims it, so it carries
+    /// <see cref="SandboxLabels.Pool"/> instead of a run id. Null for a run's own container.
+    /// </summary>
+    public string? Pool { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }
