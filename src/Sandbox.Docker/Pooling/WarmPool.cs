@@ -118,6 +118,9 @@ public sealed partial class WarmPool : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The spec template of the pool registered as <paramref name="name"/> (tests claim with it).</summary>
+    internal ContainerStep? TemplateOf(string name) => _slots.Values.FirstOrDefault(s => s.Name == name)?.Template;
+
     /// <summary>The idle containers' ids (tests).</summary>
     internal IReadOnlyList<string> IdleIds() => [.. _slots.Values.SelectMany(s => s.Idle).Select(w => w.Id)];
 
