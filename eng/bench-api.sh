@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # make bench-api: `sandbox serve` on a free loopback port, driven over HTTP by a separate client process
-# (bench/Sandbox.Bench.Api) at concurrency 1, 4 and 16; prints throughput, p50/p99 latency and ok/429/error
-# counts. BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
-# BENCH_API_SERVE_ARGS to the service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16").
-# Exits non-zero only if the service does not start or every request fails.
+# (bench/Sandbox.Bench.Api), three times side by side: Docker with its warm pool (the default settings), Docker cold
+# (pool off) and python-wasm; prints throughput, p50/p99 latency and ok/429/error counts of each at concurrency 1 and 8,
+# the daemon's own container create+remove rate measured in the same run, and a summary.
+# BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
+# BENCH_API_SERVE_ARGS to every service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16"),
+# BENCH_API_MODES picks the services ("warm cold wasm"). Exits non-zero if a service does not start or every request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # SANDBOX_CLI picks another build of the service, e.g. an older one for a before/after comparison.
 cli=${SANDBOX_CLI:-artifacts/sandbox/sandbox}
 [ -x "$cli" ] || { echo "bench-api: $cli is missing; run make build" >&2; exit 1; }
 dotnet build bench/Sandbox.Bench.Api -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/Sandbox.Bench -c Release --nologo -v quiet -clp:ErrorsOnly
 bench=(dotnet artifacts/bin/Sandbox.Bench.Api/release/Sandbox.Bench.Api.dll)
-read -ra client_args <<< "${BENCH_API_ARGS:-}"
+read -ra client_args <<< "${BENCH_API_ARGS:---concurrency 1,8 --requests 30,80 --warmup 5}"
 read -ra serve_args <<< "${BENCH_API_SERVE_ARGS:-}"
+read -ra modes <<< "${BENCH_API_MODES:-warm cold wasm}"
 
 work=$(mktemp -d -t sandbox-bench-api.XXXXXX)
 pid= client=
@@ -46,39 +50,71 @@ SANDBOX_API_KEY=$("$cli" agents create bench --profile python,python-wasm --rate
 [ -n "$SANDBOX_API_KEY" ] || { echo "bench-api: could not create the bench's agent" >&2; exit 1; }
 export SANDBOX_API_KEY
 
-port=$("${bench[@]}" free-port)
-url="http://127.0.0.1:$port"
-# Loopback only; the data folder (logs) is ours and goes away with the run.
-"$cli" serve --urls "$url" "--Sandbox:DataDirectory=$work/data" "${serve_args[@]}" >"$work/service.log" 2>&1 &
-pid=$!
+# One service and one client run: $1 names it, $2 is extra client arguments, the rest goes to the service.
+run_mode() {
+  local label=$1 extra=$2
+  shift 2
+  port=$("${bench[@]}" free-port)
+  url="http://127.0.0.1:$port"
+  # Loopback only; the data folder (logs) is ours and goes away with the run.
+  "$cli" serve --urls "$url" "--Sandbox:DataDirectory=$work/data" "${serve_args[@]}" "$@" >"$work/service.log" 2>&1 &
+  pid=$!
 
-ready=
-for _ in $(seq 120); do
-  if ! kill -0 "$pid" 2>/dev/null; then
-    wait "$pid" || true
-    pid=
-    echo "bench-api: the service exited during start-up; its log:" >&2
+  ready=
+  for _ in $(seq 120); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" || true
+      pid=
+      echo "bench-api: the service exited during start-up; its log:" >&2
+      tail -n 40 "$work/service.log" >&2
+      exit 1
+    fi
+    if curl -sf --noproxy '*' --max-time 5 -o "$work/readyz.json" "$url/readyz"; then ready=1; break; fi
+    sleep 0.5
+  done
+  if [ -z "$ready" ]; then
+    echo "bench-api: $url/readyz did not answer 200 within 60 s; last answer and log:" >&2
+    curl -s --noproxy '*' --max-time 5 "$url/readyz" >&2 || true
+    echo >&2
     tail -n 40 "$work/service.log" >&2
     exit 1
   fi
-  if curl -sf --noproxy '*' --max-time 5 -o "$work/readyz.json" "$url/readyz"; then ready=1; break; fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "bench-api: $url/readyz did not answer 200 within 60 s; last answer and log:" >&2
-  curl -s --noproxy '*' --max-time 5 "$url/readyz" >&2 || true
-  echo >&2
-  tail -n 40 "$work/service.log" >&2
-  exit 1
-fi
 
-# In the background with `wait`, so an INT or TERM sent to this script is handled at once, not after the client ends.
-status=0
-"${bench[@]}" --url "$url" "${client_args[@]}" &
-client=$!
-wait "$client" || status=$?
-client=
-problems=$(grep -cE '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log" || true)
-[ "$problems" = 0 ] || { echo "bench-api: the service logged $problems errors; the first:"; grep -m 5 -E '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log"; }
-stop_service
-exit "$status"
+  # In the background with `wait`, so an INT or TERM sent to this script is handled at once, not after the client ends.
+  status=0
+  # shellcheck disable=SC2086 # $extra is a word list on purpose
+  "${bench[@]}" --url "$url" "${client_args[@]}" $extra >"$work/$label.txt" &
+  client=$!
+  wait "$client" || status=$?
+  client=
+  cat "$work/$label.txt"
+  problems=$(grep -cE '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log" || true)
+  [ "$problems" = 0 ] || { echo "bench-api: the service logged $problems errors; the first:"; grep -m 5 -E '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log"; }
+  stop_service
+  return "$status"
+}
+
+# The floor a fresh-container-per-run service is held to: how fast this daemon creates and removes containers at all
+# (8 at a time through the Engine API, no start), measured now, on this machine, beside the service's levels.
+rate=$(dotnet artifacts/bin/Sandbox.Bench/release/Sandbox.Bench.dll create-remove 80 8)
+echo "bench-api: the daemon's container create+remove rate now: $rate containers/s (80, 8 at a time, Engine API)"
+
+failed=0
+for mode in "${modes[@]}"; do
+  echo
+  case "$mode" in
+    warm) echo "== docker, warm pool (default settings) =="; run_mode warm "" || failed=1 ;;
+    cold) echo "== docker, cold (pool off) =="; run_mode cold "" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    wasm) echo "== python-wasm =="; run_mode wasm "--backend wasm" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm)" >&2; exit 2 ;;
+  esac
+done
+
+echo
+echo "summary (client side; create+remove floor $rate/s)"
+printf '%-6s %11s %7s %8s %8s\n' path concurrency runs/s "p50 ms" "p99 ms"
+for mode in "${modes[@]}"; do
+  [ -f "$work/$mode.txt" ] || continue
+  awk -v m="$mode" '$1 ~ /^[0-9]+$/ && NF >= 9 && $2 ~ /^[0-9]+$/ { printf "%-6s %11s %7s %8s %8s\n", m, $1, $6, $7, $8 }' "$work/$mode.txt"
+done
+exit "$failed"

@@ -55,6 +55,31 @@ public sealed class CgroupMeter
     /// <summary>CPU time charged so far to the run's parent cgroup, in nanoseconds; null before it exists.</summary>
     public long? ReadCpuNanos(string parent) => _cpuRoot is null ? null : CgroupFiles.CpuNanos(Path.Join(_cpuRoot, parent), _isV2);
 
+    /// <summary>
+    /// Starts a claimed warm container's accounting now: resets the parent cgroup's CPU counter and memory high-water mark
+    /// where the kernel allows it (v1: <c>cpuacct.usage</c> and <c>memory.max_usage_in_bytes</c> take 0; v2 kernels from
+    /// 6.12 reset <c>memory.peak</c> on a write), and returns the CPU time still charged, which the run subtracts (0 after a reset).
+    /// </summary>
+    public long ResetForClaim(string parent)
+    {
+        if (_cpuRoot is null || _memoryRoot is null)
+        {
+            return 0;
+        }
+
+        if (_isV2)
+        {
+            CgroupFiles.TryWrite(Path.Join(_memoryRoot, parent, "memory.peak"), "0");
+        }
+        else
+        {
+            CgroupFiles.TryWrite(Path.Join(_cpuRoot, parent, "cpuacct.usage"), "0");
+            CgroupFiles.TryWrite(Path.Join(_memoryRoot, parent, "memory.max_usage_in_bytes"), "0");
+        }
+
+        return ReadCpuNanos(parent) ?? 0;
+    }
+
     /// <summary>The largest memory footprint of the run's parent cgroup so far, in bytes; null before it exists.</summary>
     public long? ReadPeakMemoryBytes(string parent) => _memoryRoot is null ? null : CgroupFiles.PeakMemoryBytes(Path.Join(_memoryRoot, parent), _isV2);
 

@@ -81,6 +81,15 @@ public sealed partial class DockerClient
     }
 
     /// <inheritdoc />
+    public async Task RenameContainerAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        string path = $"{await GetApiPrefixAsync(cancellationToken)}/containers/{Segment(id)}/rename?name={Uri.EscapeDataString(name)}";
+        using HttpResponseMessage response = await SendAsync(DockerOperation.RenameContainer, HttpMethod.Post, path, null, cancellationToken);
+        await EnsureSuccessAsync(DockerOperation.RenameContainer, response, id, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken)
     {
         // force: kill it if still running; v: drop its anonymous volumes so nothing of the run survives.

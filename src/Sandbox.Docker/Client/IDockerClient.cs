@@ -33,6 +33,12 @@ public interface IDockerClient
     /// <summary>DELETE /containers/{id}?force=true&amp;v=true. Returns false when it was already gone (404).</summary>
     Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// POST /containers/{id}/rename?name=…: the warm pool names a claimed container after its run, so start-up recovery
+    /// finds it by name (labels cannot change after create). Not retried: a repeat after a lost answer would conflict with itself.
+    /// </summary>
+    Task RenameContainerAsync(string id, string name, CancellationToken cancellationToken);
+
     /// <summary>GET /containers/{id}/json. Throws <see cref="DockerNotFoundException"/> when gone.</summary>
     Task<ContainerInspectResponse> InspectContainerAsync(string id, CancellationToken cancellationToken);
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Core.Errors;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Execution;
@@ -33,12 +34,31 @@ internal sealed partial class ContainerStepRunner
         _logger = logger;
     }
 
+    /// <summary>The warm pool run steps claim their container from; null (or no container of the step's spec idle) starts cold.</summary>
+    public WarmPool? Pool { get; set; }
+
     public async Task<StepOutcome> RunAsync(ContainerStep step, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
     {
         if (!_meter.IsAvailable)
         {
             // Fail closed: without the cgroup meter the CPU limit could not be enforced.
             throw new SandboxInfrastructureException("CPU time cannot be measured, so the run was refused: " + _meter.Description);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (step.StepName == "run" && Pool?.TryClaim(step) is { } warm)
+        {
+            // Its cgroup parent is the pool container's own, made for it alone; the rest of the spec equals the step's.
+            var claimed = step with { CgroupParent = warm.CgroupParent };
+            var claimProgress = new StepProgress();
+            try
+            {
+                return await RunCreatedAsync(warm.Id, claimed, stdin, claimProgress, warm, cancellationToken);
+            }
+            finally
+            {
+                await CleanUpAsync(warm.Id, claimed, claimProgress.DaemonLost);
+            }
         }
 
         var spec = ContainerSpecBuilder.Build(step, SeccompProfile.Runner);
@@ -65,7 +85,7 @@ internal sealed partial class ContainerStepRunner
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            return await RunCreatedAsync(id, step, stdin, progress, cancellationToken);
+            return await RunCreatedAsync(id, step, stdin, progress, warm: null, cancellationToken);
         }
         finally
         {
@@ -73,7 +93,7 @@ internal sealed partial class ContainerStepRunner
         }
     }
 
-    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, StepProgress progress, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunCreatedAsync(string id, ContainerStep step, ReadOnlyMemory<byte> stdin, StepProgress progress, WarmContainer? warm, CancellationToken cancellationToken)
     {
         var limits = step.Limits;
         var stdout = new OutputCollector(limits.StdoutBytes);
@@ -81,8 +101,20 @@ internal sealed partial class ContainerStepRunner
         var kill = new KillSwitch(_docker, id, () => _meter.IsPopulated(step.CgroupParent), () => _meter.Kill(step.CgroupParent));
         var watch = new ProcessWatch();
 
-        await using var attached = await _docker.AttachAsync(id, cancellationToken);
-        await _docker.StartContainerAsync(id, cancellationToken);
+        await using var attached = warm?.Attached ?? await _docker.AttachAsync(id, cancellationToken);
+        var cpuBaseline = 0L;
+        var renamed = Task.CompletedTask;
+        if (warm is null)
+        {
+            await _docker.StartContainerAsync(id, cancellationToken);
+        }
+        else
+        {
+            // A claimed container has waited idle: the run's CPU, memory and wall clock start now, not at its start.
+            cpuBaseline = _meter.ResetForClaim(step.CgroupParent);
+            renamed = RenameClaimedAsync(id, step.RunId);
+        }
+
         var started = _time.GetTimestamp();
         // Once started, the step's cgroup holds its processes until they end (runc and runsc alike): the kernel's view of
         // the end, which needs no daemon. Without it (no cgroup found) only the daemon can tell, as before.
@@ -96,7 +128,7 @@ internal sealed partial class ContainerStepRunner
         var wait = _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
         var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, stop.Token);
-        var monitor = MonitorAsync(step, kill, watch, canWatch, stop.Token);
+        var monitor = MonitorAsync(step, kill, watch, canWatch, cpuBaseline, stop.Token);
 
         ExitReport exit;
         try
@@ -117,7 +149,7 @@ internal sealed partial class ContainerStepRunner
         finally
         {
             await stop.CancelAsync();
-            await Task.WhenAll(Quietly(write), Quietly(monitor), Quietly(read));
+            await Task.WhenAll(Quietly(write), Quietly(monitor), Quietly(read), renamed);
         }
 
         // A cancelled run was killed above; the caller asked for it to stop, so it gets no result.
@@ -130,7 +162,7 @@ internal sealed partial class ContainerStepRunner
         var (oomKilled, vanished) = exit.DaemonLost || exit.Vanished
             ? (exit.OomKilled, exit.Vanished)
             : await InspectEndAsync(id, exit, kill.Reason);
-        var usage = ReadUsage(step);
+        var usage = ReadUsage(step, cpuBaseline);
         return StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
             DaemonLost = exit.DaemonLost,
@@ -186,13 +218,13 @@ internal sealed partial class ContainerStepRunner
     /// Samples the step's cgroup: CPU time against its limit, OOM kills (the container's own cgroup goes with the
     /// container, so its count is read while it is there), and whether any process is left, the end as the kernel sees it.
     /// </summary>
-    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, ProcessWatch watch, bool canWatch, CancellationToken cancellationToken)
+    private async Task MonitorAsync(ContainerStep step, KillSwitch kill, ProcessWatch watch, bool canWatch, long cpuBaseline, CancellationToken cancellationToken)
     {
         var cpuLimitNanos = step.Limits.CpuTimeMs * 1_000_000;
         using var timer = new PeriodicTimer(_options.SampleInterval, _time);
         for (var tick = 1; await timer.WaitForNextTickAsync(cancellationToken); tick++)
         {
-            if (kill.Reason == KillReason.None && _meter.ReadCpuNanos(step.CgroupParent) is { } used && used > cpuLimitNanos)
+            if (kill.Reason == KillReason.None && _meter.ReadCpuNanos(step.CgroupParent) is { } used && used - cpuBaseline > cpuLimitNanos)
             {
                 kill.Fire(KillReason.CpuTime);
             }
@@ -211,8 +243,25 @@ internal sealed partial class ContainerStepRunner
         }
     }
 
-    private (long CpuMs, long PeakMemoryBytes) ReadUsage(ContainerStep step) =>
-        ((_meter.ReadCpuNanos(step.CgroupParent) ?? 0) / 1_000_000, _meter.ReadPeakMemoryBytes(step.CgroupParent) ?? 0);
+    private (long CpuMs, long PeakMemoryBytes) ReadUsage(ContainerStep step, long cpuBaseline) =>
+        (Math.Max(0, (_meter.ReadCpuNanos(step.CgroupParent) ?? 0) - cpuBaseline) / 1_000_000, _meter.ReadPeakMemoryBytes(step.CgroupParent) ?? 0);
+
+    /// <summary>
+    /// Names a claimed pool container after its run (<see cref="ClaimName"/>), so start-up recovery finds it; it runs beside
+    /// the program, and a failure only costs recovery that run (the reaper still removes the container).
+    /// </summary>
+    private async Task RenameClaimedAsync(string id, string runId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+            await _docker.RenameContainerAsync(id, ClaimName.Format(runId, _time.GetUtcNow().ToUnixTimeMilliseconds()), timeout.Token);
+        }
+        catch (Exception ex) when (ex is SandboxException or OperationCanceledException or IOException)
+        {
+            Log.RenameFailed(_logger, runId, ex);
+        }
+    }
 
     /// <summary>How many CPU samples apart the end is looked for (3 × 20 ms): a deadline held to well within a second.</summary>
     private const int WatchEveryTicks = 3;
@@ -242,6 +291,9 @@ internal sealed partial class ContainerStepRunner
 
         [LoggerMessage(10, LogLevel.Warning, "Run {RunId}: the container could not be removed now; the reaper will remove it")]
         public static partial void RemoveFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(13, LogLevel.Warning, "Run {RunId}: its warm container could not be named after it; start-up recovery would not find it")]
+        public static partial void RenameFailed(ILogger logger, string runId, Exception exception);
 
         [LoggerMessage(11, LogLevel.Debug, "Run {RunId}: cgroup {Cgroup} not removed yet; the reaper will remove it")]
         public static partial void CgroupLeft(ILogger logger, string runId, string cgroup);

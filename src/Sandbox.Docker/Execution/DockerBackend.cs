@@ -5,6 +5,7 @@ using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Execution;
@@ -25,6 +26,8 @@ public sealed class DockerBackend : IExecutionBackend
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
     private readonly ImageDigests _digests;
+    private readonly IDockerClient _docker;
+    private readonly CgroupMeter _meter;
 
     /// <remarks>
     /// <c>direct</c> is the daemon without the circuit breaker, to ask a daemon that was lost mid-run whether it is back
@@ -34,6 +37,8 @@ public sealed class DockerBackend : IExecutionBackend
     {
         _steps = new ContainerStepRunner(docker, meter, options, time, logger, direct);
         _digests = new ImageDigests(docker, time);
+        _docker = docker;
+        _meter = meter;
         _options = options;
         _time = time;
     }
@@ -59,12 +64,81 @@ public sealed class DockerBackend : IExecutionBackend
 
     public string Name => BackendNames.Docker;
 
+    /// <summary>The warm pool run steps claim their containers from, once <see cref="StartPoolAsync"/> made it; null runs every step cold.</summary>
+    public WarmPool? Pool => _steps.Pool;
+
+    /// <summary>
+    /// Starts the warm pool: for each entry of <see cref="WarmPoolOptions.Sizes"/>, the run step's spec exactly as a run of
+    /// that profile with no overrides would have it (the same <see cref="Step"/>, image pinned to its digest), kept warm.
+    /// Entries naming no Docker profile are skipped (the service validates them first).
+    /// </summary>
+    public async Task<WarmPool> StartPoolAsync(IEnumerable<Profile> profiles, WarmPoolOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var byName = profiles.Where(p => p.Backend == BackendNames.Docker).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var pool = new WarmPool(_docker, _meter, options, _options, _time, logger);
+        foreach (var (key, size) in options.Sizes.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var (name, runtime) = WarmPoolOptions.Split(key);
+            if (size <= 0 || !byName.TryGetValue(name, out var profile))
+            {
+                continue;
+            }
+
+            var plan = new RunPlan
+            {
+                RunId = "pool",
+                Request = new RunRequest { Language = profile.Language, Code = "" },
+                Profile = profile,
+                Limits = profile.Limits,
+                Runtime = runtime ?? profile.Runtime,
+            };
+            plan = plan with { ArtifactDigest = await DigestAsync(plan, cancellationToken) };
+            pool.Register(key, RunStep(plan), size);
+        }
+
+        _steps.Pool = pool;
+        pool.Start();
+        return pool;
+    }
+
+    /// <summary>Stops the pool and removes its idle containers; runs from now on start cold.</summary>
+    public async Task StopPoolAsync()
+    {
+        var pool = _steps.Pool;
+        _steps.Pool = null;
+        if (pool is not null)
+        {
+            await pool.DisposeAsync();
+        }
+    }
+
+    /// <summary>Whether <paramref name="plan"/>'s run step would claim a warm container now; null when there is no pool.</summary>
+    public async Task<bool?> HasWarmAsync(RunPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (_steps.Pool is not { } pool)
+        {
+            return null;
+        }
+
+        var pinned = plan.ArtifactDigest is null ? plan with { ArtifactDigest = await DigestAsync(plan, cancellationToken) } : plan;
+        return pool.HasWarm(RunStep(pinned));
+    }
+
     public BackendMinimums MinimumsFor(Profile profile) => s_minimums;
 
     public Task<string?> DigestAsync(RunPlan plan, CancellationToken cancellationToken) => _digests.ResolveAsync(plan.ArtifactDigest ?? plan.Profile.Image, cancellationToken);
 
     public async Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken)
     {
+        if (plan.ArtifactDigest is null && _steps.Pool is not null)
+        {
+            // The pool's containers run the image pinned to its id; an unpinned plan (the CLI's) names the same image by its
+            // tag, so it is pinned here to be comparable (the tag's image a moment ago at worst, as PinAsync would).
+            plan = plan with { ArtifactDigest = await DigestAsync(plan, cancellationToken) };
+        }
+
         var profile = plan.Profile;
         var inputs = (plan.Request.Files ?? []).Select(f => new PayloadFile(f.Path, Encoding.UTF8.GetBytes(f.Content), FileMode)).ToList();
         var source = new PayloadFile(profile.SourceFile, Encoding.UTF8.GetBytes(plan.Request.Code), FileMode);
@@ -98,7 +172,7 @@ public sealed class DockerBackend : IExecutionBackend
         }
 
         var run = await _steps.RunAsync(
-            Step(plan, "run", profile.Command, plan.Limits, profile.TmpExec) with { Output = plan.Output, CompileCpuMs = compileCpuMs },
+            RunStep(plan) with { Output = plan.Output, CompileCpuMs = compileCpuMs },
             Concat(FilePayload.Encode(runFiles), stdin),
             cancellationToken);
         // The compile step has limits of its own; the run's usage and limits describe the program alone, and the
@@ -106,6 +180,9 @@ public sealed class DockerBackend : IExecutionBackend
         var result = ToResult(plan, run, OutcomeClassifier.Classify(run, plan.Limits, profile.CompileErrorExitCode), stdoutIsBinary: false);
         return compileCpuMs is { } compileMs ? result with { Usage = result.Usage with { CompileCpuMs = compileMs } } : result;
     }
+
+    /// <summary>The run step of <paramref name="plan"/>: the one place its spec is decided, for runs and the warm pool alike.</summary>
+    private ContainerStep RunStep(RunPlan plan) => Step(plan, "run", plan.Profile.Command, plan.Limits, plan.Profile.TmpExec);
 
     private ContainerStep Step(RunPlan plan, string name, IReadOnlyList<string> command, Core.Limits.ResourceLimits limits, bool tmpExec) => new()
     {

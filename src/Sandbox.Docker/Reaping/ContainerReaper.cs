@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Core.Errors;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Reaping;
@@ -47,9 +48,12 @@ public sealed partial class ContainerReaper
             var expired = !labels.TryGetValue(SandboxLabels.Deadline, out var text)
                 || !long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var deadline)
                 || deadline < now;
-            if (!expired)
+            // An unclaimed warm-pool container that is no longer waiting serves nothing: its service died (stdin closed,
+            // the entry exited) or it was killed. Running ones belong to a live pool; claimed ones to their run.
+            var spentPool = labels.ContainsKey(SandboxLabels.Pool) && ClaimName.Parse(container) is null && container.State is not ("running" or "created");
+            if (!expired && !spentPool)
             {
-                live.Add(CgroupMeter.ParentFor($"{runId}-{step}"));
+                live.Add(labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{runId}-{step}"));
                 continue;
             }
 

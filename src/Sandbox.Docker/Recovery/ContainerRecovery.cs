@@ -7,6 +7,7 @@ using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Recovery;
@@ -55,7 +56,8 @@ public sealed partial class ContainerRecovery : IContainerRecovery
         ArgumentNullException.ThrowIfNull(isOurs);
         var containers = await _docker.ListContainersAsync([SandboxLabels.Managed + "=true"], cancellationToken);
         return [.. containers
-            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId)))
+            // A claimed warm-pool container carries its run in its name, not a label (see ClaimName).
+            .Select(c => (Container: c, RunId: c.Labels?.GetValueOrDefault(SandboxLabels.RunId) ?? ClaimName.Parse(c)?.RunId))
             .Where(c => c.RunId is not null && isOurs(c.RunId))
             .GroupBy(c => c.RunId!, StringComparer.Ordinal)
             .Select(run =>
@@ -88,7 +90,7 @@ public sealed partial class ContainerRecovery : IContainerRecovery
             {
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
                 {
-                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged, prior, shutdown, cancellationToken);
+                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged, ClaimName.Parse(container)?.ClaimedAt, prior, shutdown, cancellationToken);
                     if (result is null)
                     {
                         Log.Abandoned(_logger, runId);
@@ -121,7 +123,8 @@ public sealed partial class ContainerRecovery : IContainerRecovery
     }
 
     /// <summary>The step's real end; null when it never started (the service died between create and start): nothing ran.</summary>
-    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, JudgedLimits judged, RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
+    private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, JudgedLimits judged, DateTimeOffset? claimedAt,
+        RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
     {
         var (limits, compileErrorExitCode, compileCpuMs) = (judged.Limits, judged.CompileErrorExitCode, judged.CompileCpuMs);
         var info = await _docker.InspectContainerAsync(id, cancellationToken);
@@ -132,7 +135,8 @@ public sealed partial class ContainerRecovery : IContainerRecovery
             return null;
         }
 
-        var startedAt = ParseTime(state.StartedAt);
+        // A warm-pool container's run began at its claim; it had waited idle since its start.
+        var startedAt = claimedAt ?? ParseTime(state.StartedAt);
         // What it printed before the crash, as far as it was persisted as it streamed, then what a follow reads from now on.
         var stdout = new OutputCollector(limits.StdoutBytes);
         var stderr = new OutputCollector(limits.StderrBytes);

@@ -55,6 +55,9 @@ internal sealed class ResilientDockerClient : IDockerClient
     public Task<bool> KillContainerAsync(string id, string signal, CancellationToken cancellationToken) =>
         _pipelines.ExecuteAsync(DockerOperation.KillContainer, ct => _inner.KillContainerAsync(id, signal, ct), cancellationToken);
 
+    public Task RenameContainerAsync(string id, string name, CancellationToken cancellationToken) =>
+        _pipelines.ExecuteAsync(DockerOperation.RenameContainer, async ct => { await _inner.RenameContainerAsync(id, name, ct); return true; }, cancellationToken);
+
     public Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken) =>
         _pipelines.ExecuteAsync(DockerOperation.RemoveContainer, ct => _inner.RemoveContainerAsync(id, ct), cancellationToken);
 

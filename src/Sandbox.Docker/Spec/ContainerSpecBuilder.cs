@@ -115,7 +115,10 @@ public static class ContainerSpecBuilder
             Labels = new Dictionary<string, string>                  // 9. labels for reconciliation by the reaper
             {
                 [SandboxLabels.Managed] = "true",
-                [SandboxLabels.RunId] = step.RunId,
+                // 10. a warm-pool container is made before its run exists, so it is labelled as the pool's instead; all
+                //     the hardening and limits above are the run's own, and only labels, name and cgroup parent differ
+                //     (see Pooling.PoolKey): a run claims it only when the rest is equal.
+                [step.Pool is null ? SandboxLabels.RunId : SandboxLabels.Pool] = step.Pool ?? step.RunId,
                 [SandboxLabels.Step] = step.StepName,
                 [SandboxLabels.Deadline] = step.DeadlineUnixMs.ToString(CultureInfo.InvariantCulture),
                 [SandboxLabels.KillAt] = step.KillAtUnixMs.ToString(CultureInfo.InvariantCulture),

@@ -38,6 +38,12 @@ public sealed record ContainerStep
     /// <summary>For a run step after a compile step: the CPU the compiler used, in its label so recovery can charge it too.</summary>
     public long? CompileCpuMs { get; init; }
 
+    /// <summary>
+    /// Set on a warm-pool container's step (the pool's process id): it is made before any run claims it, so it carries
+    /// <see cref="SandboxLabels.Pool"/> instead of a run id. Null for a run's own container.
+    /// </summary>
+    public string? Pool { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }

@@ -19,4 +19,10 @@ internal static class SandboxLabels
 
     /// <summary>The limits the step was classified against (<c>name=value;…</c>, with the profile's compile-error exit code when it has one), so recovery judges its end as the run would have.</summary>
     public const string Limits = "io.sandbox.limits";
+
+    /// <summary>
+    /// On a warm-pool container instead of <see cref="RunId"/>: the id of the service process that made it. Unclaimed, it
+    /// serves no run; once claimed, its name carries the run (see <see cref="Pooling.ClaimName"/>).
+    /// </summary>
+    public const string Pool = "io.sandbox.pool";
 }

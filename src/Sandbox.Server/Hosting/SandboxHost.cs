@@ -6,6 +6,7 @@ using Sandbox.Docker;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Reaping;
 using Sandbox.Wasm.Backend;
 
@@ -127,6 +128,19 @@ public sealed class SandboxHost : IDisposable
             return false;
         }
     }
+
+    /// <summary>The Docker backend's warm pool, once started (<see cref="StartWarmPoolAsync"/>); null otherwise.</summary>
+    public WarmPool? WarmPool => _docker.Backend.Pool;
+
+    /// <summary>Starts the Docker backend's warm pool for this host's profiles (once; a second call keeps the first pool).</summary>
+    public async Task<WarmPool?> StartWarmPoolAsync(WarmPoolOptions options, ILogger logger, CancellationToken cancellationToken) =>
+        _docker.Backend.Pool ?? (options.MaxContainers == 0 ? null : await _docker.Backend.StartPoolAsync(Profiles.All, options, logger, cancellationToken));
+
+    /// <summary>Stops the warm pool and removes its idle containers (shutdown).</summary>
+    public Task StopWarmPoolAsync() => _docker.Backend.StopPoolAsync();
+
+    /// <summary>For the dry run: whether the plan's run would claim a warm container now; null without a pool.</summary>
+    public Task<bool?> HasWarmAsync(RunPlan plan, CancellationToken cancellationToken) => _docker.Backend.HasWarmAsync(plan, cancellationToken);
 
     public void Dispose() => _dockerClient.Dispose();
 }

@@ -40,6 +40,13 @@ public static class SandboxServer
 
         // Loaded here, before anything listens, so a bad profiles file stops start-up with every error listed.
         var (profiles, profilesPath) = SandboxComposition.LoadProfiles(options);
+        var dockerProfiles = profiles.All.Where(p => p.Backend == Core.Profiles.BackendNames.Docker).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var warmPool = options.EffectiveWarmPool(dockerProfiles);
+        if (warmPool.Validate($"{ServerOptions.Section}:{Docker.Pooling.WarmPoolOptions.Section}", dockerProfiles) is { Count: > 0 } poolErrors)
+        {
+            // Fail closed: a pool sized for a profile that does not exist is a typo the operator must see, not silently no pool.
+            throw new ServerConfigurationException(poolErrors);
+        }
         var guardOptions = GuardHost.LoadOptions(builder.Configuration, defaultNodeId: "serve@" + Environment.MachineName);
 
         SandboxLogging.Configure(builder.Logging, builder.Configuration, consoleToStderr: false);
@@ -66,6 +73,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => sp.GetRequiredService<GuardHost>().Guard);
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(warmPool);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(sp => new ConsoleSessions(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));

@@ -24,14 +24,19 @@ internal sealed partial class SandboxService : IHostedService
     private Task _watching = Task.CompletedTask;
     private readonly Lock _drainLock = new();
     private Task? _draining;
+    private readonly Docker.Pooling.WarmPoolOptions _warmPoolOptions;
+    private readonly Metrics.SandboxMetrics _metrics;
 
     private readonly GuardHost _guard;
     private readonly ServerOptions _options;
 
-    public SandboxService(SandboxHost host, RunLifecycle coordinator, GuardHost guard, ServerOptions options, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SandboxService> logger)
+    public SandboxService(SandboxHost host, RunLifecycle coordinator, GuardHost guard, ServerOptions options, Guard.GuardOptions guardOptions, TimeProvider time, IHostApplicationLifetime lifetime,
+        ILogger<SandboxService> logger, Docker.Pooling.WarmPoolOptions warmPool, Metrics.SandboxMetrics metrics)
     {
         _guard = guard;
         _options = options;
+        _warmPoolOptions = warmPool;
+        _metrics = metrics;
         _guardOptions = guardOptions;
         _time = time;
         _lifetime = lifetime;
@@ -46,6 +51,7 @@ internal sealed partial class SandboxService : IHostedService
         {
             // The host's own stopping token ends the loop, so this service owns nothing that needs disposing mid-shutdown.
             _reaping = _host.Reaper.RunAsync(ReapEvery, _lifetime.ApplicationStopping);
+            await StartWarmPoolAsync(cancellationToken);
         }
         else
         {
@@ -76,9 +82,10 @@ internal sealed partial class SandboxService : IHostedService
     private async Task DrainAsync()
     {
         // Bounded by itself (the grace period, then kills confirmed within 30 s), so it takes no token. Runs start-up
-        // recovery still follows get the same grace period, side by side, then are killed and recorded.
+        // recovery still follows get the same grace period, side by side, then are killed and recorded. The pool stops at
+        // once beside them: no new container is made, idle ones are removed; claimed ones end with their runs.
         var followed = _guard.Recovery?.ShutdownAsync(_options.ShutdownGracePeriod) ?? Task.CompletedTask;
-        await _coordinator.ShutdownAsync(CancellationToken.None);
+        await Task.WhenAll(_coordinator.ShutdownAsync(CancellationToken.None), _host.StopWarmPoolAsync());
         await followed;
         await _watching;
         try
@@ -103,14 +110,34 @@ internal sealed partial class SandboxService : IHostedService
             if (await _host.CheckDockerAsync(stopping))
             {
                 Log.DockerBack(_logger);
+                await StartWarmPoolAsync(stopping);
                 await _host.Reaper.RunAsync(ReapEvery, stopping);
                 return;
             }
         }
     }
 
+    /// <summary>Starts the warm pool (its refill runs in the background) and shows it in <c>/metrics</c>; a failure leaves runs cold.</summary>
+    private async Task StartWarmPoolAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _host.StartWarmPoolAsync(_warmPoolOptions, _logger, cancellationToken) is { } pool)
+            {
+                _metrics.ObserveWarmPool(pool);
+            }
+        }
+        catch (Core.Errors.SandboxException ex)
+        {
+            Log.PoolFailed(_logger, ex);
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(4, LogLevel.Warning, "The warm pool could not start; runs start cold")]
+        public static partial void PoolFailed(ILogger logger, Exception exception);
+
         [LoggerMessage(3, LogLevel.Information, "Docker answers again: runs use it again and the reaper is running")]
         public static partial void DockerBack(ILogger logger);
 

@@ -1,4 +1,5 @@
 using Sandbox.Core.Runs;
+using Sandbox.Docker.Pooling;
 
 namespace Sandbox.Server.Hosting;
 
@@ -58,6 +59,20 @@ public sealed class ServerOptions
 
     /// <summary>How long a body may arrive slower than <see cref="MinRequestBodyBytesPerSecond"/> before it is cut off.</summary>
     public TimeSpan RequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The Docker backend's warm pool (<c>Sandbox:WarmPool</c>): sizes per profile and the host's budget. With no
+    /// <c>Sizes</c> configured, <see cref="DefaultPoolSizes"/> apply to the profiles that exist; <c>MaxContainers</c> 0 turns it off.
+    /// </summary>
+    public WarmPoolOptions WarmPool { get; set; } = new() { Sizes = new(StringComparer.Ordinal) };
+
+    /// <summary>Python, the language agents call most, keeps two warm; the rest start cold unless configured.</summary>
+    public static IReadOnlyDictionary<string, int> DefaultPoolSizes { get; } = new Dictionary<string, int>(StringComparer.Ordinal) { ["python"] = 2 };
+
+    /// <summary>The pool settings to use with these profiles: the configured sizes, or the defaults that name an existing profile.</summary>
+    public WarmPoolOptions EffectiveWarmPool(IReadOnlySet<string> dockerProfiles) => WarmPool.Sizes.Count > 0
+        ? WarmPool
+        : WarmPool with { Sizes = DefaultPoolSizes.Where(d => dockerProfiles.Contains(d.Key)).ToDictionary(StringComparer.Ordinal) };
 
     /// <summary>Every problem with the settings, each naming its key; empty when they are usable.</summary>
     public IReadOnlyList<FieldError> Validate()

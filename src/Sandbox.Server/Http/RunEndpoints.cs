@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.Spec;
@@ -98,7 +99,7 @@ internal static class RunEndpoints
         var parsed = RunRequestBody.AnswerOptions(reading);
         if (parsed.DryRun)
         {
-            return TypedResults.Ok(await DryRunAsync(coordinator, readiness, request, context.Principal(), cancellationToken));
+            return TypedResults.Ok(await DryRunAsync(coordinator, readiness, context.RequestServices.GetService<SandboxHost>(), request, context.Principal(), cancellationToken));
         }
 
         string? key = null;
@@ -167,7 +168,7 @@ internal static class RunEndpoints
         return TypedResults.Ok(RunLifecycle.View(entry));
     }
 
-    private static async Task<DryRunView> DryRunAsync(RunLifecycle coordinator, ReadinessProbe readiness, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
+    private static async Task<DryRunView> DryRunAsync(RunLifecycle coordinator, ReadinessProbe readiness, SandboxHost? host, Core.Runs.RunRequest request, Guard.Policy.Principal principal, CancellationToken cancellationToken)
     {
         var (plan, errors) = coordinator.Plan(request, principal);
         if (plan is null)
@@ -225,6 +226,7 @@ internal static class RunEndpoints
             Runtime = plan.Backend == BackendNames.Docker ? plan.Runtime : null,
             Limits = plan.Limits,
             SeccompProfileSha256 = plan.Backend == BackendNames.Docker ? SeccompProfile.Runner.Sha256 : null,
+            WarmContainer = plan.Backend == BackendNames.Docker && host is not null ? await host.HasWarmAsync(plan, cancellationToken) : null,
             Refusals = refusals,
         };
     }

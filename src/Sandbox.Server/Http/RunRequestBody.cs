@@ -74,6 +74,12 @@ public sealed record DryRunView
     /// <summary>SHA-256 of the seccomp profile sent with every container (Docker backend only).</summary>
     public string? SeccompProfileSha256 { get; init; }
 
+    /// <summary>
+    /// Docker backend with a warm pool only: true when a warm container of exactly this run's spec is idle now (the run
+    /// would start warm), false when it would start cold (none idle, or the limits differ from the pool's); null otherwise.
+    /// </summary>
+    public bool? WarmContainer { get; init; }
+
     /// <summary>Problems with the request itself, each naming its field.</summary>
     public IReadOnlyList<FieldError> Errors { get; init; } = [];
 

@@ -25,6 +25,8 @@ internal sealed class SandboxMetrics
     private readonly Histogram _queueWait = new(DurationBuckets);
     private readonly ConcurrentDictionary<string, StrongBox<long>> _refusals = new(StringComparer.Ordinal);
     private volatile SchedulerGauges? _scheduler;
+    private volatile Docker.Pooling.WarmPool? _pool;
+    private readonly Histogram _poolRefill = new(DurationBuckets);
 
     /// <summary>Counts a finished run and observes how long it waited in the queue and how long it ran.</summary>
     public void RecordRun(string status, string backend, TimeSpan queued, TimeSpan run)
@@ -52,6 +54,14 @@ internal sealed class SandboxMetrics
         ArgumentNullException.ThrowIfNull(queueDepth);
         ArgumentNullException.ThrowIfNull(runningRuns);
         _scheduler = new SchedulerGauges(queueDepth, runningRuns, maxConcurrent, maxQueue);
+    }
+
+    /// <summary>Shows the Docker backend's warm pool: hits, misses and idle containers read at scrape time, refill times as they come.</summary>
+    public void ObserveWarmPool(Docker.Pooling.WarmPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        pool.Refilled = made => _poolRefill.Observe(Seconds(made));
+        _pool = pool;
     }
 
     /// <summary>Every metric in the Prometheus text exposition format 0.0.4, families and series in a stable order.</summary>
@@ -90,6 +100,29 @@ internal sealed class SandboxMetrics
             writer.WriteSample("sandbox_max_concurrent_runs", [], scheduler.MaxConcurrent);
             writer.WriteFamily("sandbox_max_queue_length", "gauge", "The most runs that may wait in the queue.");
             writer.WriteSample("sandbox_max_queue_length", [], scheduler.MaxQueue);
+        }
+
+        if (_pool is { } pool)
+        {
+            writer.WriteFamily("sandbox_warm_pool_hits_total", "counter", "Docker runs that claimed a warm container.");
+            writer.WriteSample("sandbox_warm_pool_hits_total", [], pool.Hits);
+            writer.WriteFamily("sandbox_warm_pool_misses_total", "counter", "Docker runs that started cold: no warm container of their exact spec was idle.");
+            writer.WriteSample("sandbox_warm_pool_misses_total", [], pool.Misses);
+            var stats = pool.Stats();
+            writer.WriteFamily("sandbox_warm_pool_idle", "gauge", "Warm containers idle now, by pool and runtime.");
+            foreach (var slot in stats)
+            {
+                writer.WriteSample("sandbox_warm_pool_idle", [new("pool", slot.Name), new("runtime", slot.Runtime)], slot.Idle);
+            }
+
+            writer.WriteFamily("sandbox_warm_pool_size", "gauge", "Warm containers each pool keeps, by pool and runtime.");
+            foreach (var slot in stats)
+            {
+                writer.WriteSample("sandbox_warm_pool_size", [new("pool", slot.Name), new("runtime", slot.Runtime)], slot.Size);
+            }
+
+            writer.WriteFamily("sandbox_warm_pool_refill_seconds", "histogram", "How long making one warm container took (create, attach, start).");
+            _poolRefill.Write(writer, "sandbox_warm_pool_refill_seconds", []);
         }
 
         return writer.ToString();

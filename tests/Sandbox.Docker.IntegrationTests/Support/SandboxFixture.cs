@@ -5,6 +5,7 @@ using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Execution;
+using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
 
 [assembly: AssemblyFixture(typeof(Sandbox.Docker.IntegrationTests.Support.SandboxFixture))]
@@ -38,6 +39,9 @@ public sealed class SandboxFixture : IAsyncLifetime
     public ProfileSet Profiles { get; }
 
     internal IDockerClient Docker { get; }
+
+    /// <summary>The client without the resilience pipelines, for tests that wire a backend of their own.</summary>
+    internal DockerClient RawClient => _client;
 
     internal CgroupMeter Meter { get; }
 
@@ -104,18 +108,35 @@ public sealed class SandboxFixture : IAsyncLifetime
         return Profiles.TryGet(gvisor, out _) ? request with { Profile = gvisor } : request with { Runtime = RuntimeNames.Runsc };
     }
 
-    /// <summary>Our labelled containers that still exist.</summary>
+    /// <summary>Our labelled containers that still exist (of one run: by its label, or a claimed warm container by its name).</summary>
     internal async Task<IReadOnlyList<ContainerSummary>> LeftoversAsync(string? runId = null) =>
-        await Docker.ListContainersAsync(
-            runId is null ? [SandboxLabels.Managed + "=true"] : [SandboxLabels.Managed + "=true", SandboxLabels.RunId + "=" + runId],
-            CancellationToken.None);
+        [.. (await Docker.ListContainersAsync([SandboxLabels.Managed + "=true"], CancellationToken.None))
+            .Where(c => runId is null || c.Labels?.GetValueOrDefault(SandboxLabels.RunId) == runId || ClaimName.Parse(c)?.RunId == runId)];
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+    /// <summary>
+    /// With <c>SANDBOX_TEST_WARM_POOL=N</c>, the suite runs with a warm pool of N containers for every Docker profile of the
+    /// runtime under test (runc: the plain profiles, runsc: the -gvisor ones), so the containment suite runs warm.
+    /// </summary>
+    public static int WarmPoolSize { get; } = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_TEST_WARM_POOL"), out var size) ? size : 0;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (WarmPoolSize <= 0)
+        {
+            return;
+        }
+
+        var sizes = Profiles.All
+            .Where(p => p.Backend == BackendNames.Docker && p.Runtime == Runtime)
+            .ToDictionary(p => p.Name, _ => WarmPoolSize, StringComparer.Ordinal);
+        await Backend.StartPoolAsync(Profiles.All, new WarmPoolOptions { Sizes = sizes, MaxContainers = sizes.Count * WarmPoolSize }, NullLogger.Instance, CancellationToken.None);
+    }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
+            await Backend.StopPoolAsync();
             var left = await LeftoversAsync();
             Assert.True(left.Count == 0, $"{left.Count} labelled container(s) were left after the suite: {string.Join(", ", left.Select(c => c.Names is { Count: > 0 } names ? names[0] : c.Id))}");
         }

@@ -39,6 +39,7 @@ public sealed class ContainerReaperTests
         public Task<ContainerWaitResponse> WaitContainerAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> KillContainerAsync(string id, string signal, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ContainerInspectResponse> InspectContainerAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task RenameContainerAsync(string id, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ImageInspectResponse?> InspectImageAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
@@ -67,6 +68,28 @@ public sealed class ContainerReaperTests
 
         removed.ShouldBe(3);
         docker.Removed.ShouldBe(["expired", "nodeadline", "garbage"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task ReapOnce_UnclaimedPoolContainerNoLongerWaiting_IsRemovedAndLiveOrClaimedOnesKept()
+    {
+        var later = (s_now.ToUnixTimeMilliseconds() + 600_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ContainerSummary Pool(string id, string state, string name) => new()
+        {
+            Id = id,
+            State = state,
+            Names = ["/" + name],
+            Labels = new Dictionary<string, string> { [SandboxLabels.Managed] = "true", [SandboxLabels.Pool] = "p1", [SandboxLabels.Deadline] = later },
+        };
+        var docker = new ListingDocker(
+            Pool("spent", "exited", "sandbox-pool-aa-run"),
+            Pool("waiting", "running", "sandbox-pool-bb-run"),
+            Pool("claimed", "exited", Sandbox.Docker.Pooling.ClaimName.Format("run_x", s_now.ToUnixTimeMilliseconds())));
+
+        var removed = await Reaper(docker, new FakeTimeProvider(s_now)).ReapOnceAsync(TestContext.Current.CancellationToken);
+
+        removed.ShouldBe(1);
+        docker.Removed.ShouldBe(["spent"]);
     }
 
     [Fact]

@@ -45,6 +45,9 @@ internal sealed class FakeDockerClient : IDockerClient
     public Task<bool> RemoveContainerAsync(string id, CancellationToken cancellationToken) =>
         Run(DockerOperation.RemoveContainer, true, cancellationToken);
 
+    public Task RenameContainerAsync(string id, string name, CancellationToken cancellationToken) =>
+        Run(DockerOperation.RenameContainer, true, cancellationToken);
+
     public Task<ContainerInspectResponse> InspectContainerAsync(string id, CancellationToken cancellationToken) =>
         Run(DockerOperation.InspectContainer, new ContainerInspectResponse { Id = id }, cancellationToken);
 

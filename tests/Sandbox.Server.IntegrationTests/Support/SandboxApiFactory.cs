@@ -136,10 +136,18 @@ internal static class DockerProbe
         }
     }
 
+    /// <summary>The run's containers: by its run-id label, or a claimed warm-pool container by its name (<c>sandbox-&lt;run id&gt;-run-claimed-…</c>).</summary>
     public static async Task<string> ContainersOfRunAsync(string runId)
     {
+        var byLabel = await PsAsync("label=io.sandbox.run-id=" + runId);
+        var claimed = await PsAsync("name=sandbox-" + runId + "-run-claimed-");
+        return string.Join('\n', new[] { byLabel, claimed }.Where(s => s.Length > 0));
+    }
+
+    private static async Task<string> PsAsync(string filter)
+    {
         var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "ps", "-a", "-q", "--filter", "label=io.sandbox.run-id=" + runId })
+        foreach (var arg in new[] { "ps", "-a", "-q", "--filter", filter })
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,0 +1,266 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
+using Sandbox.Docker.Client;
+using Sandbox.Docker.IntegrationTests.Support;
+using Sandbox.Docker.Pooling;
+using Sandbox.Docker.Reaping;
+using Sandbox.Docker.Spec;
+
+namespace Sandbox.Docker.IntegrationTests.Pooling;
+
+/// <summary>
+/// The warm pool against the real daemon, each test with a pool of its own (its own backend and pipeline over the
+/// fixture's client), under the runtime the suite runs: hits and misses, one run per container, accounting and the
+/// deadline from the claim, cancellation of a claimed run, removal at shutdown and reaping after a crash.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed partial class WarmPoolTests(SandboxFixture sandbox)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Run_WarmContainerIdle_ClaimsItAndALoweredLimitStartsCold()
+    {
+        await using var pooled = await PooledAsync(size: 1);
+        await pooled.WaitIdleAsync(1);
+
+        (await pooled.Backend.HasWarmAsync(pooled.Plan(Python("print(1+1)")), Token)).ShouldBe(true);
+        var warm = await pooled.Pipeline.RunAsync(Python("print(1+1)"), Token);
+        warm.Status.ShouldBe(RunStatus.Ok, warm.Message);
+        warm.Stdout.ShouldBe("2\n");
+        pooled.Pool.Hits.ShouldBe(1, $"misses {pooled.Pool.Misses}, idle {pooled.Pool.Stats()[0]}");
+
+        await pooled.WaitIdleAsync(1);
+        var lowered = Python("print(3)") with { Limits = new LimitOverrides { MemoryBytes = 128L * 1024 * 1024 } };
+        (await pooled.Backend.HasWarmAsync(pooled.Plan(lowered), Token)).ShouldBe(false);
+        var cold = await pooled.Pipeline.RunAsync(lowered, Token);
+        cold.Status.ShouldBe(RunStatus.Ok, cold.Message);
+        cold.Limits!.MemoryBytes.ShouldBe(128L * 1024 * 1024);
+        pooled.Pool.Hits.ShouldBe(1);
+        pooled.Pool.Misses.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Run_TwentyRuns_NeverShareAContainerOrSeeAnotherRunsFiles()
+    {
+        await using var pooled = await PooledAsync(size: 2);
+        await pooled.WaitIdleAsync(2);
+        var claimed = new System.Collections.Concurrent.ConcurrentBag<string>();
+        pooled.Pool.Claimed = claimed.Add;
+        // The container's identity from inside where the runtime shows it (runc: the cgroup path names the container).
+        const string Code = """
+            import os, re
+            seen = sorted(n for n in os.listdir('/tmp') if n.startswith('marker'))
+            open('/tmp/marker-' + os.urandom(4).hex(), 'w').write('x')
+            ids = re.findall(r'[0-9a-f]{64}', open('/proc/self/cgroup').read())
+            print(ids[-1] if ids else '-')
+            print('seen:' + ','.join(seen))
+            """;
+
+        var identities = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await pooled.Pipeline.RunAsync(Python(Code), Token);
+            result.Status.ShouldBe(RunStatus.Ok, result.Message + result.Stderr);
+            var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines[1].ShouldBe("seen:", $"run {i} saw another run's files");
+            identities.Add(lines[0]);
+        }
+
+        // Seen from the host: every claim took a container no other run had; the rest started cold in new containers.
+        claimed.Distinct(StringComparer.Ordinal).Count().ShouldBe(claimed.Count);
+        ((long)claimed.Count).ShouldBe(pooled.Pool.Hits);
+        (pooled.Pool.Hits + pooled.Pool.Misses).ShouldBe(20);
+        pooled.Pool.Hits.ShouldBeGreaterThanOrEqualTo(10);
+        if (SandboxFixture.Runtime == "runc")
+        {
+            identities.Distinct(StringComparer.Ordinal).Count().ShouldBe(20, string.Join("\n", identities));
+            identities.ShouldContain(id => claimed.Contains(id));
+        }
+    }
+
+    [Fact]
+    public async Task Run_ClaimedAfterIdling_ChargesNeitherIdleTimeNorIdleCpuAndTheDeadlineStartsAtTheClaim()
+    {
+        // A profile whose wall-clock limit is shorter than the container waits idle: a clock started at the container's
+        // start would kill the program before it printed, or charge the idle seconds.
+        var python = ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        var shortProfile = python with { Name = python.Name + "-short", Limits = python.Limits with { WallTimeMs = 2000 } };
+        await using var pooled = await PooledAsync(size: 1, profile: shortProfile);
+        await pooled.WaitIdleAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(3), Token);
+
+        var quick = await pooled.Pipeline.RunAsync(Python("print('hi')") with { Profile = shortProfile.Name }, Token);
+        quick.Status.ShouldBe(RunStatus.Ok, quick.Message);
+        quick.Usage.WallMs.ShouldBeLessThan(1500);
+        quick.Usage.CpuMs.ShouldBeLessThan(1000);
+        pooled.Pool.Hits.ShouldBe(1);
+
+        await pooled.WaitIdleAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(3), Token);
+        var slow = await pooled.Pipeline.RunAsync(Python("import time\nprint('started', flush=True)\ntime.sleep(30)") with { Profile = shortProfile.Name }, Token);
+        slow.Status.ShouldBe(RunStatus.Timeout, slow.Message);
+        slow.Stdout.ShouldBe("started\n");
+        slow.Usage.WallMs.ShouldBeInRange(2000, 3500);
+        pooled.Pool.Hits.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Run_ClaimedRunSpinning_IsKilledAtItsCpuLimit()
+    {
+        // Half a second of CPU within ten of wall clock: the CPU limit fires first even on a host this busy.
+        var python = ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        var spinProfile = python with { Name = python.Name + "-spin", Limits = python.Limits with { CpuTimeMs = 500, WallTimeMs = 10_000 } };
+        await using var pooled = await PooledAsync(size: 1, profile: spinProfile);
+        await pooled.WaitIdleAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+
+        var spin = await pooled.Pipeline.RunAsync(Python("while True: pass") with { Profile = spinProfile.Name }, Token);
+
+        pooled.Pool.Hits.ShouldBe(1);
+        spin.Status.ShouldBe(RunStatus.CpuLimit, $"{spin.Message}; usage {spin.Usage}");
+        spin.Usage.CpuMs.ShouldBeInRange(500, 1_500);
+    }
+
+    [Fact]
+    public async Task Run_ClaimedRunCancelled_IsKilledAndItsContainerRemoved()
+    {
+        await using var pooled = await PooledAsync(size: 1);
+        await pooled.WaitIdleAsync(1);
+        var (plan, _) = pooled.Pipeline.Plan(Python("print('up', flush=True)\nwhile True: pass"));
+        plan.ShouldNotBeNull();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var run = pooled.Pipeline.ExecuteAsync(plan, cancel.Token);
+        await WaitUntilAsync(async () => (await ClaimedAsync(plan.RunId)).Count > 0);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(300));
+
+        await Should.ThrowAsync<OperationCanceledException>(run);
+        pooled.Pool.Hits.ShouldBe(1);
+        (await ClaimedAsync(plan.RunId)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Recover_ClaimedContainerOfADeadService_IsFoundByItsNameAndTimedFromTheClaim()
+    {
+        var python = ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        var shortProfile = python with { Name = python.Name + "-short", Limits = python.Limits with { WallTimeMs = 2000 } };
+        await using var pooled = await PooledAsync(size: 1, profile: shortProfile);
+        await pooled.WaitIdleAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(3), Token); // idle past its wall-clock limit: a clock from its start would be wrong
+
+        // A claim as the runner makes it, then the service "dies": the program runs on with nobody reading it.
+        var runId = "run_pool" + Guid.NewGuid().ToString("N")[..16];
+        var step = pooled.Pool.TemplateOf(shortProfile.Name).ShouldNotBeNull() with { RunId = runId };
+        var warm = pooled.Pool.TryClaim(step).ShouldNotBeNull();
+        await sandbox.Docker.RenameContainerAsync(warm.Id, ClaimName.Format(runId, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds()), Token);
+        await warm.Attached.WriteStdinAsync(Execution.FilePayload.Encode(
+            [new Execution.PayloadFile(shortProfile.SourceFile, "import time\nprint('ticking', flush=True)\ntime.sleep(60)\n"u8.ToArray(), 0b110_100_100)]), Token);
+        await warm.Attached.CloseStdinAsync(Token);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var recovery = new Sandbox.Docker.Recovery.ContainerRecovery(sandbox.Docker, sandbox.Meter, TimeProvider.System, NullLogger.Instance);
+        var found = (await recovery.RecoverAsync(id => id == runId, Token)).ShouldHaveSingleItem();
+        await warm.Attached.DisposeAsync();
+
+        var result = found.Result.ShouldNotBeNull();
+        result.Status.ShouldBe(RunStatus.Timeout, result.Message);
+        result.Usage.WallMs.ShouldBeInRange(1_500, 3_500);
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(6));
+        (await ClaimedAsync(runId)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task StopPool_IdleContainers_AreRemoved()
+    {
+        var pooled = await PooledAsync(size: 2);
+        await pooled.WaitIdleAsync(2);
+        (await PoolContainersAsync()).Count.ShouldBeGreaterThanOrEqualTo(2);
+
+        await pooled.DisposeAsync();
+
+        (await PoolContainersAsync()).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ReapOnce_PoolOfADeadService_IsRemovedAndALivePoolIsKept()
+    {
+        await using var live = await PooledAsync(size: 1);
+        await live.WaitIdleAsync(1);
+        var dead = await PooledAsync(size: 1);
+        await dead.WaitIdleAsync(1);
+        var deadIds = dead.Pool.IdleIds();
+        var liveIds = live.Pool.IdleIds();
+
+        // What a crash does: the service's end of every attach connection closes, and nothing is removed.
+        await dead.Pool.AbandonAsync();
+        await WaitUntilAsync(async () => (await PoolContainersAsync()).Where(c => deadIds.Contains(c.Id)).All(c => c.State != "running"));
+        var reaper = new ContainerReaper(sandbox.Docker, sandbox.Meter, TimeProvider.System, NullLogger<ContainerReaper>.Instance);
+        await reaper.ReapOnceAsync(Token);
+
+        var left = (await PoolContainersAsync()).Select(c => c.Id).ToList();
+        left.ShouldNotContain(id => deadIds.Contains(id));
+        left.ShouldContain(id => liveIds.Contains(id));
+    }
+
+    private Profile ProfileNamed(string name) => sandbox.Profiles.TryGet(name, out var profile) ? profile : throw new InvalidOperationException("no profile " + name);
+
+    private static RunRequest Python(string code) => new() { Language = "python", Code = code };
+
+    private async Task<IReadOnlyList<ContainerSummary>> PoolContainersAsync() =>
+        [.. (await sandbox.Docker.ListContainersAsync([SandboxLabels.Pool + "=" + WarmPool.Instance], CancellationToken.None))];
+
+    private async Task<IReadOnlyList<ContainerSummary>> ClaimedAsync(string runId) =>
+        [.. (await PoolContainersAsync()).Where(c => ClaimName.Parse(c)?.RunId == runId)];
+
+    private async Task<Pooled> PooledAsync(int size, Profile? profile = null)
+    {
+        await DockerRequirement.EnsureAvailableAsync(sandbox.Docker);
+        var docker = DockerSandbox.Create(sandbox.RawClient, TimeProvider.System, NullLoggerFactory.Instance);
+        var chosen = profile ?? ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        var profiles = profile is null ? sandbox.Profiles : ProfileSet.Create(sandbox.Profiles.All.Append(profile).ToDictionary(p => p.Name, StringComparer.Ordinal));
+        var request = sandbox.ForRuntime(Python(""));
+        var key = request.Runtime is { } runtime && runtime != chosen.Runtime ? chosen.Name + "@" + runtime : chosen.Name;
+        var pool = await docker.Backend.StartPoolAsync(profiles.All, new WarmPoolOptions { Sizes = new() { [key] = size } }, NullLogger.Instance, Token);
+        return new Pooled(docker.Backend, pool, new RunPipeline(profiles, [docker.Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance), sandbox);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            DateTime.UtcNow.ShouldBeLessThan(until, "condition not met within 30 s");
+            await Task.Delay(100, Token);
+        }
+    }
+
+    private sealed class Pooled(Execution.DockerBackend backend, WarmPool pool, RunPipeline pipeline, SandboxFixture sandbox) : IAsyncDisposable
+    {
+        public Execution.DockerBackend Backend => backend;
+
+        public WarmPool Pool => pool;
+
+        public PooledPipeline Pipeline { get; } = new(pipeline, sandbox);
+
+        public RunPlan Plan(RunRequest request) => Pipeline.Plan(request).Plan ?? throw new InvalidOperationException("no plan");
+
+        public async Task WaitIdleAsync(int count) =>
+            await WaitUntilAsync(() => Task.FromResult(pool.Stats().Sum(s => s.Idle) >= count));
+
+        public async ValueTask DisposeAsync() => await backend.StopPoolAsync();
+    }
+
+    /// <summary>The pool's pipeline, with the suite's runtime applied to every request.</summary>
+    private sealed class PooledPipeline(RunPipeline pipeline, SandboxFixture sandbox)
+    {
+        public Task<RunResult> RunAsync(RunRequest request, CancellationToken cancellationToken) => pipeline.RunAsync(sandbox.ForRuntime(request), cancellationToken);
+
+        public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request) => pipeline.Plan(sandbox.ForRuntime(request));
+
+        public Task<RunResult> ExecuteAsync(RunPlan plan, CancellationToken cancellationToken) => pipeline.ExecuteAsync(plan, cancellationToken);
+    }
+}
