@@ -71,14 +71,14 @@ public sealed class SandboxHost : IDisposable
     }
 
     /// <summary>Builds everything around profiles already loaded (the service loads them first so bad ones stop start-up).</summary>
-    public static SandboxHost Create(ProfileSet profiles, string path, ILoggerFactory? loggerFactory = null)
+    public static SandboxHost Create(ProfileSet profiles, string path, ILoggerFactory? loggerFactory = null, WasmWorkerOptions? wasmOptions = null)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var time = TimeProvider.System;
 
         var dockerClient = DockerClient.FromEnvironment();
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
-        var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());
+        var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>(), wasmOptions);
         var pipeline = new RunPipeline(profiles, [docker.Backend, wasm], time, loggerFactory.CreateLogger<RunPipeline>());
         return new SandboxHost(profiles, path, dockerClient, docker, wasm, pipeline);
     }
@@ -122,5 +122,9 @@ public sealed class SandboxHost : IDisposable
         }
     }
 
-    public void Dispose() => _dockerClient.Dispose();
+    public void Dispose()
+    {
+        Wasm.Dispose();
+        _dockerClient.Dispose();
+    }
 }

@@ -66,7 +66,8 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new AgentAdmin(sp.GetRequiredService<GuardHost>().Store, sp.GetRequiredService<TimeProvider>(), profiles.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal)));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>()));
+        var wasmOptions = new Sandbox.Wasm.Backend.WasmWorkerOptions { WarmWorkers = options.WasmWarmWorkers, MaxWarmWorkers = Math.Max(8, options.WasmWarmWorkers) };
+        builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<ILoggerFactory>(), wasmOptions));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
         builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,
