@@ -75,7 +75,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
                 _byKey[key] = workers;
             }
 
-            while (workers.Count < options.WarmWorkers && _count < options.MaxWarmWorkers)
+            while (workers.Count < options.WarmWorkers && (_count < options.MaxWarmWorkers || EvictOtherThan(key)))
             {
                 var warm = new WarmWorker(PrepareAsync(prepare));
                 workers.Add(warm);
@@ -101,6 +101,26 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         {
             warm.Release();
         }
+    }
+
+    /// <summary>
+    /// Makes room for the key in use by killing a parked worker of the key holding the most (a profile no longer run, or a
+    /// module since rebuilt, would otherwise keep its workers for ever and starve the rest). Under the lock.
+    /// </summary>
+    private bool EvictOtherThan(string key)
+    {
+        var (victimKey, victims) = _byKey.Where(k => k.Key != key).OrderByDescending(k => k.Value.Count).FirstOrDefault();
+        var victim = victims?.FirstOrDefault(w => w.Ready.IsCompletedSuccessfully);
+        if (victim is null || victims!.Count <= _byKey[key].Count)
+        {
+            return false;
+        }
+
+        victims.Remove(victim);
+        _count--;
+        victim.Release();
+        Log.Evicted(logger, victimKey.Split('\n')[0]);
+        return true;
     }
 
     private async Task<WorkerProcess?> PrepareAsync(Func<(WorkerProcess Worker, byte[] Template, byte[] Module)> prepare)
@@ -160,6 +180,9 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
     {
         [LoggerMessage(20, LogLevel.Warning, "A warm WebAssembly worker failed to prepare ({Kind}: {Problem}); runs of its profile start cold until it is replaced")]
         public static partial void PrepareFailed(ILogger logger, string kind, string problem);
+
+        [LoggerMessage(22, LogLevel.Debug, "A warm WebAssembly worker of profile {Profile} was killed to make room for a profile in use")]
+        public static partial void Evicted(ILogger logger, string profile);
 
         [LoggerMessage(21, LogLevel.Warning, "A warm WebAssembly worker did not park within {Seconds} s and was killed")]
         public static partial void PrepareTimedOut(ILogger logger, double seconds);

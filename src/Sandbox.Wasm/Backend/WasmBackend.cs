@@ -145,7 +145,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         var warmKey = run.FitsWarm ? WarmKey(plan, run.Template) : null;
         try
         {
-            if (warmKey is not null && await ClaimWarmAsync(warmKey, cancellationToken) is { } warm)
+            if (warmKey is not null && await ClaimWarmAsync(plan.RunId, warmKey, cancellationToken) is { } warm)
             {
                 return await run.ExecuteAsync(warm.Worker, module: null, warm.Claimed, cancellationToken);
             }
@@ -164,13 +164,16 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     }
 
     /// <summary>A parked (or still pre-initialising) worker for <paramref name="warmKey"/> and when it was claimed; null to start cold.</summary>
-    private async Task<(WorkerProcess Worker, long Claimed)?> ClaimWarmAsync(string warmKey, CancellationToken cancellationToken)
+    private async Task<(WorkerProcess Worker, long Claimed)?> ClaimWarmAsync(string runId, string warmKey, CancellationToken cancellationToken)
     {
         if (_warm!.TryClaim(warmKey) is not { } warm)
         {
             Interlocked.Increment(ref _warmMisses);
+            Log.WarmMissed(_logger, runId);
             return null;
         }
+
+        var parked = warm.Ready.IsCompletedSuccessfully;
 
         // The run's wall clock starts at the claim, waiting for a worker still pre-initialising included.
         var claimed = _time.GetTimestamp();
@@ -194,6 +197,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         }
 
         Interlocked.Increment(ref _warmHits);
+        Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
         return (worker, claimed);
     }
 
@@ -611,6 +615,12 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         [LoggerMessage(4, LogLevel.Error, "Run {RunId}: the WebAssembly worker broke its protocol: {Problem}")]
         public static partial void WorkerProtocolError(ILogger logger, string runId, string problem);
+
+        [LoggerMessage(6, LogLevel.Debug, "Run {RunId}: took warm WebAssembly worker {Pid} ({State}; waited {WaitedMs} ms)")]
+        public static partial void WarmClaimed(ILogger logger, string runId, int pid, string state, long waitedMs);
+
+        [LoggerMessage(7, LogLevel.Debug, "Run {RunId}: no warm WebAssembly worker for its profile and limits; starting one cold")]
+        public static partial void WarmMissed(ILogger logger, string runId);
 
         [LoggerMessage(5, LogLevel.Error, "Run {RunId}: the WebAssembly worker exited {ExitCode} without a result; its stderr ends: {Diagnostics}")]
         public static partial void WorkerDied(ILogger logger, string runId, int exitCode, string diagnostics);
