@@ -80,12 +80,12 @@ public sealed class SandboxHost : IDisposable
     /// composition root's <paramref name="time"/>: the pipeline and both backends take that one clock, so a fake clock controls
     /// deadlines end to end.
     /// </summary>
-    public static SandboxHost Create(ProfileSet profiles, string path, TimeProvider time, ILoggerFactory? loggerFactory = null)
+    public static SandboxHost Create(ProfileSet profiles, string path, TimeProvider time, ILoggerFactory? loggerFactory = null, WasmWorkerOptions? wasmOptions = null)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var dockerClient = DockerClient.FromEnvironment();
         var docker = DockerSandbox.Create(dockerClient, time, loggerFactory);
-        var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>());
+        var wasm = new WasmBackend(time, loggerFactory.CreateLogger<WasmBackend>(), wasmOptions);
         var pipeline = new RunPipeline(profiles, [docker.Backend, wasm], time, loggerFactory.CreateLogger<RunPipeline>());
         return new SandboxHost(profiles, path, dockerClient, docker, wasm, pipeline);
     }
@@ -142,5 +142,9 @@ public sealed class SandboxHost : IDisposable
     /// <summary>For the dry run: whether the plan's run would claim a warm container now; null without a pool.</summary>
     public Task<bool?> HasWarmAsync(RunPlan plan, CancellationToken cancellationToken) => _docker.Backend.HasWarmAsync(plan, cancellationToken);
 
-    public void Dispose() => _dockerClient.Dispose();
+    public void Dispose()
+    {
+        Wasm.Dispose();
+        _dockerClient.Dispose();
+    }
 }

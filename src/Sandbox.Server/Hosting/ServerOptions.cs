@@ -17,6 +17,12 @@ public sealed class ServerOptions
     /// <summary>Runs that execute at once. Default: one per core, since every run is allowed a full CPU.</summary>
     public int MaxConcurrentRuns { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// WebAssembly workers kept started and pre-initialised per guest profile (python-wasm: CPython started and waiting),
+    /// each serving exactly one run; 0 starts every worker cold. Each idle one holds about 100 MB.
+    /// </summary>
+    public int WasmWarmWorkers { get; set; } = 2;
+
     /// <summary>Runs that may wait for a slot; past this a POST gets 429 at once.</summary>
     public int MaxQueueLength { get; set; } = 4 * Environment.ProcessorCount;
 
@@ -87,6 +93,7 @@ public sealed class ServerOptions
         }
 
         Check(MaxConcurrentRuns is >= 1 and <= 1024, nameof(MaxConcurrentRuns), $"is {MaxConcurrentRuns}; use 1 to 1024");
+        Check(WasmWarmWorkers is >= 0 and <= 32, nameof(WasmWarmWorkers), $"is {WasmWarmWorkers}; use 0 (no warm workers) to 32");
         Check(MaxQueueLength is >= 0 and <= 100_000, nameof(MaxQueueLength), $"is {MaxQueueLength}; use 0 to 100000");
         Check(ResultRetention > TimeSpan.Zero, nameof(ResultRetention), $"is {ResultRetention}; use a positive time such as 00:15:00");
         Check(MaxRetainedRuns >= 1, nameof(MaxRetainedRuns), $"is {MaxRetainedRuns}; use at least 1");

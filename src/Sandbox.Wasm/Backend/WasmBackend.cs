@@ -28,7 +28,7 @@ namespace Sandbox.Wasm.Backend;
 /// For the language <c>wasm</c> the caller's code is the module itself (base64); other wasm profiles name a guest
 /// module (an interpreter) and the code is written to <c>/tmp/&lt;sourceFile&gt;</c> for it.
 /// </remarks>
-public sealed partial class WasmBackend : IExecutionBackend
+public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 {
     /// <summary>The language whose code is the module itself (base64).</summary>
     public const string ModuleLanguage = LanguageNames.Wasm;
@@ -36,13 +36,11 @@ public sealed partial class WasmBackend : IExecutionBackend
     /// <summary>Largest frame the service accepts from a worker: an output chunk or the result.</summary>
     private const int MaxWorkerFrameBytes = WorkerFrames.MaxOutputChunkBytes;
 
-    /// <summary>Bytes of a worker's own stderr kept for the log when it fails.</summary>
-    private const int DiagnosticsBytes = 4096;
-
     private readonly TimeProvider _time;
     private readonly ILogger<WasmBackend> _logger;
     private readonly WasmWorkerOptions _options;
     private readonly CgroupLayout? _cgroups;
+    private readonly WarmWorkerPool? _warm;
 
     public WasmBackend(TimeProvider time, ILogger<WasmBackend> logger, WasmWorkerOptions? options = null)
     {
@@ -50,6 +48,7 @@ public sealed partial class WasmBackend : IExecutionBackend
         _logger = logger;
         _options = options ?? new WasmWorkerOptions();
         _cgroups = WorkerCgroup.Detect();
+        _warm = _options.WarmWorkers > 0 ? new WarmWorkerPool(_options, time, logger) : null;
         if (_cgroups is not null && OperatingSystem.IsLinux() && geteuid() == 0)
         {
             WorkerCgroup.SweepStale(_cgroups, TimeSpan.FromMinutes(1), time);
@@ -60,6 +59,24 @@ public sealed partial class WasmBackend : IExecutionBackend
     public TimeProvider Time => _time;
 
     public string Name => BackendNames.Wasm;
+
+    /// <summary>Warm workers held now (parked or pre-initialising).</summary>
+    public int WarmWorkerCount => _warm?.Count ?? 0;
+
+    /// <summary>Warm workers parked now, ready for a run.</summary>
+    public int ParkedWorkerCount => _warm?.ParkedCount ?? 0;
+
+    /// <summary>Runs that took a warm worker.</summary>
+    public long WarmHits => Interlocked.Read(ref _warmHits);
+
+    /// <summary>Runs that could have taken a warm worker (a pool exists for their profile and limits, or is being made) but started cold.</summary>
+    public long WarmMisses => Interlocked.Read(ref _warmMisses);
+
+    private long _warmHits;
+    private long _warmMisses;
+
+    /// <summary>Kills every warm worker; runs in flight keep their own workers.</summary>
+    public void Dispose() => _warm?.Dispose();
 
     // Guest modules are the operator's files and rarely change; each is probed once per path and write time.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Path, DateTime Written), long?> _initialMemory = new();
@@ -102,7 +119,7 @@ public sealed partial class WasmBackend : IExecutionBackend
         ArgumentNullException.ThrowIfNull(plan);
         cancellationToken.ThrowIfCancellationRequested();
         var callerModule = plan.Request.Language == ModuleLanguage;
-        byte[] bytes;
+        byte[]? bytes = null;
         if (callerModule)
         {
             try
@@ -113,10 +130,6 @@ public sealed partial class WasmBackend : IExecutionBackend
             {
                 return RunResult.Rejected(plan.RunId, [new FieldError("code", "for the language 'wasm' must be the module's bytes in base64")], plan.Request.Language);
             }
-        }
-        else
-        {
-            bytes = await LoadProfileModuleAsync(plan.Profile, cancellationToken);
         }
 
         if (Unavailable is { } why)
@@ -131,8 +144,109 @@ public sealed partial class WasmBackend : IExecutionBackend
             throw new SandboxInfrastructureException($"a preopen of profile '{plan.Profile.Name}' is missing; fix its 'preopens' or run 'make guests'");
         }
 
-        var run = new WorkerRun(this, plan, bytes, callerModule, preopens);
-        return await run.ExecuteAsync(cancellationToken);
+        var run = new WorkerRun(this, plan, callerModule, preopens);
+        var warmKey = run.FitsWarm ? WarmKey(plan, run.Template) : null;
+        try
+        {
+            if (warmKey is not null && await ClaimWarmAsync(plan.RunId, warmKey, cancellationToken) is { } warm)
+            {
+                return await run.ExecuteAsync(warm.Worker, module: null, warm.Claimed, cancellationToken);
+            }
+
+            bytes ??= await LoadProfileModuleAsync(plan.Profile, cancellationToken);
+            return await run.ExecuteColdAsync(bytes, cancellationToken);
+        }
+        finally
+        {
+            if (warmKey is not null)
+            {
+                // After the run, not before: its own refill (a whole guest start-up) must not compete with it for the CPU.
+                _warm!.Refill(warmKey, () => PrepareWarm(plan, run.Template, preopens));
+            }
+        }
+    }
+
+    /// <summary>A parked (or still pre-initialising) worker for <paramref name="warmKey"/> and when it was claimed; null to start cold.</summary>
+    private async Task<(WorkerProcess Worker, long Claimed)?> ClaimWarmAsync(string runId, string warmKey, CancellationToken cancellationToken)
+    {
+        if (_warm!.TryClaim(warmKey) is not { } warm)
+        {
+            Interlocked.Increment(ref _warmMisses);
+            Log.WarmMissed(_logger, runId);
+            return null;
+        }
+
+        var parked = warm.Ready.IsCompletedSuccessfully;
+
+        // The run's wall clock starts at the claim, waiting for a worker still pre-initialising included.
+        var claimed = _time.GetTimestamp();
+        WorkerProcess? worker;
+        try
+        {
+            worker = await warm.Ready.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            warm.Release();
+            throw;
+        }
+
+        if (worker is null || worker.Process.HasExited)
+        {
+            // It failed to prepare, or died while parked (killed from outside): this run starts cold instead.
+            worker?.Dispose();
+            Interlocked.Increment(ref _warmMisses);
+            return null;
+        }
+
+        Interlocked.Increment(ref _warmHits);
+        Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
+        return (worker, claimed);
+    }
+
+    /// <summary>
+    /// The pool a run may take a warm worker from: the profile's module as it is on disk now and everything the guest sees
+    /// or is sized by before its run (the request without run id, code, files and stdin). Null when the run starts cold:
+    /// no pool, the caller's own module, a fuelled profile (pre-initialisation would spend its fuel), or a request too
+    /// large for a warm worker's fixed heap limit.
+    /// </summary>
+    private string? WarmKey(RunPlan plan, WorkerRequest template)
+    {
+        if (_warm is null || template.CallerModule || template.Fuel is not null || plan.Profile.Module is not { } module)
+        {
+            return null;
+        }
+
+        var info = new FileInfo(plan.Profile.ResolvePath(module));
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var shared = JsonSerializer.Serialize(template with { RunId = "", Stdin = [], Files = new Dictionary<string, byte[]>(), DeadlineMs = 0 }, WorkerJsonContext.Default.WorkerRequest);
+        return string.Join('\n', plan.Profile.Name, info.FullName, info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            info.LastWriteTimeUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), shared);
+    }
+
+    /// <summary>Starts one warm worker for the run's profile and limits (on the pool's background task).</summary>
+    private (WorkerProcess Worker, byte[] Template, byte[] Module) PrepareWarm(RunPlan plan, WorkerRequest template, IReadOnlyList<string> preopens)
+    {
+        var module = LoadProfileModuleAsync(plan.Profile, CancellationToken.None).GetAwaiter().GetResult();
+        var prepared = template with { RunId = "warm", Stdin = [], Files = new Dictionary<string, byte[]>() };
+        var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes, module.Length);
+        var worker = WorkerProcess.Start(_options, _cgroups!, "warm", cgroupLimit, heapLimit, preopens, _time);
+        return (worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module);
+    }
+
+    /// <summary>
+    /// The managed heap holds the guest's memory and tables, /tmp, the output kept, the request and the module in its
+    /// decoded forms; the runtime's own needs come on top. The cgroup adds native headroom (JIT code, stacks).
+    /// </summary>
+    private (long Heap, long Cgroup) WorkerLimits(ResourceLimits limits, long requestBytes, long moduleBytes)
+    {
+        var heapLimit = checked(limits.MemoryBytes + limits.TmpBytes + limits.StdoutBytes + limits.StderrBytes
+            + (2L * requestBytes) + (6L * moduleBytes) + _options.RuntimeOverheadBytes);
+        return (heapLimit, checked(heapLimit + _options.NativeHeadroomBytes));
     }
 
     private static async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
@@ -164,7 +278,7 @@ public sealed partial class WasmBackend : IExecutionBackend
     }
 
     /// <summary>One run's worker: starts it, feeds it, reads it, watches its clock and CPU, and turns what happened into a result.</summary>
-    private sealed class WorkerRun(WasmBackend backend, RunPlan plan, byte[] module, bool callerModule, IReadOnlyList<string> preopens)
+    private sealed class WorkerRun(WasmBackend backend, RunPlan plan, bool callerModule, IReadOnlyList<string> preopens)
     {
         private readonly ArrayBufferWriter<byte> _stdout = new();
         private readonly ArrayBufferWriter<byte> _stderr = new();
@@ -175,43 +289,45 @@ public sealed partial class WasmBackend : IExecutionBackend
         private long _memoryBaselineBytes;
         private bool _outputOverflowStdout;
         private string _diagnostics = "";
+        private WorkerRequest? _request;
+        private byte[]? _requestBytes;
 
         private ResourceLimits Limits => plan.Limits;
 
-        public async Task<RunResult> ExecuteAsync(CancellationToken cancellationToken)
+        /// <summary>The run's request (built once).</summary>
+        public WorkerRequest Template => _request ??= Request();
+
+        private byte[] RequestBytes => _requestBytes ??= JsonSerializer.SerializeToUtf8Bytes(Template, WorkerJsonContext.Default.WorkerRequest);
+
+        /// <summary>True when the request fits a warm worker's heap limit.</summary>
+        public bool FitsWarm => RequestBytes.Length <= backend._options.WarmRequestAllowanceBytes;
+
+        /// <summary>Starts a worker for this run alone (sized for its request) and runs it.</summary>
+        public async Task<RunResult> ExecuteColdAsync(byte[] module, CancellationToken cancellationToken)
         {
-            var options = backend._options;
-            var limits = Limits;
-            var request = Request();
-            var requestBytes = JsonSerializer.SerializeToUtf8Bytes(request, WorkerJsonContext.Default.WorkerRequest);
+            var (heapLimit, cgroupLimit) = backend.WorkerLimits(Limits, RequestBytes.Length, module.Length);
+            var worker = WorkerProcess.Start(backend._options, backend._cgroups!, plan.RunId, cgroupLimit, heapLimit, preopens, backend._time);
+            Log.WorkerStarted(backend._logger, plan.RunId, worker.Process.Id, cgroupLimit);
+            return await ExecuteAsync(worker, module, worker.StartedTimestamp, cancellationToken);
+        }
 
-            // The managed heap holds the guest's memory and tables, /tmp, the output kept, the request and the module
-            // in its decoded forms; the runtime's own needs come on top. The cgroup adds native headroom (JIT code, stacks).
-            var heapLimit = checked(limits.MemoryBytes + limits.TmpBytes + limits.StdoutBytes + limits.StderrBytes
-                + (2L * requestBytes.Length) + (6L * module.Length) + options.RuntimeOverheadBytes);
-            var cgroupLimit = checked(heapLimit + options.NativeHeadroomBytes);
-
-            using var cgroup = CreateCgroup(cgroupLimit);
-            var started = backend._time.GetTimestamp();
-            using var process = new Process { StartInfo = WorkerLauncher.StartInfo(options, cgroup, preopens, heapLimit, options.CommandOverride) };
-            try
-            {
-                process.Start();
-            }
-            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-            {
-                throw new SandboxInfrastructureException("the WebAssembly worker could not be started; run 'sandbox doctor'", e);
-            }
-
-            Log.WorkerStarted(backend._logger, plan.RunId, process.Id, cgroupLimit);
-            var feeding = FeedAsync(process, requestBytes);
+        /// <summary>
+        /// Runs on <paramref name="worker"/>: a cold one gets the request and the <paramref name="module"/>; a warm one
+        /// (module null) is parked and gets the request alone. The deadline runs from <paramref name="started"/>.
+        /// </summary>
+        public async Task<RunResult> ExecuteAsync(WorkerProcess worker, byte[]? module, long started, CancellationToken cancellationToken)
+        {
+            using var owned = worker;
+            var process = worker.Process;
+            var cgroup = worker.Cgroup;
+            var feeding = FeedAsync(process, RequestBytes, module);
             var reading = ReadFramesAsync(process, cgroup);
-            var diagnostics = ReadDiagnosticsAsync(process);
             await WatchAsync(process, cgroup, started, cancellationToken);
 
             // The worker is gone; its pipes end when every process holding them is (the cgroup is killed on dispose).
             cgroup.KillAll();
-            await Task.WhenAll(feeding, reading, diagnostics);
+            await Task.WhenAll(feeding, reading);
+            _diagnostics = await worker.Diagnostics;
             var usage = new ResourceUsage
             {
                 WallMs = (long)backend._time.GetElapsedTime(started).TotalMilliseconds,
@@ -239,19 +355,6 @@ public sealed partial class WasmBackend : IExecutionBackend
                 Usage = usage,
                 Runtime = RuntimeNames.Bubblewrap,
             };
-        }
-
-        private WorkerCgroup CreateCgroup(long limitBytes)
-        {
-            try
-            {
-                // Unique even if a run id were reused (a retry, a replay, tests): another run's cleanup must never kill this worker.
-                return WorkerCgroup.Create(backend._cgroups!, plan.RunId + "-" + Guid.NewGuid().ToString("N")[..8], limitBytes, backend._options.Pids);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new SandboxInfrastructureException("the WebAssembly worker's cgroup could not be made (the service must run as root on a host with cgroup memory, cpu and pids controllers)", e);
-            }
         }
 
         private WorkerRequest Request()
@@ -290,13 +393,17 @@ public sealed partial class WasmBackend : IExecutionBackend
             };
         }
 
-        private async Task FeedAsync(Process process, byte[] requestBytes)
+        private static async Task FeedAsync(Process process, byte[] requestBytes, byte[]? module)
         {
             var input = process.StandardInput.BaseStream;
             try
             {
                 await WorkerFrames.WriteAsync(input, FrameType.Request, requestBytes, CancellationToken.None);
-                await WorkerFrames.WriteAsync(input, FrameType.Module, module, CancellationToken.None);
+                if (module is not null)
+                {
+                    await WorkerFrames.WriteAsync(input, FrameType.Module, module, CancellationToken.None);
+                }
+
                 await input.FlushAsync();
             }
             catch (IOException)
@@ -344,8 +451,10 @@ public sealed partial class WasmBackend : IExecutionBackend
             {
                 case FrameType.Ready when _cpuBaselineNanos is null && _outcome is null:
                     // The runtime has started and read the request: from here on, CPU and memory are the run's.
+                    // A warm worker's pre-initialisation is not the run's: the peak restarts here too.
                     _cpuBaselineNanos = cgroup.CpuNanos() ?? 0;
                     _memoryBaselineBytes = cgroup.CurrentMemoryBytes() ?? 0;
+                    cgroup.ResetPeakMemory();
                     return true;
                 case FrameType.Stdout or FrameType.Stderr when _cpuBaselineNanos is not null && _outcome is null:
                     var isStdout = frame.Type == FrameType.Stdout;
@@ -372,30 +481,6 @@ public sealed partial class WasmBackend : IExecutionBackend
                     Log.WorkerProtocolError(backend._logger, plan.RunId, $"unexpected {frame.Type} frame");
                     return false;
             }
-        }
-
-        private async Task ReadDiagnosticsAsync(Process process)
-        {
-            // The worker's own stderr (runtime failures, never the guest's output): the last few KiB, for the log.
-            var buffer = new char[DiagnosticsBytes];
-            var kept = new StringBuilder();
-            try
-            {
-                int read;
-                while ((read = await process.StandardError.ReadAsync(buffer, CancellationToken.None)) > 0)
-                {
-                    kept.Append(buffer, 0, read);
-                    if (kept.Length > DiagnosticsBytes)
-                    {
-                        kept.Remove(0, kept.Length - DiagnosticsBytes);
-                    }
-                }
-            }
-            catch (IOException)
-            {
-            }
-
-            _diagnostics = kept.ToString();
         }
 
         /// <summary>Waits for the worker to exit, killing it at the deadline, when its CPU time is spent, or when the caller cancels.</summary>
@@ -533,6 +618,12 @@ public sealed partial class WasmBackend : IExecutionBackend
 
         [LoggerMessage(4, LogLevel.Error, "Run {RunId}: the WebAssembly worker broke its protocol: {Problem}")]
         public static partial void WorkerProtocolError(ILogger logger, string runId, string problem);
+
+        [LoggerMessage(6, LogLevel.Debug, "Run {RunId}: took warm WebAssembly worker {Pid} ({State}; waited {WaitedMs} ms)")]
+        public static partial void WarmClaimed(ILogger logger, string runId, int pid, string state, long waitedMs);
+
+        [LoggerMessage(7, LogLevel.Debug, "Run {RunId}: no warm WebAssembly worker for its profile and limits; starting one cold")]
+        public static partial void WarmMissed(ILogger logger, string runId);
 
         [LoggerMessage(5, LogLevel.Error, "Run {RunId}: the WebAssembly worker exited {ExitCode} without a result; its stderr ends: {Diagnostics}")]
         public static partial void WorkerDied(ILogger logger, string runId, int exitCode, string diagnostics);

@@ -50,6 +50,26 @@ public sealed record WasmWorkerOptions
     /// <summary>Processes and threads the worker may have at once (the runtime's own threads included).</summary>
     public int Pids { get; init; } = 64;
 
+    /// <summary>
+    /// Warm workers kept per guest profile and limits (0: every run starts its worker cold). Each is a worker process,
+    /// started ahead of time in its own cgroup, that has loaded the guest and run its start-up (CPython's interpreter
+    /// start and imports) up to the first call that could see a run, and serves exactly one run. A profile's pool fills
+    /// after its first run. The service sets this from <c>Sandbox:Wasm:WarmWorkers</c>; one-shot commands keep 0.
+    /// </summary>
+    public int WarmWorkers { get; init; }
+
+    /// <summary>Warm workers across all profiles at once: each holds its guest's memory and a .NET runtime (about 100 MB for python-wasm).</summary>
+    public int MaxWarmWorkers { get; init; } = 8;
+
+    /// <summary>How long a warm worker may take to pre-initialise before it is killed and dropped.</summary>
+    public TimeSpan PrepareTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Room in a warm worker's heap limit for the run's request (code, stdin, files), fixed when it starts because the
+    /// runtime's limit cannot change later; a larger request starts a cold worker sized for it.
+    /// </summary>
+    public long WarmRequestAllowanceBytes { get; init; } = 8L * 1024 * 1024;
+
     private static string DefaultDotnetRoot()
     {
         // .../shared/Microsoft.NETCore.App/<version>/ → the installation root three levels up.

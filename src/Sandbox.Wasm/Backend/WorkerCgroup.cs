@@ -148,6 +148,9 @@ internal sealed class WorkerCgroup : IDisposable
     /// <summary>The run's memory high-water mark in bytes; null when it cannot be read.</summary>
     public long? PeakMemoryBytes() => CgroupFiles.PeakMemoryBytes(_memoryDir, _isV2);
 
+    /// <summary>Restarts the high-water mark from the current use (cgroup v1; v2's memory.peak cannot be reset before Linux 6.12, where writing it does).</summary>
+    public void ResetPeakMemory() => CgroupFiles.TryWrite(Path.Join(_memoryDir, _isV2 ? "memory.peak" : "memory.max_usage_in_bytes"), "0");
+
     /// <summary>The memory in use now, in bytes.</summary>
     public long? CurrentMemoryBytes() => CgroupFiles.ParseLong(CgroupFiles.TryRead(Path.Join(_memoryDir, _isV2 ? "memory.current" : "memory.usage_in_bytes")));
 

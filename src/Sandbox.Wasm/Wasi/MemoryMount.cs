@@ -23,7 +23,15 @@ internal sealed class MemoryMount : WasiMount
         // A file is one managed array, so no single file can be larger than an array may be.
         _maxFileBytes = Math.Min(options.MaxFileBytes, Array.MaxLength);
         _root = NewNode(isDirectory: true);
-        foreach (var (path, content) in options.Files)
+        AddFiles(options.Files);
+    }
+
+    /// <summary>Creates <paramref name="files"/> (by relative path, folders made as needed) against the caps: at construction, or when a
+    /// pre-initialised guest is handed its run (<see cref="WasiOptions.Gate"/>).</summary>
+    /// <exception cref="ArgumentException">A path is not plain and relative, or the files do not fit the caps.</exception>
+    internal void AddFiles(IReadOnlyDictionary<string, ReadOnlyMemory<byte>> files)
+    {
+        foreach (var (path, content) in files)
         {
             var components = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (components.Length == 0 || components.Any(c => c is "." or ".."))

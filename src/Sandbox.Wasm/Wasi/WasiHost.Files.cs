@@ -145,7 +145,7 @@ public sealed partial class WasiHost
             int n;
             if (descriptor is null)
             {
-                var stdin = _options.Stdin.Span;
+                var stdin = _stdin.Span;
                 n = Math.Min(buffer.Length, stdin.Length - _stdinPosition);
                 stdin.Slice(_stdinPosition, n).CopyTo(buffer);
                 _stdinPosition += n;

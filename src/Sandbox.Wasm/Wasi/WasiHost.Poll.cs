@@ -114,7 +114,7 @@ public sealed partial class WasiHost
         // Stdin is a buffer and outputs never block: all are always ready (no guest ever waits on them).
         if (type == 1 && fd == 0)
         {
-            var left = (ulong)(_options.Stdin.Length - _stdinPosition);
+            var left = (ulong)(_stdin.Length - _stdinPosition);
             return (userData, 0, type, left, left == 0 ? HangUp : (ushort)0);
         }
 

@@ -26,11 +26,15 @@ public sealed partial class WasiHost : IDisposable
     private readonly Dictionary<uint, WasiDescriptor> _descriptors = [];
     private readonly MemoryMount? _tmp;
     private int _stdinPosition;
+    private ReadOnlyMemory<byte> _stdin;
+    private Func<WasiRunStart>? _gate;
 
     public WasiHost(WasiOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _stdin = options.Stdin;
+        _gate = options.Gate;
         _args = options.Args.Select(a => Encoding.UTF8.GetBytes(a + "\0")).ToArray();
         _environment = options.Environment.Select(e => Encoding.UTF8.GetBytes($"{e.Key}={e.Value}\0")).ToArray();
 
@@ -99,6 +103,11 @@ public sealed partial class WasiHost : IDisposable
             {
                 int errno;
                 CallerMemory = context.Memory ?? CallerMemory;
+                if (_gate is not null && !IsBeforeRun(name, stack))
+                {
+                    OpenGate();
+                }
+
                 try
                 {
                     errno = call(context, stack);
@@ -120,6 +129,47 @@ public sealed partial class WasiHost : IDisposable
                     stack[0] = (uint)errno;
                 }
             }));
+        }
+    }
+
+    /// <summary>
+    /// True for the calls a pre-initialised guest may make before its run is known, because their answers are the same for
+    /// every run of the profile: argv, environment, clocks, random bytes, what the preopens are, stdio's type, and anything
+    /// on the read-only host folders. Everything else (/tmp, stdin, output, polling, exit) could observe or affect the run.
+    /// </summary>
+    private bool IsBeforeRun(string name, Span<ulong> args)
+    {
+        switch (name)
+        {
+            case "args_get" or "args_sizes_get" or "environ_get" or "environ_sizes_get" or "clock_res_get" or "clock_time_get"
+                or "random_get" or "fd_prestat_get" or "fd_prestat_dir_name" or "sched_yield":
+                return true;
+            case "fd_fdstat_get" or "fd_filestat_get" or "fd_seek" or "fd_tell" when IsStdio(args[0]):
+                return true;
+            case "fd_fdstat_get" when _descriptors.TryGetValue((uint)args[0], out var preopen) && preopen.IsPreopen:
+                return true;
+        }
+
+        // A call on a read-only host folder (or a file opened from one) sees the same bytes in every run.
+        return (name.StartsWith("fd_", StringComparison.Ordinal) || name.StartsWith("path_", StringComparison.Ordinal))
+            && name is not ("fd_write" or "fd_pwrite" or "path_rename")
+            && _descriptors.TryGetValue((uint)args[0], out var descriptor) && descriptor.Mount.IsReadOnly;
+    }
+
+    /// <summary>Hands the parked guest its run: the gate blocks until the run is claimed, then /tmp's files and stdin arrive.</summary>
+    private void OpenGate()
+    {
+        var gate = _gate!;
+        _gate = null;
+        var start = gate();
+        _stdin = start.Stdin;
+        try
+        {
+            _tmp?.AddFiles(start.Files);
+        }
+        catch (ArgumentException e)
+        {
+            throw new WasiGateException(e.Message, e);
         }
     }
 

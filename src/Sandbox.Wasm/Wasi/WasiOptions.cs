@@ -44,4 +44,12 @@ public sealed record WasiOptions
 
     /// <summary>Told of every byte kept from stdout and stderr as the guest writes it (for live progress); null for none.</summary>
     public Sandbox.Core.Execution.IRunOutputSink? Output { get; init; }
+
+    /// <summary>
+    /// Pre-initialisation: when set, the guest runs until its first call that could observe or affect a run (anything on
+    /// <c>/tmp</c>, stdin, stdout/stderr, polling, exit); that call first invokes the gate, on the execution thread,
+    /// which blocks until a run claims this guest and returns the run's stdin and <c>/tmp</c> files. Until then the guest
+    /// sees only what every run of the profile shares (argv, environment, clocks, random bytes, read-only folders).
+    /// </summary>
+    public Func<WasiRunStart>? Gate { get; init; }
 }

@@ -11,6 +11,13 @@ internal enum FrameType : byte
     /// <summary>Service → worker: the module's bytes. Always second.</summary>
     Module = 2,
 
+    /// <summary>
+    /// Service → worker: a warm worker's <see cref="WorkerRequest"/> template (no run id, files or stdin), then the module.
+    /// The worker pre-initialises the guest up to its first call that could see a run, sends <see cref="Parked"/>, and
+    /// waits for the run's <see cref="Request"/> (same profile and limits, checked) before anything else happens.
+    /// </summary>
+    Prepare = 3,
+
     /// <summary>Worker → service: the request was read and the engine is about to compile; the service takes its CPU baseline here.</summary>
     Ready = 16,
 
@@ -19,6 +26,9 @@ internal enum FrameType : byte
 
     /// <summary>Worker → service: bytes the guest wrote to fd 2, within the cap.</summary>
     Stderr = 18,
+
+    /// <summary>Worker → service: a warm worker is pre-initialised and waits for its run's request.</summary>
+    Parked = 20,
 
     /// <summary>Worker → service: the <see cref="Backend.WasmOutcome"/> as UTF-8 JSON. Always last.</summary>
     Result = 19,

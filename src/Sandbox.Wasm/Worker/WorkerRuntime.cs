@@ -24,19 +24,21 @@ public static class WorkerRuntime
     {
         WorkerRequest request;
         byte[] module;
+        bool warm;
         try
         {
             var first = WorkerFrames.Read(input, MaxRequestBytes);
             var second = WorkerFrames.Read(input, MaxModuleBytes);
-            if (first is not { Type: FrameType.Request } || second is not { Type: FrameType.Module })
+            if (first is not { Type: FrameType.Request or FrameType.Prepare } || second is not { Type: FrameType.Module })
             {
-                diagnostics.WriteLine("sandbox-wasm-worker: expected a request frame and a module frame");
+                diagnostics.WriteLine("sandbox-wasm-worker: expected a request (or prepare) frame and a module frame");
                 return 2;
             }
 
             request = JsonSerializer.Deserialize(first.Value.Payload, WorkerJsonContext.Default.WorkerRequest)
                 ?? throw new InvalidDataException("the request is null");
             module = second.Value.Payload;
+            warm = first.Value.Type == FrameType.Prepare;
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or IOException)
         {
@@ -45,8 +47,28 @@ public static class WorkerRuntime
         }
 
         var frames = new FrameWriter(output);
-        frames.Write(FrameType.Ready, []);
-        var outcome = Execute(request, module, frames, time);
+        WasmOutcome outcome;
+        if (warm)
+        {
+            if (request.Fuel is not null)
+            {
+                // Pre-initialisation would spend the run's deterministic budget; fuelled profiles always start cold.
+                diagnostics.WriteLine("sandbox-wasm-worker: a fuelled profile cannot be pre-initialised");
+                return 2;
+            }
+
+            using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
+            outcome = Execute(request, module, frames, claim.Open, claim.Deadline);
+
+            // A guest that ended before its first run-specific call still waits for its run, which then sees that ending.
+            claim.Open();
+        }
+        else
+        {
+            frames.Write(FrameType.Ready, []);
+            outcome = Execute(request, module, frames, time);
+        }
+
         frames.Write(FrameType.Result, JsonSerializer.SerializeToUtf8Bytes(outcome, WorkerJsonContext.Default.WasmOutcome));
         output.Flush();
         return 0;
@@ -59,9 +81,15 @@ public static class WorkerRuntime
         // sleep). It is a courtesy that keeps the output and a clean status: the service kills the worker shortly
         // after the same deadline whatever it is doing.
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, request.DeadlineMs)), time);
+        return Execute(request, bytes, output, gate: null, deadline.Token);
+    }
+
+    /// <summary>Runs the guest under <paramref name="deadline"/>; with a <paramref name="gate"/>, pre-initialised until a run claims it (<see cref="WasiOptions.Gate"/>).</summary>
+    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, CancellationToken deadline)
+    {
         try
         {
-            return ExecuteCore(request, bytes, output, deadline.Token);
+            return ExecuteCore(request, bytes, output, gate, deadline);
         }
         catch (OutOfMemoryException)
         {
@@ -70,7 +98,7 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, CancellationToken deadline)
+    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, CancellationToken deadline)
     {
         var engine = new WasmEngine(new WasmEngineOptions
         {
@@ -104,7 +132,7 @@ public static class WorkerRuntime
         WasiHost wasi;
         try
         {
-            wasi = new WasiHost(WasiOptionsFor(request, output, deadline));
+            wasi = new WasiHost(WasiOptionsFor(request, output, deadline) with { Gate = gate });
         }
         catch (ArgumentException e)
         {
@@ -150,6 +178,10 @@ public static class WorkerRuntime
         catch (WasmTrapException trap)
         {
             return new WasmOutcome { Trap = trap.Kind };
+        }
+        catch (WasiGateException rejected)
+        {
+            return new WasmOutcome { FilesRejected = rejected.Message };
         }
         catch (WasiOutputLimitException limit)
         {
