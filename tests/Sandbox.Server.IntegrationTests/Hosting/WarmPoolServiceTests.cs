@@ -35,7 +35,9 @@ public sealed class WarmPoolServiceTests
         var metrics = await client.GetStringAsync("/metrics", Token);
         metrics.ShouldContain("sandbox_warm_pool_hits_total 1\n");
         metrics.ShouldContain("sandbox_warm_pool_misses_total 0\n");
-        metrics.ShouldContain("sandbox_warm_pool_size{pool=\"python\",runtime=\"runc\"} 2\n");
+        // The pool runs the profile's own runtime (the shipped python profile names crun).
+        var runtime = run["result"]!["runtime"]!.GetValue<string>();
+        metrics.ShouldContain($"sandbox_warm_pool_size{{pool=\"python\",runtime=\"{runtime}\"}} 2\n");
         metrics.ShouldContain("sandbox_warm_pool_refill_seconds_count");
     }
 
