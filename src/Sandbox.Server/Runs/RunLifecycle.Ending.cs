@@ -23,6 +23,14 @@ internal sealed partial class RunLifecycle
     {
         if (Find(id, principal) is not { } entry)
         {
+            // A run start-up recovery follows (the service restarted under it) is cancelled there, on the same terms.
+            if (Recovery?.FindFollowed(id) is { } followed && followed.AgentId == principal.Agent.Id
+                && (!principal.IsTaskToken || followed.CredentialId == principal.Credential.Id))
+            {
+                await Recovery.KillAsync([followed], reason, wait);
+                return Recovery.IsFollowing(id) ? CancelOutcome.Cancelling : CancelOutcome.Cancelled;
+            }
+
             return CancelOutcome.NotFound;
         }
 
@@ -57,6 +65,8 @@ internal sealed partial class RunLifecycle
             await CancelEntryAsync(entry, reason);
         }
 
+        // Runs still going from before a restart are the agent's running code too.
+        var followed = Recovery is { } recovery ? recovery.KillAsync(recovery.FollowedOf(agentId), reason, wait) : Task.FromResult(0);
         try
         {
             await Task.WhenAll(entries.Select(e => e.Completed)).WaitAsync(wait, _time);
@@ -66,7 +76,7 @@ internal sealed partial class RunLifecycle
             // Reported by the caller from the entries' states; the kills go on.
         }
 
-        return entries.Count;
+        return entries.Count + await followed;
     }
 
     /// <summary>
@@ -92,6 +102,15 @@ internal sealed partial class RunLifecycle
             }
         }
 
+        var followedStopped = 0;
+        foreach (var runs in (Recovery?.FollowedOf(agentId) ?? []).Where(f => f.Principal is not null).GroupBy(f => f.CredentialId, StringComparer.Ordinal).ToList())
+        {
+            if (await _guard.Keys.RevokedCredentialAsync(runs.First().Principal!.Credential, cancellationToken) is { } why)
+            {
+                followedStopped += await Recovery!.KillAsync(runs, why, wait);
+            }
+        }
+
         try
         {
             await Task.WhenAll(stopped.Select(e => e.Completed)).WaitAsync(wait, _time, cancellationToken);
@@ -101,7 +120,7 @@ internal sealed partial class RunLifecycle
             // Reported by the caller from the entries' states; the kills go on.
         }
 
-        return stopped.Count;
+        return stopped.Count + followedStopped;
     }
 
     /// <summary>

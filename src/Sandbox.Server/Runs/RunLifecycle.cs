@@ -69,6 +69,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
 
     public RunGuard Guard => _guard;
 
+    /// <summary>Start-up recovery, following runs the service restarted under; cancel and revocation reach them through it.</summary>
+    public RunRecovery? Recovery { get; init; }
+
     public int QueueDepth => _scheduler.QueueDepth;
 
     /// <summary>Where running runs' output is persisted as it streams.</summary>

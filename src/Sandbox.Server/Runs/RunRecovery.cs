@@ -45,6 +45,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Task> _following = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FollowedRun> _followed = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _abandon = new();
     private DockerClient? _docker;
@@ -64,6 +65,54 @@ internal sealed partial class RunRecovery : IAsyncDisposable
 
     /// <summary>Whether the run is being followed (reconciliation leaves it alone).</summary>
     public bool IsFollowing(string runId) => _following.ContainsKey(runId);
+
+    /// <summary>A followed run's owner, for DELETE and revocation (null when the run is not followed).</summary>
+    public FollowedRun? FindFollowed(string runId) => _followed.GetValueOrDefault(runId);
+
+    /// <summary>The runs followed now for <paramref name="agentId"/>.</summary>
+    public IReadOnlyList<FollowedRun> FollowedOf(string agentId) =>
+        [.. _followed.Values.Where(f => string.Equals(f.AgentId, agentId, StringComparison.Ordinal))];
+
+    /// <summary>
+    /// Kills followed runs now (a caller's DELETE, a revoked agent or key): each is recorded <c>cancelled</c> with
+    /// <paramref name="reason"/> once its container is gone, as a live run would be. Waits up to <paramref name="wait"/>
+    /// for the records; returns how many it killed. Revocation kills running code, and a run the service found still running
+    /// after a restart is running code too.
+    /// </summary>
+    public async Task<int> KillAsync(IEnumerable<FollowedRun> runs, string reason, TimeSpan wait)
+    {
+        var ends = new List<Task>();
+        foreach (var run in runs)
+        {
+            if (!_following.TryGetValue(run.RunId, out var end))
+            {
+                continue;
+            }
+
+            run.Reason ??= reason;
+            try
+            {
+                await run.Kill.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its end was just recorded: nothing left to kill.
+            }
+
+            ends.Add(end);
+        }
+
+        try
+        {
+            await Task.WhenAll(ends).WaitAsync(wait, _time);
+        }
+        catch (TimeoutException)
+        {
+            // Still being killed; the follow records it when the container is gone.
+        }
+
+        return ends.Count;
+    }
 
     /// <summary>Completes when every run followed now has been recorded.</summary>
     public Task WhenFollowedAsync() => Task.WhenAll(_following.Values);
@@ -137,8 +186,10 @@ internal sealed partial class RunRecovery : IAsyncDisposable
             }
 
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var followed = new FollowedRun(run.RunId, stored.AgentId, stored.CredentialId, principal, CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token));
+            _followed[run.RunId] = followed;
             _following[run.RunId] = gate.Task;
-            _ = FollowAsync(containers, run, stored, open[run.RunId], principal, cpuMs, gate);
+            _ = FollowAsync(containers, run, stored, open[run.RunId], followed, cpuMs, gate);
             Log.Following(_logger, run.RunId);
         }
 
@@ -190,15 +241,22 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         _abandon.Dispose();
     }
 
-    private async Task FollowAsync(IContainerRecovery containers, RecoverableRun run, StoredRun stored, OpenRun open, Principal? principal, long cpuMs, TaskCompletionSource gate)
+    private async Task FollowAsync(IContainerRecovery containers, RecoverableRun run, StoredRun stored, OpenRun open, FollowedRun handle, long cpuMs, TaskCompletionSource gate)
     {
         await Task.Yield();
+        var principal = handle.Principal;
         try
         {
             var prior = await PriorOutputAsync(run.RunId, _abandon.Token);
-            var followed = await containers.RecoverAsync(run, prior, _shutdown.Token, _abandon.Token);
+            // The kill fires at shutdown (after the grace) or for this run alone (DELETE, revocation).
+            var followed = await containers.RecoverAsync(run, prior, handle.Kill.Token, _abandon.Token);
             if (followed.Result is { } result)
             {
+                if (handle.Reason is { } reason && result.Status == RunStatus.Cancelled)
+                {
+                    result = result with { Message = "cancelled: " + reason };
+                }
+
                 await RecordAsync(stored, open, result, CancellationToken.None);
             }
             else
@@ -220,7 +278,9 @@ internal sealed partial class RunRecovery : IAsyncDisposable
                 _guard.Ledger.GiveFollowed(principal, cpuMs);
             }
 
+            _followed.TryRemove(run.RunId, out _);
             _following.TryRemove(run.RunId, out _);
+            handle.Kill.Dispose();
             gate.TrySetResult();
         }
     }
@@ -272,4 +332,23 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         [LoggerMessage(5, LogLevel.Error, "Recovery: run {RunId} could not be followed to its end or recorded; it stays open for the next start")]
         public static partial void FollowFailed(ILogger logger, string runId, Exception exception);
     }
+}
+
+/// <summary>A run start-up recovery follows: whose it is, and the kill that ends it early.</summary>
+internal sealed class FollowedRun(string runId, string agentId, string credentialId, Principal? principal, CancellationTokenSource kill)
+{
+    public string RunId { get; } = runId;
+
+    public string AgentId { get; } = agentId;
+
+    public string CredentialId { get; } = credentialId;
+
+    /// <summary>The agent and credential that started it; null when either is gone.</summary>
+    public Principal? Principal { get; } = principal;
+
+    /// <summary>Linked to the shutdown: cancelled by it, or for this run alone.</summary>
+    public CancellationTokenSource Kill { get; } = kill;
+
+    /// <summary>Why it was killed, when not by the shutdown; the recorded result's message says so.</summary>
+    public string? Reason { get; set; }
 }

@@ -43,6 +43,9 @@ internal sealed class LifecycleHarness : IAsyncDisposable
 
     public RunLifecycle Lifecycle { get; private set; }
 
+    /// <summary>The pipeline behind <see cref="Lifecycle"/> (a test may build a second lifecycle over it, as a restarted service would).</summary>
+    public RunPipeline Pipeline { get; private set; } = null!;
+
     public AgentAdmin Admin { get; private set; }
 
     private string DatabasePath => Path.Join(_directory, "guard.db");
@@ -127,6 +130,7 @@ internal sealed class LifecycleHarness : IAsyncDisposable
             ["python-approve"] = python with { Name = "python-approve", RequiresApproval = true },
         });
         var pipeline = new RunPipeline(profiles, [Backend], Time, NullLogger<RunPipeline>.Instance);
+        Pipeline = pipeline;
         var options = new ServerOptions { MaxConcurrentRuns = serviceSlots, MaxQueueLength = queue, ShutdownGracePeriod = TimeSpan.FromSeconds(20) };
         Lifecycle = new RunLifecycle(pipeline, Guard, Store, options, new SandboxMetrics(), Time, NullLogger<RunLifecycle>.Instance);
     }

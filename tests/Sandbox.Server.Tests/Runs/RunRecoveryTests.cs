@@ -89,6 +89,52 @@ public sealed class RunRecoveryTests
     }
 
     [Fact]
+    public async Task CancelAsync_FollowedRunOfTheCaller_IsKilledAndRecordedCancelledWithTheReason_AnotherAgentGetsNotFound()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var stranger = await h.AgentAsync(name: "stranger");
+        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
+        var (guard, recovery) = Restart(h);
+        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
+        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        var lifecycle = Restarted(h, guard, recovery);
+
+        (await lifecycle.CancelAsync(runId, stranger, "cancelled by the caller", TimeSpan.FromSeconds(10))).ShouldBe(CancelOutcome.NotFound, "only the run's own agent may cancel it");
+        recovery.IsFollowing(runId).ShouldBeTrue();
+
+        (await lifecycle.CancelAsync(runId, agent, "cancelled by the caller", TimeSpan.FromSeconds(10))).ShouldBe(CancelOutcome.Cancelled);
+
+        var row = (await h.RowAsync(runId)).ShouldNotBeNull();
+        row.Status.ShouldBe("cancelled", "DELETE reaches a run the service restarted under, as it reaches a live one");
+        row.View.ShouldNotBeNull().ShouldContain("cancelled: cancelled by the caller");
+        guard.Ledger.InFlight(agent.Agent.Id).ShouldBe(0);
+        recovery.IsFollowing(runId).ShouldBeFalse();
+        await recovery.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CancelAgentAsync_RevokedAgentsFollowedRun_IsKilledAndCounted()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
+        var (guard, recovery) = Restart(h);
+        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
+        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        var lifecycle = Restarted(h, guard, recovery);
+
+        var stopped = await lifecycle.CancelAgentAsync(agent.Agent.Id, "the agent was revoked", TimeSpan.FromSeconds(10));
+
+        stopped.ShouldBe(1, "revocation kills running code, the runs found still running after a restart too");
+        var row = (await h.RowAsync(runId)).ShouldNotBeNull();
+        row.Status.ShouldBe("cancelled");
+        row.View.ShouldNotBeNull().ShouldContain("the agent was revoked");
+        guard.Ledger.InFlight(agent.Agent.Id).ShouldBe(0);
+        await recovery.DisposeAsync();
+    }
+
+    [Fact]
     public async Task FollowAsync_EndNotTold_IsClosedInterruptedOnceReconciliationHasPassed()
     {
         await using var h = await LifecycleHarness.StartAsync();
@@ -179,6 +225,10 @@ public sealed class RunRecoveryTests
         var guard = new RunGuard(h.Store, new GuardOptions { NodeId = "test" }, NullAlertSink.Instance, h.Time, NullLogger<RunGuard>.Instance);
         return (guard, new RunRecovery(h.Store, guard, new ServerOptions(), h.Time, NullLogger.Instance));
     }
+
+    /// <summary>The restarted service's lifecycle over <paramref name="guard"/>, with its recovery (as the composition root wires them).</summary>
+    private static RunLifecycle Restarted(LifecycleHarness h, RunGuard guard, RunRecovery recovery) =>
+        new(h.Pipeline, guard, h.Store, new ServerOptions(), new Sandbox.Server.Metrics.SandboxMetrics(), h.Time, NullLogger<RunLifecycle>.Instance) { Recovery = recovery };
 
     private static async Task<IReadOnlyDictionary<string, OpenRun>> OpenAsync(RunGuard guard) =>
         (await guard.OwnOpenRunsAsync(Ct)).ToDictionary(r => r.RunId, StringComparer.Ordinal);
