@@ -44,7 +44,6 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, Task> _following = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FollowedRun> _followed = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _abandon = new();
@@ -61,10 +60,10 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     }
 
     /// <summary>How many runs are being followed now.</summary>
-    public int Following => _following.Count;
+    public int Following => _followed.Count;
 
     /// <summary>Whether the run is being followed (reconciliation leaves it alone).</summary>
-    public bool IsFollowing(string runId) => _following.ContainsKey(runId);
+    public bool IsFollowing(string runId) => _followed.ContainsKey(runId);
 
     /// <summary>A followed run's owner, for DELETE and revocation (null when the run is not followed).</summary>
     public FollowedRun? FindFollowed(string runId) => _followed.GetValueOrDefault(runId);
@@ -84,7 +83,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         var ends = new List<Task>();
         foreach (var run in runs)
         {
-            if (!_following.TryGetValue(run.RunId, out var end))
+            if (!_followed.ContainsKey(run.RunId))
             {
                 continue;
             }
@@ -99,7 +98,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
                 // Its end was just recorded: nothing left to kill.
             }
 
-            ends.Add(end);
+            ends.Add(run.Ended);
         }
 
         try
@@ -115,7 +114,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     }
 
     /// <summary>Completes when every run followed now has been recorded.</summary>
-    public Task WhenFollowedAsync() => Task.WhenAll(_following.Values);
+    public Task WhenFollowedAsync() => Task.WhenAll(_followed.Values.Select(f => f.Ended));
 
     /// <summary>
     /// Recovers this node's open runs that have a container through the local daemon: the exited ones recorded before this
@@ -185,15 +184,13 @@ internal sealed partial class RunRecovery : IAsyncDisposable
                 _guard.Ledger.HoldFollowed(principal, cpuMs);
             }
 
-            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var followed = new FollowedRun(run.RunId, stored.AgentId, stored.CredentialId, principal, CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token));
             _followed[run.RunId] = followed;
-            _following[run.RunId] = gate.Task;
-            _ = FollowAsync(containers, run, stored, open[run.RunId], followed, cpuMs, gate);
+            _ = FollowAsync(containers, run, stored, open[run.RunId], followed, cpuMs);
             Log.Following(_logger, run.RunId);
         }
 
-        Log.Done(_logger, recorded, _following.Count, open.Count, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        Log.Done(_logger, recorded, _followed.Count, open.Count, (long)_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -202,7 +199,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     /// </summary>
     public async Task ShutdownAsync(TimeSpan grace)
     {
-        if (_following.IsEmpty)
+        if (_followed.IsEmpty)
         {
             return;
         }
@@ -214,7 +211,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            Log.KillingFollowed(_logger, _following.Count);
+            Log.KillingFollowed(_logger, _followed.Count);
         }
 
         await _shutdown.CancelAsync();
@@ -241,7 +238,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         _abandon.Dispose();
     }
 
-    private async Task FollowAsync(IContainerRecovery containers, RecoverableRun run, StoredRun stored, OpenRun open, FollowedRun handle, long cpuMs, TaskCompletionSource gate)
+    private async Task FollowAsync(IContainerRecovery containers, RecoverableRun run, StoredRun stored, OpenRun open, FollowedRun handle, long cpuMs)
     {
         await Task.Yield();
         var principal = handle.Principal;
@@ -279,9 +276,8 @@ internal sealed partial class RunRecovery : IAsyncDisposable
             }
 
             _followed.TryRemove(run.RunId, out _);
-            _following.TryRemove(run.RunId, out _);
             handle.Kill.Dispose();
-            gate.TrySetResult();
+            handle.End();
         }
     }
 
@@ -349,6 +345,13 @@ internal sealed class FollowedRun(string runId, string agentId, string credentia
     /// <summary>Linked to the shutdown: cancelled by it, or for this run alone.</summary>
     public CancellationTokenSource Kill { get; } = kill;
 
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Why it was killed, when not by the shutdown; the recorded result's message says so.</summary>
     public string? Reason { get; set; }
+
+    /// <summary>Completes once its end is recorded (or given up on) and it is no longer followed.</summary>
+    public Task Ended => _ended.Task;
+
+    internal void End() => _ended.TrySetResult();
 }

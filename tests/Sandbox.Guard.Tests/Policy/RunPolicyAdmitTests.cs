@@ -159,28 +159,8 @@ public sealed class RunPolicyAdmitTests : TempDatabase
         return (guard, new Principal(agent, key));
     }
 
-    private static RunPlan Plan()
-    {
-        var limits = new ResourceLimits
-        {
-            WallTimeMs = 10_000,
-            CpuTimeMs = 1_000,
-            MemoryBytes = 64L * 1024 * 1024,
-            Pids = 16,
-            StdoutBytes = 64 * 1024,
-            StderrBytes = 64 * 1024,
-            FileSizeBytes = 1024 * 1024,
-            TmpBytes = 1024 * 1024,
-        };
-        return new RunPlan
-        {
-            RunId = "run_" + Guid.NewGuid().ToString("N")[..12],
-            Request = new RunRequest { Language = "python", Code = $"print({Guid.NewGuid():N})", Purpose = "admission test" },
-            Profile = new Profile { Name = "python", Language = "python", Backend = BackendNames.Docker, Image = "sandbox/python:latest", SourceFile = "main.py", Limits = limits },
-            Limits = limits,
-            Runtime = RuntimeNames.Runc,
-        };
-    }
+    private static RunPlan Plan() =>
+        Some.Plan(new RunRequest { Language = "python", Code = $"print({Guid.NewGuid():N})", Purpose = "admission test" });
 
     private static RunResult Ok(RunPlan plan, long cpuMs) => new()
     {

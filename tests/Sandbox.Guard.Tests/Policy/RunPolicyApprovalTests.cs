@@ -129,33 +129,14 @@ public sealed class RunPolicyApprovalTests : TempDatabase
     private async Task<Approval> ApproveAsync(PolicyHarness guard, string approvalId) =>
         (await new AgentAdmin(guard.Store, Clock).DecideAsync(approvalId, approve: true, "test", note: null, Ct)).Value.ShouldNotBeNull();
 
-    private static RunPlan Plan()
-    {
-        var limits = new ResourceLimits
+    private static RunPlan Plan() => Some.Plan(
+        new RunRequest
         {
-            WallTimeMs = 10_000,
-            CpuTimeMs = 1_000,
-            MemoryBytes = 64L * 1024 * 1024,
-            Pids = 16,
-            StdoutBytes = 64 * 1024,
-            StderrBytes = 64 * 1024,
-            FileSizeBytes = 1024 * 1024,
-            TmpBytes = 1024 * 1024,
-        };
-        return new RunPlan
-        {
-            RunId = "run_" + Guid.NewGuid().ToString("N")[..12],
-            Request = new RunRequest
-            {
-                Language = "python",
-                Code = "import helper\n",
-                Stdin = "secret input\n",
-                Files = [new InputFile { Path = "helper.py", Content = HelperPy }],
-                Purpose = "approval test",
-            },
-            Profile = new Profile { Name = "python", Language = "python", Backend = BackendNames.Docker, Image = "sandbox/python:latest", SourceFile = "main.py", Limits = limits, RequiresApproval = true },
-            Limits = limits,
-            Runtime = RuntimeNames.Runc,
-        };
-    }
+            Language = "python",
+            Code = "import helper\n",
+            Stdin = "secret input\n",
+            Files = [new InputFile { Path = "helper.py", Content = HelperPy }],
+            Purpose = "approval test",
+        },
+        requiresApproval: true);
 }

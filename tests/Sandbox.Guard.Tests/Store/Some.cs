@@ -2,6 +2,10 @@ using System.Text.Json.Nodes;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Approvals;
 using Sandbox.Guard.Audit;
+using Sandbox.Core.Execution;
+using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
+using Sandbox.Core.Runs;
 
 namespace Sandbox.Guard.Tests.Store;
 
@@ -80,4 +84,28 @@ internal static class Some
         Status = status,
         Data = new JsonObject { ["note"] = "ünïcode <and> \"quotes\"", ["n"] = 42 },
     };
+
+    /// <summary>A plan for the python profile with small limits (the policy tests' run), for <paramref name="request"/>.</summary>
+    public static RunPlan Plan(RunRequest request, bool requiresApproval = false)
+    {
+        var limits = new ResourceLimits
+        {
+            WallTimeMs = 10_000,
+            CpuTimeMs = 1_000,
+            MemoryBytes = 64L * 1024 * 1024,
+            Pids = 16,
+            StdoutBytes = 64 * 1024,
+            StderrBytes = 64 * 1024,
+            FileSizeBytes = 1024 * 1024,
+            TmpBytes = 1024 * 1024,
+        };
+        return new RunPlan
+        {
+            RunId = "run_" + Guid.NewGuid().ToString("N")[..12],
+            Request = request,
+            Profile = new Profile { Name = "python", Language = "python", Backend = BackendNames.Docker, Image = "sandbox/python:latest", SourceFile = "main.py", Limits = limits, RequiresApproval = requiresApproval },
+            Limits = limits,
+            Runtime = RuntimeNames.Runc,
+        };
+    }
 }

@@ -76,10 +76,7 @@ public sealed class RunRecoveryTests
     {
         await using var h = await LifecycleHarness.StartAsync();
         var agent = await h.AgentAsync();
-        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
-        var (guard, recovery) = Restart(h);
-        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
-        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        var (runId, guard, recovery) = await FollowedUntilKilledAsync(h, agent);
 
         await recovery.ShutdownAsync(TimeSpan.Zero).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
@@ -94,10 +91,7 @@ public sealed class RunRecoveryTests
         await using var h = await LifecycleHarness.StartAsync();
         var agent = await h.AgentAsync();
         var stranger = await h.AgentAsync(name: "stranger");
-        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
-        var (guard, recovery) = Restart(h);
-        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
-        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        var (runId, guard, recovery) = await FollowedUntilKilledAsync(h, agent);
         var lifecycle = Restarted(h, guard, recovery);
 
         (await lifecycle.CancelAsync(runId, stranger, "cancelled by the caller", TimeSpan.FromSeconds(10))).ShouldBe(CancelOutcome.NotFound, "only the run's own agent may cancel it");
@@ -118,10 +112,7 @@ public sealed class RunRecoveryTests
     {
         await using var h = await LifecycleHarness.StartAsync();
         var agent = await h.AgentAsync();
-        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
-        var (guard, recovery) = Restart(h);
-        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
-        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        var (runId, guard, recovery) = await FollowedUntilKilledAsync(h, agent);
         var lifecycle = Restarted(h, guard, recovery);
 
         var stopped = await lifecycle.CancelAgentAsync(agent.Agent.Id, "the agent was revoked", TimeSpan.FromSeconds(10));
@@ -217,6 +208,16 @@ public sealed class RunRecoveryTests
         }
 
         throw new ShouldAssertException($"the output of {runId} was not persisted");
+    }
+
+    /// <summary>A run started before a crash and found still running by the restarted service, followed until something kills it.</summary>
+    private static async Task<(string RunId, RunGuard Guard, RunRecovery Recovery)> FollowedUntilKilledAsync(LifecycleHarness h, Principal agent)
+    {
+        var runId = await StartedRunWithPersistedOutputAsync(h, agent, "x\n");
+        var (guard, recovery) = Restart(h);
+        var docker = new FakeContainerRecovery(new RecoverableRun { RunId = runId, Running = true }) { EndOnShutdown = RunStatus.Cancelled };
+        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        return (runId, guard, recovery);
     }
 
     /// <summary>A new guard over the same store, as the restarted service opens it (same node), with an empty ledger.</summary>
