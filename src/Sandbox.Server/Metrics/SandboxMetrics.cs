@@ -104,6 +104,9 @@ internal sealed class SandboxMetrics
 
         if (_pool is { } pool)
         {
+            // The value of this service's io.sandbox.pool label: which pool containers on a shared daemon are this service's.
+            writer.WriteFamily("sandbox_warm_pool_info", "gauge", "This service's warm pool; its instance label is the io.sandbox.pool label of its containers.");
+            writer.WriteSample("sandbox_warm_pool_info", [new("instance", Docker.Pooling.WarmPool.Instance)], 1);
             writer.WriteFamily("sandbox_warm_pool_hits_total", "counter", "Docker runs that claimed a warm container.");
             writer.WriteSample("sandbox_warm_pool_hits_total", [], pool.Hits);
             writer.WriteFamily("sandbox_warm_pool_misses_total", "counter", "Docker runs that started cold: no warm container of their exact spec was idle.");

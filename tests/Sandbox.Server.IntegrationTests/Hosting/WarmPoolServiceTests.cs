@@ -44,18 +44,22 @@ public sealed class WarmPoolServiceTests
     [Fact]
     public async Task Serve_SigTerm_RemovesItsIdlePoolContainers()
     {
-        var before = (await PoolLabelsAsync()).Select(l => l.Label).ToHashSet(StringComparer.Ordinal);
         var data = Path.Join(Path.GetTempPath(), "sandbox-pool-" + Guid.NewGuid().ToString("N"));
         using var serve = ServeProcess.Start(data, SandboxApiFactory.AdminKey);
         await serve.WaitHealthyAsync(Token);
-        string? ours = null;
+        // The service names its pool label itself: other services on the same daemon (this test process's, services other
+        // tests start and kill) keep pools of their own, started at any moment.
+        var ours = "";
         await WaitUntilAsync(async () =>
         {
-            // The service's pool is the one label value that was not there before it started, with its two containers.
-            var fresh = (await PoolLabelsAsync()).Where(l => !before.Contains(l.Label)).GroupBy(l => l.Label).FirstOrDefault(g => g.Count() >= 2);
-            ours = fresh?.Key;
-            return ours is not null;
+            using var metrics = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            metrics.Headers.Authorization = new("Bearer", SandboxApiFactory.AdminKey);
+            var text = await (await serve.Http.SendAsync(metrics, Token)).Content.ReadAsStringAsync(Token);
+            ours = System.Text.RegularExpressions.Regex.Match(text, "sandbox_warm_pool_info\\{instance=\"(p[0-9a-f]{12})\"\\} 1").Groups[1].Value;
+            return ours.Length > 0;
         });
+        ours.ShouldNotBe(Docker.Pooling.WarmPool.Instance);
+        await WaitUntilAsync(async () => (await PoolLabelsAsync()).Count(l => l.Label == ours) >= 2);
 
         using (var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", serve.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!)
         {
