@@ -23,6 +23,7 @@ internal sealed partial class ContainerStepRunner
     private readonly DockerBackendOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly BackgroundRemovals _removals;
 
     public ContainerStepRunner(IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger, IDockerClient? direct = null)
     {
@@ -32,7 +33,11 @@ internal sealed partial class ContainerStepRunner
         _options = options;
         _time = time;
         _logger = logger;
+        _removals = new BackgroundRemovals(options.MaxBackgroundRemovals);
     }
+
+    /// <summary>Removals of settled steps' containers, still under way (<see cref="BackgroundRemovals"/>).</summary>
+    public BackgroundRemovals Removals => _removals;
 
     /// <summary>The warm pool run steps claim their container from; null (or no container of the step's spec idle) starts cold.</summary>
     public WarmPool? Pool { get; set; }
@@ -57,7 +62,7 @@ internal sealed partial class ContainerStepRunner
             }
             finally
             {
-                await CleanUpAsync(warm.Id, claimed, claimProgress.DaemonLost);
+                await CleanUpAsync(warm.Id, claimed, claimProgress);
             }
         }
 
@@ -89,7 +94,7 @@ internal sealed partial class ContainerStepRunner
         }
         finally
         {
-            await CleanUpAsync(id ?? abandoned, step, progress.DaemonLost);
+            await CleanUpAsync(id ?? abandoned, step, progress);
         }
     }
 
@@ -163,6 +168,8 @@ internal sealed partial class ContainerStepRunner
             ? (exit.OomKilled, exit.Vanished)
             : await InspectEndAsync(id, exit, kill.Reason);
         var usage = ReadUsage(step, cpuBaseline);
+        // Settled: nothing killed it, the daemon saw it end, and its cgroup holds no process (the kernel's word).
+        progress.Settled = kill.Reason == KillReason.None && !exit.DaemonLost && !vanished && _meter.IsPopulated(step.CgroupParent) == false;
         return StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
             DaemonLost = exit.DaemonLost,
@@ -278,10 +285,14 @@ internal sealed partial class ContainerStepRunner
         }
     }
 
-    /// <summary>Whether the daemon was lost during the step, for the clean-up that follows it.</summary>
+    /// <summary>How the step ended, for the clean-up that follows it.</summary>
     private sealed class StepProgress
     {
+        /// <summary>The daemon stopped answering during the step.</summary>
         public bool DaemonLost { get; set; }
+
+        /// <summary>The step ended by itself with its cgroup empty, so its container may be removed after the result is returned.</summary>
+        public bool Settled { get; set; }
     }
 
     private static partial class Log

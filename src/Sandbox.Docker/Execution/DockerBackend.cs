@@ -102,7 +102,10 @@ public sealed class DockerBackend : IExecutionBackend
         return pool;
     }
 
-    /// <summary>Stops the pool and removes its idle containers; runs from now on start cold.</summary>
+    /// <summary>
+    /// Stops the pool and removes its idle containers, and waits for the removals of the containers finished runs claimed;
+    /// runs from now on start cold.
+    /// </summary>
     public async Task StopPoolAsync()
     {
         var pool = _steps.Pool;
@@ -111,7 +114,15 @@ public sealed class DockerBackend : IExecutionBackend
         {
             await pool.DisposeAsync();
         }
+
+        await WhenRemovedAsync();
     }
+
+    /// <summary>
+    /// Waits until the containers of runs that already returned are removed (shutdown, after the last run ended; tests
+    /// before they look for leftovers). Each removal is bounded by its own timeout.
+    /// </summary>
+    public Task WhenRemovedAsync() => _steps.Removals.WhenIdleAsync();
 
     /// <summary>Whether <paramref name="plan"/>'s run step would claim a warm container now; null when there is no pool.</summary>
     public async Task<bool?> HasWarmAsync(RunPlan plan, CancellationToken cancellationToken)

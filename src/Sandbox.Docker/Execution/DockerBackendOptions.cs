@@ -30,6 +30,12 @@ public sealed record DockerBackendOptions
     /// <summary>How long a container the daemon could not remove at the end of its run is retried in the background; the reaper takes over after.</summary>
     public TimeSpan RemoveLaterFor { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How many settled containers may be being removed after their results were returned; past it a run's result waits for
+    /// its own removal, so a burst cannot leave the daemon an unbounded backlog.
+    /// </summary>
+    public int MaxBackgroundRemovals { get; init; } = 16;
+
     /// <summary>Read buffer for the attach stream.</summary>
     public int ReadBufferBytes { get; init; } = 64 * 1024;
 }

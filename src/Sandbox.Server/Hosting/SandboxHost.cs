@@ -139,6 +139,9 @@ public sealed class SandboxHost : IDisposable
     /// <summary>Stops the warm pool and removes its idle containers (shutdown).</summary>
     public Task StopWarmPoolAsync() => _docker.Backend.StopPoolAsync();
 
+    /// <summary>Waits for the removals of finished runs' containers still under way (shutdown: nothing outlives the service).</summary>
+    public Task WhenContainersRemovedAsync() => _docker.Backend.WhenRemovedAsync();
+
     /// <summary>For the dry run: whether the plan's run would claim a warm container now; null without a pool.</summary>
     public Task<bool?> HasWarmAsync(RunPlan plan, CancellationToken cancellationToken) => _docker.Backend.HasWarmAsync(plan, cancellationToken);
 

@@ -87,6 +87,8 @@ internal sealed partial class SandboxService : IHostedService
         var followed = _guard.Recovery?.ShutdownAsync(_options.ShutdownGracePeriod) ?? Task.CompletedTask;
         await Task.WhenAll(_coordinator.ShutdownAsync(CancellationToken.None), _host.StopWarmPoolAsync());
         await followed;
+        // Runs that ended by themselves return before their containers are removed; those removals end here.
+        await _host.WhenContainersRemovedAsync();
         await _watching;
         try
         {

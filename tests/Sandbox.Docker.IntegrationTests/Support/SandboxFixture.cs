@@ -108,10 +108,16 @@ public sealed class SandboxFixture : IAsyncLifetime
         return Profiles.TryGet(gvisor, out _) ? request with { Profile = gvisor } : request with { Runtime = RuntimeNames.Runsc };
     }
 
-    /// <summary>Our labelled containers that still exist (of one run: by its label, or a claimed warm container by its name).</summary>
-    internal async Task<IReadOnlyList<ContainerSummary>> LeftoversAsync(string? runId = null) =>
-        [.. (await Docker.ListContainersAsync([SandboxLabels.Managed + "=true"], CancellationToken.None))
+    /// <summary>
+    /// Our labelled containers that still exist (of one run: by its label, or a claimed warm container by its name), once the
+    /// removals of runs that already returned have ended (a run that ended by itself answers before its container is gone).
+    /// </summary>
+    internal async Task<IReadOnlyList<ContainerSummary>> LeftoversAsync(string? runId = null)
+    {
+        await Backend.WhenRemovedAsync();
+        return [.. (await Docker.ListContainersAsync([SandboxLabels.Managed + "=true"], CancellationToken.None))
             .Where(c => runId is null || c.Labels?.GetValueOrDefault(SandboxLabels.RunId) == runId || ClaimName.Parse(c)?.RunId == runId)];
+    }
 
     /// <summary>
     /// With <c>SANDBOX_TEST_WARM_POOL=N</c>, the suite runs with a warm pool of N containers for every Docker profile of the
