@@ -76,7 +76,7 @@ public sealed class DockerBackend : IExecutionBackend
     {
         ArgumentNullException.ThrowIfNull(options);
         var byName = profiles.Where(p => p.Backend == BackendNames.Docker).ToDictionary(p => p.Name, StringComparer.Ordinal);
-        var pool = new WarmPool(_docker, _meter, options, _options, _time, logger);
+        var pool = new WarmPool(_docker, _meter, options, _options, _time, logger) { ResolveImage = _digests.ResolveAsync };
         foreach (var (key, size) in options.Sizes.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             var (name, runtime) = WarmPoolOptions.Split(key);
@@ -94,7 +94,8 @@ public sealed class DockerBackend : IExecutionBackend
                 Runtime = runtime ?? profile.Runtime,
             };
             plan = plan with { ArtifactDigest = await DigestAsync(plan, cancellationToken) };
-            pool.Register(key, RunStep(plan), size);
+            // The tag is kept beside the id it named: the pool follows the tag when the image is rebuilt.
+            pool.Register(key, RunStep(plan), size, profile.Image);
         }
 
         _steps.Pool = pool;

@@ -18,11 +18,13 @@ public sealed partial class WarmPool
     private static readonly TimeSpan s_makeTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Lock _budget = new();
+    private long _repinnedAt;
 
     private async Task RefillLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
+            await RepinIfDueAsync(cancellationToken);
             RetireStale();
             if (NextToMake() is { } slot)
             {
@@ -90,6 +92,12 @@ public sealed partial class WarmPool
             attached = await _docker.AttachAsync(id, timeout.Token);
             await _docker.StartContainerAsync(id, timeout.Token);
             slot.Idle.Enqueue(new WarmContainer(id, attached, step.CgroupParent, _time.GetTimestamp()));
+            // Checked after the enqueue, as the re-pin drains after marking: whichever comes second removes it.
+            if (slot.Retired)
+            {
+                DrainRetired(slot);
+            }
+
             slot.FailedAt = 0;
             Refilled?.Invoke(_time.GetElapsedTime(began));
         }
@@ -112,6 +120,52 @@ public sealed partial class WarmPool
             }
         }
     }
+
+    /// <summary>
+    /// Follows rebuilt images: each pool whose image came from a tag asks, at most every
+    /// <see cref="WarmPoolOptions.RepinInterval"/>, which image the tag names now. When it moved (<c>make images</c>), runs
+    /// pin the new image and no longer match the pool, so the pool is replaced by one of the new image and its idle
+    /// containers of the old one are removed. One refill loop asks; the others go on.
+    /// </summary>
+    private async Task RepinIfDueAsync(CancellationToken cancellationToken)
+    {
+        var last = Interlocked.Read(ref _repinnedAt);
+        if (ResolveImage is not { } resolve || (last != 0 && _time.GetElapsedTime(last) < _options.RepinInterval)
+            || Interlocked.CompareExchange(ref _repinnedAt, _time.GetTimestamp(), last) != last)
+        {
+            return;
+        }
+
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.ImageReference is not { } reference || slot.Retired
+                || await resolve(reference, cancellationToken) is not { } image || image == slot.Template.Image)
+            {
+                continue;
+            }
+
+            var template = slot.Template with { Image = image };
+            var key = PoolKey.Of(template);
+            if (_slots.TryAdd(key, new Slot(slot.Name, key, template, slot.Size, reference)))
+            {
+                slot.Retired = true;
+                _slots.TryRemove(slot.Key, out _);
+                Log.Repinned(_logger, slot.Name, reference, Short(image), Short(slot.Template.Image));
+                DrainRetired(slot);
+                _wake.Release();
+            }
+        }
+    }
+
+    private void DrainRetired(Slot slot)
+    {
+        while (slot.Idle.TryDequeue(out var warm))
+        {
+            _ = RemoveAsync(warm);
+        }
+    }
+
+    private static string Short(string image) => image.StartsWith("sha256:", StringComparison.Ordinal) && image.Length > 19 ? image[..19] : image;
 
     /// <summary>Removes idle containers older than <see cref="WarmPoolOptions.MaxIdle"/>; fresh ones replace them.</summary>
     private void RetireStale()

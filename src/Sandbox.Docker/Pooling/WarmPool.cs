@@ -64,11 +64,20 @@ public sealed partial class WarmPool : IAsyncDisposable
     public IReadOnlyList<WarmPoolSlotStats> Stats() =>
         [.. _slots.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new WarmPoolSlotStats(s.Name, s.Template.Runtime, s.Size, s.Idle.Count))];
 
-    /// <summary>Keeps <paramref name="size"/> containers of <paramref name="template"/>'s spec warm (its run id, deadlines and cgroup are replaced per container).</summary>
-    internal void Register(string name, ContainerStep template, int size)
+    /// <summary>
+    /// Resolves an image reference (a tag) to the image id the daemon has for it now, or null; with it the pool follows a
+    /// rebuilt image (<see cref="WarmPoolOptions.RepinInterval"/>).
+    /// </summary>
+    internal Func<string, CancellationToken, Task<string?>>? ResolveImage { get; set; }
+
+    /// <summary>
+    /// Keeps <paramref name="size"/> containers of <paramref name="template"/>'s spec warm (its run id, deadlines and cgroup
+    /// are replaced per container). <paramref name="imageReference"/> is the tag its pinned image came from, if any.
+    /// </summary>
+    internal void Register(string name, ContainerStep template, int size, string? imageReference = null)
     {
         var key = PoolKey.Of(template);
-        if (_slots.TryAdd(key, new Slot(name, key, template, size)))
+        if (_slots.TryAdd(key, new Slot(name, key, template, size, imageReference)))
         {
             Log.Registered(_logger, name, size, template.Runtime);
         }
@@ -182,8 +191,14 @@ public sealed partial class WarmPool : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private sealed class Slot(string name, string key, ContainerStep template, int size)
+    private sealed class Slot(string name, string key, ContainerStep template, int size, string? imageReference)
     {
+        /// <summary>The tag the template's image id was resolved from; null when the profile names an id already.</summary>
+        public string? ImageReference { get; } = imageReference;
+
+        /// <summary>Replaced by a slot of a newer image: what it still holds or makes is removed, never claimed.</summary>
+        public volatile bool Retired;
+
         public string Name { get; } = name;
 
         public string Key { get; } = key;
@@ -214,6 +229,9 @@ public sealed partial class WarmPool : IAsyncDisposable
 
         [LoggerMessage(63, LogLevel.Information, "Warm pool {Pool} keeps {Size} container(s) of runtime {Runtime}")]
         public static partial void Registered(ILogger logger, string pool, int size, string runtime);
+
+        [LoggerMessage(64, LogLevel.Information, "Warm pool {Pool}: image {Reference} now names {Image}; idle containers of {Previous} are replaced")]
+        public static partial void Repinned(ILogger logger, string pool, string reference, string image, string previous);
     }
 }
 

@@ -30,6 +30,12 @@ public sealed record WarmPoolOptions
     /// <summary>How long a container may wait unclaimed before it is replaced by a fresh one.</summary>
     public TimeSpan MaxIdle { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often each pool asks which image its profile's tag names now, so a rebuilt image (<c>make images</c>) is followed
+    /// without a restart: runs pin the new image, and a pool of the old one would never be claimed again.
+    /// </summary>
+    public TimeSpan RepinInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Pool containers made at once in the background: refill keeps pace under load without crowding the daemon.</summary>
     public int RefillConcurrency { get; init; } = 2;
 
@@ -48,6 +54,7 @@ public sealed record WarmPoolOptions
         Check(MaxContainers is >= 0 and <= 256, nameof(MaxContainers), $"is {MaxContainers}; use 0 (no pool) to 256");
         Check(MaxMemoryBytes >= 0, nameof(MaxMemoryBytes), $"is {MaxMemoryBytes}; use zero or more bytes");
         Check(MaxIdle >= TimeSpan.FromSeconds(10) && MaxIdle <= TimeSpan.FromHours(24), nameof(MaxIdle), $"is {MaxIdle}; use 00:00:10 to 1.00:00:00");
+        Check(RepinInterval >= TimeSpan.FromSeconds(1) && RepinInterval <= TimeSpan.FromHours(1), nameof(RepinInterval), $"is {RepinInterval}; use 00:00:01 to 01:00:00");
         Check(RefillConcurrency is >= 1 and <= 16, nameof(RefillConcurrency), $"is {RefillConcurrency}; use 1 to 16");
         foreach (var (key, size) in Sizes)
         {

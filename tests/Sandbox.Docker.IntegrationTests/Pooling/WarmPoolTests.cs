@@ -174,6 +174,35 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Repin_ProfileTagMovesToARebuiltImage_PoolFollowsAndRunsClaimAgain()
+    {
+        var python = ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        var tag = "sandbox-test/repin:" + Guid.NewGuid().ToString("N")[..12];
+        (await DockerCliAsync(null, "tag", python.Image, tag)).ShouldBe(0);
+        try
+        {
+            var repin = python with { Name = python.Name + "-repin", Image = tag };
+            await using var pooled = await PooledAsync(size: 1, profile: repin, repinInterval: TimeSpan.FromSeconds(1));
+            await pooled.WaitIdleAsync(1);
+            var old = pooled.Pool.IdleIds().ShouldHaveSingleItem();
+
+            // What `make images` does to a profile's tag: it now names another image (here the same one plus a label).
+            (await DockerCliAsync($"FROM {python.Image}\nLABEL io.sandbox.test.repin={tag}\n", "build", "-q", "-t", tag, "-")).ShouldBe(0);
+
+            await WaitUntilAsync(() => Task.FromResult(pooled.Pool.IdleIds() is [var id] && id != old));
+            await WaitUntilAsync(async () => (await PoolContainersAsync()).All(c => c.Id != old));
+            var run = await pooled.Pipeline.RunAsync(Python("print(7)") with { Profile = repin.Name }, Token);
+            run.Status.ShouldBe(RunStatus.Ok, run.Message);
+            run.Stdout.ShouldBe("7\n");
+            pooled.Pool.Hits.ShouldBe(1, "the run pins the rebuilt image, and the pool now holds containers of it");
+        }
+        finally
+        {
+            await DockerCliAsync(null, "rmi", "-f", tag);
+        }
+    }
+
+    [Fact]
     public async Task StopPool_IdleContainers_AreRemoved()
     {
         var pooled = await PooledAsync(size: 2);
@@ -216,7 +245,26 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     private async Task<IReadOnlyList<ContainerSummary>> ClaimedAsync(string runId) =>
         [.. (await PoolContainersAsync()).Where(c => ClaimName.Parse(c)?.RunId == runId)];
 
-    private async Task<Pooled> PooledAsync(int size, Profile? profile = null)
+    /// <summary>Runs the docker CLI with <paramref name="stdin"/> (or none) and returns its exit code.</summary>
+    private static async Task<int> DockerCliAsync(string? stdin, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("docker") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteAsync(stdin ?? "");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(Token);
+        var error = process.StandardError.ReadToEndAsync(Token);
+        await process.WaitForExitAsync(Token);
+        TestContext.Current.TestOutputHelper?.WriteLine($"docker {string.Join(' ', arguments)}: {await output}{await error}");
+        return process.ExitCode;
+    }
+
+    private async Task<Pooled> PooledAsync(int size, Profile? profile = null, TimeSpan? repinInterval = null)
     {
         await DockerRequirement.EnsureAvailableAsync(sandbox.Docker);
         var docker = DockerSandbox.Create(sandbox.RawClient, TimeProvider.System, NullLoggerFactory.Instance);
@@ -231,7 +279,7 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
         var profiles = profile is null ? sandbox.Profiles : ProfileSet.Create(sandbox.Profiles.All.Append(profile).ToDictionary(p => p.Name, StringComparer.Ordinal));
         var request = sandbox.ForRuntime(Python(""));
         var key = request.Runtime is { } runtime && runtime != chosen.Runtime ? chosen.Name + "@" + runtime : chosen.Name;
-        var pool = await docker.Backend.StartPoolAsync(profiles.All, new WarmPoolOptions { Sizes = new() { [key] = size } }, NullLogger.Instance, Token);
+        var pool = await docker.Backend.StartPoolAsync(profiles.All, new WarmPoolOptions { Sizes = new() { [key] = size }, RepinInterval = repinInterval ?? TimeSpan.FromSeconds(10) }, NullLogger.Instance, Token);
         return new Pooled(docker.Backend, pool, new RunPipeline(profiles, [docker.Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance), sandbox);
     }
 

@@ -17,12 +17,13 @@ public sealed class WarmPoolOptionsTests
             Sizes = new() { ["pyton"] = 1, ["python@kata"] = 1, ["bash"] = -1 },
             MaxContainers = -1,
             RefillConcurrency = 0,
+            RepinInterval = TimeSpan.Zero,
         };
 
         var fields = options.Validate("Sandbox:WarmPool", s_profiles).Select(e => e.Field).ToList();
 
         fields.ShouldBe(
-            ["Sandbox:WarmPool:MaxContainers", "Sandbox:WarmPool:RefillConcurrency", "Sandbox:WarmPool:Sizes:pyton", "Sandbox:WarmPool:Sizes:python@kata", "Sandbox:WarmPool:Sizes:bash"],
+            ["Sandbox:WarmPool:MaxContainers", "Sandbox:WarmPool:RefillConcurrency", "Sandbox:WarmPool:RepinInterval", "Sandbox:WarmPool:Sizes:pyton", "Sandbox:WarmPool:Sizes:python@kata", "Sandbox:WarmPool:Sizes:bash"],
             ignoreOrder: true);
     }
 
