@@ -28,54 +28,132 @@ public sealed partial class PostgresGuardStore
         ArgumentNullException.ThrowIfNull(transition);
         return WriteAsync(async (connection, transaction) =>
         {
-            if (transition.Admit is { } run)
-            {
-                await InsertRunAsync(connection, transaction, run, cancellationToken);
-            }
-
-            if (transition.Move is { } move)
-            {
-                await ExecuteAsync(connection, transaction, "UPDATE runs SET state = @state WHERE run_id = @run AND state <> 'completed'",
-                    cancellationToken, ("run", move.RunId), ("state", move.State));
-            }
-
-            if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, cancellationToken))
-            {
-                // Already completed (reconciliation, or a kill that came first): nothing of this end is written, charges included.
-                return (false, false);
-            }
-
-            foreach (var charge in transition.Charges)
-            {
-                await AddUsageAsync(connection, transaction, charge, cancellationToken);
-            }
-
-            if (transition.Approval is { } approval)
-            {
-                await InsertApprovalAsync(connection, transaction, approval, cancellationToken);
-            }
-
-            foreach (var hold in transition.Holds)
-            {
-                await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken);
-            }
-
-            if (transition.Withdraw is { } withdraw && await ExecuteAsync(connection, transaction,
-                    "UPDATE approvals SET state = @state, decided_by = 'system', decided_at = @at, note = @note WHERE id = @id AND state = 'pending'",
-                    cancellationToken, ("state", SqliteValues.State(Approvals.ApprovalState.Expired)), ("at", SqliteValues.Time(withdraw.At)),
-                    ("note", withdraw.Note), ("id", withdraw.ApprovalId)) == 1)
-            {
-                // Only a still-pending approval is closed, and recorded: whoever decided first wins, as in DecideApprovalAsync.
-                await AppendAsync(connection, transaction, withdraw.Audit, cancellationToken);
-            }
-
-            foreach (var entry in transition.Audit)
-            {
-                await AppendAsync(connection, transaction, entry, cancellationToken);
-            }
-
-            return (true, true);
+            var committed = await ApplyAsync(connection, transaction, transition, cancellationToken);
+            return (committed, committed);
         }, cancellationToken);
+    }
+
+    /// <remarks>
+    /// The check and the admission are one transaction under the write lock, which every node's writes take: two nodes
+    /// admitting runs of one agent at once are serialised, and the second counts the first's row.
+    /// </remarks>
+    public Task<string?> AdmitWithinCapsAsync(RunTransition transition, AdmissionCaps caps, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transition);
+        ArgumentNullException.ThrowIfNull(caps);
+        if (transition.Admit is not { } run)
+        {
+            throw new ArgumentException("Only an admission (a transition with Admit) is checked against the caps.", nameof(transition));
+        }
+
+        return WriteAsync<string?>(async (connection, transaction) =>
+        {
+            if (await RefusingCapAsync(connection, transaction, run, caps, cancellationToken) is { } cap)
+            {
+                return (false, cap);
+            }
+
+            if (!await ApplyAsync(connection, transaction, transition, cancellationToken))
+            {
+                return (false, null);
+            }
+
+            if (HoldsSlot(run))
+            {
+                // What the run may still charge, held against the agent's budget until its row completes.
+                await ExecuteAsync(connection, transaction, "UPDATE runs SET cpu_reserved_ms = @reserve WHERE run_id = @run", cancellationToken,
+                    ("reserve", caps.CpuReserveMs), ("run", run.RunId));
+            }
+
+            return (true, null);
+        }, cancellationToken);
+    }
+
+    /// <summary>A run queued or running holds a slot and its CPU; one waiting for a human holds neither (it counts against the rate).</summary>
+    private static bool HoldsSlot(StoredRun run) => run.State is "queued" or "running";
+
+    /// <summary>The first cap (its <c>CapNames</c> name) the agent's runs on every node leave no room in for <paramref name="run"/>, or null.</summary>
+    private static async Task<string?> RefusingCapAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredRun run, AdmissionCaps caps, CancellationToken cancellationToken)
+    {
+        var counts = (await ReadAsync(connection, transaction,
+            """
+            SELECT COUNT(*) FILTER (WHERE state IN ('queued', 'running')),
+                   COUNT(*) FILTER (WHERE created_at > @since),
+                   COALESCE(SUM(cpu_reserved_ms) FILTER (WHERE state <> 'completed'), 0)::bigint,
+                   (SELECT COALESCE(MAX(cpu_ms), 0) FROM usage WHERE subject = @agent AND period = @day)
+            FROM runs WHERE agent_id = @agent
+            """,
+            r => (Open: r.GetInt64(0), Recent: r.GetInt64(1), ReservedMs: r.GetInt64(2), UsedMs: r.GetInt64(3)), cancellationToken,
+            ("agent", caps.AgentId), ("since", SqliteValues.Time(caps.Now - AdmissionCaps.RateWindow)), ("day", caps.Day)))[0];
+
+        if (HoldsSlot(run) && counts.Open >= caps.MaxConcurrentRuns)
+        {
+            return Policy.CapNames.Concurrency;
+        }
+
+        if (counts.Recent >= caps.RatePerMinute)
+        {
+            return Policy.CapNames.Rate;
+        }
+
+        if (HoldsSlot(run) && counts.UsedMs + counts.ReservedMs + caps.CpuReserveMs > caps.DailyCpuMs)
+        {
+            return Policy.CapNames.DailyCpuSeconds;
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes the transition in the caller's transaction; false when it completes a run already completed (roll back).</summary>
+    private async Task<bool> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunTransition transition, CancellationToken cancellationToken)
+    {
+        if (transition.Admit is { } run)
+        {
+            await InsertRunAsync(connection, transaction, run, cancellationToken);
+        }
+
+        if (transition.Move is { } move)
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE runs SET state = @state WHERE run_id = @run AND state <> 'completed'",
+                cancellationToken, ("run", move.RunId), ("state", move.State));
+        }
+
+        if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, cancellationToken))
+        {
+            // Already completed (reconciliation, or a kill that came first): nothing of this end is written, charges included.
+            return false;
+        }
+
+        foreach (var charge in transition.Charges)
+        {
+            await AddUsageAsync(connection, transaction, charge, cancellationToken);
+        }
+
+        if (transition.Approval is { } approval)
+        {
+            await InsertApprovalAsync(connection, transaction, approval, cancellationToken);
+        }
+
+        foreach (var hold in transition.Holds)
+        {
+            await SetUnderApprovalAsync(connection, transaction, hold.AgentId, true, hold.Reason, cancellationToken);
+        }
+
+        if (transition.Withdraw is { } withdraw && await ExecuteAsync(connection, transaction,
+                "UPDATE approvals SET state = @state, decided_by = 'system', decided_at = @at, note = @note WHERE id = @id AND state = 'pending'",
+                cancellationToken, ("state", SqliteValues.State(Approvals.ApprovalState.Expired)), ("at", SqliteValues.Time(withdraw.At)),
+                ("note", withdraw.Note), ("id", withdraw.ApprovalId)) == 1)
+        {
+            // Only a still-pending approval is closed, and recorded: whoever decided first wins, as in DecideApprovalAsync.
+            await AppendAsync(connection, transaction, withdraw.Audit, cancellationToken);
+        }
+
+        foreach (var entry in transition.Audit)
+        {
+            await AppendAsync(connection, transaction, entry, cancellationToken);
+        }
+
+        return true;
     }
 
     public Task ProbeWriteAsync(CancellationToken cancellationToken) =>

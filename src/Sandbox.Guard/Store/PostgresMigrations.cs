@@ -120,10 +120,14 @@ internal static class PostgresMigrations
             created_at text COLLATE "C" NOT NULL,
             completed_at text COLLATE "C",
             expires_at text COLLATE "C" NOT NULL,
-            view text
+            view text,
+            -- What a queued or running run may still charge to its agent's daily CPU budget, on whichever node it runs;
+            -- released by its completion (a completed row's reservation is never counted).
+            cpu_reserved_ms bigint NOT NULL DEFAULT 0
         );
         CREATE INDEX runs_expires ON runs (expires_at);
-        CREATE INDEX runs_agent_open ON runs (agent_id) WHERE state <> 'completed';
+        -- The caps' counts at admission: an agent's runs, open or admitted in the last minute.
+        CREATE INDEX runs_agent_created ON runs (agent_id, created_at);
 
         -- A run's inputs and its streamed output go exactly when its row goes (retention, or any other delete).
         CREATE TABLE run_inputs (
