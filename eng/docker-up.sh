@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Docker, gVisor and debootstrap from Debian if missing, writes the daemon configuration of
+# Installs Docker, gVisor, debootstrap and PostgreSQL from Debian if missing, writes the daemon configuration of
 # ../shared/ENVIRONMENT.md and starts dockerd if it does not answer. Shared by `.ci/run` and `make run`.
 # Idempotent: on a warm machine it takes about a second.
 set -euo pipefail
@@ -28,6 +28,9 @@ missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
+# PostgreSQL's server binaries are off PATH (/usr/lib/postgresql/VERSION/bin): the PostgreSQL store's tests start a
+# private server of their own with initdb and pg_ctl from there. Its system service is kept from starting, as dockerd's.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "installing: ${missing[*]}"
@@ -43,7 +46,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   if $created_policy; then rm -f "$policy"; trap - EXIT; fi
 else
-  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool, chromium and the build tools are installed"
+  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool, chromium, postgresql and the build tools are installed"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "the .NET SDK (see global.json) is not on PATH; it does not come from Debian" >&2; exit 1; }
 phase_done

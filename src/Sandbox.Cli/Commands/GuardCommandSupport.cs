@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
 using Sandbox.Cli.Hosting;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Store;
@@ -58,8 +58,22 @@ internal static class GuardCommandSupport
     /// </summary>
     public static async Task<int> WithStoreAsync(string? dataDirectory, Func<IGuardStore, Task<int>> action, CancellationToken cancellationToken, bool createIfMissing = false)
     {
-        var path = GuardPaths.Database(GuardPaths.ResolveDataDirectory(dataDirectory));
-        if (!createIfMissing && !File.Exists(path))
+        // The same Sandbox:Store settings as the service (from the environment: Sandbox__Store__Provider and
+        // Sandbox__Store__ConnectionString), so an operator's command reaches the store the nodes share.
+        var storeOptions = new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(StoreOptions.Section).Get<StoreOptions>() ?? new StoreOptions();
+        if (storeOptions.Validate() is { Count: > 0 } errors)
+        {
+            foreach (var error in errors)
+            {
+                await Error(error.ToString());
+            }
+
+            return AdminExitCodes.BadConfiguration;
+        }
+
+        var directory = GuardPaths.ResolveDataDirectory(dataDirectory);
+        var path = GuardPaths.Database(directory);
+        if (!storeOptions.IsPostgres && !createIfMissing && !File.Exists(path))
         {
             // Opening it would create a new, empty store under a mistyped --data or $SANDBOX_DATA and then answer "no
             // agents", "chain intact: 0 records" as if that were the truth (issue 12): name the file looked for instead.
@@ -67,14 +81,19 @@ internal static class GuardCommandSupport
             return AdminExitCodes.BadConfiguration;
         }
 
-        SqliteGuardStore store;
+        IGuardStore store;
+        string where;
         try
         {
-            store = await SqliteGuardStore.OpenAsync(path, TimeProvider.System, cancellationToken);
+            store = await GuardStores.OpenAsync(storeOptions, directory, TimeProvider.System, cancellationToken);
+            where = store is PostgresGuardStore postgres ? $"postgres {postgres.Describe}" : path;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException || GuardStores.IsStoreFailure(ex))
         {
-            await Error($"cannot open the guard store {path}: {ex.Message} (choose the folder with --data or ${GuardPaths.DataDirectoryVariable})");
+            var fix = storeOptions.IsPostgres
+                ? "check Sandbox__Store__ConnectionString and that the server is up"
+                : $"choose the folder with --data or ${GuardPaths.DataDirectoryVariable}";
+            await Error($"cannot open the guard store {(storeOptions.IsPostgres ? "(postgres)" : path)}: {ex.Message} ({fix})");
             return AdminExitCodes.BadConfiguration;
         }
 
@@ -84,9 +103,9 @@ internal static class GuardCommandSupport
             {
                 return await action(store);
             }
-            catch (SqliteException ex)
+            catch (Exception ex) when (GuardStores.IsStoreFailure(ex))
             {
-                await Error($"the guard store {path} failed: {ex.Message}");
+                await Error($"the guard store {where} failed: {ex.Message}");
                 return AdminExitCodes.Failed;
             }
         }

@@ -98,6 +98,15 @@ public interface IGuardStore : IAsyncDisposable
     Task AdmitRunAsync(StoredRun run, AuditEntry? receipt, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Commits <paramref name="transition"/> (an admission: <see cref="RunTransition.Admit"/> set) only when the agent's runs
+    /// on every node sharing the store leave room for it under <paramref name="caps"/>, in the same transaction as the
+    /// check; otherwise writes nothing and returns the name of the cap that refused it (see <c>CapNames</c>). Null when
+    /// committed. A store only one node uses (SQLite) leaves the caps to that node's ledger, which already checked them,
+    /// and commits. Throws, with nothing written, when the store fails.
+    /// </summary>
+    Task<string?> AdmitWithinCapsAsync(RunTransition transition, AdmissionCaps caps, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Records a run's end (status, and its view as JSON), and moves its expiry when <paramref name="expiresAt"/> is given;
     /// false when the run has no row or already completed (the first end wins).
     /// </summary>

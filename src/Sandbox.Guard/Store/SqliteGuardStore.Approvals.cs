@@ -93,7 +93,7 @@ public sealed partial class SqliteGuardStore
     }, SqliteValues.NullableString(reader, 16), SqliteValues.NullableString(reader, 17));
 
     /// <summary>Stdin, files, backend, runtime and limits as one JSON object (the code has its own column).</summary>
-    private static string Details(Approval approval)
+    internal static string Details(Approval approval)
     {
         var details = new JsonObject
         {
@@ -122,7 +122,7 @@ public sealed partial class SqliteGuardStore
         return details.ToJsonString();
     }
 
-    private static Approval WithDetails(Approval approval, string? details, string? requestSha256)
+    internal static Approval WithDetails(Approval approval, string? details, string? requestSha256)
     {
         if (details is null || JsonNode.Parse(details) is not JsonObject d)
         {

@@ -14,6 +14,14 @@ public sealed partial class SqliteGuardStore
         return CommitAsync(new RunTransition { Admit = run, Audit = receipt is null ? [] : [receipt] }, cancellationToken);
     }
 
+    /// <remarks>One node serves a SQLite file: its ledger checked the caps under the agent's lock, so this only commits.</remarks>
+    public async Task<string?> AdmitWithinCapsAsync(RunTransition transition, AdmissionCaps caps, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caps);
+        await CommitAsync(transition, cancellationToken);
+        return null;
+    }
+
     public Task<bool> CompleteRunAsync(string runId, string status, string? reason, DateTimeOffset completedAt, string? view, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);

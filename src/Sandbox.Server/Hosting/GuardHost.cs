@@ -50,7 +50,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
 
     public static async Task<GuardHost> OpenAsync(ServerOptions server, GuardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
-        var store = await SqliteGuardStore.OpenAsync(GuardPaths.Database(server.DataDirectory), time, cancellationToken);
+        var store = await GuardStores.OpenAsync(server.Store, server.DataDirectory, time, cancellationToken);
         IAlertSink alerts = options.Alerts.WebhookUrl is { } url
             // The webhook is the operator's own endpoint; its client has a short timeout so a dead receiver costs nothing.
             ? new WebhookAlertSink(new Uri(url), new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, loggers.CreateLogger<WebhookAlertSink>(), time)

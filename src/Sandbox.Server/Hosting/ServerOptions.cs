@@ -51,6 +51,9 @@ public sealed class ServerOptions
     /// <summary>Where the service keeps its files (logs today; the guard store later).</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>The guard's database (<c>Sandbox:Store</c>): SQLite under <see cref="DataDirectory"/> by default, or PostgreSQL.</summary>
+    public Guard.Store.StoreOptions Store { get; set; } = new();
+
     /// <summary>Open connections at most; past it Kestrel closes new ones at once, so a flood of sockets cannot exhaust the host.</summary>
     public int MaxConnections { get; set; } = 1000;
 
@@ -108,6 +111,7 @@ public sealed class ServerOptions
 
         // Kestrel checks rates once a second, and refuses a grace period that is not longer than that.
         Check(RequestBodyGracePeriod >= TimeSpan.FromSeconds(2) && RequestBodyGracePeriod <= TimeSpan.FromMinutes(5), nameof(RequestBodyGracePeriod), $"is {RequestBodyGracePeriod}; use 00:00:02 to 00:05:00");
+        errors.AddRange(Store.Validate());
         return errors;
     }
 }

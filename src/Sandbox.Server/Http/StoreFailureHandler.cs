@@ -15,7 +15,7 @@ internal sealed partial class StoreFailureHandler(ILogger<StoreFailureHandler> l
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (!SqliteGuardStore.IsStoreFailure(exception) || httpContext.Response.HasStarted)
+        if (!GuardStores.IsStoreFailure(exception) || httpContext.Response.HasStarted)
         {
             return false;
         }

@@ -273,14 +273,23 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
                 Admit = NewStoredRun(entry, scopedKey, fingerprint),
                 Audit = [.. decision.Writes.Audit, AuditRecords.Receipt(principal, entry.Plan, extra: null)],
             };
-            if (!await TryCommitAsync(entry.Id, admit, cancellationToken))
+            var (written, refusedBy) = await TryAdmitAsync(entry, admit, now, cancellationToken);
+            if (!written)
             {
                 // Nothing was written and nothing runs: give back the slot and the CPU reservation (a leak here locked the
-                // agent out with 429 until a restart), and tell the caller it is our store, not its request.
+                // agent out with 429 until a restart), and tell the caller it is our store, not its request, or which cap
+                // the agent's runs on the other nodes sharing the store have used up.
                 GiveBack(entry);
                 _policy.Withdraw(principal, entry.Id); // never admitted: no phantom observation for the detectors
                 entry.Cancellation.Dispose();
-                return SubmitOutcome.Refused(StoreUnavailable());
+                if (refusedBy is null)
+                {
+                    return SubmitOutcome.Refused(StoreUnavailable());
+                }
+
+                _metrics.RecordRefusal(refusedBy);
+                return await RefuseAsync(principal, request, entry.Id, ApiProblem.CapExceeded(refusedBy,
+                    $"agent '{principal.Agent.Name}' has used its {refusedBy} with runs on the service's other nodes; retry when one of them finishes", 1), cancellationToken);
             }
 
             _ledger.CountAdmission(principal, now);
@@ -350,6 +359,29 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             _metrics.RecordRefusal("store_unavailable");
             Log.RunRecordFailed(_logger, runId ?? "(refused)", ex);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes an allowed run's admission, checked by the store against the agent's caps on every node that shares it (see
+    /// <see cref="IGuardStore.AdmitWithinCapsAsync"/>): (true, null) when written; (false, the cap) when the other nodes'
+    /// runs leave no room; (false, null), logged, when the store fails. Nothing is written unless the first.
+    /// </summary>
+    private async Task<(bool Written, string? RefusedBy)> TryAdmitAsync(RunEntry entry, RunTransition admit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var agent = entry.Principal.Agent;
+        var caps = new AdmissionCaps(agent.Id, agent.MaxConcurrentRuns, agent.RatePerMinute, (long)(agent.DailyCpuSeconds * 1000), CapLedger.Day(now),
+            entry.Plan.Limits.CpuTimeMs + (entry.Plan.Profile.Compile?.Limits.CpuTimeMs ?? 0), now);
+        try
+        {
+            var refusedBy = await _store.AdmitWithinCapsAsync(admit, caps, cancellationToken);
+            return (refusedBy is null, refusedBy);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _metrics.RecordRefusal("store_unavailable");
+            Log.RunRecordFailed(_logger, entry.Id, ex);
+            return (false, null);
         }
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Sandbox.Server.Hosting.Tests;
 
 public sealed class ServerOptionsTests
@@ -25,5 +27,18 @@ public sealed class ServerOptionsTests
         fields.ShouldBe(
             ["Sandbox:MaxConnections", "Sandbox:RequestHeadersTimeout", "Sandbox:KeepAliveTimeout", "Sandbox:MinRequestBodyBytesPerSecond", "Sandbox:RequestBodyGracePeriod"],
             ignoreOrder: true);
+    }
+
+    [Fact]
+    public void Validate_PostgresWithoutConnectionString_NamesTheKey_AndBindsFromConfiguration()
+    {
+        // Bound the way the service binds it (Sandbox:Store:Provider from any configuration source), then validated.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Sandbox:Store:Provider"] = "postgres" })
+            .Build();
+
+        var thrown = Should.Throw<ServerConfigurationException>(() => SandboxComposition.LoadOptions(configuration));
+
+        thrown.Errors.Select(e => e.Field).ShouldBe(["Sandbox:Store:ConnectionString"]);
     }
 }

@@ -1,0 +1,207 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Sandbox.Guard.Store;
+
+/// <summary>
+/// The PostgreSQL store's schema, as an ordered list of scripts, the same discipline as <see cref="SqliteMigrations"/>:
+/// script <c>n</c> (1-based) takes the database from version <c>n - 1</c> to <c>n</c>, <c>schema_migrations</c> records
+/// each version applied, and a shipped script is never edited. Its own numbering: the two stores' versions are unrelated.
+/// </summary>
+internal static class PostgresMigrations
+{
+    /// <summary>The advisory lock the migrations run under ('sbxm'), so nodes starting together migrate once.</summary>
+    private const long MigrationLockKey = 0x7362786d;
+
+    private static readonly string[] s_scripts =
+    [
+        // 1: the SQLite schema at its version 6, in PostgreSQL's types. Times stay text in AuditChain.FormatTime's fixed UTC
+        // format (the audit hash covers that text, and it sorts as it compares); COLLATE "C" makes the comparison bytewise
+        // whatever locale the cluster was created with. Identity columns keep insertion order where SQLite used rowid.
+        """
+        CREATE TABLE agents (
+            id text NOT NULL PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            profiles text NOT NULL,
+            rate_per_minute bigint NOT NULL,
+            max_concurrent_runs bigint NOT NULL,
+            daily_cpu_seconds double precision NOT NULL,
+            daily_runs bigint NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            expires_at text COLLATE "C" NOT NULL,
+            revoked_at text COLLATE "C",
+            revoked_reason text,
+            under_approval boolean NOT NULL DEFAULT false,
+            under_approval_reason text
+        );
+
+        CREATE TABLE credentials (
+            id text NOT NULL PRIMARY KEY,
+            agent_id text NOT NULL REFERENCES agents (id),
+            kind text NOT NULL CHECK (kind IN ('agent_key', 'task_token')),
+            secret_sha256 text NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            expires_at text COLLATE "C" NOT NULL,
+            revoked_at text COLLATE "C",
+            profiles text,
+            max_runs bigint,
+            cpu_seconds double precision,
+            purpose text,
+            parent_id text,
+            ord bigint GENERATED ALWAYS AS IDENTITY
+        );
+        CREATE INDEX credentials_agent ON credentials (agent_id, created_at);
+
+        CREATE TABLE usage (
+            subject text NOT NULL,
+            period text NOT NULL,
+            runs bigint NOT NULL,
+            cpu_ms bigint NOT NULL,
+            PRIMARY KEY (subject, period)
+        );
+
+        CREATE TABLE approvals (
+            id text NOT NULL PRIMARY KEY,
+            run_id text NOT NULL,
+            agent_id text NOT NULL REFERENCES agents (id),
+            agent_name text NOT NULL,
+            profile text NOT NULL,
+            language text NOT NULL,
+            code_sha256 text NOT NULL,
+            code text NOT NULL,
+            purpose text,
+            reason text NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            expires_at text COLLATE "C" NOT NULL,
+            state text NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+            decided_by text,
+            decided_at text COLLATE "C",
+            note text,
+            details text,
+            request_sha256 text,
+            ord bigint GENERATED ALWAYS AS IDENTITY
+        );
+        CREATE INDEX approvals_state ON approvals (state, created_at);
+
+        CREATE TABLE audit (
+            seq bigint NOT NULL PRIMARY KEY,
+            time text COLLATE "C" NOT NULL,
+            kind text NOT NULL,
+            agent_id text,
+            run_id text,
+            status text,
+            data text NOT NULL,
+            prev_hash text NOT NULL,
+            hash text NOT NULL
+        );
+        CREATE INDEX audit_agent ON audit (agent_id);
+        CREATE INDEX audit_run ON audit (run_id);
+        CREATE INDEX audit_kind ON audit (kind);
+        CREATE INDEX audit_time ON audit (time);
+
+        -- The audit is append-only. The chain is what proves it (an owner of the database can drop these triggers);
+        -- the triggers stop a bug or a careless hand from breaking it by accident.
+        CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit records are append-only'; END $$;
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+        CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+
+        CREATE TABLE runs (
+            run_id text NOT NULL PRIMARY KEY,
+            agent_id text NOT NULL,
+            credential_id text NOT NULL,
+            idempotency_key text UNIQUE,
+            request_sha256 text,
+            plan text,
+            state text NOT NULL CHECK (state IN ('pending_approval', 'queued', 'running', 'completed')),
+            status text,
+            reason text,
+            created_at text COLLATE "C" NOT NULL,
+            completed_at text COLLATE "C",
+            expires_at text COLLATE "C" NOT NULL,
+            view text,
+            -- What a queued or running run may still charge to its agent's daily CPU budget, on whichever node it runs;
+            -- released by its completion (a completed row's reservation is never counted).
+            cpu_reserved_ms bigint NOT NULL DEFAULT 0
+        );
+        CREATE INDEX runs_expires ON runs (expires_at);
+        -- The caps' counts at admission: an agent's runs, open or admitted in the last minute.
+        CREATE INDEX runs_agent_created ON runs (agent_id, created_at);
+
+        -- A run's inputs and its streamed output go exactly when its row goes (retention, or any other delete).
+        CREATE TABLE run_inputs (
+            run_id text NOT NULL PRIMARY KEY REFERENCES runs (run_id) ON DELETE CASCADE,
+            inputs text NOT NULL
+        );
+
+        CREATE TABLE run_output (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            run_id text NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            stream text NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+            bytes bytea NOT NULL
+        );
+        CREATE INDEX run_output_run ON run_output (run_id, seq);
+
+        -- The readiness probe's one row: a tiny write that fails when the database can no longer write.
+        CREATE TABLE write_probe (
+            id integer PRIMARY KEY CHECK (id = 1),
+            at text NOT NULL
+        );
+        """,
+    ];
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int LatestVersion => s_scripts.Length;
+
+    /// <summary>
+    /// Brings the database up to <see cref="LatestVersion"/>, one transaction per script (PostgreSQL's DDL is
+    /// transactional: a script applies whole or not at all), and refuses (fails closed) a database stamped with a newer
+    /// version than this build knows.
+    /// </summary>
+    public static async Task ApplyAsync(NpgsqlConnection connection, string describe, TimeProvider time, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", MigrationLockKey));
+            await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at text)", cancellationToken);
+
+            long current;
+            await using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", connection, transaction))
+            {
+                current = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            }
+
+            if (current > LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The guard database '{describe}' has schema version {current}, but this build of sandbox knows versions up to {LatestVersion}. " +
+                    "It was written by a newer sandbox: upgrade sandbox, or point it at another database. It is not opened, so nothing in it is misread or overwritten.");
+            }
+
+            if (current == LatestVersion)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+
+            var next = checked((int)current + 1);
+            await ExecuteAsync(connection, transaction, s_scripts[next - 1], cancellationToken);
+            await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @appliedAt)", cancellationToken,
+                ("version", next), ("appliedAt", Audit.AuditChain.FormatTime(time.GetUtcNow())));
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
