@@ -52,6 +52,22 @@
     setInterval(refreshRuns, 2000);
   }
 
+  // Copy buttons: the named field's value to the clipboard (the audit head, a new key), selected as well for a manual copy.
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+    button.addEventListener('click', function () {
+      var field = document.getElementById(button.getAttribute('data-copy'));
+      var said = document.getElementById('copied');
+      if (!field) { return; }
+      field.select();
+      var done = function (ok) { if (said) { said.textContent = ok ? 'Copied.' : 'Selected: copy it with Ctrl+C.'; } };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () { done(false); });
+      } else {
+        done(false);
+      }
+    });
+  });
+
   // A live run's output, as its event stream brings it; on the result the page reloads to show it in full.
   var output = document.getElementById('output');
   if (output && output.getAttribute('data-events') && window.EventSource) {
