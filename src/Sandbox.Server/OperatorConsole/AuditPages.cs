@@ -61,7 +61,7 @@ internal static class AuditPages
                     body.Raw("<a href=\"/console/audit?run=").Text(Uri.EscapeDataString(runId)).Raw("\">").Text(runId).Raw("</a>");
                 }
 
-                body.Raw("</td>").Element("td", data?["by"] is JsonValue by && by.TryGetValue<string>(out var who) ? who : "", "by")
+                body.Raw("</td>").Element("td", Actor(data), "by")
                     .Raw("<td class=\"data\"><details><summary>").Text(Preview(r.Data)).Raw("</summary><pre tabindex=\"0\">").Text(RunPages.Pretty(r.Data), multiline: true)
                     .Raw("</pre><p class=\"note hash\">").Text($"hash {r.Hash}, after {r.PreviousHash}").Raw("</p></details></td></tr>");
             }
@@ -263,6 +263,10 @@ internal static class AuditPages
             return null;
         }
     }
+
+    /// <summary>Who acted: an approval's <c>by</c>, an admin action's <c>actor</c>.</summary>
+    private static string Actor(JsonNode? data) =>
+        (data?["by"] ?? data?["actor"]) is JsonValue value && value.TryGetValue<string>(out var who) ? who : "";
 
     private static string Preview(string data) => data.Length <= 120 ? data : data[..119] + "…";
 

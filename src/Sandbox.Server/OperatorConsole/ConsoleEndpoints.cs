@@ -48,6 +48,8 @@ internal static class ConsoleEndpoints
         console.MapGet("/approvals/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => ApprovalPages.ShowAsync(context, session, id)));
         console.MapPost("/approvals/{id}/approve", (HttpContext c, string id) => WithForm(c, (context, session, form) => ApprovalPages.DecideAsync(context, session, form, id, approve: true)));
         console.MapGet("/agents", (Page)(c => WithSession(c, AgentPages.ListAsync)));
+        console.MapGet("/agents/new", (Page)(c => WithSession(c, AgentCreation.FormAsync)));
+        console.MapPost("/agents/new", (Page)(c => WithForm(c, AgentCreation.SubmitAsync)));
         console.MapGet("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithSession(c, (context, session) => AgentPages.ConfirmAsync(context, session, id, action)));
         console.MapPost("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithForm(c, (context, session, form) => AgentPages.ActAsync(context, session, form, id, action)));
         console.MapGet("/runs", (Page)(c => WithSession(c, RunPages.ListAsync)));
