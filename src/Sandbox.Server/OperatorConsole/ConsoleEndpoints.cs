@@ -57,6 +57,7 @@ internal static class ConsoleEndpoints
         console.MapGet("/runs/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => RunPages.ShowAsync(context, session, id)));
         console.MapGet("/runs/{id}/events", (HttpContext c, string id) => Session(c) is { } session ? RunPages.EventsAsync(c, session, id) : Unauthorized(c));
         console.MapPost("/runs/{id}/cancel", (HttpContext c, string id) => WithForm(c, (context, session, _) => RunPages.CancelAsync(context, session, id)));
+        console.MapGet("/budgets", (Page)(c => WithSession(c, BudgetPages.ShowAsync)));
         console.MapGet("/audit", (Page)(c => WithSession(c, AuditPages.ListAsync)));
         console.MapGet("/audit/verify", (Page)(c => WithSession(c, AuditPages.VerifyAsync)));
         console.MapGet("/audit/export", (HttpContext c) => Session(c) is { } session ? AuditPages.ExportAsync(c, session) : Unauthorized(c));
