@@ -297,7 +297,7 @@ internal static class RunPages
     /// <summary>What the run used against what it was allowed, from its result (nothing is measured until it ends).</summary>
     private static void Usage(ConsoleHtml body, ResourceLimits limits, ResourceUsage? usage)
     {
-        body.Raw("<section aria-labelledby=\"usage-title\"><h2 id=\"usage-title\">Usage against limits</h2><div class=\"scroll\"><table id=\"usage\"><thead><tr><th scope=\"col\">Resource</th><th scope=\"col\">Used</th><th scope=\"col\">Limit</th><th scope=\"col\">Share</th></tr></thead><tbody>");
+        body.Raw("<section aria-labelledby=\"usage-title\"><h2 id=\"usage-title\">Usage against limits</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"usage-title\"><table id=\"usage\"><thead><tr><th scope=\"col\">Resource</th><th scope=\"col\">Used</th><th scope=\"col\">Limit</th><th scope=\"col\">Share</th></tr></thead><tbody>");
         UsageRow(body, "Wall time (ms)", usage?.WallMs, limits.WallTimeMs);
         UsageRow(body, "CPU time (ms)", usage?.CpuMs, limits.CpuTimeMs);
         UsageRow(body, "Peak memory (bytes)", usage?.PeakMemoryBytes, limits.MemoryBytes);
