@@ -48,8 +48,19 @@ internal static class ConsoleEndpoints
         console.MapGet("/approvals/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => ApprovalPages.ShowAsync(context, session, id)));
         console.MapPost("/approvals/{id}/approve", (HttpContext c, string id) => WithForm(c, (context, session, form) => ApprovalPages.DecideAsync(context, session, form, id, approve: true)));
         console.MapGet("/agents", (Page)(c => WithSession(c, AgentPages.ListAsync)));
+        console.MapGet("/agents/new", (Page)(c => WithSession(c, AgentCreation.FormAsync)));
+        console.MapPost("/agents/new", (Page)(c => WithForm(c, AgentCreation.SubmitAsync)));
         console.MapGet("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithSession(c, (context, session) => AgentPages.ConfirmAsync(context, session, id, action)));
         console.MapPost("/agents/{id}/{action}", (HttpContext c, string id, string action) => WithForm(c, (context, session, form) => AgentPages.ActAsync(context, session, form, id, action)));
+        console.MapGet("/runs", (Page)(c => WithSession(c, RunPages.ListAsync)));
+        console.MapGet("/runs/list", (Page)(c => WithSession(c, RunPages.ListJsonAsync)));
+        console.MapGet("/runs/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => RunPages.ShowAsync(context, session, id)));
+        console.MapGet("/runs/{id}/events", (HttpContext c, string id) => Session(c) is { } session ? RunPages.EventsAsync(c, session, id) : Unauthorized(c));
+        console.MapPost("/runs/{id}/cancel", (HttpContext c, string id) => WithForm(c, (context, session, _) => RunPages.CancelAsync(context, session, id)));
+        console.MapGet("/budgets", (Page)(c => WithSession(c, BudgetPages.ShowAsync)));
+        console.MapGet("/audit", (Page)(c => WithSession(c, AuditPages.ListAsync)));
+        console.MapGet("/audit/verify", (Page)(c => WithSession(c, AuditPages.VerifyAsync)));
+        console.MapGet("/audit/export", (HttpContext c) => Session(c) is { } session ? AuditPages.ExportAsync(c, session) : Unauthorized(c));
         console.MapPost("/approvals/{id}/deny", (HttpContext c, string id) => WithForm(c, (context, session, form) => ApprovalPages.DecideAsync(context, session, form, id, approve: false)));
     }
 
@@ -59,6 +70,13 @@ internal static class ConsoleEndpoints
     /// <summary>The session the request's cookie names, or null.</summary>
     private static ConsoleSession? Session(HttpContext context) =>
         context.RequestServices.GetRequiredService<ConsoleSessions>().Find(context.Request.Cookies[ConsoleSecurity.CookieName]);
+
+    /// <summary>A stream asked for without a session: 401, no page (the script stops; a reload shows the sign-in).</summary>
+    private static Task Unauthorized(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Task.CompletedTask;
+    }
 
     private static Task<IResult> WithSession(HttpContext context, Func<HttpContext, ConsoleSession, Task<IResult>> page) =>
         Session(context) is { } session ? page(context, session) : Task.FromResult(Results.Redirect("/console/signin"));

@@ -16,7 +16,7 @@ internal static class ConsolePages
         if (session is not null)
         {
             html.Raw("<nav aria-label=\"Console\"><a href=\"/console/approvals\">Approvals <span id=\"pending-count\" class=\"badge\" data-src=\"/console/approvals/count\" aria-live=\"polite\" title=\"pending approvals\">")
-                .Text(pending < 0 ? "" : pending.ToString(CultureInfo.InvariantCulture)).Raw("</span></a> <a href=\"/console/agents\">Agents</a></nav>")
+                .Text(pending < 0 ? "" : pending.ToString(CultureInfo.InvariantCulture)).Raw("</span></a> <a href=\"/console/runs\">Runs</a> <a href=\"/console/agents\">Agents</a> <a href=\"/console/budgets\">Budgets</a> <a href=\"/console/audit\">Audit</a></nav>")
                 .Raw("<span class=\"who\">Signed in as <strong id=\"operator\">").Text(session.Operator).Raw("</strong></span>")
                 .Raw("<form method=\"post\" action=\"/console/signout\" class=\"signout\">").Csrf(session).Raw("<button type=\"submit\">Sign out</button></form>");
         }

@@ -166,6 +166,13 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             : null;
     }
 
+    /// <summary>Every run held in memory, of every agent, for the operator's console (which sees across agents, as the admin key does).</summary>
+    internal IReadOnlyList<RunEntry> AllEntries()
+    {
+        Sweep();
+        return [.. _runs.Values];
+    }
+
     /// <summary>The view callers get: state, timings, and the result with output made safe.</summary>
     public static RunView View(RunEntry entry)
     {
