@@ -446,6 +446,14 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                         Kill(KillReason.Protocol, cgroup);
                         return;
                     }
+
+                    if (frame.Type == FrameType.Result)
+                    {
+                        // The outcome is the worker's last word: the run ends here, not after the runtime's own shutdown
+                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify).
+                        cgroup.KillAll();
+                        return;
+                    }
                 }
             }
             catch (Exception e) when (e is InvalidDataException or IOException or JsonException)

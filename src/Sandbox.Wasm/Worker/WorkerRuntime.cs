@@ -59,6 +59,8 @@ public static class WorkerRuntime
                 return 2;
             }
 
+            // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead.
+            _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases() }, WorkerJsonContext.Default.WasmOutcome);
             using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
             outcome = Execute(request, module, frames, clock.Around(claim.Open), clock, claim.Deadline);
 
