@@ -286,6 +286,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         private KillReason _killed;
         private WasmOutcome? _outcome;
         private long? _cpuBaselineNanos;
+        private long _readyTimestamp;
+        private long _resultTimestamp;
         private long _memoryBaselineBytes;
         private bool _outputOverflowStdout;
         private string _diagnostics = "";
@@ -323,6 +325,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             var feeding = FeedAsync(process, RequestBytes, module);
             var reading = ReadFramesAsync(process, cgroup);
             await WatchAsync(process, cgroup, started, cancellationToken);
+            var exitedTimestamp = backend._time.GetTimestamp();
 
             // The worker is gone; its pipes end when every process holding them is (the cgroup is killed on dispose).
             cgroup.KillAll();
@@ -343,6 +346,15 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
             var result = Classify(process.ExitCode, cgroup.OomKilled(), usage);
             Log.WorkerEnded(backend._logger, plan.RunId, process.ExitCode, _killed.ToString(), usage.CpuMs, usage.PeakMemoryBytes);
+            if (backend._logger.IsEnabled(LogLevel.Debug) && _outcome?.Phases is { } phases && _readyTimestamp != 0 && _resultTimestamp != 0)
+            {
+                var time = backend._time;
+                Log.WorkerPhases(
+                    backend._logger, plan.RunId, module is null ? "warm" : "cold", Ms(time.GetElapsedTime(worker.StartedTimestamp, started)),
+                    Ms(time.GetElapsedTime(started, _readyTimestamp)), Ms(time.GetElapsedTime(_readyTimestamp, _resultTimestamp)),
+                    Ms(time.GetElapsedTime(_resultTimestamp, exitedTimestamp)), Ms(time.GetElapsedTime(started, exitedTimestamp)), phases.Describe());
+            }
+
             return result with
             {
                 RunId = plan.RunId,
@@ -434,6 +446,14 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                         Kill(KillReason.Protocol, cgroup);
                         return;
                     }
+
+                    if (frame.Type == FrameType.Result)
+                    {
+                        // The outcome is the worker's last word: the run ends here, not after the runtime's own shutdown
+                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify).
+                        cgroup.KillAll();
+                        return;
+                    }
                 }
             }
             catch (Exception e) when (e is InvalidDataException or IOException or JsonException)
@@ -452,6 +472,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 case FrameType.Ready when _cpuBaselineNanos is null && _outcome is null:
                     // The runtime has started and read the request: from here on, CPU and memory are the run's.
                     // A warm worker's pre-initialisation is not the run's: the peak restarts here too.
+                    _readyTimestamp = backend._time.GetTimestamp();
                     _cpuBaselineNanos = cgroup.CpuNanos() ?? 0;
                     _memoryBaselineBytes = cgroup.CurrentMemoryBytes() ?? 0;
                     cgroup.ResetPeakMemory();
@@ -475,6 +496,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
                     return true;
                 case FrameType.Result when _cpuBaselineNanos is not null && _outcome is null:
+                    _resultTimestamp = backend._time.GetTimestamp();
                     _outcome = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WasmOutcome) ?? throw new JsonException("a null result");
                     return true;
                 default:
@@ -548,6 +570,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
             cgroup.KillAll();
         }
+
+        private static double Ms(TimeSpan span) => Math.Round(span.TotalMilliseconds, 1);
 
         private long CpuMs(WorkerCgroup cgroup)
         {
@@ -624,6 +648,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         [LoggerMessage(7, LogLevel.Debug, "Run {RunId}: no warm WebAssembly worker for its profile and limits; starting one cold")]
         public static partial void WarmMissed(ILogger logger, string runId);
+
+        [LoggerMessage(8, LogLevel.Debug, "Run {RunId}: {Start} WebAssembly worker phases (ms): service: spawn to claim {SpawnToClaimMs}, claim to ready {ClaimToReadyMs}, ready to result {ReadyToResultMs}, result to exit {ResultToExitMs}, claim to exit {ClaimToExitMs}; worker (wall/cpu): {WorkerPhases}")]
+        public static partial void WorkerPhases(ILogger logger, string runId, string start, double spawnToClaimMs, double claimToReadyMs, double readyToResultMs, double resultToExitMs, double claimToExitMs, string workerPhases);
 
         [LoggerMessage(5, LogLevel.Error, "Run {RunId}: the WebAssembly worker exited {ExitCode} without a result; its stderr ends: {Diagnostics}")]
         public static partial void WorkerDied(ILogger logger, string runId, int exitCode, string diagnostics);

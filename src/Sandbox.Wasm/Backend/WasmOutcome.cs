@@ -52,4 +52,7 @@ internal sealed record WasmOutcome
     public bool StdoutTruncated { get; init; }
 
     public bool StderrTruncated { get; init; }
+
+    /// <summary>Where the worker's time went (for the debug log only).</summary>
+    public WorkerPhases? Phases { get; init; }
 }

@@ -22,6 +22,7 @@ public static class WorkerRuntime
     /// <summary>Runs one request from <paramref name="input"/>, writing frames to <paramref name="output"/>. Returns the process exit code.</summary>
     public static int Run(Stream input, Stream output, TimeProvider time, TextWriter diagnostics)
     {
+        var clock = new WorkerPhaseClock(time);
         WorkerRequest request;
         byte[] module;
         bool warm;
@@ -39,6 +40,7 @@ public static class WorkerRuntime
                 ?? throw new InvalidDataException("the request is null");
             module = second.Value.Payload;
             warm = first.Value.Type == FrameType.Prepare;
+            clock.Read();
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or IOException)
         {
@@ -57,8 +59,10 @@ public static class WorkerRuntime
                 return 2;
             }
 
+            // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead.
+            _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases() }, WorkerJsonContext.Default.WasmOutcome);
             using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
-            outcome = Execute(request, module, frames, claim.Open, claim.Deadline);
+            outcome = Execute(request, module, frames, clock.Around(claim.Open), clock, claim.Deadline);
 
             // A guest that ended before its first run-specific call still waits for its run, which then sees that ending.
             claim.Open();
@@ -66,8 +70,10 @@ public static class WorkerRuntime
         else
         {
             frames.Write(FrameType.Ready, []);
-            outcome = Execute(request, module, frames, time);
+            outcome = Execute(request, module, frames, time, clock);
         }
+
+        outcome = outcome with { Phases = clock.Ended() };
 
         frames.Write(FrameType.Result, JsonSerializer.SerializeToUtf8Bytes(outcome, WorkerJsonContext.Default.WasmOutcome));
         output.Flush();
@@ -75,21 +81,21 @@ public static class WorkerRuntime
     }
 
     /// <summary>Compiles and runs the guest; every way it can end becomes an outcome.</summary>
-    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, TimeProvider time)
+    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, TimeProvider time, WorkerPhaseClock? clock = null)
     {
         // The deadline interrupts compiling and the guest (at its next call or loop back-edge, or in a poll_oneoff
         // sleep). It is a courtesy that keeps the output and a clean status: the service kills the worker shortly
         // after the same deadline whatever it is doing.
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, request.DeadlineMs)), time);
-        return Execute(request, bytes, output, gate: null, deadline.Token);
+        return Execute(request, bytes, output, gate: null, clock, deadline.Token);
     }
 
     /// <summary>Runs the guest under <paramref name="deadline"/>; with a <paramref name="gate"/>, pre-initialised until a run claims it (<see cref="WasiOptions.Gate"/>).</summary>
-    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, CancellationToken deadline)
+    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, CancellationToken deadline)
     {
         try
         {
-            return ExecuteCore(request, bytes, output, gate, deadline);
+            return ExecuteCore(request, bytes, output, gate, clock, deadline);
         }
         catch (OutOfMemoryException)
         {
@@ -98,7 +104,7 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, CancellationToken deadline)
+    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, CancellationToken deadline)
     {
         var engine = new WasmEngine(new WasmEngineOptions
         {
@@ -113,6 +119,7 @@ public static class WorkerRuntime
         {
             // Decoding, validating and translating run under the deadline too: a module built to be slow to load stops with it.
             module = engine.Compile(bytes, deadline);
+            clock?.Compiled();
         }
         catch (Exception e) when (e is WasmDecodeException or WasmValidationException)
         {

@@ -80,10 +80,11 @@ public sealed class GuestProfileTests
     public async Task Run_GuestPrintsThenSpinsUntilKilled_ReturnsTheLine(string language, string code)
     {
         // CPython buffers stdout into anything but a terminal; without -u in the profile the kill lost the line.
+        // 6 s, not 3: a cold CPython start on a loaded 2-core machine took most of 3 s before the line was printed.
         if (language == "python") { GuestRequirement.PythonGuest(); } else { GuestRequirement.JavaScriptGuest(); }
 
         var result = await Pipeline().RunAsync(
-            new RunRequest { Language = language, Backend = BackendNames.Wasm, Code = code, Limits = new Sandbox.Core.Limits.LimitOverrides { WallTimeMs = 3000 } },
+            new RunRequest { Language = language, Backend = BackendNames.Wasm, Code = code, Limits = new Sandbox.Core.Limits.LimitOverrides { WallTimeMs = 6000 } },
             TestContext.Current.CancellationToken);
 
         result.Status.ShouldBeOneOf([RunStatus.Timeout, RunStatus.CpuLimit], result.Message + "\n" + result.Stderr);
@@ -143,6 +144,52 @@ public sealed class GuestProfileTests
         files.ShouldAllBe(f => f == "/tmp/main.py" || f.StartsWith("/usr/local/", StringComparison.Ordinal));
         result.Stderr.ShouldNotContain("/work/");
         result.Stderr.ShouldNotContain("images/");
+    }
+
+    [Fact]
+    public void PythonWasmProfile_Command_RunsRunPyVerbatim()
+    {
+        var images = Path.Join(GuestRequirement.RepositoryRoot, "images");
+        ProfileLoader.LoadTree(images, "profile.json").TryGet("python-wasm", out var profile).ShouldBeTrue();
+
+        // The runner is reviewed as images/python-wasm/run.py; the profile must carry exactly that text.
+        var command = profile.Command;
+        command.Take(7).ShouldBe(["python.wasm", "-u", "-E", "-s", "-B", "-c", File.ReadAllText(Path.Join(images, "python-wasm", "run.py"))]);
+        command.Skip(7).ShouldBe(["/tmp/main.py"]);
+    }
+
+    [Fact]
+    public async Task Run_PythonWasmProgram_RunsAsTheMainScriptWithItsAtexit()
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(
+            PythonWasm() with
+            {
+                Code = "import atexit, sys, __main__\natexit.register(print, 'at exit')\n"
+                    + "print(__name__, __file__, sys.argv, sys.path[0], __main__.__dict__ is globals(), sorted(k for k in dir() if k.startswith('__')))\n",
+            },
+            TestContext.Current.CancellationToken);
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
+        result.Stdout.ShouldBe(
+            "__main__ /tmp/main.py ['/tmp/main.py'] /tmp True ['__annotations__', '__builtins__', '__cached__', '__doc__', '__file__', '__loader__', '__main__', '__name__', '__package__', '__spec__']\nat exit\n");
+    }
+
+    [Theory]
+    [InlineData("import sys\nsys.exit(3)", 3, "")]
+    [InlineData("import sys\nsys.exit('bye')", 1, "bye\n")]
+    [InlineData("raise SystemExit", 0, "")]
+    [InlineData("print(", 1, "SyntaxError")]
+    public async Task Run_PythonWasmProgramExiting_ReportsCPythonsExitCode(string code, int exitCode, string stderr)
+    {
+        GuestRequirement.PythonGuest();
+
+        var result = await Pipeline().RunAsync(PythonWasm() with { Code = code }, TestContext.Current.CancellationToken);
+
+        result.ExitCode.ShouldBe(exitCode, result.Message + "\n" + result.Stderr);
+        result.Stderr.ShouldContain(stderr);
+        result.Stderr.ShouldNotContain("<string>");
     }
 
     private static RunRequest PythonWasm() => new() { Language = "python", Backend = BackendNames.Wasm, Code = "print(1)" };
