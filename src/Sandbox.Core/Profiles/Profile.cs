@@ -44,6 +44,9 @@ public sealed record Profile
     /// <summary>The ceiling for every run of this profile.</summary>
     public required ResourceLimits Limits { get; init; }
 
+    /// <summary>Caps on the files returned from <c>/tmp/outputs</c> (count, bytes per file, total bytes); the defaults when absent.</summary>
+    public ArtifactLimits Artifacts { get; init => field = value ?? ArtifactLimits.Default; } = ArtifactLimits.Default;
+
     /// <summary>A separate, sandboxed compile step for compiled languages; its failure is <c>compile_error</c>.</summary>
     public CompileStep? Compile { get; init; }
 

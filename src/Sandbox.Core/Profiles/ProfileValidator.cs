@@ -97,6 +97,10 @@ internal static partial class ProfileValidator
         Positive($"{at}.maxCodeBytes", p.EffectiveMaxCodeBytes, 16 * MiB, errors);
         Positive($"{at}.maxStdinBytes", p.EffectiveMaxStdinBytes, 64 * MiB, errors);
         Positive($"{at}.maxFilesBytes", p.EffectiveMaxFilesBytes, 64 * MiB, errors);
+        // The returned files are held in memory and kept in the store with the run: bounded like the inputs.
+        Range($"{at}.artifacts.maxFiles", p.Artifacts.MaxFiles, 0, 1024, errors); // 0 turns artifacts off for the profile
+        Positive($"{at}.artifacts.maxFileBytes", p.Artifacts.MaxFileBytes, 64 * MiB, errors);
+        Positive($"{at}.artifacts.maxTotalBytes", p.Artifacts.MaxTotalBytes, 64 * MiB, errors);
     }
 
     private static void ValidateWasm(string at, Profile p, List<FieldError> errors)

@@ -67,6 +67,15 @@ public sealed record RunResult
     /// </summary>
     public string? Hint { get; init; }
 
+    /// <summary>
+    /// The files the program left under <c>/tmp/outputs</c> that came back, each with its path, size, SHA-256 and sniffed
+    /// media type (the bytes are downloaded or embedded separately); null when there were none.
+    /// </summary>
+    public IReadOnlyList<RunArtifact>? Artifacts { get; init; }
+
+    /// <summary>Files under <c>/tmp/outputs</c> that did not come back (past a cap, a link, an unsafe name), each with the reason; null when none.</summary>
+    public IReadOnlyList<DroppedArtifact>? ArtifactsDropped { get; init; }
+
     /// <summary>For <c>rejected</c>: every problem with the request, each naming its field.</summary>
     public IReadOnlyList<FieldError>? Errors { get; init; }
 

@@ -132,7 +132,8 @@ internal sealed partial class ContainerStepRunner
 
         var wait = _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
-        var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, stop.Token);
+        var outputs = step.Artifacts is { } capture ? new OutputsReader(capture) : null;
+        var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, outputs, stop.Token);
         var monitor = MonitorAsync(step, kill, watch, canWatch, cpuBaseline, stop.Token);
 
         ExitReport exit;
@@ -170,11 +171,11 @@ internal sealed partial class ContainerStepRunner
         var usage = ReadUsage(step, cpuBaseline);
         // Settled: nothing killed it, the daemon saw it end, and its cgroup holds no process (the kernel's word).
         progress.Settled = kill.Reason == KillReason.None && !exit.DaemonLost && !vanished && _meter.IsPopulated(step.CgroupParent) == false;
-        return StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
+        return OutputsReader.Complete(outputs, StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
             DaemonLost = exit.DaemonLost,
             Vanished = vanished,
-        };
+        });
     }
 
     private static async Task WriteStdinAsync(IAttachedStream attached, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
@@ -189,7 +190,7 @@ internal sealed partial class ContainerStepRunner
         await attached.CloseStdinAsync(cancellationToken);
     }
 
-    private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, Core.Execution.IRunOutputSink? output, KillSwitch kill, CancellationToken cancellationToken)
+    private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, Core.Execution.IRunOutputSink? output, KillSwitch kill, OutputsReader? outputs, CancellationToken cancellationToken)
     {
         var buffer = new byte[_options.ReadBufferBytes];
         while (true)
@@ -197,7 +198,21 @@ internal sealed partial class ContainerStepRunner
             var (stream, count) = await attached.ReadAsync(buffer, cancellationToken);
             if (count == 0)
             {
+                outputs?.Flush(chunk => Deliver(false, chunk, stdout, stderr, output));
                 return;
+            }
+
+            if (outputs is not null && stream != StdStream.Stderr)
+            {
+                // The program's stdout, then (after the marker) the tar of /tmp/outputs, which is not the program's output.
+                outputs.Feed(buffer.AsSpan(0, count), chunk =>
+                {
+                    if (Deliver(false, chunk, stdout, stderr, output))
+                    {
+                        kill.Fire(KillReason.Output);
+                    }
+                });
+                continue;
             }
 
             if (Deliver(stream == StdStream.Stderr, buffer.AsSpan(0, count), stdout, stderr, output))

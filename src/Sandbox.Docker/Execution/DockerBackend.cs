@@ -4,6 +4,7 @@ using Sandbox.Core.Execution;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.Cgroups;
+using Sandbox.Docker.Artifacts;
 using Sandbox.Docker.Client;
 using Sandbox.Docker.Pooling;
 using Sandbox.Docker.Spec;
@@ -183,9 +184,11 @@ public sealed class DockerBackend : IExecutionBackend
             runFiles = [new PayloadFile(compile.Artifact, compiled.Stdout, ExecutableMode), .. inputs];
         }
 
+        // With artifacts on, the outputs step's nonce travels between the files and the program's stdin (see OutputsCommand).
+        var capture = ReturnsArtifacts(profile) ? new ArtifactCapture(OutputsCommand.NewNonce(), profile.Artifacts) : null;
         var run = await _steps.RunAsync(
-            RunStep(plan) with { Output = plan.Output, CompileCpuMs = compileCpuMs },
-            Concat(FilePayload.Encode(runFiles), stdin),
+            RunStep(plan) with { Output = plan.Output, CompileCpuMs = compileCpuMs, Artifacts = capture },
+            Concat(FilePayload.Encode(runFiles), capture is null ? stdin : Concat(OutputsCommand.NonceLine(capture.Nonce), stdin)),
             cancellationToken);
         // The compile step has limits of its own; the run's usage and limits describe the program alone, and the
         // compiler's CPU time is reported beside them, so the guard can charge it to the budget too.
@@ -194,7 +197,10 @@ public sealed class DockerBackend : IExecutionBackend
     }
 
     /// <summary>The run step of <paramref name="plan"/>: the one place its spec is decided, for runs and the warm pool alike.</summary>
-    private ContainerStep RunStep(RunPlan plan) => Step(plan, "run", plan.Profile.Command, plan.Limits, plan.Profile.TmpExec);
+    private ContainerStep RunStep(RunPlan plan) =>
+        Step(plan, "run", ReturnsArtifacts(plan.Profile) ? OutputsCommand.Wrap(plan.Profile.Command) : plan.Profile.Command, plan.Limits, plan.Profile.TmpExec);
+
+    private static bool ReturnsArtifacts(Profile profile) => profile.Artifacts.MaxFiles > 0;
 
     private ContainerStep Step(RunPlan plan, string name, IReadOnlyList<string> command, Core.Limits.ResourceLimits limits, bool tmpExec) => new()
     {
@@ -238,6 +244,8 @@ public sealed class DockerBackend : IExecutionBackend
         LimitBreach = verdict.Breach,
         Message = verdict.Message,
         Runtime = plan.Runtime,
+        Artifacts = outcome.Artifacts,
+        ArtifactsDropped = outcome.ArtifactsDropped,
     };
 
     private static byte[] Concat(byte[] first, byte[] second)

@@ -25,6 +25,12 @@ internal sealed record StepOutcome
     /// <summary>The container was removed from outside the service (<c>docker rm -f</c>) while the program ran.</summary>
     public bool Vanished { get; init; }
 
+    /// <summary>The files handed back from <c>/tmp/outputs</c>; null when the step took none back.</summary>
+    public IReadOnlyList<RunArtifact>? Artifacts { get; init; }
+
+    /// <summary>The files under <c>/tmp/outputs</c> that were dropped, with the reason; null when none.</summary>
+    public IReadOnlyList<DroppedArtifact>? ArtifactsDropped { get; init; }
+
     /// <summary>An outcome whose output is what the two collectors kept and counted: the one place that copies them (a step's end, and its recovery after a restart).</summary>
     public static StepOutcome Collected(
         long? exitCode, bool oomKilled, KillReason killReason, OutputCollector stdout, OutputCollector stderr, long wallMs, long cpuMs, long peakMemoryBytes) => new()

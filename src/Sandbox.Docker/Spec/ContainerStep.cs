@@ -44,6 +44,9 @@ public sealed record ContainerStep
     /// </summary>
     public string? Pool { get; init; }
 
+    /// <summary>For a run step whose profile returns artifacts: the marker's nonce and the caps; null for none (the compile step, the pool's template).</summary>
+    public Artifacts.ArtifactCapture? Artifacts { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }

@@ -110,6 +110,23 @@ public static class AuditRecords
             ["stderrBytes"] = result.StderrBytes.Length,
             ["stderrTruncated"] = result.StderrTruncated,
         };
+        if (result.Artifacts is { Count: > 0 } artifacts)
+        {
+            // Each returned file's hash, so what the agent was handed can be checked against the record later.
+            data["artifacts"] = new JsonArray([.. artifacts.Select(a => (JsonNode)new JsonObject
+            {
+                ["path"] = a.Path,
+                ["sizeBytes"] = a.SizeBytes,
+                ["sha256"] = a.Sha256,
+                ["mediaType"] = a.MediaType,
+            })]);
+        }
+
+        if (result.ArtifactsDropped is { Count: > 0 } dropped)
+        {
+            data["artifactsDropped"] = dropped.Count;
+        }
+
         Merge(data, extra);
         return new AuditEntry { Kind = AuditKinds.Result, AgentId = agentId, RunId = runId, Status = result.Status.ToWireName(), Data = data };
     }

@@ -114,6 +114,12 @@ public interface IGuardStore : IAsyncDisposable
 
     Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One file a completed run returned (<see cref="RunCompletion.Artifacts"/>), or null when the run or the file is not kept.
+    /// The caller checks who may see the run first. A store that keeps no artifacts answers null (the default).
+    /// </summary>
+    Task<StoredArtifact?> FindRunArtifactAsync(string runId, string path, CancellationToken cancellationToken) => Task.FromResult<StoredArtifact?>(null);
+
     /// <summary>A kept run's inputs and receipted plan as written at admission (JSON), or null when it has none or is gone.</summary>
     Task<string?> FindRunInputsAsync(string runId, CancellationToken cancellationToken);
 

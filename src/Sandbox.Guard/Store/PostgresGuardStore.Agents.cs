@@ -99,6 +99,9 @@ public sealed partial class PostgresGuardStore
             await ExecuteAsync(connection, transaction,
                 "UPDATE credentials SET revoked_at = @at WHERE agent_id = @id AND revoked_at IS NULL",
                 cancellationToken, ("at", SqliteValues.Time(at)), ("id", agentId));
+            // No artifact outlives its agent's revocation: the files its runs returned go with its keys (the results stay, for the record).
+            await ExecuteAsync(connection, transaction,
+                "DELETE FROM run_artifacts WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = @id)", cancellationToken, ("id", agentId));
             await AppendAsync(connection, transaction, audit, cancellationToken);
             return (true, true);
         }, cancellationToken);

@@ -149,6 +149,19 @@ internal static class PostgresMigrations
             at text NOT NULL
         );
         """,
+
+        // 2: the files a run returned from /tmp/outputs (issue 14), written with its end and downloadable for as long as its row
+        // is kept; they go when the row goes, so no artifact outlives its run.
+        """
+        CREATE TABLE run_artifacts (
+            run_id text NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            path text COLLATE "C" NOT NULL,
+            media_type text NOT NULL,
+            sha256 text NOT NULL,
+            bytes bytea NOT NULL,
+            PRIMARY KEY (run_id, path)
+        );
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -40,7 +40,11 @@ public sealed record RunTransition
 public sealed record RunStateChange(string RunId, string State);
 
 /// <summary>A run's end as its row keeps it; <see cref="ExpiresAt"/> moves the row's expiry when given.</summary>
-public sealed record RunCompletion(string RunId, string Status, string? Reason, DateTimeOffset CompletedAt, string? View, DateTimeOffset? ExpiresAt);
+public sealed record RunCompletion(string RunId, string Status, string? Reason, DateTimeOffset CompletedAt, string? View, DateTimeOffset? ExpiresAt)
+{
+    /// <summary>The files the run returned, written with its end in the same transaction (a result never names a file the store lacks).</summary>
+    public IReadOnlyList<StoredArtifact> Artifacts { get; init; } = [];
+}
 
 /// <summary>An approval closed as expired by the system, with the record written only when it was still pending.</summary>
 public sealed record ApprovalClosing(string ApprovalId, string Note, DateTimeOffset At, AuditEntry Audit);

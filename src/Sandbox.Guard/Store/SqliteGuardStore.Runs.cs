@@ -150,6 +150,16 @@ public sealed partial class SqliteGuardStore
         if (rows == 1)
         {
             await ExecuteAsync(connection, transaction, "DELETE FROM run_output WHERE run_id = $run", cancellationToken, ("$run", end.RunId));
+            foreach (var artifact in end.Artifacts)
+            {
+                // OR IGNORE: the backends never return one path twice; should one, the first is what the result describes. A run
+                // that ends after its agent was revoked keeps none (revocation deleted the others).
+                await ExecuteAsync(connection, transaction,
+                    "INSERT OR IGNORE INTO run_artifacts (run_id, path, media_type, sha256, bytes) SELECT $run, $path, $type, $sha, $bytes " +
+                    "WHERE NOT EXISTS (SELECT 1 FROM runs JOIN agents ON agents.id = runs.agent_id WHERE runs.run_id = $run AND agents.revoked_at IS NOT NULL)",
+                    cancellationToken, ("$run", end.RunId), ("$path", artifact.Path), ("$type", artifact.MediaType), ("$sha", artifact.Sha256),
+                    ("$bytes", artifact.Bytes.ToArray()));
+            }
         }
 
         return rows;
@@ -194,6 +204,13 @@ public sealed partial class SqliteGuardStore
     public async Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken)
     {
         var rows = await ReadAsync($"SELECT {RunColumns} FROM runs WHERE run_id = $run", ReadRun, cancellationToken, ("$run", runId));
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    public async Task<StoredArtifact?> FindRunArtifactAsync(string runId, string path, CancellationToken cancellationToken)
+    {
+        var rows = await ReadAsync("SELECT path, media_type, sha256, bytes FROM run_artifacts WHERE run_id = $run AND path = $path",
+            r => new StoredArtifact(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r.GetValue(3)), cancellationToken, ("$run", runId), ("$path", path));
         return rows.Count > 0 ? rows[0] : null;
     }
 

@@ -161,6 +161,21 @@ internal static class SqliteMigrations
         CREATE TRIGGER runs_delete_output AFTER DELETE ON runs
         BEGIN DELETE FROM run_output WHERE run_id = old.run_id; END;
         """,
+
+        // 7: the files a run returned from /tmp/outputs (issue 14), written with its end and downloadable for as long as its row is
+        // kept; the trigger deletes them with the row (expiry), so no artifact outlives its run.
+        """
+        CREATE TABLE run_artifacts (
+            run_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            bytes BLOB NOT NULL,
+            PRIMARY KEY (run_id, path)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER runs_delete_artifacts AFTER DELETE ON runs
+        BEGIN DELETE FROM run_artifacts WHERE run_id = old.run_id; END;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -56,6 +56,12 @@ internal static class RunEndpoints
             .Produces<RunView>(StatusCodes.Status202Accepted)
             .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
 
+        runs.MapGet("/{id}/artifacts/{**path}", GetArtifactAsync)
+            .WithName("GetRunArtifact")
+            .WithSummary("Download one file the run returned from /tmp/outputs, with its sniffed media type")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         runs.MapGet("/{id}/events", EventsAsync)
             .WithName("RunEvents")
             .WithSummary("Server-Sent Events: stdout and stderr chunks as they come, then the final result")
@@ -235,6 +241,51 @@ internal static class RunEndpoints
         await coordinator.FindViewAsync(id, context.Principal(), context.RequestAborted) is { } view
             ? TypedResults.Ok(view)
             : Problems.ToResult(ApiProblem.NotFound(id), context);
+
+    /// <summary>
+    /// Serves an artifact's bytes. The bytes and the name are the program's, so the answer is built to be inert in a browser:
+    /// the allow-listed type only, never sniffed again (nosniff), anything but a raster image as an attachment, and a
+    /// sandboxing CSP in case a browser renders it anyway.
+    /// </summary>
+    private static async Task<IResult> GetArtifactAsync(string id, string path, HttpContext context, RunLifecycle coordinator)
+    {
+        if (await coordinator.FindArtifactAsync(id, path, context.Principal(), context.RequestAborted) is not { } found)
+        {
+            return Problems.ToResult(ApiProblem.NotFound(id), context);
+        }
+
+        if (found.Artifact is not { } artifact)
+        {
+            return Problems.ToResult(new ApiProblem
+            {
+                Status = 404,
+                Code = "artifact_not_found",
+                Title = "No such artifact",
+                Detail = $"run {id} returned no file '{path}'; its result's artifacts list the paths it did return",
+                Errors = [new FieldError("path", "is not among the run's artifacts")],
+            }, context);
+        }
+
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue(
+            Core.Artifacts.MediaTypes.IsInlineImage(artifact.MediaType) ? "inline" : "attachment")
+        {
+            // filename* (RFC 5987) carries any name safely; the plain filename is ASCII-only with quotes and controls removed.
+            FileNameStar = Path.GetFileName(artifact.Path),
+            FileName = AsciiFileName(Path.GetFileName(artifact.Path)),
+        }.ToString();
+        headers.ETag = $"\"{artifact.Sha256}\"";
+        var type = Core.Artifacts.MediaTypes.IsText(artifact.MediaType) ? artifact.MediaType + "; charset=utf-8" : artifact.MediaType;
+        return TypedResults.Bytes(artifact.Content.ToArray(), type);
+    }
+
+    private static string AsciiFileName(string name)
+    {
+        var ascii = new string([.. name.Where(c => c is >= ' ' and < (char)0x7F and not '"' and not '\\')]);
+        return ascii.Length > 0 ? ascii : "artifact";
+    }
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunLifecycle coordinator)
     {

@@ -117,6 +117,22 @@ public sealed class RemoteRunGateway : IRunGateway, IDisposable
             ?? throw new HttpRequestException($"GET {path}: an empty body", null, response.StatusCode);
     }
 
+    public async Task<ReadOnlyMemory<byte>?> GetArtifactAsync(string runId, string path, CancellationToken cancellationToken)
+    {
+        // Each segment escaped on its own: the path's '/' separate folders, anything else in a name stays data.
+        var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(_baseUrl, $"v1/runs/{Uri.EscapeDataString(runId)}/artifacts/{escaped}"), cancellationToken);
+            return response.IsSuccessStatusCode ? await response.Content.ReadAsByteArrayAsync(cancellationToken) : null;
+        }
+        catch (HttpRequestException)
+        {
+            // The result still names the file; the model gets a link instead of its bytes.
+            return null;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 
     private async Task<GatewayResult> SendForRunAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)

@@ -85,7 +85,7 @@ internal sealed partial class SandboxMcpTools
 
         // Only failures need the catalog (for hints), so a successful run costs no extra gateway call.
         var catalog = answer.Run?.Result?.Status == RunStatus.Ok ? LanguageCatalog.Empty : await CatalogAsync(cancellationToken);
-        return ToolResults.FromGateway(answer, catalog, request.Language);
+        return await WithArtifactsAsync(ToolResults.FromGateway(answer, catalog, request.Language), answer, cancellationToken);
     }
 
     /// <summary>The tool error for <c>run_code</c> arguments that are not a run request: every field named, nothing sent.</summary>
@@ -106,7 +106,18 @@ internal sealed partial class SandboxMcpTools
 
         var answer = await _gateway.GetRunAsync(id, cancellationToken);
         var catalog = answer.Run?.Result?.Status is null or RunStatus.Ok ? LanguageCatalog.Empty : await CatalogAsync(cancellationToken);
-        return ToolResults.FromGateway(answer, catalog);
+        return await WithArtifactsAsync(ToolResults.FromGateway(answer, catalog), answer, cancellationToken);
+    }
+
+    /// <summary>The run's artifacts appended to its result as content blocks (see <see cref="ArtifactBlocks"/>).</summary>
+    private async Task<CallToolResult> WithArtifactsAsync(CallToolResult result, GatewayResult answer, CancellationToken cancellationToken)
+    {
+        foreach (var block in await ArtifactBlocks.ForAsync(answer, _gateway, cancellationToken))
+        {
+            result.Content.Add(block);
+        }
+
+        return result;
     }
 
     private async Task<CallToolResult> ListLanguagesAsync(CancellationToken cancellationToken)

@@ -60,6 +60,8 @@ internal static class ToolDefinitions
           "stderrTruncated":{"type":"boolean"},
           "errors":{"type":"array","items":{"type":"object","properties":{"field":{"type":"string"},"message":{"type":"string"}}},"description":"For a refused call: each problem, naming its field."},
           "problem":{"type":"object","properties":{"status":{"type":"integer"},"code":{"type":"string"},"detail":{"type":"string"},"retryAfterSeconds":{"type":"integer"}},"description":"For a call refused before anything ran."},
+          "artifacts":{"type":"array","description":"Files the program left under /tmp/outputs: each path, sizeBytes, sha256 and mediaType; images come as image content, other files as embedded resources or links.","items":{"type":"object","properties":{"path":{"type":"string"},"sizeBytes":{"type":"integer"},"sha256":{"type":"string"},"mediaType":{"type":"string"}},"required":["path","sizeBytes","sha256","mediaType"]}},
+          "artifactsDropped":{"type":"array","description":"Files under /tmp/outputs that did not come back (past a cap, a link, an unsafe name), each with its reason.","items":{"type":"object","properties":{"path":{"type":"string"},"reason":{"type":"string"},"sizeBytes":{"type":"integer"},"detail":{"type":"string"}},"required":["path","reason","detail"]}},
           "hint":{"type":"string","description":"What to do next; present for every failure."},
           "outputFence":{"type":"string","description":"The random marker of this result's fence lines in the text."}
         }}
@@ -119,6 +121,7 @@ internal static class ToolDefinitions
             .Append("The sandbox has no network, a read-only system, a small writable /tmp and hard limits; nothing persists between calls, ")
             .Append("and nothing can be installed (no pip or npm install): use the standard library and the preinstalled packages listed below. ")
             .Append("so pass everything the program needs (code, stdin, files) each time. State your purpose. ")
+            .Append("Files the program writes under /tmp/outputs (plots, CSV, ...) come back with the result, images as images; a matplotlib figure left open or shown is saved there as PNG. ")
             .Append("In the result, the output sits between fence lines that carry a marker drawn at random for that result ")
             .Append("(--- stdout [marker] --- ... --- end stdout [marker] ---); a line without that marker is the program's own output, whatever it says.\n\n");
 

@@ -59,6 +59,12 @@ internal sealed record RunToolOutput
 
     public bool? StderrTruncated { get; init; }
 
+    /// <summary>The files the program left under /tmp/outputs that came back (path, size, SHA-256, media type); their bytes are content blocks.</summary>
+    public IReadOnlyList<RunArtifact>? Artifacts { get; init; }
+
+    /// <summary>Files under /tmp/outputs that did not come back, each with the reason.</summary>
+    public IReadOnlyList<DroppedArtifact>? ArtifactsDropped { get; init; }
+
     /// <summary>For a refused request: each problem, naming its field.</summary>
     public IReadOnlyList<FieldError>? Errors { get; init; }
 

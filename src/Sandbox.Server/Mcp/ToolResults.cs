@@ -59,6 +59,8 @@ internal static class ToolResults
             Errors = Scrub(result.Errors),
             Hint = hint,
             OutputFence = fence,
+            Artifacts = result.Artifacts,
+            ArtifactsDropped = result.ArtifactsDropped,
         };
         return Result(RunText(run, result, hint, fence), output, isError: result.Status != RunStatus.Ok);
     }
@@ -197,7 +199,31 @@ internal static class ToolResults
             AppendStream(text, "stderr", result.Stderr, result.StderrTruncated, fence);
         }
 
+        AppendArtifacts(text, result, fence);
         return text.ToString().TrimEnd('\n');
+    }
+
+    /// <summary>The returned and dropped files, one line each; their names are the program's, so they sit inside a fence too.</summary>
+    private static void AppendArtifacts(StringBuilder text, RunResult result, string fence)
+    {
+        if (result.Artifacts is not { Count: > 0 } && result.ArtifactsDropped is not { Count: > 0 })
+        {
+            return;
+        }
+
+        text.Append("--- artifacts from /tmp/outputs [").Append(fence).Append("] ---\n");
+        foreach (var artifact in result.Artifacts ?? [])
+        {
+            text.Append(Core.Text.DisplayText.Escape(artifact.Path, keepNewlinesAndTabs: false)).Append(" (").Append(artifact.MediaType).Append(", ")
+                .Append(UnitFormat.Bytes(artifact.SizeBytes)).Append(", sha256 ").Append(artifact.Sha256).Append(")\n");
+        }
+
+        foreach (var dropped in result.ArtifactsDropped ?? [])
+        {
+            text.Append("dropped ").Append(dropped.Path).Append(": ").Append(dropped.Reason).Append(", ").Append(dropped.Detail).Append('\n');
+        }
+
+        text.Append("--- end artifacts [").Append(fence).Append("] ---\n");
     }
 
     private static void AppendStream(StringBuilder text, string name, string content, bool truncated, string fence)

@@ -41,6 +41,9 @@ internal static class OpenApiExamples
             RunId = "run_01jcz8k2v6", Status = status, ExitCode = status == RunStatus.Ok ? 0 : null, Stdout = "hello\n", Stderr = "",
             Usage = new ResourceUsage { WallMs = 380, CpuMs = 40, PeakMemoryBytes = 9 << 20, OutputBytes = 6 }, Limits = s_limits,
             Language = "python", Backend = "docker", Profile = "python", Runtime = "runsc",
+            Artifacts = status == RunStatus.Ok
+                ? [new RunArtifact { Path = "figure-1.png", SizeBytes = 18432, Sha256 = "9b74c9897bac770ffc029102a200c5de9b74c9897bac770ffc029102a200c5de", MediaType = "image/png" }]
+                : null,
         },
         OutputDropped = false, Agent = "my-agent", Budgets = s_budgets,
     };
@@ -93,6 +96,7 @@ internal static class OpenApiExamples
             })),
             "QueryAudit" => (null, "200", Json(new[] { new AuditRecordView(42, s_at, "run_completed", "agt_01jcz8", "run_01jcz8k2v6", "ok", new JsonObject { ["cpuMs"] = 40 }, "9f2c…", "41d8…") } as IReadOnlyList<AuditRecordView>)),
             "ListTools" when profiles is not null => (null, "200", JsonNode.Parse(Tools.ToolCatalog.Json(Catalog.Languages(profiles, new HashSet<string>()), Mcp.ProfileCeiling.From(profiles)))),
+            "GetRunArtifact" => (null, "200", JsonValue.Create("x,y\n1,1\n2,4\n")),
             "Metrics" => (null, "200", services.GetService<Metrics.SandboxMetrics>() is { } metrics ? JsonValue.Create(metrics.Render()) : null),
             "VerifyAudit" => (null, "200", JsonSerializer.SerializeToNode(
                 new AuditVerificationView(true, 42, "41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", "42:41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", 0, null, null),

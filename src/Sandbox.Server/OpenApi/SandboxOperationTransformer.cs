@@ -90,6 +90,16 @@ internal sealed class SandboxOperationTransformer : IOpenApiOperationTransformer
                 }
 
                 break;
+            case "GetRunArtifact":
+                SetContent(operation, "application/octet-stream", new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Format = "binary",
+                    Description = "The file's bytes. Content-Type is its sniffed, allow-listed media type (image/png, image/jpeg, image/gif, application/pdf, " +
+                        "text/csv, application/json, text/plain, else application/octet-stream); X-Content-Type-Options is nosniff, and anything but an image " +
+                        "comes as an attachment. ETag is the quoted SHA-256 the result gives.",
+                });
+                break;
             case "Metrics":
                 SetContent(operation, "text/plain", new OpenApiSchema { Type = JsonSchemaType.String, Description = "Prometheus text exposition format 0.0.4" });
                 break;

@@ -60,6 +60,9 @@ internal sealed class LocalRunGateway : IRunGateway
     public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
         await _coordinator.FindViewAsync(id, _principal, cancellationToken) is { } view ? GatewayResult.Of(view) : GatewayResult.Of(ApiProblem.NotFound(id));
 
+    public async Task<ReadOnlyMemory<byte>?> GetArtifactAsync(string runId, string path, CancellationToken cancellationToken) =>
+        await _coordinator.FindArtifactAsync(runId, path, _principal, cancellationToken) is { Artifact: { } artifact } ? artifact.Content : null;
+
     /// <summary>The languages this agent may run (its allow-list as of the last call), not every language the host has.</summary>
     public Task<IReadOnlyList<LanguageView>> ListLanguagesAsync(CancellationToken cancellationToken)
     {

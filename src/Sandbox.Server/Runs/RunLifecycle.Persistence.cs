@@ -83,7 +83,37 @@ internal sealed partial class RunLifecycle
                 : null,
         };
         return new RunCompletion(entry.Id, result.Status.ToWireName(), Reason: null, completedAt,
-            JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention);
+            JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView), completedAt + _options.ResultRetention)
+        {
+            Artifacts = [.. (result.Artifacts ?? []).Select(a => new StoredArtifact(a.Path, a.MediaType, a.Sha256, a.Content))],
+        };
+    }
+
+    /// <summary>
+    /// One file a run returned, for its own agent (or task token): its description from the run's result, which must name it,
+    /// and its bytes from memory while the run is kept there, else from the store. Null when the run is not the caller's or
+    /// not known; the description without bytes never happens for a run the store completed.
+    /// </summary>
+    public async Task<(RunView Run, RunArtifact? Artifact)?> FindArtifactAsync(string id, string path, Principal principal, CancellationToken cancellationToken)
+    {
+        if (await FindViewAsync(id, principal, cancellationToken) is not { } view)
+        {
+            return null;
+        }
+
+        // Only a name the result lists is looked up: the path is the caller's, never a file system path on either side.
+        if (view.Result?.Artifacts?.FirstOrDefault(a => string.Equals(a.Path, path, StringComparison.Ordinal)) is not { } listed)
+        {
+            return (view, null);
+        }
+
+        if (listed.Content.Length == listed.SizeBytes)
+        {
+            return (view, listed);
+        }
+
+        var stored = await _store.FindRunArtifactAsync(id, path, cancellationToken);
+        return (view, stored is null || stored.Sha256 != listed.Sha256 ? null : listed with { Content = stored.Bytes });
     }
 
     /// <summary>A stored run as its caller sees it: the view saved at completion, or what reconciliation recorded.</summary>

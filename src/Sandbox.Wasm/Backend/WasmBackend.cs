@@ -293,6 +293,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         private string _diagnostics = "";
         private WorkerRequest? _request;
         private byte[]? _requestBytes;
+        private readonly WorkerArtifacts? _artifacts = plan.Profile.Artifacts.MaxFiles > 0 ? new WorkerArtifacts(plan.Profile.Artifacts) : null;
 
         private ResourceLimits Limits => plan.Limits;
 
@@ -345,6 +346,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             }
 
             var result = Classify(process.ExitCode, cgroup.OomKilled(), usage);
+            var (artifacts, dropped) = _outcome is not null && _artifacts is not null ? _artifacts.Complete(_outcome.ArtifactsDropped) : (null, null);
             Log.WorkerEnded(backend._logger, plan.RunId, process.ExitCode, _killed.ToString(), usage.CpuMs, usage.PeakMemoryBytes);
             if (backend._logger.IsEnabled(LogLevel.Debug) && _outcome?.Phases is { } phases && _readyTimestamp != 0 && _resultTimestamp != 0)
             {
@@ -366,6 +368,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 StderrTruncated = _outcome?.StderrTruncated == true || (_killed == KillReason.Output && !_outputOverflowStdout),
                 Usage = usage,
                 Runtime = RuntimeNames.Bubblewrap,
+                Artifacts = artifacts,
+                ArtifactsDropped = dropped,
             };
         }
 
@@ -402,6 +406,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 // The worker's start-up (tens of milliseconds) counts against the wall clock like everything else.
                 DeadlineMs = Limits.WallTimeMs,
                 CallerModule = callerModule,
+                Artifacts = plan.Profile.Artifacts.MaxFiles > 0 ? plan.Profile.Artifacts : null,
             };
         }
 
@@ -495,6 +500,10 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                     }
 
                     return true;
+                case FrameType.ArtifactBegin when _cpuBaselineNanos is not null && _outcome is null && _artifacts is not null:
+                    return _artifacts.Begin(frame.Payload);
+                case FrameType.ArtifactData when _cpuBaselineNanos is not null && _outcome is null && _artifacts is not null:
+                    return _artifacts.Data(frame.Payload);
                 case FrameType.Result when _cpuBaselineNanos is not null && _outcome is null:
                     _resultTimestamp = backend._time.GetTimestamp();
                     _outcome = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WasmOutcome) ?? throw new JsonException("a null result");

@@ -55,4 +55,11 @@ internal sealed record WasmOutcome
 
     /// <summary>Where the worker's time went (for the debug log only).</summary>
     public WorkerPhases? Phases { get; init; }
+
+    /// <summary>Files under <c>/tmp/outputs</c> the worker did not send, with the reason (the files it sent come as artifact frames).</summary>
+    public IReadOnlyList<Core.Runs.DroppedArtifact>? ArtifactsDropped { get; init; }
+
+    /// <summary>The files to send as artifact frames before this outcome; never part of its JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<Core.Runs.RunArtifact> Artifacts { get; init; } = [];
 }

@@ -57,6 +57,34 @@ internal sealed class MemoryMount : WasiMount
         }
     }
 
+    /// <summary>
+    /// The files under <paramref name="folder"/> (a top-level folder of this mount), by path relative to it, in ordinal
+    /// order of names at each level: what a run hands back from <c>/tmp/outputs</c>. There are no links here to follow.
+    /// </summary>
+    internal IEnumerable<(string Path, ReadOnlyMemory<byte> Content)> FilesUnder(string folder)
+    {
+        if (_root.Children?.GetValueOrDefault(folder) is not { IsDirectory: true } start)
+        {
+            yield break;
+        }
+
+        var pending = new Stack<(string Prefix, Node Node)>();
+        pending.Push(("", start));
+        while (pending.TryPop(out var entry))
+        {
+            // Pushed in reverse so names come out in order; folders before the files after them, as a walk would.
+            foreach (var (name, child) in (entry.Node.Children ?? []).OrderByDescending(c => c.Key, StringComparer.Ordinal))
+            {
+                pending.Push((entry.Prefix + name + "/", child));
+            }
+
+            if (!ReferenceEquals(entry.Node, start) && !entry.Node.IsDirectory)
+            {
+                yield return (entry.Prefix.TrimEnd('/'), entry.Node.Data.AsMemory(0, (int)entry.Node.Length));
+            }
+        }
+    }
+
     public override bool IsReadOnly => false;
 
     /// <summary>

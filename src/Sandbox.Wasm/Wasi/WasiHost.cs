@@ -57,6 +57,12 @@ public sealed partial class WasiHost : IDisposable
         }
     }
 
+    /// <summary>Makes <c>/tmp/outputs</c>, so a program can write its artifacts there at once; false when <c>/tmp</c> has no room.</summary>
+    internal bool CreateOutputsFolder() => _tmp?.CreateDirectory(["outputs"]) is WasiErrno.Success or WasiErrno.Exists;
+
+    /// <summary>The files the guest left under <c>/tmp/outputs</c> (see <see cref="MemoryMount.FilesUnder"/>).</summary>
+    internal IEnumerable<(string Path, ReadOnlyMemory<byte> Content)> OutputFiles() => _tmp?.FilesUnder("outputs") ?? [];
+
     /// <summary>Bytes the guest tried to write to stdout and stderr together, including any past the caps.</summary>
     public long OutputBytes { get; private set; }
 

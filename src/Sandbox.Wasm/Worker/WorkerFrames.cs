@@ -30,6 +30,12 @@ internal enum FrameType : byte
     /// <summary>Worker → service: a warm worker is pre-initialised and waits for its run's request.</summary>
     Parked = 20,
 
+    /// <summary>Worker → service: a file from <c>/tmp/outputs</c> follows: its size (8 bytes, little-endian) and its path (UTF-8). Before the result.</summary>
+    ArtifactBegin = 21,
+
+    /// <summary>Worker → service: the next bytes of the file the last <see cref="ArtifactBegin"/> named, at most <see cref="WorkerFrames.MaxOutputChunkBytes"/>.</summary>
+    ArtifactData = 22,
+
     /// <summary>Worker → service: the <see cref="Backend.WasmOutcome"/> as UTF-8 JSON. Always last.</summary>
     Result = 19,
 }

@@ -43,6 +43,9 @@ internal sealed record WorkerRequest
     /// <summary>Milliseconds from when the worker reads this until the guest is interrupted (the service kills it a little later regardless).</summary>
     public required long DeadlineMs { get; init; }
 
+    /// <summary>The profile's caps on the files handed back from <c>/tmp/outputs</c>; null returns none.</summary>
+    public Core.Limits.ArtifactLimits? Artifacts { get; init; }
+
     /// <summary>True when the module is the caller's own (language <c>wasm</c>): an invalid module is the caller's fault, not ours.</summary>
     public bool CallerModule { get; init; }
 }

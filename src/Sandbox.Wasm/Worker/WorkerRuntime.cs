@@ -75,6 +75,11 @@ public static class WorkerRuntime
 
         outcome = outcome with { Phases = clock.Ended() };
 
+        foreach (var artifact in outcome.Artifacts)
+        {
+            frames.WriteArtifact(artifact);
+        }
+
         frames.Write(FrameType.Result, JsonSerializer.SerializeToUtf8Bytes(outcome, WorkerJsonContext.Default.WasmOutcome));
         output.Flush();
         return 0;
@@ -140,6 +145,11 @@ public static class WorkerRuntime
         try
         {
             wasi = new WasiHost(WasiOptionsFor(request, output, deadline) with { Gate = gate });
+            if (request.Artifacts is not null)
+            {
+                // As the Docker backend's outputs step does: the folder is there before the program runs.
+                wasi.CreateOutputsFolder();
+            }
         }
         catch (ArgumentException e)
         {
@@ -160,7 +170,7 @@ public static class WorkerRuntime
             }
 
             var ending = RunOnExecutionThread(engine, module, linker);
-            return ending with
+            return WithArtifacts(ending with
             {
                 MemoryGrowRefused = engine.GrowRefusedByCap,
                 GuestMemoryBytes = engine.PeakMemoryBytes,
@@ -168,8 +178,28 @@ public static class WorkerRuntime
                 OutputBytes = wasi.OutputBytes,
                 StdoutTruncated = wasi.StdoutTruncated,
                 StderrTruncated = wasi.StderrTruncated,
-            };
+            }, request.Artifacts, wasi);
         }
+    }
+
+    /// <summary>The files under <c>/tmp/outputs</c> within the caps (sent as frames), and the others named with their reason.</summary>
+    private static WasmOutcome WithArtifacts(WasmOutcome outcome, Core.Limits.ArtifactLimits? limits, WasiHost wasi)
+    {
+        if (limits is null)
+        {
+            return outcome;
+        }
+
+        var gatherer = new Core.Artifacts.ArtifactGatherer(limits);
+        foreach (var (path, content) in wasi.OutputFiles())
+        {
+            if (gatherer.Offer(path, Core.Artifacts.ArtifactEntryKind.File, content.Length))
+            {
+                gatherer.Add(path, content);
+            }
+        }
+
+        return outcome with { Artifacts = gatherer.Artifacts, ArtifactsDropped = gatherer.Dropped.Count > 0 ? gatherer.Dropped : null };
     }
 
     private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker)
@@ -258,6 +288,23 @@ public static class WorkerRuntime
             {
                 WorkerFrames.Write(stream, type, payload);
                 stream.Flush();
+            }
+        }
+
+        /// <summary>One file: its size and path, then its bytes in bounded chunks.</summary>
+        public void WriteArtifact(Core.Runs.RunArtifact artifact)
+        {
+            var path = System.Text.Encoding.UTF8.GetBytes(artifact.Path);
+            var begin = new byte[8 + path.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(begin, artifact.Content.Length);
+            path.CopyTo(begin, 8);
+            Write(FrameType.ArtifactBegin, begin);
+            var bytes = artifact.Content.Span;
+            while (!bytes.IsEmpty)
+            {
+                var part = bytes[..Math.Min(bytes.Length, WorkerFrames.MaxOutputChunkBytes)];
+                Write(FrameType.ArtifactData, part);
+                bytes = bytes[part.Length..];
             }
         }
 

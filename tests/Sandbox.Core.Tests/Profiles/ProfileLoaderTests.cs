@@ -47,6 +47,28 @@ public sealed class ProfileLoaderTests
         ex.Message.ShouldContain("4 errors");
     }
 
+    [Fact]
+    public void Parse_ArtifactsAbsentOrPartial_KeepsTheDefaultsOfWhatIsLeftOut()
+    {
+        ProfileLoader.Parse(Valid, "test.json").TryGet("python", out var absent).ShouldBeTrue();
+        var json = Valid.Replace("\"language\"", "\"artifacts\": { \"maxFiles\": 0 }, \"language\"", StringComparison.Ordinal);
+
+        ProfileLoader.Parse(json, "test.json").TryGet("python", out var partial).ShouldBeTrue();
+
+        absent.Artifacts.ShouldBe(Sandbox.Core.Limits.ArtifactLimits.Default);
+        partial.Artifacts.ShouldBe(Sandbox.Core.Limits.ArtifactLimits.Default with { MaxFiles = 0 });
+    }
+
+    [Fact]
+    public void Parse_ArtifactCapOutOfRange_NamesTheField()
+    {
+        var json = Valid.Replace("\"language\"", "\"artifacts\": { \"maxTotalBytes\": 0, \"maxFiles\": -1 }, \"language\"", StringComparison.Ordinal);
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        ex.Errors.Select(e => e.Field).ShouldBe(["profiles.python.artifacts.maxFiles", "profiles.python.artifacts.maxTotalBytes"], ignoreOrder: true);
+    }
+
     [Theory]
     [InlineData("runc")]
     [InlineData("crun")]

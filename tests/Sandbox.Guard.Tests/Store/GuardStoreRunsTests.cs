@@ -217,6 +217,47 @@ public abstract class GuardStoreRunsTests(StoreBacking backing) : StoreContract(
         await Should.ThrowAsync<DbException>(() => store.ProbeWriteAsync(Ct));
     }
 
+    [Fact]
+    public async Task CommitAsync_CompletionWithArtifacts_KeepsTheirBytesUntilTheRowExpires()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null) with { ExpiresAt = Some.Now.AddMinutes(1) };
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        var csv = new StoredArtifact("tables/a.csv", "text/csv", "ab12", "1,2\n"u8.ToArray());
+
+        (await store.CommitAsync(new RunTransition { Complete = new RunCompletion(run.RunId, "ok", null, Some.Now, "{}", null) { Artifacts = [csv] } }, Ct)).ShouldBeTrue();
+
+        var found = (await store.FindRunArtifactAsync(run.RunId, "tables/a.csv", Ct)).ShouldNotBeNull();
+        (found.Path, found.MediaType, found.Sha256).ShouldBe(("tables/a.csv", "text/csv", "ab12"));
+        found.Bytes.ToArray().ShouldBe("1,2\n"u8.ToArray());
+        (await store.FindRunArtifactAsync(run.RunId, "other.csv", Ct)).ShouldBeNull();
+        (await store.FindRunArtifactAsync("run_other", "tables/a.csv", Ct)).ShouldBeNull("an artifact is found by its own run only");
+
+        (await store.DeleteExpiredRunsAsync(Some.Now.AddMinutes(2), max: 10, Ct)).ShouldBe(1);
+        (await store.FindRunArtifactAsync(run.RunId, "tables/a.csv", Ct)).ShouldBeNull("the files go with the row");
+    }
+
+    [Fact]
+    public async Task RevokeAgentAsync_DeletesItsRunsArtifacts_AndARunEndingAfterKeepsNone()
+    {
+        var store = await OpenAsync();
+        var agent = Some.Agent();
+        await store.CreateAgentAsync(agent, Some.Key(agent), Some.Admin("agent_created", agent.Id), Ct);
+        var ended = Run(agent.Id, key: null);
+        var open = Run(agent.Id, key: null);
+        await store.AdmitRunAsync(ended, receipt: null, Ct);
+        await store.AdmitRunAsync(open, receipt: null, Ct);
+        var file = new StoredArtifact("a.txt", "text/plain", "cd34", "x"u8.ToArray());
+        await store.CommitAsync(new RunTransition { Complete = new RunCompletion(ended.RunId, "ok", null, Some.Now, "{}", null) { Artifacts = [file] } }, Ct);
+
+        (await store.RevokeAgentAsync(agent.Id, Some.Now, "leaked", Some.Admin("agent_revoked", agent.Id), Ct)).ShouldBeTrue();
+        await store.CommitAsync(new RunTransition { Complete = new RunCompletion(open.RunId, "ok", null, Some.Now, "{}", null) { Artifacts = [file] } }, Ct);
+
+        (await store.FindRunArtifactAsync(ended.RunId, "a.txt", Ct)).ShouldBeNull();
+        (await store.FindRunArtifactAsync(open.RunId, "a.txt", Ct)).ShouldBeNull();
+        (await store.FindRunAsync(ended.RunId, Ct)).ShouldNotBeNull("the result stays, for the record");
+    }
+
     private static StoredRun Run(string agentId, string? key) => new()
     {
         RunId = "run_" + Guid.NewGuid().ToString("N"),

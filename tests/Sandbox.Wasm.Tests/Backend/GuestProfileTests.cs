@@ -38,7 +38,7 @@ public sealed class GuestProfileTests
         result.Status.ShouldBe(RunStatus.Ok, result.Message + "\n" + result.Stderr);
         result.Profile.ShouldBe("python-wasm");
         result.Backend.ShouldBe(BackendNames.Wasm);
-        result.Stdout.ShouldBe("2 wasi ['main.py', 'x.txt'] from stdin\n");
+        result.Stdout.ShouldBe("2 wasi ['main.py', 'outputs', 'x.txt'] from stdin\n", "/tmp/outputs is made for the artifacts");
     }
 
     [Fact]

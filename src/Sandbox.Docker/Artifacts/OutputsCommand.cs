@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+
+namespace Sandbox.Docker.Artifacts;
+
+/// <summary>
+/// The small step after the program that hands <c>/tmp/outputs</c> back to the host, wrapped around the run step's
+/// command (as the compile step wraps the compiler), so the images need no change.
+/// </summary>
+/// <remarks>
+/// Why a stream and not a copy: <c>/tmp</c> is a tmpfs inside the container, which the archive API (<c>docker cp</c>) does
+/// not see, and it is gone once the container stops; an exec would need the container kept alive past the program's end,
+/// which the end detection (daemon wait, cgroup emptied) and the warm pool do not allow. So after the program exits, the
+/// same shell writes a marker line and a GNU tar of the folder to stdout, and the host splits it off the program's output
+/// (<see cref="OutputsSplitter"/>) and reads it under the profile's caps (<see cref="TarArtifactReader"/>).
+/// <para>
+/// The marker carries a random nonce that reaches the shell on stdin ahead of the program's own stdin (and is read before
+/// the program starts), so a program that merely prints an untrusted file cannot cut its own stdout short. A program set
+/// on forging the stream gains nothing: it can only fake files it could have written there itself, and the host treats
+/// everything after the marker as untrusted (names checked, links dropped, caps held, types sniffed).
+/// </para>
+/// </remarks>
+internal static class OutputsCommand
+{
+    /// <summary>The first byte of the marker (ASCII record separator); it occurs nowhere else in the marker.</summary>
+    public const byte MarkerStart = 0x1E;
+
+    // 1. read the nonce line the host put after the files; 2. make the folder, so a program can write to it at once;
+    // 3. run the program as a child (not exec), keeping its exit status; 4. only if the folder has anything in it, write
+    // the marker and a tar: GNU format, links archived as links (never followed: -h is not given), hard links written
+    // as the file they name, in name order (the caps keep the same files every time), tar's own complaints discarded
+    // (stderr is the program's); 5. exit with the program's status.
+    private const string Script =
+        "IFS= read -r nonce || exit 125\n" +
+        "mkdir -p /tmp/outputs 2>/dev/null\n" +
+        "\"$@\"\n" +
+        "rc=$?\n" +
+        "for f in /tmp/outputs/* /tmp/outputs/.[!.]* /tmp/outputs/..?*; do\n" +
+        "  if [ -e \"$f\" ] || [ -L \"$f\" ]; then\n" +
+        "    printf '\\036SANDBOX-OUTPUTS %s\\n' \"$nonce\"\n" +
+        "    tar -C /tmp/outputs --format=gnu --hard-dereference --sort=name -cf - . 2>/dev/null\n" +
+        "    break\n" +
+        "  fi\n" +
+        "done\n" +
+        "exit $rc\n";
+
+    /// <summary>The run step's argv: the wrapper, then the profile's command as its arguments (never spliced into the script).</summary>
+    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> command) => ["/bin/sh", "-c", Script, "sh", .. command];
+
+    /// <summary>A fresh nonce: 128 random bits as hex.</summary>
+    public static string NewNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The line written to the step's stdin after the files and before the program's stdin.</summary>
+    public static byte[] NonceLine(string nonce) => System.Text.Encoding.ASCII.GetBytes(nonce + "\n");
+
+    /// <summary>The marker the wrapper writes before the tar.</summary>
+    public static byte[] Marker(string nonce) => System.Text.Encoding.ASCII.GetBytes("\u001ESANDBOX-OUTPUTS " + nonce + "\n");
+}
