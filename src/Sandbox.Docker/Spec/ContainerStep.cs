@@ -44,6 +44,12 @@ public sealed record ContainerStep
     /// </summary>
     public string? Pool { get; init; }
 
+    /// <summary>
+    /// Set on a session's kernel container (the owning service's mark): it stays up between cells, and the reaper removes it
+    /// once it is no longer running (its service died and closed its stdin). Null for a run's own container.
+    /// </summary>
+    public string? Session { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }
