@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace Sandbox.Server.Sessions;
+
+/// <summary>The sessions' wire types, with the service's strict options (unknown and repeated fields refused).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false)]
+[JsonSerializable(typeof(SessionRequestBody))]
+[JsonSerializable(typeof(SessionView))]
+[JsonSerializable(typeof(SessionCellView))]
+internal sealed partial class SessionJsonContext : JsonSerializerContext;
