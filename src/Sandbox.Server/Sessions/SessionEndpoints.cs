@@ -85,13 +85,13 @@ internal static class SessionEndpoints
     private static IResult Get(string id, HttpContext context, SessionRegistry registry, SessionOptions options) =>
         registry.Find(id, context.Principal()) is { } entry
             ? TypedResults.Ok(SessionRegistry.View(entry, options))
-            : Problems.ToResult(NotFound(id), context);
+            : Problems.ToResult(SessionRegistry.NotFound(id), context);
 
     private static async Task<IResult> CloseAsync(string id, HttpContext context, SessionRegistry registry, SessionOptions options)
     {
         if (registry.Find(id, context.Principal()) is not { } entry)
         {
-            return Problems.ToResult(NotFound(id), context);
+            return Problems.ToResult(SessionRegistry.NotFound(id), context);
         }
 
         await registry.CloseAsync(entry, "closed by DELETE /v1/sessions/" + id);
@@ -104,7 +104,7 @@ internal static class SessionEndpoints
         var principal = context.Principal();
         if (registry.Find(id, principal) is not { } entry)
         {
-            return Problems.ToResult(NotFound(id), context);
+            return Problems.ToResult(SessionRegistry.NotFound(id), context);
         }
 
         var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);
@@ -130,49 +130,12 @@ internal static class SessionEndpoints
             return Problems.ToResult(ApiProblem.Invalid(errors), context);
         }
 
-        if (entry.ClosedReason is { } closed)
+        var (run, refused) = await registry.SubmitCellAsync(entry, principal, request, answer.RawOutput, cancellationToken);
+        if (run is null)
         {
-            return Problems.ToResult(new ApiProblem
-            {
-                Status = 409,
-                Code = "session_closed",
-                Title = "The session is closed",
-                Detail = $"session {id} is closed ({closed}); open a new one with POST /v1/sessions",
-            }, context);
+            return Problems.ToResult(refused!, context);
         }
 
-        if (!entry.TryBeginCell())
-        {
-            return Problems.ToResult(new ApiProblem
-            {
-                Status = 409,
-                Code = "session_busy",
-                Title = "A cell is already running in this session",
-                Detail = $"session {id} runs one cell at a time and one is queued or running; wait for its answer, then send the next",
-            }, context);
-        }
-
-        SubmitOutcome outcome;
-        try
-        {
-            // The session's own profile and runtime: a cell runs where its state is.
-            outcome = await registry.Lifecycle.SubmitCellAsync(principal, request with { Profile = entry.Session.ProfileName, Runtime = entry.Session.Plan.Runtime },
-                answer.RawOutput, entry.Session, cancellationToken);
-        }
-        catch
-        {
-            entry.AbandonCell();
-            throw;
-        }
-
-        if (outcome.Entry is not { } run)
-        {
-            entry.AbandonCell();
-            return Problems.ToResult(outcome.Problem!, context);
-        }
-
-        // Free for the next cell once this one has its end, whether or not this caller is still here to read it.
-        _ = run.Completed.ContinueWith(_ => entry.EndCell(registry.Time.GetUtcNow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (run.State == RunState.PendingApproval)
         {
             return TypedResults.Accepted($"/v1/runs/{run.Id}", View(run, entry));
@@ -196,7 +159,7 @@ internal static class SessionEndpoints
         return TypedResults.Ok(View(run, entry));
     }
 
-    private static SessionCellView View(RunEntry run, SessionEntry entry)
+    internal static SessionCellView View(RunEntry run, SessionEntry entry)
     {
         var view = RunLifecycle.View(run);
         var notes = run.State == RunState.Completed ? entry.Session.TakeNotes(run.Id) : null;
@@ -204,6 +167,9 @@ internal static class SessionEndpoints
         {
             Id = view.Id,
             State = view.State,
+            CreatedAt = view.CreatedAt,
+            StartedAt = view.StartedAt,
+            CompletedAt = view.CompletedAt,
             QueueMs = view.QueueMs,
             RunMs = view.RunMs,
             Result = view.Result,
@@ -216,14 +182,4 @@ internal static class SessionEndpoints
             },
         };
     }
-
-    private static ApiProblem NotFound(string id) => new()
-    {
-        Status = 404,
-        Code = "session_not_found",
-        Title = "No such session",
-        Detail = $"no session '{DisplayId(id)}' is known for this key; open one with POST /v1/sessions (closed sessions are forgotten after a while)",
-    };
-
-    private static string DisplayId(string id) => Core.Text.DisplayText.Escape(id.Length > 80 ? id[..80] : id, keepNewlinesAndTabs: false);
 }

@@ -29,7 +29,7 @@ internal static class SessionExamples
         "CloseSession" => (null, "200", Json(s_session with { State = "closed", IdleExpiresAt = null, ClosedAt = s_at.AddMinutes(1), ClosedReason = "closed by DELETE /v1/sessions/ses_01jcz8q4n2" })),
         "RunCell" => ("""{"language":"python","code":"x + 1"}""", "200", JsonSerializer.SerializeToNode(new SessionCellView
         {
-            Id = "run_01jcz8k2v6", State = "completed", QueueMs = 0, RunMs = 4,
+            Id = "run_01jcz8k2v6", State = "completed", CreatedAt = s_at, StartedAt = s_at, CompletedAt = s_at.AddMilliseconds(4), QueueMs = 0, RunMs = 4,
             Result = new RunResult
             {
                 RunId = "run_01jcz8k2v6", Status = RunStatus.Ok, ExitCode = 0, Stdout = "42\n",

@@ -10,4 +10,5 @@ namespace Sandbox.Server.Sessions;
 [JsonSerializable(typeof(SessionRequestBody))]
 [JsonSerializable(typeof(SessionView))]
 [JsonSerializable(typeof(SessionCellView))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class SessionJsonContext : JsonSerializerContext;

@@ -151,6 +151,53 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             ? entry
             : null;
 
+    /// <summary>
+    /// Admits one cell of <paramref name="entry"/> as a run (the caller has checked its fields with <see cref="SessionCells"/>):
+    /// the run, queued or running, or the problem that refused it (closed, busy, or the guard's answer).
+    /// </summary>
+    public async Task<(RunEntry? Run, ApiProblem? Problem)> SubmitCellAsync(SessionEntry entry, Principal principal, RunRequest request, bool rawOutput, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(request);
+        if (entry.ClosedReason is { } closed)
+        {
+            return (null, Problem(409, "session_closed", "The session is closed", $"session {entry.Id} is closed ({closed}); open a new one"));
+        }
+
+        if (!entry.TryBeginCell())
+        {
+            return (null, Problem(409, "session_busy", "A cell is already running in this session",
+                $"session {entry.Id} runs one cell at a time and one is queued or running; wait for its answer, then send the next"));
+        }
+
+        SubmitOutcome outcome;
+        try
+        {
+            // The session's own profile and runtime: a cell runs where its state is.
+            outcome = await _lifecycle.SubmitCellAsync(principal, request with { Profile = entry.Session.ProfileName, Runtime = entry.Session.Plan.Runtime },
+                rawOutput, entry.Session, cancellationToken);
+        }
+        catch
+        {
+            entry.AbandonCell();
+            throw;
+        }
+
+        if (outcome.Entry is not { } run)
+        {
+            entry.AbandonCell();
+            return (null, outcome.Problem!);
+        }
+
+        // Free for the next cell once this one has its end, whether or not its caller is still there to read it.
+        _ = run.Completed.ContinueWith(_ => entry.EndCell(_time.GetUtcNow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return (run, null);
+    }
+
+    /// <summary>404 <c>session_not_found</c>: unknown, another agent's, or closed long enough ago to be forgotten.</summary>
+    public static ApiProblem NotFound(string id) => Problem(404, "session_not_found", "No such session",
+        $"no session '{Core.Text.DisplayText.Escape(id.Length > 80 ? id[..80] : id, keepNewlinesAndTabs: false)}' is known for this key; open one first (closed sessions are forgotten after a while)");
+
     public static SessionView View(SessionEntry entry, SessionOptions options)
     {
         ArgumentNullException.ThrowIfNull(entry);

@@ -59,6 +59,15 @@ public sealed record SessionCellView
     /// <summary>The run's state: <c>completed</c>, or <c>pending_approval</c> when its agent is under approval.</summary>
     public required string State { get; init; }
 
+    /// <summary>When the cell was admitted.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When it started running.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When it completed.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
     /// <summary>Milliseconds the cell waited for a slot.</summary>
     public long? QueueMs { get; init; }
 

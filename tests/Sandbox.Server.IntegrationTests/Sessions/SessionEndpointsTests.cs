@@ -194,6 +194,23 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         await CloseAsync(agent, id);
     }
 
+    [Fact]
+    public async Task McpRemote_SessionTools_GoToTheServicesSessions()
+    {
+        using var agent = await serve.AgentAsync("mcp-remote");
+        await using var mcp = Mcp.McpProcess.StartRemote(serve.Process.Http.BaseAddress!, agent.Key);
+        await mcp.InitializeAsync(Token);
+        var opened = await mcp.CallToolAsync("open_session", new JsonObject { ["language"] = "python" }, Token);
+        var id = (string?)opened["structuredContent"]!["id"];
+        id.ShouldNotBeNull(opened.ToJsonString());
+        await mcp.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "y = 'kept'", ["session"] = id }, Token);
+        var read = await mcp.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "y", ["session"] = id }, Token);
+        ((string?)read["structuredContent"]!["stdout"]).ShouldBe("'kept'\n", read.ToJsonString());
+        var closed = await mcp.CallToolAsync("close_session", new JsonObject { ["session"] = id }, Token);
+        ((string?)closed["structuredContent"]!["state"]).ShouldBe("closed", closed.ToJsonString());
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty();
+    }
+
     private static async Task<JsonNode> OpenAsync(ServeFixture.Agent agent)
     {
         using var response = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token);
@@ -256,7 +273,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             response.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToJsonString());
             var http = new HttpClient { BaseAddress = Process.Http.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)body["key"]!);
-            return new Agent((string)body["agent"]!["id"]!, http);
+            return new Agent((string)body["agent"]!["id"]!, http, (string)body["key"]!);
         }
 
         public async ValueTask DisposeAsync()
@@ -273,7 +290,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             }
         }
 
-        public sealed record Agent(string Id, HttpClient Http) : IDisposable
+        public sealed record Agent(string Id, HttpClient Http, string Key) : IDisposable
         {
             public void Dispose() => Http.Dispose();
         }
