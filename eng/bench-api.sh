@@ -5,7 +5,7 @@
 # the daemon's own container create+remove rate measured in the same run, and a summary.
 # BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
 # BENCH_API_SERVE_ARGS to every service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16"),
-# BENCH_API_MODES picks the services ("warm cold wasm"). Exits non-zero if a service does not start or every request fails.
+# BENCH_API_MODES picks the services ("warm cold wasm session"; session: the cell x + 1 in one warm Python session). Exits non-zero if a service does not start or every request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # SANDBOX_CLI picks another build of the service, e.g. an older one for a before/after comparison.
@@ -16,7 +16,7 @@ dotnet build bench/Sandbox.Bench -c Release --nologo -v quiet -clp:ErrorsOnly
 bench=(dotnet artifacts/bin/Sandbox.Bench.Api/release/Sandbox.Bench.Api.dll)
 read -ra client_args <<< "${BENCH_API_ARGS:---concurrency 1,8 --requests 30,80 --warmup 5}"
 read -ra serve_args <<< "${BENCH_API_SERVE_ARGS:-}"
-read -ra modes <<< "${BENCH_API_MODES:-warm cold wasm}"
+read -ra modes <<< "${BENCH_API_MODES:-warm cold wasm session}"
 
 work=$(mktemp -d -t sandbox-bench-api.XXXXXX)
 pid= client=
@@ -106,7 +106,9 @@ for mode in "${modes[@]}"; do
     warm) echo "== docker, warm pool (default settings) =="; run_mode warm "" || failed=1 ;;
     cold) echo "== docker, cold (pool off) =="; run_mode cold "" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
     wasm) echo "== python-wasm =="; run_mode wasm "--backend wasm" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
-    *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm)" >&2; exit 2 ;;
+    # A cell in a warm session (one at a time by design): the same client, the cell x + 1 instead of a run.
+    session) echo "== docker, a warm Python session (cell x + 1) =="; run_mode session "--session python --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm, session)" >&2; exit 2 ;;
   esac
 done
 

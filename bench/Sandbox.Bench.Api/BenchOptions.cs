@@ -10,9 +10,10 @@ namespace Sandbox.Bench.Api;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm]\n" +
+        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python]\n" +
         "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
-        "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.";
+        "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.\n" +
+        "  --session python: opens a session, sets x = 1, and sends the cell `x + 1` instead of a run (concurrency 1 only: a session runs one cell at a time).";
 
     public required Uri BaseAddress { get; init; }
 
@@ -27,6 +28,9 @@ internal sealed record BenchOptions
     /// <summary>The backend the Python hello world is forced onto (<c>wasm</c>: python-wasm in the WebAssembly worker); null for the default.</summary>
     public string? Backend { get; init; }
 
+    /// <summary>With a language: cells of one warm session of it (<c>POST /v1/sessions/{id}/runs</c>) instead of runs; null for runs.</summary>
+    public string? Session { get; init; }
+
     /// <summary>Parses the arguments; on failure returns null and says why in <paramref name="error"/>.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
     {
@@ -36,6 +40,7 @@ internal sealed record BenchOptions
         var warmup = 3;
         var timeoutSeconds = 120;
         string? backend = null;
+        string? session = null;
         error = null;
         for (var i = 0; i < args.Count; i++)
         {
@@ -68,6 +73,10 @@ internal sealed record BenchOptions
                     backend = value;
                     error = value is "docker" or "wasm" ? null : "--backend must be docker or wasm";
                     break;
+                case "--session":
+                    session = value;
+                    error = value is "python" ? null : "--session must be python (the language with a session kernel)";
+                    break;
                 default:
                     error = $"unknown argument {name}";
                     return null;
@@ -98,8 +107,15 @@ internal sealed record BenchOptions
             return null;
         }
 
+        if (session is not null && concurrency.Any(c => c != 1))
+        {
+            error = "--session runs one cell at a time: give --concurrency 1";
+            return null;
+        }
+
         return new BenchOptions
         {
+            Session = session,
             BaseAddress = url,
             Concurrency = concurrency,
             Requests = requests,

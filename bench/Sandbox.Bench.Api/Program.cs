@@ -31,7 +31,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var cores = Environment.ProcessorCount;
-using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()), options.Backend);
+using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()), options.Backend, options.Session);
 try
 {
     var maxRuns = await client.ReadGaugeAsync("sandbox_max_concurrent_runs", stop.Token);
@@ -41,7 +41,13 @@ try
         $"service: MaxConcurrentRuns {Show(maxRuns)}, MaxQueueLength {Show(maxQueue)} (defaults: cores = {cores}, 4 x cores = {4 * cores})") +
         (maxRuns is { } r && maxQueue is { } q ? Invariant($"; {r + q} runs in flight at most, past that 429") : ""));
     Console.WriteLine(Invariant(
-        $"load: Python print('hello'), closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
+        $"load: {(options.Session is null ? "Python print('hello')" : "the cell x + 1 in one warm Python session")}, closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
+
+    if (await client.PrepareAsync(stop.Token) is { } prepareError)
+    {
+        Console.Error.WriteLine("bench-api: " + prepareError);
+        return 1;
+    }
 
     var warm = new List<RunSample>();
     for (var i = 0; i < options.Warmup; i++)

@@ -12,12 +12,14 @@ namespace Sandbox.Bench.Api;
 /// </summary>
 internal sealed class RunClient : IDisposable
 {
-    private const string Expected = "hello\n";
+    private readonly string _expected = "hello\n";
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
     private readonly HttpClient _http;
     private readonly byte[] _body;
+    private readonly string? _sessionLanguage;
+    private Uri _target = new("/v1/runs", UriKind.Relative);
 
-    public RunClient(Uri baseAddress, TimeSpan requestTimeout, int maxConnections, string? backend = null)
+    public RunClient(Uri baseAddress, TimeSpan requestTimeout, int maxConnections, string? backend = null, string? session = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -37,6 +39,35 @@ internal sealed class RunClient : IDisposable
 
         // Serialized once: every request sends the same bytes, so the client spends no time per request on JSON.
         _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = "python", Code = "print('hello')\n", Backend = backend }, ApiJsonContext.Default.RunRequestBody);
+        if (session is not null)
+        {
+            // A warm cell: the interpreter and x are already there; only the cell's own work is measured.
+            _sessionLanguage = session;
+            _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = session, Code = "x + 1" }, ApiJsonContext.Default.RunRequestBody);
+            _expected = "2\n";
+        }
+    }
+
+    /// <summary>In session mode: opens the session and sets <c>x = 1</c>, untimed; a no-op for runs. Returns an error or null.</summary>
+    public async Task<string?> PrepareAsync(CancellationToken cancellationToken)
+    {
+        if (_sessionLanguage is null)
+        {
+            return null;
+        }
+
+        using var open = await _http.PostAsync(new Uri("/v1/sessions", UriKind.Relative),
+            new StringContent($"{{\"language\":\"{_sessionLanguage}\"}}", System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+        var opened = await open.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!open.IsSuccessStatusCode || Parse(opened, ApiJsonContext.Default.RunViewBody)?.Id is not { } id)
+        {
+            return $"opening a session answered {(int)open.StatusCode} {Parse(opened, ApiJsonContext.Default.ProblemBody)?.Code}";
+        }
+
+        _target = new Uri($"/v1/sessions/{id}/runs", UriKind.Relative);
+        using var set = await _http.PostAsync(_target,
+            new StringContent($"{{\"language\":\"{_sessionLanguage}\",\"code\":\"x = 1\"}}", System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+        return set.IsSuccessStatusCode ? null : $"the cell x = 1 answered {(int)set.StatusCode}";
     }
 
     public void Dispose() => _http.Dispose();
@@ -72,7 +103,7 @@ internal sealed class RunClient : IDisposable
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await _http.PostAsync(new Uri("/v1/runs", UriKind.Relative), content, cancellationToken);
+            using var response = await _http.PostAsync(_target, content, cancellationToken);
             var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             return Classify(response, answer, latency);
@@ -87,7 +118,7 @@ internal sealed class RunClient : IDisposable
         }
     }
 
-    private static RunSample Classify(HttpResponseMessage response, byte[] answer, double latency)
+    private RunSample Classify(HttpResponseMessage response, byte[] answer, double latency)
     {
         var status = (int)response.StatusCode;
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
@@ -110,7 +141,7 @@ internal sealed class RunClient : IDisposable
             return new RunSample(SampleOutcome.Error, latency, Error: $"{status} with a body that is not a run view");
         }
 
-        if (view is { State: "completed", Result: { Status: "ok", Stdout: Expected } })
+        if (view is { State: "completed", Result: { Status: "ok" } } && view.Result.Stdout == _expected)
         {
             return new RunSample(SampleOutcome.Ok, latency, view.QueueMs, view.RunMs);
         }

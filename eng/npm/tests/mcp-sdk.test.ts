@@ -59,8 +59,8 @@ async function run(language: string, code: string, extra: Record<string, unknown
   return (await client.callTool({ name: "run_code", arguments: { language, code, ...extra } }, undefined, { signal, timeout: 120_000 })) as CallToolResult;
 }
 
-test("tools/list offers run_code, list_languages and get_run, each with an outputSchema, for this agent's languages only", () => {
-  assert.deepEqual(tools.map((t) => t.name).sort(), ["get_run", "list_languages", "run_code"]);
+test("tools/list offers run_code, list_languages, get_run and the session tools, each with an outputSchema, for this agent's languages only", () => {
+  assert.deepEqual(tools.map((t) => t.name).sort(), ["close_session", "get_run", "list_languages", "open_session", "run_code"]);
   for (const tool of tools) {
     assert.equal(tool.outputSchema?.type, "object", `${tool.name} declares an outputSchema`);
   }

@@ -165,7 +165,7 @@ public sealed partial class RunPipeline
             Log.Starting(_logger, plan.RunId, plan.Profile.Name, plan.Backend, plan.Runtime);
             try
             {
-                result = await backend.ExecuteAsync(plan, cancellationToken);
+                result = plan.Session is { } session ? await session.ExecuteAsync(plan, cancellationToken) : await backend.ExecuteAsync(plan, cancellationToken);
             }
             catch (SandboxInfrastructureException ex)
             {

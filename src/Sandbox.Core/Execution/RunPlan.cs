@@ -33,4 +33,7 @@ public sealed record RunPlan
 
     /// <summary>Where output goes as it arrives, besides the result; not part of the receipt.</summary>
     public IRunOutputSink? Output { get; init; }
+
+    /// <summary>For a cell of a session: the session that runs it instead of a fresh sandbox; null for a run of its own.</summary>
+    public IExecutionSession? Session { get; init; }
 }

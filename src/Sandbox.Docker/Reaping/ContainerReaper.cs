@@ -51,7 +51,9 @@ public sealed partial class ContainerReaper
             // An unclaimed warm-pool container that is no longer waiting serves nothing: its service died (stdin closed,
             // the entry exited) or it was killed. Running ones belong to a live pool; claimed ones to their run.
             var spentPool = labels.ContainsKey(SandboxLabels.Pool) && ClaimName.Parse(container) is null && container.State is not ("running" or "created");
-            if (!expired && !spentPool)
+            // A session's kernel that is no longer running serves nothing either: its service died (stdin closed) or ended it.
+            var spentSession = labels.ContainsKey(SandboxLabels.Session) && container.State is not ("running" or "created");
+            if (!expired && !spentPool && !spentSession)
             {
                 live.Add(labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{runId}-{step}"));
                 continue;

@@ -124,7 +124,12 @@ public static class ContainerSpecBuilder
                 [SandboxLabels.KillAt] = step.KillAtUnixMs.ToString(CultureInfo.InvariantCulture),
                 [SandboxLabels.CgroupParent] = step.CgroupParent,
                 [SandboxLabels.Limits] = LimitsLabel.Format(step.Limits, step.CompileErrorExitCode, step.CompileCpuMs),
-            },
+            }
+            // 11. a session's kernel container is this same spec, with the session's whole-life wall and CPU as its limits
+            //     (each cell's own are enforced from the host, see Sessions.DockerSession) and a label naming its service,
+            //     so the reaper removes it once that service has gone.
+            .Concat(step.Session is { } owner ? [new KeyValuePair<string, string>(SandboxLabels.Session, owner)] : [])
+            .ToDictionary(),
             HostConfig = hostConfig,
         };
 

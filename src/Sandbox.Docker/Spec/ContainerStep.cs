@@ -47,6 +47,12 @@ public sealed record ContainerStep
     /// <summary>For a run step whose profile returns artifacts: the marker's nonce and the caps; null for none (the compile step, the pool's template).</summary>
     public Artifacts.ArtifactCapture? Artifacts { get; init; }
 
+    /// <summary>
+    /// Set on a session's kernel container (the owning service's mark): it stays up between cells, and the reaper removes it
+    /// once it is no longer running (its service died and closed its stdin). Null for a run's own container.
+    /// </summary>
+    public string? Session { get; init; }
+
     /// <summary>Receives output as it arrives (the run step's, for the event stream); null for none.</summary>
     public Core.Execution.IRunOutputSink? Output { get; init; }
 }

@@ -25,4 +25,7 @@ internal static class SandboxLabels
     /// serves no run; once claimed, its name carries the run (see <see cref="Pooling.ClaimName"/>).
     /// </summary>
     public const string Pool = "io.sandbox.pool";
+
+    /// <summary>On a session's kernel container: the mark of the service that owns it (see <see cref="ContainerStep.Session"/>).</summary>
+    public const string Session = "io.sandbox.session";
 }

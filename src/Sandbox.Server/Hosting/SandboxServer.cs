@@ -85,6 +85,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
             StoreProbe(sp.GetRequiredService<GuardHost>(), options)));
         builder.Services.AddHostedService<SandboxService>();
+        Sessions.SessionComposition.AddSessions(builder.Services, builder.Configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -100,6 +101,7 @@ public static class SandboxServer
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, Sessions.SessionJsonContext.Default);
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
             // The web defaults read numbers from strings, and the OpenAPI document is drawn from these options: strict, as the
             // bodies are actually bound (ServerJsonContext), so the document does not offer "100" for a limit.
@@ -141,6 +143,7 @@ public static class SandboxServer
         app.MapAdminEndpoints();
         app.MapCatalogEndpoints();
         app.MapConsoleEndpoints();
+        Sessions.SessionEndpoints.MapSessionEndpoints(app);
         return app;
     }
 

@@ -170,7 +170,9 @@ internal sealed partial class GatedStdioTransport : ITransport
             if (name.ValueEquals(ToolDefinitions.RunCode) && StrictJson.Check(JsonMarshal.GetRawUtf8Value(name)) is null)
             {
                 var (request, errors) = hasArguments ? RunCodeArguments.Parse(JsonMarshal.GetRawUtf8Value(arguments).ToArray()) : RunCodeArguments.Parse((IDictionary<string, JsonElement>?)null);
-                if (request is null)
+                // run_code's session argument is the tool's, not the run request's: the tool itself checks it.
+                errors = _tools.OffersSessions ? [.. errors.Where(e => e.Field != Sessions.SessionTools.SessionArgument)] : errors;
+                if (request is null && errors.Count > 0)
                 {
                     var language = hasArguments && arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(RunCodeArguments.Language, out var l) && l.ValueKind == JsonValueKind.String
                         && StrictJson.Check(JsonMarshal.GetRawUtf8Value(l)) is null ? l.GetString() : null;

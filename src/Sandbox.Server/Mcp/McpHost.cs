@@ -47,18 +47,18 @@ public static partial class McpHost
         {
             using var remote = RemoteRunGateway.Create(url, TimeProvider.System);
             Log.Remote(logger, remote.BaseUrl);
-            await ServeAsync(remote, profiles: null, loggers, cancellationToken);
+            await ServeAsync(remote, profiles: null, loggers, remote, cancellationToken);
             return;
         }
 
         await using var local = await CreateLocalGatewayAsync(configuration, agent, loggers, cancellationToken);
         Log.Local(logger, local.ProfilesPath, local.Profiles.All.Count);
-        await ServeAsync(local.Gateway, ProfileCeiling.From(local.Profiles), loggers, cancellationToken);
+        await ServeAsync(local.Gateway, ProfileCeiling.From(local.Profiles), loggers, local.Sessions.Gateway, cancellationToken);
     }
 
-    private static Task ServeAsync(IRunGateway gateway, IReadOnlyList<ProfileCeiling>? profiles, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static Task ServeAsync(IRunGateway gateway, IReadOnlyList<ProfileCeiling>? profiles, ILoggerFactory loggers, Sessions.ISessionGateway? sessions, CancellationToken cancellationToken)
     {
-        var tools = new SandboxMcpTools(gateway, profiles, loggers.CreateLogger<SandboxMcpTools>());
+        var tools = new SandboxMcpTools(gateway, profiles, loggers.CreateLogger<SandboxMcpTools>(), sessions);
         return SandboxMcpServer.RunStdioAsync(tools, loggers, cancellationToken);
     }
 
@@ -157,7 +157,9 @@ public static partial class McpHost
             var watching = new CancellationTokenSource();
             var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, time, loggers.CreateLogger<RunLifecycle>(), watching.Token);
             Log.Agent(loggers.CreateLogger(typeof(McpHost)), principal.Agent.Name);
-            return new LocalGatewayLease(new LocalRunGateway(coordinator, principal), profiles, profilesPath, coordinator, host, guard, watching, watcher);
+            var gateway = new LocalRunGateway(coordinator, principal);
+            var sessions = Sessions.SessionComposition.ForMcp(configuration, coordinator, host, guard, gateway, time, loggers);
+            return new LocalGatewayLease(gateway, profiles, profilesPath, coordinator, host, guard, watching, watcher) { Sessions = sessions };
         }
         catch
         {
@@ -192,8 +194,11 @@ public static partial class McpHost
 
         public string ProfilesPath { get; } = profilesPath;
 
+        public required Sessions.SessionLease Sessions { get; init; }
+
         public async ValueTask DisposeAsync()
         {
+            await Sessions.DisposeAsync(); // sessions first: their cells are runs the coordinator then drains
             await coordinator.DisposeAsync();
             await watching.CancelAsync();
             await watcher;

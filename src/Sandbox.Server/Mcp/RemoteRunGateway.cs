@@ -14,7 +14,7 @@ namespace Sandbox.Server.Mcp;
 /// <c>GET /v1/runs/{id}</c>, <c>GET /v1/languages</c>. Problem details and transport failures come back as
 /// <see cref="ApiProblem"/> values, never exceptions, so the MCP layer turns them into tool errors.
 /// </summary>
-public sealed class RemoteRunGateway : IRunGateway, IDisposable
+public sealed partial class RemoteRunGateway : IRunGateway, IDisposable
 {
     /// <summary>The environment variable holding the service's API key; sent as a bearer token when set.</summary>
     public const string ApiKeyVariable = "SANDBOX_API_KEY";

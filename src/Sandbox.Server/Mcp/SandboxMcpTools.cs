@@ -15,25 +15,28 @@ namespace Sandbox.Server.Mcp;
 internal sealed partial class SandboxMcpTools
 {
     private readonly IRunGateway _gateway;
+    private readonly Sessions.ISessionGateway? _sessions;
     private readonly IReadOnlyList<ProfileCeiling>? _profiles;
     private readonly ILogger<SandboxMcpTools> _logger;
 
     /// <param name="gateway">Local backends or a remote Sandbox service.</param>
     /// <param name="profiles">Every profile's limits when known (local backends), for "the profile allows up to" hints; else only the defaults are known.</param>
     /// <param name="logger">Writes to stderr only: stdout carries JSON-RPC.</param>
-    public SandboxMcpTools(IRunGateway gateway, IReadOnlyList<ProfileCeiling>? profiles, ILogger<SandboxMcpTools> logger)
+    /// <param name="sessions">Sessions, where this server offers them (open_session, close_session, run_code's session); null for none.</param>
+    public SandboxMcpTools(IRunGateway gateway, IReadOnlyList<ProfileCeiling>? profiles, ILogger<SandboxMcpTools> logger, Sessions.ISessionGateway? sessions = null)
     {
         _gateway = gateway;
+        _sessions = sessions;
         _profiles = profiles;
         _logger = logger;
     }
 
     public async ValueTask<ListToolsResult> ListToolsAsync(CancellationToken cancellationToken) =>
-        new() { Tools = ToolDefinitions.All(await CatalogAsync(cancellationToken)) };
+        new() { Tools = WithSessionTools(ToolDefinitions.All(await CatalogAsync(cancellationToken)), await CatalogAsync(cancellationToken)) };
 
     public async ValueTask<CallToolResult> CallAsync(string name, IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)
     {
-        if (name is not (ToolDefinitions.RunCode or ToolDefinitions.ListLanguages or ToolDefinitions.GetRun))
+        if (name is not (ToolDefinitions.RunCode or ToolDefinitions.ListLanguages or ToolDefinitions.GetRun) && !IsSessionTool(name))
         {
             // A protocol error, not a tool result: the model asked for a tool that was never listed.
             throw new McpProtocolException(
@@ -47,6 +50,7 @@ internal sealed partial class SandboxMcpTools
             {
                 ToolDefinitions.RunCode => await RunCodeAsync(arguments, cancellationToken),
                 ToolDefinitions.ListLanguages => await ListLanguagesAsync(cancellationToken),
+                Sessions.SessionTools.OpenSession or Sessions.SessionTools.CloseSession => await CallSessionToolAsync(name, arguments, cancellationToken),
                 _ => await GetRunAsync(arguments, cancellationToken),
             };
         }
@@ -64,7 +68,14 @@ internal sealed partial class SandboxMcpTools
 
     private async Task<CallToolResult> RunCodeAsync(IDictionary<string, JsonElement>? arguments, CancellationToken cancellationToken)
     {
-        var (request, errors) = RunCodeArguments.Parse(arguments);
+        var (session, rest, sessionError) = _sessions is null ? (null, arguments, null) : Sessions.SessionTools.Split(arguments);
+        var (request, errors) = RunCodeArguments.Parse(rest);
+        if (sessionError is not null)
+        {
+            errors = [sessionError, .. errors];
+            request = null;
+        }
+
         if (request is null)
         {
             var language = arguments is not null && arguments.TryGetValue(RunCodeArguments.Language, out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
@@ -73,7 +84,7 @@ internal sealed partial class SandboxMcpTools
 
         Log.RunRequested(_logger, request.Language, request.Profile ?? "default");
         Log.Purpose(_logger, request.Purpose);
-        var answer = await _gateway.RunAsync(request, cancellationToken);
+        var answer = session is null ? await _gateway.RunAsync(request, cancellationToken) : await _sessions!.RunCellAsync(session, request, cancellationToken);
         if (answer.Run?.Result is { } result)
         {
             Log.RunAnswered(_logger, result.RunId, result.Status.ToWireName());

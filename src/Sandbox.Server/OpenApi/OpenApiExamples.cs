@@ -101,7 +101,7 @@ internal static class OpenApiExamples
             "VerifyAudit" => (null, "200", JsonSerializer.SerializeToNode(
                 new AuditVerificationView(true, 42, "41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", "42:41d8cd98f00b204e9800998ecf8427e941d8cd98f00b204e9800998ecf8427e9", 0, null, null),
                 services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions)),
-            _ => (null, "200", null),
+            _ => Sessions.SessionExamples.For(operationId) ?? (null, "200", null),
         };
     }
 

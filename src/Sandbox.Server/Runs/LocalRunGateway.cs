@@ -57,6 +57,10 @@ internal sealed class LocalRunGateway : IRunGateway
         return GatewayResult.Of(RunLifecycle.View(entry));
     }
 
+    /// <summary>The gateway's agent re-read from the store (as every call does); null once it is revoked or expired.</summary>
+    internal async Task<Principal?> RefreshPrincipalAsync(CancellationToken cancellationToken) =>
+        await _coordinator.Guard.Keys.RefreshAsync(_principal, cancellationToken) is { } current ? _principal = current : null;
+
     public async Task<GatewayResult> GetRunAsync(string id, CancellationToken cancellationToken) =>
         await _coordinator.FindViewAsync(id, _principal, cancellationToken) is { } view ? GatewayResult.Of(view) : GatewayResult.Of(ApiProblem.NotFound(id));
 

@@ -149,6 +149,13 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         }
     }
 
+    /// <summary>Admits a cell of <paramref name="session"/> as a run (the guard, budgets, queue and store alike); its receipt names the session.</summary>
+    public Task<SubmitOutcome> SubmitCellAsync(Principal principal, RunRequest request, bool rawOutput, IExecutionSession session, CancellationToken cancellationToken)
+    {
+        Sweep();
+        return AdmitAsync(principal, request, rawOutput, null, null, cancellationToken, session);
+    }
+
     /// <summary>The plan a request would get, without admitting it.</summary>
     public (RunPlan? Plan, IReadOnlyList<FieldError> Errors) Plan(RunRequest request, Principal principal) => _pipeline.PlanForRun(request, _pipeline.NewRunId(), principal.Allows);
 
@@ -207,7 +214,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         return (int)Math.Clamp(Math.Ceiling(perSlot * Volatile.Read(ref _averageRunSeconds)), 1, 60);
     }
 
-    private async Task<SubmitOutcome> AdmitAsync(Principal principal, RunRequest request, bool rawOutput, string? scopedKey, string? fingerprint, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> AdmitAsync(Principal principal, RunRequest request, bool rawOutput, string? scopedKey, string? fingerprint, CancellationToken cancellationToken, IExecutionSession? session = null)
     {
         var runId = _pipeline.NewRunId();
         if (!_accepting)
@@ -232,6 +239,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         }
 
         plan = await _pipeline.PinAsync(plan, cancellationToken); // the image or module digest its receipt records and it runs
+        plan = session is null ? plan : plan with { Session = session }; // a cell runs in its session's sandbox
 
         RunEntry entry;
         using (await _ledger.LockAsync(principal.Agent.Id, cancellationToken))
@@ -278,7 +286,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             var admit = decision.Writes with
             {
                 Admit = NewStoredRun(entry, scopedKey, fingerprint),
-                Audit = [.. decision.Writes.Audit, AuditRecords.Receipt(principal, entry.Plan, extra: null)],
+                Audit = [.. decision.Writes.Audit, AuditRecords.Receipt(principal, entry.Plan, extra: entry.Plan.Session is { } cellOf ? new System.Text.Json.Nodes.JsonObject { ["sessionId"] = cellOf.Id } : null)],
             };
             var (written, refusedBy) = await TryAdmitAsync(entry, admit, now, cancellationToken);
             if (!written)

@@ -93,6 +93,27 @@ public sealed class ContainerReaperTests
     }
 
     [Fact]
+    public async Task ReapOnce_SessionKernelNoLongerRunning_IsRemovedAndARunningOneKept()
+    {
+        var later = (s_now.ToUnixTimeMilliseconds() + 3_600_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ContainerSummary Kernel(string id, string state) => new()
+        {
+            Id = id,
+            State = state,
+            Labels = new Dictionary<string, string>
+            {
+                [SandboxLabels.Managed] = "true", [SandboxLabels.RunId] = "ses_" + id, [SandboxLabels.Session] = "s1", [SandboxLabels.Deadline] = later,
+            },
+        };
+        var docker = new ListingDocker(Kernel("orphaned", "exited"), Kernel("serving", "running"));
+
+        var removed = await Reaper(docker, new FakeTimeProvider(s_now)).ReapOnceAsync(TestContext.Current.CancellationToken);
+
+        removed.ShouldBe(1);
+        docker.Removed.ShouldBe(["orphaned"]);
+    }
+
+    [Fact]
     public async Task ReapOnce_AsksOnlyForOurLabelledContainers()
     {
         var docker = new ListingDocker();

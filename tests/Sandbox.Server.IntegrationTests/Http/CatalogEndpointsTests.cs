@@ -261,6 +261,7 @@ public sealed class CatalogEndpointsTests : IClassFixture<SandboxApiFactory>
                 "/v1/runs", "/v1/runs/{id}", "/v1/runs/{id}/events", "/v1/languages", "/v1/profiles", "/v1/profiles/{name}", "/v1/tools", "/healthz", "/readyz", "/metrics",
                 "/v1/tokens", "/v1/me",
                 "/v1/runs/{id}/artifacts/{path}",
+                "/v1/sessions", "/v1/sessions/{id}", "/v1/sessions/{id}/runs",
                 "/admin/v1/agents", "/admin/v1/agents/{id}", "/admin/v1/agents/{id}/rotate", "/admin/v1/agents/{id}/revoke", "/admin/v1/agents/{id}/hold",
                 "/admin/v1/approvals", "/admin/v1/approvals/{id}/approve", "/admin/v1/approvals/{id}/deny", "/admin/v1/runs/{id}/replay", "/admin/v1/audit", "/admin/v1/audit/verify",
             ],

@@ -53,12 +53,12 @@ public sealed class McpProcessTests(McpProcessFixture fixture) : IClassFixture<M
     }
 
     [Fact]
-    public async Task ToolsList_ThreeTools_RunCodeDescribesLanguagesAndLimits()
+    public async Task ToolsList_RunCodeListGetAndSessionTools_RunCodeDescribesLanguagesAndLimits()
     {
         var answer = await fixture.Server.RequestAsync("tools/list", [], Token);
 
         var tools = answer["result"]!["tools"]!.AsArray();
-        tools.Select(t => t!["name"]!.GetValue<string>()).ShouldBe(["run_code", "list_languages", "get_run"], ignoreOrder: true);
+        tools.Select(t => t!["name"]!.GetValue<string>()).ShouldBe(["run_code", "list_languages", "get_run", "open_session", "close_session"], ignoreOrder: true);
         var runCode = tools.Single(t => t!["name"]!.GetValue<string>() == "run_code")!;
         var description = runCode["description"]!.GetValue<string>();
         foreach (var language in new[] { "python", "javascript", "bash", "c", "csharp" })

@@ -1,0 +1,59 @@
+using Sandbox.Core.Runs;
+
+namespace Sandbox.Server.Sessions;
+
+/// <summary>
+/// Sessions' settings, bound from <c>Sandbox:Sessions</c> (<c>--Sandbox:Sessions:IdleTimeout=00:02:00</c>) and validated
+/// once at start-up, every error naming its key.
+/// </summary>
+public sealed class SessionOptions
+{
+    public const string Section = "Sessions";
+
+    /// <summary>A session with no cell for this long is closed and its container removed.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A session is closed this long after it opened, whatever it is doing.</summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Sessions one agent may hold open at once; past it, opening one is 429 <c>cap_exceeded</c> naming <c>open_sessions</c>.</summary>
+    public int MaxOpenPerAgent { get; set; } = 4;
+
+    /// <summary>CPU time one session's kernel may use over its life (the RLIMIT_CPU backstop of its container), in milliseconds.</summary>
+    public long CpuBudgetMs { get; set; } = 10 * 60 * 1000;
+
+    /// <summary>How often idle, expired and revoked sessions are looked for.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a closed session still answers GET (with why it closed) before it is forgotten.</summary>
+    public TimeSpan ClosedRetention { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Every invalid setting, each naming its key and the range it must be in.</summary>
+    public IReadOnlyList<FieldError> Validate(string prefix)
+    {
+        var errors = new List<FieldError>();
+        Positive(nameof(IdleTimeout), IdleTimeout);
+        Positive(nameof(MaxLifetime), MaxLifetime);
+        Positive(nameof(SweepInterval), SweepInterval);
+        Positive(nameof(ClosedRetention), ClosedRetention);
+        if (MaxOpenPerAgent is < 0 or > 1000)
+        {
+            errors.Add(new FieldError($"{prefix}:{nameof(MaxOpenPerAgent)}", $"is {MaxOpenPerAgent}; it must be 0 (no sessions) to 1000"));
+        }
+
+        if (CpuBudgetMs < 1000)
+        {
+            errors.Add(new FieldError($"{prefix}:{nameof(CpuBudgetMs)}", $"is {CpuBudgetMs}; it must be at least 1000"));
+        }
+
+        return errors;
+
+        void Positive(string name, TimeSpan value)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add(new FieldError($"{prefix}:{name}", $"is {value}; it must be a positive time span such as 00:10:00"));
+            }
+        }
+    }
+}

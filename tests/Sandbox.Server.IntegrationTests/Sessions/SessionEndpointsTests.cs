@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Sandbox.Server.IntegrationTests.Http;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Sessions;
+
+/// <summary>
+/// Sessions through a real <c>sandbox serve</c> on the real daemon (idle timeout 4 s, 3 sessions per agent): state kept
+/// between cells, a cell that exhausts memory restarts its session only, idle sessions closed with their container
+/// removed, the per-agent cap answered 429 naming it, revocation ending an agent's sessions, and refusals naming the field.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture serve) : IClassFixture<SessionEndpointsTests.ServeFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Cells_SetThenRead_KeepStateAndEachIsARunAuditedWithTheSession()
+    {
+        using var agent = await serve.AgentAsync("cells");
+        var session = await OpenAsync(agent);
+        ((string?)session["state"]).ShouldBe("open");
+        var id = (string)session["id"]!;
+
+        var set = await CellAsync(agent, id, "import math\nx = 41");
+        ((string?)set["result"]!["status"]).ShouldBe("ok", set.ToJsonString());
+        var read = await CellAsync(agent, id, "x + 1");
+        ((string?)read["result"]!["stdout"]).ShouldBe("42\n", read.ToJsonString());
+        ((string?)read["session"]!["id"]).ShouldBe(id);
+        ((bool?)read["session"]!["stateLost"]).ShouldBe(false);
+        read["session"]!["notes"]!.AsArray().ShouldBeEmpty();
+
+        // The cell is a run like any other: found by its id, and its receipt names the session.
+        var runId = (string)read["id"]!;
+        var run = await (await agent.Http.GetAsync($"/v1/runs/{runId}", Token)).JsonAsync();
+        ((string?)run["result"]!["stdout"]).ShouldBe("42\n");
+        var receipt = ((JsonArray)await serve.Process.Http.AdminGetAsync(ServeFixture.AdminKey, $"/admin/v1/audit?run={runId}&kind=receipt")).ShouldHaveSingleItem()!;
+        ((string?)receipt["data"]!["sessionId"]).ShouldBe(id);
+
+        var view = await (await agent.Http.GetAsync($"/v1/sessions/{id}", Token)).JsonAsync();
+        ((int)view["cells"]!).ShouldBe(2);
+        await CloseAsync(agent, id);
+    }
+
+    [Fact]
+    public async Task Cell_ExhaustsMemory_RestartsItsSessionOnlyAndSaysSo()
+    {
+        using var agent = await serve.AgentAsync("oom");
+        var hungry = (string)(await OpenAsync(agent))["id"]!;
+        var bystander = (string)(await OpenAsync(agent))["id"]!;
+        await CellAsync(agent, hungry, "z = 1");
+        await CellAsync(agent, bystander, "kept = 'yes'");
+
+        var oom = await CellAsync(agent, hungry, "b = b'x' * (1024 * 1024 * 1024)");
+        ((string?)oom["result"]!["status"]).ShouldBe("memory_limit", oom.ToJsonString());
+        ((bool?)oom["session"]!["stateLost"]).ShouldBe(true);
+        ((string?)oom["result"]!["message"]).ShouldNotBeNull().ShouldContain("state");
+
+        var after = await CellAsync(agent, hungry, "print('z' in globals())");
+        ((string?)after["result"]!["stdout"]).ShouldBe("False\n");
+        after["session"]!["notes"]!.AsArray().Select(n => (string?)n).ShouldBe(["session_restarted"]);
+        ((int)(await (await agent.Http.GetAsync($"/v1/sessions/{hungry}", Token)).JsonAsync())["restarts"]!).ShouldBe(1);
+
+        var untouched = await CellAsync(agent, bystander, "print(kept)");
+        ((string?)untouched["result"]!["stdout"]).ShouldBe("yes\n");
+        untouched["session"]!["notes"]!.AsArray().ShouldBeEmpty();
+        await CloseAsync(agent, hungry);
+        await CloseAsync(agent, bystander);
+    }
+
+    [Fact]
+    public async Task Session_IdlePastItsTimeout_IsClosedAndItsContainerRemoved()
+    {
+        using var agent = await serve.AgentAsync("idle");
+        var id = (string)(await OpenAsync(agent))["id"]!;
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldNotBeEmpty();
+
+        var watch = Stopwatch.StartNew();
+        JsonNode view;
+        do
+        {
+            watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), "the session should have closed 4 s after its last use");
+            await Task.Delay(250, Token);
+            view = await (await agent.Http.GetAsync($"/v1/sessions/{id}", Token)).JsonAsync();
+        }
+        while ((string?)view["state"] == "open");
+
+        ((string?)view["closedReason"]).ShouldNotBeNull().ShouldContain("idle");
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty("an idle session's container is removed when it closes");
+        using var late = await PostCellAsync(agent, id, "print(1)");
+        late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await late.JsonAsync())["code"]!.GetValue<string>().ShouldBe("session_closed");
+    }
+
+    [Fact]
+    public async Task Open_FiftyAtOnceByOneAgent_StopAtTheCapWith429NamingIt()
+    {
+        using var agent = await serve.AgentAsync("cap");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
+        {
+            using var response = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token);
+            return (response.StatusCode, Body: await response.JsonAsync());
+        }));
+
+        var opened = answers.Where(a => a.StatusCode == HttpStatusCode.Created).ToList();
+        opened.Count.ShouldBe(ServeFixture.MaxOpenPerAgent);
+        var refused = answers.Where(a => a.StatusCode != HttpStatusCode.Created).ToList();
+        refused.Count.ShouldBe(50 - ServeFixture.MaxOpenPerAgent);
+        refused.ShouldAllBe(a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        refused.ShouldAllBe(a => (string?)a.Body["code"] == "cap_exceeded" && (string?)a.Body["cap"] == "open_sessions");
+
+        foreach (var (_, body) in opened)
+        {
+            await CloseAsync(agent, (string)body["id"]!);
+            (await DockerProbe.ContainersOfRunAsync((string)body["id"]!)).ShouldBeEmpty();
+        }
+
+        (await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token)).StatusCode.ShouldBe(HttpStatusCode.Created, "closing frees the cap");
+    }
+
+    [Fact]
+    public async Task Revoke_AgentWithSessions_EndsThemAndRemovesTheirContainers()
+    {
+        using var agent = await serve.AgentAsync("revoked");
+        var first = (string)(await OpenAsync(agent))["id"]!;
+        var second = (string)(await OpenAsync(agent))["id"]!;
+        await CellAsync(agent, first, "secret = 1");
+
+        using var revoke = new HttpRequestMessage(HttpMethod.Post, $"/admin/v1/agents/{agent.Id}/revoke") { Content = JsonContent.Create(new { reason = "leaked", by = "test" }) };
+        revoke.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ServeFixture.AdminKey);
+        (await serve.Process.Http.SendAsync(revoke, Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var watch = Stopwatch.StartNew();
+        while ((await DockerProbe.ContainersOfRunAsync(first)).Length + (await DockerProbe.ContainersOfRunAsync(second)).Length > 0)
+        {
+            watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5), "a revoked agent's sessions end within seconds");
+            await Task.Delay(100, Token);
+        }
+
+        (await agent.Http.GetAsync($"/v1/sessions/{first}", Token)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("{\"language\": \"python\", \"profile\": \"python-wasm\"}", "profile")]
+    [InlineData("{\"language\": \"javascript\"}", "language")]
+    [InlineData("{\"language\": \"python\", \"bogus\": 1}", "bogus")]
+    public async Task Open_NoSessionForIt_IsRefusedNamingTheField(string body, string field)
+    {
+        using var agent = await serve.AgentAsync("refused");
+        using var response = await agent.Http.PostAsync("/v1/sessions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.JsonAsync();
+        problem["errors"]!.AsArray().Select(e => (string?)e!["field"]).ShouldContain(field, problem.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Cell_AsksForAnotherMemoryLimitOrLanguage_IsRefusedNamingTheField()
+    {
+        using var agent = await serve.AgentAsync("cell-fields");
+        var id = (string)(await OpenAsync(agent))["id"]!;
+        using var memory = await agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new { language = "python", code = "1", limits = new { memoryBytes = 64L * 1024 * 1024 } }), Token);
+        memory.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await memory.JsonAsync())["errors"]!.AsArray().Select(e => (string?)e!["field"]).ShouldBe(["limits.memoryBytes"]);
+        using var language = await agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new { language = "bash", code = "echo" }), Token);
+        (await language.JsonAsync())["errors"]!.AsArray().Select(e => (string?)e!["field"]).ShouldBe(["language"]);
+        using var other = await serve.AgentAsync("cell-fields-other");
+        (await other.Http.GetAsync($"/v1/sessions/{id}", Token)).StatusCode.ShouldBe(HttpStatusCode.NotFound, "another agent's session is unknown to it");
+        await CloseAsync(agent, id);
+    }
+
+    [Fact]
+    public async Task Cell_WarmXPlusOne_MeasuredThroughServe()
+    {
+        using var agent = await serve.AgentAsync("latency");
+        var id = (string)(await OpenAsync(agent))["id"]!;
+        await CellAsync(agent, id, "x = 1");
+        var times = new List<double>();
+        for (var i = 0; i < 30; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var cell = await CellAsync(agent, id, "x + 1");
+            times.Add(watch.Elapsed.TotalMilliseconds);
+            ((string?)cell["result"]!["stdout"]).ShouldBe("2\n");
+        }
+
+        times.Sort();
+        TestContext.Current.TestOutputHelper!.WriteLine($"[session latency] warm cell x+1 through serve: p50 {times[times.Count / 2]:0.0} ms, p90 {times[times.Count * 9 / 10]:0.0} ms over {times.Count}");
+        times[times.Count / 2].ShouldBeLessThan(1000);
+        await CloseAsync(agent, id);
+    }
+
+    [Fact]
+    public async Task McpRemote_SessionTools_GoToTheServicesSessions()
+    {
+        using var agent = await serve.AgentAsync("mcp-remote");
+        await using var mcp = Mcp.McpProcess.StartRemote(serve.Process.Http.BaseAddress!, agent.Key);
+        await mcp.InitializeAsync(Token);
+        var opened = await mcp.CallToolAsync("open_session", new JsonObject { ["language"] = "python" }, Token);
+        var id = (string?)opened["structuredContent"]!["id"];
+        id.ShouldNotBeNull(opened.ToJsonString());
+        await mcp.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "y = 'kept'", ["session"] = id }, Token);
+        var read = await mcp.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = "y", ["session"] = id }, Token);
+        ((string?)read["structuredContent"]!["stdout"]).ShouldBe("'kept'\n", read.ToJsonString());
+        var closed = await mcp.CallToolAsync("close_session", new JsonObject { ["session"] = id }, Token);
+        ((string?)closed["structuredContent"]!["state"]).ShouldBe("closed", closed.ToJsonString());
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty();
+    }
+
+    private static async Task<JsonNode> OpenAsync(ServeFixture.Agent agent)
+    {
+        using var response = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token);
+        var body = await response.JsonAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToJsonString());
+        return body;
+    }
+
+    private static Task<HttpResponseMessage> PostCellAsync(ServeFixture.Agent agent, string id, string code) =>
+        agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new { language = "python", code }), Token);
+
+    private static async Task<JsonNode> CellAsync(ServeFixture.Agent agent, string id, string code)
+    {
+        using var response = await PostCellAsync(agent, id, code);
+        var body = await response.JsonAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToJsonString());
+        return body;
+    }
+
+    private static async Task CloseAsync(ServeFixture.Agent agent, string id)
+    {
+        using var response = await agent.Http.DeleteAsync($"/v1/sessions/{id}", Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        ((string?)(await response.JsonAsync())["state"]).ShouldBe("closed");
+        (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty("DELETE answers once the container is gone");
+    }
+
+    /// <summary>One real <c>sandbox serve</c> for the class, with short session settings, and agents made through its admin API.</summary>
+    public sealed class ServeFixture : IAsyncLifetime
+    {
+        public const string AdminKey = SandboxApiFactory.AdminKey;
+        public const int MaxOpenPerAgent = 3;
+        private static readonly string[] s_profiles = ["python", "python-wasm", "javascript"];
+        private readonly string _data = Path.Join(Path.GetTempPath(), "sandbox-sessions-" + Guid.NewGuid().ToString("N"));
+
+        internal ServeProcess Process { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            Process = ServeProcess.Start(_data, AdminKey, environment: new Dictionary<string, string>
+            {
+                ["Sandbox__Sessions__IdleTimeout"] = "00:00:04",
+                ["Sandbox__Sessions__SweepInterval"] = "00:00:00.200",
+                ["Sandbox__Sessions__MaxOpenPerAgent"] = MaxOpenPerAgent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // No warm pool: the sessions' containers are the only ones this service makes.
+                ["Sandbox__WarmPool__Sizes__python"] = "0",
+            });
+            await Process.WaitHealthyAsync(TestContext.Current.CancellationToken);
+        }
+
+        public async Task<Agent> AgentAsync(string name)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/agents")
+            {
+                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles }),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+            using var response = await Process.Http.SendAsync(request, TestContext.Current.CancellationToken);
+            var body = await response.JsonAsync();
+            response.StatusCode.ShouldBe(HttpStatusCode.Created, body.ToJsonString());
+            var http = new HttpClient { BaseAddress = Process.Http.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)body["key"]!);
+            return new Agent((string)body["agent"]!["id"]!, http, (string)body["key"]!);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Process.Dispose();
+            await Task.Delay(0);
+            try
+            {
+                Directory.Delete(_data, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A log file still being closed; the temporary folder is cleaned up with the machine.
+            }
+        }
+
+        public sealed record Agent(string Id, HttpClient Http, string Key) : IDisposable
+        {
+            public void Dispose() => Http.Dispose();
+        }
+    }
+}
