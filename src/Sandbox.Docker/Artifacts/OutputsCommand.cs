@@ -53,5 +53,8 @@ internal static class OutputsCommand
     public static byte[] NonceLine(string nonce) => System.Text.Encoding.ASCII.GetBytes(nonce + "\n");
 
     /// <summary>The marker the wrapper writes before the tar.</summary>
-    public static byte[] Marker(string nonce) => System.Text.Encoding.ASCII.GetBytes("\u001ESANDBOX-OUTPUTS " + nonce + "\n");
+    public static byte[] Marker(string nonce) => [.. MarkerPrefix, .. System.Text.Encoding.ASCII.GetBytes(nonce + "\n")];
+
+    /// <summary>The marker's fixed part, for start-up recovery, which no longer knows the run's nonce.</summary>
+    public static byte[] MarkerPrefix => "\u001ESANDBOX-OUTPUTS "u8.ToArray();
 }

@@ -94,19 +94,36 @@ public sealed partial class ContainerRecovery
 
     private static async Task ReadAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, Action overCap, CancellationToken cancellationToken)
     {
+        // The run's outputs step writes its tar of /tmp/outputs after a marker; its nonce died with the process that chose
+        // it, so the marker's fixed part ends the program's stdout here, and the files are not recovered.
+        var outputs = new Artifacts.OutputsSplitter(Artifacts.OutputsCommand.MarkerPrefix);
         var buffer = new byte[64 * 1024];
         while (true)
         {
             var (stream, count) = await attached.ReadAsync(buffer, cancellationToken);
             if (count == 0)
             {
+                outputs.Flush(chunk => stdout.Append(chunk));
                 return;
             }
 
-            if ((stream == StdStream.Stderr ? stderr : stdout).Append(buffer.AsSpan(0, count)))
+            if (stream == StdStream.Stderr)
             {
-                overCap();
+                if (stderr.Append(buffer.AsSpan(0, count)))
+                {
+                    overCap();
+                }
+
+                continue;
             }
+
+            outputs.Feed(buffer.AsSpan(0, count), chunk =>
+            {
+                if (stdout.Append(chunk))
+                {
+                    overCap();
+                }
+            }, static _ => { });
         }
     }
 }

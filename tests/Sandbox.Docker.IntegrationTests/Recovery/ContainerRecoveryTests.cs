@@ -67,6 +67,21 @@ public sealed class ContainerRecoveryTests(SandboxFixture sandbox)
         (await sandbox.LeftoversAsync(runId)).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task Recover_FollowedRunHandsOutItsOutputs_StdoutEndsAtTheMarkerAndNothingIsMistakenForOutput()
+    {
+        var command = Sandbox.Docker.Artifacts.OutputsCommand.Wrap(["/bin/sh", "-c", "sleep 1; echo done; head -c 200000 /dev/zero > /tmp/outputs/big.bin"]);
+        var (runId, id, _) = await CreateAsync(command, wallMs: 10_000);
+        await StartWithNoFilesAsync(id, Sandbox.Docker.Artifacts.OutputsCommand.NonceLine(Sandbox.Docker.Artifacts.OutputsCommand.NewNonce()));
+
+        var result = (await RecoverAsync(runId)).Result.ShouldNotBeNull();
+
+        result.Status.ShouldBe(RunStatus.Ok, result.Message + result.Stderr);
+        result.Stdout.ShouldBe("done\n", "the tar after the marker is not the program's output, and its nonce is gone with the service");
+        result.Usage.OutputBytes.ShouldBeLessThan(1000);
+        (await sandbox.LeftoversAsync(runId)).ShouldBeEmpty();
+    }
+
     private async Task<RecoveredRun> RecoverAsync(string runId)
     {
         var recovery = new ContainerRecovery(sandbox.Docker, sandbox.Meter, TimeProvider.System, NullLogger.Instance);
@@ -100,11 +115,16 @@ public sealed class ContainerRecoveryTests(SandboxFixture sandbox)
     }
 
     /// <summary>Starts it as the backend would, with an empty file stream, then lets go of it, as a killed service does.</summary>
-    private async Task StartWithNoFilesAsync(string id)
+    private async Task StartWithNoFilesAsync(string id, byte[]? after = null)
     {
         await using var attached = await sandbox.Docker.AttachAsync(id, Token);
         await sandbox.Docker.StartContainerAsync(id, Token);
         await attached.WriteStdinAsync(FilePayload.Encode([]), Token);
+        if (after is not null)
+        {
+            await attached.WriteStdinAsync(after, Token);
+        }
+
         await attached.CloseStdinAsync(Token);
         await Task.Delay(300, Token);
     }
