@@ -42,6 +42,13 @@ internal static class CommandSupport
             await Console.Error.WriteLineAsync("sandbox: " + ex.Message);
             return BadProfiles;
         }
+        catch (Exception ex) when (Guard.Store.PostgresGuardStore.IsStoreFailure(ex))
+        {
+            // One line, not a stack trace: the server is down, unreachable or refuses the credentials (Npgsql's message
+            // names the host or the user, never the password).
+            await Console.Error.WriteLineAsync($"sandbox: cannot open the PostgreSQL store: {ex.Message}; check Sandbox:Store:ConnectionString and that the server is up");
+            return 1;
+        }
     }
 
     /// <summary>The start-up sweep of stale containers; a failure here must not stop the command (doctor reports it).</summary>

@@ -265,11 +265,14 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
                     // Admitted, waiting for a human: the row, the approval and the records in one transaction, so an approval
                     // never waits for a run a restart would not know, and a failed write leaves nothing for an operator to decide.
                     var pending = NewEntry(principal, plan, rawOutput, admission.Approval);
-                    if (!await TryCommitAsync(pending.Id, decision.Writes with { Admit = NewStoredRun(pending, scopedKey, fingerprint) }, cancellationToken))
+                    var (pendingWritten, pendingRefusedBy) = await TryAdmitAsync(pending, decision.Writes with { Admit = NewStoredRun(pending, scopedKey, fingerprint) }, now, cancellationToken);
+                    if (!pendingWritten)
                     {
                         _policy.Withdraw(principal, pending.Id); // never admitted: no phantom observation for the detectors
                         pending.Cancellation.Dispose();
-                        return SubmitOutcome.Refused(StoreUnavailable());
+                        return pendingRefusedBy is null
+                            ? SubmitOutcome.Refused(StoreUnavailable())
+                            : await RefuseAcrossNodesAsync(principal, request, pending.Id, pendingRefusedBy, cancellationToken);
                     }
 
                     _ledger.CountAdmission(principal, now);
@@ -297,14 +300,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
                 GiveBack(entry);
                 _policy.Withdraw(principal, entry.Id); // never admitted: no phantom observation for the detectors
                 entry.Cancellation.Dispose();
-                if (refusedBy is null)
-                {
-                    return SubmitOutcome.Refused(StoreUnavailable());
-                }
-
-                _metrics.RecordRefusal(refusedBy);
-                return await RefuseAsync(principal, request, entry.Id, ApiProblem.CapExceeded(refusedBy,
-                    $"agent '{principal.Agent.Name}' has used its {refusedBy} with runs on the service's other nodes; retry when one of them finishes", 1), cancellationToken);
+                return refusedBy is null
+                    ? SubmitOutcome.Refused(StoreUnavailable())
+                    : await RefuseAcrossNodesAsync(principal, request, entry.Id, refusedBy, cancellationToken);
             }
 
             _ledger.CountAdmission(principal, now);
@@ -377,8 +375,16 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         }
     }
 
+    /// <summary>A run the store refused because the agent's runs on the other nodes used up <paramref name="cap"/>: 429, with its records.</summary>
+    private Task<SubmitOutcome> RefuseAcrossNodesAsync(Principal principal, RunRequest request, string runId, string cap, CancellationToken cancellationToken)
+    {
+        _metrics.RecordRefusal(cap);
+        return RefuseAsync(principal, request, runId, ApiProblem.CapExceeded(cap,
+            $"agent '{principal.Agent.Name}' has used its {cap} with runs on the service's other nodes; retry when one of them finishes", 1), cancellationToken);
+    }
+
     /// <summary>
-    /// Writes an allowed run's admission, checked by the store against the agent's caps on every node that shares it (see
+    /// Writes a run's admission (allowed, or waiting for approval), checked by the store against the agent's caps on every node that shares it (see
     /// <see cref="IGuardStore.AdmitWithinCapsAsync"/>): (true, null) when written; (false, the cap) when the other nodes'
     /// runs leave no room; (false, null), logged, when the store fails. Nothing is written unless the first.
     /// </summary>
