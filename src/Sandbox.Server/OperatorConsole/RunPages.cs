@@ -171,6 +171,7 @@ internal static class RunPages
         }
 
         var outcome = await lifecycle.CancelAsync(id, entry.Principal, $"cancelled by {ApprovalPages.Actor(session)} in the console", CancelWait);
+        ConsoleLog.RunCancelled(ConsoleLog.For(context), id, entry.Principal.Agent.Name, session.Operator, outcome.ToString());
         return outcome == CancelOutcome.AlreadyCompleted
             ? await ShowAsync(context, session, id, "the run completed before it could be cancelled")
             : Results.Redirect("/console/runs/" + Uri.EscapeDataString(id));

@@ -81,8 +81,30 @@ public sealed partial class ConsoleEndpointTests : IClassFixture<ConsoleFixture>
         // The controls: with the token, from this site, each is done.
         (await PostAsync(http, $"/console/runs/{runId}/cancel", [("csrf", token)])).ShouldBe(HttpStatusCode.Redirect);
         ((string?)(await (await agent.GetAsync($"/v1/runs/{runId}", Token)).JsonAsync())["result"]!["status"]).ShouldBe("cancelled");
+        (await LogTextAsync($"Console: run {runId} of agent")).ShouldContain($"cancelled by operator Ops Http: Cancelled");
         (await PostAsync(http, "/console/agents/new", [.. create, ("csrf", token)])).ShouldBe(HttpStatusCode.Created);
         (await admin.GetAsync($"/admin/v1/agents/{name}", Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    /// <summary>The service's log files once one holds <paramref name="expected"/> (Serilog writes them asynchronously), or after 5 s.</summary>
+    private async Task<string> LogTextAsync(string expected)
+    {
+        var logs = Path.Join(_fixture.DataDirectory, "logs");
+        var text = "";
+        for (var i = 0; i < 50 && !text.Contains(expected, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100, Token);
+            text = string.Concat(Directory.Exists(logs) ? Directory.GetFiles(logs).Select(ReadShared) : []);
+        }
+
+        return text;
+
+        static string ReadShared(string path)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
     }
 
     private async Task<HttpClient> SignedInAsync()
