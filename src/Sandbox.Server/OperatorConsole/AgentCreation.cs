@@ -46,6 +46,7 @@ internal static class AgentCreation
         }
 
         var issued = result.Value!;
+        ConsoleLog.AgentCreated(ConsoleLog.For(context), issued.Agent.Name, session.Operator);
         var body = new ConsoleHtml().Raw("<p id=\"outcome\" role=\"status\">").Text($"Created agent {issued.Agent.Name} ({issued.Agent.Id}).").Raw("</p>");
         AgentPages.IssuedKey(body, issued.Key, issued.KeyId);
         body.Raw("<p><a href=\"/console/agents\">Back to the agents</a></p>");

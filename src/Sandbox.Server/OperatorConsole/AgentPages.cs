@@ -123,9 +123,11 @@ internal static class AgentPages
             var stopped = await lifecycle.CancelAgentAsync(agent.Id, $"agent '{agent.Name}' was revoked ({agent.RevokedReason})", RevokeWait);
             body.Raw("<p id=\"outcome\" role=\"status\">").Text(string.Create(CultureInfo.InvariantCulture, $"Revoked {agent.Name}; {stopped} of its runs were stopped.")).Raw("</p>");
             StoppedRuns(body, open);
+            ConsoleLog.AgentChanged(ConsoleLog.For(context), agent.Name, "revoked", session.Operator, stopped);
         }
         else
         {
+            ConsoleLog.AgentChanged(ConsoleLog.For(context), agent.Name, action == "hold" ? "held" : "released", session.Operator, 0);
             body.Raw("<p id=\"outcome\" role=\"status\">").Text(action == "hold" ? $"{agent.Name} is under approval." : $"{agent.Name} is released.").Raw("</p>");
         }
 
@@ -146,6 +148,7 @@ internal static class AgentPages
         var lifecycle = context.RequestServices.GetRequiredService<RunLifecycle>();
         var open = lifecycle.AllEntries().Where(e => e.Principal.Agent.Id == issued.Agent.Id && e.State != RunState.Completed && e.Principal.Credential.Id != issued.KeyId).ToList();
         var stopped = await lifecycle.CancelRevokedCredentialsAsync(issued.Agent.Id, RevokeWait, context.RequestAborted);
+        ConsoleLog.KeyRotated(ConsoleLog.For(context), issued.Agent.Name, session.Operator, stopped);
         var body = new ConsoleHtml().Raw("<p id=\"outcome\" role=\"status\">").Text(string.Create(CultureInfo.InvariantCulture, $"Rotated the key of {issued.Agent.Name}; {stopped} runs of its old key were stopped.")).Raw("</p>");
         IssuedKey(body, issued.Key, issued.KeyId);
         StoppedRuns(body, open.Where(e => e.State == RunState.Completed).ToList());

@@ -39,6 +39,7 @@ internal static class ConsoleEndpoints
         console.MapPost("/signout", (Page)(c => WithForm(c, static (context, session, _) =>
         {
             context.RequestServices.GetRequiredService<ConsoleSessions>().End(session);
+            ConsoleLog.SignedOut(ConsoleLog.For(context), session.Operator);
             ConsoleSecurity.ClearCookie(context);
             return Task.FromResult(Results.Redirect("/console/signin"));
         })));
@@ -144,6 +145,7 @@ internal static class ConsoleEndpoints
 
         var session = context.RequestServices.GetRequiredService<ConsoleSessions>().Create(name);
         ConsoleSecurity.SetCookie(context, session);
+        ConsoleLog.SignedIn(ConsoleLog.For(context), name);
         return Results.Redirect("/console/approvals");
     }
 

@@ -8,6 +8,7 @@ using Sandbox.Core.Limits;
 using Sandbox.Core.Runs;
 using Sandbox.Core.Text;
 using Sandbox.Guard.Agents;
+using Sandbox.Guard.Approvals;
 using Sandbox.Guard.Audit;
 using Sandbox.Server.Http;
 using Sandbox.Server.Output;
@@ -87,7 +88,6 @@ internal static class RunPages
                 .Raw("' is held in memory. <a href=\"/console/audit?run=").Text(Uri.EscapeDataString(id)).Raw("\">Its audit records</a> remain.</p>"), StatusCodes.Status404NotFound);
         }
 
-        var view = RunLifecycle.View(entry);
         var result = entry.Result;
         var body = new ConsoleHtml();
         if (message is not null)
@@ -96,7 +96,7 @@ internal static class RunPages
         }
 
         body.Raw("<dl class=\"facts\">")
-            .Raw("<dt>State</dt><dd id=\"state\">").Text(view.State).Raw("</dd>")
+            .Raw("<dt>State</dt><dd id=\"state\">").Text(StateName(entry)).Raw("</dd>")
             .Raw("<dt>Agent</dt><dd id=\"agent\">").Text($"{entry.Principal.Agent.Name} ({entry.Principal.Agent.Id})").Raw("</dd>")
             .Raw("<dt>Purpose</dt><dd id=\"purpose\">").Text(entry.Plan.Request.Purpose).Raw("</dd>")
             .Raw("<dt>Profile</dt><dd>").Text(entry.Plan.Profile.Name).Raw("</dd>")
@@ -171,6 +171,7 @@ internal static class RunPages
         }
 
         var outcome = await lifecycle.CancelAsync(id, entry.Principal, $"cancelled by {ApprovalPages.Actor(session)} in the console", CancelWait);
+        ConsoleLog.RunCancelled(ConsoleLog.For(context), id, entry.Principal.Agent.Name, session.Operator, outcome.ToString());
         return outcome == CancelOutcome.AlreadyCompleted
             ? await ShowAsync(context, session, id, "the run completed before it could be cancelled")
             : Results.Redirect("/console/runs/" + Uri.EscapeDataString(id));
@@ -242,9 +243,9 @@ internal static class RunPages
     {
         var entries = context.RequestServices.GetRequiredService<RunLifecycle>().AllEntries();
         return [.. entries
-            .Select(e => (Entry: e, View: RunLifecycle.View(e)))
+            .Select(e => (Entry: e, State: StateName(e)))
             .Where(r => agent.Length == 0 || r.Entry.Principal.Agent.Name == agent)
-            .Where(r => Matches(r.View, status))
+            .Where(r => Matches(r.Entry, r.State, status))
             .OrderBy(r => r.Entry.State == RunState.Completed ? 1 : 0)
             .ThenByDescending(r => r.Entry.CompletedAt ?? r.Entry.CreatedAt)
             .Take(MaxRows)
@@ -252,7 +253,7 @@ internal static class RunPages
                 r.Entry.Id,
                 "/console/runs/" + Uri.EscapeDataString(r.Entry.Id),
                 DisplayText.Escape(r.Entry.Principal.Agent.Name, keepNewlinesAndTabs: false),
-                r.View.State,
+                r.State,
                 r.Entry.Result?.Status.ToWireName() ?? "",
                 r.Entry.Plan.Profile.Name,
                 ConsolePages.Time(r.Entry.CreatedAt),
@@ -286,13 +287,20 @@ internal static class RunPages
         return (Sanitize(stdout.ToString()), Sanitize(stderr.ToString()), stdout.Length + stderr.Length > 0);
     }
 
-    private static bool Matches(RunView view, string status) => status switch
+    private static bool Matches(RunEntry entry, string state, string status) => status switch
     {
         "" => true,
-        "live" => view.State != "completed",
-        "pending_approval" or "queued" or "running" or "completed" => view.State == status,
-        _ => view.Result?.Status.ToWireName() == status,
+        "live" => state != "completed",
+        "pending_approval" or "queued" or "running" or "completed" => state == status,
+        _ => entry.Result?.Status.ToWireName() == status,
     };
+
+    /// <summary>
+    /// The state as <see cref="RunLifecycle.View"/> names it (an approved run waiting for its agent's slot is queued), without
+    /// building the whole view: the list polls every 2 s, and a view carries a raw-output run's output in base64.
+    /// </summary>
+    private static string StateName(RunEntry entry) =>
+        RunStateNames.Of(entry.State == RunState.PendingApproval && entry.Approval?.State == ApprovalState.Approved ? RunState.Queued : entry.State);
 
     /// <summary>What the run used against what it was allowed, from its result (nothing is measured until it ends).</summary>
     private static void Usage(ConsoleHtml body, ResourceLimits limits, ResourceUsage? usage)

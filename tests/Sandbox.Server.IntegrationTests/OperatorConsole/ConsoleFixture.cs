@@ -28,6 +28,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public Uri BaseAddress => _serve!.Http.BaseAddress!;
 
+    /// <summary>The service's data folder (its store and, under <c>logs</c>, its log files).</summary>
+    public string DataDirectory => _data;
+
     /// <summary>Where the tests save each page's screenshot (git-ignored build output).</summary>
     public static string ScreenshotFolder => Path.Join(RepositoryRoot.Path, "artifacts", "screenshots");
 
@@ -92,7 +95,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await page.GetByLabel("Admin key").FillAsync(AdminKey);
         await page.GetByLabel("Your name").FillAsync(operatorName);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/console/approvals");
+        // 60 s, not Playwright's 30: with every console class's serve and Chromium up at once on a loaded 2-core host, one
+        // sign-in once took longer than 30 s to load its page.
+        await page.WaitForURLAsync("**/console/approvals", new() { Timeout = 60_000 });
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>
