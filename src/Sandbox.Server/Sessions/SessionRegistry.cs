@@ -214,6 +214,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             LastUsedAt = entry.LastUsedAt,
             IdleExpiresAt = entry.ClosedReason is null ? entry.LastUsedAt + options.IdleTimeout : null,
             ExpiresAt = entry.Session.ExpiresAt,
+            Busy = entry.Busy,
             Cells = entry.Cells,
             Restarts = entry.Session.Restarts,
             Limits = plan.Limits,

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
@@ -111,24 +110,6 @@ internal static class SessionTools
         return value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } id
             ? (id, rest, null)
             : (null, rest, new Core.Runs.FieldError(SessionArgument, "must be the id of a session from open_session, such as ses_0195…"));
-    }
-
-    /// <summary>The raw <c>run_code</c> arguments without <c>session</c>, for the stdio gate's strict check of the run request.</summary>
-    public static ReadOnlyMemory<byte> WithoutSession(ReadOnlyMemory<byte> arguments)
-    {
-        try
-        {
-            if (JsonNode.Parse(arguments.Span) is JsonObject node && node.Remove(SessionArgument))
-            {
-                return Encoding.UTF8.GetBytes(node.ToJsonString());
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
-        {
-            // Not an object, or a key given twice: left as it is for the reader to refuse with its own words.
-        }
-
-        return arguments;
     }
 
     /// <summary>A cell's run view with what it did to its session told in the result's hint (the model reads the hint).</summary>

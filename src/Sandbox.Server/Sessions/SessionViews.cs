@@ -34,6 +34,9 @@ public sealed record SessionView
     /// <summary>When it closes whatever it is doing (its maximum lifetime).</summary>
     public required DateTimeOffset ExpiresAt { get; init; }
 
+    /// <summary>True while a cell is queued or running in it (another one sent now is <c>409 session_busy</c>).</summary>
+    public bool Busy { get; init; }
+
     /// <summary>Cells run so far.</summary>
     public required int Cells { get; init; }
 

@@ -195,6 +195,36 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     }
 
     [Fact]
+    public async Task Cell_WhileAnotherRuns_Is409BusyAndDeleteKillsTheRunningOne()
+    {
+        using var agent = await serve.AgentAsync("busy");
+        var id = (string)(await OpenAsync(agent))["id"]!;
+        var sleeping = PostCellAsync(agent, id, "import time\ntime.sleep(30)");
+        var watch = Stopwatch.StartNew();
+        while ((bool?)(await (await agent.Http.GetAsync($"/v1/sessions/{id}", Token)).JsonAsync())["busy"] != true)
+        {
+            watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), "the first cell should be running");
+            await Task.Delay(50, Token);
+        }
+
+        // Busy from admission on; a moment more and the cell is surely sleeping in the interpreter, not still on its way.
+        await Task.Delay(1000, Token);
+        using (var second = await PostCellAsync(agent, id, "print(1)"))
+        {
+            second.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+            (await second.JsonAsync())["code"]!.GetValue<string>().ShouldBe("session_busy");
+        }
+
+        watch.Restart();
+        await CloseAsync(agent, id);
+        using var killed = await sleeping;
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), "DELETE kills the running cell, it does not wait for it");
+        var body = await killed.JsonAsync();
+        ((string?)body["result"]!["status"]).ShouldBe("cancelled", body.ToJsonString());
+        ((bool?)body["session"]!["stateLost"]).ShouldBe(true);
+    }
+
+    [Fact]
     public async Task McpRemote_SessionTools_GoToTheServicesSessions()
     {
         using var agent = await serve.AgentAsync("mcp-remote");
