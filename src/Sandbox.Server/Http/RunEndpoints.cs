@@ -266,25 +266,7 @@ internal static class RunEndpoints
             }, context);
         }
 
-        var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue(
-            Core.Artifacts.MediaTypes.IsInlineImage(artifact.MediaType) ? "inline" : "attachment")
-        {
-            // filename* (RFC 5987) carries any name safely; the plain filename is ASCII-only with quotes and controls removed.
-            FileNameStar = Path.GetFileName(artifact.Path),
-            FileName = AsciiFileName(Path.GetFileName(artifact.Path)),
-        }.ToString();
-        headers.ETag = $"\"{artifact.Sha256}\"";
-        var type = Core.Artifacts.MediaTypes.IsText(artifact.MediaType) ? artifact.MediaType + "; charset=utf-8" : artifact.MediaType;
-        return TypedResults.Bytes(artifact.Content.ToArray(), type);
-    }
-
-    private static string AsciiFileName(string name)
-    {
-        var ascii = new string([.. name.Where(c => c is >= ' ' and < (char)0x7F and not '"' and not '\\')]);
-        return ascii.Length > 0 ? ascii : "artifact";
+        return ArtifactDownload.Serve(context, artifact);
     }
 
     private static async Task<IResult> CancelAsync(string id, HttpContext context, RunLifecycle coordinator)

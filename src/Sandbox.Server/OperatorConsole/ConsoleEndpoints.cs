@@ -57,6 +57,7 @@ internal static class ConsoleEndpoints
         console.MapGet("/runs/list", (Page)(c => WithSession(c, RunPages.ListJsonAsync)));
         console.MapGet("/runs/{id}", (HttpContext c, string id) => WithSession(c, (context, session) => RunPages.ShowAsync(context, session, id)));
         console.MapGet("/runs/{id}/events", (HttpContext c, string id) => Session(c) is { } session ? RunPages.EventsAsync(c, session, id) : Unauthorized(c));
+        console.MapGet("/runs/{id}/artifacts/{**path}", (HttpContext c, string id, string path) => WithSession(c, (context, session) => RunPages.ArtifactAsync(context, session, id, path)));
         console.MapPost("/runs/{id}/cancel", (HttpContext c, string id) => WithForm(c, (context, session, _) => RunPages.CancelAsync(context, session, id)));
         console.MapGet("/budgets", (Page)(c => WithSession(c, BudgetPages.ShowAsync)));
         console.MapGet("/audit", (Page)(c => WithSession(c, AuditPages.ListAsync)));

@@ -156,9 +156,73 @@ internal static class RunPages
             .Raw("<h3>stdout</h3><pre id=\"stdout\" tabindex=\"0\" aria-label=\"stdout\">").Text(stdout, multiline: true).Raw("</pre>")
             .Raw("<h3>stderr</h3><pre id=\"stderr\" tabindex=\"0\" aria-label=\"stderr\">").Text(stderr, multiline: true).Raw("</pre></section>");
 
+        Artifacts(body, entry.Id, result);
         Usage(body, result?.Limits ?? entry.Plan.Limits, result?.Usage);
         await ReceiptAsync(context, body, entry.Id);
         return ConsolePages.Page($"Run {entry.Id}", session, body, message is null ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+    }
+
+    /// <summary>
+    /// One file the run returned, served as the agent's download serves it (<see cref="Http.ArtifactDownload"/>): the sniffed
+    /// type, nosniff, a sandboxing CSP that replaces the console's, and only raster images inline.
+    /// </summary>
+    public static async Task<IResult> ArtifactAsync(HttpContext context, ConsoleSession session, string id, string path)
+    {
+        var lifecycle = context.RequestServices.GetRequiredService<RunLifecycle>();
+        if (lifecycle.AllEntries().FirstOrDefault(e => e.Id == id) is not { } entry
+            || await lifecycle.FindArtifactAsync(id, path, entry.Principal, context.RequestAborted) is not { Artifact: { } artifact })
+        {
+            return ConsolePages.Refused("Not found", $"run '{id}' returned no file '{path}'", session, StatusCodes.Status404NotFound);
+        }
+
+        return Http.ArtifactDownload.Serve(context, artifact);
+    }
+
+    /// <summary>
+    /// The files the run returned from <c>/tmp/outputs</c>: each name (the program's, so shown as text) with its size, type
+    /// and hash, a download link, raster images shown on the page from this origin; then the files that did not come back.
+    /// </summary>
+    private static void Artifacts(ConsoleHtml body, string runId, RunResult? result)
+    {
+        if (result is null || (result.Artifacts is not { Count: > 0 } && result.ArtifactsDropped is not { Count: > 0 }))
+        {
+            return;
+        }
+
+        body.Raw("<section aria-labelledby=\"artifacts-title\"><h2 id=\"artifacts-title\">Artifacts</h2>");
+        if (result.Artifacts is { Count: > 0 } artifacts)
+        {
+            body.Raw("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"artifacts-title\"><table id=\"artifacts\"><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Size (bytes)</th><th scope=\"col\">Type</th><th scope=\"col\">SHA-256</th></tr></thead><tbody>");
+            foreach (var artifact in artifacts)
+            {
+                // Each segment escaped on its own: the name stays one path under this run, whatever characters it holds.
+                var href = "/console/runs/" + Uri.EscapeDataString(runId) + "/artifacts/" + string.Join('/', artifact.Path.Split('/').Select(Uri.EscapeDataString));
+                body.Raw("<tr><td><a href=\"").Text(href).Raw("\">").Text(artifact.Path).Raw("</a></td>")
+                    .Element("td", artifact.SizeBytes.ToString("N0", CultureInfo.InvariantCulture))
+                    .Element("td", artifact.MediaType)
+                    .Raw("<td><code>").Text(artifact.Sha256).Raw("</code></td></tr>");
+            }
+
+            body.Raw("</tbody></table></div>");
+            foreach (var image in artifacts.Where(a => Core.Artifacts.MediaTypes.IsInlineImage(a.MediaType)))
+            {
+                var src = "/console/runs/" + Uri.EscapeDataString(runId) + "/artifacts/" + string.Join('/', image.Path.Split('/').Select(Uri.EscapeDataString));
+                body.Raw("<figure><img class=\"artifact\" src=\"").Text(src).Raw("\" alt=\"").Text(image.Path).Raw("\"><figcaption>").Text(image.Path).Raw("</figcaption></figure>");
+            }
+        }
+
+        if (result.ArtifactsDropped is { Count: > 0 } dropped)
+        {
+            body.Raw("<h3>Not returned</h3><ul id=\"artifacts-dropped\">");
+            foreach (var file in dropped)
+            {
+                body.Raw("<li>").Text(file.Path).Raw(": ").Text(file.Reason).Raw("</li>");
+            }
+
+            body.Raw("</ul>");
+        }
+
+        body.Raw("</section>");
     }
 
     /// <summary>Cancel: the same <see cref="RunLifecycle.CancelAsync"/> as <c>DELETE /v1/runs/{id}</c>, under the run's own agent, with the operator named as the reason.</summary>

@@ -133,6 +133,42 @@ public sealed class ConsoleRunTests : IClassFixture<ConsoleFixture>
         dialogs.ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task RunPage_ListsTheFilesTheRunReturned_ShowsTheImage_AndServesEachAsTheAgentsDownloadDoes()
+    {
+        using var agent = await _fixture.ActiveAgentAsync("console-files");
+        // A 1x1 PNG, a CSV, and a file whose name is markup: all left in /tmp/outputs by the program.
+        const string Png = @"\211\120\116\107\015\012\032\012\000\000\000\015\111\110\104\122\000\000\000\001\000\000\000\001\010\006\000\000\000\037\025\304\211\000\000\000\015\111\104\101\124\170\234\143\370\317\300\360\037\000\005\000\001\377\211\231\075\035\000\000\000\000\111\105\116\104\256\102\140\202";
+        var runId = await StartAsync(agent,
+            $"printf '{Png}' > /tmp/outputs/dot.png; printf 'a,b\\n1,2\\n' > /tmp/outputs/table.csv; echo hi > '/tmp/outputs/{HostileLine.Replace("/", "", StringComparison.Ordinal)}.txt'; echo done",
+            "files");
+        await WaitForStateAsync(agent, runId, "completed");
+        var result = (await (await agent.GetAsync($"/v1/runs/{runId}", Token)).JsonAsync())["result"]!;
+        var csv = result["artifacts"]!.AsArray().Single(a => (string?)a!["path"] == "table.csv")!;
+        var (context, page, dialogs) = await _fixture.NewPageAsync();
+        await using var _ = context;
+        await ConsoleFixture.SignInAsync(page);
+
+        await page.GotoAsync($"/console/runs/{runId}");
+
+        (await page.Locator("#artifacts tbody tr").CountAsync()).ShouldBe(3, (string?)result.ToJsonString());
+        (await page.Locator("#artifacts").TextContentAsync())!.ShouldContain((string)csv["sha256"]!);
+        (await page.Locator("#artifacts").TextContentAsync())!.ShouldContain(HostileLine.Replace("/", "", StringComparison.Ordinal) + ".txt");
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('img.artifact'); return i && i.complete && i.naturalWidth === 1; }", null, new() { Timeout = 15_000 });
+        (await page.Locator("main img").CountAsync()).ShouldBe(1, "the one image is the PNG the run returned; the markup name stays text");
+        (await page.Locator("script").CountAsync()).ShouldBe(1);
+
+        var download = await page.APIRequest.GetAsync($"/console/runs/{runId}/artifacts/table.csv");
+        download.Status.ShouldBe(200);
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await download.BodyAsync())).ShouldBe((string)csv["sha256"]!);
+        download.Headers["content-security-policy"].ShouldBe("default-src 'none'; sandbox");
+        download.Headers["x-content-type-options"].ShouldBe("nosniff");
+        download.Headers["content-disposition"].ShouldStartWith("attachment");
+        (await page.APIRequest.GetAsync($"/console/runs/{runId}/artifacts/..%2F..%2Fetc%2Fpasswd")).Status.ShouldBe(404);
+        await ConsoleFixture.ScreenshotAsync(page, "run-artifacts-1280x800");
+        dialogs.ShouldBeEmpty();
+    }
+
     private static async Task<string> StartAsync(HttpClient agent, string code, string purpose)
     {
         using var accepted = await agent.PostAsJsonAsync("/v1/runs", new JsonObject { ["language"] = "bash", ["code"] = code, ["purpose"] = purpose, ["async"] = true }, Token);
