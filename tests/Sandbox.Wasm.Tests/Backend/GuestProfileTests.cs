@@ -80,11 +80,12 @@ public sealed class GuestProfileTests
     public async Task Run_GuestPrintsThenSpinsUntilKilled_ReturnsTheLine(string language, string code)
     {
         // CPython buffers stdout into anything but a terminal; without -u in the profile the kill lost the line.
-        // 6 s, not 3: a cold CPython start on a loaded 2-core machine took most of 3 s before the line was printed.
+        // Stopped by CPU time (2 s), not by a short wall limit: the guest gets the same CPU to print its line however
+        // loaded the machine is (a 3 s, then a 6 s, wall limit ended a cold CPython start at load 30 before it printed).
         if (language == "python") { GuestRequirement.PythonGuest(); } else { GuestRequirement.JavaScriptGuest(); }
 
         var result = await Pipeline().RunAsync(
-            new RunRequest { Language = language, Backend = BackendNames.Wasm, Code = code, Limits = new Sandbox.Core.Limits.LimitOverrides { WallTimeMs = 6000 } },
+            new RunRequest { Language = language, Backend = BackendNames.Wasm, Code = code, Limits = new Sandbox.Core.Limits.LimitOverrides { CpuTimeMs = 2000 } },
             TestContext.Current.CancellationToken);
 
         result.Status.ShouldBeOneOf([RunStatus.Timeout, RunStatus.CpuLimit], result.Message + "\n" + result.Stderr);
