@@ -157,8 +157,11 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
         var step = pooled.Pool.TemplateOf(shortProfile.Name).ShouldNotBeNull() with { RunId = runId };
         var warm = pooled.Pool.TryClaim(step).ShouldNotBeNull();
         await sandbox.Docker.RenameContainerAsync(warm.Id, ClaimName.Format(runId, TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds()), Token);
-        await warm.Attached.WriteStdinAsync(Execution.FilePayload.Encode(
-            [new Execution.PayloadFile(shortProfile.SourceFile, "import time\nprint('ticking', flush=True)\ntime.sleep(60)\n"u8.ToArray(), 0b110_100_100)]), Token);
+        // As the runner writes it: the files, then (with artifacts on) the outputs step's nonce line, then the program's stdin.
+        byte[] payload = [.. Execution.FilePayload.Encode(
+            [new Execution.PayloadFile(shortProfile.SourceFile, "import time\nprint('ticking', flush=True)\ntime.sleep(60)\n"u8.ToArray(), 0b110_100_100)]),
+            .. shortProfile.Artifacts.MaxFiles > 0 ? Artifacts.OutputsCommand.NonceLine(Artifacts.OutputsCommand.NewNonce()) : []];
+        await warm.Attached.WriteStdinAsync(payload, Token);
         await warm.Attached.CloseStdinAsync(Token);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
