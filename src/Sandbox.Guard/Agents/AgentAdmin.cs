@@ -66,6 +66,10 @@ public sealed partial class AgentAdmin
     /// <summary>By id (<c>agt_…</c>) or by name.</summary>
     public Task<Agent?> FindAgentAsync(string idOrName, CancellationToken cancellationToken) => _store.FindAgentAsync(idOrName, cancellationToken);
 
+    /// <summary>The agent's runs and CPU so far today (UTC), as its daily caps count them.</summary>
+    public Task<Usage> UsageTodayAsync(string agentId, CancellationToken cancellationToken) =>
+        _store.GetUsageAsync(agentId, Policy.CapLedger.Day(_time.GetUtcNow()), cancellationToken);
+
     /// <summary>The agent's keys and tokens, newest first.</summary>
     public Task<IReadOnlyList<Credential>> ListCredentialsAsync(string agentId, CancellationToken cancellationToken) => _store.ListCredentialsAsync(agentId, cancellationToken);
 

@@ -19,8 +19,9 @@ internal static class AgentPages
     public static async Task<IResult> ListAsync(HttpContext context, ConsoleSession session)
     {
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var agents = await context.RequestServices.GetRequiredService<AgentAdmin>().ListAgentsAsync(context.RequestAborted);
-        var body = new ConsoleHtml().Raw("<p class=\"actions\"><a href=\"/console/agents/new\" id=\"create\">Create an agent</a></p><div class=\"scroll\"><table id=\"agents\"><caption>Agents</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">State</th><th scope=\"col\">Actions</th><th scope=\"col\">Profiles</th><th scope=\"col\">Caps</th><th scope=\"col\">Expires</th></tr></thead><tbody>");
+        var admin = context.RequestServices.GetRequiredService<AgentAdmin>();
+        var agents = await admin.ListAgentsAsync(context.RequestAborted);
+        var body = new ConsoleHtml().Raw("<p class=\"actions\"><a href=\"/console/agents/new\" id=\"create\">Create an agent</a></p><div class=\"scroll\"><table id=\"agents\"><caption>Agents</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">State</th><th scope=\"col\">Actions</th><th scope=\"col\">Profiles</th><th scope=\"col\">Caps</th><th scope=\"col\">Today</th><th scope=\"col\">Expires</th></tr></thead><tbody>");
         foreach (var agent in agents.OrderBy(a => a.Name, StringComparer.Ordinal))
         {
             var view = AgentView.Of(agent, now);
@@ -35,11 +36,19 @@ internal static class AgentPages
 
             body.Raw("</td>").Element("td", string.Join(", ", agent.Profiles))
                 .Element("td", string.Create(CultureInfo.InvariantCulture, $"{agent.RatePerMinute}/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs and {agent.DailyCpuSeconds:0.#} CPU s a day"))
+                .Element("td", await TodayAsync(admin, agent, context.RequestAborted))
                 .Element("td", ConsolePages.Time(agent.ExpiresAt)).Raw("</tr>");
         }
 
         body.Raw("</tbody></table></div>");
         return ConsolePages.Page("Agents", session, body);
+    }
+
+    /// <summary>Today's usage against the daily caps, as the guard counts it (UTC day).</summary>
+    private static async Task<string> TodayAsync(AgentAdmin admin, Agent agent, CancellationToken cancellationToken)
+    {
+        var usage = await admin.UsageTodayAsync(agent.Id, cancellationToken);
+        return string.Create(CultureInfo.InvariantCulture, $"{usage.Runs} of {agent.DailyRuns} runs, {usage.CpuMs / 1000.0:0.#} of {agent.DailyCpuSeconds:0.#} CPU s");
     }
 
     /// <summary>The confirmation step: what the action does, and a form that does it.</summary>

@@ -103,8 +103,11 @@ public sealed class ConsoleAgentTests : IClassFixture<ConsoleFixture>
         var me = await (await agent.GetAsync("/v1/me", Token)).JsonAsync();
         ((string?)me["agent"]!["name"]).ShouldBe(name);
         ((int)me["agent"]!["dailyRuns"]!).ShouldBe(7);
+        using var ran = await agent.PostAsJsonAsync("/v1/runs", new JsonObject { ["language"] = "bash", ["code"] = "echo hi" }, Token);
+        ran.StatusCode.ShouldBe(HttpStatusCode.OK, await ran.Content.ReadAsStringAsync(Token));
         await page.GotoAsync("/console/agents");
         (await page.ContentAsync()).ShouldNotContain(key);
+        (await page.Locator("#agents tr", new() { HasText = name }).TextContentAsync())!.ShouldContain("1 of 7 runs", customMessage: "today's usage against the daily cap");
         var created = (await (await admin.GetAsync($"/admin/v1/audit?kind=admin&status=agent_created", Token)).JsonAsync()).AsArray().Single(r => (string?)r!["data"]!["name"] == name)!;
         ((string?)created["data"]!["actor"]).ShouldBe("admin:Ops Alice");
         dialogs.ShouldBeEmpty();
