@@ -12,7 +12,10 @@ namespace Sandbox.Docker.Sessions;
 /// </summary>
 internal static class CellFrame
 {
-    public static byte[] Encode(string nonce, RunRequest request)
+    /// <param name="nonce">The cell's nonce, for its end markers and (with <paramref name="outputs"/>) its outputs marker.</param>
+    /// <param name="request">The cell's code, stdin and files.</param>
+    /// <param name="outputs">Whether the kernel hands out <c>/tmp/outputs</c> after the cell (the profile returns artifacts).</param>
+    public static byte[] Encode(string nonce, RunRequest request, bool outputs = false)
     {
         var json = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(json))
@@ -21,6 +24,7 @@ internal static class CellFrame
             writer.WriteString("nonce", nonce);
             writer.WriteString("code", request.Code);
             writer.WriteString("stdin", request.Stdin ?? "");
+            writer.WriteBoolean("outputs", outputs);
             writer.WriteStartArray("files");
             foreach (var file in request.Files ?? [])
             {

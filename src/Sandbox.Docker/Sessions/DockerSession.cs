@@ -164,7 +164,10 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         var parent = kernel.Step.CgroupParent;
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var kill = new KillSwitch(_docker, kernel.ContainerId, () => _meter.IsPopulated(parent), () => _meter.Kill(parent));
-        var cell = new SessionCell(nonce, limits, output, kill);
+        // Files the cell leaves in /tmp/outputs come back with its result, under the profile's caps, as a run's do.
+        var artifacts = _opened.Profile.Artifacts.MaxFiles > 0;
+        var outputs = artifacts ? new OutputsReader(new Artifacts.ArtifactCapture(nonce, _opened.Profile.Artifacts)) : null;
+        var cell = new SessionCell(nonce, limits, output, kill, outputs);
 
         // The cell's CPU and memory high-water mark start now (reset where the kernel allows it, else subtracted).
         var cpuBaseline = _meter.ResetForClaim(parent);
@@ -181,7 +184,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         {
             try
             {
-                await kernel.Attached.WriteStdinAsync(CellFrame.Encode(nonce, request), kernel.Stop.Token);
+                await kernel.Attached.WriteStdinAsync(CellFrame.Encode(nonce, request, artifacts), kernel.Stop.Token);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or SandboxException)
             {
@@ -219,7 +222,8 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         }
 
         var cpuMs = Math.Max(0, (_meter.ReadCpuNanos(parent) ?? 0) - cpuBaseline) / 1_000_000;
-        var outcome = StepOutcome.Collected(exitCode, oomKilled, kill.Reason, cell.Stdout, cell.Stderr, wallMs, cpuMs, _meter.ReadPeakMemoryBytes(parent) ?? 0);
+        cell.EndOutputs();
+        var outcome = cell.WithArtifacts(StepOutcome.Collected(exitCode, oomKilled, kill.Reason, cell.Stdout, cell.Stderr, wallMs, cpuMs, _meter.ReadPeakMemoryBytes(parent) ?? 0));
         if (kill.Reason == KillReason.Cancelled)
         {
             return (Cancelled(null, "cancelled: the session was closed while the cell ran (" + (_closedBecause ?? "closed") + ")") with { Usage = outcome.Usage }, true);
@@ -241,6 +245,8 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
             Usage = outcome.Usage,
             LimitBreach = verdict.Breach,
             Message = verdict.Message,
+            Artifacts = outcome.Artifacts,
+            ArtifactsDropped = outcome.ArtifactsDropped,
         }, lost);
     }
 

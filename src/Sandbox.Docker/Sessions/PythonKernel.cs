@@ -8,7 +8,43 @@ namespace Sandbox.Docker.Sessions;
 internal static class PythonKernel
 {
     public const string Source = """
-        import ast, io, json, os, sys, traceback
+        import ast, io, json, os, shutil, sys, tarfile, traceback
+
+        OUTPUTS = "/tmp/outputs"
+
+
+        def _hand_out(nonce):
+            # As the run's outputs step (OutputsCommand): figures still open are saved first; then, if the folder holds
+            # anything, a marker and a GNU tar of it (links kept as links, never followed, names sorted) go to stdout ahead
+            # of the cell's end marker, and the folder is emptied: each file comes back with the cell that left it.
+            backend = sys.modules.get("sandbox_matplotlib")
+            if backend is not None:
+                backend.save_open_figures()
+            try:
+                top = sorted(os.listdir(OUTPUTS))
+            except OSError:
+                return
+            if not top:
+                return
+            out = open(1, "wb", closefd=False)
+            out.write(b"\x1eSANDBOX-OUTPUTS " + nonce.encode("ascii") + b"\n")
+            out.flush()
+            with tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+                for folder, dirs, files in os.walk(OUTPUTS):
+                    dirs.sort()
+                    for name in sorted(dirs + files):
+                        path = os.path.join(folder, name)
+                        tar.add(path, arcname="./" + os.path.relpath(path, OUTPUTS), recursive=False)
+            out.flush()
+            for name in top:
+                path = os.path.join(OUTPUTS, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
 
 
         def _run(cell, namespace):
@@ -50,6 +86,7 @@ internal static class PythonKernel
                 os.unlink(os.path.abspath(sys.argv[0]))
             except OSError:
                 pass
+            os.makedirs(OUTPUTS, exist_ok=True)
             frames = sys.stdin.buffer
             namespace = {"__name__": "__main__", "__builtins__": __builtins__}
             while True:
@@ -68,6 +105,12 @@ internal static class PythonKernel
                         stream.flush()
                     except Exception:
                         pass
+                if cell.get("outputs"):
+                    try:
+                        _hand_out(cell["nonce"])
+                    except Exception as e:
+                        print("sandbox-kernel: the files in /tmp/outputs were not handed out: %s" % e, file=sys.stderr)
+                        sys.stderr.flush()
                 os.write(2, marker + b"0\n")
                 os.write(1, marker + str(code).encode("ascii") + b"\n")
 

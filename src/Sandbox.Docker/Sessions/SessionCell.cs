@@ -15,9 +15,11 @@ internal sealed class SessionCell
     private readonly CellMarker _stderrMarker;
     private readonly IRunOutputSink? _output;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly OutputsReader? _outputs;
 
-    public SessionCell(string nonce, ResourceLimits limits, IRunOutputSink? output, KillSwitch kill)
+    public SessionCell(string nonce, ResourceLimits limits, IRunOutputSink? output, KillSwitch kill, OutputsReader? outputs = null)
     {
+        _outputs = outputs;
         _stdoutMarker = new CellMarker(nonce);
         _stderrMarker = new CellMarker(nonce);
         _output = output;
@@ -41,7 +43,16 @@ internal sealed class SessionCell
     public void Deliver(StdStream stream, ReadOnlySpan<byte> chunk)
     {
         var isStderr = stream == StdStream.Stderr;
-        Keep(isStderr, (isStderr ? _stderrMarker : _stdoutMarker).Feed(chunk));
+        var passed = (isStderr ? _stderrMarker : _stdoutMarker).Feed(chunk);
+        if (isStderr || _outputs is null)
+        {
+            Keep(isStderr, passed);
+        }
+        else
+        {
+            // The cell's stdout, then (after the outputs marker) the tar of /tmp/outputs, which is not the cell's output.
+            _outputs.Feed(passed, KeepStdout);
+        }
         if (_stdoutMarker.Seen && _stderrMarker.Seen)
         {
             _done.TrySetResult();
@@ -51,9 +62,29 @@ internal sealed class SessionCell
     /// <summary>After the kernel died mid-cell: what the markers held back was output after all.</summary>
     public void Flush()
     {
-        Keep(false, _stdoutMarker.Flush());
+        var rest = _stdoutMarker.Flush();
+        if (_outputs is null)
+        {
+            Keep(false, rest);
+        }
+        else
+        {
+            _outputs.Feed(rest, KeepStdout);
+        }
+
         Keep(true, _stderrMarker.Flush());
     }
+
+    /// <summary>
+    /// Ends the outputs split once the cell is over: what the splitter held back while it might have been the outputs
+    /// marker is output after all when none followed. Called before the output is collected.
+    /// </summary>
+    public void EndOutputs() => _outputs?.Flush(KeepStdout);
+
+    /// <summary>The cell's outcome with the files it handed out, whole (<see cref="OutputsReader.Complete"/>).</summary>
+    public StepOutcome WithArtifacts(StepOutcome outcome) => OutputsReader.Complete(_outputs, outcome);
+
+    private void KeepStdout(ReadOnlySpan<byte> bytes) => Keep(false, bytes);
 
     private void Keep(bool isStderr, ReadOnlySpan<byte> bytes)
     {

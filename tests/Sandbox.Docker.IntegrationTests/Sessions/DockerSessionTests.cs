@@ -36,6 +36,37 @@ public sealed class DockerSessionTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Execute_CellLeavesHostileOutputs_CappedAndRefusedAsARunsAre_AndTheNextCellHandsOutNothing()
+    {
+        await using var session = await OpenAsync();
+
+        // A link to /etc/passwd, markup, and more files than the cap: what a run's outputs step refuses, a cell's kernel refuses too.
+        var flood = await CellAsync(session, """
+            import os
+            os.symlink('/etc/passwd', '/tmp/outputs/0passwd')
+            open('/tmp/outputs/a-page.html', 'w').write('<script>alert(1)</script>')
+            for i in range(40):
+                open('/tmp/outputs/f%02d.txt' % i, 'w').write(str(i))
+            print('left', flush=True)
+            """);
+
+        flood.Status.ShouldBe(RunStatus.Ok, flood.Message + flood.Stderr);
+        flood.Stdout.ShouldBe("left\n", "the tar after the marker is not the cell's output");
+        var returned = flood.Artifacts.ShouldNotBeNull();
+        returned.Count.ShouldBeLessThanOrEqualTo(32);
+        returned.ShouldNotContain(a => a.Path == "0passwd");
+        returned.Single(a => a.Path == "a-page.html").MediaType.ShouldBe("application/octet-stream");
+        var dropped = flood.ArtifactsDropped.ShouldNotBeNull();
+        dropped.Single(d => d.Path == "0passwd").Reason.ShouldBe("not_a_regular_file");
+        dropped.ShouldContain(d => d.Reason == "too_many_files");
+
+        var next = await CellAsync(session, "sorted(os.listdir('/tmp/outputs'))");
+        next.Stdout.ShouldBe("[]\n", "each file comes back with the cell that left it");
+        next.Artifacts.ShouldBeNull();
+        session.Restarts.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Execute_ExceptionAndExit_AreTheCellsOutcomeAndKeepTheState()
     {
         await using var session = await OpenAsync();

@@ -48,6 +48,49 @@ public sealed class McpSessionTests
     }
 
     [Fact]
+    public async Task Loop_UploadACsvLoadItThenPlotWithoutRereading_ReturnsTheImageAndTheCsv()
+    {
+        await using var server = McpProcess.Start();
+        await server.InitializeAsync(Token);
+        var opened = await server.CallToolAsync("open_session", new JsonObject { ["language"] = "python", ["purpose"] = "plot a csv" }, Token);
+        var id = (string)opened["structuredContent"]!["id"]!;
+
+        var load = await server.CallToolAsync("run_code", new JsonObject
+        {
+            ["language"] = "python",
+            ["code"] = "import pandas as pd\ndf = pd.read_csv('/tmp/data.csv')\nlen(df)",
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "data.csv", ["content"] = SessionEndpointsTests.LoopCsv }),
+            ["session"] = id,
+        }, Token);
+        ((string?)load["structuredContent"]!["stdout"]).ShouldBe("4\n", load.ToJsonString() + server.Stderr);
+
+        var plot = await server.CallToolAsync("run_code", new JsonObject
+        {
+            ["language"] = "python",
+            ["code"] = "import os\nos.remove('/tmp/data.csv')\nimport matplotlib.pyplot as plt\ndf.plot(x='x', y='y')\ndf.assign(z=df.y * 2).to_csv('/tmp/outputs/doubled.csv', index=False)",
+            ["session"] = id,
+        }, Token);
+        ((string?)plot["structuredContent"]!["status"]).ShouldBe("ok", plot.ToJsonString());
+
+        // The plot as image content: a PNG of matplotlib's default size.
+        var image = plot["content"]!.AsArray().Single(b => (string?)b!["type"] == "image")!;
+        ((string?)image["mimeType"]).ShouldBe("image/png");
+        var png = Convert.FromBase64String((string)image["data"]!);
+        png.AsSpan(0, 4).ToArray().ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47 });
+        (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))).ShouldBe((640, 480));
+
+        // The CSV as an embedded text resource whose bytes hash to what the result lists.
+        var resource = plot["content"]!.AsArray().Single(b => (string?)b!["type"] == "resource")!["resource"]!;
+        var text = (string)resource["text"]!;
+        text.ShouldBe("x,y,z\n1,1,2\n2,4,8\n3,9,18\n4,16,32\n");
+        var listed = plot["structuredContent"]!["artifacts"]!.AsArray().Single(a => (string?)a!["path"] == "doubled.csv")!;
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))).ShouldBe((string)listed["sha256"]!);
+
+        await server.CallToolAsync("close_session", new JsonObject { ["session"] = id }, Token);
+        (await Support.DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task OpenSession_WebAssemblyProfile_IsRefusedSayingWhy()
     {
         await using var server = McpProcess.Start();

@@ -225,6 +225,49 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     }
 
     [Fact]
+    public async Task Loop_UploadACsvLoadItThenPlotWithoutRereading_ReturnsThePngAndACsvToDownload()
+    {
+        using var agent = await serve.AgentAsync("loop");
+        var id = (string)(await OpenAsync(agent))["id"]!;
+
+        // Cell 1: the file goes in, pandas loads it into the session.
+        using (var load = await agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new
+        {
+            language = "python",
+            code = "import pandas as pd\ndf = pd.read_csv('/tmp/data.csv')\nlen(df)",
+            files = new[] { new { path = "data.csv", content = LoopCsv } },
+        }), Token))
+        {
+            var loaded = await load.JsonAsync();
+            load.StatusCode.ShouldBe(HttpStatusCode.OK, loaded.ToJsonString());
+            ((string?)loaded["result"]!["stdout"]).ShouldBe("4\n", loaded.ToJsonString());
+        }
+
+        // Cell 2: the file is gone, so the plot can only come from the data frame the session kept.
+        var plot = await CellAsync(agent, id, "import os\nos.remove('/tmp/data.csv')\nimport matplotlib.pyplot as plt\ndf.plot(x='x', y='y')\ndf.assign(z=df.y * 2).to_csv('/tmp/outputs/doubled.csv', index=False)");
+        ((string?)plot["result"]!["status"]).ShouldBe("ok", plot.ToJsonString());
+        var artifacts = plot["result"]!["artifacts"]!.AsArray();
+        artifacts.Select(a => (string?)a!["path"]).Order(StringComparer.Ordinal).ToList().ShouldBe(["doubled.csv", "figure-1.png"], customMessage: plot.ToJsonString());
+        var runId = (string)plot["id"]!;
+
+        var png = await agent.Http.GetByteArrayAsync($"/v1/runs/{runId}/artifacts/figure-1.png", Token);
+        png.AsSpan(0, 8).ToArray().ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)))
+            .ShouldBe((640, 480), "matplotlib's default figure, 6.4 x 4.8 in at 100 dpi");
+        png.Length.ShouldBe((int)artifacts.Single(a => (string?)a!["path"] == "figure-1.png")!["sizeBytes"]!);
+
+        var csv = await agent.Http.GetByteArrayAsync($"/v1/runs/{runId}/artifacts/doubled.csv", Token);
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(csv)).ShouldBe((string)artifacts.Single(a => (string?)a!["path"] == "doubled.csv")!["sha256"]!);
+        System.Text.Encoding.UTF8.GetString(csv).ShouldBe("x,y,z\n1,1,2\n2,4,8\n3,9,18\n4,16,32\n");
+
+        // Each file comes back with the cell that left it: the next cell hands out nothing.
+        var next = await CellAsync(agent, id, "df.y.sum()");
+        ((string?)next["result"]!["stdout"]).ShouldBe("30\n", next.ToJsonString());
+        next["result"]!["artifacts"].ShouldBeNull(next.ToJsonString());
+        await CloseAsync(agent, id);
+    }
+
+    [Fact]
     public async Task McpRemote_SessionTools_GoToTheServicesSessions()
     {
         using var agent = await serve.AgentAsync("mcp-remote");
@@ -240,6 +283,9 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         ((string?)closed["structuredContent"]!["state"]).ShouldBe("closed", closed.ToJsonString());
         (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty();
     }
+
+    /// <summary>The data the loop tests upload: four points of y = x².</summary>
+    internal const string LoopCsv = "x,y\n1,1\n2,4\n3,9\n4,16\n";
 
     private static async Task<JsonNode> OpenAsync(ServeFixture.Agent agent)
     {
