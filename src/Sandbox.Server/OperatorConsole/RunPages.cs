@@ -195,9 +195,7 @@ internal static class RunPages
             body.Raw("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"artifacts-title\"><table id=\"artifacts\"><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Size (bytes)</th><th scope=\"col\">Type</th><th scope=\"col\">SHA-256</th></tr></thead><tbody>");
             foreach (var artifact in artifacts)
             {
-                // Each segment escaped on its own: the name stays one path under this run, whatever characters it holds.
-                var href = "/console/runs/" + Uri.EscapeDataString(runId) + "/artifacts/" + string.Join('/', artifact.Path.Split('/').Select(Uri.EscapeDataString));
-                body.Raw("<tr><td><a href=\"").Text(href).Raw("\">").Text(artifact.Path).Raw("</a></td>")
+                body.Raw("<tr><td><a href=\"").Text(ArtifactHref(runId, artifact.Path)).Raw("\">").Text(artifact.Path).Raw("</a></td>")
                     .Element("td", artifact.SizeBytes.ToString("N0", CultureInfo.InvariantCulture))
                     .Element("td", artifact.MediaType)
                     .Raw("<td><code>").Text(artifact.Sha256).Raw("</code></td></tr>");
@@ -206,8 +204,7 @@ internal static class RunPages
             body.Raw("</tbody></table></div>");
             foreach (var image in artifacts.Where(a => Core.Artifacts.MediaTypes.IsInlineImage(a.MediaType)))
             {
-                var src = "/console/runs/" + Uri.EscapeDataString(runId) + "/artifacts/" + string.Join('/', image.Path.Split('/').Select(Uri.EscapeDataString));
-                body.Raw("<figure><img class=\"artifact\" src=\"").Text(src).Raw("\" alt=\"").Text(image.Path).Raw("\"><figcaption>").Text(image.Path).Raw("</figcaption></figure>");
+                body.Raw("<figure><img class=\"artifact\" src=\"").Text(ArtifactHref(runId, image.Path)).Raw("\" alt=\"").Text(image.Path).Raw("\"><figcaption>").Text(image.Path).Raw("</figcaption></figure>");
             }
         }
 
@@ -224,6 +221,10 @@ internal static class RunPages
 
         body.Raw("</section>");
     }
+
+    /// <summary>The console's URL of one file a run returned; each segment escaped on its own, so the name stays one path under this run whatever characters it holds.</summary>
+    private static string ArtifactHref(string runId, string path) =>
+        "/console/runs/" + Uri.EscapeDataString(runId) + "/artifacts/" + string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
     /// <summary>Cancel: the same <see cref="RunLifecycle.CancelAsync"/> as <c>DELETE /v1/runs/{id}</c>, under the run's own agent, with the operator named as the reason.</summary>
     public static async Task<IResult> CancelAsync(HttpContext context, ConsoleSession session, string id)
