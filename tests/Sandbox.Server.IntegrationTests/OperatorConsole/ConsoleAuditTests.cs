@@ -55,6 +55,8 @@ public sealed class ConsoleAuditTests : IClassFixture<ConsoleFixture>
         var verified = await (await admin.GetAsync("/admin/v1/audit/verify", Token)).JsonAsync();
         verified.ToJsonString().ShouldContain(head.Split(':')[1]);
         await page.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        // The clipboard write is asynchronous: the page says how it went once it went.
+        await page.WaitForFunctionAsync("() => document.getElementById('copied').textContent !== ''", null, new() { Timeout = 10_000 });
         (await page.Locator("#copied").TextContentAsync()).ShouldBe("Copied.");
         (await page.EvaluateAsync<string>("() => navigator.clipboard.readText()")).ShouldBe(head);
         await ConsoleFixture.ScreenshotAsync(page, "audit-verify-1280x800");
