@@ -116,9 +116,9 @@ public interface IGuardStore : IAsyncDisposable
 
     /// <summary>
     /// One file a completed run returned (<see cref="RunCompletion.Artifacts"/>), or null when the run or the file is not kept.
-    /// The caller checks who may see the run first. A store that keeps no artifacts answers null (the default).
+    /// The caller checks who may see the run first.
     /// </summary>
-    Task<StoredArtifact?> FindRunArtifactAsync(string runId, string path, CancellationToken cancellationToken) => Task.FromResult<StoredArtifact?>(null);
+    Task<StoredArtifact?> FindRunArtifactAsync(string runId, string path, CancellationToken cancellationToken);
 
     /// <summary>A kept run's inputs and receipted plan as written at admission (JSON), or null when it has none or is gone.</summary>
     Task<string?> FindRunInputsAsync(string runId, CancellationToken cancellationToken);
