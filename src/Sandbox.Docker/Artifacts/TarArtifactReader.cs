@@ -39,6 +39,9 @@ internal sealed class TarArtifactReader
     /// <summary>Every byte pushed, kept or not.</summary>
     public long TotalBytes { get; private set; }
 
+    /// <summary>Whether the archive has ended (its end block, or a malformed header): nothing after it is read.</summary>
+    public bool IsEnded => _state == State.Ended;
+
     private enum State
     {
         Header,

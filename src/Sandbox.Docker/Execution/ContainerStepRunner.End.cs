@@ -14,8 +14,18 @@ internal sealed partial class ContainerStepRunner
     /// through the cgroup (see <see cref="KillSwitch"/>), so the processes end on time even when the daemon is stopped or
     /// dead; the exit code is still the daemon's to tell, and it gets a bounded time to tell it.
     /// </summary>
-    private async Task<ExitReport> AwaitEndAsync(string id, Task<ContainerWaitResponse> wait, KillSwitch kill, ProcessWatch watch, long wallTimeMs)
+    private async Task<ExitReport> AwaitEndAsync(string id, string cgroupParent, Task<ContainerWaitResponse> wait, KillSwitch kill, ProcessWatch watch, Task<long>? wrapperEnded, long wallTimeMs)
     {
+        if (wrapperEnded is not null && await Task.WhenAny(wait, watch.Gone, wrapperEnded) == wrapperEnded
+            && kill.Reason == KillReason.None && await SettleAsync(cgroupParent, watch))
+        {
+            // The wrapper's end line came with both streams whole and no other process left, and the kernel has seen the
+            // cgroup empty since: the run is over, with the status the wrapper passed on. The daemon notices the exit
+            // later (tens of milliseconds on two cores), and nothing of the run's result waits for it.
+            watch.OomKills = Math.Max(watch.OomKills, _meter.ReadOomKills(cgroupParent));
+            return new ExitReport(wrapperEnded.Result, watch.Gone.Result, DaemonLost: false, Vanished: false, OomKilled: false) { FromWrapper = true };
+        }
+
         var daemonLost = false;
         if (await Task.WhenAny(wait, watch.Gone) == wait)
         {
@@ -69,6 +79,30 @@ internal sealed partial class ContainerStepRunner
         }
 
         return await PollExitAsync(id, endedAt);
+    }
+
+    /// <summary>
+    /// After the wrapper's end line: its shell exits at once, so the cgroup empties within moments. Looked at every
+    /// millisecond for a bounded time; a cgroup still populated past it leaves the end to the kernel's watch and the daemon.
+    /// </summary>
+    private async Task<bool> SettleAsync(string cgroupParent, ProcessWatch watch)
+    {
+        var since = _time.GetTimestamp();
+        while (true)
+        {
+            if (_meter.IsPopulated(cgroupParent) == false)
+            {
+                watch.MarkGone(_time.GetTimestamp());
+                return true;
+            }
+
+            if (_time.GetElapsedTime(since) >= _options.WrapperSettleGrace)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(1), _time);
+        }
     }
 
     /// <summary>After the daemon was lost: asks it for the container's state until it answers, bounded by <see cref="DockerBackendOptions.DaemonReturnGrace"/>.</summary>
@@ -177,5 +211,9 @@ internal sealed partial class ContainerStepRunner
     }
 
     /// <summary>How a step ended: the exit code (null when nobody could say), when the kernel saw the end, and what the daemon did.</summary>
-    private sealed record ExitReport(long? ExitCode, long? EndedAt, bool DaemonLost, bool Vanished, bool OomKilled);
+    private sealed record ExitReport(long? ExitCode, long? EndedAt, bool DaemonLost, bool Vanished, bool OomKilled)
+    {
+        /// <summary>Told by the wrapper's end line and the kernel, before the daemon: both streams are already whole.</summary>
+        public bool FromWrapper { get; init; }
+    }
 }

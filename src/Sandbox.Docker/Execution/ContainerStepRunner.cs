@@ -140,12 +140,15 @@ internal sealed partial class ContainerStepRunner
         try
         {
             exit = canWatch
-                ? await AwaitEndAsync(id, wait, kill, watch, limits.WallTimeMs)
+                ? await AwaitEndAsync(id, step.CgroupParent, wait, kill, watch, outputs?.Ended, limits.WallTimeMs)
                 : new ExitReport((await AwaitExitAsync(wait, kill, limits.WallTimeMs)).StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
             progress.DaemonLost = exit.DaemonLost;
             // Output can trail the exit by a moment; give the stream a bounded time to drain. A daemon that is not
             // answering will not pass on more: the result does not wait for it.
-            await DrainAsync(read, exit.DaemonLost ? _options.DrainWithoutDaemon : _options.KillGrace, exit.DaemonLost);
+            if (!exit.FromWrapper)
+            {
+                await DrainAsync(read, exit.DaemonLost ? _options.DrainWithoutDaemon : _options.KillGrace, exit.DaemonLost);
+            }
         }
         catch (TimeoutException ex)
         {
@@ -165,7 +168,7 @@ internal sealed partial class ContainerStepRunner
         }
 
         var wallMs = (long)(exit.EndedAt is { } ended ? _time.GetElapsedTime(started, ended) : _time.GetElapsedTime(started)).TotalMilliseconds;
-        var (oomKilled, vanished) = exit.DaemonLost || exit.Vanished
+        var (oomKilled, vanished) = exit.DaemonLost || exit.Vanished || exit.FromWrapper
             ? (exit.OomKilled, exit.Vanished)
             : await InspectEndAsync(id, exit, kill.Reason);
         var usage = ReadUsage(step, cpuBaseline);
@@ -199,10 +202,24 @@ internal sealed partial class ContainerStepRunner
             if (count == 0)
             {
                 outputs?.Flush(chunk => Deliver(false, chunk, stdout, stderr, output));
+                outputs?.FlushStderr(chunk => Deliver(true, chunk, stdout, stderr, output));
                 return;
             }
 
-            if (outputs is not null && stream != StdStream.Stderr)
+            if (outputs is not null && stream == StdStream.Stderr)
+            {
+                // The program's stderr, then the wrapper's end line, which is not the program's output.
+                outputs.FeedStderr(buffer.AsSpan(0, count), chunk =>
+                {
+                    if (Deliver(true, chunk, stdout, stderr, output))
+                    {
+                        kill.Fire(KillReason.Output);
+                    }
+                });
+                continue;
+            }
+
+            if (outputs is not null)
             {
                 // The program's stdout, then (after the marker) the tar of /tmp/outputs, which is not the program's output.
                 outputs.Feed(buffer.AsSpan(0, count), chunk =>

@@ -3,6 +3,9 @@ namespace Sandbox.Docker.Execution;
 /// <summary>Tuning of the Docker backend; defaults suit a small host.</summary>
 public sealed record DockerBackendOptions
 {
+    /// <summary>How long after the wrapper's end line the cgroup may take to empty before the end is left to the daemon.</summary>
+    public TimeSpan WrapperSettleGrace { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How often CPU time and memory are sampled from the cgroup while a step runs.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 

@@ -97,6 +97,7 @@ public sealed partial class ContainerRecovery
         // The run's outputs step writes its tar of /tmp/outputs after a marker; its nonce died with the process that chose
         // it, so the marker's fixed part ends the program's stdout here, and the files are not recovered.
         var outputs = new Artifacts.OutputsSplitter(Artifacts.OutputsCommand.MarkerPrefix);
+        var end = new Artifacts.OutputsSplitter(Artifacts.OutputsCommand.EndMarkerPrefix);
         var buffer = new byte[64 * 1024];
         while (true)
         {
@@ -104,16 +105,20 @@ public sealed partial class ContainerRecovery
             if (count == 0)
             {
                 outputs.Flush(chunk => stdout.Append(chunk));
+                end.Flush(chunk => stderr.Append(chunk));
                 return;
             }
 
             if (stream == StdStream.Stderr)
             {
-                if (stderr.Append(buffer.AsSpan(0, count)))
+                // The wrapper's end line is the last of stderr, not the program's: it is dropped here as the marker is.
+                end.Feed(buffer.AsSpan(0, count), chunk =>
                 {
-                    overCap();
-                }
-
+                    if (stderr.Append(chunk))
+                    {
+                        overCap();
+                    }
+                }, static _ => { });
                 continue;
             }
 
