@@ -51,7 +51,7 @@ internal sealed partial class ContainerStepRunner
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (step.StepName == "run" && Pool?.TryClaim(step) is { } warm)
+        if (step.StepName is "run" or "compile" && Pool?.TryClaim(step) is { } warm)
         {
             // Its cgroup parent is the pool container's own, made for it alone; the rest of the spec equals the step's.
             var claimed = step with { CgroupParent = warm.CgroupParent };
@@ -117,7 +117,7 @@ internal sealed partial class ContainerStepRunner
         {
             // A claimed container has waited idle: the run's CPU, memory and wall clock start now, not at its start.
             cpuBaseline = _meter.ResetForClaim(step.CgroupParent);
-            renamed = RenameClaimedAsync(id, step.RunId);
+            renamed = RenameClaimedAsync(id, step);
         }
 
         var started = _time.GetTimestamp();
@@ -289,16 +289,17 @@ internal sealed partial class ContainerStepRunner
     /// Names a claimed pool container after its run (<see cref="ClaimName"/>), so start-up recovery finds it; it runs beside
     /// the program, and a failure only costs recovery that run (the reaper still removes the container).
     /// </summary>
-    private async Task RenameClaimedAsync(string id, string runId)
+    private async Task RenameClaimedAsync(string id, ContainerStep step)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
-            await _docker.RenameContainerAsync(id, ClaimName.Format(runId, _time.GetUtcNow().ToUnixTimeMilliseconds()), timeout.Token);
+            var name = ClaimName.Format(step.RunId, _time.GetUtcNow().ToUnixTimeMilliseconds(), step.StepName, step.CompileCpuMs);
+            await _docker.RenameContainerAsync(id, name, timeout.Token);
         }
         catch (Exception ex) when (ex is SandboxException or OperationCanceledException or IOException)
         {
-            Log.RenameFailed(_logger, runId, ex);
+            Log.RenameFailed(_logger, step.RunId, ex);
         }
     }
 

@@ -97,6 +97,11 @@ public sealed class DockerBackend : IExecutionBackend
             plan = plan with { ArtifactDigest = await DigestAsync(plan, cancellationToken) };
             // The tag is kept beside the id it named: the pool follows the tag when the image is rebuilt.
             pool.Register(key, RunStep(plan), size, profile.Image);
+            if (profile.Compile is { } compile)
+            {
+                // A compiled language's run is two steps in two sandboxes: both start warm, or the run pays one cold start.
+                pool.Register(key + WarmPool.CompileSuffix, CompileStep(plan, compile), size, profile.Image);
+            }
         }
 
         _steps.Pool = pool;
@@ -162,7 +167,7 @@ public sealed class DockerBackend : IExecutionBackend
         if (profile.Compile is { } compile)
         {
             var compiled = await _steps.RunAsync(
-                Step(plan, "compile", CompileCommand(compile), compile.Limits, tmpExec: true),
+                CompileStep(plan, compile),
                 FilePayload.Encode(runFiles),
                 cancellationToken);
             var verdict = OutcomeClassifier.Classify(compiled, compile.Limits, compileErrorExitCode: null);
@@ -199,6 +204,9 @@ public sealed class DockerBackend : IExecutionBackend
     /// <summary>The run step of <paramref name="plan"/>: the one place its spec is decided, for runs and the warm pool alike.</summary>
     private ContainerStep RunStep(RunPlan plan) =>
         Step(plan, "run", ReturnsArtifacts(plan.Profile) ? OutputsCommand.Wrap(plan.Profile.Command) : plan.Profile.Command, plan.Limits, plan.Profile.TmpExec);
+
+    /// <summary>The compile step of <paramref name="plan"/>, for runs and the warm pool alike.</summary>
+    private ContainerStep CompileStep(RunPlan plan, CompileStep compile) => Step(plan, "compile", CompileCommand(compile), compile.Limits, tmpExec: true);
 
     private static bool ReturnsArtifacts(Profile profile) => profile.Artifacts.MaxFiles > 0;
 

@@ -14,7 +14,8 @@ internal static class PoolKey
 {
     public static string Of(ContainerStep step)
     {
-        var request = ContainerSpecBuilder.Build(step, SeccompProfile.Runner).Request;
+        // The compile step's CPU is a fact about one run, not about the container: a compiled program's run step claims too.
+        var request = ContainerSpecBuilder.Build(step with { CompileCpuMs = null }, SeccompProfile.Runner).Request;
         var identityFree = request with
         {
             // The limits label stays: limits the host enforces (wall clock, output caps) are not in the rest of the spec,

@@ -48,6 +48,9 @@ public sealed partial class WarmPool : IAsyncDisposable
     /// <summary>This process's mark on its pool containers (<see cref="SandboxLabels.Pool"/>).</summary>
     public static string Instance { get; } = "p" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
+    /// <summary>Appended to a compiled profile's pool name for the pool of its compile step (<c>c/compile</c>).</summary>
+    public const string CompileSuffix = "/compile";
+
     /// <summary>Runs that claimed a warm container.</summary>
     public long Hits => Interlocked.Read(ref _hits);
 
@@ -113,7 +116,12 @@ public sealed partial class WarmPool : IAsyncDisposable
                 // The kernel's word that its entry is still waiting: a container killed from outside must not answer for a run.
                 if (_meter.IsPopulated(warm.CgroupParent) == true)
                 {
-                    Interlocked.Increment(ref _hits);
+                    // Hits and misses count runs (their run step); a compile step's claim shows in its pool's idle count.
+                    if (step.StepName == "run")
+                    {
+                        Interlocked.Increment(ref _hits);
+                    }
+
                     Claimed?.Invoke(warm.Id);
                     return warm;
                 }
@@ -123,7 +131,11 @@ public sealed partial class WarmPool : IAsyncDisposable
             }
         }
 
-        Interlocked.Increment(ref _misses);
+        if (step.StepName == "run")
+        {
+            Interlocked.Increment(ref _misses);
+        }
+
         return null;
     }
 

@@ -90,7 +90,10 @@ public sealed partial class ContainerRecovery : IContainerRecovery
             {
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
                 {
-                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged, ClaimName.Parse(container)?.ClaimedAt, prior, shutdown, cancellationToken);
+                    // A claimed container's label was written before its run: the compile step's CPU is in its name instead.
+                    var claim = ClaimName.Parse(container);
+                    judged = judged with { CompileCpuMs = judged.CompileCpuMs ?? claim?.CompileCpuMs };
+                    result = await RecoverStepAsync(runId, container.Id, labels, parent, judged, claim?.ClaimedAt, prior, shutdown, cancellationToken);
                     if (result is null)
                     {
                         Log.Abandoned(_logger, runId);

@@ -84,6 +84,38 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Run_CompiledLanguage_ClaimsAWarmCompileContainerAndAWarmRunContainer()
+    {
+        await using var pooled = await PooledAsync(size: 1, shipped: "c");
+        await pooled.WaitIdleAsync(2);
+        var names = pooled.Pool.Stats().Select(s => s.Name).ToList();
+        names.Count.ShouldBe(2);
+        names.ShouldContain(names[0].Split(WarmPool.CompileSuffix)[0] + WarmPool.CompileSuffix);
+        var claimed = new System.Collections.Concurrent.ConcurrentBag<string>();
+        pooled.Pool.Claimed = claimed.Add;
+        var request = new RunRequest { Language = "c", Profile = "c", Code = "#include <stdio.h>\nint main(void) { puts(\"warm\"); return 3; }\n" };
+
+        var first = await pooled.Pipeline.RunAsync(request, Token);
+        await pooled.WaitIdleAsync(2);
+        var second = await pooled.Pipeline.RunAsync(request, Token);
+
+        foreach (var result in new[] { first, second })
+        {
+            result.Status.ShouldBe(RunStatus.RuntimeError, result.Message + result.Stderr);
+            result.ExitCode.ShouldBe(3);
+            result.Stdout.ShouldBe("warm\n");
+            result.Usage.CompileCpuMs.ShouldNotBeNull().ShouldBeGreaterThan(0);
+        }
+
+        // Both steps of both runs came from the pool, and no container served two steps.
+        claimed.Count.ShouldBe(4);
+        claimed.Distinct(StringComparer.Ordinal).Count().ShouldBe(4);
+        pooled.Pool.Hits.ShouldBe(2);
+        pooled.Pool.Misses.ShouldBe(0);
+        (await sandbox.LeftoversAsync(first.RunId)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Run_ClaimedAfterIdling_ChargesNeitherIdleTimeNorIdleCpuAndTheDeadlineStartsAtTheClaim()
     {
         // A profile whose wall-clock limit is shorter than the container waits idle: a clock started at the container's
@@ -267,7 +299,7 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
         return process.ExitCode;
     }
 
-    private async Task<Pooled> PooledAsync(int size, Profile? profile = null, TimeSpan? repinInterval = null)
+    private async Task<Pooled> PooledAsync(int size, Profile? profile = null, TimeSpan? repinInterval = null, string? shipped = null)
     {
         await DockerRequirement.EnsureAvailableAsync(sandbox.Docker);
         var docker = DockerSandbox.Create(sandbox.RawClient, TimeProvider.System, NullLoggerFactory.Instance);
@@ -278,9 +310,10 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
             profile = profile with { Runtime = SandboxFixture.Runtime };
         }
 
-        var chosen = profile ?? ProfileNamed(sandbox.ForRuntime(Python("")).Profile ?? "python");
+        // A shipped profile other than python is pooled as the suite's runtime would run its requests.
+        var request = sandbox.ForRuntime(shipped is null ? Python("") : new RunRequest { Language = ProfileNamed(shipped).Language, Profile = shipped, Code = "" });
+        var chosen = profile ?? ProfileNamed(request.Profile ?? "python");
         var profiles = profile is null ? sandbox.Profiles : ProfileSet.Create(sandbox.Profiles.All.Append(profile).ToDictionary(p => p.Name, StringComparer.Ordinal));
-        var request = sandbox.ForRuntime(Python(""));
         var key = request.Runtime is { } runtime && runtime != chosen.Runtime ? chosen.Name + "@" + runtime : chosen.Name;
         var pool = await docker.Backend.StartPoolAsync(profiles.All, new WarmPoolOptions { Sizes = new() { [key] = size }, RepinInterval = repinInterval ?? TimeSpan.FromSeconds(10) }, NullLogger.Instance, Token);
         return new Pooled(docker.Backend, pool, new RunPipeline(profiles, [docker.Backend], TimeProvider.System, NullLogger<RunPipeline>.Instance), sandbox);

@@ -26,6 +26,17 @@ public sealed class ClaimNameTests
     }
 
     [Fact]
+    public void Parse_ClaimedRunStepOfACompiledProgram_GivesItsCompileCpu()
+    {
+        var parsed = ClaimName.Parse(Container(ClaimName.Format("run-01.a", 1_800_000_000_123, "run", compileCpuMs: 250)));
+
+        parsed.ShouldNotBeNull();
+        parsed.Value.RunId.ShouldBe("run-01.a");
+        parsed.Value.CompileCpuMs.ShouldBe(250);
+        ClaimName.Parse(Container(ClaimName.Format("run_x", 5, "compile"))).ShouldNotBeNull().CompileCpuMs.ShouldBeNull();
+    }
+
+    [Fact]
     public void Parse_UnclaimedPoolContainer_IsNull() => ClaimName.Parse(Container("sandbox-pool-0123456789abcdef-run")).ShouldBeNull();
 
     [Fact]

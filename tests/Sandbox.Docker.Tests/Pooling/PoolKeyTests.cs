@@ -17,6 +17,7 @@ public sealed class PoolKeyTests
             DeadlineUnixMs = step.DeadlineUnixMs + 12345,
             KillAtUnixMs = 0,
             Pool = "p123",
+            CompileCpuMs = 420, // the compile step's CPU of one run: a compiled program's run step still claims
         };
 
         PoolKey.Of(other).ShouldBe(PoolKey.Of(step));
