@@ -32,6 +32,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly RunPlan _opened;
     private readonly ResourceLimits _kernelLimits;
+    private readonly KernelProgram _program;
     private readonly DateTimeOffset _expiresAt;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
@@ -50,6 +51,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         _time = time;
         _logger = logger;
         _expiresAt = time.GetUtcNow() + sessionOptions.MaxLifetime;
+        _program = KernelProgram.For(opened.Profile);
         // The kernel lives across cells: its container's wall and RLIMIT_CPU backstop are the session's whole life, not a cell's.
         _kernelLimits = opened.Limits with
         {
@@ -184,7 +186,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         {
             try
             {
-                await kernel.Attached.WriteStdinAsync(CellFrame.Encode(nonce, request, artifacts), kernel.Stop.Token);
+                await kernel.Attached.WriteStdinAsync(_program.Frame(nonce, request, artifacts), kernel.Stop.Token);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or SandboxException)
             {
@@ -294,7 +296,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
             RunId = Id,
             StepName = "kernel" + generation,
             Image = _opened.ArtifactDigest ?? profile.Image, // pinned, as a run's
-            Command = profile.Command,
+            Command = _program.Command(profile.Command),
             Environment = profile.Environment,
             Limits = _kernelLimits,
             Runtime = _opened.Runtime,
@@ -314,7 +316,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
             var kernel = new SessionKernel(id, step, attached);
             await _docker.StartContainerAsync(id, cancellationToken);
             kernel.Ended = ReadAsync(kernel);
-            var source = new PayloadFile(profile.SourceFile, Encoding.UTF8.GetBytes(PythonKernel.Source), FileMode);
+            var source = new PayloadFile(profile.SourceFile, _program.Source, FileMode);
             await attached.WriteStdinAsync(FilePayload.Encode([source]), cancellationToken);
 
             // An empty cell: answered once the interpreter is up and reading, so no cell's wall clock pays for the start.

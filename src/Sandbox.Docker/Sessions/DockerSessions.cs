@@ -29,7 +29,7 @@ public sealed class DockerSessions
     public static string Instance { get; } = "s" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
     /// <summary>The languages a session can keep state for: those with a kernel.</summary>
-    public static IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { "python" };
+    public static IReadOnlySet<string> Languages => KernelProgram.Languages;
 
     /// <summary>Whether a session can run on <paramref name="profile"/>: a Docker profile of a language with a kernel, and no compile step.</summary>
     public static bool Supports(Profile profile)

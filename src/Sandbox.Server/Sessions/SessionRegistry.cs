@@ -133,7 +133,9 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
 
         var why = profile.Backend != BackendNames.Docker
             ? $"profile '{profile.Name}' runs on WebAssembly, which keeps no sessions: each run is a fresh instance whose memory is discarded, which is the point of that backend; use a Docker profile of the language for a session"
-            : $"language '{profile.Language}' has no session kernel yet (sessions keep state for: {string.Join(", ", DockerSessions.Languages)}); run it with POST /v1/runs";
+            : profile.Compile is not null
+                ? $"profile '{profile.Name}' compiles its program whole before it runs ({profile.Language}), so there is no interpreter whose state a session could keep between cells; run it with POST /v1/runs"
+                : $"language '{profile.Language}' has no session kernel (sessions keep state for: {string.Join(", ", DockerSessions.Languages.Order(StringComparer.Ordinal))}); run it with POST /v1/runs";
         return new ApiProblem
         {
             Status = 400,

@@ -46,7 +46,8 @@ internal static class SessionTools
             {
                 ["type"] = "string",
                 ["description"] = "Optional: the id of a session from open_session (ses_…). The code then runs as the session's next cell: variables, " +
-                    "imports and files from earlier cells are still there, and the last expression's value is printed. language must be the session's.",
+                    "imports, functions and files from earlier cells are still there (in bash also the working directory and exported variables). " +
+                    "In python and javascript the last expression's value is printed; in bash the exit code is the cell's $?. language must be the session's.",
             };
             tool.InputSchema = JsonSerializer.SerializeToElement(schema, SessionJsonContext.Default.JsonObject);
             tool.Description += "\n\nWith session (from open_session), the code runs in that session's interpreter instead of a fresh sandbox. " + WhenWorthIt;
@@ -56,7 +57,7 @@ internal static class SessionTools
         var kept = catalog.LanguageNames.Where(Docker.Sessions.DockerSessions.Languages.Contains).ToList();
         var languages = kept.Count > 0
             ? new JsonObject { ["type"] = "string", ["description"] = "The session's language.", ["enum"] = new JsonArray([.. kept.Select(n => (JsonNode)JsonValue.Create(n))]) }
-            : new JsonObject { ["type"] = "string", ["description"] = "The session's language (python has a session kernel)." };
+            : new JsonObject { ["type"] = "string", ["description"] = "The session's language (python, javascript and bash have a session kernel)." };
         tools.Add(new Tool
         {
             Name = OpenSession,
@@ -64,7 +65,9 @@ internal static class SessionTools
             Description = "Opens a session: one sandboxed interpreter kept between run_code calls that pass its id as session, so variables, " +
                 "imports and files persist. " + WhenWorthIt + " Each cell still has its own time, CPU and output limits; a cell that breaks one ends " +
                 "the interpreter (the result says the state is lost) and the next cell starts a fresh one. Sessions close when idle, at their " +
-                "maximum lifetime, or with close_session; close it when done. Python only; WebAssembly profiles keep no sessions.",
+                "maximum lifetime, or with close_session; close it when done. Languages: python (one interpreter), javascript (one Node " +
+                "context: top-level let/const/functions persist, top-level await works) and bash (one shell; a cell that runs exit ends it, " +
+                "so the next cell starts fresh). WebAssembly profiles and compiled languages (C, C#) keep no sessions.",
             InputSchema = JsonSerializer.SerializeToElement(new JsonObject
             {
                 ["type"] = "object",

@@ -103,7 +103,7 @@ public sealed record SessionCellInfo
 /// <summary>The body of <c>POST /v1/sessions</c>.</summary>
 public sealed record SessionRequestBody
 {
-    /// <summary>The language, as for a run (only languages with a session kernel: python).</summary>
+    /// <summary>The language, as for a run (only languages with a session kernel: python, javascript, bash).</summary>
     public required string Language { get; init; }
 
     /// <summary>A Docker profile of that language; the language's default when left out.</summary>

@@ -146,7 +146,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
 
     [Theory]
     [InlineData("{\"language\": \"python\", \"profile\": \"python-wasm\"}", "profile")]
-    [InlineData("{\"language\": \"javascript\"}", "language")]
+    [InlineData("{\"language\": \"c\"}", "language")]
     [InlineData("{\"language\": \"python\", \"bogus\": 1}", "bogus")]
     public async Task Open_NoSessionForIt_IsRefusedNamingTheField(string body, string field)
     {
@@ -319,7 +319,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     {
         public const string AdminKey = SandboxApiFactory.AdminKey;
         public const int MaxOpenPerAgent = 3;
-        private static readonly string[] s_profiles = ["python", "python-wasm", "javascript"];
+        private static readonly string[] s_profiles = ["python", "python-wasm", "javascript", "javascript-wasm", "bash", "c", "csharp"];
         private readonly string _data = Path.Join(Path.GetTempPath(), "sandbox-sessions-" + Guid.NewGuid().ToString("N"));
 
         internal ServeProcess Process { get; private set; } = null!;
