@@ -25,6 +25,7 @@ internal static partial class AgentsCommand
         ["maxConcurrentRuns"] = agent.MaxConcurrentRuns,
         ["dailyCpuSeconds"] = agent.DailyCpuSeconds,
         ["dailyRuns"] = agent.DailyRuns,
+        ["maxSessionMemoryMb"] = agent.MaxSessionMemoryMb,
         ["createdAt"] = Json(agent.CreatedAt),
         ["expiresAt"] = Json(agent.ExpiresAt),
         ["revokedAt"] = Json(agent.RevokedAt),
@@ -131,7 +132,7 @@ internal static partial class AgentsCommand
     }
 
     private static string Caps(Agent agent) => string.Create(CultureInfo.InvariantCulture,
-        $"  caps:     {agent.RatePerMinute} runs/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs/day, {agent.DailyCpuSeconds:0.##} CPU s/day");
+        $"  caps:     {agent.RatePerMinute} runs/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs/day, {agent.DailyCpuSeconds:0.##} CPU s/day, sessions within {agent.MaxSessionMemoryMb} MiB");
 
     /// <summary>Everything about a credential except its secret's hash.</summary>
     private static JsonObject CredentialJson(Credential credential) => new()

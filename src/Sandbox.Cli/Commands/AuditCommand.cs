@@ -17,11 +17,7 @@ internal static class AuditCommand
     private const int MaxLimit = 1_000_000;
     private const int SummaryLength = 100;
 
-    private static readonly string[] s_kinds =
-    [
-        AuditKinds.Request, AuditKinds.Decision, AuditKinds.Receipt, AuditKinds.Result,
-        AuditKinds.Approval, AuditKinds.Admin, AuditKinds.Alert, AuditKinds.Auth,
-    ];
+    private static readonly IReadOnlyList<string> s_kinds = AuditKinds.All;
 
     public static Command Create()
     {

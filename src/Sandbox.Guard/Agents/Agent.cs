@@ -27,6 +27,15 @@ public sealed record Agent
     /// <summary>Runs admitted per UTC day at most.</summary>
     public required int DailyRuns { get; init; }
 
+    /// <summary>
+    /// The sum of the memory limits of its open sessions at most, in MiB: a session holds its container's memory while it
+    /// idles, so the count cap alone would let one agent pin a host's memory with a few big profiles.
+    /// </summary>
+    public int MaxSessionMemoryMb { get; init; } = DefaultSessionMemoryMb;
+
+    /// <summary>What <see cref="MaxSessionMemoryMb"/> is when an operator does not name it: four sessions of the default 256 MiB.</summary>
+    public const int DefaultSessionMemoryMb = 1024;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>After this the agent's key and tokens stop working.</summary>

@@ -22,6 +22,9 @@ public sealed record AgentSpec
 
     public int DailyRuns { get; init; } = 1000;
 
+    /// <summary>The sum of the memory limits of its open sessions at most, in MiB; 0 lets it open none.</summary>
+    public int MaxSessionMemoryMb { get; init; } = Agent.DefaultSessionMemoryMb;
+
     /// <summary>How long the agent (and its key) lives.</summary>
     public TimeSpan ExpiresIn { get; init; } = TimeSpan.FromDays(90);
 }
@@ -44,6 +47,9 @@ public sealed partial class AgentAdmin
     /// a rounding slip such as 1e-9 days, at once) is a mistake; a short-lived credential is a task token.
     /// </summary>
     public static readonly TimeSpan MinLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>The highest <see cref="AgentSpec.MaxSessionMemoryMb"/> (1 TiB): past any host's memory, so a typo is caught.</summary>
+    public const int MaxSessionMemoryMbLimit = 1024 * 1024;
 
     private readonly IGuardStore _store;
     private readonly TimeProvider _time;
@@ -98,6 +104,7 @@ public sealed partial class AgentAdmin
             MaxConcurrentRuns = spec.MaxConcurrentRuns,
             DailyCpuSeconds = spec.DailyCpuSeconds,
             DailyRuns = spec.DailyRuns,
+            MaxSessionMemoryMb = spec.MaxSessionMemoryMb,
             CreatedAt = now,
             ExpiresAt = now + spec.ExpiresIn,
         };
@@ -248,6 +255,11 @@ public sealed partial class AgentAdmin
             errors.Add(new FieldError("dailyRuns", $"is {spec.DailyRuns}; use 1 to 10000000"));
         }
 
+        if (spec.MaxSessionMemoryMb is < 0 or > MaxSessionMemoryMbLimit)
+        {
+            errors.Add(new FieldError("maxSessionMemoryMb", $"is {spec.MaxSessionMemoryMb}; use 0 (no sessions) to {MaxSessionMemoryMbLimit} MiB"));
+        }
+
         if (spec.ExpiresIn < MinLifetime || spec.ExpiresIn > MaxLifetime)
         {
             errors.Add(new FieldError("expiresIn", $"is {spec.ExpiresIn}; use at least {MinLifetime.TotalHours:0} hour and at most {MaxLifetime.TotalDays:0} days (for less, mint a task token)"));
@@ -264,6 +276,7 @@ public sealed partial class AgentAdmin
         ["maxConcurrentRuns"] = agent.MaxConcurrentRuns,
         ["dailyCpuSeconds"] = agent.DailyCpuSeconds,
         ["dailyRuns"] = agent.DailyRuns,
+        ["maxSessionMemoryMb"] = agent.MaxSessionMemoryMb,
         ["expiresAt"] = AuditChain.FormatTime(agent.ExpiresAt),
     };
 

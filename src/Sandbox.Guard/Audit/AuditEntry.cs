@@ -28,6 +28,12 @@ public static class AuditKinds
 
     /// <summary>A call refused before any agent was known: malformed, unknown, expired or revoked credentials.</summary>
     public const string Auth = "auth";
+
+    /// <summary>A session opened (agent, profile, limits) or closed (why, and its cells); its cells are runs with their own records.</summary>
+    public const string Session = "session";
+
+    /// <summary>Every kind, in the order the front ends list them.</summary>
+    public static IReadOnlyList<string> All { get; } = [Request, Decision, Receipt, Result, Approval, Admin, Alert, Auth, Session];
 }
 
 /// <summary>A record to append; the store gives it its sequence number, time and hashes.</summary>

@@ -131,6 +131,38 @@ public static class AuditRecords
         return new AuditEntry { Kind = AuditKinds.Result, AgentId = agentId, RunId = runId, Status = result.Status.ToWireName(), Data = data };
     }
 
+    /// <summary>A session opened: who, on what profile, runtime and image, with which limits (its container's, for its life).</summary>
+    /// <remarks><see cref="AuditEntry.RunId"/> holds the session's id, so <c>?run=ses_…</c> finds its open and close.</remarks>
+    public static AuditEntry SessionOpened(Principal principal, string sessionId, RunPlan plan, DateTimeOffset expiresAt) => new()
+    {
+        Kind = AuditKinds.Session,
+        AgentId = principal.Agent.Id,
+        RunId = sessionId,
+        Status = "opened",
+        Data = new JsonObject
+        {
+            ["agent"] = principal.Agent.Name,
+            ["credentialId"] = principal.Credential.Id,
+            ["purpose"] = plan.Request.Purpose,
+            ["language"] = plan.Profile.Language,
+            ["profile"] = plan.Profile.Name,
+            ["runtime"] = plan.Runtime,
+            ["imageDigest"] = plan.ArtifactDigest,
+            ["limits"] = Limits(plan.Limits),
+            ["expiresAt"] = AuditChain.FormatTime(expiresAt),
+        },
+    };
+
+    /// <summary>A session closed: <paramref name="cause"/> is a stable word (deleted, idle_timeout, max_lifetime, revoked, shutdown), <paramref name="reason"/> the sentence.</summary>
+    public static AuditEntry SessionClosed(string agentId, string sessionId, string cause, string reason, int cells, int restarts) => new()
+    {
+        Kind = AuditKinds.Session,
+        AgentId = agentId,
+        RunId = sessionId,
+        Status = "closed",
+        Data = new JsonObject { ["cause"] = cause, ["reason"] = reason, ["cells"] = cells, ["restarts"] = restarts },
+    };
+
     /// <summary>A run that has no result after a restart: the process died under it.</summary>
     public static AuditEntry Interrupted(OpenRun run, string reason) => new()
     {

@@ -162,6 +162,12 @@ internal static class PostgresMigrations
             PRIMARY KEY (run_id, path)
         );
         """,
+
+        // 3: the agent's cap on the memory of its open sessions (issue 14), beside its other budgets; agents made before it
+        // get the default an operator gets when creating one without naming it.
+        """
+        ALTER TABLE agents ADD COLUMN max_session_memory_mb bigint NOT NULL DEFAULT 1024;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

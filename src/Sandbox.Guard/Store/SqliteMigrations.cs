@@ -176,6 +176,12 @@ internal static class SqliteMigrations
         CREATE TRIGGER runs_delete_artifacts AFTER DELETE ON runs
         BEGIN DELETE FROM run_artifacts WHERE run_id = old.run_id; END;
         """,
+
+        // 8: the agent's cap on the memory of its open sessions (issue 14), beside its other budgets; agents made before it
+        // get the default an operator gets when creating one without naming it.
+        """
+        ALTER TABLE agents ADD COLUMN max_session_memory_mb INTEGER NOT NULL DEFAULT 1024;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -109,6 +109,7 @@ internal static class AdminEndpoints
             MaxConcurrentRuns = body.MaxConcurrentRuns ?? defaults.MaxConcurrentRuns,
             DailyCpuSeconds = body.DailyCpuSeconds ?? defaults.DailyCpuSeconds,
             DailyRuns = body.DailyRuns ?? defaults.DailyRuns,
+            MaxSessionMemoryMb = body.MaxSessionMemoryMb ?? defaults.MaxSessionMemoryMb,
             ExpiresIn = body.ExpiresInDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)) : defaults.ExpiresIn,
         };
         var result = await admin.CreateAsync(spec, "admin:api", context.RequestAborted);

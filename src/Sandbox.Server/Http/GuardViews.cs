@@ -36,6 +36,9 @@ public sealed record AgentView
     /// <summary>The most runs it may start in a day (UTC).</summary>
     public required int DailyRuns { get; init; }
 
+    /// <summary>The sum of the memory limits of its open sessions at most, in MiB.</summary>
+    public required int MaxSessionMemoryMb { get; init; }
+
     /// <summary>When it was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
@@ -64,6 +67,7 @@ public sealed record AgentView
         MaxConcurrentRuns = a.MaxConcurrentRuns,
         DailyCpuSeconds = a.DailyCpuSeconds,
         DailyRuns = a.DailyRuns,
+        MaxSessionMemoryMb = a.MaxSessionMemoryMb,
         CreatedAt = a.CreatedAt,
         ExpiresAt = a.ExpiresAt,
         RevokedAt = a.RevokedAt,
@@ -282,6 +286,9 @@ public sealed record CreateAgentBody
 
     /// <summary>The most runs it may start in a day (UTC).</summary>
     public int? DailyRuns { get; init; }
+
+    /// <summary>The sum of the memory limits of its open sessions at most, in MiB (0: no sessions); 1024 when left out.</summary>
+    public int? MaxSessionMemoryMb { get; init; }
 
     /// <summary>Days until its keys stop working.</summary>
     public double? ExpiresInDays { get; init; }

@@ -19,8 +19,7 @@ internal static class AuditPages
     /// <summary>Records per page: a page stays quick to render and read; the next page goes on after its last record.</summary>
     internal const int PageSize = 100;
 
-    private static readonly string[] s_kinds =
-        [AuditKinds.Request, AuditKinds.Decision, AuditKinds.Receipt, AuditKinds.Result, AuditKinds.Approval, AuditKinds.Admin, AuditKinds.Alert, AuditKinds.Auth];
+    private static readonly IReadOnlyList<string> s_kinds = AuditKinds.All;
 
     public static async Task<IResult> ListAsync(HttpContext context, ConsoleSession session)
     {

@@ -30,7 +30,7 @@ internal sealed class LocalSessionGateway(SessionRegistry registry, SessionOptio
             return new SessionAnswer(null, SessionRegistry.NotFound(id));
         }
 
-        await registry.CloseAsync(entry, "closed by close_session");
+        await registry.CloseAsync(entry, SessionRegistry.ClosedByDelete, "closed by close_session");
         return new SessionAnswer(SessionRegistry.View(entry, options), null);
     }
 

@@ -94,7 +94,7 @@ internal static class SessionEndpoints
             return Problems.ToResult(SessionRegistry.NotFound(id), context);
         }
 
-        await registry.CloseAsync(entry, "closed by DELETE /v1/sessions/" + id);
+        await registry.CloseAsync(entry, SessionRegistry.ClosedByDelete, "closed by DELETE /v1/sessions/" + id);
         return TypedResults.Ok(SessionRegistry.View(entry, options));
     }
 

@@ -20,6 +20,18 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
     /// <summary>The cap a 429 names when an agent holds its most sessions.</summary>
     public const string OpenSessionsCap = "open_sessions";
 
+    /// <summary>The cap a 429 names when a session would take an agent's open sessions past its <c>maxSessionMemoryMb</c>.</summary>
+    public const string SessionMemoryCap = "session_memory_mb";
+
+    private const long MiB = 1024 * 1024;
+
+    // Why a session closed, as the audit record's stable `cause` (the sentence goes in its `reason`).
+    public const string ClosedByDelete = "deleted";
+    public const string ClosedIdle = "idle_timeout";
+    public const string ClosedLifetime = "max_lifetime";
+    public const string ClosedRevoked = "revoked";
+    public const string ClosedShutdown = "shutdown";
+
     private readonly RunLifecycle _lifecycle;
     private readonly DockerSessions _sessions;
     private readonly SessionOptions _options;
@@ -27,7 +39,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SessionEntry> _entries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _opening = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Count, long MemoryBytes)> _opening = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     public SessionRegistry(RunLifecycle lifecycle, DockerSessions sessions, SessionOptions options, IGuardStore store, TimeProvider time, ILogger<SessionRegistry> logger)
@@ -79,19 +91,33 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             return (null, unsupported);
         }
 
-        // The cap counts sessions open and being opened, under one lock, so 50 requests at once cannot all pass it.
+        // The caps count sessions open and being opened, under one lock, so 50 requests at once cannot all pass them.
         var agentId = principal.Agent.Id;
+        var memory = plan.Limits.MemoryBytes;
         lock (_gate)
         {
-            var open = _entries.Values.Count(e => e.Principal.Agent.Id == agentId && e.ClosedReason is null) + _opening.GetValueOrDefault(agentId);
+            var held = _entries.Values.Where(e => e.Principal.Agent.Id == agentId && e.ClosedReason is null).ToList();
+            var opening = _opening.GetValueOrDefault(agentId);
+            var open = held.Count + opening.Count;
             if (open >= _options.MaxOpenPerAgent)
             {
-                Log.CapReached(_logger, principal.Agent.Name, _options.MaxOpenPerAgent);
+                Log.CapReached(_logger, principal.Agent.Name, OpenSessionsCap, _options.MaxOpenPerAgent);
                 return (null, ApiProblem.CapExceeded(OpenSessionsCap,
                     $"{OpenSessionsCap}: this agent already holds {open} open session(s), its most ({_options.MaxOpenPerAgent}); close one with DELETE /v1/sessions/{{id}} or let it idle out", retryAfterSeconds: null));
             }
 
-            _opening[agentId] = _opening.GetValueOrDefault(agentId) + 1;
+            // An idle session keeps its container's memory: the agent's budget bounds the sum of its sessions' limits, not their use.
+            var heldBytes = held.Sum(e => e.Session.Plan.Limits.MemoryBytes) + opening.MemoryBytes;
+            var capMb = principal.Agent.MaxSessionMemoryMb;
+            if (heldBytes + memory > capMb * MiB)
+            {
+                Log.CapReached(_logger, principal.Agent.Name, SessionMemoryCap, capMb);
+                return (null, ApiProblem.CapExceeded(SessionMemoryCap,
+                    $"{SessionMemoryCap}: this agent's {open} open session(s) hold {Mib(heldBytes)} MiB of memory and this one would add {Mib(memory)} MiB, past its maxSessionMemoryMb of {capMb}; " +
+                    "close one with DELETE /v1/sessions/{id}, use a profile with less memory, or ask the operator for a larger budget", retryAfterSeconds: null));
+            }
+
+            _opening[agentId] = (opening.Count + 1, opening.MemoryBytes + memory);
         }
 
         try
@@ -99,6 +125,17 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             plan = await _lifecycle.Pipeline.PinAsync(plan, cancellationToken);
             var id = "ses_" + Guid.CreateVersion7(_time.GetUtcNow()).ToString("N");
             var session = await _sessions.OpenAsync(id, plan, new DockerSessionOptions { MaxLifetime = _options.MaxLifetime, CpuBudgetMs = _options.CpuBudgetMs }, cancellationToken);
+            try
+            {
+                // Recorded before the agent hears of it: a session nobody can find in the audit log never runs a cell.
+                await _store.AppendAsync(AuditRecords.SessionOpened(principal, id, plan, session.ExpiresAt), cancellationToken);
+            }
+            catch
+            {
+                await session.CloseAsync("its opening could not be recorded in the audit log");
+                throw;
+            }
+
             var entry = new SessionEntry(id, principal, session, _time.GetUtcNow());
             _entries[id] = entry;
             Log.Opened(_logger, id, plan.Profile.Name, principal.Agent.Name);
@@ -113,10 +150,14 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         {
             lock (_gate)
             {
-                _opening[agentId] -= 1;
-                if (_opening[agentId] == 0)
+                var (count, bytes) = _opening[agentId];
+                if (count == 1)
                 {
                     _opening.Remove(agentId);
+                }
+                else
+                {
+                    _opening[agentId] = (count - 1, bytes - memory);
                 }
             }
         }
@@ -225,8 +266,11 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         };
     }
 
-    /// <summary>Closes one session now: a running cell is killed, its container removed before this returns.</summary>
-    public Task CloseAsync(SessionEntry entry, string reason)
+    /// <summary>
+    /// Closes one session now: a running cell is killed, its container removed before this returns, and the close recorded
+    /// with its <paramref name="cause"/> (one of the <c>Closed*</c> words) and <paramref name="reason"/>.
+    /// </summary>
+    public Task CloseAsync(SessionEntry entry, string cause, string reason)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return entry.CloseOnceAsync(async () =>
@@ -236,6 +280,16 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             {
                 entry.ClosedAt = _time.GetUtcNow();
                 entry.ClosedReason = reason;
+            }
+
+            try
+            {
+                await _store.AppendAsync(AuditRecords.SessionClosed(entry.Principal.Agent.Id, entry.Id, cause, reason, entry.Cells, entry.Session.Restarts), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The container is gone whatever the store says; a close that cannot be recorded is logged, not undone.
+                Log.CloseNotAudited(_logger, entry.Id, ex);
             }
         });
     }
@@ -249,11 +303,11 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         {
             if (now >= entry.Session.ExpiresAt)
             {
-                await CloseAsync(entry, $"reached its maximum lifetime of {_options.MaxLifetime}");
+                await CloseAsync(entry, ClosedLifetime, $"reached its maximum lifetime of {_options.MaxLifetime}");
             }
             else if (!entry.Busy && now - entry.LastUsedAt >= _options.IdleTimeout)
             {
-                await CloseAsync(entry, $"idle for {_options.IdleTimeout} with no cell");
+                await CloseAsync(entry, ClosedIdle, $"idle for {_options.IdleTimeout} with no cell");
             }
         }
 
@@ -262,7 +316,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             if (await _store.FindAgentAsync(agent.Key, cancellationToken) is { RevokedAt: not null } revoked)
             {
                 Log.AgentRevoked(_logger, revoked.Name, agent.Count());
-                await Task.WhenAll(agent.Select(e => CloseAsync(e, $"agent '{revoked.Name}' was revoked ({revoked.RevokedReason})")));
+                await Task.WhenAll(agent.Select(e => CloseAsync(e, ClosedRevoked, $"agent '{revoked.Name}' was revoked ({revoked.RevokedReason})")));
                 continue;
             }
 
@@ -271,7 +325,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
                 // A rotated or revoked key may have leaked: what it opened does not outlive it, as its runs do not.
                 if (await _lifecycle.Guard.Keys.RevokedCredentialAsync(byKey.First().Principal.Credential, cancellationToken) is { } why)
                 {
-                    await Task.WhenAll(byKey.Select(e => CloseAsync(e, why)));
+                    await Task.WhenAll(byKey.Select(e => CloseAsync(e, ClosedRevoked, why)));
                 }
             }
         }
@@ -284,9 +338,11 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
 
     /// <summary>Closes every open session (shutdown).</summary>
     public Task CloseAllAsync(string reason) =>
-        Task.WhenAll(_entries.Values.Where(e => e.ClosedReason is null).Select(e => CloseAsync(e, reason)));
+        Task.WhenAll(_entries.Values.Where(e => e.ClosedReason is null).Select(e => CloseAsync(e, ClosedShutdown, reason)));
 
     public async ValueTask DisposeAsync() => await CloseAllAsync("the service stopped");
+
+    private static string Mib(long bytes) => (bytes / (double)MiB).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
 
     private static ApiProblem Problem(int status, string code, string title, string detail) => new() { Status = status, Code = code, Title = title, Detail = detail };
 
@@ -295,11 +351,14 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Information, "Session {SessionId} opened: profile {Profile}, agent {Agent}")]
         public static partial void Opened(ILogger logger, string sessionId, string profile, string agent);
 
-        [LoggerMessage(2, LogLevel.Warning, "Agent {Agent} is at its cap of {Cap} open session(s); refused with 429")]
-        public static partial void CapReached(ILogger logger, string agent, int cap);
+        [LoggerMessage(2, LogLevel.Warning, "Agent {Agent} is at its {Cap} cap of {Limit}; a session refused with 429")]
+        public static partial void CapReached(ILogger logger, string agent, string cap, long limit);
 
         [LoggerMessage(3, LogLevel.Error, "A session for agent {Agent} could not start")]
         public static partial void OpenFailed(ILogger logger, string agent, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Error, "Session {SessionId} closed, but its close could not be recorded in the audit log")]
+        public static partial void CloseNotAudited(ILogger logger, string sessionId, Exception exception);
 
         [LoggerMessage(4, LogLevel.Warning, "Agent {Agent} is revoked: closing its {Count} session(s)")]
         public static partial void AgentRevoked(ILogger logger, string agent, int count);

@@ -87,6 +87,21 @@ public abstract class GuardStoreTests(StoreBacking backing) : StoreContract(back
     }
 
     [Fact]
+    public async Task FindAgentAsync_RowWrittenBeforeTheSessionMemoryColumn_HasTheDefaultCap()
+    {
+        var store = await OpenAsync();
+        var agent = Some.Agent();
+        (await store.CreateAgentAsync(agent, Some.Key(agent), Some.Admin("agent_created", agent.Id), Ct)).ShouldBeTrue();
+
+        // A row as an older build wrote it: every column but max_session_memory_mb, which the migration added with a default.
+        const string older = "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, under_approval";
+        await RawAsync($"INSERT INTO agents ({older}) SELECT 'agt_00000000000000aa', 'older-agent', {older[(older.IndexOf("profiles", StringComparison.Ordinal))..]} FROM agents WHERE id = '{agent.Id}'");
+
+        (await store.FindAgentAsync("older-agent", Ct)).ShouldNotBeNull().MaxSessionMemoryMb.ShouldBe(Agent.DefaultSessionMemoryMb);
+        (await store.FindAgentAsync(agent.Id, Ct)).ShouldNotBeNull().MaxSessionMemoryMb.ShouldBe(777);
+    }
+
+    [Fact]
     public async Task CreateAgentAsync_New_StoresKeyAndAuditRecordTogether()
     {
         var store = await OpenAsync();

@@ -24,6 +24,7 @@ internal static class Some
         MaxConcurrentRuns = 2,
         DailyCpuSeconds = 3600.5,
         DailyRuns = 500,
+        MaxSessionMemoryMb = 777,
         CreatedAt = Now.AddTicks(1234567),
         ExpiresAt = Now.AddDays(90),
     };

@@ -66,6 +66,41 @@ public sealed class McpArtifactTests
         }
     }
 
+    [Fact]
+    public async Task RunCode_HostileTextFiles_ModelGetsNoEscapeNoControlNoBrokenText()
+    {
+        // ESC sequences, NULs and broken UTF-8 (bytes, never text); 8-bit CSI, bidi override and a lone \r in valid UTF-8
+        // (text, sanitized); and a text far past the per-file text budget (bounded).
+        const string hostile = """
+            with open('/tmp/outputs/ansi.txt', 'wb') as f:
+                f.write(b'\x1b[2J\x1b]0;owned\x07\x1b[31mred\x00\x00\xc3\x28\xff' * 500)
+            with open('/tmp/outputs/c1.csv', 'w') as f:
+                f.write('a,b\n\u009b2J\u202eevil\r1,2\n' * 50)
+            with open('/tmp/outputs/big.txt', 'w') as f:
+                f.write('line of text\n' * 40000)
+            print('ok')
+            """;
+        await using var server = McpProcess.Start(new AgentSpec { Name = "mcp-hostile-text", Profiles = ["python"], RatePerMinute = 100, MaxConcurrentRuns = 2 });
+        await server.InitializeAsync(Token);
+
+        var result = await server.CallToolAsync("run_code", new JsonObject { ["language"] = "python", ["code"] = hostile }, Token);
+
+        ((bool?)result["isError"]).ShouldNotBe(true, result.ToJsonString());
+        var resources = result["content"]!.AsArray().Where(c => (string)c!["type"]! == "resource").Select(c => c!["resource"]!).ToDictionary(r => ((string)r["uri"]!).Split('/')[^1]);
+        resources.Keys.ShouldBe(["ansi.txt", "c1.csv", "big.txt"], ignoreOrder: true);
+        resources["ansi.txt"]["text"].ShouldBeNull();
+        ((string)resources["ansi.txt"]["mimeType"]!).ShouldBe("application/octet-stream");
+        foreach (var name in new[] { "c1.csv", "big.txt" })
+        {
+            var text = (string)resources[name]["text"]!;
+            text.ShouldNotContain(c => c < 0x20 && c != '\n' && c != '\t' || c >= 0x7F && c <= 0x9F || c >= 0x202A && c <= 0x202E, text);
+            System.Text.Encoding.UTF8.GetByteCount(text).ShouldBeLessThanOrEqualTo(64 * 1024);
+        }
+
+        ((string)resources["c1.csv"]["text"]!).ShouldContain("<U+202E>");
+        ((string)resources["big.txt"]["text"]!).ShouldContain("bytes omitted");
+    }
+
     private static void CheckResult(JsonNode result)
     {
         ((bool?)result["isError"]).ShouldNotBe(true, result.ToJsonString());

@@ -123,6 +123,66 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     }
 
     [Fact]
+    public async Task Open_PastTheAgentsSessionMemory_Is429NamingItAndClosingOneFreesIt()
+    {
+        // Two python sessions of 256 MiB fit in 600 MiB and a third does not, below the count cap of 3: memory refuses it.
+        using var agent = await serve.AgentAsync("memory", maxSessionMemoryMb: 600);
+        var first = (string)(await OpenAsync(agent))["id"]!;
+        var second = (string)(await OpenAsync(agent))["id"]!;
+
+        using (var third = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token))
+        {
+            var problem = await third.JsonAsync();
+            third.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, problem.ToJsonString());
+            third.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+            ((string?)problem["code"]).ShouldBe("cap_exceeded");
+            ((string?)problem["cap"]).ShouldBe("session_memory_mb");
+            ((string?)problem["detail"]).ShouldNotBeNull().ShouldContain("maxSessionMemoryMb of 600");
+        }
+
+        // The agent's view shows the budget the operator set.
+        var shown = await serve.Process.Http.AdminGetAsync(ServeFixture.AdminKey, $"/admin/v1/agents/{agent.Id}");
+        shown.ToJsonString().ShouldContain("\"maxSessionMemoryMb\":600");
+
+        await CloseAsync(agent, first);
+        var again = (string)(await OpenAsync(agent))["id"]!;
+        await CloseAsync(agent, second);
+        await CloseAsync(agent, again);
+    }
+
+    [Fact]
+    public async Task OpenAndClose_AreAuditedWithProfileLimitsAndCause_ChainIntact()
+    {
+        using var agent = await serve.AgentAsync("audited");
+        var deleted = (string)(await OpenAsync(agent))["id"]!;
+        var idled = (string)(await OpenAsync(agent))["id"]!;
+        await CellAsync(agent, deleted, "x = 1");
+        await CloseAsync(agent, deleted);
+
+        var opened = await SessionRecordAsync(deleted, "opened");
+        ((string?)opened["agentId"]).ShouldBe(agent.Id);
+        ((string?)opened["data"]!["profile"]).ShouldBe("python");
+        ((long)opened["data"]!["limits"]!["memoryBytes"]!).ShouldBe(256L * 1024 * 1024);
+        ((string?)opened["data"]!["imageDigest"]).ShouldNotBeNull().ShouldStartWith("sha256:");
+        var closed = await SessionRecordAsync(deleted, "closed");
+        ((string?)closed["data"]!["cause"]).ShouldBe("deleted");
+        ((int)closed["data"]!["cells"]!).ShouldBe(1);
+
+        // Idle past its timeout (4 s here): closed by the sweeper, with that cause.
+        var watch = Stopwatch.StartNew();
+        JsonNode? idleClose;
+        while ((idleClose = await SessionRecordOrNullAsync(idled, "closed")) is null)
+        {
+            watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), "the idle session's close should be recorded");
+            await Task.Delay(250, Token);
+        }
+
+        ((string?)idleClose["data"]!["cause"]).ShouldBe("idle_timeout");
+        var verify = await serve.Process.Http.AdminGetAsync(ServeFixture.AdminKey, "/admin/v1/audit/verify");
+        ((bool)verify["intact"]!).ShouldBeTrue(verify.ToJsonString());
+    }
+
+    [Fact]
     public async Task Revoke_AgentWithSessions_EndsThemAndRemovesTheirContainers()
     {
         using var agent = await serve.AgentAsync("revoked");
@@ -142,6 +202,10 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         }
 
         (await agent.Http.GetAsync($"/v1/sessions/{first}", Token)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        foreach (var id in new[] { first, second })
+        {
+            ((string?)(await SessionRecordAsync(id, "closed"))["data"]!["cause"]).ShouldBe("revoked");
+        }
     }
 
     [Theory]
@@ -295,6 +359,16 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         return body;
     }
 
+    private async Task<JsonNode> SessionRecordAsync(string id, string status) =>
+        (await SessionRecordOrNullAsync(id, status)).ShouldNotBeNull($"no '{status}' audit record for session {id}");
+
+    private async Task<JsonNode?> SessionRecordOrNullAsync(string id, string status)
+    {
+        var records = (JsonArray)await serve.Process.Http.AdminGetAsync(ServeFixture.AdminKey, $"/admin/v1/audit?run={id}&kind=session&status={status}");
+        records.Count.ShouldBeLessThanOrEqualTo(1, $"one '{status}' record per session: {records.ToJsonString()}");
+        return records.SingleOrDefault();
+    }
+
     private static Task<HttpResponseMessage> PostCellAsync(ServeFixture.Agent agent, string id, string code) =>
         agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new { language = "python", code }), Token);
 
@@ -337,11 +411,11 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             await Process.WaitHealthyAsync(TestContext.Current.CancellationToken);
         }
 
-        public async Task<Agent> AgentAsync(string name)
+        public async Task<Agent> AgentAsync(string name, int? maxSessionMemoryMb = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/agents")
             {
-                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles }),
+                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles, maxSessionMemoryMb }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
             using var response = await Process.Http.SendAsync(request, TestContext.Current.CancellationToken);

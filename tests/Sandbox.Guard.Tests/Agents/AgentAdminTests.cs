@@ -1,0 +1,36 @@
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Audit;
+using Sandbox.Guard.Tests.Store;
+
+namespace Sandbox.Guard.Tests.Agents;
+
+/// <summary>The session memory budget an operator sets on an agent: validated by field, stored, and described in the audit record.</summary>
+public sealed class AgentAdminTests : TempDatabase
+{
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(AgentAdmin.MaxSessionMemoryMbLimit + 1)]
+    public async Task CreateAsync_SessionMemoryOutOfRange_IsInvalidNamingTheField(int mb)
+    {
+        var admin = new AgentAdmin(await OpenAsync(), Clock);
+
+        var result = await admin.CreateAsync(new AgentSpec { Name = "mem", Profiles = ["python"], MaxSessionMemoryMb = mb }, "test", Ct);
+
+        result.Ok.ShouldBeFalse();
+        result.Errors.ShouldNotBeNull().Select(e => e.Field).ShouldBe(["maxSessionMemoryMb"]);
+    }
+
+    [Fact]
+    public async Task CreateAsync_SessionMemoryGiven_StoredAndAudited()
+    {
+        var store = await OpenAsync();
+        var admin = new AgentAdmin(store, Clock);
+
+        var created = await admin.CreateAsync(new AgentSpec { Name = "mem", Profiles = ["python"], MaxSessionMemoryMb = 512 }, "test", Ct);
+
+        created.Value.ShouldNotBeNull().Agent.MaxSessionMemoryMb.ShouldBe(512);
+        (await store.FindAgentAsync("mem", Ct)).ShouldNotBeNull().MaxSessionMemoryMb.ShouldBe(512);
+        var record = (await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Admin }, Ct)).ShouldHaveSingleItem();
+        record.Data.ShouldContain("\"maxSessionMemoryMb\":512");
+    }
+}
