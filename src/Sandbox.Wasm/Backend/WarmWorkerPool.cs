@@ -72,6 +72,18 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
+    /// <summary>The snapshots held now (the arrays themselves: tests alter one to see it refused).</summary>
+    internal IReadOnlyList<byte[]> SnapshotBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _snapshots.Values.Select(s => s.Bytes)];
+            }
+        }
+    }
+
     /// <summary>Warm workers that restored a snapshot rather than running the guest's start-up.</summary>
     public long Restored => Interlocked.Read(ref _restored);
 

@@ -66,6 +66,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     /// <summary>Warm workers parked now, ready for a run.</summary>
     public int ParkedWorkerCount => _warm?.ParkedCount ?? 0;
 
+    /// <summary>The warm pool, for tests; null without warm workers.</summary>
+    internal WarmWorkerPool? WarmPool => _warm;
+
     /// <summary>Warm workers that restored their profile's snapshot instead of running its start-up.</summary>
     public long WarmRestored => _warm?.Restored ?? 0;
 

@@ -82,4 +82,38 @@ public sealed class WarmSnapshotTests
         fields[2][3].ShouldBe(fields[3][3], "hash('abc') within one generation");
         fields[1][3].ShouldNotBe(fields[0][3], "hash('abc') of a cold run and the worker that took the snapshot");
     }
+
+    [Fact]
+    public async Task Refill_AlteredSnapshot_IsRefusedDroppedAndTakenAgain()
+    {
+        GuestRequirement.PythonGuest();
+        var (pipeline, backend) = Pipeline(new WasmWorkerOptions { WarmWorkers = 1 });
+        using var owned = backend;
+        var pool = backend.WarmPool.ShouldNotBeNull();
+        (await pipeline.RunAsync(Python("print('cold')"), TestContext.Current.CancellationToken)).Status.ShouldBe(RunStatus.Ok);
+        await WaitParkedAsync(backend, 1);
+        var taken = pool.SnapshotBytes.ShouldHaveSingleItem();
+
+        // One bit of guest memory flipped where the pool keeps it: the next refill sends exactly that to its worker.
+        taken[taken.Length / 2] ^= 0x01;
+        (await pipeline.RunAsync(Python("print('warm')"), TestContext.Current.CancellationToken)).Stdout.ShouldBe("warm\n");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((pool.SnapshotCount > 0 || pool.Count > 0) && waited.Elapsed < s_fillTimeout)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        // Refused by the worker (it never parked), dropped by the pool; nothing restored it.
+        pool.SnapshotCount.ShouldBe(0);
+        pool.Count.ShouldBe(0);
+        backend.WarmRestored.ShouldBe(0);
+
+        // The next run starts cold and its refill takes a new snapshot, which the one after restores.
+        (await pipeline.RunAsync(Python("print(1+1)"), TestContext.Current.CancellationToken)).Stdout.ShouldBe("2\n");
+        await WaitParkedAsync(backend, 1);
+        pool.SnapshotBytes.ShouldHaveSingleItem().ShouldNotBeSameAs(taken);
+        (await pipeline.RunAsync(Python("print(3)"), TestContext.Current.CancellationToken)).Stdout.ShouldBe("3\n");
+        await WaitParkedAsync(backend, 1);
+        backend.WarmRestored.ShouldBe(1);
+    }
 }
