@@ -19,6 +19,10 @@ def _run(path):
     try:
         with open(path, 'rb') as source:
             code = compile(source.read(), path, 'exec')
+        # A warm worker may be restored from a snapshot taken before that open: what start-up drew at random is shared
+        # by every run of the snapshot, so a random module it imported is seeded again (from os.urandom, the run's own).
+        if 'random' in sys.modules:
+            sys.modules['random'].seed()
         exec(code, main.__dict__)
     except SystemExit as e:
         status = _status(e.code)

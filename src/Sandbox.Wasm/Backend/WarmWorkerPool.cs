@@ -14,6 +14,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<WarmWorker>> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KeySnapshot> _snapshots = new(StringComparer.Ordinal);
     private int _count;
     private bool _disposed;
 
@@ -59,8 +60,37 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
-    /// <summary>Starts workers for <paramref name="key"/> in the background until it holds its share; <paramref name="prepare"/> starts one and returns what to send it.</summary>
-    public void Refill(string key, Func<(WorkerProcess Worker, byte[] Template, byte[] Module)> prepare)
+    /// <summary>Snapshots held now, one at most per key (for tests and metrics).</summary>
+    public int SnapshotCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _snapshots.Count;
+            }
+        }
+    }
+
+    /// <summary>The snapshots held now (the arrays themselves: tests alter one to see it refused).</summary>
+    internal IReadOnlyList<byte[]> SnapshotBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _snapshots.Values.Select(s => s.Bytes)];
+            }
+        }
+    }
+
+    /// <summary>Warm workers that restored a snapshot rather than running the guest's start-up.</summary>
+    public long Restored => Interlocked.Read(ref _restored);
+
+    private long _restored;
+
+    /// <summary>Starts workers for <paramref name="key"/> in the background until it holds its share; <paramref name="prepare"/> starts one in the given snapshot mode and returns what to send it.</summary>
+    public void Refill(string key, Func<WarmSnapshotMode, WarmPreparation> prepare)
     {
         lock (_lock)
         {
@@ -77,7 +107,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
 
             while (workers.Count < options.WarmWorkers && (_count < options.MaxWarmWorkers || EvictOtherThan(key)))
             {
-                var warm = new WarmWorker(PrepareAsync(prepare));
+                var warm = new WarmWorker(PrepareAsync(key, prepare));
                 workers.Add(warm);
                 _count++;
                 _ = warm.Ready.ContinueWith(t => DropIfFailed(key, warm, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -92,6 +122,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         lock (_lock)
         {
             _disposed = true;
+            _snapshots.Clear();
             all = [.. _byKey.Values.SelectMany(w => w)];
             _byKey.Clear();
             _count = 0;
@@ -123,24 +154,35 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         return true;
     }
 
-    private async Task<WorkerProcess?> PrepareAsync(Func<(WorkerProcess Worker, byte[] Template, byte[] Module)> prepare)
+    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare)
     {
         // Off the caller's thread: starting the process and reading the module must not delay the run that asked for the refill.
         await Task.Yield();
         WorkerProcess? worker = null;
+        var (mode, snapshot) = ChooseSnapshot(key);
         try
         {
-            (worker, var template, var module) = prepare();
+            var prepared = prepare(mode);
+            worker = prepared.Worker;
             var input = worker.Process.StandardInput.BaseStream;
-            await WorkerFrames.WriteAsync(input, FrameType.Prepare, template, CancellationToken.None).ConfigureAwait(false);
-            await WorkerFrames.WriteAsync(input, FrameType.Module, module, CancellationToken.None).ConfigureAwait(false);
+            await WorkerFrames.WriteAsync(input, FrameType.Prepare, prepared.Template, CancellationToken.None).ConfigureAwait(false);
+            await WorkerFrames.WriteAsync(input, FrameType.Module, prepared.Module, CancellationToken.None).ConfigureAwait(false);
+            if (snapshot is not null)
+            {
+                await WorkerFrames.WriteAsync(input, FrameType.Snapshot, snapshot, CancellationToken.None).ConfigureAwait(false);
+            }
+
             await input.FlushAsync().ConfigureAwait(false);
-            var parked = WorkerFrames.ReadAsync(worker.Process.StandardOutput.BaseStream, 0, CancellationToken.None).AsTask();
             try
             {
                 // Pre-initialisation is bounded here: a guest that never parks is killed, and its worker dropped.
-                if (await parked.WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false) is { Type: FrameType.Parked })
+                if (await UntilParkedAsync(key, worker, mode, prepared.MaxSnapshotBytes).WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false))
                 {
+                    if (mode == WarmSnapshotMode.Restore)
+                    {
+                        Interlocked.Increment(ref _restored);
+                    }
+
                     return worker;
                 }
             }
@@ -156,8 +198,96 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
             Log.PrepareFailed(logger, e.GetType().Name, e.Message);
         }
 
+        if (snapshot is not null)
+        {
+            // Fail closed: a snapshot a worker refused (or could not park from) is dropped; the next refill takes a new one.
+            DropSnapshot(key, snapshot);
+        }
+
         worker?.Dispose();
         return null;
+    }
+
+    /// <summary>
+    /// Reads the worker's frames until it parks: true then. A worker told to take a snapshot may send one
+    /// <see cref="FrameType.Captured"/> first; it comes before the worker has seen any run, so it holds only the
+    /// profile's own start-up. Anything else ends the preparation.
+    /// </summary>
+    private async Task<bool> UntilParkedAsync(string key, WorkerProcess worker, WarmSnapshotMode mode, int maxSnapshotBytes)
+    {
+        var output = worker.Process.StandardOutput.BaseStream;
+        var captured = false;
+        while (true)
+        {
+            var frame = await WorkerFrames.ReadAsync(output, mode == WarmSnapshotMode.Take && !captured ? maxSnapshotBytes : 0, CancellationToken.None).ConfigureAwait(false);
+            switch (frame)
+            {
+                case { Type: FrameType.Parked }:
+                    return true;
+                case { Type: FrameType.Captured } when mode == WarmSnapshotMode.Take && !captured:
+                    captured = true;
+                    StoreSnapshot(key, frame.Value.Payload);
+                    break;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>Restore the key's snapshot while its generation lasts; otherwise take a new one (or none when snapshots are off).</summary>
+    private (WarmSnapshotMode Mode, byte[]? Snapshot) ChooseSnapshot(string key)
+    {
+        if (!options.WarmSnapshots)
+        {
+            return (WarmSnapshotMode.None, null);
+        }
+
+        lock (_lock)
+        {
+            if (_snapshots.TryGetValue(key, out var held))
+            {
+                // A generation is shared by a bounded number of runs and time (the guest's hash secret is in it, see the README).
+                if (held.Uses < options.SnapshotMaxRuns && time.GetElapsedTime(held.TakenAt) < options.SnapshotMaxAge)
+                {
+                    held.Uses++;
+                    return (WarmSnapshotMode.Restore, held.Bytes);
+                }
+
+                _snapshots.Remove(key);
+            }
+
+            return (WarmSnapshotMode.Take, null);
+        }
+    }
+
+    private void StoreSnapshot(string key, byte[] bytes)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (!_snapshots.ContainsKey(key) && _snapshots.Count >= options.MaxWarmWorkers)
+            {
+                // Bounded like the workers: the oldest key's snapshot makes room.
+                _snapshots.Remove(_snapshots.MinBy(k => k.Value.TakenAt).Key);
+            }
+
+            _snapshots[key] = new KeySnapshot(bytes, time.GetTimestamp());
+        }
+    }
+
+    private void DropSnapshot(string key, byte[] bytes)
+    {
+        lock (_lock)
+        {
+            if (_snapshots.TryGetValue(key, out var held) && ReferenceEquals(held.Bytes, bytes))
+            {
+                _snapshots.Remove(key);
+            }
+        }
     }
 
     private void DropIfFailed(string key, WarmWorker warm, WorkerProcess? worker)
@@ -187,6 +317,19 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         [LoggerMessage(21, LogLevel.Warning, "A warm WebAssembly worker did not park within {Seconds} s and was killed")]
         public static partial void PrepareTimedOut(ILogger logger, double seconds);
     }
+}
+
+/// <summary>What a warm worker is started with: the process, its template and module, and how large a snapshot it may send back.</summary>
+internal sealed record WarmPreparation(WorkerProcess Worker, byte[] Template, byte[] Module, int MaxSnapshotBytes);
+
+/// <summary>A key's snapshot and its generation: when it was taken and how many workers restored it.</summary>
+internal sealed class KeySnapshot(byte[] bytes, long takenAt)
+{
+    public byte[] Bytes { get; } = bytes;
+
+    public long TakenAt { get; } = takenAt;
+
+    public int Uses { get; set; }
 }
 
 /// <summary>One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare.</summary>

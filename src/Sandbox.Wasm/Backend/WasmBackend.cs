@@ -66,6 +66,12 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     /// <summary>Warm workers parked now, ready for a run.</summary>
     public int ParkedWorkerCount => _warm?.ParkedCount ?? 0;
 
+    /// <summary>The warm pool, for tests; null without warm workers.</summary>
+    internal WarmWorkerPool? WarmPool => _warm;
+
+    /// <summary>Warm workers that restored their profile's snapshot instead of running its start-up.</summary>
+    public long WarmRestored => _warm?.Restored ?? 0;
+
     /// <summary>Runs that took a warm worker.</summary>
     public long WarmHits => Interlocked.Read(ref _warmHits);
 
@@ -161,7 +167,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             if (warmKey is not null)
             {
                 // After the run, not before: its own refill (a whole guest start-up) must not compete with it for the CPU.
-                _warm!.Refill(warmKey, () => PrepareWarm(plan, run.Template, preopens));
+                _warm!.Refill(warmKey, mode => PrepareWarm(plan, run.Template, preopens, mode));
             }
         }
     }
@@ -229,13 +235,16 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     }
 
     /// <summary>Starts one warm worker for the run's profile and limits (on the pool's background task).</summary>
-    private (WorkerProcess Worker, byte[] Template, byte[] Module) PrepareWarm(RunPlan plan, WorkerRequest template, IReadOnlyList<string> preopens)
+    private WarmPreparation PrepareWarm(RunPlan plan, WorkerRequest template, IReadOnlyList<string> preopens, WarmSnapshotMode mode)
     {
         var module = LoadProfileModuleAsync(plan.Profile, CancellationToken.None).GetAwaiter().GetResult();
-        var prepared = template with { RunId = "warm", Stdin = [], Files = new Dictionary<string, byte[]>() };
-        var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes, module.Length);
+        var prepared = template with { RunId = "warm", Stdin = [], Files = new Dictionary<string, byte[]>(), Snapshot = mode };
+
+        // A snapshot is at most the guest's memory plus its call state; the worker holds it twice (its bytes and their parse, or the capture and its bytes).
+        var maxSnapshotBytes = (int)Math.Min(int.MaxValue - 1024, plan.Limits.MemoryBytes + WorkerRuntime.MaxModuleBytes);
+        var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + (mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes), module.Length);
         var worker = WorkerProcess.Start(_options, _cgroups!, "warm", cgroupLimit, heapLimit, preopens, _time);
-        return (worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module);
+        return new WarmPreparation(worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module, maxSnapshotBytes);
     }
 
     /// <summary>

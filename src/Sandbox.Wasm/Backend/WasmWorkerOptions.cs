@@ -61,6 +61,21 @@ public sealed record WasmWorkerOptions
     /// <summary>Warm workers across all profiles at once: each holds its guest's memory and a .NET runtime (about 100 MB for python-wasm).</summary>
     public int MaxWarmWorkers { get; init; } = 8;
 
+    /// <summary>
+    /// Whether warm workers start from a snapshot: the first worker of a key runs the guest's start-up and captures it at
+    /// the gate; later ones restore it instead (a process start and a copy of memory rather than CPython's start-up).
+    /// </summary>
+    public bool WarmSnapshots { get; init; } = true;
+
+    /// <summary>
+    /// How many warm workers restore one snapshot before a new one is taken: they share what the start-up drew at random
+    /// (CPython's str hash secret), so a generation is bounded in runs and in <see cref="SnapshotMaxAge"/>.
+    /// </summary>
+    public int SnapshotMaxRuns { get; init; } = 64;
+
+    /// <summary>How long one snapshot is restored before a new one is taken (see <see cref="SnapshotMaxRuns"/>).</summary>
+    public TimeSpan SnapshotMaxAge { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long a warm worker may take to pre-initialise before it is killed and dropped.</summary>
     public TimeSpan PrepareTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

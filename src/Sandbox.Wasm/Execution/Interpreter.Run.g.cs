@@ -20,18 +20,32 @@ internal sealed partial class Interpreter
 #pragma warning disable CA1502 // Cyclomatic complexity: one switch over every opcode is the point of the design.
 #pragma warning disable CA1505 // Maintainability index: same reason.
 #pragma warning disable CA1506 // Class coupling: same reason.
-    private void Run(WasmFunction function, int fp)
+    private void Run(WasmFunction function, int fp, int resumePc = 0, int resumeSp = 0)
     {
         var compiled = function.Code!;
-        EnterFrame(fp, compiled.MaxHeight);
-        var entryDepth = _depth;
+        int entryDepth, sp, pc;
+        if (resumePc == 0)
+        {
+            EnterFrame(fp, compiled.MaxHeight);
+            entryDepth = _depth;
+            sp = fp + compiled.LocalCount;
+            Array.Clear(_stack, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
+            // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
+            ChargeEntry(compiled.EntryFuel);
+            pc = 1;
+        }
+        else
+        {
+            // A restored frame stack (Resume): this frame continues at resumePc, its callers are in _callFrames, and the
+            // outermost frame (depth 1) ends the loop as a fresh top-level call's would.
+            EnsureStack(fp + compiled.MaxHeight);
+            entryDepth = 1;
+            sp = resumeSp;
+            pc = resumePc;
+        }
+
         var s = _stack;
-        var sp = fp + compiled.LocalCount;
-        Array.Clear(s, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
         var code = compiled.Code;
-        // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
-        ChargeEntry(compiled.EntryFuel);
-        var pc = 1;
         var instance = function.Instance!;
         var memory = instance.Memory0;
         var mem = memory?.Buffer ?? [];
@@ -5728,7 +5742,10 @@ internal sealed partial class Interpreter
             var calleeFp = sp - callee.ParameterCount;
             if (callee.Code is null)
             {
+                // Where a snapshot taken inside this host call resumes (CaptureFrames); cleared once it returns.
+                _hostSite = new HostCallSite { Caller = function, Pc = pc, Fp = fp, Callee = callee, CalleeFp = calleeFp };
                 CallHost(callee, calleeFp, instance);
+                _hostSite.Caller = null;
                 s = _stack;
                 sp = calleeFp + callee.ResultCount;
                 if (memory is not null)

@@ -21,7 +21,7 @@ internal sealed partial class Interpreter
     /// costs little until a guest actually recurses deeply; the dispatch loop re-reads it after calls.</summary>
     private ulong[] _stack;
     private readonly int _maxDepth;
-    private readonly bool _compileEnabled;
+    private bool _compileEnabled;
     private readonly int _compileThreshold;
     private readonly int _compileMaxInstructions;
     private readonly int _compileMaxWork;
@@ -77,6 +77,7 @@ internal sealed partial class Interpreter
         EnsureStack(fp + io.Length);
 
         io[..function.ParameterCount].CopyTo(_stack.AsSpan(fp));
+        _invokeNesting++;
         try
         {
             Call(function, fp);
@@ -88,6 +89,7 @@ internal sealed partial class Interpreter
             // depth and top of stack are restored here rather than in each frame.
             _top = savedTop;
             _depth = savedDepth;
+            _invokeNesting--;
         }
     }
 

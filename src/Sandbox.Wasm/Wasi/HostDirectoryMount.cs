@@ -160,6 +160,26 @@ internal sealed class HostDirectoryMount : WasiMount
         return WasiErrno.Success;
     }
 
+    /// <summary>The host paths given inode numbers so far, in number order (a snapshot keeps them: the guest may have seen them).</summary>
+    internal string[] InodePaths => [.. _inodes.OrderBy(i => i.Value).Select(i => i.Key)];
+
+    /// <summary>Gives the paths of a snapshot their numbers again, before anything else is numbered.</summary>
+    internal void RestoreInodes(IReadOnlyList<string> paths)
+    {
+        if (_inodes.Count != 0)
+        {
+            throw new InvalidOperationException("inodes are restored into a fresh mount only");
+        }
+
+        foreach (var path in paths)
+        {
+            if (!_inodes.TryAdd(path, (ulong)_inodes.Count + 1))
+            {
+                throw new InvalidDataException("the snapshot numbers one path twice");
+            }
+        }
+    }
+
     private ulong Inode(string hostPath)
     {
         if (!_inodes.TryGetValue(hostPath, out var inode))

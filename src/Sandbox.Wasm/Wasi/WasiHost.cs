@@ -179,6 +179,42 @@ public sealed partial class WasiHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// What a snapshot taken at the gate (inside it, before the run's files arrive) keeps of this host: the inode numbers each read-only folder has handed out
+    /// (per preopen, in order). Null (and why) when the guest holds anything else a fresh host would not have: an open
+    /// file or folder beyond the preopens, or stdin read. Everything else is the profile's and built afresh.
+    /// </summary>
+    internal string[][]? CaptureState(out string? why)
+    {
+        why = _stdinPosition != 0 || OutputBytes != 0 ? "stdin was read or output written"
+            : _descriptors.Values.Any(d => !d.IsPreopen) ? "the guest holds a descriptor beyond the preopens"
+            : null;
+        return why is null ? [.. _descriptors.OrderBy(d => d.Key).Select(d => d.Value.Mount is HostDirectoryMount host ? host.InodePaths : [])] : null;
+    }
+
+    /// <summary>Puts back what <see cref="CaptureState"/> kept, into this fresh host of the same profile.</summary>
+    internal void RestoreState(string[][] inodes)
+    {
+        ArgumentNullException.ThrowIfNull(inodes);
+        var mounts = _descriptors.OrderBy(d => d.Key).Select(d => d.Value.Mount).ToArray();
+        if (inodes.Length != mounts.Length || _descriptors.Values.Any(d => !d.IsPreopen))
+        {
+            throw new InvalidDataException("the snapshot's preopens do not match this host's");
+        }
+
+        for (var i = 0; i < mounts.Length; i++)
+        {
+            if (mounts[i] is HostDirectoryMount host)
+            {
+                host.RestoreInodes(inodes[i]);
+            }
+            else if (inodes[i].Length != 0)
+            {
+                throw new InvalidDataException("the snapshot numbers files in /tmp");
+            }
+        }
+    }
+
     private void FillRandom(Span<byte> buffer)
     {
         if (_seededRandom is not null)

@@ -18,6 +18,12 @@ internal enum FrameType : byte
     /// </summary>
     Prepare = 3,
 
+    /// <summary>
+    /// Service → worker, third, to a warm worker whose template says <see cref="WarmSnapshotMode.Restore"/>: a
+    /// <see cref="GuestSnapshotFile"/> another warm worker of the same key captured. Checked before use.
+    /// </summary>
+    Snapshot = 4,
+
     /// <summary>Worker → service: the request was read and the engine is about to compile; the service takes its CPU baseline here.</summary>
     Ready = 16,
 
@@ -29,6 +35,13 @@ internal enum FrameType : byte
 
     /// <summary>Worker → service: a warm worker is pre-initialised and waits for its run's request.</summary>
     Parked = 20,
+
+    /// <summary>
+    /// Worker → service, just before <see cref="Parked"/> and only then, from a warm worker told to
+    /// <see cref="WarmSnapshotMode.Take"/>: its guest at the gate as a <see cref="GuestSnapshotFile"/>. Before any run
+    /// reaches the worker, so it holds nothing of a run.
+    /// </summary>
+    Captured = 23,
 
     /// <summary>Worker → service: a file from <c>/tmp/outputs</c> follows: its size (8 bytes, little-endian) and its path (UTF-8). Before the result.</summary>
     ArtifactBegin = 21,

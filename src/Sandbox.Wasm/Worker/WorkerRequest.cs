@@ -48,6 +48,22 @@ internal sealed record WorkerRequest
 
     /// <summary>True when the module is the caller's own (language <c>wasm</c>): an invalid module is the caller's fault, not ours.</summary>
     public bool CallerModule { get; init; }
+
+    /// <summary>For a warm worker's template only: whether it captures its pre-initialised guest, or restores one sent after the module.</summary>
+    public WarmSnapshotMode Snapshot { get; init; }
+}
+
+/// <summary>How a warm worker reaches its gate (<see cref="GuestSnapshotFile"/>).</summary>
+internal enum WarmSnapshotMode
+{
+    /// <summary>Runs the guest's start-up; no snapshot.</summary>
+    None,
+
+    /// <summary>Runs the guest's start-up interpreted only, and sends a <see cref="FrameType.Captured"/> snapshot before parking.</summary>
+    Take,
+
+    /// <summary>Restores the <see cref="FrameType.Snapshot"/> that follows the module instead of running the start-up.</summary>
+    Restore,
 }
 
 /// <summary>A read-only folder the guest sees at <paramref name="GuestPath"/>.</summary>

@@ -19,6 +19,9 @@ public static class WorkerRuntime
     /// <summary>Largest module the service sends (the <c>wasm</c> profile caps caller modules at 16 MiB).</summary>
     public const int MaxModuleBytes = 128 * 1024 * 1024;
 
+    /// <summary>Exit code of a warm worker that refused the snapshot it was sent (another key's, corrupt, or not fitting the module).</summary>
+    public const int SnapshotRefused = 4;
+
     /// <summary>Runs one request from <paramref name="input"/>, writing frames to <paramref name="output"/>. Returns the process exit code.</summary>
     public static int Run(Stream input, Stream output, TimeProvider time, TextWriter diagnostics)
     {
@@ -50,6 +53,21 @@ public static class WorkerRuntime
 
         var frames = new FrameWriter(output);
         WasmOutcome outcome;
+        WarmSnapshot? snapshot = null;
+        if (warm && request.Snapshot != WarmSnapshotMode.None)
+        {
+            try
+            {
+                snapshot = OpenSnapshot(request, module, input, frames, diagnostics);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                // Fail closed: a snapshot of another engine build, module or profile, or an altered one, never runs.
+                diagnostics.WriteLine("sandbox-wasm-worker: snapshot refused: " + e.Message);
+                return SnapshotRefused;
+            }
+        }
+
         if (warm)
         {
             if (request.Fuel is not null)
@@ -62,7 +80,16 @@ public static class WorkerRuntime
             // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead.
             _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases() }, WorkerJsonContext.Default.WasmOutcome);
             using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
-            outcome = Execute(request, module, frames, clock.Around(claim.Open), clock, claim.Deadline);
+            outcome = Execute(request, module, frames, clock.Around(() =>
+            {
+                snapshot?.AtGate();
+                return claim.Open();
+            }), clock, snapshot, claim.Deadline);
+            if (snapshot?.Refused is { } refused)
+            {
+                diagnostics.WriteLine("sandbox-wasm-worker: snapshot refused: " + refused);
+                return SnapshotRefused;
+            }
 
             // A guest that ended before its first run-specific call still waits for its run, which then sees that ending.
             claim.Open();
@@ -85,6 +112,28 @@ public static class WorkerRuntime
         return 0;
     }
 
+    /// <summary>The snapshot side of a warm worker: for a restore, the snapshot frame that follows the module, checked against this module and profile.</summary>
+    private static WarmSnapshot OpenSnapshot(WorkerRequest request, byte[] module, Stream input, FrameWriter frames, TextWriter diagnostics)
+    {
+        var profile = JsonSerializer.SerializeToUtf8Bytes(request with { RunId = "", Snapshot = WarmSnapshotMode.None }, WorkerJsonContext.Default.WorkerRequest);
+        var context = GuestSnapshotFile.Context(module, profile);
+        (Execution.InstanceSnapshot, string[][])? restore = null;
+        if (request.Snapshot == WarmSnapshotMode.Restore)
+        {
+            var maxPages = MaxPages(request);
+            if (WorkerFrames.Read(input, (int)Math.Min(int.MaxValue, ((long)maxPages * WasmMemory.PageSize) + MaxModuleBytes)) is not { Type: FrameType.Snapshot } frame)
+            {
+                throw new InvalidDataException("expected a snapshot frame after the module");
+            }
+
+            restore = GuestSnapshotFile.Open(frame.Payload, context, maxPages);
+        }
+
+        return new WarmSnapshot(request.Snapshot, context, restore, bytes => frames.Write(FrameType.Captured, bytes), diagnostics);
+    }
+
+    private static int MaxPages(WorkerRequest request) => (int)Math.Clamp(request.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray);
+
     /// <summary>Compiles and runs the guest; every way it can end becomes an outcome.</summary>
     internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, TimeProvider time, WorkerPhaseClock? clock = null)
     {
@@ -92,15 +141,15 @@ public static class WorkerRuntime
         // sleep). It is a courtesy that keeps the output and a clean status: the service kills the worker shortly
         // after the same deadline whatever it is doing.
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, request.DeadlineMs)), time);
-        return Execute(request, bytes, output, gate: null, clock, deadline.Token);
+        return Execute(request, bytes, output, gate: null, clock, snapshot: null, deadline.Token);
     }
 
     /// <summary>Runs the guest under <paramref name="deadline"/>; with a <paramref name="gate"/>, pre-initialised until a run claims it (<see cref="WasiOptions.Gate"/>).</summary>
-    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, CancellationToken deadline)
+    internal static WasmOutcome Execute(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, WarmSnapshot? snapshot, CancellationToken deadline)
     {
         try
         {
-            return ExecuteCore(request, bytes, output, gate, clock, deadline);
+            return ExecuteCore(request, bytes, output, gate, clock, snapshot, deadline);
         }
         catch (OutOfMemoryException)
         {
@@ -109,12 +158,12 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, CancellationToken deadline)
+    private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, WarmSnapshot? snapshot, CancellationToken deadline)
     {
         var engine = new WasmEngine(new WasmEngineOptions
         {
             // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
-            MaxMemoryPages = (int)Math.Clamp(request.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray),
+            MaxMemoryPages = MaxPages(request),
             // Tables are memory too: linear memory and every table's elements share the one memoryBytes budget.
             MemoryBudgetBytes = request.MemoryBytes,
         });
@@ -169,7 +218,8 @@ public static class WorkerRuntime
                 engine.Fuel = fuel;
             }
 
-            var ending = RunOnExecutionThread(engine, module, linker);
+            snapshot?.Attach(engine, wasi);
+            var ending = RunOnExecutionThread(engine, module, linker, snapshot);
             return WithArtifacts(ending with
             {
                 MemoryGrowRefused = engine.GrowRefusedByCap,
@@ -202,11 +252,11 @@ public static class WorkerRuntime
         return outcome with { Artifacts = gatherer.Artifacts, ArtifactsDropped = gatherer.Dropped.Count > 0 ? gatherer.Dropped : null };
     }
 
-    private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker)
+    private static WasmOutcome RunOnExecutionThread(WasmEngine engine, WasmModule module, WasmLinker linker, WarmSnapshot? snapshot)
     {
         try
         {
-            return engine.RunOnExecutionThread(() => RunStart(engine, module, linker));
+            return engine.RunOnExecutionThread(() => RunStart(engine, module, linker, snapshot));
         }
         catch (WasiExitException exit)
         {
@@ -244,10 +294,15 @@ public static class WorkerRuntime
         }
     }
 
-    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker)
+    private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, WarmSnapshot? snapshot)
     {
         // proc_exit or a trap may come from the start function, inside Instantiate.
         var instance = engine.Instantiate(module, linker);
+        if (snapshot?.TryResume(instance) == true)
+        {
+            return new WasmOutcome { ExitCode = 0 };
+        }
+
         if (instance.GetFunction("_start") is not { ParameterCount: 0, ResultCount: 0 } start)
         {
             return new WasmOutcome { MissingStart = true };

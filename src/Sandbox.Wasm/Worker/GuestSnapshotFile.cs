@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using Sandbox.Wasm.Execution;
+
+namespace Sandbox.Wasm.Worker;
+
+/// <summary>
+/// A pre-initialised guest as bytes: a warm worker that ran the guest's start-up to its gate captures it
+/// (<see cref="InstanceSnapshot"/> and the WASI host's inode numbers); later warm workers of the same key restore it
+/// instead of running the start-up again. Layout: magic, the context it belongs to (SHA-256 over this engine build,
+/// the module's SHA-256 and the profile's template), the body's length and SHA-256, then the body. <see cref="Open"/>
+/// refuses, before reading the body, a snapshot of another engine build, module or profile, and a body whose digest
+/// does not match (fail closed: the worker then exits and the pool falls back to a full start-up).
+/// </summary>
+internal static class GuestSnapshotFile
+{
+    private static ReadOnlySpan<byte> Magic => "SBXWSNP1"u8;
+
+    private const int DigestBytes = 32;
+
+    private const int HeaderBytes = 8 + DigestBytes + 8 + DigestBytes;
+
+    /// <summary>What a snapshot is valid for: this engine build, exactly this module, exactly this profile and limits.</summary>
+    public static byte[] Context(ReadOnlySpan<byte> module, ReadOnlySpan<byte> profile)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(typeof(GuestSnapshotFile).Assembly.ManifestModule.ModuleVersionId.ToByteArray());
+        hash.AppendData(SHA256.HashData(module));
+        hash.AppendData(SHA256.HashData(profile));
+        return hash.GetHashAndReset();
+    }
+
+    public static byte[] Write(InstanceSnapshot instance, string[][] wasiInodes, ReadOnlySpan<byte> context)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        ArgumentNullException.ThrowIfNull(wasiInodes);
+        using var stream = new MemoryStream();
+        stream.Write(new byte[HeaderBytes]);
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(wasiInodes.Length);
+            foreach (var paths in wasiInodes)
+            {
+                writer.Write(paths.Length);
+                foreach (var path in paths)
+                {
+                    writer.Write(path);
+                }
+            }
+
+            instance.Write(writer);
+        }
+
+        var bytes = stream.ToArray();
+        var body = bytes.AsSpan(HeaderBytes);
+        Magic.CopyTo(bytes);
+        context.CopyTo(bytes.AsSpan(8));
+        BitConverter.TryWriteBytes(bytes.AsSpan(8 + DigestBytes), (long)body.Length);
+        SHA256.HashData(body, bytes.AsSpan(8 + DigestBytes + 8));
+        return bytes;
+    }
+
+    /// <summary>The snapshot in <paramref name="bytes"/> if it belongs to <paramref name="context"/> and is intact.</summary>
+    /// <exception cref="InvalidDataException">Another magic or context, a length or digest that does not match, or a body that does not parse.</exception>
+    public static (InstanceSnapshot Instance, string[][] WasiInodes) Open(byte[] bytes, ReadOnlySpan<byte> context, int maxPages)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.Length < HeaderBytes || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
+        {
+            throw new InvalidDataException("not a guest snapshot (magic)");
+        }
+
+        if (!bytes.AsSpan(8, DigestBytes).SequenceEqual(context))
+        {
+            throw new InvalidDataException("the snapshot belongs to another engine build, module or profile");
+        }
+
+        var body = bytes.AsSpan(HeaderBytes);
+        Span<byte> digest = stackalloc byte[DigestBytes];
+        SHA256.HashData(body, digest);
+        if (BitConverter.ToInt64(bytes, 8 + DigestBytes) != body.Length || !CryptographicOperations.FixedTimeEquals(digest, bytes.AsSpan(8 + DigestBytes + 8, DigestBytes)))
+        {
+            throw new InvalidDataException("the snapshot's body does not match its digest (corrupt or altered)");
+        }
+
+        using var reader = new BinaryReader(new MemoryStream(bytes, HeaderBytes, body.Length, writable: false));
+        try
+        {
+            var inodes = new string[reader.ReadInt32()][];
+            if (inodes.Length > 64)
+            {
+                throw new InvalidDataException("the snapshot names too many preopens");
+            }
+
+            for (var i = 0; i < inodes.Length; i++)
+            {
+                var count = reader.ReadInt32();
+                if (count < 0 || count > body.Length)
+                {
+                    throw new InvalidDataException("a count in the snapshot is past its end");
+                }
+
+                inodes[i] = new string[count];
+                for (var j = 0; j < count; j++)
+                {
+                    inodes[i][j] = reader.ReadString();
+                }
+            }
+
+            var instance = InstanceSnapshot.Read(reader, maxPages);
+            return reader.BaseStream.Position == reader.BaseStream.Length
+                ? (instance, inodes)
+                : throw new InvalidDataException("the snapshot has bytes past its end");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("the snapshot ends early", e);
+        }
+    }
+}

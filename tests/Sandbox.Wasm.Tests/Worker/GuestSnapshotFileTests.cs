@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text;
+using Sandbox.Core.Profiles;
+using Sandbox.Wasm.Execution;
+using Sandbox.Wasm.Tests.Differential;
+using Sandbox.Wasm.Wasi;
+
+namespace Sandbox.Wasm.Worker.Tests;
+
+/// <summary>
+/// The python-wasm guest captured at its gate and restored into a fresh engine in this process (no worker), as a warm
+/// worker does: the restored guest runs the program; an altered or foreign snapshot is refused before anything runs.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class GuestSnapshotFileTests
+{
+    private static readonly Lazy<(Profile Profile, byte[] Bytes, WasmModule Module)> s_python = new(() =>
+    {
+        var profiles = ProfileLoader.LoadTree(Path.Join(GuestRequirement.RepositoryRoot, "images"), "profile.json");
+        profiles.TryGet("python-wasm", out var profile).ShouldBeTrue();
+        var bytes = File.ReadAllBytes(Path.Join(GuestRequirement.PythonGuest(), "python.wasm"));
+        return (profile, bytes, new WasmEngine().Compile(bytes));
+    });
+
+    private static readonly Lazy<byte[]> s_snapshot = new(() => Take(Context()));
+
+    private static byte[] Context() => GuestSnapshotFile.Context(s_python.Value.Bytes, "python-wasm"u8);
+
+    private static WasiOptions Options(Func<WasiRunStart> gate)
+    {
+        var profile = s_python.Value.Profile;
+        return new WasiOptions
+        {
+            Args = profile.Command,
+            Environment = profile.Environment,
+            MaxStdoutBytes = 1 << 20,
+            MaxStderrBytes = 1 << 20,
+            Tmp = new WasiTmpOptions { MaxBytes = 1 << 20, MaxFileBytes = 1 << 20 },
+            Preopens = [.. profile.Preopens.Select(p => new WasiPreopen(p.Key, profile.ResolvePath(p.Value)))],
+            Gate = gate,
+        };
+    }
+
+    /// <summary>Runs CPython's start-up interpreted only and captures it at the gate (the open of /tmp/main.py).</summary>
+    private static byte[] Take(byte[] context)
+    {
+        var engine = new WasmEngine();
+        engine.Interpreter.CompileEnabled = false;
+        WasmInstance? instance = null;
+        WasiHost? host = null;
+        byte[]? taken = null;
+        host = new WasiHost(Options(() =>
+        {
+            var captured = InstanceSnapshot.Capture(instance!, out var why) ?? throw new InvalidOperationException(why);
+            taken = GuestSnapshotFile.Write(captured, host!.CaptureState(out why) ?? throw new InvalidOperationException(why), context);
+            throw new OperationCanceledException("captured");
+        }));
+        using (host)
+        {
+            var linker = new WasmLinker();
+            host.Define(engine, linker);
+            Should.Throw<OperationCanceledException>(() => engine.RunOnExecutionThread(() =>
+            {
+                instance = engine.Instantiate(s_python.Value.Module, linker);
+                return instance.Invoke("_start");
+            }));
+        }
+
+        return taken.ShouldNotBeNull();
+    }
+
+    /// <summary>Restores <paramref name="snapshot"/> into a fresh engine and runs <paramref name="code"/> as /tmp/main.py; stdout, stderr, exit code, and the time from the snapshot's bytes to the guest's end.</summary>
+    private static (string Stdout, string Stderr, int Exit, TimeSpan Elapsed) Restore(byte[] snapshot, string code)
+    {
+        var engine = new WasmEngine();
+        using var host = new WasiHost(Options(() => new WasiRunStart
+        {
+            Stdin = ReadOnlyMemory<byte>.Empty,
+            Files = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal) { ["main.py"] = Encoding.UTF8.GetBytes(code) },
+        }));
+        var linker = new WasmLinker();
+        host.Define(engine, linker);
+        var exit = engine.RunOnExecutionThread(() =>
+        {
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var (instance, inodes) = GuestSnapshotFile.Open(snapshot, Context(), engine.Options.MaxMemoryPages);
+                var fresh = engine.Instantiate(s_python.Value.Module, linker);
+                host.RestoreState(inodes);
+                instance.Resume(fresh);
+                return (Code: 0, watch.Elapsed);
+            }
+            catch (WasiExitException e)
+            {
+                return (Code: e.ExitCode, watch.Elapsed);
+            }
+        });
+        return (Encoding.UTF8.GetString(host.Stdout.Span), Encoding.UTF8.GetString(host.Stderr.Span), exit.Code, exit.Elapsed);
+    }
+
+    [Fact]
+    public void Resume_PythonSnapshot_RunsTheProgramFromTheGate()
+    {
+        var snapshot = s_snapshot.Value;
+        Restore(snapshot, "print(0)");  // the engine's own first-use costs (JIT of this process), not the restore's
+        var times = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (stdout, stderr, exit, elapsed) = Restore(snapshot, "print(1+1)");
+            stdout.ShouldBe("2\n", stderr);
+            exit.ShouldBe(0);
+            times.Add(elapsed.TotalMilliseconds);
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"snapshot {snapshot.Length / 1024} KiB; open + instantiate + restore + print(1+1): {string.Join(", ", times.Select(t => t.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+    }
+
+    [Fact]
+    public void Resume_TwoRestoresOfOneSnapshot_DrawTheirOwnRandomValuesAndKeepTheirOwnFiles()
+    {
+        const string Code = "import os, random\nprint(os.path.exists('/tmp/x'), random.random(), os.urandom(8).hex())\nopen('/tmp/x', 'w').write('1')\n";
+        var a = Restore(s_snapshot.Value, Code);
+        var b = Restore(s_snapshot.Value, Code);
+        a.Stdout.ShouldStartWith("False ", customMessage: a.Stderr);
+        b.Stdout.ShouldStartWith("False ", customMessage: b.Stderr);
+        a.Stdout.ShouldNotBe(b.Stdout);
+        a.Stdout.Split(' ')[1].ShouldNotBe(b.Stdout.Split(' ')[1], "random.random()");
+        a.Stdout.Split(' ')[2].ShouldNotBe(b.Stdout.Split(' ')[2], "os.urandom");
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(-1)]
+    public void Open_AlteredByte_IsRefusedBeforeAnythingRuns(int offsetFromBodyStart)
+    {
+        var altered = (byte[])s_snapshot.Value.Clone();
+        var at = offsetFromBodyStart < 0 ? altered.Length - 1 : 80 + offsetFromBodyStart;
+        altered[at] ^= 0x20;
+        Should.Throw<InvalidDataException>(() => GuestSnapshotFile.Open(altered, Context(), 4096)).Message.ShouldContain("digest");
+    }
+
+    [Fact]
+    public void Open_SnapshotOfAnotherModuleOrProfile_IsRefused()
+    {
+        var otherModule = GuestSnapshotFile.Context([.. s_python.Value.Bytes, 0], "python-wasm"u8);
+        var otherProfile = GuestSnapshotFile.Context(s_python.Value.Bytes, "python-wasm-2"u8);
+        Should.Throw<InvalidDataException>(() => GuestSnapshotFile.Open(s_snapshot.Value, otherModule, 4096)).Message.ShouldContain("another");
+        Should.Throw<InvalidDataException>(() => GuestSnapshotFile.Open(s_snapshot.Value, otherProfile, 4096)).Message.ShouldContain("another");
+        Should.Throw<InvalidDataException>(() => GuestSnapshotFile.Open([.. "NOTASNAP"u8, .. s_snapshot.Value.AsSpan(8)], Context(), 4096)).Message.ShouldContain("magic");
+    }
+
+    [Fact]
+    public void Open_MemoryPastTheCap_IsRefused()
+    {
+        // The body is intact and belongs here, but this engine may not hold that much memory.
+        Should.Throw<InvalidDataException>(() => GuestSnapshotFile.Open(s_snapshot.Value, Context(), 16)).Message.ShouldContain("cap");
+    }
+}
