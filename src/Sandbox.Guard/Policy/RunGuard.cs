@@ -46,13 +46,25 @@ public sealed partial class RunGuard
 
     /// <summary>
     /// The runs this node left open (a receipt or request and no result): another process sharing the store may be
-    /// running its own right now, so only runs whose request record names this node are ours to recover or close.
+    /// running its own right now, so only runs that are ours are recovered or closed: those whose row names this node as its
+    /// owner (a node's leases, see <see cref="INodeLeases"/>: a run taken over from a dead node is the survivor's), else,
+    /// for a row with no owner, those whose request record names this node.
     /// </summary>
     public async Task<IReadOnlyList<OpenRun>> OwnOpenRunsAsync(CancellationToken cancellationToken)
     {
         var open = new List<OpenRun>();
         foreach (var run in await _store.OpenRunsAsync(cancellationToken))
         {
+            if ((await _store.FindRunAsync(run.RunId, cancellationToken))?.OwnerNode is { } owner)
+            {
+                if (owner == NodeId)
+                {
+                    open.Add(run);
+                }
+
+                continue;
+            }
+
             var request = await _store.QueryAuditAsync(new AuditQuery { RunId = run.RunId, Kind = AuditKinds.Request, Limit = 1 }, cancellationToken);
             if (request.Count == 1 && System.Text.Json.Nodes.JsonNode.Parse(request[0].Data)?["node"]?.GetValue<string>() is { } node && node != NodeId)
             {
@@ -100,17 +112,64 @@ public sealed partial class RunGuard
     public async Task<bool> CloseInterruptedAsync(OpenRun run, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var closed = await _store.CommitAsync(new RunTransition
-        {
-            Complete = new RunCompletion(run.RunId, "interrupted", reason, _time.GetUtcNow(), View: null, ExpiresAt: null),
-            Audit = [AuditRecords.Interrupted(run, reason)],
-        }, cancellationToken);
+        var closed = await _store.CommitAsync(InterruptedTransition(run, reason), cancellationToken);
         if (closed)
         {
             Log.Reconciled(_logger, run.RunId, run.Stage);
         }
 
         return closed;
+    }
+
+    /// <summary>
+    /// The one close of a run nobody will finish: its row completed <c>interrupted</c> and its result record, in one
+    /// transition. Start-up reconciliation, recovery and the takeover of a dead node all close runs with it.
+    /// </summary>
+    public RunTransition InterruptedTransition(OpenRun run, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new RunTransition
+        {
+            Complete = new RunCompletion(run.RunId, "interrupted", reason, _time.GetUtcNow(), View: null, ExpiresAt: null),
+            Audit = [AuditRecords.Interrupted(run, reason)],
+        };
+    }
+
+    /// <summary>
+    /// Takes over a node whose lease expired (issue 15, point 5), exactly once across the nodes: in one transaction its
+    /// running runs (and those waiting for a human) are closed as interrupted with their result records, as start-up
+    /// reconciliation closes a crashed node's own, their approvals closed; its queued runs become this node's, returned for
+    /// the caller to run. Null when another node took it over first, or it renewed in time.
+    /// </summary>
+    public async Task<NodeTakeover?> TakeOverAsync(INodeLeases leases, NodeLease dead, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leases);
+        ArgumentNullException.ThrowIfNull(dead);
+
+        // Read before the transaction (reads take no lock): the dead node writes nothing more that counts, as its fence is refused.
+        var open = (await _store.OpenRunsAsync(cancellationToken)).ToDictionary(r => r.RunId, StringComparer.Ordinal);
+        var approvals = (await _store.ListApprovalsAsync(ApprovalState.Pending, cancellationToken))
+            .GroupBy(a => a.RunId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var now = _time.GetUtcNow();
+        var takeover = await leases.TakeOverAsync(dead, runs => [.. runs.Select(row =>
+        {
+            var run = open.GetValueOrDefault(row.RunId) ?? new OpenRun(row.RunId, row.AgentId, row.State, row.CreatedAt);
+            var reason = $"node {dead.NodeId} stopped renewing its lease (it died, or lost the database) while the run was {row.State}; closed by node {NodeId}";
+            var close = InterruptedTransition(run, reason);
+            if (!approvals.TryGetValue(row.RunId, out var approval))
+            {
+                return close;
+            }
+
+            const string Note = "the node that held the run died before a decision";
+            return close with { Withdraw = new ApprovalClosing(approval.Id, Note, now, AuditRecords.ApprovalClosed(approval, Note)) };
+        })], cancellationToken);
+        if (takeover is not null)
+        {
+            Log.TookOver(_logger, dead.NodeId, dead.Fence, takeover.Closed.Count, takeover.Queued.Count);
+        }
+
+        return takeover;
     }
 
     /// <summary>Expires a pending approval whose time ran out, with its audit record; null when someone decided it first.</summary>
@@ -124,5 +183,8 @@ public sealed partial class RunGuard
     {
         [LoggerMessage(5, LogLevel.Warning, "Run {RunId} had no result after a restart (last: {Stage}); recorded as interrupted")]
         public static partial void Reconciled(ILogger logger, string runId, string stage);
+
+        [LoggerMessage(6, LogLevel.Warning, "Node {DeadNode} (fence {Fence}) let its lease expire: took it over, {Closed} run(s) closed as interrupted and {Queued} queued run(s) taken to run here")]
+        public static partial void TookOver(ILogger logger, string deadNode, long fence, int closed, int queued);
     }
 }

@@ -7,7 +7,13 @@ namespace Sandbox.Guard.Store;
 /// <summary>Runs kept for the retention period, and the idempotency keys bound to them.</summary>
 public sealed partial class PostgresGuardStore
 {
-    private const string RunColumns = "run_id, agent_id, credential_id, idempotency_key, request_sha256, plan, state, status, reason, created_at, completed_at, expires_at, view";
+    private const string RunColumns = "run_id, agent_id, credential_id, idempotency_key, request_sha256, plan, state, status, reason, created_at, completed_at, expires_at, view, owner_node, fence";
+
+    /// <summary>
+    /// The fence every write of a run's life after its admission carries: a row with an owner is written only by that owner
+    /// under its current lease (see <see cref="INodeLeases"/>). A row with no owner (a CLI's, or SQLite-era) anyone may write.
+    /// </summary>
+    private const string OwnedHere = "(owner_node IS NULL OR (owner_node = @owner::text AND fence = @fence::bigint))";
 
     public Task AdmitRunAsync(StoredRun run, AuditEntry? receipt, CancellationToken cancellationToken)
     {
@@ -20,7 +26,7 @@ public sealed partial class PostgresGuardStore
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentException.ThrowIfNullOrEmpty(status);
         var end = new RunCompletion(runId, status, reason, completedAt, view, expiresAt);
-        return WriteAsync(async (connection, transaction) => (true, await EndRunAsync(connection, transaction, end, cancellationToken) == 1), cancellationToken);
+        return WriteAsync(async (connection, transaction) => (true, await EndRunAsync(connection, transaction, end, Lease, cancellationToken) == 1), cancellationToken);
     }
 
     public Task<bool> CommitAsync(RunTransition transition, CancellationToken cancellationToken)
@@ -107,18 +113,23 @@ public sealed partial class PostgresGuardStore
     /// <summary>Writes the transition in the caller's transaction; false when it completes a run already completed (roll back).</summary>
     private async Task<bool> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunTransition transition, CancellationToken cancellationToken)
     {
+        // Read once: the whole transition is judged under one lease.
+        var lease = Lease;
         if (transition.Admit is { } run)
         {
-            await InsertRunAsync(connection, transaction, run, cancellationToken);
+            await InsertRunAsync(connection, transaction, run with { OwnerNode = lease?.NodeId, Fence = lease?.Fence }, cancellationToken);
         }
 
-        if (transition.Move is { } move)
+        if (transition.Move is { } move && await ExecuteAsync(connection, transaction,
+                $"UPDATE runs SET state = @state WHERE run_id = @run AND state <> 'completed' AND {OwnedHere}",
+                cancellationToken, ("run", move.RunId), ("state", move.State), ("owner", lease?.NodeId), ("fence", lease?.Fence)) == 0
+            && await IsOpenAsync(connection, transaction, move.RunId, cancellationToken))
         {
-            await ExecuteAsync(connection, transaction, "UPDATE runs SET state = @state WHERE run_id = @run AND state <> 'completed'",
-                cancellationToken, ("run", move.RunId), ("state", move.State));
+            // Open, but not ours under this fence: another node took it over, so this node must not start (or queue) it.
+            return false;
         }
 
-        if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, cancellationToken))
+        if (transition.Complete is { } end && !await CompleteRunAsync(connection, transaction, end, lease, cancellationToken))
         {
             // Already completed (reconciliation, or a kill that came first): nothing of this end is written, charges included.
             return false;
@@ -186,17 +197,20 @@ public sealed partial class PostgresGuardStore
 
     private static Task<int> InsertRunRowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredRun run, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
-            $"INSERT INTO runs ({RunColumns}) VALUES (@run, @agent, @credential, @key, @sha, @plan, @state, @status, @reason, @created, @completed, @expires, @view)",
+            $"INSERT INTO runs ({RunColumns}) VALUES (@run, @agent, @credential, @key, @sha, @plan, @state, @status, @reason, @created, @completed, @expires, @view, @owner, @fence::bigint)",
             cancellationToken,
             ("run", run.RunId), ("agent", run.AgentId), ("credential", run.CredentialId), ("key", run.IdempotencyKey),
             ("sha", run.RequestSha256), ("plan", run.Plan), ("state", run.State), ("status", run.Status), ("reason", run.Reason),
             ("created", SqliteValues.Time(run.CreatedAt)), ("completed", SqliteValues.Time(run.CompletedAt)),
-            ("expires", SqliteValues.Time(run.ExpiresAt)), ("view", run.View));
+            ("expires", SqliteValues.Time(run.ExpiresAt)), ("view", run.View), ("owner", run.OwnerNode), ("fence", run.Fence));
 
-    /// <summary>False when the run's row is already completed; true when it was completed now, or has no row (a run refused before it had one).</summary>
-    private static async Task<bool> CompleteRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunCompletion end, CancellationToken cancellationToken)
+    /// <summary>
+    /// False when the run's row is already completed, or is not this node's under <paramref name="lease"/> (fenced out); true
+    /// when it was completed now, or has no row (a run refused before it had one).
+    /// </summary>
+    private static async Task<bool> CompleteRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunCompletion end, NodeLease? lease, CancellationToken cancellationToken)
     {
-        if (await EndRunAsync(connection, transaction, end, cancellationToken) == 1)
+        if (await EndRunAsync(connection, transaction, end, lease, cancellationToken) == 1)
         {
             return true;
         }
@@ -205,16 +219,24 @@ public sealed partial class PostgresGuardStore
         return rows.Count == 0;
     }
 
+    private static async Task<bool> IsOpenAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, CancellationToken cancellationToken) =>
+        (await ReadAsync(connection, transaction, "SELECT 1 FROM runs WHERE run_id = @run AND state <> 'completed'", _ => 1, cancellationToken, ("run", runId))).Count > 0;
+
     /// <summary>
     /// The first final write wins, as in memory: reconciliation never overwrites a result that made it to disk. The output
     /// the run persisted as it streamed goes in the same transaction: its view is now the one copy.
     /// </summary>
-    private static async Task<int> EndRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunCompletion end, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Fenced: a node taken over (its lease expired: it was paused, or cut off from the database) that wakes with a result
+    /// finds its run closed, or owned by the survivor under another fence, and writes nothing.
+    /// </remarks>
+    private static async Task<int> EndRunAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RunCompletion end, NodeLease? lease, CancellationToken cancellationToken)
     {
         var rows = await ExecuteAsync(connection, transaction,
-            "UPDATE runs SET state = 'completed', status = @status, reason = @reason, completed_at = @completed, view = @view, expires_at = COALESCE(@expires, expires_at) WHERE run_id = @run AND state <> 'completed'",
+            $"UPDATE runs SET state = 'completed', status = @status, reason = @reason, completed_at = @completed, view = @view, expires_at = COALESCE(@expires, expires_at) WHERE run_id = @run AND state <> 'completed' AND {OwnedHere}",
             cancellationToken,
-            ("run", end.RunId), ("status", end.Status), ("reason", end.Reason), ("completed", SqliteValues.Time(end.CompletedAt)), ("view", end.View), ("expires", SqliteValues.Time(end.ExpiresAt)));
+            ("run", end.RunId), ("status", end.Status), ("reason", end.Reason), ("completed", SqliteValues.Time(end.CompletedAt)), ("view", end.View), ("expires", SqliteValues.Time(end.ExpiresAt)),
+            ("owner", lease?.NodeId), ("fence", lease?.Fence));
         if (rows == 1)
         {
             await ExecuteAsync(connection, transaction, "DELETE FROM run_output WHERE run_id = @run", cancellationToken, ("run", end.RunId));
@@ -251,12 +273,14 @@ public sealed partial class PostgresGuardStore
     private Task<int> AppendAsync(IReadOnlyList<RunOutputChunk> chunks, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
+            var lease = Lease;
             foreach (var chunk in chunks)
             {
-                // Only for an open row: a flush that lands after the run's end adds nothing back.
+                // Only for an open row this node owns: a flush that lands after the run's end, or after a takeover, adds nothing.
                 await ExecuteAsync(connection, transaction,
-                    "INSERT INTO run_output (run_id, stream, bytes) SELECT @run, @stream, @bytes WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = @run AND state <> 'completed')",
-                    cancellationToken, ("run", chunk.RunId), ("stream", chunk.IsStderr ? "stderr" : "stdout"), ("bytes", chunk.Bytes.ToArray()));
+                    $"INSERT INTO run_output (run_id, stream, bytes) SELECT @run, @stream, @bytes WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = @run AND state <> 'completed' AND {OwnedHere})",
+                    cancellationToken, ("run", chunk.RunId), ("stream", chunk.IsStderr ? "stderr" : "stdout"), ("bytes", chunk.Bytes.ToArray()),
+                    ("owner", lease?.NodeId), ("fence", lease?.Fence));
             }
 
             return (true, 0);
@@ -311,5 +335,7 @@ public sealed partial class PostgresGuardStore
         CompletedAt = NullableTime(reader, 10),
         ExpiresAt = SqliteValues.ParseTime(reader.GetString(11)),
         View = NullableString(reader, 12),
+        OwnerNode = NullableString(reader, 13),
+        Fence = reader.IsDBNull(14) ? null : reader.GetInt64(14),
     };
 }

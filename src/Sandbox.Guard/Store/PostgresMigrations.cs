@@ -168,6 +168,26 @@ internal static class PostgresMigrations
         """
         ALTER TABLE agents ADD COLUMN max_session_memory_mb bigint NOT NULL DEFAULT 1024;
         """,
+
+        // 4: node leases with a fencing token (issue 15, point 5; see INodeLeases). A lease's times are the database's clock,
+        // so nodes' clocks never decide who is dead. A run's row names the node that owns it and the fence it took it under;
+        // a row with no owner (a CLI's, or one written before this version) is nobody's to take over.
+        """
+        CREATE SEQUENCE node_fence;
+
+        CREATE TABLE nodes (
+            node_id text NOT NULL PRIMARY KEY,
+            fence bigint NOT NULL,
+            started_at timestamptz NOT NULL,
+            lease_until timestamptz NOT NULL,
+            backends jsonb NOT NULL,
+            images jsonb NOT NULL
+        );
+
+        ALTER TABLE runs ADD COLUMN owner_node text, ADD COLUMN fence bigint;
+        -- A takeover finds a dead node's open rows, and a restarted node its own.
+        CREATE INDEX runs_owner_open ON runs (owner_node) WHERE state <> 'completed';
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

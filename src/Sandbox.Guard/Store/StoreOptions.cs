@@ -25,6 +25,13 @@ public sealed class StoreOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// For <c>postgres</c> only: how long a node's lease lasts unrenewed (it renews every second). A node silent this long is
+    /// taken over by a survivor: its running runs closed as interrupted, its queued runs run elsewhere. Shorter finds a dead
+    /// node sooner; too short takes over a node that only paused (its late results are then refused, never doubled).
+    /// </summary>
+    public TimeSpan NodeLease { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether the PostgreSQL store is chosen.</summary>
     public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.Ordinal);
 
@@ -49,6 +56,12 @@ public sealed class StoreOptions
             }
 
             return errors;
+        }
+
+        if (NodeLease < TimeSpan.FromSeconds(2) || NodeLease > TimeSpan.FromMinutes(5))
+        {
+            // At least two renewals fit in a lease, so one slow round trip does not cost a live node its runs.
+            errors.Add(new FieldError($"{Section}:{nameof(NodeLease)}", $"is {NodeLease}; use 00:00:02 to 00:05:00 (the default is 00:00:05)"));
         }
 
         if (string.IsNullOrWhiteSpace(ConnectionString))

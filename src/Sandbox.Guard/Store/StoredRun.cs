@@ -47,4 +47,10 @@ public sealed record StoredRun
     /// re-executes exactly them; not read back by <see cref="IGuardStore.FindRunAsync"/> (see <see cref="IGuardStore.FindRunInputsAsync"/>).
     /// </summary>
     public string? Inputs { get; init; }
+
+    /// <summary>The node that owns the run (see <see cref="INodeLeases"/>); null in a store one node uses, and for runs a CLI admitted.</summary>
+    public string? OwnerNode { get; init; }
+
+    /// <summary>The owner's fence when it took the run: an end is written only under it.</summary>
+    public long? Fence { get; init; }
 }

@@ -34,6 +34,9 @@ internal sealed partial class GuardHost : IAsyncDisposable
 
     public IAlertSink Alerts { get; }
 
+    /// <summary>What this node runs, as recorded with its lease on a shared store; null for front ends that hold no lease.</summary>
+    public NodeServes? Serves { get; private set; }
+
     /// <summary>The guard's settings, validated; every error names its key.</summary>
     /// <exception cref="ServerConfigurationException">A setting is unusable.</exception>
     public static GuardOptions LoadOptions(IConfiguration configuration, string defaultNodeId)
@@ -48,7 +51,16 @@ internal sealed partial class GuardHost : IAsyncDisposable
         return options;
     }
 
-    public static async Task<GuardHost> OpenAsync(ServerOptions server, GuardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="server">The service's settings.</param>
+    /// <param name="options">The guard's settings.</param>
+    /// <param name="loggers">Where the guard logs.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="cancellationToken">Cancels the opening.</param>
+    /// <param name="serves">
+    /// For <c>sandbox serve</c> on a store nodes share (<see cref="INodeLeases"/>): what this node runs. Its lease is taken
+    /// before recovery, so the rows it owns from an earlier life are its own again under the new fence, and recorded.
+    /// </param>
+    public static async Task<GuardHost> OpenAsync(ServerOptions server, GuardOptions options, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken, NodeServes? serves = null)
     {
         var store = await GuardStores.OpenAsync(server.Store, server.DataDirectory, time, cancellationToken);
         IAlertSink alerts = options.Alerts.WebhookUrl is { } url
@@ -59,6 +71,13 @@ internal sealed partial class GuardHost : IAsyncDisposable
         var host = new GuardHost(store, guard, alerts, loggers.CreateLogger<GuardHost>());
         try
         {
+            if (serves is not null && store is INodeLeases leases)
+            {
+                host.Serves = serves;
+                var lease = await leases.AcquireLeaseAsync(guard.NodeId, serves, server.Store.NodeLease, cancellationToken);
+                Log.LeaseTaken(host._logger, lease.NodeId, lease.Fence);
+            }
+
             // Runs whose containers tell their real end: the exited ones recorded now, the running ones followed in the
             // background (the service listens without waiting for them), so reconciliation leaves those alone.
             host.Recovery = await Runs.RunRecovery.StartAsync(store, guard, server, loggers, time, cancellationToken);
@@ -115,5 +134,8 @@ internal sealed partial class GuardHost : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Warning, "Could not write the suppressed failed-authentication count, or read the audit log's head, at stop")]
         public static partial void HeadUnavailable(ILogger logger, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Information, "Node {NodeId} holds its lease on the shared store with fence {Fence}")]
+        public static partial void LeaseTaken(ILogger logger, string nodeId, long fence);
     }
 }

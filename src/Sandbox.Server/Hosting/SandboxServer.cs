@@ -58,7 +58,10 @@ public static class SandboxServer
         GuardHost guardHost;
         try
         {
-            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, time, CancellationToken.None).GetAwaiter().GetResult();
+            // What this node runs, recorded with its lease on a shared store (see INodeLeases).
+            var serves = new Guard.Store.NodeServes([.. profiles.All.Select(p => p.Backend).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+                [.. profiles.All.Select(p => p.Module ?? p.Image).Where(i => i.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+            guardHost = GuardHost.OpenAsync(options, guardOptions, guardLoggers, time, CancellationToken.None, serves).GetAwaiter().GetResult();
         }
         catch
         {
@@ -84,6 +87,13 @@ public static class SandboxServer
             sp.GetRequiredService<SandboxMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
             StoreProbe(sp.GetRequiredService<GuardHost>(), options)));
+        if (guardHost.Store is Guard.Store.INodeLeases)
+        {
+            // Before SandboxService: hosted services stop in reverse order, so the lease is renewed through the whole drain
+            // (runs finishing in their grace period are still this node's) and released only after it.
+            builder.Services.AddHostedService<NodeLeaseService>();
+        }
+
         builder.Services.AddHostedService<SandboxService>();
         Sessions.SessionComposition.AddSessions(builder.Services, builder.Configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGracePeriod + TimeSpan.FromSeconds(45));

@@ -228,10 +228,16 @@ internal sealed partial class RunLifecycle
         }
 
         // queued -> running, recorded before the code starts: after a crash, a run that may have run is told from one that never did.
-        if (!await TryCommitAsync(entry.Id, new RunTransition { Move = new RunStateChange(entry.Id, RunStateNames.Of(RunState.Running)) }, CancellationToken.None))
+        switch (await TryCommitOwnAsync(entry.Id, new RunTransition { Move = new RunStateChange(entry.Id, RunStateNames.Of(RunState.Running)) }))
         {
-            await FinishAsync(entry, NotRecorded(entry, "the run could not be recorded as started, so it did not start"), runMs: 0);
-            return;
+            case null:
+                await FinishAsync(entry, NotRecorded(entry, "the run could not be recorded as started, so it did not start"), runMs: 0);
+                return;
+            case false:
+                // Another node took it over (this node's lease expired while it waited): it runs there, never here too.
+                Log.FencedOut(_logger, entry.Id, "start");
+                await FinishAsync(entry, Cancelled(entry, "another node took the run over after this node's lease expired; it runs there"), runMs: 0);
+                return;
         }
 
         // From here on its output is persisted as it streams: a crash of the service loses at most the last flush's worth.
@@ -295,14 +301,20 @@ internal sealed partial class RunLifecycle
                 Withdraw = withdraw,
                 Audit = [.. records ?? [], .. end.Writes.Audit],
             };
-            if (await TryCommitAsync(entry.Id, transition, CancellationToken.None))
+            switch (await TryCommitOwnAsync(entry.Id, transition))
             {
-                _policy.Publish(end.Alerts);
-            }
-            else
-            {
-                entry.RecordFailed = true;
-                result = NotRecorded(entry, "the run ended, but its result could not be recorded");
+                case true:
+                    _policy.Publish(end.Alerts);
+                    break;
+                case false:
+                    // The first end wins: it already had one (a kill that came first), or this node was taken over and the
+                    // survivor closed it or runs it under its own fence. Nothing of this end is written, charges included.
+                    Log.FencedOut(_logger, entry.Id, "end");
+                    break;
+                case null:
+                    entry.RecordFailed = true;
+                    result = NotRecorded(entry, "the run ended, but its result could not be recorded");
+                    break;
             }
         }
         finally

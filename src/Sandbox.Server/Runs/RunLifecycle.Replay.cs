@@ -48,19 +48,16 @@ internal sealed partial class RunLifecycle
         var principal = new Principal(agent, credential);
         var replayId = _pipeline.NewRunId();
 
-        // The receipted profile, not the language's default or a wasm fallback: Plan, not PlanForRun. The runtime the
-        // request asked for is validated as asked (a plan's runtime, such as bubblewrap, is no request value); the
-        // receipted one replaces it below.
-        var (planned, errors) = _pipeline.Plan(inputs.Request with { Profile = inputs.Profile, Backend = inputs.Backend }, replayId);
-        if (planned is null || planned.Profile.Name != inputs.Profile || planned.Backend != inputs.Backend)
+        // The receipted profile, runtime and limits exactly (which the profile allowed when the run was admitted), not the
+        // language's default or a wasm fallback.
+        var (plan, errors) = PlanAsReceipted(inputs, replayId);
+        if (plan is null)
         {
             return (null, ReplayProblem(409, "replay_not_plannable", "The run cannot be planned as it was",
                 $"run '{runId}' ran under profile '{inputs.Profile}' ({inputs.Backend}), which this service cannot plan now: " +
                 string.Join("; ", errors.Select(e => e.ToString()))));
         }
 
-        // The receipted limits exactly, which the profile allowed when the run was admitted.
-        var plan = planned with { Limits = inputs.Limits, Runtime = inputs.Runtime, ArtifactDigest = inputs.ArtifactDigest };
         if (inputs.ArtifactDigest is { } digest && await _pipeline.FindDigestAsync(plan, cancellationToken) != digest)
         {
             return (null, ReplayProblem(409, "artifact_digest_missing", "The run's image or module is no longer here",

@@ -375,6 +375,24 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A step of a run's life this node owns: true when committed; false when the store refused it (the run already had an
+    /// end, or another node owns it now: see <see cref="INodeLeases"/>); null, logged, when the store failed.
+    /// </summary>
+    private async Task<bool?> TryCommitOwnAsync(string runId, RunTransition transition)
+    {
+        try
+        {
+            return await _store.CommitAsync(transition, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _metrics.RecordRefusal("store_unavailable");
+            Log.RunRecordFailed(_logger, runId, ex);
+            return null;
+        }
+    }
+
     /// <summary>A run the store refused because the agent's runs on the other nodes used up <paramref name="cap"/>: 429, with its records.</summary>
     private Task<SubmitOutcome> RefuseAcrossNodesAsync(Principal principal, RunRequest request, string runId, string cap, CancellationToken cancellationToken)
     {
@@ -481,6 +499,15 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
 
         [LoggerMessage(12, LogLevel.Information, "Agent {Agent} over its rate with refused requests; refused with 429")]
         public static partial void RefusalThrottled(ILogger logger, string agent);
+
+        [LoggerMessage(13, LogLevel.Warning, "Run {RunId}: its {Step} was not written: it already had an end, or another node took it over after this node's lease expired (fenced)")]
+        public static partial void FencedOut(ILogger logger, string runId, string step);
+
+        [LoggerMessage(14, LogLevel.Warning, "Run {RunId} taken over from node {DeadNode}, whose lease expired: queued here with its stored inputs")]
+        public static partial void TakenOver(ILogger logger, string runId, string deadNode);
+
+        [LoggerMessage(15, LogLevel.Warning, "Run {RunId} taken over from node {DeadNode} cannot run here ({Why}); closed as interrupted")]
+        public static partial void TakeOverRefused(ILogger logger, string runId, string deadNode, string why);
     }
 }
 

@@ -34,6 +34,17 @@ public sealed class StoreOptionsTests
         error.Message.ShouldContain(fix);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(301)]
+    public void Validate_NodeLeaseOutOfRange_FailsClosedNamingTheKey(int seconds)
+    {
+        var error = new StoreOptions { Provider = "postgres", ConnectionString = "Host=db;Database=sandbox", NodeLease = TimeSpan.FromSeconds(seconds) }.Validate().ShouldHaveSingleItem();
+
+        error.Field.ShouldBe("Sandbox:Store:NodeLease");
+        error.Message.ShouldContain("00:00:02 to 00:05:00");
+    }
+
     [Fact]
     public void Validate_UnreadableConnectionString_NeverEchoesThePassword()
     {
