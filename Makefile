@@ -7,7 +7,7 @@ CLI := $(ARTIFACTS)/sandbox/sandbox
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build images guests run examples test test-unit test-integration bench bench-runtimes bench-wasm doctor clean
+.PHONY: build images guests run cluster cluster-stop examples test test-unit test-integration bench bench-runtimes bench-wasm bench-cluster doctor clean
 
 ## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles, and built Wasm guests, beside it)
 # ReadyToRun: every WebAssembly run starts a fresh worker process, and precompiled code spares each one about 200 ms
@@ -34,6 +34,16 @@ run:
 	bash eng/docker-up.sh
 	$(MAKE) --no-print-directory images guests build
 	$(CLI) serve
+
+## cluster: PostgreSQL, three `sandbox serve` nodes on it and nginx in front, all on loopback, from nothing (state in artifacts/cluster); prints the URL
+cluster:
+	bash eng/docker-up.sh
+	$(MAKE) --no-print-directory images guests build
+	bash eng/cluster.sh start
+
+## cluster-stop: stops make cluster's nginx, nodes (they drain) and PostgreSQL
+cluster-stop:
+	bash eng/cluster.sh stop
 
 ## examples: run a few example programs through the CLI
 examples: build

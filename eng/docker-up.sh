@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Docker, gVisor, debootstrap and PostgreSQL from Debian if missing, writes the daemon configuration of
+# Installs Docker, gVisor, debootstrap, PostgreSQL and nginx from Debian if missing, writes the daemon configuration of
 # ../shared/ENVIRONMENT.md and starts dockerd if it does not answer. Shared by `.ci/run` and `make run`.
 # Idempotent: on a warm machine it takes about a second.
 set -euo pipefail
@@ -23,7 +23,8 @@ declare -A wanted=([dockerd]=docker.io [docker]=docker.io [runsc]=runsc [deboots
                    [bwrap]=bubblewrap [setpriv]=util-linux     # the WebAssembly worker's sandbox (src/Sandbox.Wasm/Backend/WorkerLauncher.cs)
                    [promtool]=prometheus                       # lints /metrics in make test (its service is kept from starting, as dockerd's)
                    [crun]=crun                                 # a third OCI runtime next to runc and runsc (issue 13: measured; the shipped profiles use it)
-                   [chromium]=chromium)                        # the console's browser tests (tests/…/OperatorConsole) drive it through Playwright
+                   [chromium]=chromium                         # the console's browser tests (tests/…/OperatorConsole) drive it through Playwright
+                   [nginx]=nginx)                              # make cluster's load balancer (eng/cluster.sh runs its own; the system service is kept from starting)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
@@ -46,7 +47,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   if $created_policy; then rm -f "$policy"; trap - EXIT; fi
 else
-  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool, chromium, postgresql and the build tools are installed"
+  echo "docker, runsc, crun, debootstrap, bubblewrap, promtool, chromium, postgresql, nginx and the build tools are installed"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "the .NET SDK (see global.json) is not on PATH; it does not come from Debian" >&2; exit 1; }
 phase_done

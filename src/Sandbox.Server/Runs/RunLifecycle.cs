@@ -131,6 +131,20 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             }
 
             var outcome = await AdmitAsync(principal, request, rawOutput, scopedKey, fingerprint, cancellationToken);
+            if (outcome.Problem?.Code == "store_unavailable")
+            {
+                // Another node bound the key between the lookup above and this admission's write (a shared store's unique
+                // key refused ours, and nothing of ours was kept): its run is this request's answer, as on one node.
+                try
+                {
+                    outcome = await ReplayStoredAsync(principal, scopedKey, idempotencyKey, fingerprint, cancellationToken) ?? outcome;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.KeyLookupFailed(_logger, ex);
+                }
+            }
+
             if (outcome.Entry is { } entry)
             {
                 lock (_idempotencyGate)
