@@ -5,7 +5,8 @@
 # the daemon's own container create+remove rate measured in the same run, and a summary.
 # BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
 # BENCH_API_SERVE_ARGS to every service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16"),
-# BENCH_API_MODES picks the services ("warm cold wasm session"; session: the cell x + 1 in one warm Python session). Exits non-zero if a service does not start or every request fails.
+# BENCH_API_MODES picks the services ("warm cold wasm session"; session: the cell x + 1 in one warm Python session;
+# session-javascript and session-bash, not run by default: the same cell in a warm Node context or shell). Exits non-zero if a service does not start or every request fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # SANDBOX_CLI picks another build of the service, e.g. an older one for a before/after comparison.
@@ -45,7 +46,7 @@ trap 'exit 130' INT TERM
 
 # Every /v1 call acts for an agent: one of the bench's own, in the bench's own store, with caps far above any load
 # level here, so the numbers are the runner's and never the guard's 429s.
-SANDBOX_API_KEY=$("$cli" agents create bench --profile python,python-wasm --rate 100000 --concurrency 256 \
+SANDBOX_API_KEY=$("$cli" agents create bench --profile python,python-wasm,javascript,bash --rate 100000 --concurrency 256 \
   --daily-runs 10000000 --daily-cpu-seconds 8640000 --json --data "$work/data" | sed -n 's/^  "key": "\(.*\)",\?$/\1/p')
 [ -n "$SANDBOX_API_KEY" ] || { echo "bench-api: could not create the bench's agent" >&2; exit 1; }
 export SANDBOX_API_KEY
@@ -108,15 +109,17 @@ for mode in "${modes[@]}"; do
     wasm) echo "== python-wasm =="; run_mode wasm "--backend wasm" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
     # A cell in a warm session (one at a time by design): the same client, the cell x + 1 instead of a run.
     session) echo "== docker, a warm Python session (cell x + 1) =="; run_mode session "--session python --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
-    *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm, session)" >&2; exit 2 ;;
+    session-javascript) echo "== docker, a warm JavaScript session (cell x + 1) =="; run_mode session-javascript "--session javascript --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    session-bash) echo "== docker, a warm bash session (cell echo \$((x + 1))) =="; run_mode session-bash "--session bash --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm, session, session-javascript, session-bash)" >&2; exit 2 ;;
   esac
 done
 
 echo
 echo "summary (client side; create+remove floor $rate/s)"
-printf '%-6s %11s %7s %8s %8s\n' path concurrency runs/s "p50 ms" "p99 ms"
+printf '%-18s %11s %7s %8s %8s\n' path concurrency runs/s "p50 ms" "p99 ms"
 for mode in "${modes[@]}"; do
   [ -f "$work/$mode.txt" ] || continue
-  awk -v m="$mode" '$1 ~ /^[0-9]+$/ && NF >= 9 && $2 ~ /^[0-9]+$/ { printf "%-6s %11s %7s %8s %8s\n", m, $1, $6, $7, $8 }' "$work/$mode.txt"
+  awk -v m="$mode" '$1 ~ /^[0-9]+$/ && NF >= 9 && $2 ~ /^[0-9]+$/ { printf "%-18s %11s %7s %8s %8s\n", m, $1, $6, $7, $8 }' "$work/$mode.txt"
 done
 exit "$failed"

@@ -10,10 +10,10 @@ namespace Sandbox.Bench.Api;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python]\n" +
+        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python|javascript|bash]\n" +
         "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
         "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.\n" +
-        "  --session python: opens a session, sets x = 1, and sends the cell `x + 1` instead of a run (concurrency 1 only: a session runs one cell at a time).";
+        "  --session python: opens a session, sets x = 1, and sends the cell `x + 1` (bash: `echo $((x + 1))`) instead of a run (concurrency 1 only: a session runs one cell at a time).";
 
     public required Uri BaseAddress { get; init; }
 
@@ -75,7 +75,7 @@ internal sealed record BenchOptions
                     break;
                 case "--session":
                     session = value;
-                    error = value is "python" ? null : "--session must be python (the language with a session kernel)";
+                    error = value is "python" or "javascript" or "bash" ? null : "--session must be python, javascript or bash (the languages with a session kernel)";
                     break;
                 default:
                     error = $"unknown argument {name}";

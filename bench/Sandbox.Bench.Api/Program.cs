@@ -41,7 +41,7 @@ try
         $"service: MaxConcurrentRuns {Show(maxRuns)}, MaxQueueLength {Show(maxQueue)} (defaults: cores = {cores}, 4 x cores = {4 * cores})") +
         (maxRuns is { } r && maxQueue is { } q ? Invariant($"; {r + q} runs in flight at most, past that 429") : ""));
     Console.WriteLine(Invariant(
-        $"load: {(options.Session is null ? "Python print('hello')" : "the cell x + 1 in one warm Python session")}, closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
+        $"load: {(options.Session is null ? "Python print('hello')" : $"a cell printing x + 1 in one warm {options.Session} session")}, closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
 
     if (await client.PrepareAsync(stop.Token) is { } prepareError)
     {

@@ -43,7 +43,7 @@ internal sealed class RunClient : IDisposable
         {
             // A warm cell: the interpreter and x are already there; only the cell's own work is measured.
             _sessionLanguage = session;
-            _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = session, Code = "x + 1" }, ApiJsonContext.Default.RunRequestBody);
+            _body = JsonSerializer.SerializeToUtf8Bytes(new RunRequestBody { Language = session, Code = Cell(session).Read }, ApiJsonContext.Default.RunRequestBody);
             _expected = "2\n";
         }
     }
@@ -66,9 +66,12 @@ internal sealed class RunClient : IDisposable
 
         _target = new Uri($"/v1/sessions/{id}/runs", UriKind.Relative);
         using var set = await _http.PostAsync(_target,
-            new StringContent($"{{\"language\":\"{_sessionLanguage}\",\"code\":\"x = 1\"}}", System.Text.Encoding.UTF8, "application/json"), cancellationToken);
-        return set.IsSuccessStatusCode ? null : $"the cell x = 1 answered {(int)set.StatusCode}";
+            new StringContent($"{{\"language\":\"{_sessionLanguage}\",\"code\":\"{Cell(_sessionLanguage).Set}\"}}", System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+        return set.IsSuccessStatusCode ? null : $"the cell {Cell(_sessionLanguage).Set} answered {(int)set.StatusCode}";
     }
+
+    /// <summary>The cells that set x to 1 and print x + 1 in <paramref name="language"/> (Python and JavaScript print a last expression; bash echoes).</summary>
+    private static (string Set, string Read) Cell(string language) => language == "bash" ? ("x=1", "echo $((x + 1))") : ("x = 1", "x + 1");
 
     public void Dispose() => _http.Dispose();
 

@@ -52,7 +52,9 @@ internal static class CellFrame
     public static byte[] EncodeForShell(string nonce, RunRequest request, bool outputs = false)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var code = Encoding.UTF8.GetBytes(request.Code);
+        // bash drops NUL bytes when it sources a file, so dropping them here changes nothing the cell would run, and lets
+        // the kernel read the code with `read -N`, which does not count them.
+        var code = Encoding.UTF8.GetBytes(request.Code.Replace("\0", "", StringComparison.Ordinal));
         var stdin = Encoding.UTF8.GetBytes(request.Stdin ?? "");
         var files = request.Files ?? [];
         using var frame = new MemoryStream();

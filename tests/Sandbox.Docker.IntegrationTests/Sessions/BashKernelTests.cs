@@ -164,6 +164,7 @@ public sealed class BashKernelTests(SandboxFixture sandbox)
         watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
         oom.Status.ShouldBe(RunStatus.MemoryLimit, oom.Message + oom.Stderr);
         hungry.TakeNotes(_kernels.LastRunId).ShouldBe(new SessionCellNotes(Restarted: false, StateLost: true));
+        (await _kernels.ContainersAsync(hungry.Id)).ShouldBeEmpty("the killed kernel's container is removed");
 
         (await _kernels.CellAsync(hungry, "echo ${z:-gone}")).Stdout.ShouldBe("gone\n");
         hungry.Restarts.ShouldBe(1);

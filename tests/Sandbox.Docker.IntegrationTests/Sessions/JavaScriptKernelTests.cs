@@ -84,6 +84,21 @@ public sealed class JavaScriptKernelTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Execute_CellPatchesWhatTheKernelUses_LaterCellsStillGetTheirFilesAndEnd()
+    {
+        await using var session = await _kernels.OpenAsync();
+        var patched = await _kernels.CellAsync(session, "JSON.parse = () => ({}); require('fs').writeSync = () => { throw new Error('mocked'); };\n" +
+            "globalThis.setTimeout = undefined; process.getActiveResourcesInfo = () => []; 'patched'");
+        patched.Stdout.ShouldBe("'patched'\n", patched.Stderr);
+
+        var next = await _kernels.CellAsync(session, "require('fs').readFileSync('/tmp/note.txt', 'utf8')", new LimitOverrides { WallTimeMs = 3000 },
+            files: [new InputFile { Path = "note.txt", Content = "still framed" }]);
+        next.Status.ShouldBe(RunStatus.Ok, next.Message + next.Stderr);
+        next.Stdout.ShouldBe("'still framed'\n");
+        session.Restarts.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Execute_CellPrintsForgedMarkers_TheCellRunsOnAndTheNextCellIsIntact()
     {
         await using var session = await _kernels.OpenAsync();
@@ -168,6 +183,7 @@ public sealed class JavaScriptKernelTests(SandboxFixture sandbox)
         watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
         oom.Status.ShouldBe(RunStatus.MemoryLimit, oom.Message + oom.Stderr);
         hungry.TakeNotes(_kernels.LastRunId).ShouldBe(new SessionCellNotes(Restarted: false, StateLost: true));
+        (await _kernels.ContainersAsync(hungry.Id)).ShouldBeEmpty("the killed kernel's container is removed");
 
         (await _kernels.CellAsync(hungry, "typeof z")).Stdout.ShouldBe("'undefined'\n");
         hungry.Restarts.ShouldBe(1);

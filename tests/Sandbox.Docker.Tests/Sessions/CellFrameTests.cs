@@ -31,6 +31,13 @@ public sealed class CellFrameTests
     }
 
     [Fact]
+    public void EncodeForShell_CodeWithANul_DropsItAsBashWouldWhenSourcingAndCountsTheRest()
+    {
+        var frame = Encoding.UTF8.GetString(CellFrame.EncodeForShell("n", new RunRequest { Language = "bash", Code = "echo a\0b" }));
+        frame.ShouldBe("CELL n 0 7 0 0\necho ab");
+    }
+
+    [Fact]
     public void EncodeForShell_PathWithANewline_IsRefusedRatherThanDesynchronisingTheFrames()
     {
         var request = new RunRequest { Language = "bash", Code = "", Files = [new InputFile { Path = "a\nCELL x", Content = "" }] };

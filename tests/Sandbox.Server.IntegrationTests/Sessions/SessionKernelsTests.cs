@@ -10,8 +10,8 @@ namespace Sandbox.Server.IntegrationTests.Sessions;
 
 /// <summary>
 /// The JavaScript and bash kernels through a real <c>sandbox serve</c>: state kept between cells over HTTP, an artifact
-/// left by a cell downloaded by its hash, an infinite loop that restarts its own session only, within its deadline and
-/// with its container gone, and the profiles that keep no session refused saying why.
+/// left by a cell downloaded by its hash, an infinite loop and a shell that exhausts memory each restarting their own
+/// session only, in time and with the container gone, and the profiles that keep no session refused saying why.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class SessionKernelsTests(SessionEndpointsTests.ServeFixture serve) : IClassFixture<SessionEndpointsTests.ServeFixture>
@@ -83,6 +83,32 @@ public sealed class SessionKernelsTests(SessionEndpointsTests.ServeFixture serve
         ((string?)kept["result"]!["stdout"]).ShouldBe("yes\n");
         kept["session"]!["notes"]!.AsArray().ShouldBeEmpty();
         await CloseAsync(agent, spinning);
+        await CloseAsync(agent, bystander);
+    }
+
+    [Fact]
+    public async Task Cell_ShellExhaustsMemory_RestartsItsSessionOnlyAndSaysSo()
+    {
+        using var agent = await serve.AgentAsync("bash-oom");
+        var hungry = await OpenAsync(agent, "bash");
+        var bystander = await OpenAsync(agent, "javascript");
+        await CellAsync(agent, hungry, "bash", "z=1");
+        await CellAsync(agent, bystander, "javascript", "let kept = 'yes'");
+
+        var watch = Stopwatch.StartNew();
+        var oom = await CellAsync(agent, hungry, "bash", "s=xxxxxxxxxxxxxxxx; while :; do s=$s$s; done");
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20));
+        ((string?)oom["result"]!["status"]).ShouldBe("memory_limit", oom.ToJsonString());
+        ((bool?)oom["session"]!["stateLost"]).ShouldBe(true);
+        (await DockerProbe.ContainersOfRunAsync(hungry)).ShouldBeEmpty("the killed shell's container is removed before the answer");
+
+        var after = await CellAsync(agent, hungry, "bash", "echo ${z:-gone}");
+        ((string?)after["result"]!["stdout"]).ShouldBe("gone\n");
+        after["session"]!["notes"]!.AsArray().Select(n => (string?)n).ShouldBe(["session_restarted"]);
+        var kept = await CellAsync(agent, bystander, "javascript", "kept");
+        ((string?)kept["result"]!["stdout"]).ShouldBe("'yes'\n");
+        kept["session"]!["notes"]!.AsArray().ShouldBeEmpty();
+        await CloseAsync(agent, hungry);
         await CloseAsync(agent, bystander);
     }
 

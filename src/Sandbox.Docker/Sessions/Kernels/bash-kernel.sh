@@ -18,15 +18,21 @@ __sbx_pending=0
 # Reads the next frame; exits when the host closed the stream, 125 on a malformed frame.
 __sbx_next() {
     local -
-    set +euvx
-    local tag count size path i
+    set +efuvx
+    local tag count size path i code=
     IFS=' ' builtin read -r -u 60 tag __sbx_nonce __sbx_outputs __sbx_code_length __sbx_stdin_length count || builtin exit 0
     if [ "$tag" != CELL ] || [[ ! "$__sbx_code_length$__sbx_stdin_length$count" =~ ^[0-9]+$ ]]; then
         builtin printf 'sandbox-kernel: bad frame header\n' >&62
         builtin exit 125
     fi
     [ -d "$__sbx_dir" ] || command mkdir -p "$__sbx_dir"
-    __sbx_take "$__sbx_code_length" "$__sbx_dir/cell"
+    if [ "$__sbx_code_length" -le 65536 ]; then
+        # Most cells are short: read them with a builtin (bytes, as LC_ALL=C counts; the host sends no NUL), no fork.
+        [ "$__sbx_code_length" -eq 0 ] || LC_ALL=C IFS= builtin read -r -N "$__sbx_code_length" -u 60 code
+        builtin printf '%s' "$code" >"$__sbx_dir/cell"
+    else
+        __sbx_take "$__sbx_code_length" "$__sbx_dir/cell"
+    fi
     __sbx_take "$__sbx_stdin_length" "$__sbx_dir/stdin"
     for ((i = 0; i < count; i++)); do
         IFS=' ' builtin read -r -u 60 size path || builtin exit 125
@@ -50,10 +56,23 @@ __sbx_take() {
 # Ends the cell with exit code <code>: hands /tmp/outputs out, then writes the end markers.
 __sbx_end() {
     local -
-    set +euvx
-    local code=$1
+    set +efuvx
+    local code=$1 entry found= failglob= globignore= ignoring=
     __sbx_pending=0
-    if [ "$__sbx_outputs" = 1 ] && [ -n "$(command find /tmp/outputs -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]; then
+    if [ "$__sbx_outputs" = 1 ]; then
+        # Is anything in the folder? Builtins only (no fork on every cell's way), whatever the cell did to globbing.
+        builtin shopt -q failglob && { failglob=1; builtin shopt -u failglob; }
+        [ -n "${GLOBIGNORE+set}" ] && { ignoring=1; globignore=$GLOBIGNORE; builtin unset GLOBIGNORE; }
+        for entry in /tmp/outputs/* /tmp/outputs/.[!.]* /tmp/outputs/..?*; do
+            if [ -e "$entry" ] || [ -L "$entry" ]; then
+                found=1
+                break
+            fi
+        done
+        [ -z "$failglob" ] || builtin shopt -s failglob
+        [ -z "$ignoring" ] || GLOBIGNORE=$globignore
+    fi
+    if [ -n "$found" ]; then
         # As the run's outputs step: GNU tar, links archived as links (never followed), names sorted; then emptied.
         builtin printf '\036SANDBOX-OUTPUTS %s\n' "$__sbx_nonce" >&61
         command tar -C /tmp/outputs --format=gnu --hard-dereference --sort=name -cf - . 2>/dev/null >&61

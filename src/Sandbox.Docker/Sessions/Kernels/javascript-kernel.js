@@ -16,6 +16,15 @@ const net = require('net');
 const childProcess = require('child_process');
 const { Readable } = require('stream');
 const Module = require('module');
+const { Buffer } = require('buffer');
+const { setTimeout } = require('timers');
+
+// The kernel's own copies of what it calls once cells run: a cell that replaces a global or patches fs (a mock, say)
+// changes what its own code sees, not how the kernel frames, waits or hands out.
+const { mkdirSync, openSync, closeSync, writeSync, readdirSync, rmSync } = fs;
+const parseJson = JSON.parse;
+const activeResources = process.getActiveResourcesInfo.bind(process);
+const spawnSync = childProcess.spawnSync;
 
 const OUTPUTS = '/tmp/outputs';
 
@@ -32,13 +41,13 @@ try {
 } catch {
   // Already gone.
 }
-fs.mkdirSync(OUTPUTS, { recursive: true });
+mkdirSync(OUTPUTS, { recursive: true });
 
 // Markers and the tar go through blocking descriptions of our stdout and stderr (libuv made fds 1 and 2
 // non-blocking, which a child's tar would meet as EAGAIN); the cell's own writes go through process.stdout.
 function reopen(fd) {
   try {
-    return fs.openSync('/proc/self/fd/' + fd, fs.constants.O_WRONLY);
+    return openSync('/proc/self/fd/' + fd, fs.constants.O_WRONLY);
   } catch {
     return fd;
   }
@@ -151,7 +160,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Waits until the cell's timers and I/O are done: the event loop holds no more than it did before the cell.
 async function settle(baseline) {
   let wait = 0;
-  while (current.exit === null && process.getActiveResourcesInfo().length > baseline) {
+  while (current.exit === null && activeResources().length > baseline) {
     await sleep(wait);
     wait = Math.min(wait + 1, 10);
   }
@@ -174,7 +183,7 @@ function flushed(stream) {
 function writeAll(fd, bytes) {
   for (let at = 0; at < bytes.length;) {
     try {
-      at += fs.writeSync(fd, bytes, at);
+      at += writeSync(fd, bytes, at);
     } catch (error) {
       if (error.code !== 'EAGAIN') {
         throw error;
@@ -189,36 +198,46 @@ function writeAll(fd, bytes) {
 function handOut(nonce) {
   let top;
   try {
-    top = fs.readdirSync(OUTPUTS).sort();
+    top = readdirSync(OUTPUTS).sort();
   } catch {
-    fs.mkdirSync(OUTPUTS, { recursive: true });
+    mkdirSync(OUTPUTS, { recursive: true });
     return;
   }
   if (top.length === 0) {
     return;
   }
   writeAll(OUT, Buffer.from('\x1eSANDBOX-OUTPUTS ' + nonce + '\n', 'latin1'));
-  childProcess.spawnSync('tar', ['-C', OUTPUTS, '--format=gnu', '--hard-dereference', '--sort=name', '-cf', '-', '.'], {
+  spawnSync('tar', ['-C', OUTPUTS, '--format=gnu', '--hard-dereference', '--sort=name', '-cf', '-', '.'], {
     stdio: ['ignore', OUT, 'ignore'],
   });
   for (const name of top) {
-    fs.rmSync(path.join(OUTPUTS, name), { recursive: true, force: true });
+    rmSync(path.join(OUTPUTS, name), { recursive: true, force: true });
+  }
+}
+
+function writeFiles(files) {
+  for (const file of files || []) {
+    // Paths were validated on the host (relative, no '..'); they land under /tmp whatever the cell's cwd is.
+    const target = path.join('/tmp', file.path);
+    mkdirSync(path.dirname(target), { recursive: true });
+    const fd = openSync(target, 'w');
+    try {
+      writeAll(fd, Buffer.from(file.content, 'utf8'));
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
 async function run(cell) {
-  for (const file of cell.files || []) {
-    // Paths were validated on the host (relative, no '..'); they land under /tmp whatever the cell's cwd is.
-    const target = path.join('/tmp', file.path);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, file.content, 'utf8');
-  }
   cellStdin = Buffer.from(cell.stdin || '', 'utf8');
   stdinStream = null;
   process.exitCode = undefined;
   current = { failed: false, exit: null };
-  const baseline = process.getActiveResourcesInfo().length;
+  const baseline = activeResources().length;
   try {
+    // A file that cannot be written (the cell filled /tmp, say) fails this cell, not the kernel.
+    writeFiles(cell.files);
     let value = evaluate(cell.code);
     if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function') {
       value = await value;
@@ -288,10 +307,16 @@ async function main() {
     while (buffered.length < length) {
       await more();
     }
-    const cell = JSON.parse(buffered.subarray(0, length).toString('utf8'));
+    const cell = parseJson(buffered.subarray(0, length).toString('utf8'));
     buffered = buffered.subarray(length);
     const marker = '\0SBX-END ' + cell.nonce + ' ';
-    const code = await run(cell);
+    let code = 1;
+    try {
+      code = await run(cell);
+    } catch (error) {
+      // Not the cell's error (run catches those): still end the cell, so the host is not left waiting.
+      writeAll(ERR, Buffer.from('sandbox-kernel: ' + String(error && error.message) + '\n'));
+    }
     await flushed(process.stdout);
     await flushed(process.stderr);
     if (cell.outputs) {
