@@ -334,6 +334,14 @@ internal sealed partial class RunLifecycle
             Log.RunRecordFailed(_logger, entry.Id, ex);
         }
 
+        if (result.Artifacts is { Count: > 0 } artifacts)
+        {
+            // The store has the bytes, committed with the end above; memory keeps only their description. Otherwise each
+            // run kept for ResultRetention would hold up to the profile's total artifact cap, counted against no cap, and
+            // one agent's floods would pile up in the service's own memory. Readers fall back to the store (FindArtifactAsync).
+            result = result with { Artifacts = [.. artifacts.Select(a => a with { Content = ReadOnlyMemory<byte>.Empty })] };
+        }
+
         if (!entry.TryComplete(result, completedAt, runMs))
         {
             return;

@@ -91,8 +91,8 @@ internal sealed partial class RunLifecycle
 
     /// <summary>
     /// One file a run returned, for its own agent (or task token): its description from the run's result, which must name it,
-    /// and its bytes from memory while the run is kept there, else from the store. Null when the run is not the caller's or
-    /// not known; the description without bytes never happens for a run the store completed.
+    /// and its bytes from the store (a completed run keeps none in memory) unless the result in hand still carries them.
+    /// Null when the run is not the caller's or not known; the description without bytes never happens for a run the store completed.
     /// </summary>
     public async Task<(RunView Run, RunArtifact? Artifact)?> FindArtifactAsync(string id, string path, Principal principal, CancellationToken cancellationToken)
     {

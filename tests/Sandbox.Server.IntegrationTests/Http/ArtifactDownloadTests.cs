@@ -101,6 +101,31 @@ public sealed class ArtifactDownloadTests
         unknownRun.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Revoke_AgentWithArtifacts_TheirBytesLeaveTheStoreAndNothingServesThem()
+    {
+        await using var fixture = await Fixture.CreateAsync();
+        var run = await fixture.RunAsync("open('/tmp/outputs/secret.csv', 'w').write('token,s3cr3t\\n')");
+        var id = (string)run["id"]!;
+        (await fixture.DownloadAsync(id, "secret.csv")).Bytes.Length.ShouldBeGreaterThan(0);
+        (await fixture.ArtifactRowsAsync(id)).ShouldBe(1);
+
+        using var revoke = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/agents/plotter/revoke") { Content = JsonContent.Create(new { reason = "leaked", by = "test" }) };
+        revoke.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        (await fixture.Http.SendAsync(revoke, Token)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // The bytes are gone from the database itself, not only hidden behind the revoked key, and stay gone after a restart.
+        (await fixture.ArtifactRowsAsync(id)).ShouldBe(0);
+        using (var download = await fixture.GetAsync($"/v1/runs/{id}/artifacts/secret.csv"))
+        {
+            download.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        }
+
+        await fixture.RestartAsync();
+        (await fixture.ArtifactRowsAsync(id)).ShouldBe(0);
+        ((bool)(await fixture.Http.AdminGetAsync(AdminKey, "/admin/v1/audit/verify"))["intact"]!).ShouldBeTrue();
+    }
+
     private sealed class Fixture : IAsyncDisposable
     {
         private readonly string _data;
@@ -149,6 +174,17 @@ public sealed class ArtifactDownloadTests
             var run = JsonNode.Parse(text)!;
             _runIds.Add((string)run["id"]!);
             return run;
+        }
+
+        /// <summary>Rows of the run's artifacts in the guard database, read behind the service's back.</summary>
+        public async Task<long> ArtifactRowsAsync(string runId)
+        {
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={GuardPaths.Database(_data)};Mode=ReadOnly;Pooling=False");
+            await connection.OpenAsync(Token);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM run_artifacts WHERE run_id = $run";
+            command.Parameters.AddWithValue("$run", runId);
+            return (long)(await command.ExecuteScalarAsync(Token))!;
         }
 
         public async Task<HttpResponseMessage> GetAsync(string path)

@@ -33,6 +33,17 @@ public sealed class SessionCrashTests
 
         await serve.Process.WaitForExitAsync(Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
         (await DockerProbe.ContainersOfRunAsync(id)).ShouldBeEmpty("a stopped service leaves no session container behind");
+
+        // Its close is in the audit log with its cause, and the chain is intact: read by the operator's CLI over the same store.
+        var (fileName, prefix) = McpProcess.SandboxExecutable();
+        var environment = new Dictionary<string, string> { ["SANDBOX_DATA"] = data };
+        var show = await ChildProcess.RunAsync(fileName, [.. prefix, "audit", "show", "--run", id, "--kind", "session", "--jsonl"], Path.GetTempPath(), environment);
+        show.Exit.ShouldBe(0, show.Stderr);
+        var records = show.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        records.Select(r => (string?)r["status"]).ShouldBe(["opened", "closed"], show.Stdout);
+        ((string?)records[1]["data"]!["cause"]).ShouldBe("shutdown", show.Stdout);
+        var verify = await ChildProcess.RunAsync(fileName, [.. prefix, "audit", "verify"], Path.GetTempPath(), environment);
+        verify.Exit.ShouldBe(0, verify.Stdout + verify.Stderr);
         Directory.Delete(data, recursive: true);
     }
 
