@@ -33,6 +33,7 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
                         // no longer ours and its late ends are refused; a new lease takes back what is still ours.
                         var lease = await leases.AcquireLeaseAsync(guard.Guard.NodeId, guard.Serves ?? NodeServes.Nothing, duration, stoppingToken);
                         Log.LeaseRetaken(logger, lease.NodeId, lease.Fence);
+                        await lifecycle.StopTakenOverAsync(lease.NodeId, stoppingToken);
                     }
 
                     foreach (var dead in await leases.ExpiredLeasesAsync(stoppingToken))

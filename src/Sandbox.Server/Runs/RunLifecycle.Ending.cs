@@ -291,6 +291,7 @@ internal sealed partial class RunLifecycle
             Stderr = Present(raw.StderrBytes, raw.Stderr, raw.StderrTruncated, raw.Limits?.StderrBytes),
         };
         var completedAt = _time.GetUtcNow();
+        var superseded = false;
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
@@ -307,9 +308,12 @@ internal sealed partial class RunLifecycle
                     _policy.Publish(end.Alerts);
                     break;
                 case false:
-                    // The first end wins: it already had one (a kill that came first), or this node was taken over and the
-                    // survivor closed it or runs it under its own fence. Nothing of this end is written, charges included.
+                    // The first end wins: it already had one (another process closed it), or this node was taken over and the
+                    // survivor closed it or runs it under its own fence. Nothing of this end is written, charges included; the
+                    // caller gets the stored end when there is one, and later GETs read the store, never this unrecorded end.
                     Log.FencedOut(_logger, entry.Id, "end");
+                    result = await StoredEndAsync(entry) ?? result;
+                    superseded = true;
                     break;
                 case null:
                     entry.RecordFailed = true;
@@ -350,7 +354,26 @@ internal sealed partial class RunLifecycle
         Log.Completed(_logger, entry.Id, result.Status.ToWireName(), entry.QueueMs ?? 0, runMs ?? 0);
         _completedInOrder.Enqueue(entry);
         RetainOutput(entry);
+        if (superseded)
+        {
+            _runs.TryRemove(entry.Id, out _);
+        }
+
         entry.Release();
+    }
+
+    /// <summary>The end the store kept for a run whose own end was refused, as its caller sees it; null when it has none yet (another node runs it).</summary>
+    private async Task<RunResult?> StoredEndAsync(RunEntry entry)
+    {
+        try
+        {
+            return await _store.FindRunAsync(entry.Id, CancellationToken.None) is { State: "completed" } row ? StoredView(row, entry.Principal).Result : null;
+        }
+        catch (Exception ex)
+        {
+            Log.RunRecordFailed(_logger, entry.Id, ex);
+            return null;
+        }
     }
 
     /// <summary>Counts a completed run's output against its agent's retention cap, dropping the agent's oldest output past it.</summary>
