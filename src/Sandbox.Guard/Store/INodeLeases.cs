@@ -39,6 +39,15 @@ public interface INodeLeases
     /// </summary>
     Task<NodeTakeover?> TakeOverAsync(NodeLease dead, Func<IReadOnlyList<StoredRun>, IReadOnlyList<RunTransition>> close, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the owner of an open run to cancel it, with <paramref name="reason"/> (a DELETE that reached another node);
+    /// false when the run is not open (it ended first). The owner finds it with <see cref="CancelRequestsAsync"/>.
+    /// </summary>
+    Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>This node's open runs that a DELETE on another node asked to cancel.</summary>
+    Task<IReadOnlyList<CancelRequest>> CancelRequestsAsync(CancellationToken cancellationToken);
+
     /// <summary>At a clean stop: the lease row goes when the node owns no open run, else expires now so a survivor takes them at once.</summary>
     Task ReleaseLeaseAsync(CancellationToken cancellationToken);
 }
@@ -51,6 +60,9 @@ public sealed record NodeServes(IReadOnlyList<string> Backends, IReadOnlyList<st
 {
     public static readonly NodeServes Nothing = new([], []);
 }
+
+/// <summary>A cancellation asked of a run's owner by another node.</summary>
+public sealed record CancelRequest(string RunId, string Reason);
 
 /// <summary>A takeover's outcome: the runs closed as interrupted, and the queued runs now this node's to run.</summary>
 public sealed record NodeTakeover(NodeLease Dead, IReadOnlyList<string> Closed, IReadOnlyList<StoredRun> Queued);

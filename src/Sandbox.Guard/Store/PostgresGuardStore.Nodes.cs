@@ -103,6 +103,24 @@ public sealed partial class PostgresGuardStore : INodeLeases
         }, cancellationToken);
     }
 
+    public async Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+
+        // No write lock: one column of one row, which no audit record depends on; the owner's end, under the lock, wins.
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null,
+            "UPDATE runs SET cancel_requested = COALESCE(cancel_requested, @reason) WHERE run_id = @run AND state <> 'completed'",
+            cancellationToken, ("run", runId), ("reason", reason)) == 1;
+    }
+
+    public async Task<IReadOnlyList<CancelRequest>> CancelRequestsAsync(CancellationToken cancellationToken) =>
+        Lease is not { } lease
+            ? []
+            : await ReadAsync("SELECT run_id, cancel_requested FROM runs WHERE owner_node = @node AND state <> 'completed' AND cancel_requested IS NOT NULL",
+                r => new CancelRequest(r.GetString(0), r.GetString(1)), cancellationToken, ("node", lease.NodeId));
+
     public async Task ReleaseLeaseAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _lease, null) is not { } lease)

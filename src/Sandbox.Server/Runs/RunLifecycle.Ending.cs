@@ -31,7 +31,8 @@ internal sealed partial class RunLifecycle
                 return Recovery.IsFollowing(id) ? CancelOutcome.Cancelling : CancelOutcome.Cancelled;
             }
 
-            return CancelOutcome.NotFound;
+            // On a store nodes share, the run may be another node's: its owner is asked through the store.
+            return _store is INodeLeases leases ? await CancelElsewhereAsync(leases, id, principal, reason, wait) : CancelOutcome.NotFound;
         }
 
         if (entry.State == RunState.Completed)
@@ -51,6 +52,52 @@ internal sealed partial class RunLifecycle
         {
             return CancelOutcome.Cancelling;
         }
+    }
+
+    /// <summary>
+    /// A DELETE for a run this node does not hold: when the caller's run is open on another node, its owner is asked to
+    /// cancel it (it acts within a fraction of a second, see <see cref="ActOnCancelRequestsAsync"/>); waits up to
+    /// <paramref name="wait"/> for its end to be stored.
+    /// </summary>
+    private async Task<CancelOutcome> CancelElsewhereAsync(INodeLeases leases, string id, Principal principal, string reason, TimeSpan wait)
+    {
+        if (await _store.FindRunAsync(id, CancellationToken.None) is not { } stored || !Owns(principal, stored))
+        {
+            return CancelOutcome.NotFound;
+        }
+
+        if (stored.State == RunStateNames.Of(RunState.Completed) || !await leases.RequestCancelAsync(id, reason, CancellationToken.None))
+        {
+            return CancelOutcome.AlreadyCompleted;
+        }
+
+        var waited = _time.GetTimestamp();
+        while (_time.GetElapsedTime(waited) < wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time);
+            if ((await _store.FindRunAsync(id, CancellationToken.None))?.State is null or "completed")
+            {
+                return CancelOutcome.Cancelled;
+            }
+        }
+
+        return CancelOutcome.Cancelling;
+    }
+
+    /// <summary>Cancels the runs this node holds that a DELETE on another node asked to cancel; how many it found here.</summary>
+    public async Task<int> ActOnCancelRequestsAsync(INodeLeases leases, CancellationToken cancellationToken)
+    {
+        var acted = 0;
+        foreach (var request in await leases.CancelRequestsAsync(cancellationToken))
+        {
+            if (_runs.TryGetValue(request.RunId, out var entry) && entry.State != RunState.Completed)
+            {
+                await CancelEntryAsync(entry, request.Reason);
+                acted++;
+            }
+        }
+
+        return acted;
     }
 
     /// <summary>

@@ -123,6 +123,25 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
         (await Leases(survivor).ExpiredLeasesAsync(Ct)).ShouldHaveSingleItem().NodeId.ShouldBe("node-busy");
     }
 
+    [Fact]
+    public async Task RequestCancelAsync_RunOpenOnAnotherNode_ReachesItsOwnerOnly_AndNotOnceItEnded()
+    {
+        var (a, running, queued) = await NodeWithRunsAsync("node-a");
+        var b = await NodeAsync("node-b");
+
+        (await Leases(b).RequestCancelAsync(running.RunId, "cancelled by DELETE on node-b", Ct)).ShouldBeTrue();
+        (await Leases(b).RequestCancelAsync(running.RunId, "a second DELETE", Ct)).ShouldBeTrue("still open");
+
+        (await Leases(a).CancelRequestsAsync(Ct)).ShouldBe([new CancelRequest(running.RunId, "cancelled by DELETE on node-b")], "the first reason is kept");
+        (await Leases(b).CancelRequestsAsync(Ct)).ShouldBeEmpty("node-b owns none of them");
+
+        (await a.CommitAsync(End(running.RunId, "cancelled"), Ct)).ShouldBeTrue();
+        (await Leases(a).CancelRequestsAsync(Ct)).ShouldBeEmpty("an ended run asks nothing more");
+        (await Leases(b).RequestCancelAsync(running.RunId, "too late", Ct)).ShouldBeFalse("it ended first");
+        (await Leases(b).RequestCancelAsync("run_unknown", "no such run", Ct)).ShouldBeFalse();
+        (await a.FindRunAsync(queued.RunId, Ct)).ShouldNotBeNull().State.ShouldBe("queued", "a request names one run");
+    }
+
     /// <summary>A node with a lease, one run it is running and one still queued.</summary>
     private async Task<(IGuardStore Node, StoredRun Running, StoredRun Queued)> NodeWithRunsAsync(string nodeId)
     {
