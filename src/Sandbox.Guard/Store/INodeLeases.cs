@@ -21,9 +21,11 @@ public interface INodeLeases
 
     /// <summary>
     /// Starts this node's lease (a new fence) for <paramref name="duration"/>, recording what it serves; a node that
-    /// restarts under the same id takes back its own open rows under the new fence (its older process is gone).
+    /// restarts under the same id takes back its own open rows under the new fence (its older process is gone). Null, with
+    /// nothing written, while another process holds a live lease under the same id: two live nodes must never share one
+    /// (each would fence the other out); a restart after a crash gets it once the old lease has run out.
     /// </summary>
-    Task<NodeLease> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken);
+    Task<NodeLease?> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>Extends the lease; false when it was lost (taken over, or restarted elsewhere): take a new one.</summary>
     Task<bool> RenewLeaseAsync(TimeSpan duration, CancellationToken cancellationToken);

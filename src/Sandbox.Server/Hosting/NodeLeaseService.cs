@@ -64,7 +64,13 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
                     {
                         // Lost (this process paused past its lease, or the database was out of reach): whatever was taken over is
                         // no longer ours and its late ends are refused; a new lease takes back what is still ours.
-                        var lease = await leases.AcquireLeaseAsync(guard.Guard.NodeId, guard.Serves ?? NodeServes.Nothing, duration, stoppingToken);
+                        if (await leases.AcquireLeaseAsync(guard.Guard.NodeId, guard.Serves ?? NodeServes.Nothing, duration, stoppingToken) is not { } lease)
+                        {
+                            // Another live process holds this node id: nothing is written under it from here; tried again next round.
+                            Log.NodeIdHeld(logger, guard.Guard.NodeId);
+                            continue;
+                        }
+
                         Log.LeaseRetaken(logger, lease.NodeId, lease.Fence);
                         await lifecycle.StopTakenOverAsync(lease.NodeId, stoppingToken);
                     }
@@ -108,6 +114,9 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
 
         [LoggerMessage(2, LogLevel.Error, "Renewing this node's lease, or taking over a dead node, failed; trying again in a second")]
         public static partial void RoundFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Critical, "Node id {NodeId} is held by another live node: this node cannot take a lease; give each node its own Sandbox:Guard:NodeId")]
+        public static partial void NodeIdHeld(ILogger logger, string nodeId);
 
         [LoggerMessage(3, LogLevel.Error, "Reading the cancellations other nodes asked of this node's runs failed; retrying")]
         public static partial void CancelWatchFailed(ILogger logger, Exception exception);

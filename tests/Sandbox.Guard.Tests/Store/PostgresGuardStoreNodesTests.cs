@@ -94,11 +94,26 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
     }
 
     [Fact]
+    public async Task AcquireLeaseAsync_IdHeldByALiveNode_IsRefusedAndWritesNothing()
+    {
+        var (live, _, queued) = await NodeWithRunsAsync("node-a");
+        var second = await OpenAsync();
+
+        (await Leases(second).AcquireLeaseAsync("node-a", NodeServes.Nothing, Lease, Ct)).ShouldBeNull("two live nodes under one id would fence each other out");
+
+        Leases(second).Lease.ShouldBeNull();
+        (await Leases(live).RenewLeaseAsync(Lease, Ct)).ShouldBeTrue("the live node keeps its lease");
+        (await live.FindRunAsync(queued.RunId, Ct)).ShouldNotBeNull().Fence.ShouldBe(Leases(live).Lease!.Fence);
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_SameNodeRestarts_TakesBackItsOpenRowsUnderANewFence_AndTheOldProcessIsFencedOut()
     {
         var (old, _, queued) = await NodeWithRunsAsync("node-a");
         var oldFence = Leases(old).Lease!.Fence;
 
+        // It crashed: its lease runs out, and it starts again under the same id before any survivor took it over.
+        await ExpireAsync("node-a");
         var restarted = await NodeAsync("node-a");
 
         var fence = Leases(restarted).Lease!.Fence;
@@ -155,7 +170,7 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
     private async Task<IGuardStore> NodeAsync(string nodeId)
     {
         var store = await OpenAsync();
-        await Leases(store).AcquireLeaseAsync(nodeId, new NodeServes(["wasm"], ["python.wasm"]), Lease, Ct);
+        (await Leases(store).AcquireLeaseAsync(nodeId, new NodeServes(["wasm"], ["python.wasm"]), Lease, Ct)).ShouldNotBeNull();
         return store;
     }
 

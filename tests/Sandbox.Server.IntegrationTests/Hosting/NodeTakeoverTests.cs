@@ -253,6 +253,52 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
         }
     }
 
+    [Fact]
+    public async Task SecondNodeUnderALiveNodesId_RefusesToStart_AndTheLiveNodeKeepsItsLease()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync(Token);
+        var folders = new List<string>();
+        ServeProcess Start()
+        {
+            var data = Path.Join(Path.GetTempPath(), "sandbox-takeover-" + Guid.NewGuid().ToString("N"));
+            folders.Add(data);
+            return ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
+            {
+                ["Sandbox__Store__Provider"] = "postgres",
+                ["Sandbox__Store__ConnectionString"] = connectionString,
+                ["Sandbox__Store__NodeLease"] = Lease.ToString("c", CultureInfo.InvariantCulture),
+                ["Sandbox__Guard__NodeId"] = "same-id",
+            });
+        }
+
+        using var first = Start();
+        try
+        {
+            await first.WaitHealthyAsync(Token);
+            var fence = await ScalarAsync(connectionString, "SELECT fence FROM nodes WHERE node_id = 'same-id'");
+
+            // Two live nodes under one id would fence each other's runs out: the second waits out two leases, then stops.
+            using var second = Start();
+            var waited = Stopwatch.StartNew();
+            (await second.Process.WaitForExitAsync(Token).WaitAsync(TimeSpan.FromSeconds(30), Token).ContinueWith(t => t.IsCompletedSuccessfully, Token))
+                .ShouldBeTrue("the second node gave up on the id");
+            second.Process.ExitCode.ShouldNotBe(0);
+            waited.Elapsed.ShouldBeGreaterThan(Lease, "an earlier process's lease is waited out first: a restart after a crash gets the id");
+
+            (await ScalarAsync(connectionString, "SELECT fence FROM nodes WHERE node_id = 'same-id'")).ShouldBe(fence, "the live node's lease was never taken");
+            using var health = await first.Http.GetAsync("/healthz", Token);
+            health.IsSuccessStatusCode.ShouldBeTrue();
+        }
+        finally
+        {
+            first.Kill();
+            foreach (var folder in folders.Where(Directory.Exists))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     /// <summary>
     /// One run on the survivor first, as a node in service has had: its first WebAssembly run compiles the module, which on
     /// a loaded 2-core machine takes seconds that are no part of the takeover.
