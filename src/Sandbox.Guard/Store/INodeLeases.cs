@@ -21,9 +21,11 @@ public interface INodeLeases
 
     /// <summary>
     /// Starts this node's lease (a new fence) for <paramref name="duration"/>, recording what it serves; a node that
-    /// restarts under the same id takes back its own open rows under the new fence (its older process is gone).
+    /// restarts under the same id takes back its own open rows under the new fence (its older process is gone). Null, with
+    /// nothing written, while another process holds a live lease under the same id: two live nodes must never share one
+    /// (each would fence the other out); a restart after a crash gets it once the old lease has run out.
     /// </summary>
-    Task<NodeLease> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken);
+    Task<NodeLease?> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>Extends the lease; false when it was lost (taken over, or restarted elsewhere): take a new one.</summary>
     Task<bool> RenewLeaseAsync(TimeSpan duration, CancellationToken cancellationToken);
@@ -39,6 +41,15 @@ public interface INodeLeases
     /// </summary>
     Task<NodeTakeover?> TakeOverAsync(NodeLease dead, Func<IReadOnlyList<StoredRun>, IReadOnlyList<RunTransition>> close, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the owner of an open run to cancel it, with <paramref name="reason"/> (a DELETE that reached another node);
+    /// false when the run is not open (it ended first). The owner finds it with <see cref="CancelRequestsAsync"/>.
+    /// </summary>
+    Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken cancellationToken);
+
+    /// <summary>This node's open runs that a DELETE on another node asked to cancel.</summary>
+    Task<IReadOnlyList<CancelRequest>> CancelRequestsAsync(CancellationToken cancellationToken);
+
     /// <summary>At a clean stop: the lease row goes when the node owns no open run, else expires now so a survivor takes them at once.</summary>
     Task ReleaseLeaseAsync(CancellationToken cancellationToken);
 }
@@ -51,6 +62,9 @@ public sealed record NodeServes(IReadOnlyList<string> Backends, IReadOnlyList<st
 {
     public static readonly NodeServes Nothing = new([], []);
 }
+
+/// <summary>A cancellation asked of a run's owner by another node.</summary>
+public sealed record CancelRequest(string RunId, string Reason);
 
 /// <summary>A takeover's outcome: the runs closed as interrupted, and the queued runs now this node's to run.</summary>
 public sealed record NodeTakeover(NodeLease Dead, IReadOnlyList<string> Closed, IReadOnlyList<StoredRun> Queued);

@@ -10,24 +10,34 @@ public sealed partial class PostgresGuardStore : INodeLeases
 
     public NodeLease? Lease => Volatile.Read(ref _lease);
 
-    public Task<NodeLease> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken)
+    public Task<NodeLease?> AcquireLeaseAsync(string nodeId, NodeServes serves, TimeSpan duration, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
         ArgumentNullException.ThrowIfNull(serves);
-        return WriteAsync(async (connection, transaction) =>
+        var held = Lease?.Fence;
+        return WriteAsync<NodeLease?>(async (connection, transaction) =>
         {
             // Under the write lock, like a takeover: a survivor either took the old lease over before this (its rows are no
-            // longer ours), or finds this fresh lease and leaves it alone. Never both.
-            var fence = (await ReadAsync(connection, transaction,
+            // longer ours), or finds this fresh lease and leaves it alone. Never both. A live lease under this id that is not
+            // ours is another process's: refused (fails closed), never taken from under it.
+            var fences = await ReadAsync(connection, transaction,
                 """
                 INSERT INTO nodes (node_id, fence, started_at, lease_until, backends, images)
                 VALUES (@node, nextval('node_fence'), clock_timestamp(), clock_timestamp() + @duration, @backends::jsonb, @images::jsonb)
                 ON CONFLICT (node_id) DO UPDATE SET fence = excluded.fence, started_at = excluded.started_at,
                     lease_until = excluded.lease_until, backends = excluded.backends, images = excluded.images
+                WHERE nodes.lease_until < clock_timestamp() OR nodes.fence = @held::bigint
                 RETURNING fence
                 """,
                 r => r.GetInt64(0), cancellationToken,
-                ("node", nodeId), ("duration", duration), ("backends", JsonSerializer.Serialize(serves.Backends)), ("images", JsonSerializer.Serialize(serves.Images))))[0];
+                ("node", nodeId), ("duration", duration), ("backends", JsonSerializer.Serialize(serves.Backends)), ("images", JsonSerializer.Serialize(serves.Images)),
+                ("held", held));
+            if (fences.Count == 0)
+            {
+                return (false, null);
+            }
+
+            var fence = fences[0];
 
             // The same node id restarted (its older process is gone, or is fenced out from now on): its open rows are taken
             // back under the new fence, for its start-up recovery to record.
@@ -102,6 +112,24 @@ public sealed partial class PostgresGuardStore : INodeLeases
             return (true, new NodeTakeover(dead, [.. running.Select(r => r.RunId)], [.. taken.Where(r => r.State == "queued")]));
         }, cancellationToken);
     }
+
+    public async Task<bool> RequestCancelAsync(string runId, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+
+        // No write lock: one column of one row, which no audit record depends on; the owner's end, under the lock, wins.
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await ExecuteAsync(connection, null,
+            "UPDATE runs SET cancel_requested = COALESCE(cancel_requested, @reason) WHERE run_id = @run AND state <> 'completed'",
+            cancellationToken, ("run", runId), ("reason", reason)) == 1;
+    }
+
+    public async Task<IReadOnlyList<CancelRequest>> CancelRequestsAsync(CancellationToken cancellationToken) =>
+        Lease is not { } lease
+            ? []
+            : await ReadAsync("SELECT run_id, cancel_requested FROM runs WHERE owner_node = @node AND state <> 'completed' AND cancel_requested IS NOT NULL",
+                r => new CancelRequest(r.GetString(0), r.GetString(1)), cancellationToken, ("node", lease.NodeId));
 
     public async Task ReleaseLeaseAsync(CancellationToken cancellationToken)
     {

@@ -188,6 +188,12 @@ internal static class PostgresMigrations
         -- A takeover finds a dead node's open rows, and a restarted node its own.
         CREATE INDEX runs_owner_open ON runs (owner_node) WHERE state <> 'completed';
         """,
+
+        // 5: a DELETE that reaches a node other than the run's owner leaves the reason here; the owner acts on it (see
+        // INodeLeases.RequestCancelAsync), so a run is cancelled from whichever node the client reaches.
+        """
+        ALTER TABLE runs ADD COLUMN cancel_requested text;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

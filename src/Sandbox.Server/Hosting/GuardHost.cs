@@ -74,7 +74,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
             if (serves is not null && store is INodeLeases leases)
             {
                 host.Serves = serves;
-                var lease = await leases.AcquireLeaseAsync(guard.NodeId, serves, server.Store.NodeLease, cancellationToken);
+                var lease = await AcquireLeaseAsync(leases, guard.NodeId, serves, server.Store.NodeLease, time, host._logger, cancellationToken);
                 Log.LeaseTaken(host._logger, lease.NodeId, lease.Fence);
             }
 
@@ -89,6 +89,32 @@ internal sealed partial class GuardHost : IAsyncDisposable
         {
             await host.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// This node's lease, waiting out the lease of an earlier process under the same id (a restart after kill -9 waits at
+    /// most one lease). Fails closed when the id stays held past that: another live node uses it, and two live nodes under
+    /// one id would fence each other's runs out.
+    /// </summary>
+    private static async Task<NodeLease> AcquireLeaseAsync(INodeLeases leases, string nodeId, NodeServes serves, TimeSpan duration, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            if (await leases.AcquireLeaseAsync(nodeId, serves, duration, cancellationToken) is { } lease)
+            {
+                return lease;
+            }
+
+            if (time.GetElapsedTime(started) > duration + duration)
+            {
+                throw new ServerConfigurationException([new Core.Runs.FieldError($"{GuardOptions.Section}:{nameof(GuardOptions.NodeId)}",
+                    $"is '{nodeId}', which another live node on the same store holds; give each node its own id (such as node-a, node-b)")]);
+            }
+
+            Log.WaitingForLease(logger, nodeId);
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
         }
     }
 
@@ -134,6 +160,9 @@ internal sealed partial class GuardHost : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Warning, "Could not write the suppressed failed-authentication count, or read the audit log's head, at stop")]
         public static partial void HeadUnavailable(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Information, "Node id {NodeId} is still held by a lease on the shared store (an earlier process of this node, or another node); waiting for it to run out")]
+        public static partial void WaitingForLease(ILogger logger, string nodeId);
 
         [LoggerMessage(3, LogLevel.Information, "Node {NodeId} holds its lease on the shared store with fence {Fence}")]
         public static partial void LeaseTaken(ILogger logger, string nodeId, long fence);

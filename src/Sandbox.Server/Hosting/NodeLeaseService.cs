@@ -7,7 +7,8 @@ namespace Sandbox.Server.Hosting;
 
 /// <summary>
 /// This node's lease on a store nodes share (see <see cref="INodeLeases"/>): renewed every second, taken again (new fence)
-/// when it was lost, and, each round, any other node whose lease expired is taken over. Registered only for such a store,
+/// when it was lost, and, each round, any other node whose lease expired is taken over; beside it, DELETEs another node
+/// took for this node's runs are acted on. Registered only for such a store,
 /// and before <see cref="SandboxService"/>, so it stops after the drain and the lease covers the runs finishing in their
 /// grace period; then released, and a node stopped cleanly is not mistaken for a dead one.
 /// </summary>
@@ -16,7 +17,39 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
     /// <summary>How often the lease is renewed and other nodes' leases looked at.</summary>
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(RenewAsync(stoppingToken), WatchCancelRequestsAsync(stoppingToken));
+
+    /// <summary>
+    /// DELETEs that reached another node for runs this node holds, acted on every <c>Sandbox:Guard:WatchInterval</c>
+    /// (200 ms by default): a run is cancelled from whichever node the client reaches.
+    /// </summary>
+    private async Task WatchCancelRequestsAsync(CancellationToken stoppingToken)
+    {
+        var leases = (INodeLeases)guard.Store;
+        using var timer = new PeriodicTimer(guard.Guard.Options.WatchInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await lifecycle.ActOnCancelRequestsAsync(leases, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Tried again next tick; a failed read must not end the watch.
+                    Log.CancelWatchFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the normal end.
+        }
+    }
+
+    private async Task RenewAsync(CancellationToken stoppingToken)
     {
         var leases = (INodeLeases)guard.Store;
         var duration = options.Store.NodeLease;
@@ -31,8 +64,15 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
                     {
                         // Lost (this process paused past its lease, or the database was out of reach): whatever was taken over is
                         // no longer ours and its late ends are refused; a new lease takes back what is still ours.
-                        var lease = await leases.AcquireLeaseAsync(guard.Guard.NodeId, guard.Serves ?? NodeServes.Nothing, duration, stoppingToken);
+                        if (await leases.AcquireLeaseAsync(guard.Guard.NodeId, guard.Serves ?? NodeServes.Nothing, duration, stoppingToken) is not { } lease)
+                        {
+                            // Another live process holds this node id: nothing is written under it from here; tried again next round.
+                            Log.NodeIdHeld(logger, guard.Guard.NodeId);
+                            continue;
+                        }
+
                         Log.LeaseRetaken(logger, lease.NodeId, lease.Fence);
+                        await lifecycle.StopTakenOverAsync(lease.NodeId, stoppingToken);
                     }
 
                     foreach (var dead in await leases.ExpiredLeasesAsync(stoppingToken))
@@ -74,5 +114,11 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
 
         [LoggerMessage(2, LogLevel.Error, "Renewing this node's lease, or taking over a dead node, failed; trying again in a second")]
         public static partial void RoundFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Critical, "Node id {NodeId} is held by another live node: this node cannot take a lease; give each node its own Sandbox:Guard:NodeId")]
+        public static partial void NodeIdHeld(ILogger logger, string nodeId);
+
+        [LoggerMessage(3, LogLevel.Error, "Reading the cancellations other nodes asked of this node's runs failed; retrying")]
+        public static partial void CancelWatchFailed(ILogger logger, Exception exception);
     }
 }

@@ -283,8 +283,13 @@ internal static class RunEndpoints
                 Title = "The run already completed",
                 Detail = $"run {id} completed before it could be cancelled; GET /v1/runs/{id} has its result",
             }, context),
-            CancelOutcome.Cancelling => TypedResults.Accepted($"/v1/runs/{id}", RunLifecycle.View(coordinator.Find(id, principal)!)),
-            _ => TypedResults.Ok(RunLifecycle.View(coordinator.Find(id, principal)!)),
+            // From memory, or from the store for a run followed since a restart or held by another node.
+            CancelOutcome.Cancelling => await coordinator.FindViewAsync(id, principal, context.RequestAborted) is { } view
+                ? TypedResults.Accepted($"/v1/runs/{id}", view)
+                : Problems.ToResult(ApiProblem.NotFound(id), context),
+            _ => await coordinator.FindViewAsync(id, principal, context.RequestAborted) is { } view
+                ? TypedResults.Ok(view)
+                : Problems.ToResult(ApiProblem.NotFound(id), context),
         };
     }
 

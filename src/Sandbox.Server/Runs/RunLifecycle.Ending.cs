@@ -31,7 +31,8 @@ internal sealed partial class RunLifecycle
                 return Recovery.IsFollowing(id) ? CancelOutcome.Cancelling : CancelOutcome.Cancelled;
             }
 
-            return CancelOutcome.NotFound;
+            // On a store nodes share, the run may be another node's: its owner is asked through the store.
+            return _store is INodeLeases leases ? await CancelElsewhereAsync(leases, id, principal, reason, wait) : CancelOutcome.NotFound;
         }
 
         if (entry.State == RunState.Completed)
@@ -51,6 +52,52 @@ internal sealed partial class RunLifecycle
         {
             return CancelOutcome.Cancelling;
         }
+    }
+
+    /// <summary>
+    /// A DELETE for a run this node does not hold: when the caller's run is open on another node, its owner is asked to
+    /// cancel it (it acts within a fraction of a second, see <see cref="ActOnCancelRequestsAsync"/>); waits up to
+    /// <paramref name="wait"/> for its end to be stored.
+    /// </summary>
+    private async Task<CancelOutcome> CancelElsewhereAsync(INodeLeases leases, string id, Principal principal, string reason, TimeSpan wait)
+    {
+        if (await _store.FindRunAsync(id, CancellationToken.None) is not { } stored || !Owns(principal, stored))
+        {
+            return CancelOutcome.NotFound;
+        }
+
+        if (stored.State == RunStateNames.Of(RunState.Completed) || !await leases.RequestCancelAsync(id, reason, CancellationToken.None))
+        {
+            return CancelOutcome.AlreadyCompleted;
+        }
+
+        var waited = _time.GetTimestamp();
+        while (_time.GetElapsedTime(waited) < wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time);
+            if ((await _store.FindRunAsync(id, CancellationToken.None))?.State is null or "completed")
+            {
+                return CancelOutcome.Cancelled;
+            }
+        }
+
+        return CancelOutcome.Cancelling;
+    }
+
+    /// <summary>Cancels the runs this node holds that a DELETE on another node asked to cancel; how many it found here.</summary>
+    public async Task<int> ActOnCancelRequestsAsync(INodeLeases leases, CancellationToken cancellationToken)
+    {
+        var acted = 0;
+        foreach (var request in await leases.CancelRequestsAsync(cancellationToken))
+        {
+            if (_runs.TryGetValue(request.RunId, out var entry) && entry.State != RunState.Completed)
+            {
+                await CancelEntryAsync(entry, request.Reason);
+                acted++;
+            }
+        }
+
+        return acted;
     }
 
     /// <summary>
@@ -291,6 +338,7 @@ internal sealed partial class RunLifecycle
             Stderr = Present(raw.StderrBytes, raw.Stderr, raw.StderrTruncated, raw.Limits?.StderrBytes),
         };
         var completedAt = _time.GetUtcNow();
+        var superseded = false;
         try
         {
             var extra = new JsonObject { ["queueMs"] = entry.QueueMs, ["runMs"] = runMs, ["approvalId"] = entry.Approval?.Id };
@@ -307,9 +355,12 @@ internal sealed partial class RunLifecycle
                     _policy.Publish(end.Alerts);
                     break;
                 case false:
-                    // The first end wins: it already had one (a kill that came first), or this node was taken over and the
-                    // survivor closed it or runs it under its own fence. Nothing of this end is written, charges included.
+                    // The first end wins: it already had one (another process closed it), or this node was taken over and the
+                    // survivor closed it or runs it under its own fence. Nothing of this end is written, charges included; the
+                    // caller gets the stored end when there is one, and later GETs read the store, never this unrecorded end.
                     Log.FencedOut(_logger, entry.Id, "end");
+                    result = await StoredEndAsync(entry) ?? result;
+                    superseded = true;
                     break;
                 case null:
                     entry.RecordFailed = true;
@@ -358,7 +409,26 @@ internal sealed partial class RunLifecycle
         Log.Completed(_logger, entry.Id, result.Status.ToWireName(), entry.QueueMs ?? 0, runMs ?? 0);
         _completedInOrder.Enqueue(entry);
         RetainOutput(entry);
+        if (superseded)
+        {
+            _runs.TryRemove(entry.Id, out _);
+        }
+
         entry.Release();
+    }
+
+    /// <summary>The end the store kept for a run whose own end was refused, as its caller sees it; null when it has none yet (another node runs it).</summary>
+    private async Task<RunResult?> StoredEndAsync(RunEntry entry)
+    {
+        try
+        {
+            return await _store.FindRunAsync(entry.Id, CancellationToken.None) is { State: "completed" } row ? StoredView(row, entry.Principal).Result : null;
+        }
+        catch (Exception ex)
+        {
+            Log.RunRecordFailed(_logger, entry.Id, ex);
+            return null;
+        }
     }
 
     /// <summary>Counts a completed run's output against its agent's retention cap, dropping the agent's oldest output past it.</summary>

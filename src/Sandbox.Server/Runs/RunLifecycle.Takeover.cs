@@ -38,6 +38,30 @@ internal sealed partial class RunLifecycle
     }
 
     /// <summary>
+    /// After this node lost its lease (it was silent past it: paused, or cut off from the database) and took a new one: the
+    /// runs it still holds whose rows another node took over meanwhile are stopped here. Their ends would be refused anyway
+    /// (fenced), and a queued one must not start beside the survivor's. Returns how many it stopped.
+    /// </summary>
+    public async Task<int> StopTakenOverAsync(string nodeId, CancellationToken cancellationToken)
+    {
+        var stopped = 0;
+        foreach (var entry in _runs.Values.Where(e => e.State != RunState.Completed).ToList())
+        {
+            // A row with no owner (admitted while this node had no lease) or still ours is left alone.
+            if ((await _store.FindRunAsync(entry.Id, cancellationToken))?.OwnerNode is not { } owner || owner == nodeId)
+            {
+                continue;
+            }
+
+            Log.StoppedTakenOver(_logger, entry.Id, owner);
+            await CancelEntryAsync(entry, $"this node's lease expired and node {owner} took the run over");
+            stopped++;
+        }
+
+        return stopped;
+    }
+
+    /// <summary>
     /// Queues here a run taken over while queued: planned exactly as its receipt recorded it (profile, backend, runtime, limits
     /// and the digest), as a replay is; closed as interrupted, with the reason, when that cannot be done here.
     /// </summary>

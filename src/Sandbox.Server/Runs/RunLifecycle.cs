@@ -522,6 +522,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
 
         [LoggerMessage(15, LogLevel.Warning, "Run {RunId} taken over from node {DeadNode} cannot run here ({Why}); closed as interrupted")]
         public static partial void TakeOverRefused(ILogger logger, string runId, string deadNode, string why);
+
+        [LoggerMessage(16, LogLevel.Warning, "Run {RunId} was taken over by node {Owner} while this node's lease had lapsed: stopped here")]
+        public static partial void StoppedTakenOver(ILogger logger, string runId, string owner);
     }
 }
 

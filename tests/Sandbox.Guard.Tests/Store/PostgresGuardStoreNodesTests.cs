@@ -94,11 +94,26 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
     }
 
     [Fact]
+    public async Task AcquireLeaseAsync_IdHeldByALiveNode_IsRefusedAndWritesNothing()
+    {
+        var (live, _, queued) = await NodeWithRunsAsync("node-a");
+        var second = await OpenAsync();
+
+        (await Leases(second).AcquireLeaseAsync("node-a", NodeServes.Nothing, Lease, Ct)).ShouldBeNull("two live nodes under one id would fence each other out");
+
+        Leases(second).Lease.ShouldBeNull();
+        (await Leases(live).RenewLeaseAsync(Lease, Ct)).ShouldBeTrue("the live node keeps its lease");
+        (await live.FindRunAsync(queued.RunId, Ct)).ShouldNotBeNull().Fence.ShouldBe(Leases(live).Lease!.Fence);
+    }
+
+    [Fact]
     public async Task AcquireLeaseAsync_SameNodeRestarts_TakesBackItsOpenRowsUnderANewFence_AndTheOldProcessIsFencedOut()
     {
         var (old, _, queued) = await NodeWithRunsAsync("node-a");
         var oldFence = Leases(old).Lease!.Fence;
 
+        // It crashed: its lease runs out, and it starts again under the same id before any survivor took it over.
+        await ExpireAsync("node-a");
         var restarted = await NodeAsync("node-a");
 
         var fence = Leases(restarted).Lease!.Fence;
@@ -123,6 +138,25 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
         (await Leases(survivor).ExpiredLeasesAsync(Ct)).ShouldHaveSingleItem().NodeId.ShouldBe("node-busy");
     }
 
+    [Fact]
+    public async Task RequestCancelAsync_RunOpenOnAnotherNode_ReachesItsOwnerOnly_AndNotOnceItEnded()
+    {
+        var (a, running, queued) = await NodeWithRunsAsync("node-a");
+        var b = await NodeAsync("node-b");
+
+        (await Leases(b).RequestCancelAsync(running.RunId, "cancelled by DELETE on node-b", Ct)).ShouldBeTrue();
+        (await Leases(b).RequestCancelAsync(running.RunId, "a second DELETE", Ct)).ShouldBeTrue("still open");
+
+        (await Leases(a).CancelRequestsAsync(Ct)).ShouldBe([new CancelRequest(running.RunId, "cancelled by DELETE on node-b")], "the first reason is kept");
+        (await Leases(b).CancelRequestsAsync(Ct)).ShouldBeEmpty("node-b owns none of them");
+
+        (await a.CommitAsync(End(running.RunId, "cancelled"), Ct)).ShouldBeTrue();
+        (await Leases(a).CancelRequestsAsync(Ct)).ShouldBeEmpty("an ended run asks nothing more");
+        (await Leases(b).RequestCancelAsync(running.RunId, "too late", Ct)).ShouldBeFalse("it ended first");
+        (await Leases(b).RequestCancelAsync("run_unknown", "no such run", Ct)).ShouldBeFalse();
+        (await a.FindRunAsync(queued.RunId, Ct)).ShouldNotBeNull().State.ShouldBe("queued", "a request names one run");
+    }
+
     /// <summary>A node with a lease, one run it is running and one still queued.</summary>
     private async Task<(IGuardStore Node, StoredRun Running, StoredRun Queued)> NodeWithRunsAsync(string nodeId)
     {
@@ -136,7 +170,7 @@ public sealed class PostgresGuardStoreNodesTests(PostgresCluster cluster) : Stor
     private async Task<IGuardStore> NodeAsync(string nodeId)
     {
         var store = await OpenAsync();
-        await Leases(store).AcquireLeaseAsync(nodeId, new NodeServes(["wasm"], ["python.wasm"]), Lease, Ct);
+        (await Leases(store).AcquireLeaseAsync(nodeId, new NodeServes(["wasm"], ["python.wasm"]), Lease, Ct)).ShouldNotBeNull();
         return store;
     }
 
