@@ -254,6 +254,48 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
         }
     }
 
+    [Fact]
+    public async Task EventStream_ThroughNginx_ArrivesEventByEvent_FromWhicheverNodeHoldsTheRun()
+    {
+        var (_, key) = await CreateAgentAsync("streamed", maxConcurrentRuns: 4);
+        using var http = LocalCluster.Client(cluster.Url);
+
+        // Three runs, so round-robin sends some event streams to a node that does not hold the run (nginx goes on to the next).
+        for (var run = 0; run < 3; run++)
+        {
+            var (status, accepted) = await PostRunAsync(http, key, new
+            {
+                language = "python",
+                code = "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.4)\n",
+                purpose = "events through nginx",
+                @async = true,
+            });
+            status.ShouldBe(HttpStatusCode.Accepted, accepted.ToJsonString());
+
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{(string)accepted["id"]!}/events");
+            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead, Token);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            await using var body = await response.Content.ReadAsStreamAsync(Token);
+            using var reader = new StreamReader(body);
+            var clock = Stopwatch.StartNew();
+            var arrivals = new List<(string Event, TimeSpan At)>();
+            while (await reader.ReadLineAsync(Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    arrivals.Add((line["event: ".Length..], clock.Elapsed));
+                }
+            }
+
+            // Unbuffered: the first output reached us while the program still had 0.8 s of sleeping to do.
+            var summary = string.Join(", ", arrivals.Select(a => $"{a.Event}@{a.At.TotalMilliseconds:F0}"));
+            arrivals.ShouldContain(a => a.Event == "stdout", summary);
+            arrivals[^1].Event.ShouldBe("result", summary);
+            (arrivals[^1].At - arrivals.First(a => a.Event == "stdout").At).ShouldBeGreaterThan(TimeSpan.FromMilliseconds(500), summary);
+        }
+    }
+
     private async Task<(string AgentId, string Key)> CreateAgentAsync(string name, int maxConcurrentRuns)
     {
         await using var store = await PostgresGuardStore.OpenAsync(cluster.ConnectionString, TimeProvider.System, Token);
