@@ -75,6 +75,10 @@ bench-wasm: guests
 bench-api: build
 	bash eng/bench-api.sh
 
+## bench-cluster: make cluster's cluster at 1, 2 and 3 nodes through nginx (python hello, fixed concurrency): runs/s, p50/p99 and the database's ms per run
+bench-cluster: build
+	bash eng/bench-cluster.sh
+
 doctor: build
 	$(CLI) doctor
 

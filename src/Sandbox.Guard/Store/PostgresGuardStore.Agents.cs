@@ -76,6 +76,7 @@ public sealed partial class PostgresGuardStore
                 cancellationToken, ("at", SqliteValues.Time(newKey.CreatedAt)), ("id", agentId));
             await InsertCredentialAsync(connection, transaction, newKey, cancellationToken);
             await AppendAsync(connection, transaction, audit, cancellationToken);
+            await NotifyGuardChangedAsync(connection, transaction, "rotated:" + agentId, cancellationToken);
             return (true, true);
         }, cancellationToken);
     }
@@ -104,6 +105,7 @@ public sealed partial class PostgresGuardStore
             await ExecuteAsync(connection, transaction,
                 "DELETE FROM run_artifacts WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = @id)", cancellationToken, ("id", agentId));
             await AppendAsync(connection, transaction, audit, cancellationToken);
+            await NotifyGuardChangedAsync(connection, transaction, "revoked:" + agentId, cancellationToken);
             return (true, true);
         }, cancellationToken);
     }
@@ -127,10 +129,20 @@ public sealed partial class PostgresGuardStore
         }, cancellationToken);
     }
 
-    private static Task<int> SetUnderApprovalAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, bool underApproval, string? reason, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction,
+    private static async Task<int> SetUnderApprovalAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string agentId, bool underApproval, string? reason, CancellationToken cancellationToken)
+    {
+        var changed = await ExecuteAsync(connection, transaction,
             "UPDATE agents SET under_approval = @on, under_approval_reason = @reason WHERE id = @id",
             cancellationToken, ("on", underApproval), ("reason", underApproval ? reason : null), ("id", agentId));
+
+        // Here, so a detector's hold written with a run's transition is announced as an operator's is.
+        if (changed > 0)
+        {
+            await NotifyGuardChangedAsync(connection, transaction, (underApproval ? "held:" : "released:") + agentId, cancellationToken);
+        }
+
+        return changed;
+    }
 
     public async Task<Credential?> FindCredentialAsync(string credentialId, CancellationToken cancellationToken)
     {

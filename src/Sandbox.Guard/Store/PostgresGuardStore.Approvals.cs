@@ -66,6 +66,7 @@ public sealed partial class PostgresGuardStore
             }
 
             await AppendAsync(connection, transaction, audit, cancellationToken);
+            await NotifyGuardChangedAsync(connection, transaction, "decided:" + id, cancellationToken);
             var rows = await ReadAsync(connection, transaction, $"SELECT {ApprovalColumns} FROM approvals WHERE id = @id", ReadApproval, cancellationToken, ("id", id));
             return (true, rows[0]);
         }, cancellationToken);

@@ -59,7 +59,7 @@ internal sealed partial class SandboxService : IHostedService
             _reaping = RecoverDockerAsync(_lifetime.ApplicationStopping);
         }
 
-        _watching = GuardWatcher.RunAsync(_coordinator, _guardOptions.WatchInterval, _time, _logger, _lifetime.ApplicationStopping);
+        _watching = GuardWatcher.RunAsync(_coordinator, _guardOptions.WatchInterval, _time, _logger, _lifetime.ApplicationStopping, _guard.Store as Guard.Store.IGuardChangeFeed);
 
         // The drain starts the moment the host is told to stop (SIGTERM), not when its turn comes among the hosted
         // services: otherwise the web server first waits for open synchronous POSTs, and queued runs keep starting.

@@ -155,7 +155,7 @@ public static partial class McpHost
 
             var coordinator = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), time, loggers);
             var watching = new CancellationTokenSource();
-            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, time, loggers.CreateLogger<RunLifecycle>(), watching.Token);
+            var watcher = GuardWatcher.RunAsync(coordinator, guardOptions.WatchInterval, time, loggers.CreateLogger<RunLifecycle>(), watching.Token, guard.Store as Guard.Store.IGuardChangeFeed);
             Log.Agent(loggers.CreateLogger(typeof(McpHost)), principal.Agent.Name);
             var gateway = new LocalRunGateway(coordinator, principal);
             var sessions = Sessions.SessionComposition.ForMcp(configuration, coordinator, host, guard, gateway, time, loggers);

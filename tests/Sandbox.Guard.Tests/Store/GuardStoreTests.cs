@@ -397,7 +397,7 @@ public abstract class GuardStoreTests(StoreBacking backing) : StoreContract(back
         await Should.ThrowAsync<DbException>(() => store.CreateApprovalAsync(Some.Approval(Some.Agent()), Ct));
     }
 
-    private static async Task<(Agent Agent, Credential Key)> CreateAgentAsync(IGuardStore store, string name = "ci-bot")
+    protected static async Task<(Agent Agent, Credential Key)> CreateAgentAsync(IGuardStore store, string name = "ci-bot")
     {
         var agent = Some.Agent(name);
         var key = Some.Key(agent);

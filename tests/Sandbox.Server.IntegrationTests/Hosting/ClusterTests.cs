@@ -164,12 +164,17 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
             }
 
             // Done when each run is completed on its node and no container of either is left; polled every 20 ms.
-            TimeSpan? done = null;
+            TimeSpan? done = null, ended = null;
             string?[] states2 = [];
             while (clock.Elapsed < TimeSpan.FromSeconds(10))
             {
                 // Read with the admin key's view of the store: the agent's own key stopped working with the revocation.
                 states2 = await Task.WhenAll(runs.Select(r => StoredStateAsync(r.Id)));
+                if (ended is null && states2.All(s => s == "completed"))
+                {
+                    ended = clock.Elapsed;
+                }
+
                 var containers = await ContainersAsync();
                 if (states2.All(s => s == "completed") && !runs.Any(r => containers.Any(c => c.Contains(r.Id, StringComparison.Ordinal))))
                 {
@@ -180,7 +185,7 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
                 await Task.Delay(20, Token);
             }
 
-            TestContext.Current.TestOutputHelper?.WriteLine($"[cluster report] revocation through node-1 -> runs on node-2 and node-3 completed and containers gone in {done?.TotalMilliseconds:F0} ms");
+            TestContext.Current.TestOutputHelper?.WriteLine($"[cluster report] revocation through node-1 -> runs on node-2 and node-3 completed in {ended?.TotalMilliseconds:F0} ms, containers gone in {done?.TotalMilliseconds:F0} ms");
             done.ShouldNotBeNull($"after 10 s: {string.Join(", ", states2)}\n{cluster.NodeLog(2)}");
             done.Value.ShouldBeLessThan(TimeSpan.FromSeconds(1), "a revocation reaches every node's runs within 1 s");
         }
@@ -246,6 +251,48 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
         finally
         {
             nodes.ForEach(n => n.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task EventStream_ThroughNginx_ArrivesEventByEvent_FromWhicheverNodeHoldsTheRun()
+    {
+        var (_, key) = await CreateAgentAsync("streamed", maxConcurrentRuns: 4);
+        using var http = LocalCluster.Client(cluster.Url);
+
+        // Three runs, so round-robin sends some event streams to a node that does not hold the run (nginx goes on to the next).
+        for (var run = 0; run < 3; run++)
+        {
+            var (status, accepted) = await PostRunAsync(http, key, new
+            {
+                language = "python",
+                code = "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.4)\n",
+                purpose = "events through nginx",
+                @async = true,
+            });
+            status.ShouldBe(HttpStatusCode.Accepted, accepted.ToJsonString());
+
+            using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{(string)accepted["id"]!}/events");
+            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead, Token);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            await using var body = await response.Content.ReadAsStreamAsync(Token);
+            using var reader = new StreamReader(body);
+            var clock = Stopwatch.StartNew();
+            var arrivals = new List<(string Event, TimeSpan At)>();
+            while (await reader.ReadLineAsync(Token) is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    arrivals.Add((line["event: ".Length..], clock.Elapsed));
+                }
+            }
+
+            // Unbuffered: the first output reached us while the program still had 0.8 s of sleeping to do.
+            var summary = string.Join(", ", arrivals.Select(a => $"{a.Event}@{a.At.TotalMilliseconds:F0}"));
+            arrivals.ShouldContain(a => a.Event == "stdout", summary);
+            arrivals[^1].Event.ShouldBe("result", summary);
+            (arrivals[^1].At - arrivals.First(a => a.Event == "stdout").At).ShouldBeGreaterThan(TimeSpan.FromMilliseconds(500), summary);
         }
     }
 

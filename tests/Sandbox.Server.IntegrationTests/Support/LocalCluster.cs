@@ -44,6 +44,10 @@ public sealed class LocalCluster : IAsyncLifetime
             ["SANDBOX_CLI"] = cli,
             ["CLUSTER_PROFILES"] = Path.Join(RepositoryRoot.Path, "images"),
             ["CLUSTER_PG_DURABLE"] = "0",
+
+            // The slowest poll allowed (the default is 200 ms): a revocation that reaches the other nodes within 1 s
+            // then does so through NOTIFY guard_changed, where the poll alone would take 500 ms on average to notice.
+            ["CLUSTER_SERVE_ARGS"] = "--Sandbox:Guard:WatchInterval=00:00:01",
         });
         started.Exit.ShouldBe(0, started.ToString());
         _settings = File.ReadAllLines(Path.Join(_state, "cluster.env"))
