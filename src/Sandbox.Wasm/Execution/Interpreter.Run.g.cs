@@ -61,6 +61,29 @@ internal sealed partial class Interpreter
                 case OpCode.Unreachable:
                     Throw(WasmTrapKind.Unreachable);
                     break;
+                case OpCode.Translate:
+                {
+                    // First call of a lazily translated function: its frame so far holds the parameters alone. Translate
+                    // (validating it), then enter it as the Invoke path below would have: room, zeroed locals, entry fuel.
+                    compiled.EnsureTranslated();
+                    if (fp + compiled.MaxHeight > s.Length)
+                    {
+                        EnsureStack(fp + compiled.MaxHeight);
+                        s = _stack;
+                    }
+
+                    for (var i = fp + compiled.ParameterCount; i < fp + compiled.LocalCount; i++)
+                    {
+                        s[i] = 0;
+                    }
+
+                    sp = fp + compiled.LocalCount;
+                    code = compiled.Code;
+                    pc = 1;
+                    ChargeEntry(compiled.EntryFuel);
+                    break;
+                }
+
                 case OpCode.Fuel:
                 {
                     var fuel = Fuel - ins.A;

@@ -148,6 +148,12 @@ internal sealed partial class Interpreter
         for (var i = 0; i < frames.Length; i++)
         {
             var (index, pc, fp) = state.Frames[i];
+            if ((uint)index < (uint)functions.Length)
+            {
+                // A lazily translated module (the worker's) translates, and so validates, each frame's function first.
+                functions[index].Code?.EnsureTranslated();
+            }
+
             if ((uint)index >= (uint)functions.Length || functions[index] is not { Code: { } code } function || function.Instance != instance
                 || pc < 1 || pc >= code.Code.Length || code.Code[pc - 1].Op is not (OpCode.Call or OpCode.CallIndirect)
                 || fp < lastFp || fp > state.CalleeFp)
