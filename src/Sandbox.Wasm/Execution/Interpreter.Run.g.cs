@@ -5765,7 +5765,7 @@ internal sealed partial class Interpreter
             var calleeFp = sp - callee.ParameterCount;
             if (callee.Code is null)
             {
-                // Where a snapshot taken inside this host call resumes (CaptureFrames); cleared once it returns.
+                // Where a snapshot taken inside this host call resumes (CaptureExecution); cleared once it returns.
                 _hostSite = new HostCallSite { Caller = function, Pc = pc, Fp = fp, Callee = callee, CalleeFp = calleeFp };
                 CallHost(callee, calleeFp, instance);
                 _hostSite.Caller = null;

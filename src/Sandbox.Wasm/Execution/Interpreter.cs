@@ -89,7 +89,11 @@ internal sealed partial class Interpreter
             // depth and top of stack are restored here rather than in each frame.
             _top = savedTop;
             _depth = savedDepth;
-            _invokeNesting--;
+            if (--_invokeNesting == 0)
+            {
+                // A host call that ended in a trap or an exit never cleared its site: nothing may capture it later.
+                _hostSite = default;
+            }
         }
     }
 
