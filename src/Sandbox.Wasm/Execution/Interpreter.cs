@@ -89,11 +89,7 @@ internal sealed partial class Interpreter
             // depth and top of stack are restored here rather than in each frame.
             _top = savedTop;
             _depth = savedDepth;
-            if (--_invokeNesting == 0)
-            {
-                // A host call that ended in a trap or an exit never cleared its site: nothing may capture it later.
-                _hostSite = default;
-            }
+            _invokeNesting--;
         }
     }
 
@@ -122,6 +118,8 @@ internal sealed partial class Interpreter
         var savedCaller = _context.Caller;
         _top = fp + slots;
         _context.Caller = caller;
+        _hostCallee = function;
+        _hostCalleeFp = fp;
         try
         {
             function.Host!(_context, _stack.AsSpan(fp, slots));
@@ -130,6 +128,7 @@ internal sealed partial class Interpreter
         {
             _top = savedTop;
             _context.Caller = savedCaller;
+            _hostCallee = null;
         }
     }
 
