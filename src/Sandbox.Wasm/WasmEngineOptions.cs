@@ -84,6 +84,15 @@ public sealed record WasmEngineOptions
     public bool FuseInstructions { get; init; } = true;
 
     /// <summary>
+    /// Validate and translate each function body on its first call instead of at <see cref="WasmEngine.Compile(byte[])"/>
+    /// (module-level validation still comes first). Nothing runs unvalidated; an invalid body that is never called is
+    /// never reported, and one that is called fails there with <see cref="WasmValidationException"/>. For a worker that
+    /// resumes a snapshot of a large guest and calls a small part of it. A module compiled this way translates in place
+    /// on first call, so it must be used by one engine thread at a time.
+    /// </summary>
+    public bool LazyTranslation { get; init; }
+
+    /// <summary>
     /// Compile guest functions to IL that the .NET JIT turns into machine code (the IL tier), after
     /// <see cref="CompileThreshold"/> calls; off forces the interpreter for everything. Both tiers have the same
     /// semantics, fuel, interruption and depth limits; a function the compiler does not support stays interpreted.

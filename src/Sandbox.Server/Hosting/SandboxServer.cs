@@ -79,7 +79,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(warmPool);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(sp => new ConsoleSessions(sp.GetRequiredService<TimeProvider>()));
-        var wasmOptions = new Sandbox.Wasm.Backend.WasmWorkerOptions { WarmWorkers = options.WasmWarmWorkers, MaxWarmWorkers = Math.Max(8, options.WasmWarmWorkers) };
+        var wasmOptions = new Sandbox.Wasm.Backend.WasmWorkerOptions { WarmWorkers = options.WasmWarmWorkers, MaxWarmWorkers = Math.Max(8, options.WasmWarmWorkers), WarmSnapshots = options.WasmWarmSnapshots };
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), wasmOptions));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();

@@ -23,6 +23,12 @@ public sealed class ServerOptions
     /// </summary>
     public int WasmWarmWorkers { get; set; } = 2;
 
+    /// <summary>
+    /// Warm WebAssembly workers restore a snapshot of the first one's start-up instead of running it again; false runs it
+    /// in every worker (each run then also gets its own CPython hash secret, which a snapshot generation shares).
+    /// </summary>
+    public bool WasmWarmSnapshots { get; set; } = true;
+
     /// <summary>Runs that may wait for a slot; past this a POST gets 429 at once.</summary>
     public int MaxQueueLength { get; set; } = 4 * Environment.ProcessorCount;
 

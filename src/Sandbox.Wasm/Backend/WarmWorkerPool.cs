@@ -115,6 +115,23 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
+    /// <summary>
+    /// For a run that found no warm worker: a worker restored from the key's snapshot now, for that run alone (never
+    /// pooled); null when the key has no snapshot in its generation. Its task ends with the parked worker, or null.
+    /// </summary>
+    public Task<WorkerProcess?>? TryRestoreNow(string key, Func<WarmSnapshotMode, WarmPreparation> prepare)
+    {
+        lock (_lock)
+        {
+            if (_disposed || !_snapshots.ContainsKey(key))
+            {
+                return null;
+            }
+        }
+
+        return PrepareAsync(key, prepare, restoreOnly: true);
+    }
+
     /// <summary>Kills every warm worker (the service is stopping).</summary>
     public void Dispose()
     {
@@ -154,12 +171,18 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         return true;
     }
 
-    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare)
+    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare, bool restoreOnly = false)
     {
         // Off the caller's thread: starting the process and reading the module must not delay the run that asked for the refill.
         await Task.Yield();
         WorkerProcess? worker = null;
         var (mode, snapshot) = ChooseSnapshot(key);
+        if (restoreOnly && mode != WarmSnapshotMode.Restore)
+        {
+            // The generation ended meanwhile: the run starts cold, and the next refill takes a new snapshot.
+            return null;
+        }
+
         try
         {
             var prepared = prepare(mode);

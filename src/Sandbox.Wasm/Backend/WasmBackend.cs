@@ -159,6 +159,11 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 return await run.ExecuteAsync(warm.Worker, module: null, warm.Claimed, cancellationToken);
             }
 
+            if (warmKey is not null && await RestoreNowAsync(plan, warmKey, run, preopens, cancellationToken) is { } restored)
+            {
+                return await run.ExecuteAsync(restored.Worker, module: null, restored.Claimed, cancellationToken);
+            }
+
             bytes ??= await LoadProfileModuleAsync(plan.Profile, cancellationToken);
             return await run.ExecuteColdAsync(bytes, cancellationToken);
         }
@@ -207,6 +212,40 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         Interlocked.Increment(ref _warmHits);
         Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
+        return (worker, claimed);
+    }
+
+    /// <summary>
+    /// No warm worker was free: a worker restored from the profile's snapshot for this run (a process start and a copy of
+    /// memory instead of the guest's start-up); null to start cold. Its wait counts against the run's deadline, as a
+    /// claim of a worker still pre-initialising does; its restore is not charged to the run's CPU (the baseline is at Ready).
+    /// </summary>
+    private async Task<(WorkerProcess Worker, long Claimed)?> RestoreNowAsync(RunPlan plan, string warmKey, WorkerRun run, IReadOnlyList<string> preopens, CancellationToken cancellationToken)
+    {
+        var claimed = _time.GetTimestamp();
+        if (_warm!.TryRestoreNow(warmKey, mode => PrepareWarm(plan, run.Template, preopens, mode)) is not { } restoring)
+        {
+            return null;
+        }
+
+        WorkerProcess? worker;
+        try
+        {
+            worker = await restoring.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            new WarmWorker(restoring).Release();
+            throw;
+        }
+
+        if (worker is null || worker.Process.HasExited)
+        {
+            worker?.Dispose();
+            return null;
+        }
+
+        Log.WarmClaimed(_logger, plan.RunId, worker.Process.Id, "restored for it", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
         return (worker, claimed);
     }
 

@@ -43,4 +43,41 @@ internal sealed class CompiledFunction
 
     /// <summary>The IL compiler declined this function: it stays interpreted.</summary>
     public bool CompileRefused;
+
+    /// <summary>Validates and translates the body, for a function still waiting for its first call (<see cref="Lazy"/>); null once translated.</summary>
+    public Func<CompiledFunction>? Pending;
+
+    /// <summary>
+    /// A function whose body is validated and translated on its first call: a frame of its parameters alone whose one
+    /// instruction, <see cref="OpCode.Translate"/>, makes it the real function and restarts the frame as its entry.
+    /// </summary>
+    public static CompiledFunction Lazy(int parameterCount, int resultCount, Func<CompiledFunction> translate) => new()
+    {
+        Code = [new Instruction(OpCode.Fuel, 0, 0), new Instruction(OpCode.Translate, 0, 0)],
+        ParameterCount = parameterCount,
+        LocalCount = parameterCount,
+        ResultCount = resultCount,
+        MaxHeight = parameterCount,
+        EntryFuel = 0,
+        Pending = translate,
+    };
+
+    /// <summary>Translates a <see cref="Lazy"/> body now (once), taking the real function's form in place.</summary>
+    /// <exception cref="Sandbox.Wasm.WasmValidationException">The body does not validate.</exception>
+    public void EnsureTranslated()
+    {
+        if (Pending is not { } translate)
+        {
+            return;
+        }
+
+        var real = translate();
+        Module = real.Module;
+        Unfused = real.Unfused;
+        LocalCount = real.LocalCount;
+        MaxHeight = real.MaxHeight;
+        EntryFuel = real.EntryFuel;
+        Code = real.Code;
+        Pending = null;
+    }
 }

@@ -70,6 +70,7 @@ internal sealed partial class Interpreter
 
     private CompiledCode? Compile(CompiledFunction code)
     {
+        code.EnsureTranslated();
         var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork);
         if (jit is null)
         {

@@ -20,32 +20,25 @@ internal sealed partial class Interpreter
 #pragma warning disable CA1502 // Cyclomatic complexity: one switch over every opcode is the point of the design.
 #pragma warning disable CA1505 // Maintainability index: same reason.
 #pragma warning disable CA1506 // Class coupling: same reason.
-    private void Run(WasmFunction function, int fp, int resumePc = 0, int resumeSp = 0)
+    private void Run(WasmFunction function, int fp)
     {
         var compiled = function.Code!;
-        int entryDepth, sp, pc;
-        if (resumePc == 0)
+        EnterFrame(fp, compiled.MaxHeight);
+        var entryDepth = _depth;
+        var s = _stack;
+        var sp = fp + compiled.LocalCount;
+        Array.Clear(s, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
+        var code = compiled.Code;
+        // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
+        ChargeEntry(compiled.EntryFuel);
+        var pc = 1;
+        if (_resume is not null)
         {
-            EnterFrame(fp, compiled.MaxHeight);
-            entryDepth = _depth;
-            sp = fp + compiled.LocalCount;
-            Array.Clear(_stack, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
-            // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
-            ChargeEntry(compiled.EntryFuel);
-            pc = 1;
-        }
-        else
-        {
-            // A restored frame stack (Resume): this frame continues at resumePc, its callers are in _callFrames, and the
-            // outermost frame (depth 1) ends the loop as a fresh top-level call's would.
-            EnsureStack(fp + compiled.MaxHeight);
-            entryDepth = 1;
-            sp = resumeSp;
-            pc = resumePc;
+            // A restored frame stack (Resume), out of line so this entry stays as it was for every other call.
+            (entryDepth, sp, pc) = TakeResumePoint(fp);
+            s = _stack;
         }
 
-        var s = _stack;
-        var code = compiled.Code;
         var instance = function.Instance!;
         var memory = instance.Memory0;
         var mem = memory?.Buffer ?? [];
@@ -61,6 +54,14 @@ internal sealed partial class Interpreter
                 case OpCode.Unreachable:
                     Throw(WasmTrapKind.Unreachable);
                     break;
+                case OpCode.Translate:
+                    // First call of a lazily translated function (out of line: this loop's code size is its speed).
+                    sp = EnterTranslated(compiled, fp);
+                    s = _stack;
+                    code = compiled.Code;
+                    pc = 1;
+                    break;
+
                 case OpCode.Fuel:
                 {
                     var fuel = Fuel - ins.A;
@@ -5742,10 +5743,17 @@ internal sealed partial class Interpreter
             var calleeFp = sp - callee.ParameterCount;
             if (callee.Code is null)
             {
-                // Where a snapshot taken inside this host call resumes (CaptureFrames); cleared once it returns.
-                _hostSite = new HostCallSite { Caller = function, Pc = pc, Fp = fp, Callee = callee, CalleeFp = calleeFp };
+                // The caller's position is saved for host calls too: a snapshot taken inside one resumes there (CaptureExecution).
+                if (_depth >= _callFrames.Length)
+                {
+                    GrowCallFrames();
+                }
+
+                ref var site = ref _callFrames[_depth];
+                site.Function = function;
+                site.Pc = pc;
+                site.Fp = fp;
                 CallHost(callee, calleeFp, instance);
-                _hostSite.Caller = null;
                 s = _stack;
                 sp = calleeFp + callee.ResultCount;
                 if (memory is not null)

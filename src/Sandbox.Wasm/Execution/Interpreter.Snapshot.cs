@@ -1,15 +1,5 @@
 namespace Sandbox.Wasm.Execution;
 
-/// <summary>Where the dispatch loop made its current host call: the calling frame, the resume point and the callee.</summary>
-internal struct HostCallSite
-{
-    public WasmFunction? Caller;
-    public int Pc;
-    public int Fp;
-    public WasmFunction Callee;
-    public int CalleeFp;
-}
-
 /// <summary>One interpreted frame of a captured call stack: a function of the instance by index, where it resumes, its frame base.</summary>
 internal readonly record struct FrameState(int Function, int Pc, int Fp);
 
@@ -22,8 +12,9 @@ internal sealed record ExecutionState(FrameState[] Frames, int Callee, int Calle
 
 internal sealed partial class Interpreter
 {
-    /// <summary>The host call in progress from the dispatch loop (Caller null when none).</summary>
-    private HostCallSite _hostSite;
+    /// <summary>The host function being called now and its frame base (null when none); its caller is at _callFrames[_depth].</summary>
+    private WasmFunction? _hostCallee;
+    private int _hostCalleeFp;
 
     /// <summary>Top-level invocations on the host stack: a snapshot needs exactly one, with no host frame re-entering the guest.</summary>
     private int _invokeNesting;
@@ -45,8 +36,10 @@ internal sealed partial class Interpreter
     /// </summary>
     internal ExecutionState? CaptureExecution(WasmInstance instance, out string? why)
     {
-        var site = _hostSite;
-        why = site.Caller is null ? "not inside a host call from interpreted code"
+        // With the IL tier off and one invocation, a host call at depth 1 or more comes from the dispatch loop, which saved
+        // its caller at _callFrames[_depth] (a top-level call of a host function is at depth 0).
+        var callee = _hostCallee;
+        why = callee is null || _depth < 1 ? "not inside a host call from interpreted code"
             : _invokeNesting != 1 ? "the guest was entered more than once on the host stack"
             : _compileEnabled ? "the IL tier is on (compiled frames cannot be captured)"
             : null;
@@ -64,7 +57,7 @@ internal sealed partial class Interpreter
         var frames = new FrameState[_depth];
         for (var depth = 1; depth <= _depth; depth++)
         {
-            var frame = depth == _depth ? new CallFrame { Function = site.Caller!, Pc = site.Pc, Fp = site.Fp } : _callFrames[depth];
+            var frame = _callFrames[depth];
             if (!indexes.TryGetValue(frame.Function, out var index))
             {
                 why = "a frame belongs to another instance";
@@ -74,13 +67,13 @@ internal sealed partial class Interpreter
             frames[depth - 1] = new FrameState(index, frame.Pc, frame.Fp);
         }
 
-        if (!indexes.TryGetValue(site.Callee, out var callee))
+        if (!indexes.TryGetValue(callee!, out var calleeIndex))
         {
             why = "the host function is not an import of the instance";
             return null;
         }
 
-        return new ExecutionState(frames, callee, site.CalleeFp, _stack.AsSpan(0, site.CalleeFp + site.Callee.ParameterCount).ToArray());
+        return new ExecutionState(frames, calleeIndex, _hostCalleeFp, _stack.AsSpan(0, _hostCalleeFp + callee!.ParameterCount).ToArray());
     }
 
     /// <summary>
@@ -103,7 +96,7 @@ internal sealed partial class Interpreter
             GrowCallFrames();
         }
 
-        for (var depth = 1; depth < frames.Length; depth++)
+        for (var depth = 1; depth <= frames.Length; depth++)
         {
             _callFrames[depth] = frames[depth - 1];
         }
@@ -114,10 +107,9 @@ internal sealed partial class Interpreter
         _invokeNesting++;
         try
         {
-            _hostSite = new HostCallSite { Caller = current.Function, Pc = current.Pc, Fp = current.Fp, Callee = callee, CalleeFp = state.CalleeFp };
             CallHost(callee, state.CalleeFp, instance);
-            _hostSite.Caller = null;
-            Run(current.Function, current.Fp, current.Pc, state.CalleeFp + callee.ResultCount);
+            _resume = (state, current.Pc, state.CalleeFp + callee.ResultCount, frames.Length);
+            Run(current.Function, current.Fp);
         }
         finally
         {
@@ -125,6 +117,38 @@ internal sealed partial class Interpreter
             _depth = 0;
             _invokeNesting--;
         }
+    }
+
+    /// <summary>Where the next Run continues a restored frame stack instead of entering its function (set by Resume only).</summary>
+    private (ExecutionState State, int Pc, int Sp, int Depth)? _resume;
+
+    /// <summary>
+    /// Undoes what Run's ordinary entry did to the frame it resumes (one more depth, zeroed locals) and says where it
+    /// continues: the outermost frame (depth 1) ends the loop, as a fresh top-level call's would.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private (int EntryDepth, int Sp, int Pc) TakeResumePoint(int fp)
+    {
+        var (state, pc, sp, depth) = _resume!.Value;
+        _resume = null;
+        _depth = depth;
+        // The frame's locals and operands below the host call (the call's results, already written, stay).
+        state.Stack.AsSpan(fp, state.CalleeFp - fp).CopyTo(_stack.AsSpan(fp));
+        return (1, sp, pc);
+    }
+
+    /// <summary>
+    /// A lazily translated function's first call: its frame so far holds the parameters alone. Translates it (validating
+    /// it), then enters it as a call would have: room, zeroed locals, entry fuel. Returns the frame's stack pointer.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private int EnterTranslated(CompiledFunction compiled, int fp)
+    {
+        compiled.EnsureTranslated();
+        EnsureStack(fp + compiled.MaxHeight);
+        Array.Clear(_stack, fp + compiled.ParameterCount, compiled.LocalCount - compiled.ParameterCount);
+        ChargeEntry(compiled.EntryFuel);
+        return fp + compiled.LocalCount;
     }
 
     /// <summary>Every index, position and frame base within the instance and the engine's caps; each frame stopped right after a call.</summary>
@@ -148,6 +172,12 @@ internal sealed partial class Interpreter
         for (var i = 0; i < frames.Length; i++)
         {
             var (index, pc, fp) = state.Frames[i];
+            if ((uint)index < (uint)functions.Length)
+            {
+                // A lazily translated module (the worker's) translates, and so validates, each frame's function first.
+                functions[index].Code?.EnsureTranslated();
+            }
+
             if ((uint)index >= (uint)functions.Length || functions[index] is not { Code: { } code } function || function.Instance != instance
                 || pc < 1 || pc >= code.Code.Length || code.Code[pc - 1].Op is not (OpCode.Call or OpCode.CallIndirect)
                 || fp < lastFp || fp > state.CalleeFp)

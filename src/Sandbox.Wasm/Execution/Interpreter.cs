@@ -118,6 +118,8 @@ internal sealed partial class Interpreter
         var savedCaller = _context.Caller;
         _top = fp + slots;
         _context.Caller = caller;
+        _hostCallee = function;
+        _hostCalleeFp = fp;
         try
         {
             function.Host!(_context, _stack.AsSpan(fp, slots));
@@ -126,6 +128,7 @@ internal sealed partial class Interpreter
         {
             _top = savedTop;
             _context.Caller = savedCaller;
+            _hostCallee = null;
         }
     }
 

@@ -17,6 +17,9 @@ internal static class OpCode
     /// <summary>Loop header (every back-edge lands here): check the interrupt flag, then charge A units of fuel.</summary>
     public const int LoopHeader = 0x02;
 
+    /// <summary>The body of a lazily translated function (<see cref="WasmEngineOptions.LazyTranslation"/>) before its first call: translate it, then enter it.</summary>
+    public const int Translate = 0x03;
+
     /// <summary>Pop an i32; jump to A when it is zero (lowered <c>if</c>).</summary>
     public const int BrUnless = 0x04;
 

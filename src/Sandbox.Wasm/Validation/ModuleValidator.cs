@@ -150,17 +150,27 @@ internal static class ModuleValidator
         {
             cancellation.ThrowIfCancellationRequested();
             var index = m.ImportedFunctionCount + i;
-            var translator = new FunctionTranslator(m, options, declared, index, cancellation);
             var type = m.Types[m.FunctionTypes[index]];
-            var body = m.Bodies[i];
-            compiled[i] = translator.Translate(type, body);
-            compiled[i].Module = m;
-            if (options.FuseInstructions)
-            {
-                // The IL tier compiles the plain form; it is re-translated (cheaply) only for functions that get compiled.
-                var unfused = options with { FuseInstructions = false };
-                compiled[i].Unfused = () => new FunctionTranslator(m, unfused, declared, index).Translate(type, body);
-            }
+            compiled[i] = options.LazyTranslation
+                ? CompiledFunction.Lazy(type.Parameters.Length, type.Results.Length, () => Translate(m, options, declared, index, CancellationToken.None))
+                : Translate(m, options, declared, index, cancellation);
+        }
+
+        return compiled;
+    }
+
+    /// <summary>Validates and translates function <paramref name="index"/> (its body), with its plain form for the IL tier on demand.</summary>
+    private static CompiledFunction Translate(ModuleDefinition m, WasmEngineOptions options, HashSet<int> declared, int index, CancellationToken cancellation)
+    {
+        var type = m.Types[m.FunctionTypes[index]];
+        var body = m.Bodies[index - m.ImportedFunctionCount];
+        var compiled = new FunctionTranslator(m, options, declared, index, cancellation).Translate(type, body);
+        compiled.Module = m;
+        if (options.FuseInstructions)
+        {
+            // The IL tier compiles the plain form; it is re-translated (cheaply) only for functions that get compiled.
+            var unfused = options with { FuseInstructions = false, LazyTranslation = false };
+            compiled.Unfused = () => new FunctionTranslator(m, unfused, declared, index).Translate(type, body);
         }
 
         return compiled;

@@ -17,6 +17,8 @@ internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (Insta
     private WasmInstance? _instance;
     private bool _gateReached;
 
+    public WarmSnapshotMode Mode => mode;
+
     /// <summary>Why the snapshot was refused before the guest reached its gate (the worker then exits without parking); null when it was not.</summary>
     public string? Refused { get; private set; }
 

@@ -166,6 +166,9 @@ public static class WorkerRuntime
             MaxMemoryPages = MaxPages(request),
             // Tables are memory too: linear memory and every table's elements share the one memoryBytes budget.
             MemoryBudgetBytes = request.MemoryBytes,
+            // A restored guest calls a small part of its module (start-up is behind it): each body is validated and
+            // translated at its first call. The worker that took the snapshot, and every cold worker, validate it whole.
+            LazyTranslation = snapshot?.Mode == WarmSnapshotMode.Restore,
         });
 
         WasmModule module;

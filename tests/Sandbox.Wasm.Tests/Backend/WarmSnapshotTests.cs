@@ -116,4 +116,21 @@ public sealed class WarmSnapshotTests
         await WaitParkedAsync(backend, 1);
         backend.WarmRestored.ShouldBe(1);
     }
+
+    [Fact]
+    public async Task Run_NoWarmWorkerFree_RestoresOneForTheRunInsteadOfStartingCold()
+    {
+        GuestRequirement.PythonGuest();
+        var (pipeline, backend) = Pipeline(new WasmWorkerOptions { WarmWorkers = 1 });
+        using var owned = backend;
+        (await pipeline.RunAsync(Python("print('cold')"), TestContext.Current.CancellationToken)).Status.ShouldBe(RunStatus.Ok);
+        await WaitParkedAsync(backend, 1);
+
+        // One parked worker, three runs at once: one claims it, the other two find the pool empty.
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => pipeline.RunAsync(Python($"print({i} * 7)"), TestContext.Current.CancellationToken)));
+
+        runs.Select(r => r.Stdout).Order().ShouldBe(["0\n", "14\n", "7\n"]);
+        backend.WarmHits.ShouldBe(1);
+        backend.WarmRestored.ShouldBeGreaterThanOrEqualTo(2, "the two runs that found no warm worker each restored one");
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Sandbox.Core.Profiles;
 using Sandbox.Wasm.Execution;
@@ -69,10 +68,12 @@ public sealed class GuestSnapshotFileTests
         return taken.ShouldNotBeNull();
     }
 
-    /// <summary>Restores <paramref name="snapshot"/> into a fresh engine and runs <paramref name="code"/> as /tmp/main.py; stdout, stderr, exit code, and the time from the snapshot's bytes to the guest's end.</summary>
+    /// <summary>Restores <paramref name="snapshot"/> into a fresh engine and runs <paramref name="code"/> as /tmp/main.py; stdout, stderr, exit code, and the process CPU from the snapshot's bytes to the guest's end.</summary>
     private static (string Stdout, string Stderr, int Exit, TimeSpan Elapsed) Restore(byte[] snapshot, string code)
     {
-        var engine = new WasmEngine();
+        // As a restoring worker does: bodies are translated at their first call (a lazily translated module is one engine's).
+        var engine = new WasmEngine(new WasmEngineOptions { LazyTranslation = true });
+        var module = engine.Compile(s_python.Value.Bytes);
         using var host = new WasiHost(Options(() => new WasiRunStart
         {
             Stdin = ReadOnlyMemory<byte>.Empty,
@@ -82,21 +83,22 @@ public sealed class GuestSnapshotFileTests
         host.Define(engine, linker);
         var exit = engine.RunOnExecutionThread(() =>
         {
-            var watch = Stopwatch.StartNew();
+            // Process CPU, not wall time: the machine is shared, and a restore is CPU-bound.
+            var cpu = Environment.CpuUsage.TotalTime;
             try
             {
                 var (instance, inodes) = GuestSnapshotFile.Open(snapshot, Context(), engine.Options.MaxMemoryPages);
-                var fresh = engine.Instantiate(s_python.Value.Module, linker);
+                var fresh = engine.Instantiate(module, linker);
                 host.RestoreState(inodes);
                 instance.Resume(fresh);
-                return (Code: 0, watch.Elapsed);
+                return (Code: 0, Environment.CpuUsage.TotalTime - cpu);
             }
             catch (WasiExitException e)
             {
-                return (Code: e.ExitCode, watch.Elapsed);
+                return (Code: e.ExitCode, Environment.CpuUsage.TotalTime - cpu);
             }
         });
-        return (Encoding.UTF8.GetString(host.Stdout.Span), Encoding.UTF8.GetString(host.Stderr.Span), exit.Code, exit.Elapsed);
+        return (Encoding.UTF8.GetString(host.Stdout.Span), Encoding.UTF8.GetString(host.Stderr.Span), exit.Code, exit.Item2);
     }
 
     [Fact]
@@ -114,7 +116,7 @@ public sealed class GuestSnapshotFileTests
         }
 
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"snapshot {snapshot.Length / 1024} KiB; open + instantiate + restore + print(1+1): {string.Join(", ", times.Select(t => t.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+            $"snapshot {snapshot.Length / 1024} KiB; CPU of open + instantiate + restore + print(1+1): {string.Join(", ", times.Select(t => t.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms");
     }
 
     [Fact]
