@@ -36,6 +36,15 @@ public sealed record Agent
     /// <summary>What <see cref="MaxSessionMemoryMb"/> is when an operator does not name it: four sessions of the default 256 MiB.</summary>
     public const int DefaultSessionMemoryMb = 1024;
 
+    /// <summary>
+    /// Sessions open (and being opened) at once at most; 0 lets it open none. Each holds a container and its interpreter
+    /// for as long as it lives, so one agent's share of the host is bounded here, beside its other budgets.
+    /// </summary>
+    public int MaxOpenSessions { get; init; } = DefaultOpenSessions;
+
+    /// <summary>What <see cref="MaxOpenSessions"/> is when an operator does not name it.</summary>
+    public const int DefaultOpenSessions = 4;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>After this the agent's key and tokens stop working.</summary>

@@ -25,6 +25,9 @@ public sealed record AgentSpec
     /// <summary>The sum of the memory limits of its open sessions at most, in MiB; 0 lets it open none.</summary>
     public int MaxSessionMemoryMb { get; init; } = Agent.DefaultSessionMemoryMb;
 
+    /// <summary>Sessions open at once at most; 0 lets it open none.</summary>
+    public int MaxOpenSessions { get; init; } = Agent.DefaultOpenSessions;
+
     /// <summary>How long the agent (and its key) lives.</summary>
     public TimeSpan ExpiresIn { get; init; } = TimeSpan.FromDays(90);
 }
@@ -50,6 +53,9 @@ public sealed partial class AgentAdmin
 
     /// <summary>The highest <see cref="AgentSpec.MaxSessionMemoryMb"/> (1 TiB): past any host's memory, so a typo is caught.</summary>
     public const int MaxSessionMemoryMbLimit = 1024 * 1024;
+
+    /// <summary>The highest <see cref="AgentSpec.MaxOpenSessions"/>: each is a container, so a typo of 10000 is caught.</summary>
+    public const int MaxOpenSessionsLimit = 1000;
 
     private readonly IGuardStore _store;
     private readonly TimeProvider _time;
@@ -105,6 +111,7 @@ public sealed partial class AgentAdmin
             DailyCpuSeconds = spec.DailyCpuSeconds,
             DailyRuns = spec.DailyRuns,
             MaxSessionMemoryMb = spec.MaxSessionMemoryMb,
+            MaxOpenSessions = spec.MaxOpenSessions,
             CreatedAt = now,
             ExpiresAt = now + spec.ExpiresIn,
         };
@@ -260,6 +267,11 @@ public sealed partial class AgentAdmin
             errors.Add(new FieldError("maxSessionMemoryMb", $"is {spec.MaxSessionMemoryMb}; use 0 (no sessions) to {MaxSessionMemoryMbLimit} MiB"));
         }
 
+        if (spec.MaxOpenSessions is < 0 or > MaxOpenSessionsLimit)
+        {
+            errors.Add(new FieldError("maxOpenSessions", $"is {spec.MaxOpenSessions}; use 0 (no sessions) to {MaxOpenSessionsLimit}"));
+        }
+
         if (spec.ExpiresIn < MinLifetime || spec.ExpiresIn > MaxLifetime)
         {
             errors.Add(new FieldError("expiresIn", $"is {spec.ExpiresIn}; use at least {MinLifetime.TotalHours:0} hour and at most {MaxLifetime.TotalDays:0} days (for less, mint a task token)"));
@@ -277,6 +289,7 @@ public sealed partial class AgentAdmin
         ["dailyCpuSeconds"] = agent.DailyCpuSeconds,
         ["dailyRuns"] = agent.DailyRuns,
         ["maxSessionMemoryMb"] = agent.MaxSessionMemoryMb,
+        ["maxOpenSessions"] = agent.MaxOpenSessions,
         ["expiresAt"] = AuditChain.FormatTime(agent.ExpiresAt),
     };
 

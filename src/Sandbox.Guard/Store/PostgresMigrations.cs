@@ -194,6 +194,12 @@ internal static class PostgresMigrations
         """
         ALTER TABLE runs ADD COLUMN cancel_requested text;
         """,
+
+        // 6: the agent's cap on how many sessions it holds open (issue 14), moved from a service-wide setting into its budgets;
+        // agents made before it get 4, the setting's old default and what an operator gets when creating one without naming it.
+        """
+        ALTER TABLE agents ADD COLUMN max_open_sessions bigint NOT NULL DEFAULT 4;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -182,6 +182,12 @@ internal static class SqliteMigrations
         """
         ALTER TABLE agents ADD COLUMN max_session_memory_mb INTEGER NOT NULL DEFAULT 1024;
         """,
+
+        // 9: the agent's cap on how many sessions it holds open (issue 14), moved from a service-wide setting into its budgets;
+        // agents made before it get 4, the setting's old default and what an operator gets when creating one without naming it.
+        """
+        ALTER TABLE agents ADD COLUMN max_open_sessions INTEGER NOT NULL DEFAULT 4;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -110,6 +110,7 @@ internal static class AdminEndpoints
             DailyCpuSeconds = body.DailyCpuSeconds ?? defaults.DailyCpuSeconds,
             DailyRuns = body.DailyRuns ?? defaults.DailyRuns,
             MaxSessionMemoryMb = body.MaxSessionMemoryMb ?? defaults.MaxSessionMemoryMb,
+            MaxOpenSessions = body.MaxOpenSessions ?? defaults.MaxOpenSessions,
             ExpiresIn = body.ExpiresInDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)) : defaults.ExpiresIn,
         };
         var result = await admin.CreateAsync(spec, "admin:api", context.RequestAborted);

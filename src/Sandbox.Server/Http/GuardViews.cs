@@ -39,6 +39,9 @@ public sealed record AgentView
     /// <summary>The sum of the memory limits of its open sessions at most, in MiB.</summary>
     public required int MaxSessionMemoryMb { get; init; }
 
+    /// <summary>The most sessions it may hold open at once.</summary>
+    public required int MaxOpenSessions { get; init; }
+
     /// <summary>When it was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
@@ -68,6 +71,7 @@ public sealed record AgentView
         DailyCpuSeconds = a.DailyCpuSeconds,
         DailyRuns = a.DailyRuns,
         MaxSessionMemoryMb = a.MaxSessionMemoryMb,
+        MaxOpenSessions = a.MaxOpenSessions,
         CreatedAt = a.CreatedAt,
         ExpiresAt = a.ExpiresAt,
         RevokedAt = a.RevokedAt,
@@ -289,6 +293,9 @@ public sealed record CreateAgentBody
 
     /// <summary>The sum of the memory limits of its open sessions at most, in MiB (0: no sessions); 1024 when left out.</summary>
     public int? MaxSessionMemoryMb { get; init; }
+
+    /// <summary>The most sessions it may hold open at once (0: no sessions); 4 when left out.</summary>
+    public int? MaxOpenSessions { get; init; }
 
     /// <summary>Days until its keys stop working.</summary>
     public double? ExpiresInDays { get; init; }

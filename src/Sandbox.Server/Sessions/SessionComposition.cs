@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sandbox.Core.Runs;
 using Sandbox.Docker.Sessions;
 using Sandbox.Server.Hosting;
 using Sandbox.Server.Runs;
@@ -10,12 +11,23 @@ namespace Sandbox.Server.Sessions;
 /// <summary>Adds sessions to the service: their settings (validated now), the registry over the Docker backend, and the sweeper.</summary>
 internal static class SessionComposition
 {
+    /// <summary>The service-wide cap on an agent's open sessions, replaced by <see cref="Guard.Agents.Agent.MaxOpenSessions"/>.</summary>
+    internal const string RetiredMaxOpenPerAgent = "MaxOpenPerAgent";
+
     /// <summary>The <c>Sandbox:Sessions</c> settings, validated: every error names its key.</summary>
     public static SessionOptions LoadOptions(IConfiguration configuration)
     {
         var section = $"{ServerOptions.Section}:{SessionOptions.Section}";
         var options = configuration.GetSection(section).Get<SessionOptions>() ?? new SessionOptions();
-        if (options.Validate(section) is { Count: > 0 } errors)
+        var errors = options.Validate(section).ToList();
+        if (configuration.GetSection(section)[RetiredMaxOpenPerAgent] is not null)
+        {
+            // Fail closed: the binder ignores unknown keys, so an operator's old cap would look obeyed while each agent got its own.
+            errors.Add(new FieldError($"{section}:{RetiredMaxOpenPerAgent}",
+                "is no longer a service setting; the cap on open sessions is each agent's maxOpenSessions budget (sandbox agents create --max-open-sessions, 4 when not named): remove this key"));
+        }
+
+        if (errors.Count > 0)
         {
             // Fail closed at start-up: a typo in a cap must not run with no cap.
             throw new ServerConfigurationException(errors);

@@ -16,9 +16,6 @@ public sealed class SessionOptions
     /// <summary>A session is closed this long after it opened, whatever it is doing.</summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Sessions one agent may hold open at once; past it, opening one is 429 <c>cap_exceeded</c> naming <c>open_sessions</c>.</summary>
-    public int MaxOpenPerAgent { get; set; } = 4;
-
     /// <summary>CPU time one session's kernel may use over its life (the RLIMIT_CPU backstop of its container), in milliseconds.</summary>
     public long CpuBudgetMs { get; set; } = 10 * 60 * 1000;
 
@@ -36,11 +33,6 @@ public sealed class SessionOptions
         Positive(nameof(MaxLifetime), MaxLifetime);
         Positive(nameof(SweepInterval), SweepInterval);
         Positive(nameof(ClosedRetention), ClosedRetention);
-        if (MaxOpenPerAgent is < 0 or > 1000)
-        {
-            errors.Add(new FieldError($"{prefix}:{nameof(MaxOpenPerAgent)}", $"is {MaxOpenPerAgent}; it must be 0 (no sessions) to 1000"));
-        }
-
         if (CpuBudgetMs < 1000)
         {
             errors.Add(new FieldError($"{prefix}:{nameof(CpuBudgetMs)}", $"is {CpuBudgetMs}; it must be at least 1000"));

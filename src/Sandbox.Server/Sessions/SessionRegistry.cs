@@ -99,11 +99,13 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             var held = _entries.Values.Where(e => e.Principal.Agent.Id == agentId && e.ClosedReason is null).ToList();
             var opening = _opening.GetValueOrDefault(agentId);
             var open = held.Count + opening.Count;
-            if (open >= _options.MaxOpenPerAgent)
+            // Each session is a container held for its life: the agent's own budget bounds how many, as its other caps are.
+            var maxOpen = principal.Agent.MaxOpenSessions;
+            if (open >= maxOpen)
             {
-                Log.CapReached(_logger, principal.Agent.Name, OpenSessionsCap, _options.MaxOpenPerAgent);
+                Log.CapReached(_logger, principal.Agent.Name, OpenSessionsCap, maxOpen);
                 return (null, ApiProblem.CapExceeded(OpenSessionsCap,
-                    $"{OpenSessionsCap}: this agent already holds {open} open session(s), its most ({_options.MaxOpenPerAgent}); close one with DELETE /v1/sessions/{{id}} or let it idle out", retryAfterSeconds: null));
+                    $"{OpenSessionsCap}: this agent already holds {open} open session(s), its maxOpenSessions of {maxOpen}; close one with DELETE /v1/sessions/{{id}}, let it idle out, or ask the operator for a larger budget", retryAfterSeconds: null));
             }
 
             // An idle session keeps its container's memory: the agent's budget bounds the sum of its sessions' limits, not their use.

@@ -4,7 +4,7 @@ using Sandbox.Guard.Tests.Store;
 
 namespace Sandbox.Guard.Tests.Agents;
 
-/// <summary>The session memory budget an operator sets on an agent: validated by field, stored, and described in the audit record.</summary>
+/// <summary>The session budgets an operator sets on an agent (memory, open count): validated by field, stored, and described in the audit record.</summary>
 public sealed class AgentAdminTests : TempDatabase
 {
     [Theory]
@@ -32,5 +32,44 @@ public sealed class AgentAdminTests : TempDatabase
         (await store.FindAgentAsync("mem", Ct)).ShouldNotBeNull().MaxSessionMemoryMb.ShouldBe(512);
         var record = (await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Admin }, Ct)).ShouldHaveSingleItem();
         record.Data.ShouldContain("\"maxSessionMemoryMb\":512");
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(AgentAdmin.MaxOpenSessionsLimit + 1)]
+    public async Task CreateAsync_OpenSessionsOutOfRange_IsInvalidNamingTheField(int count)
+    {
+        var admin = new AgentAdmin(await OpenAsync(), Clock);
+
+        var result = await admin.CreateAsync(new AgentSpec { Name = "count", Profiles = ["python"], MaxOpenSessions = count }, "test", Ct);
+
+        result.Ok.ShouldBeFalse();
+        result.Errors.ShouldNotBeNull().Select(e => e.Field).ShouldBe(["maxOpenSessions"]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    public async Task CreateAsync_OpenSessionsGiven_StoredAndAudited(int count)
+    {
+        var store = await OpenAsync();
+        var admin = new AgentAdmin(store, Clock);
+
+        var created = await admin.CreateAsync(new AgentSpec { Name = "count", Profiles = ["python"], MaxOpenSessions = count }, "test", Ct);
+
+        created.Value.ShouldNotBeNull().Agent.MaxOpenSessions.ShouldBe(count);
+        (await store.FindAgentAsync("count", Ct)).ShouldNotBeNull().MaxOpenSessions.ShouldBe(count);
+        var record = (await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Admin }, Ct)).ShouldHaveSingleItem();
+        record.Data.ShouldContain($"\"maxOpenSessions\":{count}");
+    }
+
+    [Fact]
+    public async Task CreateAsync_OpenSessionsNotNamed_IsTheDefaultOfFour()
+    {
+        var admin = new AgentAdmin(await OpenAsync(), Clock);
+
+        var created = await admin.CreateAsync(new AgentSpec { Name = "plain", Profiles = ["python"] }, "test", Ct);
+
+        created.Value.ShouldNotBeNull().Agent.MaxOpenSessions.ShouldBe(4);
     }
 }

@@ -102,6 +102,21 @@ public abstract class GuardStoreTests(StoreBacking backing) : StoreContract(back
     }
 
     [Fact]
+    public async Task FindAgentAsync_RowWrittenBeforeTheOpenSessionsColumn_HasTheDefaultCap()
+    {
+        var store = await OpenAsync();
+        var agent = Some.Agent();
+        (await store.CreateAgentAsync(agent, Some.Key(agent), Some.Admin("agent_created", agent.Id), Ct)).ShouldBeTrue();
+
+        // A row as the build before it wrote it: every column but max_open_sessions, which the migration added with a default.
+        const string older = "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, under_approval, max_session_memory_mb";
+        await RawAsync($"INSERT INTO agents ({older}) SELECT 'agt_00000000000000ab', 'older-agent', {older[(older.IndexOf("profiles", StringComparison.Ordinal))..]} FROM agents WHERE id = '{agent.Id}'");
+
+        (await store.FindAgentAsync("older-agent", Ct)).ShouldNotBeNull().MaxOpenSessions.ShouldBe(Agent.DefaultOpenSessions);
+        (await store.FindAgentAsync(agent.Id, Ct)).ShouldNotBeNull().MaxOpenSessions.ShouldBe(7);
+    }
+
+    [Fact]
     public async Task CreateAgentAsync_New_StoresKeyAndAuditRecordTogether()
     {
         var store = await OpenAsync();

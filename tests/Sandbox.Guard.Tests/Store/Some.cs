@@ -25,6 +25,7 @@ internal static class Some
         DailyCpuSeconds = 3600.5,
         DailyRuns = 500,
         MaxSessionMemoryMb = 777,
+        MaxOpenSessions = 7,
         CreatedAt = Now.AddTicks(1234567),
         ExpiresAt = Now.AddDays(90),
     };

@@ -9,9 +9,9 @@ using Sandbox.Server.IntegrationTests.Support;
 namespace Sandbox.Server.IntegrationTests.Sessions;
 
 /// <summary>
-/// Sessions through a real <c>sandbox serve</c> on the real daemon (idle timeout 4 s, 3 sessions per agent): state kept
+/// Sessions through a real <c>sandbox serve</c> on the real daemon (idle timeout 4 s): state kept
 /// between cells, a cell that exhausts memory restarts its session only, idle sessions closed with their container
-/// removed, the per-agent cap answered 429 naming it, revocation ending an agent's sessions, and refusals naming the field.
+/// removed, the agent's own cap answered 429 naming it, revocation ending an agent's sessions, and refusals naming the field.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture serve) : IClassFixture<SessionEndpointsTests.ServeFixture>
@@ -99,7 +99,9 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     [Fact]
     public async Task Open_FiftyAtOnceByOneAgent_StopAtTheCapWith429NamingIt()
     {
-        using var agent = await serve.AgentAsync("cap");
+        // The cap is the agent's own budget, set by the operator below the default of 4 (and within its memory budget).
+        const int MaxOpen = 3;
+        using var agent = await serve.AgentAsync("cap", maxOpenSessions: MaxOpen);
         var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(async _ =>
         {
             using var response = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token);
@@ -107,11 +109,16 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         }));
 
         var opened = answers.Where(a => a.StatusCode == HttpStatusCode.Created).ToList();
-        opened.Count.ShouldBe(ServeFixture.MaxOpenPerAgent);
+        opened.Count.ShouldBe(MaxOpen);
         var refused = answers.Where(a => a.StatusCode != HttpStatusCode.Created).ToList();
-        refused.Count.ShouldBe(50 - ServeFixture.MaxOpenPerAgent);
+        refused.Count.ShouldBe(50 - MaxOpen);
         refused.ShouldAllBe(a => a.StatusCode == HttpStatusCode.TooManyRequests);
         refused.ShouldAllBe(a => (string?)a.Body["code"] == "cap_exceeded" && (string?)a.Body["cap"] == "open_sessions");
+        refused.ShouldAllBe(a => ((string?)a.Body["detail"] ?? "").Contains($"maxOpenSessions of {MaxOpen}", StringComparison.Ordinal));
+
+        // The agent's view shows the budget the operator set.
+        var shown = await serve.Process.Http.AdminGetAsync(ServeFixture.AdminKey, $"/admin/v1/agents/{agent.Id}");
+        shown.ToJsonString().ShouldContain("\"maxOpenSessions\":3");
 
         foreach (var (_, body) in opened)
         {
@@ -125,7 +132,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     [Fact]
     public async Task Open_PastTheAgentsSessionMemory_Is429NamingItAndClosingOneFreesIt()
     {
-        // Two python sessions of 256 MiB fit in 600 MiB and a third does not, below the count cap of 3: memory refuses it.
+        // Two python sessions of 256 MiB fit in 600 MiB and a third does not, below the default count cap of 4: memory refuses it.
         using var agent = await serve.AgentAsync("memory", maxSessionMemoryMb: 600);
         var first = (string)(await OpenAsync(agent))["id"]!;
         var second = (string)(await OpenAsync(agent))["id"]!;
@@ -392,7 +399,6 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     public sealed class ServeFixture : IAsyncLifetime
     {
         public const string AdminKey = SandboxApiFactory.AdminKey;
-        public const int MaxOpenPerAgent = 3;
         private static readonly string[] s_profiles = ["python", "python-wasm", "javascript", "javascript-wasm", "bash", "c", "csharp"];
         private readonly string _data = Path.Join(Path.GetTempPath(), "sandbox-sessions-" + Guid.NewGuid().ToString("N"));
 
@@ -404,18 +410,17 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             {
                 ["Sandbox__Sessions__IdleTimeout"] = "00:00:04",
                 ["Sandbox__Sessions__SweepInterval"] = "00:00:00.200",
-                ["Sandbox__Sessions__MaxOpenPerAgent"] = MaxOpenPerAgent.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 // No warm pool: the sessions' containers are the only ones this service makes.
                 ["Sandbox__WarmPool__Sizes__python"] = "0",
             });
             await Process.WaitHealthyAsync(TestContext.Current.CancellationToken);
         }
 
-        public async Task<Agent> AgentAsync(string name, int? maxSessionMemoryMb = null)
+        public async Task<Agent> AgentAsync(string name, int? maxSessionMemoryMb = null, int? maxOpenSessions = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/agents")
             {
-                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles, maxSessionMemoryMb }),
+                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles, maxSessionMemoryMb, maxOpenSessions }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
             using var response = await Process.Http.SendAsync(request, TestContext.Current.CancellationToken);
