@@ -51,7 +51,7 @@ internal sealed class LocalSessionGateway(SessionRegistry registry, SessionOptio
             return GatewayResult.Of(ApiProblem.Invalid(errors));
         }
 
-        var (run, refused) = await registry.SubmitCellAsync(entry, principal, request, rawOutput: false, cancellationToken);
+        var (run, ended, refused) = await registry.SubmitCellAsync(entry, principal, request, rawOutput: false, cancellationToken);
         if (run is null)
         {
             return GatewayResult.Of(refused!);
@@ -61,7 +61,7 @@ internal sealed class LocalSessionGateway(SessionRegistry registry, SessionOptio
         {
             try
             {
-                await run.Completed.WaitAsync(cancellationToken);
+                await ended.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -130,7 +130,7 @@ internal static class SessionEndpoints
             return Problems.ToResult(ApiProblem.Invalid(errors), context);
         }
 
-        var (run, refused) = await registry.SubmitCellAsync(entry, principal, request, answer.RawOutput, cancellationToken);
+        var (run, ended, refused) = await registry.SubmitCellAsync(entry, principal, request, answer.RawOutput, cancellationToken);
         if (run is null)
         {
             return Problems.ToResult(refused!, context);
@@ -143,7 +143,7 @@ internal static class SessionEndpoints
 
         try
         {
-            await run.Completed.WaitAsync(cancellationToken);
+            await ended.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

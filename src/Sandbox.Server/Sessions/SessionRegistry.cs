@@ -198,20 +198,23 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
 
     /// <summary>
     /// Admits one cell of <paramref name="entry"/> as a run (the caller has checked its fields with <see cref="SessionCells"/>):
-    /// the run, queued or running, or the problem that refused it (closed, busy, or the guard's answer).
+    /// the run, queued or running, and <c>Ended</c>, which completes once the run has ended and the session is free for the
+    /// next cell; or the problem that refused it (closed, busy, or the guard's answer). A caller answers after
+    /// <c>Ended</c>, not after the run's own end: an agent that sends its next cell on the answer must never find the
+    /// session still busy with the last one.
     /// </summary>
-    public async Task<(RunEntry? Run, ApiProblem? Problem)> SubmitCellAsync(SessionEntry entry, Principal principal, RunRequest request, bool rawOutput, CancellationToken cancellationToken)
+    public async Task<(RunEntry? Run, Task Ended, ApiProblem? Problem)> SubmitCellAsync(SessionEntry entry, Principal principal, RunRequest request, bool rawOutput, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(request);
         if (entry.ClosedReason is { } closed)
         {
-            return (null, Problem(409, "session_closed", "The session is closed", $"session {entry.Id} is closed ({closed}); open a new one"));
+            return (null, Task.CompletedTask, Problem(409, "session_closed", "The session is closed", $"session {entry.Id} is closed ({closed}); open a new one"));
         }
 
         if (!entry.TryBeginCell())
         {
-            return (null, Problem(409, "session_busy", "A cell is already running in this session",
+            return (null, Task.CompletedTask, Problem(409, "session_busy", "A cell is already running in this session",
                 $"session {entry.Id} runs one cell at a time and one is queued or running; wait for its answer, then send the next"));
         }
 
@@ -231,12 +234,14 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         if (outcome.Entry is not { } run)
         {
             entry.AbandonCell();
-            return (null, outcome.Problem!);
+            return (null, Task.CompletedTask, outcome.Problem!);
         }
 
-        // Free for the next cell once this one has its end, whether or not its caller is still there to read it.
-        _ = run.Completed.ContinueWith(_ => entry.EndCell(_time.GetUtcNow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return (run, null);
+        // Free for the next cell once this one has its end, whether or not its caller is still there to read it. The run's
+        // end wakes its waiters asynchronously, so this continuation may run after another waiter answered: callers wait
+        // for it instead.
+        var ended = run.Completed.ContinueWith(_ => entry.EndCell(_time.GetUtcNow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return (run, ended, null);
     }
 
     /// <summary>404 <c>session_not_found</c>: unknown, another agent's, or closed long enough ago to be forgotten.</summary>
