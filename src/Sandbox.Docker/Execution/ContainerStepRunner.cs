@@ -196,6 +196,9 @@ internal sealed partial class ContainerStepRunner
     private async Task ReadOutputAsync(IAttachedStream attached, OutputCollector stdout, OutputCollector stderr, Core.Execution.IRunOutputSink? output, KillSwitch kill, OutputsReader? outputs, CancellationToken cancellationToken)
     {
         var buffer = new byte[_options.ReadBufferBytes];
+        // Made once, not per chunk: the program's bytes of either stream, past the wrapper's markers.
+        Artifacts.ByteSink toStdout = chunk => Pass(false, chunk);
+        Artifacts.ByteSink toStderr = chunk => Pass(true, chunk);
         while (true)
         {
             var (stream, count) = await attached.ReadAsync(buffer, cancellationToken);
@@ -206,33 +209,25 @@ internal sealed partial class ContainerStepRunner
                 return;
             }
 
-            if (outputs is not null && stream == StdStream.Stderr)
+            if (outputs is null)
+            {
+                Pass(stream == StdStream.Stderr, buffer.AsSpan(0, count));
+            }
+            else if (stream == StdStream.Stderr)
             {
                 // The program's stderr, then the wrapper's end line, which is not the program's output.
-                outputs.FeedStderr(buffer.AsSpan(0, count), chunk =>
-                {
-                    if (Deliver(true, chunk, stdout, stderr, output))
-                    {
-                        kill.Fire(KillReason.Output);
-                    }
-                });
-                continue;
+                outputs.FeedStderr(buffer.AsSpan(0, count), toStderr);
             }
-
-            if (outputs is not null)
+            else
             {
                 // The program's stdout, then (after the marker) the tar of /tmp/outputs, which is not the program's output.
-                outputs.Feed(buffer.AsSpan(0, count), chunk =>
-                {
-                    if (Deliver(false, chunk, stdout, stderr, output))
-                    {
-                        kill.Fire(KillReason.Output);
-                    }
-                });
-                continue;
+                outputs.Feed(buffer.AsSpan(0, count), toStdout);
             }
+        }
 
-            if (Deliver(stream == StdStream.Stderr, buffer.AsSpan(0, count), stdout, stderr, output))
+        void Pass(bool isStderr, ReadOnlySpan<byte> chunk)
+        {
+            if (Deliver(isStderr, chunk, stdout, stderr, output))
             {
                 kill.Fire(KillReason.Output);
             }
