@@ -32,6 +32,8 @@ done
 # PostgreSQL's server binaries are off PATH (/usr/lib/postgresql/VERSION/bin): the PostgreSQL store's tests start a
 # private server of their own with initdb and pg_ctl from there. Its system service is kept from starting, as dockerd's.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# images/build.sh links sandbox-entry statically (it runs in every image, whatever libc the image has).
+compgen -G '/usr/lib/*/libc.a' >/dev/null || missing+=(libc6-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "installing: ${missing[*]}"

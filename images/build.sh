@@ -65,13 +65,20 @@ json.dump({"image": sys.argv[1], "packages": packages}, sys.stdout, indent=2)
 print()' "sandbox/$lang:latest" > "$out.tmp" && mv "$out.tmp" "$out"
 }
 
+# sandbox-entry, once for every image: static, so it needs nothing of the image's libc; built in a temporary folder and
+# installed only when its bytes changed, so the COPY layer's cache (keyed on contents) stays warm.
+entry_dir=$(mktemp -d)
+trap 'rm -rf "$entry_dir"' EXIT
+gcc -static -O2 -Wall -Wextra -Werror -o "$entry_dir/sandbox-entry" "$here/base/sandbox-entry.c" \
+  || { echo "building sandbox-entry failed (needs gcc and libc6-dev)" >&2; exit 1; }
+
 for lang in "${langs[@]}"; do
   dir="$here/$lang"
   [ -f "$dir/Dockerfile" ] || { echo "no Dockerfile in $dir" >&2; exit 1; }
   t=$(now)
   mkdir -p "$dir/build"
   # One source for the bootstrap; install(1) fixes the mode so the COPY cache key stays stable.
-  install -m 0755 "$here/base/sandbox-entry" "$dir/build/sandbox-entry"
+  cmp -s "$entry_dir/sandbox-entry" "$dir/build/sandbox-entry" || install -m 0755 "$entry_dir/sandbox-entry" "$dir/build/sandbox-entry"
   if [ "$lang" = csharp ]; then publish_csharp_runner; fi
   log="${TMPDIR:-/tmp}/sandbox-image-$lang.log"
   if ! docker build --network host --build-arg "BASE_IMAGE=$base" -t "sandbox/$lang:latest" "$dir" >"$log" 2>&1; then

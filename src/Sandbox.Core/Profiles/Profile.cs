@@ -38,6 +38,14 @@ public sealed record Profile
     /// <summary>The command that runs the program, relative to the working directory; argv, never a shell string.</summary>
     public IReadOnlyList<string> Command { get; init => field = value ?? []; } = [];
 
+    /// <summary>
+    /// Docker only, optional: the command <c>sandbox-entry</c> starts as soon as the container starts, before the program's
+    /// files arrive, in place of <see cref="Command"/>. It must block reading descriptor 3 and, on the byte <c>g</c>, run
+    /// the program exactly as <see cref="Command"/> would (for Python, <c>images/python/sandbox_prestart.py</c>), so an
+    /// interpreter's start-up is paid while a warm container waits rather than on the run's clock.
+    /// </summary>
+    public IReadOnlyList<string>? Prestart { get; init; }
+
     /// <summary>The file name the code is written to, such as <c>main.py</c>.</summary>
     public required string SourceFile { get; init; }
 

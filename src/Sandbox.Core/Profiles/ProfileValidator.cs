@@ -61,6 +61,14 @@ internal static partial class ProfileValidator
         if (p.Backend == BackendNames.Docker)
         {
             ValidateCommand($"{at}.command", p.Command, errors);
+            if (p.Prestart is not null)
+            {
+                ValidateCommand($"{at}.prestart", p.Prestart, errors);
+            }
+        }
+        else if (p.Prestart is not null)
+        {
+            errors.Add(new FieldError($"{at}.prestart", "is for the docker backend only"));
         }
 
         if (p.Backend == BackendNames.Wasm)
@@ -154,6 +162,11 @@ internal static partial class ProfileValidator
         else if (command.Any(a => a.Contains('\0', StringComparison.Ordinal)))
         {
             errors.Add(new FieldError(at, "must not contain NUL characters"));
+        }
+        else if (command[0].StartsWith('-'))
+        {
+            // sandbox-entry reads leading '--' arguments as its own options.
+            errors.Add(new FieldError(at, "must start with the program to run, not an option"));
         }
     }
 

@@ -203,7 +203,7 @@ public sealed class DockerBackend : IExecutionBackend
 
     /// <summary>The run step of <paramref name="plan"/>: the one place its spec is decided, for runs and the warm pool alike.</summary>
     private ContainerStep RunStep(RunPlan plan) =>
-        Step(plan, "run", ReturnsArtifacts(plan.Profile) ? OutputsCommand.Wrap(plan.Profile.Command) : plan.Profile.Command, plan.Limits, plan.Profile.TmpExec);
+        Step(plan, "run", OutputsCommand.RunCommand(plan.Profile.Command, plan.Profile.Prestart, ReturnsArtifacts(plan.Profile)), plan.Limits, plan.Profile.TmpExec);
 
     /// <summary>The compile step of <paramref name="plan"/>, for runs and the warm pool alike.</summary>
     private ContainerStep CompileStep(RunPlan plan, CompileStep compile) => Step(plan, "compile", CompileCommand(compile), compile.Limits, tmpExec: true);

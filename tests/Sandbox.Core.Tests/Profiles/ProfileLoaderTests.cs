@@ -82,6 +82,30 @@ public sealed class ProfileLoaderTests
         profile.Runtime.ShouldBe(runtime);
     }
 
+    [Fact]
+    public void Parse_Prestart_IsTheProfilesPrestartCommand()
+    {
+        var json = Valid.Replace("\"language\"", "\"prestart\": [\"python3\", \"-c\", \"import sandbox_prestart\", \"main.py\"], \"language\"", StringComparison.Ordinal);
+
+        ProfileLoader.Parse(json, "test.json").TryGet("python", out var profile).ShouldBeTrue();
+
+        profile.Prestart.ShouldBe(["python3", "-c", "import sandbox_prestart", "main.py"]);
+    }
+
+    [Theory]
+    [InlineData("\"prestart\": [], ", "profiles.python.prestart")]
+    [InlineData("\"prestart\": [\"--outputs\", \"python3\"], ", "profiles.python.prestart")]
+    [InlineData("\"command\": [\"--prestart\", \"python3\"], ", "profiles.python.command")]
+    public void Parse_PrestartOrCommandTheEntryWouldMisread_NamesTheField(string field, string path)
+    {
+        var json = Valid.Replace("\"command\": [\"python3\", \"main.py\"],", "", StringComparison.Ordinal)
+            .Replace("\"language\"", field + (field.Contains("command", StringComparison.Ordinal) ? "" : "\"command\": [\"python3\", \"main.py\"], ") + "\"language\"", StringComparison.Ordinal);
+
+        var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(json, "test.json"));
+
+        ex.Errors.ShouldHaveSingleItem().Field.ShouldBe(path);
+    }
+
     [Theory]
     [InlineData("Crun")]
     [InlineData("crun ")]

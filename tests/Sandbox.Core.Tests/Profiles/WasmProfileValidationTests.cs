@@ -23,6 +23,15 @@ public sealed class WasmProfileValidationTests
     }
 
     [Fact]
+    public void Parse_WasmProfileWithPrestart_IsAnErrorOnPrestart()
+    {
+        var ex = Should.Throw<ProfileConfigurationException>(() =>
+            ProfileLoader.Parse(Document("wasm", "\"language\": \"wasm\", \"prestart\": [\"python3\"]"), "test.json"));
+
+        ex.Errors.ShouldHaveSingleItem().Field.ShouldBe("profiles.wasm.prestart");
+    }
+
+    [Fact]
     public void Parse_WasmProfileWithoutModule_IsAnErrorOnModule()
     {
         var ex = Should.Throw<ProfileConfigurationException>(() => ProfileLoader.Parse(Document("python-wasm", "\"language\": \"python\""), "test.json"));

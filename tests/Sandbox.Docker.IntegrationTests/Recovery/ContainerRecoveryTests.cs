@@ -70,7 +70,7 @@ public sealed class ContainerRecoveryTests(SandboxFixture sandbox)
     [Fact]
     public async Task Recover_FollowedRunHandsOutItsOutputs_StdoutEndsAtTheMarkerAndNothingIsMistakenForOutput()
     {
-        var command = Sandbox.Docker.Artifacts.OutputsCommand.Wrap(["/bin/sh", "-c", "sleep 1; echo done; head -c 200000 /dev/zero > /tmp/outputs/big.bin"]);
+        var command = Sandbox.Docker.Artifacts.OutputsCommand.RunCommand(["/bin/sh", "-c", "sleep 1; echo done; head -c 200000 /dev/zero > /tmp/outputs/big.bin"], prestart: null, outputs: true);
         var (runId, id, _) = await CreateAsync(command, wallMs: 10_000);
         await StartWithNoFilesAsync(id, Sandbox.Docker.Artifacts.OutputsCommand.NonceLine(Sandbox.Docker.Artifacts.OutputsCommand.NewNonce()));
 
