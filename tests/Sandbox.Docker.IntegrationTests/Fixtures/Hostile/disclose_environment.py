@@ -2,7 +2,7 @@
 # @expect ok
 # @stdout BLOCKED
 import os
-# PWD and OLDPWD are set by the shell in sandbox-entry inside the container; they carry no host data.
-allowed = {"PWD", "OLDPWD", "HOME", "LANG", "LC_ALL", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "MPLBACKEND", "MPLCONFIGDIR", "TMPDIR", "HOSTNAME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED"}
+# No shell stands between sandbox-entry and Python any more, so not even PWD and OLDPWD are set.
+allowed = {"HOME", "LANG", "LC_ALL", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "MPLBACKEND", "MPLCONFIGDIR", "TMPDIR", "HOSTNAME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED"}
 extra = sorted(set(os.environ) - allowed)
 print("LEAKED " + ",".join(extra) if extra else "BLOCKED")
