@@ -62,6 +62,7 @@ internal sealed partial class ContainerStepRunner
             }
             finally
             {
+                Pool?.ClaimEnded(warm);
                 await CleanUpAsync(warm.Id, claimed, claimProgress);
             }
         }

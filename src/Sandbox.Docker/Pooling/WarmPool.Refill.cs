@@ -53,7 +53,7 @@ public sealed partial class WarmPool
             foreach (var slot in _slots.Values.OrderBy(s => (double)(s.Idle.Count + s.Making) / Math.Max(1, s.Size)))
             {
                 var backingOff = slot.FailedAt != 0 && _time.GetElapsedTime(slot.FailedAt) < s_failureBackoff;
-                if (slot.Idle.Count + slot.Making < slot.Size && !backingOff
+                if (slot.Idle.Count + slot.Making + slot.Deferred < slot.Size && !backingOff
                     && count < _options.MaxContainers && memory + slot.Template.Limits.MemoryBytes <= _options.MaxMemoryBytes)
                 {
                     slot.Making++;
@@ -91,7 +91,7 @@ public sealed partial class WarmPool
             // Attached before start, as a cold run is: nothing the entry writes can be missed, and stdin is ours alone.
             attached = await _docker.AttachAsync(id, timeout.Token);
             await _docker.StartContainerAsync(id, timeout.Token);
-            slot.Idle.Enqueue(new WarmContainer(id, attached, step.CgroupParent, _time.GetTimestamp()));
+            slot.Idle.Enqueue(new WarmContainer(id, attached, step.CgroupParent, _time.GetTimestamp(), slot.Key));
             // Checked after the enqueue, as the re-pin drains after marking: whichever comes second removes it.
             if (slot.Retired)
             {

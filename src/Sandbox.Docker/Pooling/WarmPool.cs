@@ -112,10 +112,24 @@ public sealed partial class WarmPool : IAsyncDisposable
         {
             while (slot.Idle.TryDequeue(out var warm))
             {
-                _wake.Release();
                 // The kernel's word that its entry is still waiting: a container killed from outside must not answer for a run.
                 if (_meter.IsPopulated(warm.CgroupParent) == true)
                 {
+                    // With another container still idle, its replacement waits for this run's end (ClaimEnded), so making
+                    // it (dockerd, the runtime and the prestarted interpreter: tens of ms of CPU) does not take the CPU from
+                    // the run on a small host; the last idle one is replaced at once, and so are the deferred ones with it.
+                    bool deferred;
+                    lock (_budget)
+                    {
+                        deferred = !slot.Idle.IsEmpty;
+                        slot.Deferred = deferred ? slot.Deferred + 1 : 0;
+                    }
+
+                    if (!deferred)
+                    {
+                        _wake.Release();
+                    }
+
                     // Hits and misses count runs (their run step); a compile step's claim shows in its pool's idle count.
                     if (step.StepName == "run")
                     {
@@ -127,6 +141,7 @@ public sealed partial class WarmPool : IAsyncDisposable
                 }
 
                 Log.Discarded(_logger, warm.Id[..12]);
+                _wake.Release();
                 _ = RemoveAsync(warm);
             }
         }
@@ -137,6 +152,23 @@ public sealed partial class WarmPool : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The run that claimed <paramref name="warm"/> has ended: a replacement deferred at its claim may be made now. Called
+    /// once per claim; a pool's idle check (every few seconds) makes up for a claim whose end is never reported.
+    /// </summary>
+    internal void ClaimEnded(WarmContainer warm)
+    {
+        if (_slots.TryGetValue(warm.PoolKey, out var slot))
+        {
+            lock (_budget)
+            {
+                slot.Deferred = Math.Max(0, slot.Deferred - 1);
+            }
+        }
+
+        _wake.Release();
     }
 
     /// <summary>The spec template of the pool registered as <paramref name="name"/> (tests claim with it).</summary>
@@ -223,6 +255,9 @@ public sealed partial class WarmPool : IAsyncDisposable
 
         /// <summary>Containers being made for this slot now.</summary>
         public int Making;
+
+        /// <summary>Claimed containers whose replacement waits for their run's end (see <see cref="TryClaim"/>).</summary>
+        public int Deferred;
 
         /// <summary>When the last attempt failed (a missing image, a refusing daemon): the next waits a moment.</summary>
         public long FailedAt;

@@ -45,6 +45,39 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Run_AnotherContainerStillIdle_ItsReplacementIsMadeAfterTheRunNotDuringIt()
+    {
+        await using var pooled = await PooledAsync(size: 2);
+        await pooled.WaitIdleAsync(2);
+
+        var run = pooled.Pipeline.RunAsync(Python("import time\ntime.sleep(4)\nprint('done')"), Token);
+        await Task.Delay(3000, Token);
+
+        // Three seconds is ten times what making one takes here: an eager refill would have made it.
+        pooled.Pool.Stats().Sum(s => s.Idle).ShouldBe(1, "the replacement waits for the run's end while another is idle");
+        var result = await run;
+        result.Stdout.ShouldBe("done\n", result.Message + result.Stderr);
+        await pooled.WaitIdleAsync(2);
+        pooled.Pool.Hits.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Run_LastIdleContainerClaimed_ItsReplacementIsMadeAtOnce()
+    {
+        await using var pooled = await PooledAsync(size: 1);
+        await pooled.WaitIdleAsync(1);
+
+        var run = pooled.Pipeline.RunAsync(Python("import time\ntime.sleep(4)\nprint('done')"), Token);
+        while (!run.IsCompleted && pooled.Pool.Stats().Sum(s => s.Idle) == 0)
+        {
+            await Task.Delay(50, Token);
+        }
+
+        run.IsCompleted.ShouldBeFalse("an empty pool is refilled while its last container's run goes on");
+        (await run).Stdout.ShouldBe("done\n");
+    }
+
+    [Fact]
     public async Task Run_TwentyRuns_NeverShareAContainerOrSeeAnotherRunsFiles()
     {
         await using var pooled = await PooledAsync(size: 2);
