@@ -23,6 +23,13 @@ public interface IRunClaims
     Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int max, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Claims the one offered run <paramref name="runId"/> when it is still unclaimed and this node serves it, as
+    /// <see cref="ClaimAsync"/> does (a node about to cancel it ends it itself rather than wait for a free slot somewhere);
+    /// null otherwise.
+    /// </summary>
+    Task<ClaimedRun?> ClaimOfferedAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Listens on a connection of its own for offers (<c>runs_queued</c>) until <paramref name="cancellationToken"/> ends it,
     /// calling <paramref name="queued"/> on each; <paramref name="listening"/> once the subscription is in place.
     /// </summary>

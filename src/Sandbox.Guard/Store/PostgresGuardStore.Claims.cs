@@ -11,9 +11,18 @@ public sealed partial class PostgresGuardStore : IRunClaims
     /// <summary>What this node serves, as <see cref="RunNeeds"/> (set with its lease); "[]" claims nothing.</summary>
     private string _serves = "[]";
 
-    public async Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int max, CancellationToken cancellationToken) =>
+        max <= 0 ? Task.FromResult<IReadOnlyList<ClaimedRun>>([]) : ClaimWhereAsync(max, runId: null, cancellationToken);
+
+    public async Task<ClaimedRun?> ClaimOfferedAsync(string runId, CancellationToken cancellationToken)
     {
-        if (max <= 0 || Lease is not { } lease)
+        ArgumentException.ThrowIfNullOrEmpty(runId);
+        return (await ClaimWhereAsync(1, runId, cancellationToken)) is [var claimed] ? claimed : null;
+    }
+
+    private async Task<IReadOnlyList<ClaimedRun>> ClaimWhereAsync(int max, string? runId, CancellationToken cancellationToken)
+    {
+        if (Lease is not { } lease)
         {
             return [];
         }
@@ -28,6 +37,7 @@ public sealed partial class PostgresGuardStore : IRunClaims
             WITH picked AS MATERIALIZED (
                 SELECT run_id AS picked_id, cancel_requested AS picked_cancel FROM runs
                 WHERE state = 'queued' AND owner_node IS NULL AND needs IS NOT NULL AND needs <@ @serves::jsonb
+                  AND (@run::text IS NULL OR run_id = @run::text)
                   AND EXISTS (SELECT 1 FROM nodes WHERE node_id = @me AND fence = @fence AND lease_until > clock_timestamp())
                 ORDER BY created_at
                 LIMIT @max
@@ -36,7 +46,7 @@ public sealed partial class PostgresGuardStore : IRunClaims
             RETURNING {RunColumns}, picked_cancel
             """,
             r => new ClaimedRun(ReadRun(r), NullableString(r, 16)), cancellationToken,
-            ("serves", Volatile.Read(ref _serves)), ("me", lease.NodeId), ("fence", lease.Fence), ("max", max));
+            ("serves", Volatile.Read(ref _serves)), ("run", runId), ("me", lease.NodeId), ("fence", lease.Fence), ("max", max));
         return [.. claimed.OrderBy(c => c.Run.CreatedAt)];
     }
 

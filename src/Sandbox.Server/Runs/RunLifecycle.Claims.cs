@@ -117,6 +117,23 @@ internal sealed partial class RunLifecycle
         }
     }
 
+    /// <summary>
+    /// A DELETE of an offer no node claimed yet (its cancel request already stored): this node claims it and ends it
+    /// <c>cancelled</c> at once, rather than leave it holding its agent's slot until some node has a free one. Null when it
+    /// is no unclaimed offer, or another node claimed it first (that claim carries the request).
+    /// </summary>
+    private async Task<CancelOutcome?> CancelOfferedAsync(StoredRun stored, string reason)
+    {
+        if (stored.OwnerNode is not null || stored.Needs is null || _store is not IRunClaims claims
+            || await claims.ClaimOfferedAsync(stored.RunId, CancellationToken.None) is not { } claimed)
+        {
+            return null;
+        }
+
+        await QueueStoredAsync(claimed.Run, "claimed to be cancelled", null, claimed.CancelRequested ?? reason, CancellationToken.None);
+        return (await _store.FindRunAsync(stored.RunId, CancellationToken.None))?.State is null or "completed" ? CancelOutcome.Cancelled : CancelOutcome.Cancelling;
+    }
+
     private OfferedRun Offer(RunEntry entry)
     {
         var limits = entry.Plan.Limits.WallTimeMs + (entry.Plan.Profile.Compile?.Limits.WallTimeMs ?? 0);

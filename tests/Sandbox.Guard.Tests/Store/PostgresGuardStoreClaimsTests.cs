@@ -111,6 +111,20 @@ public sealed class PostgresGuardStoreClaimsTests(PostgresCluster cluster) : Sto
     }
 
     [Fact]
+    public async Task ClaimOfferedAsync_TakesThatRunOnly_AndNotOnceAnotherNodeClaimedIt()
+    {
+        var a = await NodeAsync("node-a", Wasm);
+        var older = await OfferAsync(a, WasmNeeds, Some.Now);
+        var target = await OfferAsync(a, WasmNeeds, Some.Now.AddSeconds(1));
+        var b = await NodeAsync("node-b", Wasm);
+
+        (await Claims(b).ClaimOfferedAsync(target.RunId, Ct)).ShouldNotBeNull().Run.RunId.ShouldBe(target.RunId);
+        (await Claims(a).ClaimOfferedAsync(target.RunId, Ct)).ShouldBeNull("node-b has it");
+        (await a.FindRunAsync(older.RunId, Ct)).ShouldNotBeNull().OwnerNode.ShouldBeNull("the older offer was not touched");
+        (await Claims(a).ClaimOfferedAsync("run_unknown", Ct)).ShouldBeNull();
+    }
+
+    [Fact]
     public async Task OwnOpenRunsAsync_AnOfferNotYetClaimed_IsLeftInTheQueue_NotClosedByTheAdmittingNodesRecovery()
     {
         var a = await NodeAsync("node-a", Wasm);

@@ -136,6 +136,94 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
         }
     }
 
+    [Fact]
+    public async Task DeleteOfAnOfferNoNodeClaimedYet_EndsItCancelledAtOnce_OnAnyNode_WithoutItEverRunning()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync(Token);
+        string key;
+        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
+        {
+            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
+                new AgentSpec { Name = "offers", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, "test", Token);
+            key = created.Value.ShouldNotBeNull(created.Message).Key;
+        }
+
+        var folders = new List<string>();
+        ServeProcess Start(string name)
+        {
+            var data = Path.Join(Path.GetTempPath(), "sandbox-claim-" + Guid.NewGuid().ToString("N"));
+            folders.Add(data);
+            return ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
+            {
+                ["Sandbox__Store__Provider"] = "postgres",
+                ["Sandbox__Store__ConnectionString"] = connectionString,
+                ["Sandbox__Guard__NodeId"] = name,
+                ["Sandbox__MaxConcurrentRuns"] = "1",
+            });
+        }
+
+        using var a = Start("node-a");
+        using var b = Start("node-b");
+        try
+        {
+            await a.WaitHealthyAsync(Token);
+            await b.WaitHealthyAsync(Token);
+
+            // Every slot of both nodes busy: an offer made now waits in the shared queue, claimed by nobody.
+            var slow = new List<string>();
+            foreach (var node in new[] { a, b })
+            {
+                var (_, started, _) = await PostAsync(node, key, "import time\ntime.sleep(30)\n", async: true);
+                slow.Add((string)started["id"]!);
+                await WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{slow[^1]}' AND state = 'running'", 1);
+            }
+
+            var (offeredStatus, offered, _) = await PostAsync(a, key, "print('must never run')\n", async: true);
+            offeredStatus.ShouldBe(202, offered.ToJsonString());
+            var id = (string)offered["id"]!;
+            (await ScalarAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND state = 'queued' AND owner_node IS NULL AND needs IS NOT NULL"))
+                .ShouldBe(1, "offered, and nobody has a free slot to claim it");
+
+            // DELETE through the other node: it claims the offer itself and ends it, rather than wait for a free slot.
+            var asked = Stopwatch.StartNew();
+            using var delete = new HttpRequestMessage(HttpMethod.Delete, $"/v1/runs/{id}");
+            delete.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var deleted = await b.Http.SendAsync(delete, Token);
+            var body = JsonNode.Parse(await deleted.Content.ReadAsStringAsync(Token))!;
+            var answeredMs = asked.ElapsedMilliseconds;
+            ((int)deleted.StatusCode).ShouldBe(200, body.ToJsonString());
+            ((string?)body["result"]?["status"]).ShouldBe("cancelled", body.ToJsonString());
+            TestContext.Current.TestOutputHelper?.WriteLine($"DELETE on node-b of an unclaimed offer of node-a answered 200 cancelled after {answeredMs} ms");
+
+            await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
+            var row = (await verifier.FindRunAsync(id, Token)).ShouldNotBeNull();
+            (row.State, row.Status).ShouldBe(("completed", "cancelled"));
+            (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("cancelled");
+            ((string?)(await GetAsync(a, key, id))["result"]?["status"]).ShouldBe("cancelled", "the admitting node answers the stored end");
+            (await ScalarAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND view LIKE '%must never run%'")).ShouldBe(0);
+
+            foreach (var run in slow)
+            {
+                using var stop = new HttpRequestMessage(HttpMethod.Delete, $"/v1/runs/{run}");
+                stop.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                using var stopped = await a.Http.SendAsync(stop, Token);
+            }
+
+            await WaitForAsync(connectionString, "SELECT COUNT(*) FROM runs WHERE state <> 'completed'", 0);
+            var verification = await verifier.VerifyAuditAsync(Token);
+            verification.Intact.ShouldBeTrue(verification.Problem);
+        }
+        finally
+        {
+            a.Kill();
+            b.Kill();
+            foreach (var folder in folders.Where(Directory.Exists))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     private static async Task<(int Status, JsonNode View, bool Replayed)> PostAsync(ServeProcess node, string key, string code, bool async = false, string? idempotencyKey = null, bool rawOutput = false)
     {
         var body = new JsonObject { ["language"] = "python", ["backend"] = "wasm", ["code"] = code };
