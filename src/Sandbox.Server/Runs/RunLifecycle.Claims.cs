@@ -22,7 +22,7 @@ internal sealed partial class RunLifecycle
     /// <summary>Beyond the run's own time limits: the wait for a claim and for the claimer's end write, before a 202 instead.</summary>
     private static readonly TimeSpan OfferedAnswerGrace = TimeSpan.FromSeconds(30);
 
-    /// <summary>Raised when a run this node executed has left its slot: a slot is free to claim with.</summary>
+    /// <summary>Raised when a run this node executed has left its slot (the scheduler's counts already dropped): a slot is free to claim with.</summary>
     internal event Action? SlotFreed;
 
     /// <summary>Runs this node could start now without queueing one behind another: what it may claim. Zero while draining.</summary>
@@ -37,19 +37,6 @@ internal sealed partial class RunLifecycle
 
     /// <summary>What an offered run needs of its claimer: its backend, and its image or module (by name; the digest is checked on claim).</summary>
     private static string NeedsOf(RunPlan plan) => RunNeeds.Of(plan.Backend, plan.Profile.Module ?? plan.Profile.Image);
-
-    /// <summary>Executes a run, then says its slot is free (the claim loop wakes on it).</summary>
-    private async Task ExecuteThenFreeSlotAsync(RunEntry entry)
-    {
-        try
-        {
-            await ExecuteAsync(entry);
-        }
-        finally
-        {
-            SlotFreed?.Invoke();
-        }
-    }
 
     /// <summary>Claims as many offered runs as this node has free slots for and queues them here; how many it claimed.</summary>
     public async Task<int> ClaimAsync(IRunClaims claims, CancellationToken cancellationToken)

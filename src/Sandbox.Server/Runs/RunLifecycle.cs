@@ -60,7 +60,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _scheduler = new RunScheduler<RunEntry>(options.MaxConcurrentRuns, options.MaxQueueLength, ExecuteThenFreeSlotAsync);
+        _scheduler = new RunScheduler<RunEntry>(options.MaxConcurrentRuns, options.MaxQueueLength, ExecuteAsync, () => SlotFreed?.Invoke());
         _journal = new OutputJournal(store, time, logger);
         metrics.ObserveScheduler(() => _scheduler.QueueDepth, () => _scheduler.Running, options.MaxConcurrentRuns, options.MaxQueueLength);
     }
