@@ -55,13 +55,20 @@ public sealed partial class RunGuard
         var open = new List<OpenRun>();
         foreach (var run in await _store.OpenRunsAsync(cancellationToken))
         {
-            if ((await _store.FindRunAsync(run.RunId, cancellationToken))?.OwnerNode is { } owner)
+            var row = await _store.FindRunAsync(run.RunId, cancellationToken);
+            if (row?.OwnerNode is { } owner)
             {
                 if (owner == NodeId)
                 {
                     open.Add(run);
                 }
 
+                continue;
+            }
+
+            if (row?.Needs is not null)
+            {
+                // Offered to every node and not claimed yet (IRunClaims): still waiting in the shared queue, nobody's to close.
                 continue;
             }
 

@@ -11,15 +11,20 @@ public sealed partial class PostgresGuardStore : IGuardChangeFeed
     /// <summary>How long the listener waits for a notification before it checks its connection is still alive.</summary>
     private static readonly TimeSpan ListenCheckInterval = TimeSpan.FromSeconds(10);
 
-    public async Task ListenAsync(Action<string> changed, Action listening, CancellationToken cancellationToken)
+    public Task ListenAsync(Action<string> changed, Action listening, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changed);
         ArgumentNullException.ThrowIfNull(listening);
+        return ListenOnAsync(GuardChangedChannel, changed, listening, cancellationToken);
+    }
 
+    /// <summary>Listens on <paramref name="channel"/> (a constant of ours, never caller input) until cancelled or the connection fails.</summary>
+    private async Task ListenOnAsync(string channel, Action<string> changed, Action listening, CancellationToken cancellationToken)
+    {
         // A connection of its own, held while listening: a pooled connection given back would drop the subscription.
         await using var connection = await OpenConnectionAsync(cancellationToken);
         connection.Notification += (_, e) => changed(e.Payload);
-        await ExecuteAsync(connection, null, "LISTEN " + GuardChangedChannel, cancellationToken);
+        await ExecuteAsync(connection, null, "LISTEN " + channel, cancellationToken);
         listening();
         while (true)
         {

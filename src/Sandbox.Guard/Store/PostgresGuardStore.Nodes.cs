@@ -44,6 +44,7 @@ public sealed partial class PostgresGuardStore : INodeLeases
             await ExecuteAsync(connection, transaction, "UPDATE runs SET fence = @fence WHERE owner_node = @node AND state <> 'completed'",
                 cancellationToken, ("fence", fence), ("node", nodeId));
             var lease = new NodeLease(nodeId, fence);
+            Volatile.Write(ref _serves, RunNeeds.Of(serves)); // what this node claims (IRunClaims)
             Volatile.Write(ref _lease, lease);
             return (true, lease);
         }, cancellationToken);

@@ -7,7 +7,7 @@ namespace Sandbox.Guard.Store;
 /// <summary>Runs kept for the retention period, and the idempotency keys bound to them.</summary>
 public sealed partial class PostgresGuardStore
 {
-    private const string RunColumns = "run_id, agent_id, credential_id, idempotency_key, request_sha256, plan, state, status, reason, created_at, completed_at, expires_at, view, owner_node, fence";
+    private const string RunColumns = "run_id, agent_id, credential_id, idempotency_key, request_sha256, plan, state, status, reason, created_at, completed_at, expires_at, view, owner_node, fence, needs";
 
     /// <summary>
     /// The fence every write of a run's life after its admission carries: a row with an owner is written only by that owner
@@ -117,7 +117,14 @@ public sealed partial class PostgresGuardStore
         var lease = Lease;
         if (transition.Admit is { } run)
         {
-            await InsertRunAsync(connection, transaction, run with { OwnerNode = lease?.NodeId, Fence = lease?.Fence }, cancellationToken);
+            // An offered run (it has needs) has no owner until a node claims it; any other is its admitting node's.
+            var offered = run.Needs is not null;
+            await InsertRunAsync(connection, transaction, run with { OwnerNode = offered ? null : lease?.NodeId, Fence = offered ? null : lease?.Fence }, cancellationToken);
+            if (offered)
+            {
+                // Delivered only when the admission commits: an idle node never wakes for a row it cannot see yet.
+                await NotifyQueuedAsync(connection, transaction, cancellationToken);
+            }
         }
 
         if (transition.Move is { } move && await ExecuteAsync(connection, transaction,
@@ -197,12 +204,13 @@ public sealed partial class PostgresGuardStore
 
     private static Task<int> InsertRunRowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredRun run, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
-            $"INSERT INTO runs ({RunColumns}) VALUES (@run, @agent, @credential, @key, @sha, @plan, @state, @status, @reason, @created, @completed, @expires, @view, @owner, @fence::bigint)",
+            $"INSERT INTO runs ({RunColumns}) VALUES (@run, @agent, @credential, @key, @sha, @plan, @state, @status, @reason, @created, @completed, @expires, @view, @owner, @fence::bigint, @needs::jsonb)",
             cancellationToken,
             ("run", run.RunId), ("agent", run.AgentId), ("credential", run.CredentialId), ("key", run.IdempotencyKey),
             ("sha", run.RequestSha256), ("plan", run.Plan), ("state", run.State), ("status", run.Status), ("reason", run.Reason),
             ("created", SqliteValues.Time(run.CreatedAt)), ("completed", SqliteValues.Time(run.CompletedAt)),
-            ("expires", SqliteValues.Time(run.ExpiresAt)), ("view", run.View), ("owner", run.OwnerNode), ("fence", run.Fence));
+            ("expires", SqliteValues.Time(run.ExpiresAt)), ("view", run.View), ("owner", run.OwnerNode), ("fence", run.Fence),
+            ("needs", run.Needs));
 
     /// <summary>
     /// False when the run's row is already completed, or is not this node's under <paramref name="lease"/> (fenced out); true
@@ -337,5 +345,6 @@ public sealed partial class PostgresGuardStore
         View = NullableString(reader, 12),
         OwnerNode = NullableString(reader, 13),
         Fence = reader.IsDBNull(14) ? null : reader.GetInt64(14),
+        Needs = NullableString(reader, 15),
     };
 }

@@ -200,6 +200,14 @@ internal static class PostgresMigrations
         """
         ALTER TABLE agents ADD COLUMN max_open_sessions bigint NOT NULL DEFAULT 4;
         """,
+
+        // 7: work claimed, not pushed (issue 15, point 2; IRunClaims): a run offered to every node carries what it needs (its
+        // backend and image or module, a JSON array of strings); nodes claim the oldest offered rows they serve.
+        """
+        ALTER TABLE runs ADD COLUMN needs jsonb;
+        -- The claim's scan: only offered rows still waiting, oldest first.
+        CREATE INDEX runs_claimable ON runs (created_at) WHERE state = 'queued' AND owner_node IS NULL AND needs IS NOT NULL;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -53,4 +53,10 @@ public sealed record StoredRun
 
     /// <summary>The owner's fence when it took the run: an end is written only under it.</summary>
     public long? Fence { get; init; }
+
+    /// <summary>
+    /// Set on a run offered for any node to claim (see <see cref="IRunClaims"/>): what it needs (<see cref="RunNeeds"/>). Such
+    /// a run is admitted with no owner; null for a run its admitting node keeps (and in a store one node uses).
+    /// </summary>
+    public string? Needs { get; init; }
 }

@@ -18,7 +18,7 @@ internal sealed partial class NodeLeaseService(GuardHost guard, RunLifecycle lif
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(RenewAsync(stoppingToken), WatchCancelRequestsAsync(stoppingToken));
+        Task.WhenAll(RenewAsync(stoppingToken), WatchCancelRequestsAsync(stoppingToken), ClaimAsync(stoppingToken));
 
     /// <summary>
     /// DELETEs that reached another node for runs this node holds, acted on every <c>Sandbox:Guard:WatchInterval</c>

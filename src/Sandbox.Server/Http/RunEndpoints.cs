@@ -121,6 +121,20 @@ internal static class RunEndpoints
         // The fingerprint ties a key to one exact request: the same key with another body is an error, not a replay.
         var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body));
         var outcome = await coordinator.SubmitAsync(context.Principal(), request, parsed.RawOutput, key, fingerprint, cancellationToken);
+        if (outcome.Offered is { } offered)
+        {
+            // Admitted here, run by whichever node claims it (a store nodes share, no free slot here): answered from its row.
+            context.Response.Headers.Location = $"/v1/runs/{offered.View.Id}";
+            var view = parsed.Async ? offered.View
+                : await coordinator.AwaitOfferedAsync(offered, context.Principal(), parsed.CancelOnDisconnect ? CancelledByDisconnect : null, cancellationToken);
+            if (view is null)
+            {
+                return TypedResults.Empty;
+            }
+
+            return view.State == "completed" ? TypedResults.Ok(view) : TypedResults.Accepted($"/v1/runs/{view.Id}", view);
+        }
+
         if (outcome.StoredView is { } stored)
         {
             // The key's run ended before a restart: its stored view, never a second execution.

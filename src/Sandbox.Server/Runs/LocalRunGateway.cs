@@ -32,6 +32,14 @@ internal sealed class LocalRunGateway : IRunGateway
 
         _principal = current;
         var outcome = await _coordinator.SubmitAsync(current, request, rawOutput: false, cancellationToken: cancellationToken);
+        if (outcome.Offered is { } offered)
+        {
+            // Run by another node (a store nodes share, no free slot here): its stored end, as a GET would read it.
+            return await _coordinator.AwaitOfferedAsync(offered, current, CancelledByClient, cancellationToken) is { } view
+                ? GatewayResult.Of(view)
+                : throw new OperationCanceledException(cancellationToken);
+        }
+
         if (outcome.Entry is not { } entry)
         {
             return GatewayResult.Of(outcome.Problem!);

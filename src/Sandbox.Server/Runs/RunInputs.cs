@@ -24,6 +24,13 @@ public sealed record RunInputs
     /// <summary>The image's content id (Docker) or the module's SHA-256 (WebAssembly), as in the receipt.</summary>
     public string? ArtifactDigest { get; init; }
 
+    /// <summary>
+    /// Set only on a run offered to every node, when its caller asked for raw output: the node that claims it answers in that
+    /// form. Null otherwise (a replay or a takeover answers without it, as before).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] // every other run's inputs stay as they were
+    public bool? RawOutput { get; init; }
+
     public static RunInputs Of(RunPlan plan) => new()
     {
         Request = plan.Request,

@@ -71,6 +71,11 @@ internal sealed partial class RunLifecycle
             return CancelOutcome.AlreadyCompleted;
         }
 
+        if (await CancelOfferedAsync(stored, reason) is { } ended)
+        {
+            return ended;
+        }
+
         var waited = _time.GetTimestamp();
         while (_time.GetElapsedTime(waited) < wait)
         {

@@ -43,8 +43,9 @@ internal sealed partial class RunLifecycle
         stored.AgentId == principal.Agent.Id && (!principal.IsTaskToken || stored.CredentialId == principal.Credential.Id);
 
     /// <summary>The row an accepted run gets at admission; its expiry covers the longest wait until completion moves it.</summary>
-    private StoredRun NewStoredRun(RunEntry entry, string? idempotencyKey, string? fingerprint) => new()
+    private StoredRun NewStoredRun(RunEntry entry, string? idempotencyKey, string? fingerprint, string? needs = null) => new()
     {
+        Needs = needs,
         RunId = entry.Id,
         AgentId = entry.Principal.Agent.Id,
         CredentialId = entry.Principal.Credential.Id,
@@ -58,7 +59,9 @@ internal sealed partial class RunLifecycle
             ["runtime"] = entry.Plan.Runtime,
         }.ToJsonString(),
         State = RunStateNames.Of(entry.State),
-        Inputs = JsonSerializer.Serialize(RunInputs.Of(entry.Plan), ServerJsonContext.Default.RunInputs), // for a replay (RunLifecycle.Replay)
+        // For a replay (RunLifecycle.Replay), and for the node that claims an offered run, which answers in its caller's form.
+        Inputs = JsonSerializer.Serialize(needs is null || !entry.RawOutput ? RunInputs.Of(entry.Plan) : RunInputs.Of(entry.Plan) with { RawOutput = true },
+            ServerJsonContext.Default.RunInputs),
         CreatedAt = entry.CreatedAt,
         // An open row must outlive its run (an approval may wait ApprovalTimeout); completion sets completed + ResultRetention,
         // which is how long memory keeps a result too.

@@ -31,7 +31,7 @@ internal sealed partial class RunLifecycle
 
         foreach (var queued in takeover.Queued.OrderBy(r => r.CreatedAt))
         {
-            await ResumeAsync(queued, dead.NodeId, cancellationToken);
+            await QueueStoredAsync(queued, $"taken over from node {dead.NodeId}, whose lease expired", dead.NodeId, cancelRequested: null, cancellationToken);
         }
 
         return takeover.Closed.Count + takeover.Queued.Count;
@@ -62,23 +62,33 @@ internal sealed partial class RunLifecycle
     }
 
     /// <summary>
-    /// Queues here a run taken over while queued: planned exactly as its receipt recorded it (profile, backend, runtime, limits
-    /// and the digest), as a replay is; closed as interrupted, with the reason, when that cannot be done here.
+    /// Queues here a run taken over while queued (<paramref name="deadNode"/>), or claimed from the shared queue: planned
+    /// exactly as its receipt recorded it (profile, backend, runtime, limits and the digest), as a replay is; closed as
+    /// interrupted, with the reason, when that cannot be done here. A claimed run a DELETE asked to cancel before the claim
+    /// (<paramref name="cancelRequested"/>) is cancelled here without starting.
     /// </summary>
-    private async Task ResumeAsync(StoredRun stored, string deadNode, CancellationToken cancellationToken)
+    private async Task QueueStoredAsync(StoredRun stored, string how, string? deadNode, string? cancelRequested, CancellationToken cancellationToken)
     {
         var (entry, why) = await ResumableEntryAsync(stored, cancellationToken);
         if (entry is null)
         {
-            Log.TakeOverRefused(_logger, stored.RunId, deadNode, why!);
+            if (deadNode is null)
+            {
+                Log.ClaimRefused(_logger, stored.RunId, why!);
+            }
+            else
+            {
+                Log.TakeOverRefused(_logger, stored.RunId, deadNode, why!);
+            }
+
             await _guard.CloseInterruptedAsync(new OpenRun(stored.RunId, stored.AgentId, stored.State, stored.CreatedAt),
-                $"taken over from node {deadNode}, whose lease expired, but {why}", cancellationToken);
+                $"{how}, but {why}", cancellationToken);
             return;
         }
 
         using (await _ledger.LockAsync(entry.Principal.Agent.Id, cancellationToken))
         {
-            // Admitted (and counted against the caps) by the dead node: its slot is held here without asking again.
+            // Admitted (and counted against the caps across nodes) by the node that wrote it: its slot is held here without asking again.
             _ledger.Hold(entry.Principal, entry.Plan);
             entry.Hold(entry.Plan);
         }
@@ -93,14 +103,28 @@ internal sealed partial class RunLifecycle
         }
 
         _runs[entry.Id] = entry;
-        if (!_scheduler.TryEnqueue(entry))
+        if (cancelRequested is not null)
         {
-            var refused = QueueFull();
-            await FinishAsync(entry, Rejected(entry, refused.Code, $"taken over from node {deadNode}, but {refused.Detail}"), runMs: null);
+            // Nothing started yet: it ends cancelled here, once, as a queued run cancelled by a local DELETE does.
+            await CancelEntryAsync(entry, cancelRequested);
             return;
         }
 
-        Log.TakenOver(_logger, entry.Id, deadNode);
+        if (!_scheduler.TryEnqueue(entry))
+        {
+            var refused = _accepting ? QueueFull() : ShuttingDown();
+            await FinishAsync(entry, Rejected(entry, refused.Code, $"{how}, but {refused.Detail}"), runMs: null);
+            return;
+        }
+
+        if (deadNode is null)
+        {
+            Log.Claimed(_logger, entry.Id);
+        }
+        else
+        {
+            Log.TakenOver(_logger, entry.Id, deadNode);
+        }
     }
 
     /// <summary>The entry that runs <paramref name="stored"/> here, or why it cannot.</summary>
@@ -137,7 +161,8 @@ internal sealed partial class RunLifecycle
             return (null, $"its {(inputs.Backend == "docker" ? "image" : "module")} {digest} is not on this node");
         }
 
-        var entry = new RunEntry(principal, plan, stored.CreatedAt, _time.GetTimestamp(), rawOutput: false,
+        // A claimed run answers in the form its caller asked for at the admitting node (raw output, base64).
+        var entry = new RunEntry(principal, plan, stored.CreatedAt, _time.GetTimestamp(), rawOutput: inputs.RawOutput == true,
             (int)Math.Min(int.MaxValue, plan.Limits.StdoutBytes + plan.Limits.StderrBytes));
         return (entry, null);
     }

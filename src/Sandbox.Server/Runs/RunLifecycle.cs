@@ -60,7 +60,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _scheduler = new RunScheduler<RunEntry>(options.MaxConcurrentRuns, options.MaxQueueLength, ExecuteAsync);
+        _scheduler = new RunScheduler<RunEntry>(options.MaxConcurrentRuns, options.MaxQueueLength, ExecuteAsync, () => SlotFreed?.Invoke());
         _journal = new OutputJournal(store, time, logger);
         metrics.ObserveScheduler(() => _scheduler.QueueDepth, () => _scheduler.Running, options.MaxConcurrentRuns, options.MaxQueueLength);
     }
@@ -300,9 +300,10 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             entry = NewEntry(principal, admission.Plan!, rawOutput, approval: null);
             _ledger.Hold(principal, entry.Plan);
             entry.Hold(entry.Plan);
+            var offer = Offers(session); // on a store nodes share, with no free slot here: any node's to claim (RunLifecycle.Claims)
             var admit = decision.Writes with
             {
-                Admit = NewStoredRun(entry, scopedKey, fingerprint),
+                Admit = offer ? NewStoredRun(entry, scopedKey, fingerprint, NeedsOf(entry.Plan)) : NewStoredRun(entry, scopedKey, fingerprint),
                 Audit = [.. decision.Writes.Audit, AuditRecords.Receipt(principal, entry.Plan, extra: entry.Plan.Session is { } cellOf ? new System.Text.Json.Nodes.JsonObject { ["sessionId"] = cellOf.Id } : null)],
             };
             var (written, refusedBy) = await TryAdmitAsync(entry, admit, now, cancellationToken);
@@ -321,6 +322,14 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
 
             _ledger.CountAdmission(principal, now);
             _policy.Publish(decision.Alerts);
+            if (offer)
+            {
+                // Its claimer holds its slot; the store counts its row against the agent's caps on every node meanwhile.
+                GiveBack(entry);
+                entry.Cancellation.Dispose();
+                return SubmitOutcome.Offer(Offer(entry));
+            }
+
             _runs[entry.Id] = entry;
         }
 
@@ -535,6 +544,11 @@ internal sealed record SubmitOutcome(RunEntry? Entry, bool IsReplay, ApiProblem?
     public RunView? StoredView { get; init; }
 
     public static SubmitOutcome ReplayedStored(RunView view) => new(null, true, null) { StoredView = view };
+
+    /// <summary>Set for a run admitted here and offered to every node (see <c>RunLifecycle.Claims</c>); <see cref="Entry"/> is null then.</summary>
+    public OfferedRun? Offered { get; init; }
+
+    public static SubmitOutcome Offer(OfferedRun offered) => new(null, false, null) { Offered = offered };
 
     public static SubmitOutcome Accepted(RunEntry entry) => new(entry, false, null);
 

@@ -12,15 +12,18 @@ internal sealed class RunScheduler<T>
 {
     private readonly Channel<T> _queue = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly Func<T, Task> _execute;
+    private readonly Action? _freed;
     private readonly Task[] _workers;
     private int _admitted;
     private int _running;
 
-    public RunScheduler(int maxConcurrent, int maxQueue, Func<T, Task> execute)
+    // freed: called each time a job has left its slot (after the counts dropped), so a free slot can be filled from elsewhere.
+    public RunScheduler(int maxConcurrent, int maxQueue, Func<T, Task> execute, Action? freed = null)
     {
         MaxConcurrent = maxConcurrent;
         MaxQueue = maxQueue;
         _execute = execute;
+        _freed = freed;
         _workers = [.. Enumerable.Range(0, maxConcurrent).Select(_ => Task.Run(WorkAsync))];
     }
 
@@ -91,6 +94,7 @@ internal sealed class RunScheduler<T>
             {
                 Interlocked.Decrement(ref _running);
                 Interlocked.Decrement(ref _admitted);
+                _freed?.Invoke();
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Sandbox.Server.Scheduling;
 
 namespace Sandbox.Server.Tests.Scheduling;
@@ -29,6 +30,24 @@ public sealed class RunSchedulerTests
         {
             job.Release.TrySetResult();
         }
+    }
+
+    [Fact]
+    public async Task Freed_IsCalledOncePerJob_OnlyAfterItsSlotIsCountedFree()
+    {
+        // A node claims work for its free slots when told one freed: told too early, it would see none and claim nothing.
+        var seen = Channel.CreateUnbounded<(int Running, int Queued)>();
+        RunScheduler<Job>? scheduler = null;
+        scheduler = new RunScheduler<Job>(1, 1, _ => Task.CompletedTask, () => seen.Writer.TryWrite((scheduler!.Running, scheduler.QueueDepth)));
+
+        for (var i = 0; i < 2; i++)
+        {
+            scheduler.TryEnqueue(new Job(i)).ShouldBeTrue();
+            (await seen.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken))
+                .ShouldBe((0, 0));
+        }
+
+        seen.Reader.TryRead(out _).ShouldBeFalse("once per job");
     }
 
     [Fact]
