@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Sandbox.Guard.Agents;
+using Sandbox.Guard.Store;
+using Sandbox.Guard.Tests.Store;
+using Sandbox.Server.IntegrationTests.Support;
+
+namespace Sandbox.Server.IntegrationTests.Hosting;
+
+/// <summary>
+/// SSE on whichever node the client reaches (issue 15, point 2), with two real <c>sandbox serve</c> nodes on one PostgreSQL
+/// and no proxy between them: a run printing for about two seconds on node-a is followed through node-b, which reads its
+/// row and the output node-a persists as it streams.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class CrossNodeEventsTests(PostgresCluster cluster)
+{
+    private const string AdminKey = "sbx_admin_cross_node_events_test_key_0001";
+
+    /// <summary>Ten lines, 0.2 s apart: several of node-a's output flushes (every 250 ms) while the run goes on.</summary>
+    private const string Printer = "import time\nfor i in range(10):\n    print(f'line {i} ' + 'x' * 40, flush=True)\n    time.sleep(0.2)\n";
+
+    private static readonly string Expected = string.Concat(Enumerable.Range(0, 10).Select(i => $"line {i} " + new string('x', 40) + "\n"));
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task EventsOnAnotherNode_ArriveWhileTheRunPrints_EachByteOnce_AndEndWithTheOwnersResult()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.A, nodes.B);
+        var id = await SubmitAsync(a, nodes.Key);
+
+        var followed = Stopwatch.StartNew();
+        var events = new List<Event>();
+        string? stateOnOwnerAtFirstOutput = null;
+        long? firstOutputMs = null;
+        await foreach (var e in ReadEventsAsync(b, id, nodes.Key, lastEventId: null))
+        {
+            events.Add(e);
+            if (e.Kind == "stdout" && firstOutputMs is null)
+            {
+                firstOutputMs = followed.ElapsedMilliseconds;
+                stateOnOwnerAtFirstOutput = (string?)(await GetAsync(a, id, nodes.Key))["state"];
+            }
+        }
+
+        var resultMs = followed.ElapsedMilliseconds;
+        TestContext.Current.TestOutputHelper?.WriteLine($"node-b: first stdout after {firstOutputMs} ms, result after {resultMs} ms; {events.Count} events");
+        stateOnOwnerAtFirstOutput.ShouldBe("running", "the first output reached node-b while node-a still ran the program");
+        firstOutputMs.ShouldNotBeNull().ShouldBeLessThan(resultMs - 800, "output arrives as it is printed, not at the end");
+
+        string.Concat(events.Where(e => e.Kind == "stdout").Select(e => e.Text)).ShouldBe(Expected, "the whole stdout, in order, each byte once");
+        events.Count(e => e.Kind == "stdout").ShouldBeGreaterThan(2, "several flushes, not one event at the end");
+        events[0].Kind.ShouldBe("state");
+        events[^1].Kind.ShouldBe("result");
+        events.Select(e => e.Id).ShouldBeInOrder(SortDirection.Ascending);
+        events.Select(e => e.Id).Distinct().Count().ShouldBe(events.Count);
+
+        var onOwner = await GetAsync(a, id, nodes.Key);
+        var final = events[^1].Data;
+        ((string?)final["state"]).ShouldBe("completed");
+        ((string?)final["result"]!["status"]).ShouldBe((string?)onOwner["result"]!["status"]);
+        ((string?)final["result"]!["status"]).ShouldBe("ok", final.ToJsonString());
+        ((int?)final["result"]!["exitCode"]).ShouldBe((int?)onOwner["result"]!["exitCode"]);
+        ((string?)final["result"]!["stdout"]).ShouldBe(Expected);
+
+        // The owner's own stream of the same run numbers it the same way: a client may resume on either node.
+        var owners = await ReadAllAsync(a, id, nodes.Key, lastEventId: null);
+        owners[^1].Id.ShouldBe(events[^1].Id, "the result's id is the same position on both nodes");
+        string.Concat(owners.Where(e => e.Kind == "stdout").Select(e => e.Text)).ShouldBe(Expected);
+    }
+
+    [Fact]
+    public async Task EventsOnAnotherNode_ResumedWithLastEventId_WhileRunningAndAfterTheEnd_GetExactlyTheRest()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.A, nodes.B);
+        var id = await SubmitAsync(a, nodes.Key);
+
+        // A client that leaves after its first output event, then comes back with that event's id while the run goes on.
+        Event? first = null;
+        await foreach (var e in ReadEventsAsync(b, id, nodes.Key, lastEventId: null))
+        {
+            if (e.Kind == "stdout")
+            {
+                first = e;
+                break;
+            }
+        }
+
+        first.ShouldNotBeNull();
+        var rest = await ReadAllAsync(b, id, nodes.Key, first.Id);
+        (first.Text + string.Concat(rest.Where(e => e.Kind == "stdout").Select(e => e.Text))).ShouldBe(Expected, "resumed exactly after what was sent");
+        rest.ShouldAllBe(e => e.Id > first.Id);
+        rest[^1].Kind.ShouldBe("result");
+
+        // After the end, from the middle of a line: the rest again, from the stored view this time.
+        var middle = first.Id + 17;
+        var afterEnd = await ReadAllAsync(b, id, nodes.Key, middle);
+        var skipped = (int)(middle + 1 - (first.Id - first.Text.Length + 1));
+        string.Concat(afterEnd.Where(e => e.Kind == "stdout").Select(e => e.Text)).ShouldBe(Expected[skipped..]);
+        afterEnd[^1].Id.ShouldBe(rest[^1].Id);
+
+        // Past the end: the result at once, as on the owner.
+        var past = await ReadAllAsync(b, id, nodes.Key, rest[^1].Id).WaitAsync(TimeSpan.FromSeconds(10), Token);
+        past.ShouldHaveSingleItem().Kind.ShouldBe("result");
+    }
+
+    [Fact]
+    public async Task EventsOnAnotherNode_AnotherAgentsRun_Is404LikeAnUnknownOne()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var id = await SubmitAsync(nodes.A, nodes.Key);
+
+        foreach (var (run, key) in new[] { (id, nodes.OtherKey), ("run_00000000000000000000000000", nodes.Key) })
+        {
+            using var request = Request(HttpMethod.Get, $"/v1/runs/{run}/events", key);
+            using var response = await nodes.B.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Token);
+            response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+            response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        }
+    }
+
+    private static async Task<string> SubmitAsync(ServeProcess node, string key)
+    {
+        using var submit = Request(HttpMethod.Post, "/v1/runs", key);
+        submit.Content = JsonContent.Create(new { language = "python", backend = "wasm", code = Printer, @async = true });
+        using var submitted = await node.Http.SendAsync(submit, Token);
+        submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        return (string)JsonNode.Parse(await submitted.Content.ReadAsStringAsync(Token))!["id"]!;
+    }
+
+    private static async Task<JsonNode> GetAsync(ServeProcess node, string id, string key)
+    {
+        using var read = Request(HttpMethod.Get, $"/v1/runs/{id}", key);
+        using var response = await node.Http.SendAsync(read, Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
+    }
+
+    private static async Task<List<Event>> ReadAllAsync(ServeProcess node, string id, string key, long? lastEventId)
+    {
+        var events = new List<Event>();
+        await foreach (var e in ReadEventsAsync(node, id, key, lastEventId))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    /// <summary>The stream's events as they arrive, up to the result (or the end of the stream).</summary>
+    private static async IAsyncEnumerable<Event> ReadEventsAsync(ServeProcess node, string id, string key, long? lastEventId)
+    {
+        using var request = Request(HttpMethod.Get, $"/v1/runs/{id}/events", key);
+        if (lastEventId is { } last)
+        {
+            request.Headers.Add("Last-Event-ID", last.ToString(CultureInfo.InvariantCulture));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        using var response = await node.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("text/event-stream");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        long eventId = -1;
+        string? kind = null;
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                eventId = long.Parse(line["id: ".Length..], CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                kind = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var data = JsonNode.Parse(line["data: ".Length..])!;
+                yield return new Event(eventId, kind!, kind == "result" ? "" : (string?)data["text"] ?? "", data);
+                if (kind == "result")
+                {
+                    yield break;
+                }
+            }
+        }
+    }
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, string key)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return request;
+    }
+
+    private async Task<TwoNodes> TwoNodesAsync()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync(Token);
+        string key;
+        string otherKey;
+        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
+        {
+            var admin = new AgentAdmin(store, TimeProvider.System);
+            key = (await admin.CreateAsync(new AgentSpec { Name = "follower", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
+            otherKey = (await admin.CreateAsync(new AgentSpec { Name = "stranger", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
+        }
+
+        var nodes = new TwoNodes(key, otherKey);
+        try
+        {
+            foreach (var name in (string[])["node-a", "node-b"])
+            {
+                var data = Path.Join(Path.GetTempPath(), "sandbox-cross-events-" + Guid.NewGuid().ToString("N"));
+                nodes.Folders.Add(data);
+                nodes.Processes.Add(ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
+                {
+                    ["Sandbox__Store__Provider"] = "postgres",
+                    ["Sandbox__Store__ConnectionString"] = connectionString,
+                    ["Sandbox__Guard__NodeId"] = name,
+                }));
+            }
+
+            foreach (var node in nodes.Processes)
+            {
+                await node.WaitHealthyAsync(Token);
+            }
+
+            // Every run of the test is admitted on node-a: node-b must hold nothing of it in memory.
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Token);
+            await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM nodes", connection);
+            Convert.ToInt64(await count.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture).ShouldBe(2);
+            return nodes;
+        }
+        catch
+        {
+            await nodes.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record Event(long Id, string Kind, string Text, JsonNode Data);
+
+    private sealed class TwoNodes(string key, string otherKey) : IAsyncDisposable
+    {
+        public string Key { get; } = key;
+
+        public string OtherKey { get; } = otherKey;
+
+        public List<ServeProcess> Processes { get; } = [];
+
+        public List<string> Folders { get; } = [];
+
+        public ServeProcess A => Processes[0];
+
+        public ServeProcess B => Processes[1];
+
+        public ValueTask DisposeAsync()
+        {
+            foreach (var node in Processes)
+            {
+                node.Dispose();
+            }
+
+            foreach (var folder in Folders.Where(Directory.Exists))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}
