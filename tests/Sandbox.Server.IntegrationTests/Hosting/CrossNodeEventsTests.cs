@@ -15,7 +15,7 @@ namespace Sandbox.Server.IntegrationTests.Hosting;
 /// <summary>
 /// SSE on whichever node the client reaches (issue 15, point 2), with two real <c>sandbox serve</c> nodes on one PostgreSQL
 /// and no proxy between them: a run printing for about two seconds on node-a is followed through node-b, which reads its
-/// row and the output node-a persists as it streams.
+/// row and the output node-a persists as it streams. And a session, which lives in one node's memory: the other node says so.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class CrossNodeEventsTests(PostgresCluster cluster)
@@ -39,6 +39,7 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         var followed = Stopwatch.StartNew();
         var events = new List<Event>();
         string? stateOnOwnerAtFirstOutput = null;
+        JsonNode? runningOnB = null;
         long? firstOutputMs = null;
         await foreach (var e in ReadEventsAsync(b, id, nodes.Key, lastEventId: null))
         {
@@ -47,6 +48,7 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
             {
                 firstOutputMs = followed.ElapsedMilliseconds;
                 stateOnOwnerAtFirstOutput = (string?)(await GetAsync(a, id, nodes.Key))["state"];
+                runningOnB = await GetAsync(b, id, nodes.Key);
             }
         }
 
@@ -62,7 +64,20 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         events.Select(e => e.Id).ShouldBeInOrder(SortDirection.Ascending);
         events.Select(e => e.Id).Distinct().Count().ShouldBe(events.Count);
 
+        // GET of the running run on node-b: the same id, state, creation time and agent as node-a's (its start time is node-a's only).
         var onOwner = await GetAsync(a, id, nodes.Key);
+        runningOnB.ShouldNotBeNull();
+        ((string?)runningOnB["state"]).ShouldBe("running", runningOnB.ToJsonString());
+        ((string?)runningOnB["id"]).ShouldBe(id);
+        ((string?)runningOnB["agent"]).ShouldBe((string?)onOwner["agent"]);
+        DateTimeOffset.Parse((string)runningOnB["createdAt"]!, CultureInfo.InvariantCulture).ShouldBe(DateTimeOffset.Parse((string)onOwner["createdAt"]!, CultureInfo.InvariantCulture));
+
+        // Once completed, node-b answers the view stored with the end: node-a's own, but for the budgets left, which node-a
+        // computes after the end is committed and so keeps in memory only (docs/cluster.md).
+        var completedOnB = (JsonObject)await GetAsync(b, id, nodes.Key);
+        ((JsonObject)onOwner).Remove("budgets").ShouldBeTrue("the owner answers the budgets left");
+        completedOnB.Remove("budgets");
+        completedOnB.ToJsonString().ShouldBe(onOwner.ToJsonString());
         var final = events[^1].Data;
         ((string?)final["state"]).ShouldBe("completed");
         ((string?)final["result"]!["status"]).ShouldBe((string?)onOwner["result"]!["status"]);
@@ -125,6 +140,48 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
             response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
             response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
         }
+    }
+
+    [Fact]
+    public async Task SessionOnAnotherNode_IsA404ThatSaysWhere_UntilItCloses_AndAnotherAgentLearnsNothing()
+    {
+        await using var nodes = await TwoNodesAsync();
+        var (a, b) = (nodes.A, nodes.B);
+        using var open = Request(HttpMethod.Post, "/v1/sessions", nodes.Key);
+        open.Content = JsonContent.Create(new { language = "python" });
+        using var opened = await a.Http.SendAsync(open, Token);
+        var session = JsonNode.Parse(await opened.Content.ReadAsStringAsync(Token))!;
+        opened.StatusCode.ShouldBe(HttpStatusCode.Created, session.ToJsonString());
+        var id = (string)session["id"]!;
+
+        (await ProblemAsync(b, HttpMethod.Get, $"/v1/sessions/{id}", nodes.Key)).ShouldBe("session_on_another_node");
+        (await ProblemAsync(b, HttpMethod.Post, $"/v1/sessions/{id}/runs", nodes.Key, new { code = "1 + 1" })).ShouldBe("session_on_another_node");
+        (await ProblemAsync(b, HttpMethod.Delete, $"/v1/sessions/{id}", nodes.Key)).ShouldBe("session_on_another_node");
+        (await ProblemAsync(b, HttpMethod.Get, $"/v1/sessions/{id}", nodes.OtherKey)).ShouldBe("session_not_found", "another agent's session is as unknown as none");
+        (await ProblemAsync(b, HttpMethod.Get, "/v1/sessions/ses_00000000000000000000000000", nodes.Key)).ShouldBe("session_not_found");
+
+        using var close = Request(HttpMethod.Delete, $"/v1/sessions/{id}", nodes.Key);
+        using (var closed = await a.Http.SendAsync(close, Token))
+        {
+            closed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        (await ProblemAsync(b, HttpMethod.Get, $"/v1/sessions/{id}", nodes.Key)).ShouldBe("session_not_found", "closed: nowhere now");
+    }
+
+    private static async Task<string?> ProblemAsync(ServeProcess node, HttpMethod method, string path, string key, object? body = null)
+    {
+        using var request = Request(method, path, key);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        using var response = await node.Http.SendAsync(request, Token);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound, problem.ToJsonString());
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json");
+        return (string?)problem["code"];
     }
 
     private static async Task<string> SubmitAsync(ServeProcess node, string key)
@@ -209,8 +266,8 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
         {
             var admin = new AgentAdmin(store, TimeProvider.System);
-            key = (await admin.CreateAsync(new AgentSpec { Name = "follower", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
-            otherKey = (await admin.CreateAsync(new AgentSpec { Name = "stranger", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
+            key = (await admin.CreateAsync(new AgentSpec { Name = "follower", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
+            otherKey = (await admin.CreateAsync(new AgentSpec { Name = "stranger", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
         }
 
         var nodes = new TwoNodes(key, otherKey);
