@@ -37,13 +37,25 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         var id = await SubmitAsync(a, nodes.Key);
 
         var followed = Stopwatch.StartNew();
+        var onOwnersStream = Task.Run(async () =>
+        {
+            var timed = new List<(Event Event, long Ms)>();
+            await foreach (var e in ReadEventsAsync(a, id, nodes.Key, lastEventId: null))
+            {
+                timed.Add((e, followed.ElapsedMilliseconds));
+            }
+
+            return timed;
+        }, Token);
         var events = new List<Event>();
+        var arrivals = new List<long>();
         string? stateOnOwnerAtFirstOutput = null;
         JsonNode? runningOnB = null;
         long? firstOutputMs = null;
         await foreach (var e in ReadEventsAsync(b, id, nodes.Key, lastEventId: null))
         {
             events.Add(e);
+            arrivals.Add(followed.ElapsedMilliseconds);
             if (e.Kind == "stdout" && firstOutputMs is null)
             {
                 firstOutputMs = followed.ElapsedMilliseconds;
@@ -53,7 +65,16 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         }
 
         var resultMs = followed.ElapsedMilliseconds;
-        TestContext.Current.TestOutputHelper?.WriteLine($"node-b: first stdout after {firstOutputMs} ms, result after {resultMs} ms; {events.Count} events");
+
+        // How far node-b's stream lags node-a's own: when each line was complete on each (the owner's flush interval is 250 ms).
+        var owners = await onOwnersStream;
+        var lag = LineArrivals([.. owners.Select(o => o.Event)], [.. owners.Select(o => o.Ms)])
+            .Zip(LineArrivals(events, arrivals), (onA, onB) => onB - onA).Order().ToList();
+        lag.Count.ShouldBe(10);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"[cross-node events] node-b: first stdout after {firstOutputMs} ms, result after {resultMs} ms, {events.Count} events; " +
+            $"line lag behind node-a's stream: p50 {lag[lag.Count / 2]} ms, max {lag[^1]} ms");
+        lag[^1].ShouldBeLessThan(3_000, "a follower on another node lags by about a flush and a poll, not by the run");
         stateOnOwnerAtFirstOutput.ShouldBe("running", "the first output reached node-b while node-a still ran the program");
         firstOutputMs.ShouldNotBeNull().ShouldBeLessThan(resultMs - 800, "output arrives as it is printed, not at the end");
 
@@ -86,9 +107,8 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
         ((string?)final["result"]!["stdout"]).ShouldBe(Expected);
 
         // The owner's own stream of the same run numbers it the same way: a client may resume on either node.
-        var owners = await ReadAllAsync(a, id, nodes.Key, lastEventId: null);
-        owners[^1].Id.ShouldBe(events[^1].Id, "the result's id is the same position on both nodes");
-        string.Concat(owners.Where(e => e.Kind == "stdout").Select(e => e.Text)).ShouldBe(Expected);
+        owners[^1].Event.Id.ShouldBe(events[^1].Id, "the result's id is the same position on both nodes");
+        string.Concat(owners.Where(o => o.Event.Kind == "stdout").Select(o => o.Event.Text)).ShouldBe(Expected);
     }
 
     [Fact]
@@ -168,6 +188,10 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
 
         (await ProblemAsync(b, HttpMethod.Get, $"/v1/sessions/{id}", nodes.Key)).ShouldBe("session_not_found", "closed: nowhere now");
     }
+
+    /// <summary>For each line of stdout, when its newline arrived (the arrival time of the event that carried it).</summary>
+    private static List<long> LineArrivals(List<Event> events, List<long> arrivals) =>
+        [.. events.Select((e, i) => (e, i)).Where(x => x.e.Kind == "stdout").SelectMany(x => x.e.Text.Where(c => c == '\n').Select(_ => arrivals[x.i]))];
 
     private static async Task<string?> ProblemAsync(ServeProcess node, HttpMethod method, string path, string key, object? body = null)
     {
