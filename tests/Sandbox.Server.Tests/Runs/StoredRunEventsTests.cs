@@ -36,7 +36,7 @@ public sealed class StoredRunEventsTests : IAsyncDisposable
 
         await store.AppendRunOutputAsync([new(runId, true, "warn\n"u8.ToArray())], Ct);
         var reading = ReadAllAsync(store, runId, from: 0);
-        await WhenReadAsync(reading, untilPolls: 2);
+        await SeenAsync(reading, 1 + lines.Count + 1);
 
         // The end deletes the chunks; what the follower did not read (the last line) is in the view only.
         await CompleteAsync(store, runId, stdout: string.Concat(lines) + "last\n", stderr: "warn\n", exitCode: 3);
@@ -88,7 +88,7 @@ public sealed class StoredRunEventsTests : IAsyncDisposable
         await store.AppendRunOutputAsync([new(runId, false, new byte[] { (byte)'a', euro[0] })], Ct);
         await store.AppendRunOutputAsync([new(runId, false, new byte[] { euro[1], euro[2], (byte)'\n' })], Ct);
         var reading = ReadAllAsync(store, runId, from: 0);
-        await WhenReadAsync(reading, untilPolls: 2);
+        await SeenAsync(reading, 3);
 
         // A view that does not begin with what was sent (its budget cut the middle out): the result carries it, no guessing.
         await CompleteAsync(store, runId, stdout: "[output cut] a€\nmore\n", stderr: "", exitCode: 0);
@@ -110,6 +110,31 @@ public sealed class StoredRunEventsTests : IAsyncDisposable
         var events = await WhenReadAsync(reading, untilPolls: 5);
 
         events.ShouldHaveSingleItem().Kind.ShouldBe("state");
+    }
+
+    [Fact]
+    public async Task ReadAsync_ClientGone_StopsPollingAtOnce_WithoutWaitingForTheRun()
+    {
+        var store = await StoreAsync();
+        var runId = await RunningAsync(store);
+        using var client = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var events = new StoredRunEvents(store, _time, runId, row => JsonSerializer.Deserialize(row.View!, ServerJsonContext.Default.RunView)!);
+        var seen = 0;
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var e in events.ReadAsync(0, client.Token))
+            {
+                seen++;
+            }
+        }, Ct);
+        await Task.WhenAny(reading, Task.Delay(300, Ct));
+        reading.IsCompleted.ShouldBeFalse("an open run is followed until it ends");
+
+        await client.CancelAsync();
+
+        // No fake time advanced: the wait between polls itself ends on the client's token.
+        await Should.ThrowAsync<OperationCanceledException>(reading.WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        seen.ShouldBe(1, "the running state only");
     }
 
     public async ValueTask DisposeAsync()
@@ -175,6 +200,25 @@ public sealed class StoredRunEventsTests : IAsyncDisposable
         }
 
         return (Task.Run(Collect, Ct), seen);
+    }
+
+    /// <summary>Waits (in real time: the first reads need no poll) until the follower has sent <paramref name="count"/> events.</summary>
+    private static async Task SeenAsync((Task<List<StoredRunEvent>> Task, List<StoredRunEvent> Seen) reading, int count)
+    {
+        for (var waited = 0; waited < 10_000; waited += 20)
+        {
+            lock (reading.Seen)
+            {
+                if (reading.Seen.Count >= count)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(20, Ct);
+        }
+
+        throw new TimeoutException($"the follower did not send {count} events");
     }
 
     /// <summary>Lets the follower poll: advances fake time one interval at a time until it ends or has polled that many more times.</summary>
