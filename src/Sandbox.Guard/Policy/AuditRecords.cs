@@ -132,8 +132,11 @@ public static class AuditRecords
     }
 
     /// <summary>A session opened: who, on what profile, runtime and image, with which limits (its container's, for its life).</summary>
-    /// <remarks><see cref="AuditEntry.RunId"/> holds the session's id, so <c>?run=ses_…</c> finds its open and close.</remarks>
-    public static AuditEntry SessionOpened(Principal principal, string sessionId, RunPlan plan, DateTimeOffset expiresAt) => new()
+    /// <remarks>
+    /// <see cref="AuditEntry.RunId"/> holds the session's id, so <c>?run=ses_…</c> finds its open and close; <paramref name="node"/>
+    /// is the node whose memory holds it, so another node sharing the store can tell a caller where it lives.
+    /// </remarks>
+    public static AuditEntry SessionOpened(Principal principal, string sessionId, RunPlan plan, DateTimeOffset expiresAt, string? node = null) => new()
     {
         Kind = AuditKinds.Session,
         AgentId = principal.Agent.Id,
@@ -150,6 +153,7 @@ public static class AuditRecords
             ["imageDigest"] = plan.ArtifactDigest,
             ["limits"] = Limits(plan.Limits),
             ["expiresAt"] = AuditChain.FormatTime(expiresAt),
+            ["node"] = node,
         },
     };
 

@@ -143,6 +143,13 @@ public interface IGuardStore : IAsyncDisposable
     Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAsync(string runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// At most <paramref name="max"/> chunks of a still-open run written after the one whose <see cref="RunOutputChunk.Seq"/>
+    /// is <paramref name="afterSeq"/> (0 for the first), in the order written: a reader that follows a run pages through its
+    /// output with bounded memory. Empty once the run ended (its end deletes them) or when nothing new was written.
+    /// </summary>
+    Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAfterAsync(string runId, long afterSeq, int max, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A tiny write transaction (one row of a probe table), so readiness reports a store that can no longer write (a full
     /// disk, a read-only file) instead of only one that cannot be opened. Throws when the write fails.
     /// </summary>

@@ -198,8 +198,17 @@ public sealed partial class SqliteGuardStore
     }
 
     public Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAsync(string runId, CancellationToken cancellationToken) =>
-        ReadAsync("SELECT stream, bytes FROM run_output WHERE run_id = $run ORDER BY seq",
-            r => new RunOutputChunk(runId, r.GetString(0) == "stderr", (byte[])r.GetValue(1)), cancellationToken, ("$run", runId));
+        ReadAsync("SELECT stream, bytes, seq FROM run_output WHERE run_id = $run ORDER BY seq", r => ReadChunk(runId, r), cancellationToken, ("$run", runId));
+
+    public Task<IReadOnlyList<RunOutputChunk>> ReadRunOutputAfterAsync(string runId, long afterSeq, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return ReadAsync("SELECT stream, bytes, seq FROM run_output WHERE run_id = $run AND seq > $after ORDER BY seq LIMIT $max",
+            r => ReadChunk(runId, r), cancellationToken, ("$run", runId), ("$after", afterSeq), ("$max", max));
+    }
+
+    private static RunOutputChunk ReadChunk(string runId, SqliteDataReader reader) =>
+        new(runId, reader.GetString(0) == "stderr", (byte[])reader.GetValue(1)) { Seq = reader.GetInt64(2) };
 
     public async Task<StoredRun?> FindRunAsync(string runId, CancellationToken cancellationToken)
     {

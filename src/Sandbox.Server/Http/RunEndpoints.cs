@@ -310,7 +310,10 @@ internal static class RunEndpoints
     /// <summary>Replays the run's events from the start (or after <c>Last-Event-ID</c>), follows it live, and ends with the result.</summary>
     private static async Task EventsAsync(string id, HttpContext context, RunLifecycle coordinator)
     {
-        if (coordinator.Find(id, context.Principal()) is not { } entry)
+        var entry = coordinator.Find(id, context.Principal());
+        // Not in this node's memory: another node runs it, or it ended before a restart; its row and persisted output tell it.
+        var stored = entry is null ? await coordinator.FollowStoredAsync(id, context.Principal(), context.RequestAborted) : null;
+        if (entry is null && stored is null)
         {
             await Problems.ToResult(ApiProblem.NotFound(id), context).ExecuteAsync(context);
             return;
@@ -332,9 +335,22 @@ internal static class RunEndpoints
 
         try
         {
+            if (stored is not null)
+            {
+                await foreach (var e in stored.ReadAsync(next, cancellationToken))
+                {
+                    var data = e.Result is { } view
+                        ? JsonSerializer.Serialize(view, ServerJsonContext.Default.RunView)
+                        : JsonSerializer.Serialize(new StreamText(e.Text ?? ""), ServerJsonContext.Default.StreamText);
+                    await WriteFrameAsync(response, e.Sequence, e.Kind, data, cancellationToken);
+                }
+
+                return;
+            }
+
             while (true)
             {
-                var (events, changed) = entry.ReadEvents(next);
+                var (events, changed) = entry!.ReadEvents(next);
                 foreach (var e in events)
                 {
                     await WriteEventAsync(response, e, entry, cancellationToken);
@@ -387,7 +403,12 @@ internal static class RunEndpoints
             // Each chunk is made safe like the final output, so a terminal or model reading the stream sees no escapes.
             _ => JsonSerializer.Serialize(new StreamText(Sanitize(e.Text ?? "")), ServerJsonContext.Default.StreamText),
         };
-        var frame = $"id: {e.Sequence}\nevent: {e.Kind}\ndata: {data}\n\n";
+        await WriteFrameAsync(response, e.Sequence, e.Kind, data, cancellationToken);
+    }
+
+    private static async Task WriteFrameAsync(HttpResponse response, long sequence, string kind, string data, CancellationToken cancellationToken)
+    {
+        var frame = $"id: {sequence}\nevent: {kind}\ndata: {data}\n\n";
         await response.WriteAsync(frame, Encoding.UTF8, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }

@@ -82,16 +82,16 @@ internal static class SessionEndpoints
         return TypedResults.Created($"/v1/sessions/{entry.Id}", SessionRegistry.View(entry, sessionOptions));
     }
 
-    private static IResult Get(string id, HttpContext context, SessionRegistry registry, SessionOptions options) =>
+    private static async Task<IResult> Get(string id, HttpContext context, SessionRegistry registry, SessionOptions options) =>
         registry.Find(id, context.Principal()) is { } entry
             ? TypedResults.Ok(SessionRegistry.View(entry, options))
-            : Problems.ToResult(SessionRegistry.NotFound(id), context);
+            : Problems.ToResult(await registry.NotHereAsync(id, context.Principal(), context.RequestAborted), context);
 
     private static async Task<IResult> CloseAsync(string id, HttpContext context, SessionRegistry registry, SessionOptions options)
     {
         if (registry.Find(id, context.Principal()) is not { } entry)
         {
-            return Problems.ToResult(SessionRegistry.NotFound(id), context);
+            return Problems.ToResult(await registry.NotHereAsync(id, context.Principal(), context.RequestAborted), context);
         }
 
         await registry.CloseAsync(entry, SessionRegistry.ClosedByDelete, "closed by DELETE /v1/sessions/" + id);
@@ -104,7 +104,7 @@ internal static class SessionEndpoints
         var principal = context.Principal();
         if (registry.Find(id, principal) is not { } entry)
         {
-            return Problems.ToResult(SessionRegistry.NotFound(id), context);
+            return Problems.ToResult(await registry.NotHereAsync(id, principal, cancellationToken), context);
         }
 
         var (body, unreadable) = await BodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken);

@@ -130,7 +130,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             try
             {
                 // Recorded before the agent hears of it: a session nobody can find in the audit log never runs a cell.
-                await _store.AppendAsync(AuditRecords.SessionOpened(principal, id, plan, session.ExpiresAt), cancellationToken);
+                await _store.AppendAsync(AuditRecords.SessionOpened(principal, id, plan, session.ExpiresAt, _lifecycle.Guard.Options.NodeId), cancellationToken);
             }
             catch
             {

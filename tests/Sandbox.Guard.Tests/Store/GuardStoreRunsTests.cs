@@ -74,6 +74,36 @@ public abstract class GuardStoreRunsTests(StoreBacking backing) : StoreContract(
     }
 
     [Fact]
+    public async Task ReadRunOutputAfterAsync_PagesThroughOneRunsChunksInOrder_AndFindsNoneOnceItEnded()
+    {
+        var store = await OpenAsync();
+        var run = Run("agt_a", key: null);
+        var other = Run("agt_a", key: null);
+        await store.AdmitRunAsync(run, receipt: null, Ct);
+        await store.AdmitRunAsync(other, receipt: null, Ct);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.AppendRunOutputAsync([new(run.RunId, i == 3, System.Text.Encoding.UTF8.GetBytes($"{i}")), new(other.RunId, false, "x"u8.ToArray())], Ct);
+        }
+
+        var pages = new List<IReadOnlyList<RunOutputChunk>>();
+        long after = 0;
+        while (await store.ReadRunOutputAfterAsync(run.RunId, after, 2, Ct) is { Count: > 0 } page)
+        {
+            pages.Add(page);
+            after = page[^1].Seq;
+        }
+
+        pages.Select(p => p.Count).ShouldBe([2, 2, 1], "at most max chunks per read");
+        pages.SelectMany(p => p).Select(c => (c.IsStderr, System.Text.Encoding.UTF8.GetString(c.Bytes.Span))).ShouldBe([(false, "0"), (false, "1"), (false, "2"), (true, "3"), (false, "4")]);
+        pages.SelectMany(p => p).Select(c => c.Seq).ShouldBeInOrder(SortDirection.Ascending);
+        (await store.ReadRunOutputAsync(run.RunId, Ct)).Select(c => c.Seq).ShouldBe(pages.SelectMany(p => p).Select(c => c.Seq), "the same order and seq as the whole read");
+
+        (await store.CompleteRunAsync(run.RunId, "ok", null, Some.Now, "{}", null, Ct)).ShouldBeTrue();
+        (await store.ReadRunOutputAfterAsync(run.RunId, 0, 10, Ct)).ShouldBeEmpty("its end deleted them");
+    }
+
+    [Fact]
     public async Task CompleteRunAsync_FirstEndWins()
     {
         var store = await OpenAsync();

@@ -255,12 +255,12 @@ public sealed class ClusterTests(LocalCluster cluster) : IClassFixture<LocalClus
     }
 
     [Fact]
-    public async Task EventStream_ThroughNginx_ArrivesEventByEvent_FromWhicheverNodeHoldsTheRun()
+    public async Task EventStream_ThroughNginx_ArrivesEventByEvent_FromWhicheverNodeItReaches()
     {
         var (_, key) = await CreateAgentAsync("streamed", maxConcurrentRuns: 4);
         using var http = LocalCluster.Client(cluster.Url);
 
-        // Three runs, so round-robin sends some event streams to a node that does not hold the run (nginx goes on to the next).
+        // Three runs, so round-robin sends some event streams to a node that does not hold the run (it streams it from the store).
         for (var run = 0; run < 3; run++)
         {
             var (status, accepted) = await PostRunAsync(http, key, new

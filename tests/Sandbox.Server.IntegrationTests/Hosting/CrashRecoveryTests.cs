@@ -84,4 +84,62 @@ public sealed class CrashRecoveryTests
         await DockerProbe.RemoveContainersOfRunAsync(runId);
         Directory.Delete(data, recursive: true);
     }
+
+    /// <summary>
+    /// The event stream of a run that ended before a restart: the new process holds nothing of it in memory, and streams it
+    /// from the store (its stored view), numbered as the first process numbered it; it answered 404 before.
+    /// </summary>
+    [Fact]
+    public async Task Restart_EventsOfARunThatEndedBefore_AreStreamedFromTheStore_WithTheSameIds()
+    {
+        var data = Path.Join(Path.GetTempPath(), "sandbox-crash-tests-" + Guid.NewGuid().ToString("N"));
+        IssuedKey agent;
+        await using (var store = await SqliteGuardStore.OpenAsync(GuardPaths.Database(data), TimeProvider.System, Token))
+        {
+            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(new AgentSpec { Name = "restarted", Profiles = ["python-wasm"] }, "test", Token);
+            agent = created.Value.ShouldNotBeNull(created.Message);
+        }
+
+        var port = ServeProcess.FreePort();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        string runId;
+        string before;
+        using (var first = ServeProcess.Start(data, AdminKey, port))
+        {
+            await first.WaitHealthyAsync(Token);
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs") { Content = JsonContent.Create(new { language = "python", backend = "wasm", code = "print('one')\nprint('two')\n" }) };
+            post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", agent.Key);
+            using var done = await http.SendAsync(post, Token);
+            done.StatusCode.ShouldBe(HttpStatusCode.OK, await done.Content.ReadAsStringAsync(Token));
+            runId = (await done.Content.ReadFromJsonAsync<JsonObject>(Token))!["id"]!.GetValue<string>();
+            before = await EventsAsync(http, agent.Key, runId);
+            first.Kill();
+        }
+
+        try
+        {
+            using var second = ServeProcess.Start(data, AdminKey, port);
+            await second.WaitHealthyAsync(Token);
+            var after = await EventsAsync(http, agent.Key, runId);
+            after.ShouldContain("event: stdout\ndata: {\"text\":\"one\\ntwo\\n\"}");
+            after.ShouldContain("event: result");
+            ResultId(after).ShouldBe(ResultId(before), "the result is at the same position as the first process put it");
+            second.Kill();
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+
+        static string ResultId(string stream) => stream.Split("\n\n").Single(f => f.Contains("event: result", StringComparison.Ordinal)).Split('\n')[0];
+    }
+
+    private static async Task<string> EventsAsync(HttpClient http, string key, string runId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{runId}/events");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await http.SendAsync(request, Token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync(Token);
+    }
 }
