@@ -71,7 +71,7 @@ bench-runtimes: build
 bench-wasm: guests
 	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) -v quiet
 
-## bench-api: `sandbox serve` on a free loopback port under load from a separate client at concurrency 1, 4, 16: runs/s, p50/p99, ok/429/errors
+## bench-api: `sandbox serve` (Docker warm, cold, python-wasm, a session) under load from a separate client at concurrency 1 (back to back and paced) and 8: runs/s, p50/p99, ok/429/errors, pool hits/misses
 bench-api: build
 	bash eng/bench-api.sh
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make bench-api: `sandbox serve` on a free loopback port, driven over HTTP by a separate client process
 # (bench/Sandbox.Bench.Api), three times side by side: Docker with its warm pool (the default settings), Docker cold
-# (pool off) and python-wasm; prints throughput, p50/p99 latency and ok/429/error counts of each at concurrency 1 and 8,
-# the daemon's own container create+remove rate measured in the same run, and a summary.
-# BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --warmup 5"),
+# (pool off) and python-wasm; prints throughput, p50/p99 latency, ok/429/error counts and warm-pool hits/misses of each
+# at concurrency 1 back to back, concurrency 1 paced (one request per 250 ms: below the pool's exhaustion) and
+# concurrency 8, the daemon's own container create+remove rate measured in the same run, and a summary.
+# BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --interval-ms 250,0 --warmup 5"; the default's
+# 40 warm-up runs let the service's tiered JIT settle, so the levels measure it warm),
 # BENCH_API_SERVE_ARGS to every service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16"),
 # BENCH_API_MODES picks the services ("warm cold wasm session"; session: the cell x + 1 in one warm Python session;
 # session-javascript and session-bash, not run by default: the same cell in a warm Node context or shell). Exits non-zero if a service does not start or every request fails.
@@ -15,7 +17,7 @@ cli=${SANDBOX_CLI:-artifacts/sandbox/sandbox}
 dotnet build bench/Sandbox.Bench.Api -c Release --nologo -v quiet -clp:ErrorsOnly
 dotnet build bench/Sandbox.Bench -c Release --nologo -v quiet -clp:ErrorsOnly
 bench=(dotnet artifacts/bin/Sandbox.Bench.Api/release/Sandbox.Bench.Api.dll)
-read -ra client_args <<< "${BENCH_API_ARGS:---concurrency 1,8 --requests 30,80 --warmup 5}"
+read -ra client_args <<< "${BENCH_API_ARGS:---concurrency 1,1,8 --requests 30,30,80 --interval-ms 0,250,0 --warmup 40}"
 read -ra serve_args <<< "${BENCH_API_SERVE_ARGS:-}"
 read -ra modes <<< "${BENCH_API_MODES:-warm cold wasm session}"
 
@@ -89,6 +91,9 @@ run_mode() {
   wait "$client" || status=$?
   client=
   cat "$work/$label.txt"
+  # The service's own CPU over its whole life (start-up, warm-up, levels, pool refills): on two cores it is taken from the runs.
+  cpu_ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+  echo "bench-api: the service used $(awk -v t="$cpu_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }') s of CPU in all"
   problems=$(grep -cE '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log" || true)
   [ "$problems" = 0 ] || { echo "bench-api: the service logged $problems errors; the first:"; grep -m 5 -E '^\[[0-9:]+ (ERR|FTL)\]' "$work/service.log"; }
   stop_service
@@ -108,18 +113,18 @@ for mode in "${modes[@]}"; do
     cold) echo "== docker, cold (pool off) =="; run_mode cold "" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
     wasm) echo "== python-wasm =="; run_mode wasm "--backend wasm" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
     # A cell in a warm session (one at a time by design): the same client, the cell x + 1 instead of a run.
-    session) echo "== docker, a warm Python session (cell x + 1) =="; run_mode session "--session python --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
-    session-javascript) echo "== docker, a warm JavaScript session (cell x + 1) =="; run_mode session-javascript "--session javascript --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
-    session-bash) echo "== docker, a warm bash session (cell echo \$((x + 1))) =="; run_mode session-bash "--session bash --concurrency 1 --requests 50" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    session) echo "== docker, a warm Python session (cell x + 1) =="; run_mode session "--session python --concurrency 1 --requests 50 --interval-ms 0" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    session-javascript) echo "== docker, a warm JavaScript session (cell x + 1) =="; run_mode session-javascript "--session javascript --concurrency 1 --requests 50 --interval-ms 0" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
+    session-bash) echo "== docker, a warm bash session (cell echo \$((x + 1))) =="; run_mode session-bash "--session bash --concurrency 1 --requests 50 --interval-ms 0" --Sandbox:WarmPool:MaxContainers=0 || failed=1 ;;
     *) echo "bench-api: unknown mode '$mode' (warm, cold, wasm, session, session-javascript, session-bash)" >&2; exit 2 ;;
   esac
 done
 
 echo
 echo "summary (client side; create+remove floor $rate/s)"
-printf '%-18s %11s %7s %8s %8s\n' path concurrency runs/s "p50 ms" "p99 ms"
+printf '%-18s %11s %7s %7s %8s %8s %13s\n' path concurrency "pace ms" runs/s "p50 ms" "p99 ms" "pool hit/miss"
 for mode in "${modes[@]}"; do
   [ -f "$work/$mode.txt" ] || continue
-  awk -v m="$mode" '$1 ~ /^[0-9]+$/ && NF >= 9 && $2 ~ /^[0-9]+$/ { printf "%-18s %11s %7s %8s %8s\n", m, $1, $6, $7, $8 }' "$work/$mode.txt"
+  awk -v m="$mode" '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ && NF >= 12 { printf "%-18s %11s %7s %7s %8s %8s %13s\n", m, $1, $2, $7, $8, $9, $12 }' "$work/$mode.txt"
 done
 exit "$failed"

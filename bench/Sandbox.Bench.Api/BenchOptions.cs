@@ -10,9 +10,10 @@ namespace Sandbox.Bench.Api;
 internal sealed record BenchOptions
 {
     public const string Usage =
-        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python|javascript|bash]\n" +
+        "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--interval-ms 0,0,0] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python|javascript|bash]\n" +
         "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
-        "  --requests takes one count per level, or one count for every level; --timeout is seconds per request.\n" +
+        "  --requests and --interval-ms take one value per level, or one for every level; --timeout is seconds per request.\n" +
+        "  --interval-ms N: each worker starts a request at most every N ms (paced, so a warm pool can refill between runs); 0: back to back.\n" +
         "  --session python: opens a session, sets x = 1, and sends the cell `x + 1` (bash: `echo $((x + 1))`) instead of a run (concurrency 1 only: a session runs one cell at a time).";
 
     public required Uri BaseAddress { get; init; }
@@ -20,6 +21,9 @@ internal sealed record BenchOptions
     public IReadOnlyList<int> Concurrency { get; init; } = [1, 4, 16];
 
     public IReadOnlyList<int> Requests { get; init; } = [20, 40, 80];
+
+    /// <summary>Per level: the least time in milliseconds from one request's start to the same worker's next; 0 sends back to back.</summary>
+    public IReadOnlyList<int> IntervalMs { get; init; } = [0, 0, 0];
 
     public int Warmup { get; init; } = 3;
 
@@ -37,6 +41,7 @@ internal sealed record BenchOptions
         Uri? url = null;
         int[] concurrency = [1, 4, 16];
         int[]? requests = null;
+        int[]? intervals = null;
         var warmup = 3;
         var timeoutSeconds = 120;
         string? backend = null;
@@ -58,10 +63,13 @@ internal sealed record BenchOptions
                     url = Uri.TryCreate(value, UriKind.Absolute, out var u) ? u : null;
                     break;
                 case "--concurrency":
-                    concurrency = Counts(value, "--concurrency", ref error) ?? [];
+                    concurrency = Counts(value, "--concurrency", minimum: 1, ref error) ?? [];
                     break;
                 case "--requests":
-                    requests = Counts(value, "--requests", ref error);
+                    requests = Counts(value, "--requests", minimum: 1, ref error);
+                    break;
+                case "--interval-ms":
+                    intervals = Counts(value, "--interval-ms", minimum: 0, ref error);
                     break;
                 case "--warmup":
                     warmup = Count(value, "--warmup", minimum: 0, ref error);
@@ -107,6 +115,18 @@ internal sealed record BenchOptions
             return null;
         }
 
+        intervals ??= [0];
+        if (intervals.Length == 1 && concurrency.Length > 1)
+        {
+            intervals = [.. concurrency.Select(_ => intervals[0])];
+        }
+
+        if (intervals.Length != concurrency.Length)
+        {
+            error = $"--interval-ms has {intervals.Length} values for {concurrency.Length} concurrency levels; give one per level or one for all";
+            return null;
+        }
+
         if (session is not null && concurrency.Any(c => c != 1))
         {
             error = "--session runs one cell at a time: give --concurrency 1";
@@ -119,19 +139,20 @@ internal sealed record BenchOptions
             BaseAddress = url,
             Concurrency = concurrency,
             Requests = requests,
+            IntervalMs = intervals,
             Warmup = warmup,
             RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
             Backend = backend,
         };
     }
 
-    private static int[]? Counts(string value, string name, ref string? error)
+    private static int[]? Counts(string value, string name, int minimum, ref string? error)
     {
         var parts = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var counts = new int[parts.Length];
         for (var i = 0; i < parts.Length && error is null; i++)
         {
-            counts[i] = Count(parts[i], name, minimum: 1, ref error);
+            counts[i] = Count(parts[i], name, minimum, ref error);
         }
 
         return error is null ? counts : null;

@@ -1,8 +1,11 @@
 namespace Sandbox.Bench.Api;
 
-/// <summary>What one concurrency level measured, and the figures the table shows.</summary>
-internal sealed record LevelResult(int Concurrency, TimeSpan Elapsed, IReadOnlyList<RunSample> Samples)
+/// <summary>What one concurrency level measured (paced every <paramref name="IntervalMs"/> per worker, 0 back to back), and the figures the table shows.</summary>
+internal sealed record LevelResult(int Concurrency, int IntervalMs, TimeSpan Elapsed, IReadOnlyList<RunSample> Samples)
 {
+    /// <summary>The warm pool's hits and misses during the level, from <c>/metrics</c> before and after; null without a pool.</summary>
+    public (long Hits, long Misses)? Pool { get; init; }
+
     public int Ok => Samples.Count(s => s.Outcome == SampleOutcome.Ok);
 
     public int Refused => Samples.Count(s => s.Outcome == SampleOutcome.Refused);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -34,14 +35,15 @@ var cores = Environment.ProcessorCount;
 using var client = new RunClient(options.BaseAddress, options.RequestTimeout, maxConnections: Math.Max(64, 4 * options.Concurrency.Max()), options.Backend, options.Session);
 try
 {
-    var maxRuns = await client.ReadGaugeAsync("sandbox_max_concurrent_runs", stop.Token);
-    var maxQueue = await client.ReadGaugeAsync("sandbox_max_queue_length", stop.Token);
+    var metrics = await client.ReadMetricsAsync(stop.Token);
+    var maxRuns = Gauge(metrics, "sandbox_max_concurrent_runs");
+    var maxQueue = Gauge(metrics, "sandbox_max_queue_length");
     Console.WriteLine(Invariant($"bench-api: {options.BaseAddress} driven from a separate client process; machine: {cores} cores"));
     Console.WriteLine(Invariant(
         $"service: MaxConcurrentRuns {Show(maxRuns)}, MaxQueueLength {Show(maxQueue)} (defaults: cores = {cores}, 4 x cores = {4 * cores})") +
         (maxRuns is { } r && maxQueue is { } q ? Invariant($"; {r + q} runs in flight at most, past that 429") : ""));
     Console.WriteLine(Invariant(
-        $"load: {(options.Session is null ? "Python print('hello')" : $"a cell printing x + 1 in one warm {options.Session} session")}, closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests; 429s counted, never retried"));
+        $"load: {(options.Session is null ? "Python print('hello')" : $"a cell printing x + 1 in one warm {options.Session} session")}, closed loop, concurrency {string.Join('/', options.Concurrency)} with {string.Join('/', options.Requests)} requests, paced {string.Join('/', options.IntervalMs)} ms; 429s counted, never retried"));
 
     if (await client.PrepareAsync(stop.Token) is { } prepareError)
     {
@@ -64,21 +66,28 @@ try
 
     Console.WriteLine();
     Console.WriteLine(Invariant(
-        $"{"concurrency",11} {"requests",8} {"2xx ok",6} {"429",5} {"errors",6} {"runs/s",7} {"p50 ms",8} {"p99 ms",8} {"queue p50",9} {"run p50",8}  Retry-After seen"));
+        $"{"concurrency",11} {"pace ms",7} {"requests",8} {"2xx ok",6} {"429",5} {"errors",6} {"runs/s",7} {"p50 ms",8} {"p99 ms",8} {"queue p50",9} {"run p50",8} {"pool hit/miss",13}  Retry-After seen"));
     var levels = new List<LevelResult>();
     for (var i = 0; i < options.Concurrency.Count; i++)
     {
-        var level = await LoadLevel.RunAsync(client, options.Concurrency[i], options.Requests[i], stop.Token);
+        // Every level starts with a full warm pool, so one level's misses are its own and not the previous level's drain.
+        var before = await WaitForFullPoolAsync(client, stop.Token);
+        var level = await LoadLevel.RunAsync(client, options.Concurrency[i], options.Requests[i], options.IntervalMs[i], stop.Token);
+        var after = await client.ReadMetricsAsync(stop.Token);
+        level = level with { Pool = PoolDelta(before, after) };
         levels.Add(level);
+        var pool = level.Pool is { } p ? Invariant($"{p.Hits}/{p.Misses}") : "-";
         var retry = level.RetryAfters;
         var retryText = retry.Count == 0 ? "-" : Invariant($"{retry.Count} ({retry.Min()}-{retry.Max()} s)");
         Console.WriteLine(Invariant(
-            $"{level.Concurrency,11} {level.Samples.Count,8} {level.Ok,6} {level.Refused,5} {level.Errors,6} {level.RunsPerSecond,7:0.00} {Ms(level.OkLatency(50)),8} {Ms(level.OkLatency(99)),8} {Ms(level.QueueMs(50)),9} {Ms(level.RunMs(50)),8}  {retryText}"));
+            $"{level.Concurrency,11} {level.IntervalMs,7} {level.Samples.Count,8} {level.Ok,6} {level.Refused,5} {level.Errors,6} {level.RunsPerSecond,7:0.00} {Ms(level.OkLatency(50)),8} {Ms(level.OkLatency(99)),8} {Ms(level.QueueMs(50)),9} {Ms(level.RunMs(50)),8} {pool,13}  {retryText}"));
     }
 
     Console.WriteLine();
     Console.WriteLine("runs/s: 2xx ok runs per second of the level's wall time. p50/p99: client-side latency of the ok runs (POST sent to whole answer");
     Console.WriteLine("read; nearest rank, so with 20 requests p99 is the slowest). queue/run p50: the service's own queueMs and runMs for those runs.");
+    Console.WriteLine("pace ms: each worker sends at most one request per this many ms (0: back to back). pool hit/miss: Docker runs that claimed a");
+    Console.WriteLine("warm container / started cold during the level (/metrics before and after; each level starts once the pool is full; - without a pool).");
     var notes = levels.SelectMany(l => l.Samples).Where(s => s.Error is not null).GroupBy(s => s.Error!, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ToList();
     foreach (var note in notes.Take(8))
     {
@@ -100,6 +109,29 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+static long? Gauge(IReadOnlyDictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out var value) ? (long)value : null;
+
+// Waits (up to 30 s) until every warm pool is full again, and returns the metrics then; at once without a pool.
+static async Task<IReadOnlyDictionary<string, double>> WaitForFullPoolAsync(RunClient client, CancellationToken cancellationToken)
+{
+    var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+    while (true)
+    {
+        var metrics = await client.ReadMetricsAsync(cancellationToken);
+        if (!metrics.TryGetValue("sandbox_warm_pool_idle", out var idle) || idle >= metrics.GetValueOrDefault("sandbox_warm_pool_size") || Stopwatch.GetTimestamp() > deadline)
+        {
+            return metrics;
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+    }
+}
+
+static (long Hits, long Misses)? PoolDelta(IReadOnlyDictionary<string, double> before, IReadOnlyDictionary<string, double> after) =>
+    before.TryGetValue("sandbox_warm_pool_hits_total", out var hits0) && after.TryGetValue("sandbox_warm_pool_hits_total", out var hits1)
+        ? ((long)(hits1 - hits0), (long)(after.GetValueOrDefault("sandbox_warm_pool_misses_total") - before.GetValueOrDefault("sandbox_warm_pool_misses_total")))
+        : null;
 
 static string Show(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
 

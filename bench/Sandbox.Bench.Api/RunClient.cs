@@ -75,27 +75,36 @@ internal sealed class RunClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>The value of a gauge on <c>/metrics</c>, or null when the service does not report it.</summary>
-    public async Task<long?> ReadGaugeAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every sample on <c>/metrics</c>, summed over its labels by family name (so the warm pool's idle gauge is the
+    /// total over its pools); empty when the service does not answer.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, double>> ReadMetricsAsync(CancellationToken cancellationToken)
     {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
         try
         {
             var text = await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
             foreach (var line in text.Split('\n'))
             {
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length == 2 && parts[0] == name && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                // name{labels} value: the value is after the last space; the name ends at the first brace or space.
+                var space = line.LastIndexOf(' ');
+                if (line.StartsWith('#') || space <= 0 || !double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 {
-                    return (long)value;
+                    continue;
                 }
+
+                var end = line.IndexOfAny(['{', ' ']);
+                var name = line[..end];
+                values[name] = values.GetValueOrDefault(name) + value;
             }
         }
         catch (HttpRequestException)
         {
-            // Settings are reported as unknown; the load itself is what matters.
+            // Settings and pool counts are reported as unknown; the load itself is what matters.
         }
 
-        return null;
+        return values;
     }
 
     /// <summary>One run, start to finish. Never throws for an expected failure: it becomes an error sample.</summary>
