@@ -157,9 +157,12 @@ internal static partial class IlCompiler
 
         /// <summary>
         /// On-stack replacement entries: loop header k (1-based, code order; the fused form the interpreter runs has
-        /// the same loop headers in the same order) loads the frame's slots below its operand height from the value
-        /// stack and jumps to the header, which then does its own interrupt check and fuel charge exactly as the
-        /// interpreter would have.
+        /// the same loop headers in the same order) continues at that header, which then does its own interrupt check
+        /// and fuel charge exactly as the interpreter would have. One shared block first loads the frame's slots below
+        /// the highest header's operand height from the value stack, instead of one copy per header: the IL grew with
+        /// headers × slots (most of a large function's IL, and of its JIT time). The slots above header k's own height
+        /// read stale values that are dead there (validation: an operand is written before it is read), and stay
+        /// inside the interpreter's frame, whose value stack reaches every header's height.
         /// </summary>
         private void EmitLoopEntries(Label osr)
         {
@@ -180,39 +183,40 @@ internal static partial class IlCompiler
                 }
             }
 
+            var reload = 0;
+            foreach (var pc in headers)
+            {
+                reload = Math.Max(reload, _heights[pc]);
+            }
+
+            for (var slot = 0; slot < reload; slot++)
+            {
+                il.Emit(OpCodes.Ldloc, _stack);
+                StackIndex(slot);
+                il.Emit(OpCodes.Ldelem_I8);
+                Store(slot);
+            }
+
             var cases = new Label[headers.Count];
             for (var k = 0; k < cases.Length; k++)
             {
-                cases[k] = il.DefineLabel();
+                // A dead header (height -1: the interpreter can never be there) goes to the trap below the switch.
+                cases[k] = _heights[headers[k]] < 0 ? il.DefineLabel() : _labels[headers[k]];
             }
 
             il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Switch, cases);
-            Trap(WasmTrapKind.Unreachable);
             for (var k = 0; k < cases.Length; k++)
             {
-                il.MarkLabel(cases[k]);
-                var pc = headers[k];
-                var height = _heights[pc];
-                if (height < 0)
+                if (_heights[headers[k]] < 0)
                 {
-                    // Dead code: the interpreter can never be at this header.
-                    Trap(WasmTrapKind.Unreachable);
-                    continue;
+                    il.MarkLabel(cases[k]);
                 }
-
-                for (var slot = 0; slot < height; slot++)
-                {
-                    il.Emit(OpCodes.Ldloc, _stack);
-                    StackIndex(slot);
-                    il.Emit(OpCodes.Ldelem_I8);
-                    Store(slot);
-                }
-
-                il.Emit(OpCodes.Br, _labels[pc]);
             }
+
+            Trap(WasmTrapKind.Unreachable);
         }
 
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
