@@ -12,9 +12,18 @@ internal static partial class IlCompiler
     private static readonly MethodInfo?[] s_loads = BuildTable("Load", 0x40);
     private static readonly MethodInfo?[] s_stores = BuildTable("Store", 0x40);
     private static readonly MethodInfo s_enter = Helper(nameof(Interpreter.EnterCompiled));
-    private static readonly MethodInfo s_leave = Helper(nameof(Interpreter.LeaveCompiled));
-    private static readonly MethodInfo s_stackOf = Helper(nameof(Interpreter.StackOf));
-    private static readonly MethodInfo s_loopHeader = Helper(nameof(Interpreter.LoopHeaderCheck));
+
+    // Read and written as fields in place (the value stack, the depth, the interrupt flag, memory 0), not through
+    // small helpers: in a large function the JIT stops inlining (its budget and local-count limits), and such
+    // helpers stayed calls at every loop header and call site (JitDisasm of CPython's compiled functions).
+    private const BindingFlags InstanceFields = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance;
+    private static readonly FieldInfo s_stackField = Field(typeof(Interpreter), "_stack");
+    private static readonly FieldInfo s_depthField = Field(typeof(Interpreter), "_depth");
+    private static readonly FieldInfo s_interruptField = Field(typeof(Interpreter), "_interruptRequested");
+    private static readonly FieldInfo s_memory0 = Field(typeof(WasmInstance), nameof(WasmInstance.Memory0));
+    private static readonly FieldInfo s_memoryBufferField = Field(typeof(WasmMemory), nameof(WasmMemory.Buffer));
+    private static readonly FieldInfo s_memoryByteLength = Field(typeof(WasmMemory), nameof(WasmMemory.ByteLength));
+    private static readonly MethodInfo s_emptyBytes = typeof(Array).GetMethod(nameof(Array.Empty))!.MakeGenericMethod(typeof(byte));
     private static readonly MethodInfo s_call = Helper(nameof(Interpreter.CallFromCompiled));
     private static readonly MethodInfo s_resolveIndirect = Helper(nameof(Interpreter.ResolveIndirect));
     private static readonly MethodInfo s_tableGet = Helper(nameof(Interpreter.TableGetFromCompiled));
@@ -22,8 +31,6 @@ internal static partial class IlCompiler
     private static readonly MethodInfo s_memoryGrow = Helper(nameof(Interpreter.MemoryGrowFromCompiled));
     private static readonly FieldInfo s_constants = typeof(ConstantPool).GetField(nameof(ConstantPool.Values))!;
     private static readonly MethodInfo s_bulk = Helper(nameof(Interpreter.BulkFromCompiled));
-    private static readonly MethodInfo s_memoryBuffer = Helper(nameof(Interpreter.MemoryBufferOf));
-    private static readonly MethodInfo s_memoryLength = Helper(nameof(Interpreter.MemoryLengthOf));
     private static readonly MethodInfo s_functionHandle = Helper(nameof(Interpreter.FunctionHandle));
     private static readonly MethodInfo s_throw = Helper(nameof(Interpreter.Throw));
     private static readonly FieldInfo s_functions = typeof(WasmInstance).GetField(nameof(WasmInstance.Functions), BindingFlags.NonPublic | BindingFlags.Instance)!;
@@ -31,6 +38,9 @@ internal static partial class IlCompiler
     private static readonly FieldInfo s_globalBits = typeof(WasmGlobal).GetField(nameof(WasmGlobal.Bits), BindingFlags.NonPublic | BindingFlags.Instance)!;
 
     private static MethodInfo Helper(string name) => typeof(Interpreter).GetMethod(name, Internal)!;
+
+    private static FieldInfo Field(Type type, string name) =>
+        type.GetField(name, InstanceFields) ?? throw new MissingFieldException(type.Name, name);
 
     private static MethodInfo?[] BuildTable(string prefix, int size)
     {
@@ -57,6 +67,7 @@ internal static partial class IlCompiler
         /// <summary>Operand height on entry to each instruction; -1 until a path to it is seen (never: dead code).</summary>
         private readonly int[] _heights;
         private LocalBuilder _memory = null!;
+        private LocalBuilder _memoryObject = null!;
         private LocalBuilder _memoryLength = null!;
         private LocalBuilder _globals = null!;
         private LocalBuilder _stack = null!;
@@ -94,6 +105,7 @@ internal static partial class IlCompiler
             }
 
             _memory = il.DeclareLocal(typeof(byte[]));
+            _memoryObject = il.DeclareLocal(typeof(WasmMemory));
             _memoryLength = il.DeclareLocal(typeof(ulong));
             _globals = il.DeclareLocal(typeof(WasmGlobal[]));
             _stack = il.DeclareLocal(typeof(ulong[]));
@@ -157,9 +169,12 @@ internal static partial class IlCompiler
 
         /// <summary>
         /// On-stack replacement entries: loop header k (1-based, code order; the fused form the interpreter runs has
-        /// the same loop headers in the same order) loads the frame's slots below its operand height from the value
-        /// stack and jumps to the header, which then does its own interrupt check and fuel charge exactly as the
-        /// interpreter would have.
+        /// the same loop headers in the same order) continues at that header, which then does its own interrupt check
+        /// and fuel charge exactly as the interpreter would have. One shared block first loads the frame's slots below
+        /// the highest header's operand height from the value stack, instead of one copy per header: the IL grew with
+        /// headers × slots (most of a large function's IL, and of its JIT time). The slots above header k's own height
+        /// read stale values that are dead there (validation: an operand is written before it is read), and stay
+        /// inside the interpreter's frame, whose value stack reaches every header's height.
         /// </summary>
         private void EmitLoopEntries(Label osr)
         {
@@ -180,39 +195,40 @@ internal static partial class IlCompiler
                 }
             }
 
+            var reload = 0;
+            foreach (var pc in headers)
+            {
+                reload = Math.Max(reload, _heights[pc]);
+            }
+
+            for (var slot = 0; slot < reload; slot++)
+            {
+                il.Emit(OpCodes.Ldloc, _stack);
+                StackIndex(slot);
+                il.Emit(OpCodes.Ldelem_I8);
+                Store(slot);
+            }
+
             var cases = new Label[headers.Count];
             for (var k = 0; k < cases.Length; k++)
             {
-                cases[k] = il.DefineLabel();
+                // A dead header (height -1: the interpreter can never be there) goes to the trap below the switch.
+                cases[k] = _heights[headers[k]] < 0 ? il.DefineLabel() : _labels[headers[k]];
             }
 
             il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Switch, cases);
-            Trap(WasmTrapKind.Unreachable);
             for (var k = 0; k < cases.Length; k++)
             {
-                il.MarkLabel(cases[k]);
-                var pc = headers[k];
-                var height = _heights[pc];
-                if (height < 0)
+                if (_heights[headers[k]] < 0)
                 {
-                    // Dead code: the interpreter can never be at this header.
-                    Trap(WasmTrapKind.Unreachable);
-                    continue;
+                    il.MarkLabel(cases[k]);
                 }
-
-                for (var slot = 0; slot < height; slot++)
-                {
-                    il.Emit(OpCodes.Ldloc, _stack);
-                    StackIndex(slot);
-                    il.Emit(OpCodes.Ldelem_I8);
-                    Store(slot);
-                }
-
-                il.Emit(OpCodes.Br, _labels[pc]);
             }
+
+            Trap(WasmTrapKind.Unreachable);
         }
 
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
@@ -295,10 +311,18 @@ internal static partial class IlCompiler
                     EmitCharge(ins.A);
                     return h;
                 case OpCode.LoopHeader:
+                {
+                    // As the interpreter's loop header: the interrupt check (a volatile read), then the block's fuel.
+                    var running = il.DefineLabel();
                     il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldc_I8, (long)ins.A);
-                    il.Emit(OpCodes.Call, s_loopHeader);
+                    il.Emit(OpCodes.Volatile);
+                    il.Emit(OpCodes.Ldfld, s_interruptField);
+                    il.Emit(OpCodes.Brfalse, running);
+                    Trap(WasmTrapKind.Interrupted);
+                    il.MarkLabel(running);
+                    EmitCharge(ins.A);
                     return h;
+                }
                 case OpCode.Br:
                     Jump(ins.A, h);
                     return -1;
@@ -575,8 +599,13 @@ internal static partial class IlCompiler
                 }
             }
 
+            // The depth back down (a trap skips this: Invoke restores the depth for every frame at once).
             il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Call, s_leave);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, s_depthField);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Stfld, s_depthField);
             il.Emit(OpCodes.Ret);
         }
 
@@ -727,7 +756,7 @@ internal static partial class IlCompiler
         private void LoadStack()
         {
             _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Call, s_stackOf);
+            _il.Emit(OpCodes.Ldfld, s_stackField);
             _il.Emit(OpCodes.Stloc, _stack);
         }
 
@@ -753,14 +782,32 @@ internal static partial class IlCompiler
             _il.Emit(OpCodes.Stloc, _constants);
         }
 
+        /// <summary>Memory 0's array and guest-visible length (re-read after anything that may grow it), or an empty array and 0.</summary>
         private void ReloadMemory()
         {
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Call, s_memoryBuffer);
-            _il.Emit(OpCodes.Stloc, _memory);
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Call, s_memoryLength);
-            _il.Emit(OpCodes.Stloc, _memoryLength);
+            var il = _il;
+            var none = il.DefineLabel();
+            var done = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, s_memory0);
+            il.Emit(OpCodes.Stloc, _memoryObject);
+            il.Emit(OpCodes.Ldloc, _memoryObject);
+            il.Emit(OpCodes.Brfalse, none);
+            il.Emit(OpCodes.Ldloc, _memoryObject);
+            il.Emit(OpCodes.Ldfld, s_memoryBufferField);
+            il.Emit(OpCodes.Stloc, _memory);
+            il.Emit(OpCodes.Ldloc, _memoryObject);
+            il.Emit(OpCodes.Ldfld, s_memoryByteLength);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Stloc, _memoryLength);
+            il.Emit(OpCodes.Br, done);
+            il.MarkLabel(none);
+            il.Emit(OpCodes.Call, s_emptyBytes);
+            il.Emit(OpCodes.Stloc, _memory);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Stloc, _memoryLength);
+            il.MarkLabel(done);
         }
     }
 }

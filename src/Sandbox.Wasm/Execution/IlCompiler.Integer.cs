@@ -10,7 +10,7 @@ namespace Sandbox.Wasm.Execution;
 /// JIT inlines callees only up to a budget per method: in a large guest function (sha256's block, a bytecode
 /// dispatch loop) the budget ran out after a few hundred inlinees and the rest of the helpers stayed real calls in
 /// the hot loop (perf and JitDisasm showed i32.add, i32.and and ChargeBlock as calls). Plain IL costs no budget,
-/// which leaves it to the loads and stores. A comparison followed by br_if becomes one compare-and-branch.
+/// which leaves it to the loads and stores. A comparison followed by br_if (or by i32.eqz and br_if) becomes one compare-and-branch.
 /// </remarks>
 internal static partial class IlCompiler
 {
@@ -53,6 +53,18 @@ internal static partial class IlCompiler
                 var wide = op >= 0x50;
                 var next = pc + 1 < _code.Length ? _code[pc + 1].Op : -1;
                 var fuse = (next == OpCode.BrIf || next == OpCode.BrUnless) && !_isTarget[pc + 1];
+
+                // A comparison, i32.eqz, then the branch (clang's `x != c` before an `if`): the branch with its sense
+                // inverted, skipping the eqz. Fuel is unaffected: charges are their own instructions, none skipped.
+                var negated = false;
+                if (!fuse && op != 0x45 && next == 0x45 && pc + 2 < _code.Length && !_isTarget[pc + 1] && !_isTarget[pc + 2]
+                    && _code[pc + 2].Op is OpCode.BrIf or OpCode.BrUnless)
+                {
+                    fuse = true;
+                    negated = true;
+                    next = _code[pc + 2].Op;
+                }
+
                 var unary = op is 0x45 or 0x50;
                 var operands = unary ? 1 : 2;
                 Operand(h - operands, wide);
@@ -71,11 +83,12 @@ internal static partial class IlCompiler
 
                 if (fuse)
                 {
-                    ref var branch = ref _code[pc + 1];
+                    var skip = negated ? 2 : 1;
+                    ref var branch = ref _code[pc + skip];
                     var (taken, notTaken) = compare;
-                    il.Emit(next == OpCode.BrIf ? taken : notTaken, _labels[branch.A]);
+                    il.Emit((next == OpCode.BrIf) != negated ? taken : notTaken, _labels[branch.A]);
                     Flow(branch.A, h - operands);
-                    pc++;
+                    pc += skip;
                     after = h - operands;
                     return true;
                 }

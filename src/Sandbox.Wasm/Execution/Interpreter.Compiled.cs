@@ -143,34 +143,9 @@ internal sealed partial class Interpreter
         runtime.ChargeEntry(entryFuel);
     }
 
-    /// <summary>Epilogue of a compiled function (a trap skips it: Invoke restores the depth for every frame at once).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void LeaveCompiled(Interpreter runtime) => runtime._depth--;
-
-    /// <summary>The value stack; re-read after every call because a callee may have enlarged it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong[] StackOf(Interpreter runtime) => runtime._stack;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ChargeBlock(Interpreter runtime, long amount)
     {
-        var fuel = runtime.Fuel - amount;
-        runtime.Fuel = fuel;
-        if (fuel < 0)
-        {
-            Throw(WasmTrapKind.OutOfFuel);
-        }
-    }
-
-    /// <summary>Loop header, as in the interpreter: the interrupt check, then the block's fuel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void LoopHeaderCheck(Interpreter runtime, long amount)
-    {
-        if (Volatile.Read(ref runtime._interruptRequested))
-        {
-            Throw(WasmTrapKind.Interrupted);
-        }
-
         var fuel = runtime.Fuel - amount;
         runtime.Fuel = fuel;
         if (fuel < 0)
@@ -250,12 +225,6 @@ internal sealed partial class Interpreter
         var ins = new Instruction(op, a, b);
         runtime.ExecuteBulk(instance, ref ins, sp);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static byte[] MemoryBufferOf(WasmInstance instance) => instance.Memory0?.Buffer ?? [];
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong MemoryLengthOf(WasmInstance instance) => (ulong)(instance.Memory0?.ByteLength ?? 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong FunctionHandle(WasmInstance instance, int index) => instance.Functions[index].Handle;

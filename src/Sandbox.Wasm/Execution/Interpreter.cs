@@ -178,8 +178,10 @@ internal sealed partial class Interpreter
 
     private void GrowCallFrames() => Array.Resize(ref _callFrames, _callFrames.Length * 2);
 
+    // Not NoInlining, unlike ThrowOutOfBounds: the JIT only learns that a call never returns by looking at the callee's
+    // body (a bare throw, which it then declines to inline). Known as no-return, every trap check in IL-tier code becomes
+    // a cold throw block, so nothing is spilled around it: sha256's hot function went from a 728- to a 56-byte frame.
     [DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Throw(WasmTrapKind kind) => throw new WasmTrapException(kind);
 
     [DoesNotReturn]

@@ -28,6 +28,25 @@ public sealed class InterruptTests
     }
 
     [Fact]
+    public async Task RequestInterrupt_DuringCompiledLoop_TrapsInterruptedAtALoopHeader()
+    {
+        // Compiled on its first call: the loop runs in the IL tier, whose loop headers read the interrupt flag in place.
+        var engine = new WasmEngine(new WasmEngineOptions { CompileThreshold = 1, CompileLoopThreshold = 1 });
+        var instance = Fixture.Instantiate(engine, "counter-loop");
+        var run = Task.Run(() => Should.Throw<WasmTrapException>(() => instance.Invoke("run")));
+        while (instance.GetGlobal("count")!.Value.AsI64() < 1_000)
+        {
+            await Task.Yield();
+        }
+
+        engine.RequestInterrupt();
+        var trap = await run.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        trap.Kind.ShouldBe(WasmTrapKind.Interrupted);
+        engine.Interpreter.CompiledFunctionCount.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
     public void ClearInterrupt_AfterInterrupt_EngineRunsAgain()
     {
         var engine = new WasmEngine();
