@@ -83,7 +83,7 @@ public static class WorkerRuntime
             outcome = Execute(request, module, frames, clock.Around(() =>
             {
                 snapshot?.AtGate();
-                return claim.Open();
+                return claim.Open(snapshot is null ? null : snapshot.WhileParked);
             }), clock, snapshot, claim.Deadline);
             if (snapshot?.Refused is { } refused)
             {
