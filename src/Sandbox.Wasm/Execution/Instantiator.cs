@@ -79,7 +79,8 @@ internal static class Instantiator
         for (var i = 0; i < module.Functions.Length; i++)
         {
             var index = m.ImportedFunctionCount + i;
-            functions[index] = new WasmFunction(engine, m.Types[m.FunctionTypes[index]], instance, module.Functions[i], null);
+            var type = m.FunctionTypes[index];
+            functions[index] = new WasmFunction(engine, m.Types[type], instance.TypeIds[type], instance, module.Functions[i], null);
         }
 
         var memoryCap = options.MaxMemoryPages;
