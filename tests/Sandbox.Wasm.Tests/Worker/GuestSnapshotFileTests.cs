@@ -116,7 +116,7 @@ public sealed class GuestSnapshotFileTests
                 var (instance, inodes) = GuestSnapshotFile.Open(snapshot, expected, engine.Options.MaxMemoryPages);
                 open = Environment.CpuUsage.TotalTime - mark;
                 mark = Environment.CpuUsage.TotalTime;
-                var fresh = engine.Instantiate(module, linker);
+                var fresh = engine.InstantiateForRestore(module, linker);
                 instantiate = Environment.CpuUsage.TotalTime - mark;
                 mark = Environment.CpuUsage.TotalTime;
                 host.RestoreState(inodes);
