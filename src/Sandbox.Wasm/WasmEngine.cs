@@ -100,6 +100,18 @@ public sealed class WasmEngine
         return Instantiator.Instantiate(this, module, linker);
     }
 
+    /// <summary>
+    /// As <see cref="Instantiate"/>, for an instance whose whole memory a snapshot is about to replace
+    /// (<see cref="Execution.InstanceSnapshot.Resume"/>): active data segments are bounds-checked and dropped as usual but not
+    /// copied (CPython's are 3.3 MB, written only to be overwritten). A module with a start function is instantiated
+    /// in full, since that function could read them.
+    /// </summary>
+    internal WasmInstance InstantiateForRestore(WasmModule module, WasmLinker? linker)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return Instantiator.Instantiate(this, module, linker, copyData: module.Definition.StartFunction is not null);
+    }
+
     /// <summary>Creates a host function that modules can import.</summary>
     public WasmFunction CreateHostFunction(IEnumerable<WasmValueType> parameters, IEnumerable<WasmValueType> results, WasmHostFunction callback)
     {

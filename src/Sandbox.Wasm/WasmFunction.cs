@@ -7,10 +7,16 @@ namespace Sandbox.Wasm;
 public sealed class WasmFunction : WasmExtern
 {
     internal WasmFunction(WasmEngine engine, FunctionType type, WasmInstance? instance, CompiledFunction? code, WasmHostFunction? host)
+        : this(engine, type, engine.CanonicalTypeId(type), instance, code, host)
+    {
+    }
+
+    /// <summary>A function whose engine-wide type id is already known (an instance's functions: one lookup per type, not per function).</summary>
+    internal WasmFunction(WasmEngine engine, FunctionType type, int typeId, WasmInstance? instance, CompiledFunction? code, WasmHostFunction? host)
     {
         Engine = engine;
         Type = type;
-        TypeId = engine.CanonicalTypeId(type);
+        TypeId = typeId;
         Instance = instance;
         Code = code;
         Host = host;

@@ -11,7 +11,7 @@ internal sealed class InstanceSnapshot
 {
     private const int PageSize = WasmMemory.PageSize;
 
-    private InstanceSnapshot(int pages, byte[][] memoryPages, ulong[] globals, int[][] tables, bool[] dataDropped, bool[] elementsDropped, ExecutionState execution)
+    private InstanceSnapshot(int pages, ReadOnlyMemory<byte>[] memoryPages, ulong[] globals, int[][] tables, bool[] dataDropped, bool[] elementsDropped, ExecutionState execution)
     {
         Pages = pages;
         MemoryPages = memoryPages;
@@ -25,8 +25,8 @@ internal sealed class InstanceSnapshot
     /// <summary>Linear memory size in pages.</summary>
     public int Pages { get; }
 
-    /// <summary>Each page's bytes, or an empty array for a page of zeros.</summary>
-    public byte[][] MemoryPages { get; }
+    /// <summary>Each page's bytes, or empty for a page of zeros. A snapshot read from bytes points into them (no copy).</summary>
+    public ReadOnlyMemory<byte>[] MemoryPages { get; }
 
     public ulong[] Globals { get; }
 
@@ -90,11 +90,11 @@ internal sealed class InstanceSnapshot
 
         var memory = instance.Memory0;
         var pages = memory?.Pages ?? 0;
-        var memoryPages = new byte[pages][];
+        var memoryPages = new ReadOnlyMemory<byte>[pages];
         for (var p = 0; p < pages; p++)
         {
             var page = memory!.Buffer.AsSpan(p * PageSize, PageSize);
-            memoryPages[p] = page.ContainsAnyExcept((byte)0) ? page.ToArray() : [];
+            memoryPages[p] = page.ContainsAnyExcept((byte)0) ? page.ToArray() : ReadOnlyMemory<byte>.Empty;
         }
 
         var definition = instance.Module.Definition;
@@ -169,11 +169,16 @@ internal sealed class InstanceSnapshot
                 var page = memory.Buffer.AsSpan(p * PageSize, PageSize);
                 if (MemoryPages[p].Length == 0)
                 {
-                    page.Clear();
+                    // A fresh instance's memory is zero but for its data segments: reading a page never written maps the
+                    // kernel's zero page, where writing zeros would fault in (and commit) memory the guest may never touch.
+                    if (page.ContainsAnyExcept((byte)0))
+                    {
+                        page.Clear();
+                    }
                 }
                 else
                 {
-                    MemoryPages[p].CopyTo(page);
+                    MemoryPages[p].Span.CopyTo(page);
                 }
             }
         }
@@ -204,7 +209,7 @@ internal sealed class InstanceSnapshot
         for (var p = 0; p < Pages; p++)
         {
             writer.Write(MemoryPages[p].Length != 0);
-            writer.Write(MemoryPages[p]);
+            writer.Write(MemoryPages[p].Span);
         }
 
         WriteArray(writer, Globals, writer.Write);
@@ -237,10 +242,10 @@ internal sealed class InstanceSnapshot
             throw new InvalidDataException($"the snapshot's memory of {pages} pages is past the cap of {maxPages}");
         }
 
-        var memoryPages = new byte[pages][];
+        var memoryPages = new ReadOnlyMemory<byte>[pages];
         for (var p = 0; p < pages; p++)
         {
-            memoryPages[p] = reader.ReadBoolean() ? Exactly(reader, PageSize) : [];
+            memoryPages[p] = reader.ReadBoolean() ? Exactly(reader, PageSize) : ReadOnlyMemory<byte>.Empty;
         }
 
         var globals = ReadArray(reader, 8, reader.ReadUInt64);
@@ -291,8 +296,22 @@ internal sealed class InstanceSnapshot
         return count;
     }
 
-    private static byte[] Exactly(BinaryReader reader, int length)
+    /// <summary>The next <paramref name="length"/> bytes: a view of the reader's buffer when it exposes one (a 4.6 MB CPython snapshot is then not copied twice), else a copy.</summary>
+    private static ReadOnlyMemory<byte> Exactly(BinaryReader reader, int length)
     {
+        var stream = reader.BaseStream;
+        if (stream is MemoryStream memory && memory.TryGetBuffer(out var buffer))
+        {
+            var at = (int)memory.Position;
+            if (length > buffer.Count - at)
+            {
+                throw new InvalidDataException("the snapshot ends inside a memory page");
+            }
+
+            memory.Position = at + length;
+            return buffer.AsMemory(at, length);
+        }
+
         var bytes = reader.ReadBytes(length);
         return bytes.Length == length ? bytes : throw new InvalidDataException("the snapshot ends inside a memory page");
     }

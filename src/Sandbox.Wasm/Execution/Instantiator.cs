@@ -9,7 +9,8 @@ namespace Sandbox.Wasm.Execution;
 /// </summary>
 internal static class Instantiator
 {
-    public static WasmInstance Instantiate(WasmEngine engine, WasmModule module, WasmLinker? linker)
+    /// <summary>Instantiates <paramref name="module"/>; <paramref name="copyData"/> is false only for an instance a snapshot will overwrite whole (<see cref="WasmEngine.InstantiateForRestore"/>).</summary>
+    public static WasmInstance Instantiate(WasmEngine engine, WasmModule module, WasmLinker? linker, bool copyData = true)
     {
         var m = module.Definition;
         var options = engine.Options;
@@ -79,7 +80,8 @@ internal static class Instantiator
         for (var i = 0; i < module.Functions.Length; i++)
         {
             var index = m.ImportedFunctionCount + i;
-            functions[index] = new WasmFunction(engine, m.Types[m.FunctionTypes[index]], instance, module.Functions[i], null);
+            var type = m.FunctionTypes[index];
+            functions[index] = new WasmFunction(engine, m.Types[type], instance.TypeIds[type], instance, module.Functions[i], null);
         }
 
         var memoryCap = options.MaxMemoryPages;
@@ -166,7 +168,11 @@ internal static class Instantiator
                 throw new WasmTrapException(WasmTrapKind.OutOfBoundsMemoryAccess);
             }
 
-            segment.Bytes.CopyTo(memory.Buffer, (int)offset);
+            if (copyData)
+            {
+                segment.Bytes.CopyTo(memory.Buffer, (int)offset);
+            }
+
             instance.DataSegments[i] = [];
         }
 

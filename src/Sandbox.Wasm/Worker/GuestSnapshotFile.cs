@@ -82,7 +82,8 @@ internal static class GuestSnapshotFile
             throw new InvalidDataException("the snapshot's body does not match its digest (corrupt or altered)");
         }
 
-        using var reader = new BinaryReader(new MemoryStream(bytes, HeaderBytes, body.Length, writable: false));
+        // Visible buffer: memory pages are read as views of these bytes, not copied (they are kept until the restore).
+        using var reader = new BinaryReader(new MemoryStream(bytes, HeaderBytes, body.Length, writable: false, publiclyVisible: true));
         try
         {
             var inodes = new string[reader.ReadInt32()][];

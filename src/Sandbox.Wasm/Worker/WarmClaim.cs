@@ -20,8 +20,12 @@ internal sealed class WarmClaim(WorkerRequest template, Stream input, Action<Fra
     /// <summary>Cancelled at the claimed run's deadline; never before a claim (pre-initialisation is bounded by the service).</summary>
     public CancellationToken Deadline => _deadline.Token;
 
-    /// <summary>Waits for the run (once); exits the process when none comes or it does not match.</summary>
-    public WasiRunStart Open()
+    /// <summary>
+    /// Waits for the run (once); exits the process when none comes or it does not match. <paramref name="whileParked"/>
+    /// starts work for the wait once <see cref="FrameType.Parked"/> is said; it is disposed (stopped and finished) as soon
+    /// as the request is read, before <see cref="FrameType.Ready"/>, so none of it runs on the run's clock or beside it.
+    /// </summary>
+    public WasiRunStart Open(Func<IDisposable?>? whileParked = null)
     {
         if (_start is not null)
         {
@@ -30,16 +34,19 @@ internal sealed class WarmClaim(WorkerRequest template, Stream input, Action<Fra
 
         signal(FrameType.Parked);
         WorkerRequest? run = null;
-        try
+        using (whileParked?.Invoke())
         {
-            if (WorkerFrames.Read(input, WorkerRuntime.MaxRequestBytes) is { Type: FrameType.Request } frame)
+            try
             {
-                run = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WorkerRequest);
+                if (WorkerFrames.Read(input, WorkerRuntime.MaxRequestBytes) is { Type: FrameType.Request } frame)
+                {
+                    run = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WorkerRequest);
+                }
             }
-        }
-        catch (Exception e) when (e is InvalidDataException or JsonException or IOException)
-        {
-            diagnostics.WriteLine("sandbox-wasm-worker: unreadable run request: " + e.Message);
+            catch (Exception e) when (e is InvalidDataException or JsonException or IOException)
+            {
+                diagnostics.WriteLine("sandbox-wasm-worker: unreadable run request: " + e.Message);
+            }
         }
 
         if (run is null || !SameProfile(template, run))

@@ -56,6 +56,9 @@ internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (Insta
         return true;
     }
 
+    /// <summary>Work for the park of a restored guest: its module's remaining bodies are translated while it waits (<see cref="ParkedTranslation"/>).</summary>
+    public IDisposable? WhileParked() => mode == WarmSnapshotMode.Restore && _instance is not null ? ParkedTranslation.Start(_instance.Module) : null;
+
     /// <summary>Inside the gate, before parking: captures the guest (when taking) and turns the IL tier back on for the run.</summary>
     public void AtGate()
     {

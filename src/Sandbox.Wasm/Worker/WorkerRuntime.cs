@@ -83,7 +83,7 @@ public static class WorkerRuntime
             outcome = Execute(request, module, frames, clock.Around(() =>
             {
                 snapshot?.AtGate();
-                return claim.Open();
+                return claim.Open(snapshot is null ? null : snapshot.WhileParked);
             }), clock, snapshot, claim.Deadline);
             if (snapshot?.Refused is { } refused)
             {
@@ -300,7 +300,8 @@ public static class WorkerRuntime
     private static WasmOutcome RunStart(WasmEngine engine, WasmModule module, WasmLinker linker, WarmSnapshot? snapshot)
     {
         // proc_exit or a trap may come from the start function, inside Instantiate.
-        var instance = engine.Instantiate(module, linker);
+        // A restoring worker's memory is replaced whole by the snapshot (or it refuses and exits): data segments are not copied.
+        var instance = snapshot?.Mode == WarmSnapshotMode.Restore ? engine.InstantiateForRestore(module, linker) : engine.Instantiate(module, linker);
         if (snapshot?.TryResume(instance) == true)
         {
             return new WasmOutcome { ExitCode = 0 };

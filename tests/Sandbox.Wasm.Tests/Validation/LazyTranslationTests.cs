@@ -38,6 +38,58 @@ public sealed class LazyTranslationTests
     }
 
     [Fact]
+    public void TranslatePending_BeforeTheFirstCall_SameResultAndFuelAsTranslatingAtTheCall()
+    {
+        long Run(bool ahead, out int result, out int translated)
+        {
+            var engine = new WasmEngine(new WasmEngineOptions { LazyTranslation = true });
+            var module = engine.Compile(Fixture.Load("fuel-calls"));
+            // On another thread, as a parked worker does; the join publishes the bodies to this one.
+            var count = 0;
+            if (ahead)
+            {
+                var thread = new Thread(() => count = module.TranslatePending(CancellationToken.None));
+                thread.Start();
+                thread.Join();
+            }
+
+            var instance = engine.Instantiate(module);
+            engine.Fuel = 10_000_000;
+            result = instance.Invoke("f", WasmValue.I32(10))[0].AsI32();
+            translated = count;
+            return engine.Fuel;
+        }
+
+        var atCallFuel = Run(ahead: false, out var atCall, out _);
+        var aheadFuel = Run(ahead: true, out var ahead, out var translated);
+
+        translated.ShouldBeGreaterThan(0);
+        ahead.ShouldBe(atCall);
+        aheadFuel.ShouldBe(atCallFuel);
+    }
+
+    [Fact]
+    public void TranslatePending_InvalidBody_StaysRefusedAtItsFirstCall()
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { LazyTranslation = true });
+        var module = engine.Compile(s_oneInvalidBody, TestContext.Current.CancellationToken);
+        module.TranslatePending(CancellationToken.None).ShouldBe(1, "the valid body only");
+        module.Functions.Count(f => f.Pending is not null).ShouldBe(1, "the invalid one still waits for its call");
+        var instance = engine.Instantiate(module);
+        instance.Invoke("a")[0].AsI32().ShouldBe(1);
+        Should.Throw<WasmValidationException>(() => instance.Invoke("b"));
+    }
+
+    [Fact]
+    public void TranslatePending_Stopped_TranslatesNothingMore()
+    {
+        var engine = new WasmEngine(new WasmEngineOptions { LazyTranslation = true });
+        var module = engine.Compile(s_oneInvalidBody, TestContext.Current.CancellationToken);
+        module.TranslatePending(new CancellationToken(canceled: true)).ShouldBe(0);
+        module.Functions.Count(f => f.Pending is not null).ShouldBe(2);
+    }
+
+    [Fact]
     public void Compile_InvalidBody_IsRefusedEagerlyAndAtItsFirstCallLazily()
     {
         Should.Throw<WasmValidationException>(() => new WasmEngine().Compile(s_oneInvalidBody, TestContext.Current.CancellationToken));
