@@ -42,6 +42,15 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
+    /// <summary>The CPU weight of each parked worker's cgroup, as the kernel has it (tests).</summary>
+    internal IReadOnlyList<string?> ParkedCpuWeights()
+    {
+        lock (_lock)
+        {
+            return [.. _byKey.Values.SelectMany(w => w).Where(w => w.Ready.IsCompletedSuccessfully && w.Ready.Result is not null).Select(w => w.Ready.Result!.Cgroup.CpuWeight())];
+        }
+    }
+
     /// <summary>Takes a worker for <paramref name="key"/>: a parked one first, else one still pre-initialising; null when there is none.</summary>
     public WarmWorker? TryClaim(string key)
     {
@@ -201,6 +210,8 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
                 // Pre-initialisation is bounded here: a guest that never parks is killed, and its worker dropped.
                 if (await UntilParkedAsync(key, worker, mode, prepared.MaxSnapshotBytes).WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false))
                 {
+                    // Parked: what it still does (translating ahead) yields to claimed runs until its own claim.
+                    worker.Cgroup.SetBackground(true);
                     if (mode == WarmSnapshotMode.Restore)
                     {
                         Interlocked.Increment(ref _restored);

@@ -66,6 +66,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     /// <summary>Warm workers parked now, ready for a run.</summary>
     public int ParkedWorkerCount => _warm?.ParkedCount ?? 0;
 
+    /// <summary>The CPU weight of each parked worker's cgroup (tests).</summary>
+    internal IReadOnlyList<string?> ParkedCpuWeights() => _warm?.ParkedCpuWeights() ?? [];
+
     /// <summary>The warm pool, for tests; null without warm workers.</summary>
     internal WarmWorkerPool? WarmPool => _warm;
 
@@ -210,6 +213,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             return null;
         }
 
+        // Claimed: its run gets the full weight, as a cold worker has.
+        worker.Cgroup.SetBackground(false);
         Interlocked.Increment(ref _warmHits);
         Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
         return (worker, claimed);

@@ -29,6 +29,24 @@ internal sealed class WorkerCgroup : IDisposable
         _isV2 = isV2;
     }
 
+    /// <summary>
+    /// Lowers (or restores) the worker's CPU weight: a parked warm worker's own work (translating ahead of its run) then
+    /// takes only the CPU that claimed runs leave, instead of competing with them on a small host. Weight only, never the
+    /// quota: the worker's CPU cap is unchanged either way.
+    /// </summary>
+    public void SetBackground(bool background)
+    {
+        var (file, value) = _isV2 ? ("cpu.weight", background ? "1" : "100") : ("cpu.shares", background ? "2" : "1024");
+        foreach (var path in _dirs.Select(d => Path.Join(d, file)).Where(File.Exists))
+        {
+            CgroupFiles.TryWrite(path, value);
+        }
+    }
+
+    /// <summary>The worker's CPU weight as the kernel has it (<c>cpu.weight</c>, or <c>cpu.shares</c> on v1); null when unreadable.</summary>
+    public string? CpuWeight() =>
+        _dirs.Select(d => CgroupFiles.TryRead(Path.Join(d, _isV2 ? "cpu.weight" : "cpu.shares"))).FirstOrDefault(v => v is not null)?.Trim();
+
     /// <summary>The <c>cgroup.procs</c> files the launcher writes its own pid into, one per hierarchy.</summary>
     public IReadOnlyList<string> ProcsFiles => [.. _dirs.Select(d => Path.Join(d, "cgroup.procs"))];
 

@@ -76,6 +76,38 @@ public sealed class WarmWorkerTests
     }
 
     [Fact]
+    public async Task Parked_WorkersWeighLeastOnTheCpu_TheirTranslatingAheadYieldsToClaimedRuns()
+    {
+        GuestRequirement.PythonGuest();
+        var (pipeline, backend) = Pipeline(warmWorkers: 2);
+        using var owned = backend;
+        await PrimeAsync(pipeline, backend, 2);
+
+        // cgroup v1 cpu.shares 2, or v2 cpu.weight 1: the least the kernel allows; a claim gives the worker back the default.
+        backend.ParkedCpuWeights().ShouldAllBe(w => w == "2" || w == "1");
+        backend.ParkedCpuWeights().Count.ShouldBe(2);
+        var warm = await pipeline.RunAsync(Python("print(6*7)"), TestContext.Current.CancellationToken);
+        warm.Stdout.ShouldBe("42\n", warm.Message + warm.Stderr);
+        backend.WarmHits.ShouldBe(1);
+    }
+
+    [Fact]
+    public void SetBackground_LowersAndRestoresTheCgroupsCpuWeight()
+    {
+        var layout = WorkerCgroup.Detect().ShouldNotBeNull("cgroups with memory, cpu and pids controllers");
+        using var cgroup = WorkerCgroup.Create(layout, "weight-test-" + Guid.NewGuid().ToString("N")[..8], 64L * 1024 * 1024, 16);
+        var initial = cgroup.CpuWeight();
+
+        cgroup.SetBackground(true);
+        var background = cgroup.CpuWeight();
+        cgroup.SetBackground(false);
+
+        initial.ShouldBeOneOf("1024", "100");
+        background.ShouldBeOneOf("2", "1");
+        cgroup.CpuWeight().ShouldBe(initial);
+    }
+
+    [Fact]
     public async Task Run_WarmWorker_GetsTheRunsFilesAndStdinAndChargesOnlyTheRunsCpu()
     {
         GuestRequirement.PythonGuest();
