@@ -29,91 +29,61 @@ public sealed class CrossNodeCancelTests(PostgresCluster cluster)
     public async Task DeleteOnAnotherNode_RunningRunIsKilledByItsOwner_WithOneCancelledResult_AndBothNodesAnswerIt()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        string otherKey;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "canceller", Profiles = ["python-wasm"], RatePerMinute = 600 }, Token);
+        var otherKey = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "stranger", Profiles = ["python-wasm"], RatePerMinute = 600 }, Token);
+
+        using var shared = new SharedStoreNodes(connectionString, AdminKey, "cross-cancel");
+        var nodes = shared.Processes;
+        shared.Start("node-a");
+        shared.Start("node-b");
+
+        foreach (var node in nodes)
         {
-            var admin = new AgentAdmin(store, TimeProvider.System);
-            key = (await admin.CreateAsync(new AgentSpec { Name = "canceller", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
-            otherKey = (await admin.CreateAsync(new AgentSpec { Name = "stranger", Profiles = ["python-wasm"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
+            await node.WaitHealthyAsync(Token);
         }
 
-        var folders = new List<string>();
-        var nodes = new List<ServeProcess>();
-        try
+        var (a, b) = (nodes[0], nodes[1]);
+        using var submit = Request(HttpMethod.Post, "/v1/runs", key);
+        submit.Content = JsonContent.Create(new { language = "python", backend = "wasm", code = "import time\ntime.sleep(15)\nprint('never')\n", @async = true });
+        using var submitted = await a.Http.SendAsync(submit, Token);
+        submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (string)JsonNode.Parse(await submitted.Content.ReadAsStringAsync(Token))!["id"]!;
+        await WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND state = 'running' AND owner_node = 'node-a'");
+
+        // Another agent's DELETE through node-b learns nothing, and changes nothing.
+        using var strangerDelete = Request(HttpMethod.Delete, $"/v1/runs/{id}", otherKey);
+        using (var stranger = await b.Http.SendAsync(strangerDelete, Token))
         {
-            foreach (var name in (string[])["node-a", "node-b"])
-            {
-                var data = Path.Join(Path.GetTempPath(), "sandbox-cross-cancel-" + Guid.NewGuid().ToString("N"));
-                folders.Add(data);
-                nodes.Add(ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
-                {
-                    ["Sandbox__Store__Provider"] = "postgres",
-                    ["Sandbox__Store__ConnectionString"] = connectionString,
-                    ["Sandbox__Guard__NodeId"] = name,
-                }));
-            }
-
-            foreach (var node in nodes)
-            {
-                await node.WaitHealthyAsync(Token);
-            }
-
-            var (a, b) = (nodes[0], nodes[1]);
-            using var submit = Request(HttpMethod.Post, "/v1/runs", key);
-            submit.Content = JsonContent.Create(new { language = "python", backend = "wasm", code = "import time\ntime.sleep(15)\nprint('never')\n", @async = true });
-            using var submitted = await a.Http.SendAsync(submit, Token);
-            submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-            var id = (string)JsonNode.Parse(await submitted.Content.ReadAsStringAsync(Token))!["id"]!;
-            await WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND state = 'running' AND owner_node = 'node-a'");
-
-            // Another agent's DELETE through node-b learns nothing, and changes nothing.
-            using var strangerDelete = Request(HttpMethod.Delete, $"/v1/runs/{id}", otherKey);
-            using (var stranger = await b.Http.SendAsync(strangerDelete, Token))
-            {
-                stranger.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-            }
-
-            var asked = Stopwatch.StartNew();
-            using var delete = Request(HttpMethod.Delete, $"/v1/runs/{id}", key);
-            using var deleted = await b.Http.SendAsync(delete, Token);
-            var body = JsonNode.Parse(await deleted.Content.ReadAsStringAsync(Token))!;
-            var answeredMs = asked.ElapsedMilliseconds;
-            deleted.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToJsonString());
-            ((string?)body["state"]).ShouldBe("completed", body.ToJsonString());
-            ((string?)body["result"]?["status"]).ShouldBe("cancelled", body.ToJsonString());
-            answeredMs.ShouldBeLessThan(5_000, "the owner acts within its watch interval and the kill is confirmed");
-            TestContext.Current.TestOutputHelper?.WriteLine($"DELETE on node-b of a run on node-a answered 200 cancelled after {answeredMs} ms");
-
-            await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
-            (await verifier.FindRunAsync(id, Token)).ShouldNotBeNull().Status.ShouldBe("cancelled");
-            var result = (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem();
-            result.Status.ShouldBe("cancelled");
-            result.Data.ShouldContain("cancelled by DELETE");
-
-            foreach (var node in nodes)
-            {
-                using var read = Request(HttpMethod.Get, $"/v1/runs/{id}", key);
-                using var get = await node.Http.SendAsync(read, Token);
-                ((string?)JsonNode.Parse(await get.Content.ReadAsStringAsync(Token))!["result"]?["status"]).ShouldBe("cancelled");
-            }
-
-            using var deleteAgain = Request(HttpMethod.Delete, $"/v1/runs/{id}", key);
-            using var again = await b.Http.SendAsync(deleteAgain, Token);
-            again.StatusCode.ShouldBe(HttpStatusCode.Conflict, "it already ended");
+            stranger.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         }
-        finally
+
+        var asked = Stopwatch.StartNew();
+        using var delete = Request(HttpMethod.Delete, $"/v1/runs/{id}", key);
+        using var deleted = await b.Http.SendAsync(delete, Token);
+        var body = JsonNode.Parse(await deleted.Content.ReadAsStringAsync(Token))!;
+        var answeredMs = asked.ElapsedMilliseconds;
+        deleted.StatusCode.ShouldBe(HttpStatusCode.OK, body.ToJsonString());
+        ((string?)body["state"]).ShouldBe("completed", body.ToJsonString());
+        ((string?)body["result"]?["status"]).ShouldBe("cancelled", body.ToJsonString());
+        answeredMs.ShouldBeLessThan(5_000, "the owner acts within its watch interval and the kill is confirmed");
+        TestContext.Current.TestOutputHelper?.WriteLine($"DELETE on node-b of a run on node-a answered 200 cancelled after {answeredMs} ms");
+
+        await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
+        (await verifier.FindRunAsync(id, Token)).ShouldNotBeNull().Status.ShouldBe("cancelled");
+        var result = (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem();
+        result.Status.ShouldBe("cancelled");
+        result.Data.ShouldContain("cancelled by DELETE");
+
+        foreach (var node in nodes)
         {
-            foreach (var node in nodes)
-            {
-                node.Dispose();
-            }
-
-            foreach (var folder in folders.Where(Directory.Exists))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            using var read = Request(HttpMethod.Get, $"/v1/runs/{id}", key);
+            using var get = await node.Http.SendAsync(read, Token);
+            ((string?)JsonNode.Parse(await get.Content.ReadAsStringAsync(Token))!["result"]?["status"]).ShouldBe("cancelled");
         }
+
+        using var deleteAgain = Request(HttpMethod.Delete, $"/v1/runs/{id}", key);
+        using var again = await b.Http.SendAsync(deleteAgain, Token);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict, "it already ended");
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string path, string key)

@@ -285,30 +285,14 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
     private async Task<TwoNodes> TwoNodesAsync()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        string otherKey;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
-        {
-            var admin = new AgentAdmin(store, TimeProvider.System);
-            key = (await admin.CreateAsync(new AgentSpec { Name = "follower", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
-            otherKey = (await admin.CreateAsync(new AgentSpec { Name = "stranger", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, "test", Token)).Value!.Key;
-        }
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "follower", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, Token);
+        var otherKey = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "stranger", Profiles = ["python-wasm", "python"], RatePerMinute = 600 }, Token);
 
-        var nodes = new TwoNodes(key, otherKey);
+        var nodes = new TwoNodes(key, otherKey, new SharedStoreNodes(connectionString, AdminKey, "cross-events"));
         try
         {
-            foreach (var name in (string[])["node-a", "node-b"])
-            {
-                var data = Path.Join(Path.GetTempPath(), "sandbox-cross-events-" + Guid.NewGuid().ToString("N"));
-                nodes.Folders.Add(data);
-                nodes.Processes.Add(ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
-                {
-                    ["Sandbox__Store__Provider"] = "postgres",
-                    ["Sandbox__Store__ConnectionString"] = connectionString,
-                    ["Sandbox__Guard__NodeId"] = name,
-                }));
-            }
-
+            nodes.Shared.Start("node-a");
+            nodes.Shared.Start("node-b");
             foreach (var node in nodes.Processes)
             {
                 await node.WaitHealthyAsync(Token);
@@ -330,15 +314,15 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
 
     private sealed record Event(long Id, string Kind, string Text, JsonNode Data);
 
-    private sealed class TwoNodes(string key, string otherKey) : IAsyncDisposable
+    private sealed class TwoNodes(string key, string otherKey, SharedStoreNodes shared) : IAsyncDisposable
     {
         public string Key { get; } = key;
 
         public string OtherKey { get; } = otherKey;
 
-        public List<ServeProcess> Processes { get; } = [];
+        public SharedStoreNodes Shared { get; } = shared;
 
-        public List<string> Folders { get; } = [];
+        public List<ServeProcess> Processes => Shared.Processes;
 
         public ServeProcess A => Processes[0];
 
@@ -346,16 +330,7 @@ public sealed class CrossNodeEventsTests(PostgresCluster cluster)
 
         public ValueTask DisposeAsync()
         {
-            foreach (var node in Processes)
-            {
-                node.Dispose();
-            }
-
-            foreach (var folder in Folders.Where(Directory.Exists))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-
+            Shared.Dispose();
             return ValueTask.CompletedTask;
         }
     }

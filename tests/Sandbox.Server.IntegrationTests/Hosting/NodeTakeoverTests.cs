@@ -33,13 +33,7 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
     public async Task KillNineOfANodeWithRunsInFlight_SurvivorClosesItsRunningRunsOnceAsInterrupted_RunsItsQueuedOnes_AndTheAuditVerifies()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
-        {
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
-                new AgentSpec { Name = "takeover", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, "test", Token);
-            key = created.Value.ShouldNotBeNull(created.Message).Key;
-        }
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "takeover", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, Token);
 
         var folders = new List<string>();
         ServeProcess Start(string name, int slots)
@@ -159,13 +153,7 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
     public async Task NodePausedPastItsLease_IsTakenOver_AndWhenItWakes_ItsLateResultsChangeNothingAndItServesOn()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
-        {
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
-                new AgentSpec { Name = "paused", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, "test", Token);
-            key = created.Value.ShouldNotBeNull(created.Message).Key;
-        }
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "paused", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, Token);
 
         var folders = new List<string>();
         ServeProcess Start(string name)

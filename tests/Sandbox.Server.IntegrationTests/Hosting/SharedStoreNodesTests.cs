@@ -27,107 +27,77 @@ public sealed class SharedStoreNodesTests(PostgresCluster cluster)
     public async Task TwoNodes_AgentCappedAtTwo_NeverMoreThanTwoRunningAcrossThem_AndTheAuditChainVerifies()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "shared", Profiles = ["python-wasm"], MaxConcurrentRuns = 2, RatePerMinute = 600 }, Token);
+
+        using var shared = new SharedStoreNodes(connectionString, AdminKey, "shared-store");
+        var nodes = shared.Processes;
+        shared.Start("node-a");
+        shared.Start("node-b");
+
+        foreach (var node in nodes)
         {
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
-                new AgentSpec { Name = "shared", Profiles = ["python-wasm"], MaxConcurrentRuns = 2, RatePerMinute = 600 }, "test", Token);
-            key = created.Value.ShouldNotBeNull(created.Message).Key;
+            await node.WaitHealthyAsync(Token);
         }
 
-        var folders = new List<string>();
-        var nodes = new List<ServeProcess>();
-        try
+        // The database's view while the runs go on: the agent's rows holding a slot, sampled every 20 ms.
+        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var sampler = Task.Run(async () =>
         {
-            foreach (var name in (string[])["node-a", "node-b"])
+            var most = 0L;
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(sampling.Token);
+            while (!sampling.IsCancellationRequested)
             {
-                var data = Path.Join(Path.GetTempPath(), "sandbox-shared-store-" + Guid.NewGuid().ToString("N"));
-                folders.Add(data);
-                nodes.Add(ServeProcess.Start(data, AdminKey, environment: new Dictionary<string, string>
-                {
-                    ["Sandbox__Store__Provider"] = "postgres",
-                    ["Sandbox__Store__ConnectionString"] = connectionString,
-                    ["Sandbox__Guard__NodeId"] = name,
-                }));
+                await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM runs WHERE state IN ('queued', 'running')", connection);
+                most = Math.Max(most, (long)(await count.ExecuteScalarAsync(sampling.Token))!);
+                await Task.Delay(20, CancellationToken.None);
             }
 
-            foreach (var node in nodes)
-            {
-                await node.WaitHealthyAsync(Token);
-            }
+            return most;
+        }, CancellationToken.None);
 
-            // The database's view while the runs go on: the agent's rows holding a slot, sampled every 20 ms.
-            using var sampling = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            var sampler = Task.Run(async () =>
-            {
-                var most = 0L;
-                await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(sampling.Token);
-                while (!sampling.IsCancellationRequested)
-                {
-                    await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM runs WHERE state IN ('queued', 'running')", connection);
-                    most = Math.Max(most, (long)(await count.ExecuteScalarAsync(sampling.Token))!);
-                    await Task.Delay(20, CancellationToken.None);
-                }
-
-                return most;
-            }, CancellationToken.None);
-
-            // Ten runs at once, five through each node, each busy for about a second.
-            var answers = new ConcurrentBag<(HttpStatusCode Status, JsonNode Body)>();
-            await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
-            {
-                using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs")
-                {
-                    Content = JsonContent.Create(new
-                    {
-                        language = "python",
-                        backend = "wasm",
-                        code = "import time\nt = time.time()\nwhile time.time() - t < 1.0:\n    pass\nprint('done')\n",
-                        purpose = "two nodes, one cap",
-                    }),
-                };
-                post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                using var response = await nodes[i % 2].Http.SendAsync(post, Token);
-                answers.Add((response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!));
-            }, Token)));
-
-            await sampling.CancelAsync();
-            var mostOpen = await sampler;
-
-            var admitted = answers.Where(a => a.Status == HttpStatusCode.OK).Select(a => a.Body).ToList();
-            var refused = answers.Where(a => a.Status == HttpStatusCode.TooManyRequests).Select(a => a.Body).ToList();
-            (admitted.Count + refused.Count).ShouldBe(10, string.Join("\n", answers.Select(a => $"{a.Status} {a.Body.ToJsonString()}")));
-            admitted.Count.ShouldBeGreaterThanOrEqualTo(2);
-            refused.ShouldAllBe(r => (string?)r["cap"] == "concurrent_runs");
-            mostOpen.ShouldBeLessThanOrEqualTo(2, "the database never held more than the cap's rows queued or running");
-
-            // The harm itself, from the runs' own times: at no instant were more than two of them running.
-            var intervals = admitted.Select(r =>
-            {
-                var end = DateTimeOffset.Parse((string)r["completedAt"]!, CultureInfo.InvariantCulture);
-                return (Start: end - TimeSpan.FromMilliseconds((double)r["runMs"]!), End: end);
-            }).ToList();
-            intervals.Max(i => intervals.Count(o => o.Start < i.End && i.Start < o.End)).ShouldBeLessThanOrEqualTo(2);
-            admitted.ShouldAllBe(r => (string?)r["result"]!["status"] == "ok");
-
-            await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
-            var verification = await verifier.VerifyAuditAsync(Token);
-            verification.Intact.ShouldBeTrue(verification.Problem);
-            var receipts = await verifier.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "receipt" }, Token);
-            receipts.Count.ShouldBe(admitted.Count, "a refused admission leaves no receipt");
-        }
-        finally
+        // Ten runs at once, five through each node, each busy for about a second.
+        var answers = new ConcurrentBag<(HttpStatusCode Status, JsonNode Body)>();
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
         {
-            foreach (var node in nodes)
+            using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs")
             {
-                node.Dispose();
-            }
+                Content = JsonContent.Create(new
+                {
+                    language = "python",
+                    backend = "wasm",
+                    code = "import time\nt = time.time()\nwhile time.time() - t < 1.0:\n    pass\nprint('done')\n",
+                    purpose = "two nodes, one cap",
+                }),
+            };
+            post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await nodes[i % 2].Http.SendAsync(post, Token);
+            answers.Add((response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!));
+        }, Token)));
 
-            foreach (var folder in folders.Where(Directory.Exists))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
+        await sampling.CancelAsync();
+        var mostOpen = await sampler;
+
+        var admitted = answers.Where(a => a.Status == HttpStatusCode.OK).Select(a => a.Body).ToList();
+        var refused = answers.Where(a => a.Status == HttpStatusCode.TooManyRequests).Select(a => a.Body).ToList();
+        (admitted.Count + refused.Count).ShouldBe(10, string.Join("\n", answers.Select(a => $"{a.Status} {a.Body.ToJsonString()}")));
+        admitted.Count.ShouldBeGreaterThanOrEqualTo(2);
+        refused.ShouldAllBe(r => (string?)r["cap"] == "concurrent_runs");
+        mostOpen.ShouldBeLessThanOrEqualTo(2, "the database never held more than the cap's rows queued or running");
+
+        // The harm itself, from the runs' own times: at no instant were more than two of them running.
+        var intervals = admitted.Select(r =>
+        {
+            var end = DateTimeOffset.Parse((string)r["completedAt"]!, CultureInfo.InvariantCulture);
+            return (Start: end - TimeSpan.FromMilliseconds((double)r["runMs"]!), End: end);
+        }).ToList();
+        intervals.Max(i => intervals.Count(o => o.Start < i.End && i.Start < o.End)).ShouldBeLessThanOrEqualTo(2);
+        admitted.ShouldAllBe(r => (string?)r["result"]!["status"] == "ok");
+
+        await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
+        var verification = await verifier.VerifyAuditAsync(Token);
+        verification.Intact.ShouldBeTrue(verification.Problem);
+        var receipts = await verifier.QueryAuditAsync(new Sandbox.Guard.Audit.AuditQuery { Kind = "receipt" }, Token);
+        receipts.Count.ShouldBe(admitted.Count, "a refused admission leaves no receipt");
     }
 }

@@ -31,13 +31,7 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
     public async Task PostToANodeWithNoFreeSlot_IsClaimedAndRunByAnother_AndTheSynchronousPostAnswersWithItsResult_ExactlyOnce()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
-        {
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
-                new AgentSpec { Name = "claims", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, "test", Token);
-            key = created.Value.ShouldNotBeNull(created.Message).Key;
-        }
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "claims", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, Token);
 
         var folders = new List<string>();
         ServeProcess Start(string name, int slots)
@@ -140,13 +134,7 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
     public async Task DeleteOfAnOfferNoNodeClaimedYet_EndsItCancelledAtOnce_OnAnyNode_WithoutItEverRunning()
     {
         var connectionString = await cluster.CreateDatabaseAsync(Token);
-        string key;
-        await using (var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token))
-        {
-            var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(
-                new AgentSpec { Name = "offers", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, "test", Token);
-            key = created.Value.ShouldNotBeNull(created.Message).Key;
-        }
+        var key = await SharedStoreNodes.CreateAgentAsync(connectionString, new AgentSpec { Name = "offers", Profiles = ["python-wasm"], MaxConcurrentRuns = 8, RatePerMinute = 600 }, Token);
 
         var folders = new List<string>();
         ServeProcess Start(string name)
