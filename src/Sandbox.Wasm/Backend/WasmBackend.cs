@@ -39,6 +39,10 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<WasmBackend> _logger;
     private readonly WasmWorkerOptions _options;
+
+    // One name per backend for its warm workers' cgroups (warm-<this>-<worker>), so what it leaves is told from another
+    // service's on the same host.
+    private readonly string _warmName = "warm-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
     private readonly CgroupLayout? _cgroups;
     private readonly WarmWorkerPool? _warm;
 
@@ -65,6 +69,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
     /// <summary>Warm workers parked now, ready for a run.</summary>
     public int ParkedWorkerCount => _warm?.ParkedCount ?? 0;
+
+    /// <summary>How this backend's warm workers' cgroups begin (tests: what it leaves behind, and nobody else's).</summary>
+    internal string WarmCgroupPrefix => _warmName + "-";
 
     /// <summary>The CPU weight of each parked worker's cgroup (tests).</summary>
     internal IReadOnlyList<string?> ParkedCpuWeights() => _warm?.ParkedCpuWeights() ?? [];
@@ -287,7 +294,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         // A snapshot is at most the guest's memory plus its call state; the worker holds it twice (its bytes and their parse, or the capture and its bytes).
         var maxSnapshotBytes = (int)Math.Min(int.MaxValue - 1024, plan.Limits.MemoryBytes + WorkerRuntime.MaxModuleBytes);
         var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + (mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes), module.Length);
-        var worker = WorkerProcess.Start(_options, _cgroups!, "warm", cgroupLimit, heapLimit, preopens, _time);
+        var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time);
         return new WarmPreparation(worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module, maxSnapshotBytes);
     }
 

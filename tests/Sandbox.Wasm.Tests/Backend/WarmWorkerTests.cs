@@ -172,7 +172,8 @@ public sealed class WarmWorkerTests
 
         backend.WarmWorkerCount.ShouldBe(0);
 
-        // Every warm worker is killed and its cgroup removed (once those still pre-initialising come to their end).
+        // Every warm worker is killed and its cgroup removed (once those still pre-initialising come to their end). Only
+        // this backend's: other tests' pools (and any other service's) share the parent.
         var layout = WorkerCgroup.Detect().ShouldNotBeNull();
         var parent = Path.Join(layout.Memory, WorkerCgroup.ParentName);
         var waited = System.Diagnostics.Stopwatch.StartNew();
@@ -180,7 +181,7 @@ public sealed class WarmWorkerTests
         do
         {
             await Task.Delay(100, TestContext.Current.CancellationToken);
-            left = Directory.Exists(parent) ? [.. Directory.EnumerateDirectories(parent, "warm-*")] : [];
+            left = Directory.Exists(parent) ? [.. Directory.EnumerateDirectories(parent, backend.WarmCgroupPrefix + "*")] : [];
         }
         while (left.Length > 0 && waited.Elapsed < s_fillTimeout);
 
