@@ -127,8 +127,7 @@ internal sealed partial class ContainerStepRunner
         var canWatch = _meter.IsPopulated(step.CgroupParent) is not null;
 
         using var stop = new CancellationTokenSource();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
-        using var onDeadline = deadline.Token.Register(() => FireAtDeadline(kill, started, limits.WallTimeMs));
+        using var deadline = kill.ArmWallClock(limits.WallTimeMs, started, _time);
         using var onCancel = cancellationToken.Register(() => kill.Fire(KillReason.Cancelled));
 
         var wait = _docker.WaitContainerAsync(id, stop.Token);
@@ -180,22 +179,6 @@ internal sealed partial class ContainerStepRunner
             DaemonLost = exit.DaemonLost,
             Vanished = vanished,
         });
-    }
-
-    /// <summary>
-    /// The wall-clock kill, once the step's stopwatch has reached the limit: a timer may fire a moment (up to about a
-    /// millisecond) before the stopwatch agrees, and no program is stopped before its limit, nor told it was.
-    /// </summary>
-    private void FireAtDeadline(KillSwitch kill, long started, long wallTimeMs)
-    {
-        var early = TimeSpan.FromMilliseconds(wallTimeMs) - _time.GetElapsedTime(started);
-        if (early > TimeSpan.Zero)
-        {
-            _ = Task.Delay(early, _time).ContinueWith(_ => FireAtDeadline(kill, started, wallTimeMs), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            return;
-        }
-
-        kill.Fire(KillReason.WallTime);
     }
 
     private static async Task WriteStdinAsync(IAttachedStream attached, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)

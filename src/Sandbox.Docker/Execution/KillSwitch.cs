@@ -32,6 +32,13 @@ internal sealed class KillSwitch
 
     public KillReason Reason => (KillReason)Volatile.Read(ref _reason);
 
+    /// <summary>
+    /// Fires <see cref="KillReason.WallTime"/> once the step's stopwatch, from <paramref name="started"/>, reaches
+    /// <paramref name="wallTimeMs"/>; disposing disarms it. A timer may fire a moment (up to about a millisecond) before the
+    /// stopwatch agrees, so the kill waits for the stopwatch: no program is stopped before its limit, nor told it was.
+    /// </summary>
+    public IDisposable ArmWallClock(long wallTimeMs, long started, TimeProvider time) => new WallClock(this, TimeSpan.FromMilliseconds(wallTimeMs), started, time);
+
     /// <summary>Completes once the kill has been sent (through the cgroup, or else once the daemon took it).</summary>
     public Task Fired => _fired.Task;
 
@@ -77,6 +84,45 @@ internal sealed class KillSwitch
         finally
         {
             _fired.TrySetResult();
+        }
+    }
+
+    private sealed class WallClock : IDisposable
+    {
+        private readonly KillSwitch _kill;
+        private readonly TimeSpan _limit;
+        private readonly long _started;
+        private readonly TimeProvider _time;
+        private readonly ITimer _timer;
+
+        public WallClock(KillSwitch kill, TimeSpan limit, long started, TimeProvider time)
+        {
+            _kill = kill;
+            _limit = limit;
+            _started = started;
+            _time = time;
+            _timer = time.CreateTimer(_ => Check(), null, limit, Timeout.InfiniteTimeSpan);
+        }
+
+        public void Dispose() => _timer.Dispose();
+
+        private void Check()
+        {
+            var early = _limit - _time.GetElapsedTime(_started);
+            if (early <= TimeSpan.Zero)
+            {
+                _kill.Fire(KillReason.WallTime);
+                return;
+            }
+
+            try
+            {
+                _timer.Change(early, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disarmed meanwhile: the step is over.
+            }
         }
     }
 }

@@ -176,8 +176,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         var oomBefore = _meter.ReadOomKills(parent);
         kernel.Current = cell;
         var started = _time.GetTimestamp();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(limits.WallTimeMs), _time);
-        using var onDeadline = deadline.Token.Register(() => kill.Fire(KillReason.WallTime));
+        using var deadline = kill.ArmWallClock(limits.WallTimeMs, started, _time);
         using var onCancel = cancellationToken.Register(() => kill.Fire(KillReason.Cancelled));
         using var onClose = _closing.Token.Register(() => kill.Fire(KillReason.Cancelled));
         using var stopMonitor = new CancellationTokenSource();

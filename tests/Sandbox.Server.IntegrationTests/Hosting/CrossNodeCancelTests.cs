@@ -48,7 +48,7 @@ public sealed class CrossNodeCancelTests(PostgresCluster cluster)
         using var submitted = await a.Http.SendAsync(submit, Token);
         submitted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         var id = (string)JsonNode.Parse(await submitted.Content.ReadAsStringAsync(Token))!["id"]!;
-        await WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND state = 'running' AND owner_node = 'node-a'");
+        await SharedStoreNodes.WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND state = 'running' AND owner_node = 'node-a'", 1);
 
         // Another agent's DELETE through node-b learns nothing, and changes nothing.
         using var strangerDelete = Request(HttpMethod.Delete, $"/v1/runs/{id}", otherKey);
@@ -91,23 +91,5 @@ public sealed class CrossNodeCancelTests(PostgresCluster cluster)
         var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return request;
-    }
-
-    private static async Task WaitForAsync(string connectionString, string countSql)
-    {
-        var waited = Stopwatch.StartNew();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Token);
-        while (true)
-        {
-            await using var command = new NpgsqlCommand(countSql, connection);
-            if (Convert.ToInt64(await command.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture) == 1)
-            {
-                return;
-            }
-
-            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60), countSql);
-            await Task.Delay(100, Token);
-        }
     }
 }

@@ -11,6 +11,8 @@ using Sandbox.Guard.Tests.Store;
 using Sandbox.Server.IntegrationTests.Mcp;
 using Sandbox.Server.IntegrationTests.Support;
 
+using static Sandbox.Server.IntegrationTests.Support.SharedStoreNodes;
+
 namespace Sandbox.Server.IntegrationTests.Hosting;
 
 /// <summary>
@@ -97,7 +99,7 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
                 (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("interrupted");
 
                 // The caller asks the survivor: the run's one end, from the store.
-                var view = await GetAsync(b, key, id);
+                var view = await GetRunAsync(b, key, id);
                 ((string?)view["state"]).ShouldBe("completed");
                 ((string?)view["result"]?["message"]).ShouldNotBeNull().ShouldContain("interrupted");
             }
@@ -109,7 +111,7 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
                 (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("ok");
                 (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Receipt }, Token)).Count.ShouldBe(1, "admitted once, by node-a; the survivor ran that admission");
 
-                var view = await GetAsync(b, key, id);
+                var view = await GetRunAsync(b, key, id);
                 ((string?)view["result"]!["stdout"]).ShouldBe("ran on the survivor 42\n");
             }
 
@@ -213,12 +215,12 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
             {
                 (await verifier.FindRunAsync(id, Token)).ShouldNotBeNull().Status.ShouldBe("interrupted", "node-a's late 'ok' was refused by its stale fence");
                 (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("interrupted");
-                ((string?)(await GetAsync(a, key, id))["result"]?["message"]).ShouldNotBeNull().ShouldContain("interrupted", customMessage: "node-a answers the stored end, not its own");
+                ((string?)(await GetRunAsync(a, key, id))["result"]?["message"]).ShouldNotBeNull().ShouldContain("interrupted", customMessage: "node-a answers the stored end, not its own");
             }
 
             (await verifier.FindRunAsync(queued, Token)).ShouldNotBeNull().OwnerNode.ShouldBe("node-b");
             (await verifier.QueryAuditAsync(new AuditQuery { RunId = queued, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("ok");
-            ((string?)(await GetAsync(a, key, queued))["result"]!["stdout"]).ShouldBe("ran once 42\n");
+            ((string?)(await GetRunAsync(a, key, queued))["result"]!["stdout"]).ShouldBe("ran once 42\n");
 
             // node-a serves on under its new lease.
             var fresh = await SubmitAsync(a, key, "print('after the pause')\n");
@@ -314,35 +316,6 @@ public sealed class NodeTakeoverTests(PostgresCluster cluster)
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
         ((int)response.StatusCode).ShouldBe(202, body.ToJsonString());
         return (string)body["id"]!;
-    }
-
-    private static async Task<JsonNode> GetAsync(ServeProcess node, string key, string id)
-    {
-        using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}");
-        get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await node.Http.SendAsync(get, Token);
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
-        response.IsSuccessStatusCode.ShouldBeTrue(body.ToJsonString());
-        return body;
-    }
-
-    private static async Task<long> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Token);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitForAsync(string connectionString, string countSql, long expected)
-    {
-        var waited = Stopwatch.StartNew();
-        long seen;
-        while ((seen = await ScalarAsync(connectionString, countSql)) != expected)
-        {
-            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60), $"waiting for {expected} from: {countSql} (saw {seen})");
-            await Task.Delay(100, Token);
-        }
     }
 
     private static bool Alive(int pid) => Directory.Exists($"/proc/{pid}");

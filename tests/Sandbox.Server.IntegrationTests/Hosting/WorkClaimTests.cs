@@ -12,6 +12,8 @@ using Sandbox.Guard.Tests.Store;
 using Sandbox.Server.IntegrationTests.Mcp;
 using Sandbox.Server.IntegrationTests.Support;
 
+using static Sandbox.Server.IntegrationTests.Support.SharedStoreNodes;
+
 namespace Sandbox.Server.IntegrationTests.Hosting;
 
 /// <summary>
@@ -81,7 +83,7 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
                 (again, isReplay, (string?)replay["id"]).ShouldBe((200, true, id));
             }
 
-            ((string?)(await GetAsync(a, key, id))["result"]!["stdout"]).ShouldBe("claimed 42\n");
+            ((string?)(await GetRunAsync(a, key, id))["result"]!["stdout"]).ShouldBe("claimed 42\n");
 
             // A burst of synchronous POSTs to the busy node: every one answered with its own result, none lost, none run twice.
             var burst = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => PostAsync(a, key, $"print('burst', {i})\n")));
@@ -95,7 +97,7 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
 
             await WaitForAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{slowId}' AND state = 'completed'", 1);
             DateTimeOffset.Parse((string)view["startedAt"]!, CultureInfo.InvariantCulture)
-                .ShouldBeLessThan(DateTimeOffset.Parse((string)(await GetAsync(a, key, slowId))["completedAt"]!, CultureInfo.InvariantCulture), "it did not wait for node-a's slot");
+                .ShouldBeLessThan(DateTimeOffset.Parse((string)(await GetRunAsync(a, key, slowId))["completedAt"]!, CultureInfo.InvariantCulture), "it did not wait for node-a's slot");
             (await ScalarAsync(connectionString, "SELECT COUNT(*) FROM runs WHERE state <> 'completed'")).ShouldBe(0, "nothing left open, nothing waiting unclaimed");
             await using var verifier = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, Token);
             foreach (var run in burstIds.Append(id).Append(slowId))
@@ -187,7 +189,7 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
             var row = (await verifier.FindRunAsync(id, Token)).ShouldNotBeNull();
             (row.State, row.Status).ShouldBe(("completed", "cancelled"));
             (await verifier.QueryAuditAsync(new AuditQuery { RunId = id, Kind = AuditKinds.Result }, Token)).ShouldHaveSingleItem().Status.ShouldBe("cancelled");
-            ((string?)(await GetAsync(a, key, id))["result"]?["status"]).ShouldBe("cancelled", "the admitting node answers the stored end");
+            ((string?)(await GetRunAsync(a, key, id))["result"]?["status"]).ShouldBe("cancelled", "the admitting node answers the stored end");
             (await ScalarAsync(connectionString, $"SELECT COUNT(*) FROM runs WHERE run_id = '{id}' AND view LIKE '%must never run%'")).ShouldBe(0);
 
             foreach (var run in slow)
@@ -235,34 +237,5 @@ public sealed class WorkClaimTests(PostgresCluster cluster)
         using var response = await node.Http.SendAsync(post, Token);
         var view = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
         return ((int)response.StatusCode, view, response.Headers.Contains("Idempotent-Replayed"));
-    }
-
-    private static async Task<JsonNode> GetAsync(ServeProcess node, string key, string id)
-    {
-        using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}");
-        get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await node.Http.SendAsync(get, Token);
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
-        response.IsSuccessStatusCode.ShouldBeTrue(body.ToJsonString());
-        return body;
-    }
-
-    private static async Task<long> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Token);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitForAsync(string connectionString, string countSql, long expected)
-    {
-        var waited = Stopwatch.StartNew();
-        long seen;
-        while ((seen = await ScalarAsync(connectionString, countSql)) != expected)
-        {
-            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60), $"waiting for {expected} from: {countSql} (saw {seen})");
-            await Task.Delay(100, Token);
-        }
     }
 }

@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Npgsql;
 using Sandbox.Guard.Agents;
 using Sandbox.Guard.Store;
 
@@ -12,6 +17,8 @@ internal sealed class SharedStoreNodes(string connectionString, string adminKey,
 {
     private readonly List<string> _folders = [];
 
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
     /// <summary>Every node started, in order.</summary>
     public List<ServeProcess> Processes { get; } = [];
 
@@ -21,6 +28,38 @@ internal sealed class SharedStoreNodes(string connectionString, string adminKey,
         await using var store = await PostgresGuardStore.OpenAsync(connectionString, TimeProvider.System, cancellationToken);
         var created = await new AgentAdmin(store, TimeProvider.System).CreateAsync(spec, "test", cancellationToken);
         return created.Value.ShouldNotBeNull(created.Message).Key;
+    }
+
+    /// <summary>A run as <paramref name="node"/> answers <c>GET /v1/runs/{id}</c> for <paramref name="key"/>'s agent; a non-2xx answer fails.</summary>
+    public static async Task<JsonNode> GetRunAsync(ServeProcess node, string key, string id)
+    {
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"/v1/runs/{id}");
+        get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await node.Http.SendAsync(get, Token);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
+        response.IsSuccessStatusCode.ShouldBeTrue(body.ToJsonString());
+        return body;
+    }
+
+    /// <summary>One number read from the shared database (a count, mostly).</summary>
+    public static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Token);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(Token), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Reads <paramref name="countSql"/> every 100 ms until it gives <paramref name="expected"/>; fails after 60 s.</summary>
+    public static async Task WaitForAsync(string connectionString, string countSql, long expected)
+    {
+        var waited = Stopwatch.StartNew();
+        long seen;
+        while ((seen = await ScalarAsync(connectionString, countSql)) != expected)
+        {
+            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(60), $"waiting for {expected} from: {countSql} (saw {seen})");
+            await Task.Delay(100, Token);
+        }
     }
 
     /// <summary>Starts a node named <paramref name="nodeId"/> on the shared store, with <paramref name="settings"/> on top.</summary>
