@@ -15,7 +15,8 @@ using Sandbox.Bench;
 // make bench: N Python hello-world runs through our backend cold, then warm from its pool (as soon as one is idle, then
 // with the pool at rest), then N `docker run --rm` CLI
 // runs with the same hardening flags, in one process. Prints p50 and p99 of each and the ratios. Not a test: it asserts
-// nothing. `create-remove N [concurrency]` instead prints the daemon's container create+remove rate (for bench-api), and
+// nothing. `create-remove N [concurrency]` and `create-start-remove N [concurrency] [repo]` instead print the daemon's
+// container rates (for bench-api), and
 // `runtimes ...` compares runc, crun and runsc (make bench-runtimes).
 if (args is ["runtimes", .. var rest])
 {
@@ -24,7 +25,7 @@ if (args is ["runtimes", .. var rest])
 
 var time = TimeProvider.System;
 using var client = DockerClient.FromEnvironment();
-if (args is ["create-remove", ..])
+if (args is ["create-remove" or "create-start-remove", ..])
 {
     return await CreateRemoveRate.RunAsync(client, args, time);
 }
