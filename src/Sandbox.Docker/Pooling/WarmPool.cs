@@ -63,9 +63,9 @@ public sealed partial class WarmPool : IAsyncDisposable
     /// <summary>Called with each claimed container's id (tests: no container serves two runs).</summary>
     internal Action<string>? Claimed { get; set; }
 
-    /// <summary>Each pool: its name (<c>python</c>, <c>python@runsc</c>), runtime, target size and idle containers now.</summary>
+    /// <summary>Each pool: its name (<c>python</c>, <c>python@runsc</c>), runtime, target size, idle containers and containers being made now.</summary>
     public IReadOnlyList<WarmPoolSlotStats> Stats() =>
-        [.. _slots.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new WarmPoolSlotStats(s.Name, s.Template.Runtime, s.Size, s.Idle.Count))];
+        [.. _slots.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new WarmPoolSlotStats(s.Name, s.Template.Runtime, s.Size, s.Idle.Count, Volatile.Read(ref s.Making)))];
 
     /// <summary>
     /// Resolves an image reference (a tag) to the image id the daemon has for it now, or null; with it the pool follows a
@@ -115,13 +115,14 @@ public sealed partial class WarmPool : IAsyncDisposable
                 // The kernel's word that its entry is still waiting: a container killed from outside must not answer for a run.
                 if (_meter.IsPopulated(warm.CgroupParent) == true)
                 {
-                    // With another container still idle, its replacement waits for this run's end (ClaimEnded), so making
-                    // it (dockerd, the runtime and the prestarted interpreter: tens of ms of CPU) does not take the CPU from
-                    // the run on a small host; the last idle one is replaced at once, and so are the deferred ones with it.
+                    // With another container still idle or already being made, its replacement waits for this run's end
+                    // (ClaimEnded), so making it (dockerd, the runtime and the prestarted interpreter: tens of ms of CPU)
+                    // does not take the CPU from the run on a small host; the one being made keeps the pool from running
+                    // dry meanwhile. The last one, with none on its way, is replaced at once, and the deferred ones with it.
                     bool deferred;
                     lock (_budget)
                     {
-                        deferred = !slot.Idle.IsEmpty;
+                        deferred = !slot.Idle.IsEmpty || slot.Making > 0;
                         slot.Deferred = deferred ? slot.Deferred + 1 : 0;
                     }
 
@@ -283,4 +284,4 @@ public sealed partial class WarmPool : IAsyncDisposable
 }
 
 /// <summary>One pool's numbers for <c>/metrics</c>.</summary>
-public sealed record WarmPoolSlotStats(string Name, string Runtime, int Size, int Idle);
+public sealed record WarmPoolSlotStats(string Name, string Runtime, int Size, int Idle, int Making);

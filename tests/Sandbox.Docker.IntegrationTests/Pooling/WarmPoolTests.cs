@@ -62,6 +62,25 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     }
 
     [Fact]
+    public async Task Run_LastIdleClaimedWhileAnotherIsBeingMade_ItsReplacementWaitsForTheRunsEnd()
+    {
+        await using var pooled = await PooledAsync(size: 2);
+        await pooled.WaitIdleAsync(2);
+        (await pooled.Pipeline.RunAsync(Python("print(1)"), Token)).Stdout.ShouldBe("1\n");
+        // The short run's deferred replacement is being made now; the long run claims the one idle container meanwhile.
+        await WaitUntilAsync(() => Task.FromResult(pooled.Pool.Stats()[0].Making >= 1));
+        var run = pooled.Pipeline.RunAsync(Python("import time\ntime.sleep(4)\nprint('done')"), Token);
+        await Task.Delay(3000, Token);
+
+        // The one being made arrived (three seconds is ten times what it takes here); a third was not started beside the run.
+        pooled.Pool.Stats()[0].ShouldBe(pooled.Pool.Stats()[0] with { Idle = 1, Making = 0 }, "one on its way keeps the pool from running dry");
+        var result = await run;
+        result.Stdout.ShouldBe("done\n", result.Message + result.Stderr);
+        await pooled.WaitIdleAsync(2);
+        pooled.Pool.Hits.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task Run_LastIdleContainerClaimed_ItsReplacementIsMadeAtOnce()
     {
         await using var pooled = await PooledAsync(size: 1);
