@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command behind `make test`: unit tests, then the integration suite against the real Docker
-# daemon under runc, again under crun and again under runsc (gVisor). It ends with one line "N passed, N failed, N skipped"
-# summed from the TRX results of every project, so a run that executed no test is visible as such.
+# daemon under runc, again under crun and again under runsc (gVisor), then under runc and runsc with a warm pool. It
+# ends with one line "N passed, N failed, N skipped" summed from the TRX results of every project, so a run that
+# executed no test is visible as such.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -43,9 +44,13 @@ if [ "$mode" = all ] || [ "$mode" = integration ]; then
     name=$(basename "$p" .csproj)
     run_project "$p" "$name-runc" SANDBOX_TEST_RUNTIME=runc
     # The containment suite runs again under crun and under gVisor; the service's suite tests the service, not the runtime, so once is enough.
+    # It runs once more under runc and under gVisor with a warm pool of two per profile, so every run of the default
+    # limits is a claimed container: containment must hold on the warm path as on the cold one.
     case "$name" in Sandbox.Docker.*)
       run_project "$p" "$name-crun" SANDBOX_TEST_RUNTIME=crun
-      run_project "$p" "$name-runsc" SANDBOX_TEST_RUNTIME=runsc ;;
+      run_project "$p" "$name-runsc" SANDBOX_TEST_RUNTIME=runsc
+      run_project "$p" "$name-runc-pool" SANDBOX_TEST_RUNTIME=runc SANDBOX_TEST_WARM_POOL=2
+      run_project "$p" "$name-runsc-pool" SANDBOX_TEST_RUNTIME=runsc SANDBOX_TEST_WARM_POOL=2 ;;
     esac
   done
 fi

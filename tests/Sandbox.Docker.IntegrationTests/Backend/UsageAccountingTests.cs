@@ -1,4 +1,5 @@
 using Sandbox.Core.Limits;
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.IntegrationTests.Support;
 
@@ -33,7 +34,11 @@ public sealed class UsageAccountingTests(SandboxFixture sandbox)
         result.Status.ShouldBe(RunStatus.Ok, result.Message + result.Stderr);
         result.Stdout.ShouldBe("96\n");
         result.Runtime.ShouldBe(SandboxFixture.Runtime);
-        result.Usage.CpuMs.ShouldBeInRange(600, 600 + 2500, "the run's cgroup counts the program's CPU time, plus the interpreter's start");
+        // gVisor's own clock for the process's CPU time, which time.process_time() reads, runs ahead of the host's count of
+        // the sandbox's CPU: 568-614 ms for this burn on a busy host (docker run --runtime runsc, 2026-12-07). A cold run's
+        // start-up hides it; a warm claim (SANDBOX_TEST_WARM_POOL) counts from the claim and shows it.
+        var least = SandboxFixture.Runtime == RuntimeNames.Runsc ? 450 : 600;
+        result.Usage.CpuMs.ShouldBeInRange(least, 600 + 2500, "the run's cgroup counts the program's CPU time, plus the interpreter's start");
         result.Usage.PeakMemoryBytes.ShouldBeInRange(96 * MiB, 96 * MiB + 160 * MiB, "the run's cgroup saw the 96 MiB block, and not much more");
     }
 
