@@ -32,6 +32,13 @@ public sealed class WasmInstance
     /// <summary>Engine-wide type id of each of the module's types (call_indirect's expected type).</summary>
     internal int[] TypeIds = [];
 
+    /// <summary>
+    /// True from <see cref="WasmEngine.InstantiateForRestore"/> until the snapshot is put in (<see cref="Execution.InstanceSnapshot.Resume"/>,
+    /// the only thing done with such an instance): its memory is still the new array's zeros, so the restore need not
+    /// read the pages it leaves empty (reading one faults in the kernel's zero page: 88 of CPython's 160, about 1.5 ms).
+    /// </summary>
+    internal bool MemoryIsZero;
+
     /// <summary>Data segments; a dropped (or active, once applied) segment becomes empty.</summary>
     internal byte[][] DataSegments = [];
 

@@ -159,6 +159,9 @@ internal sealed class InstanceSnapshot
 
         if (memory is not null)
         {
+            // Consumed here: once the snapshot is in, the memory is the guest's.
+            var zero = instance.MemoryIsZero;
+            instance.MemoryIsZero = false;
             if (Pages > memory.Pages && memory.Grow((uint)(Pages - memory.Pages)) < 0)
             {
                 throw new InvalidDataException("the snapshot's memory does not fit the engine's caps");
@@ -169,9 +172,9 @@ internal sealed class InstanceSnapshot
                 var page = memory.Buffer.AsSpan(p * PageSize, PageSize);
                 if (MemoryPages[p].Length == 0)
                 {
-                    // A fresh instance's memory is zero but for its data segments: reading a page never written maps the
-                    // kernel's zero page, where writing zeros would fault in (and commit) memory the guest may never touch.
-                    if (page.ContainsAnyExcept((byte)0))
+                    // A page never written is left alone: writing zeros would fault in (and commit) memory the guest may
+                    // never touch, and even reading it (when the memory may hold data) maps the kernel's zero page.
+                    if (!zero && page.ContainsAnyExcept((byte)0))
                     {
                         page.Clear();
                     }

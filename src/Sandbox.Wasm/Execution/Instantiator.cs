@@ -176,6 +176,8 @@ internal static class Instantiator
             instance.DataSegments[i] = [];
         }
 
+        // Nothing has written the memory yet: no data copied, no start function to run, and not the host's own memory.
+        instance.MemoryIsZero = !copyData && m.StartFunction is null && !m.Imports.Any(i => i.Kind == WasmExternKind.Memory);
         if (m.StartFunction is { } start)
         {
             engine.Invoke(functions[start], []);

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using Sandbox.Wasm.Execution;
 
 namespace Sandbox.Wasm.Worker;
@@ -6,26 +6,33 @@ namespace Sandbox.Wasm.Worker;
 /// <summary>
 /// A pre-initialised guest as bytes: a warm worker that ran the guest's start-up to its gate captures it
 /// (<see cref="InstanceSnapshot"/> and the WASI host's inode numbers); later warm workers of the same key restore it
-/// instead of running the start-up again. Layout: magic, the context it belongs to (SHA-256 over this engine build,
-/// the module's SHA-256 and the profile's template), the body's length and SHA-256, then the body. <see cref="Open"/>
+/// instead of running the start-up again. Layout: magic, the context it belongs to (a digest over this engine build,
+/// the module's digest and the profile's template), the body's length and digest, then the body. <see cref="Open"/>
 /// refuses, before reading the body, a snapshot of another engine build, module or profile, and a body whose digest
 /// does not match (fail closed: the worker then exits and the pool falls back to a full start-up).
 /// </summary>
+/// <remarks>
+/// The digests are XxHash128, not SHA-256 (16 GB/s against the SHA-NI's 2.2 here: 0.4–0.9 ms of a restore instead of 5.4).
+/// Security: they catch corruption and mix-ups, not forgery, which no digest here could stop: the bytes are taken by a
+/// worker at its gate before any agent code runs, from an operator's module (a caller's module never gets a warm
+/// worker), and whoever can alter them in the service's memory or the pipes can alter the module and the worker too.
+/// </remarks>
 internal static class GuestSnapshotFile
 {
-    private static ReadOnlySpan<byte> Magic => "SBXWSNP1"u8;
+    private static ReadOnlySpan<byte> Magic => "SBXWSNP2"u8;
 
-    private const int DigestBytes = 32;
+    private const int DigestBytes = 16;
 
-    private const int HeaderBytes = 8 + DigestBytes + 8 + DigestBytes;
+    /// <summary>Bytes before the body: magic, context, the body's length and its digest.</summary>
+    internal const int HeaderBytes = 8 + DigestBytes + 8 + DigestBytes;
 
     /// <summary>What a snapshot is valid for: this engine build, exactly this module, exactly this profile and limits.</summary>
     public static byte[] Context(ReadOnlySpan<byte> module, ReadOnlySpan<byte> profile)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(typeof(GuestSnapshotFile).Assembly.ManifestModule.ModuleVersionId.ToByteArray());
-        hash.AppendData(SHA256.HashData(module));
-        hash.AppendData(SHA256.HashData(profile));
+        var hash = new XxHash128();
+        hash.Append(typeof(GuestSnapshotFile).Assembly.ManifestModule.ModuleVersionId.ToByteArray());
+        hash.Append(XxHash128.Hash(module));
+        hash.Append(XxHash128.Hash(profile));
         return hash.GetHashAndReset();
     }
 
@@ -55,7 +62,7 @@ internal static class GuestSnapshotFile
         Magic.CopyTo(bytes);
         context.CopyTo(bytes.AsSpan(8));
         BitConverter.TryWriteBytes(bytes.AsSpan(8 + DigestBytes), (long)body.Length);
-        SHA256.HashData(body, bytes.AsSpan(8 + DigestBytes + 8));
+        XxHash128.Hash(body, bytes.AsSpan(8 + DigestBytes + 8));
         return bytes;
     }
 
@@ -76,8 +83,8 @@ internal static class GuestSnapshotFile
 
         var body = bytes.AsSpan(HeaderBytes);
         Span<byte> digest = stackalloc byte[DigestBytes];
-        SHA256.HashData(body, digest);
-        if (BitConverter.ToInt64(bytes, 8 + DigestBytes) != body.Length || !CryptographicOperations.FixedTimeEquals(digest, bytes.AsSpan(8 + DigestBytes + 8, DigestBytes)))
+        XxHash128.Hash(body, digest);
+        if (BitConverter.ToInt64(bytes, 8 + DigestBytes) != body.Length || !digest.SequenceEqual(bytes.AsSpan(8 + DigestBytes + 8, DigestBytes)))
         {
             throw new InvalidDataException("the snapshot's body does not match its digest (corrupt or altered)");
         }

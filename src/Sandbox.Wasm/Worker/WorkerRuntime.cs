@@ -77,8 +77,10 @@ public static class WorkerRuntime
                 return 2;
             }
 
-            // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead.
-            _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases() }, WorkerJsonContext.Default.WasmOutcome);
+            // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead
+            // (with every phase set, as a warm worker's result has them), and so is what else the run would compile first.
+            _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases { PreInit = default(WorkerPhase), Parked = default(WorkerPhase) } }, WorkerJsonContext.Default.WasmOutcome);
+            RunPathPrimer.Prime(request);
             using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
             outcome = Execute(request, module, frames, clock.Around(() =>
             {
