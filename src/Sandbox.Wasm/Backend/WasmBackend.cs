@@ -9,6 +9,7 @@ using Sandbox.Core.Limits;
 using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Wasm.Decoding;
+using Sandbox.Wasm.Execution;
 using Sandbox.Wasm.Worker;
 
 namespace Sandbox.Wasm.Backend;
@@ -291,9 +292,11 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         var module = LoadProfileModuleAsync(plan.Profile, CancellationToken.None).GetAwaiter().GetResult();
         var prepared = template with { RunId = "warm", Stdin = [], Files = new Dictionary<string, byte[]>(), Snapshot = mode };
 
-        // A snapshot is at most the guest's memory plus its call state; the worker holds it twice (its bytes and their parse, or the capture and its bytes).
+        // A snapshot is at most the guest's memory plus its call state and its module image (a few times the module); the
+        // worker holds it twice (its bytes and their parse, or the capture and its bytes).
         var maxSnapshotBytes = (int)Math.Min(int.MaxValue - 1024, plan.Limits.MemoryBytes + WorkerRuntime.MaxModuleBytes);
-        var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + (mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes), module.Length);
+        var snapshotBytes = mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes + ModuleImage.HeapBytes(module.Length);
+        var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + snapshotBytes, module.Length);
         var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time);
         return new WarmPreparation(worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module, maxSnapshotBytes);
     }

@@ -13,6 +13,58 @@ internal static class ModuleValidator
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired (checked before every function and inside long bodies).</exception>
     public static CompiledFunction[] Validate(ModuleDefinition m, WasmEngineOptions options, CancellationToken cancellation = default)
     {
+        var declared = CheckModule(m);
+        var compiled = new CompiledFunction[m.Bodies.Count];
+        for (var i = 0; i < m.Bodies.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var index = m.ImportedFunctionCount + i;
+            var type = m.Types[m.FunctionTypes[index]];
+            compiled[i] = options.LazyTranslation
+                ? CompiledFunction.Lazy(type.Parameters.Length, type.Results.Length, () => Translate(m, options, declared, index, CancellationToken.None))
+                : Translate(m, options, declared, index, cancellation);
+        }
+
+        return compiled;
+    }
+
+    /// <summary>
+    /// The functions of a module read from its image (<see cref="ModuleImage"/>): the module-level checks run again (they
+    /// are cheap, and an image that breaks them fails here), each body the image holds translated is taken as it is, and
+    /// the others are translated at their first call.
+    /// </summary>
+    public static CompiledFunction[] Restore(ModuleDefinition m, WasmEngineOptions options, (int LocalCount, int MaxHeight, int EntryFuel, Instruction[] Code)?[] code)
+    {
+        var declared = CheckModule(m);
+        var compiled = new CompiledFunction[m.Bodies.Count];
+        for (var i = 0; i < m.Bodies.Count; i++)
+        {
+            var index = m.ImportedFunctionCount + i;
+            var type = m.Types[m.FunctionTypes[index]];
+            if (code[i] is not { } body)
+            {
+                compiled[i] = CompiledFunction.Lazy(type.Parameters.Length, type.Results.Length, () => Translate(m, options, declared, index, CancellationToken.None));
+                continue;
+            }
+
+            compiled[i] = new CompiledFunction
+            {
+                Code = body.Code,
+                ParameterCount = type.Parameters.Length,
+                LocalCount = body.LocalCount,
+                ResultCount = type.Results.Length,
+                MaxHeight = body.MaxHeight,
+                EntryFuel = body.EntryFuel,
+            };
+            WithModule(compiled[i], m, options, declared, index);
+        }
+
+        return compiled;
+    }
+
+    /// <summary>Module-level validation (everything but the bodies); returns the functions a <c>ref.func</c> may name.</summary>
+    private static HashSet<int> CheckModule(ModuleDefinition m)
+    {
         foreach (var import in m.Imports)
         {
             switch (import.Kind)
@@ -145,18 +197,7 @@ internal static class ModuleValidator
             }
         }
 
-        var compiled = new CompiledFunction[m.Bodies.Count];
-        for (var i = 0; i < m.Bodies.Count; i++)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var index = m.ImportedFunctionCount + i;
-            var type = m.Types[m.FunctionTypes[index]];
-            compiled[i] = options.LazyTranslation
-                ? CompiledFunction.Lazy(type.Parameters.Length, type.Results.Length, () => Translate(m, options, declared, index, CancellationToken.None))
-                : Translate(m, options, declared, index, cancellation);
-        }
-
-        return compiled;
+        return declared;
     }
 
     /// <summary>Validates and translates function <paramref name="index"/> (its body), with its plain form for the IL tier on demand.</summary>
@@ -165,15 +206,22 @@ internal static class ModuleValidator
         var type = m.Types[m.FunctionTypes[index]];
         var body = m.Bodies[index - m.ImportedFunctionCount];
         var compiled = new FunctionTranslator(m, options, declared, index, cancellation).Translate(type, body);
+        WithModule(compiled, m, options, declared, index);
+        return compiled;
+    }
+
+    /// <summary>Links a translated body to its module, with its plain form for the IL tier on demand.</summary>
+    private static void WithModule(CompiledFunction compiled, ModuleDefinition m, WasmEngineOptions options, HashSet<int> declared, int index)
+    {
         compiled.Module = m;
         if (options.FuseInstructions)
         {
             // The IL tier compiles the plain form; it is re-translated (cheaply) only for functions that get compiled.
+            var type = m.Types[m.FunctionTypes[index]];
+            var body = m.Bodies[index - m.ImportedFunctionCount];
             var unfused = options with { FuseInstructions = false, LazyTranslation = false };
             compiled.Unfused = () => new FunctionTranslator(m, unfused, declared, index).Translate(type, body);
         }
-
-        return compiled;
     }
 
     private static void CheckType(ModuleDefinition m, int index)

@@ -10,7 +10,7 @@ namespace Sandbox.Wasm.Worker;
 /// globals, tables, call state and the WASI host's inode numbers, and continues by making the gated call again, which
 /// parks it exactly where a worker that ran the start-up would be.
 /// </summary>
-internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (InstanceSnapshot Instance, string[][] WasiInodes)? restore, Action<byte[]> send, TextWriter diagnostics)
+internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (InstanceSnapshot Instance, string[][] WasiInodes, ArraySegment<byte> ModuleImage)? restore, Action<byte[]> send, TextWriter diagnostics)
 {
     private WasmEngine? _engine;
     private WasiHost? _wasi;
@@ -18,6 +18,23 @@ internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (Insta
     private bool _gateReached;
 
     public WarmSnapshotMode Mode => mode;
+
+    /// <summary>
+    /// The module of a restore, from the snapshot's module image (<see cref="ModuleImage"/>): decoded and translated once,
+    /// by the worker that took the snapshot, for every worker that restores it. Null when the snapshot holds none (the
+    /// module is then compiled as usual) and when taking.
+    /// </summary>
+    public WasmModule? Module { get; private set; }
+
+    /// <summary>Reads <see cref="Module"/> from the image, for <paramref name="moduleBytes"/> and an engine of <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidDataException">The image does not belong to this module, engine build and options, or is malformed.</exception>
+    public void ReadModule(byte[] moduleBytes, WasmEngineOptions options)
+    {
+        if (mode == WarmSnapshotMode.Restore && restore!.Value.ModuleImage.Count > 0)
+        {
+            Module = ModuleImage.Read(moduleBytes, context, restore.Value.ModuleImage, options);
+        }
+    }
 
     /// <summary>Why the snapshot was refused before the guest reached its gate (the worker then exits without parking); null when it was not.</summary>
     public string? Refused { get; private set; }
@@ -71,7 +88,11 @@ internal sealed class WarmSnapshot(WarmSnapshotMode mode, byte[] context, (Insta
         string? why = "the gate opened during instantiation";
         if (_instance is not null && InstanceSnapshot.Capture(_instance, out why) is { } instance && _wasi!.CaptureState(out why) is { } inodes)
         {
-            send(GuestSnapshotFile.Write(instance, inodes, context));
+            // The module as this worker compiled it (whole: a taking worker translates every body), bound to the same
+            // context as the snapshot: that context already names this module's bytes and this engine build.
+            var module = _instance.Module;
+            var options = _engine!.Options;
+            send(GuestSnapshotFile.Write(instance, inodes, context, stream => ModuleImage.Write(module, context, options, stream)));
         }
         else
         {

@@ -119,7 +119,7 @@ public static class WorkerRuntime
     {
         var profile = JsonSerializer.SerializeToUtf8Bytes(request with { RunId = "", Snapshot = WarmSnapshotMode.None }, WorkerJsonContext.Default.WorkerRequest);
         var context = GuestSnapshotFile.Context(module, profile);
-        (Execution.InstanceSnapshot, string[][])? restore = null;
+        (Execution.InstanceSnapshot, string[][], ArraySegment<byte>)? restore = null;
         if (request.Snapshot == WarmSnapshotMode.Restore)
         {
             var maxPages = MaxPages(request);
@@ -131,8 +131,24 @@ public static class WorkerRuntime
             restore = GuestSnapshotFile.Open(frame.Payload, context, maxPages);
         }
 
-        return new WarmSnapshot(request.Snapshot, context, restore, bytes => frames.Write(FrameType.Captured, bytes), diagnostics);
+        var snapshot = new WarmSnapshot(request.Snapshot, context, restore, bytes => frames.Write(FrameType.Captured, bytes), diagnostics);
+        // Read here, so an image that does not belong is refused as any snapshot is, before anything runs.
+        snapshot.ReadModule(module, EngineOptions(request, request.Snapshot));
+        return snapshot;
     }
+
+    /// <summary>The engine's options for <paramref name="request"/>: the same for the compile, a module image's read and the run.</summary>
+    private static WasmEngineOptions EngineOptions(WorkerRequest request, WarmSnapshotMode mode) => new()
+    {
+        // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
+        MaxMemoryPages = MaxPages(request),
+        // Tables are memory too: linear memory and every table's elements share the one memoryBytes budget.
+        MemoryBudgetBytes = request.MemoryBytes,
+        // A restored guest calls a small part of its module (start-up is behind it): a body its snapshot's module image
+        // lacks is validated and translated at its first call. The worker that took the snapshot, and every cold worker,
+        // validate it whole.
+        LazyTranslation = mode == WarmSnapshotMode.Restore,
+    };
 
     private static int MaxPages(WorkerRequest request) => (int)Math.Clamp(request.MemoryBytes / WasmMemory.PageSize, 1, WasmEngine.MaxPagesInArray);
 
@@ -162,22 +178,14 @@ public static class WorkerRuntime
 
     private static WasmOutcome ExecuteCore(WorkerRequest request, byte[] bytes, IRunOutputSink? output, Func<WasiRunStart>? gate, WorkerPhaseClock? clock, WarmSnapshot? snapshot, CancellationToken deadline)
     {
-        var engine = new WasmEngine(new WasmEngineOptions
-        {
-            // Linear memory is the guest's whole heap and stack: the memory limit is its page cap.
-            MaxMemoryPages = MaxPages(request),
-            // Tables are memory too: linear memory and every table's elements share the one memoryBytes budget.
-            MemoryBudgetBytes = request.MemoryBytes,
-            // A restored guest calls a small part of its module (start-up is behind it): each body is validated and
-            // translated at its first call. The worker that took the snapshot, and every cold worker, validate it whole.
-            LazyTranslation = snapshot?.Mode == WarmSnapshotMode.Restore,
-        });
+        var engine = new WasmEngine(EngineOptions(request, snapshot?.Mode ?? WarmSnapshotMode.None));
 
         WasmModule module;
         try
         {
-            // Decoding, validating and translating run under the deadline too: a module built to be slow to load stops with it.
-            module = engine.Compile(bytes, deadline);
+            // A restore takes the module from the snapshot's image, decoded and translated once for every worker of its
+            // key. Decoding, validating and translating run under the deadline too: a module built to be slow to load stops with it.
+            module = snapshot?.Module ?? engine.Compile(bytes, deadline);
             clock?.Compiled();
         }
         catch (Exception e) when (e is WasmDecodeException or WasmValidationException)

@@ -139,7 +139,7 @@ public sealed class GuestSnapshotFileTests
                 var expected = Context();
                 context = Environment.CpuUsage.TotalTime - mark;
                 mark = Environment.CpuUsage.TotalTime;
-                var (instance, inodes) = GuestSnapshotFile.Open(snapshot, expected, engine.Options.MaxMemoryPages);
+                var (instance, inodes, _) = GuestSnapshotFile.Open(snapshot, expected, engine.Options.MaxMemoryPages);
                 open = Environment.CpuUsage.TotalTime - mark;
                 mark = Environment.CpuUsage.TotalTime;
                 var fresh = engine.InstantiateForRestore(module, linker);
