@@ -84,20 +84,48 @@ internal static partial class IlCompiler
         /// <summary>The instruction being emitted.</summary>
         private int _pc;
 
-        public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il)
+        /// <summary>One region of a split function (null: the whole function in one method), see <see cref="CompileRegions"/>.</summary>
+        private readonly Region? _region;
+
+        /// <summary>Slots this method reads and writes (a region loads and stores only those at its edges).</summary>
+        private readonly bool[] _read;
+        private readonly bool[] _written;
+
+        /// <summary>IL offset and slot references (Load/Store, the bulk of the JIT's local reference count) at the start of each instruction.</summary>
+        public int[] IlOffsets { get; }
+
+        public int[] SlotRefs { get; }
+
+        private int _slotRefs;
+
+        public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il, Region? region = null)
         {
             _function = function;
             _module = module;
             _il = il;
             _code = function.Code;
+            _region = region;
             _slots = new LocalBuilder[function.MaxHeight];
+            _read = new bool[function.MaxHeight];
+            _written = new bool[function.MaxHeight];
             _labels = new Label[_code.Length + 1];
             _isTarget = new bool[_code.Length + 1];
-            _heights = new int[_code.Length + 1];
+            _heights = region?.Heights ?? new int[_code.Length + 1];
+            IlOffsets = new int[_code.Length + 1];
+            SlotRefs = new int[_code.Length + 1];
         }
+
+        /// <summary>Operand height on entry to each instruction after <see cref="Emit"/> (-1: dead code).</summary>
+        public int[] Heights => _heights;
 
         public void Emit()
         {
+            if (_region is not null)
+            {
+                EmitRegion(_region);
+                return;
+            }
+
             var il = _il;
             for (var i = 0; i < _slots.Length; i++)
             {
@@ -154,6 +182,8 @@ internal static partial class IlCompiler
                 }
 
                 _pc = pc;
+                IlOffsets[pc] = il.ILOffset;
+                SlotRefs[pc] = _slotRefs;
                 var next = EmitInstruction(ref pc, h);
                 if (next >= 0)
                 {
@@ -161,9 +191,12 @@ internal static partial class IlCompiler
                 }
             }
 
+            IlOffsets[_code.Length] = il.ILOffset;
+            SlotRefs[_code.Length] = _slotRefs;
+
             // Every instruction ends in a jump, a return or a throw helper followed by ret: falling off is impossible,
             // but IL must not end without a terminator.
-            il.Emit(OpCodes.Ret);
+            EmitRet();
             EmitLoopEntries(osr);
         }
 
@@ -234,7 +267,8 @@ internal static partial class IlCompiler
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
         private void FindTargets()
         {
-            for (var pc = 0; pc < _code.Length; pc++)
+            var (start, end) = _region is { } region ? (region.Start, region.End) : (0, _code.Length);
+            for (var pc = start; pc < end; pc++)
             {
                 ref var ins = ref _code[pc];
                 switch (ins.Op)
@@ -265,6 +299,11 @@ internal static partial class IlCompiler
 
         private void Target(int pc)
         {
+            if (_region is not null && (uint)pc < (uint)_code.Length && (pc < _region.Start || pc >= _region.End))
+            {
+                _exits.Add(pc);
+            }
+
             if ((uint)pc >= (uint)_code.Length)
             {
                 throw new NotSupportedException("jump target outside the function");
@@ -606,7 +645,7 @@ internal static partial class IlCompiler
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Stfld, s_depthField);
-            il.Emit(OpCodes.Ret);
+            EmitRet();
         }
 
         private void EmitBrTable(int pc, int h)
@@ -710,6 +749,17 @@ internal static partial class IlCompiler
         {
             _il.Emit(OpCodes.Ldc_I4, (int)kind);
             _il.Emit(OpCodes.Call, s_throw);
+            EmitRet();
+        }
+
+        /// <summary>ret; a region's method returns the next instruction to run, and -1 for the function's return (or after a trap, never reached).</summary>
+        private void EmitRet()
+        {
+            if (_region is not null)
+            {
+                _il.Emit(OpCodes.Ldc_I4_M1);
+            }
+
             _il.Emit(OpCodes.Ret);
         }
 
@@ -740,6 +790,8 @@ internal static partial class IlCompiler
                 throw new NotSupportedException("operand outside the frame");
             }
 
+            _read[slot] = true;
+            _slotRefs++;
             _il.Emit(OpCodes.Ldloc, _slots[slot]);
         }
 
@@ -750,6 +802,8 @@ internal static partial class IlCompiler
                 throw new NotSupportedException("operand outside the frame");
             }
 
+            _written[slot] = true;
+            _slotRefs++;
             _il.Emit(OpCodes.Stloc, _slots[slot]);
         }
 

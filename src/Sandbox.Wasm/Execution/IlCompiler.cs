@@ -20,7 +20,7 @@ internal static partial class IlCompiler
 
     /// <summary>Compiles <paramref name="function"/>, or returns null when it stays interpreted (unsupported, or over
     /// <paramref name="maxInstructions"/> or <paramref name="maxWork"/>, see <see cref="WasmEngineOptions.CompileMaxWork"/>).</summary>
-    public static CompiledCode? TryCompile(CompiledFunction function, int maxInstructions, int maxWork)
+    public static CompiledCode? TryCompile(CompiledFunction function, int maxInstructions, int maxWork, int regionIlBytes = int.MaxValue)
     {
         // Checked on the form the interpreter runs first, so an oversized function is not even re-translated.
         if (function.Module is null || function.Code.Length > maxInstructions || Work(function) > maxWork)
@@ -37,11 +37,25 @@ internal static partial class IlCompiler
         try
         {
             var method = new DynamicMethod("wasm", typeof(void), s_parameters, typeof(IlCompiler).Module, skipVisibility: true);
-            new Emitter(plain, function.Module, method.GetILGenerator(plain.Code.Length * 24)).Emit();
+            var gen = method.GetILGenerator(plain.Code.Length * 24);
+            var whole = new Emitter(plain, function.Module, gen);
+            whole.Emit();
+
+            // Over the JIT's limits for optimising one method (see IlCompiler.Regions): several methods instead.
+            if (gen.ILOffset > regionIlBytes * 5L / 2 || whole.SlotRefs[plain.Code.Length] > regionIlBytes * 3L / 10)
+            {
+                return CompileRegions(plain, function.Module, whole, regionIlBytes);
+            }
+
             return method.CreateDelegate<CompiledCode>();
         }
         catch (NotSupportedException)
         {
+            return null;
+        }
+        catch (InvalidProgramException)
+        {
+            // A region the JIT rejected when CompileRegions compiled it: nothing ran, the function stays interpreted.
             return null;
         }
     }

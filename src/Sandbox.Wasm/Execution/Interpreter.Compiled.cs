@@ -17,6 +17,9 @@ internal sealed partial class Interpreter
     /// <summary>Functions the IL compiler declined (they stay interpreted).</summary>
     internal int CompileFallbackCount;
 
+    /// <summary>Compiled functions split into several methods (<see cref="RegionedCode"/>), counted in <see cref="CompiledFunctionCount"/> too.</summary>
+    internal int SplitFunctionCount;
+
     /// <summary>
     /// Runs <paramref name="callee"/> (a guest function) in the IL tier if it is compiled or due to be compiled;
     /// false means the caller must interpret it. Compilation happens on this thread, between two calls, so it
@@ -71,7 +74,7 @@ internal sealed partial class Interpreter
     private CompiledCode? Compile(CompiledFunction code)
     {
         code.EnsureTranslated();
-        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork);
+        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork, _compileRegionIlBytes);
         if (jit is null)
         {
             code.CompileRefused = true;
@@ -80,6 +83,11 @@ internal sealed partial class Interpreter
         }
 
         CompiledFunctionCount++;
+        if (jit.Target is RegionedCode)
+        {
+            SplitFunctionCount++;
+        }
+
         Interlocked.CompareExchange(ref code.Jit, jit, null);
         return code.Jit;
     }
@@ -141,6 +149,14 @@ internal sealed partial class Interpreter
         }
 
         runtime.ChargeEntry(entryFuel);
+    }
+
+    /// <summary>Prologue of a function split into regions (<see cref="RegionedCode"/>): EnterCompiled, and the declared
+    /// locals zeroed in the value stack, where the regions read them (a whole compiled method zeroes its IL locals).</summary>
+    internal static void EnterRegions(Interpreter runtime, int fp, CompiledFunction function)
+    {
+        EnterCompiled(runtime, fp, function.MaxHeight, function.EntryFuel);
+        Array.Clear(runtime._stack, fp + function.ParameterCount, function.LocalCount - function.ParameterCount);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
