@@ -145,9 +145,16 @@ internal static partial class IlCompiler
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
             // An entry at a loop header (on-stack replacement) goes to the block emitted after the body.
+            // Entry -1 is the compiler's probe (see TryCompile): return at once.
             var osr = il.DefineLabel();
+            var call = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_3);
-            il.Emit(OpCodes.Brtrue, osr);
+            il.Emit(OpCodes.Brfalse, call);
+            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Bgt, osr);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(call);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4, _function.MaxHeight);
@@ -267,7 +274,14 @@ internal static partial class IlCompiler
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
         private void FindTargets()
         {
-            var (start, end) = _region is { } region ? (region.Start, region.End) : (0, _code.Length);
+            foreach (var (start, end) in _region?.Ranges ?? [(0, _code.Length)])
+            {
+                FindTargets(start, end);
+            }
+        }
+
+        private void FindTargets(int start, int end)
+        {
             for (var pc = start; pc < end; pc++)
             {
                 ref var ins = ref _code[pc];
@@ -299,7 +313,7 @@ internal static partial class IlCompiler
 
         private void Target(int pc)
         {
-            if (_region is not null && (uint)pc < (uint)_code.Length && (pc < _region.Start || pc >= _region.End))
+            if (_region is not null && (uint)pc < (uint)_code.Length && !_region.Contains(pc))
             {
                 _exits.Add(pc);
             }

@@ -26,8 +26,45 @@ internal static partial class IlCompiler
 {
     private static readonly Type[] s_regionParameters = s_parameters;
 
-    /// <summary>Instructions [Start, End) of a split function, entered at <see cref="Entries"/>; <see cref="Heights"/> from the whole function's emission.</summary>
-    internal sealed record Region(int Start, int End, int[] Entries, int[] Heights);
+    /// <summary>
+    /// The instruction ranges [Start, End) of a split function that one method runs: its own (the first) and copies of
+    /// short dispatch blocks that it jumps to (see <see cref="DispatchBlockEnd"/>), entered at <see cref="Entries"/> (in
+    /// its own range); <see cref="Heights"/> from the whole function's emission.
+    /// </summary>
+    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights)
+    {
+        public bool Contains(int pc) => Array.Exists(Ranges, r => pc >= r.Start && pc < r.End);
+    }
+
+    /// <summary>Longest dispatch block (instructions, a br_table's entries included) copied into the regions that jump to it.</summary>
+    private const int MaxDispatchBlock = 600;
+
+    /// <summary>
+    /// Where a dispatch block starting at loop header <paramref name="header"/> ends (exclusive), or -1: straight-line code
+    /// from the header to a br_table (an interpreter's `switch (opcode)` in a loop, CPython's eval loop), no other branch
+    /// on the way. Each region that jumps back to the header gets its own copy, so a bytecode handler dispatches to the
+    /// next one directly instead of through the header's region: one region change per bytecode instead of two, and
+    /// none when the next handler is in the same region.
+    /// </summary>
+    private static int DispatchBlockEnd(Instruction[] code, int header)
+    {
+        for (var pc = header + 1; pc < code.Length && pc - header < MaxDispatchBlock; pc++)
+        {
+            switch (code[pc].Op)
+            {
+                case OpCode.BrTable:
+                    var end = pc + code[pc].A + 2;
+                    return end - header <= MaxDispatchBlock && end <= code.Length ? end : -1;
+                case OpCode.Br or OpCode.BrIf or OpCode.BrUnless or OpCode.BrMove or OpCode.BrIfMove or OpCode.Return
+                    or OpCode.Unreachable or OpCode.LoopHeader:
+                    return -1;
+                default:
+                    break;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>
     /// Splits <paramref name="plain"/> (already emitted whole by <paramref name="whole"/>) into regions of at most about
@@ -60,45 +97,81 @@ internal static partial class IlCompiler
             regionOf.AsSpan(starts[r], end - starts[r]).Fill(r);
         }
 
+        // Ranges: each region's own, plus a copy of each dispatch block it jumps to (not overlapping its own range).
+        var ranges = new List<(int Start, int End)>[starts.Count];
+        var loopHeaders = new List<int>();
+        for (var r = 0; r < starts.Count; r++)
+        {
+            ranges[r] = [(starts[r], r + 1 < starts.Count ? starts[r + 1] : code.Length)];
+        }
+
+        var dispatchEnd = new Dictionary<int, int>();
+        for (var pc = 0; pc < code.Length; pc++)
+        {
+            if (code[pc].Op == OpCode.LoopHeader)
+            {
+                loopHeaders.Add(pc);
+                if (heights[pc] >= 0 && DispatchBlockEnd(code, pc) is var end and > 0)
+                {
+                    dispatchEnd[pc] = end;
+                }
+            }
+            else if (code[pc].Op == OpCode.BrTable)
+            {
+                pc += code[pc].A + 1;
+            }
+        }
+
+        if (dispatchEnd.Count > 0)
+        {
+            for (var r = 0; r < starts.Count; r++)
+            {
+                var (own, ownEnd) = ranges[r][0];
+                var copies = new SortedSet<int>();
+                ForEachJump(own, ownEnd, (_, to) =>
+                {
+                    if (dispatchEnd.TryGetValue(to, out var end) && (end <= own || to >= ownEnd))
+                    {
+                        copies.Add(to);
+                    }
+                });
+                foreach (var header in copies)
+                {
+                    ranges[r].Add((header, dispatchEnd[header]));
+                }
+            }
+        }
+
         // Entries: each region's first instruction, its loop headers (on-stack replacement enters there), and every
-        // target of a jump from another region.
+        // target of a jump from outside its ranges (a jump from a copy lands in the target's own region).
+        var regions = new Region[starts.Count];
         var entries = new SortedSet<int>[starts.Count];
         for (var r = 0; r < starts.Count; r++)
         {
             entries[r] = [starts[r]];
         }
 
-        var loopHeaders = new List<int>();
-        for (var pc = 0; pc < code.Length; pc++)
+        foreach (var header in loopHeaders)
         {
-            var ins = code[pc];
-            switch (ins.Op)
+            if (regionOf[header] >= 0)
             {
-                case OpCode.LoopHeader:
-                    loopHeaders.Add(pc);
-                    if (regionOf[pc] >= 0)
-                    {
-                        entries[regionOf[pc]].Add(pc);
-                    }
+                entries[regionOf[header]].Add(header);
+            }
+        }
 
-                    break;
-                case OpCode.Br:
-                case OpCode.BrIf:
-                case OpCode.BrUnless:
-                case OpCode.BrMove:
-                case OpCode.BrIfMove:
-                    CrossEdge(pc, ins.A);
-                    break;
-                case OpCode.BrTable:
-                    for (var k = 0; k <= ins.A; k++)
+        for (var r = 0; r < starts.Count; r++)
+        {
+            var region = new Region([.. ranges[r]], [], heights);
+            regions[r] = region;
+            foreach (var (start, end) in ranges[r])
+            {
+                ForEachJump(start, end, (_, to) =>
+                {
+                    if ((uint)to < (uint)code.Length && regionOf[to] >= 0 && !region.Contains(to))
                     {
-                        CrossEdge(pc, code[pc + 1 + k].A);
+                        entries[regionOf[to]].Add(to);
                     }
-
-                    pc += ins.A + 1;
-                    break;
-                default:
-                    break;
+                });
             }
         }
 
@@ -106,7 +179,6 @@ internal static partial class IlCompiler
         var methods = new RegionCode[starts.Count];
         for (var r = 0; r < starts.Count; r++)
         {
-            var end = r + 1 < starts.Count ? starts[r + 1] : code.Length;
             var list = entries[r].Where(e => heights[e] >= 0).ToArray();
             for (var k = 0; k < list.Length; k++)
             {
@@ -114,8 +186,8 @@ internal static partial class IlCompiler
             }
 
             var method = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
-            var ilBytes = whole.IlOffsets[end] - whole.IlOffsets[starts[r]];
-            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), new Region(starts[r], end, list, heights)).Emit();
+            var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
+            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list }).Emit();
             methods[r] = method.CreateDelegate<RegionCode>();
         }
 
@@ -126,13 +198,44 @@ internal static partial class IlCompiler
             method(null!, null!, 0, -1);
         }
 
-        return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders]).Run;
+        return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders], ranges.Sum(r => r.Count - 1)).Run;
 
-        void CrossEdge(int from, int to)
+        // The first instruction at or after pc that the whole emission reached (br_table entries and dead code have no IL).
+        int NextEmitted(int pc)
         {
-            if ((uint)to < (uint)code.Length && regionOf[to] >= 0 && regionOf[from] != regionOf[to])
+            while (pc < code.Length && heights[pc] < 0)
             {
-                entries[regionOf[to]].Add(to);
+                pc++;
+            }
+
+            return pc;
+        }
+
+        void ForEachJump(int start, int end, Action<int, int> jump)
+        {
+            for (var pc = start; pc < end; pc++)
+            {
+                var ins = code[pc];
+                switch (ins.Op)
+                {
+                    case OpCode.Br:
+                    case OpCode.BrIf:
+                    case OpCode.BrUnless:
+                    case OpCode.BrMove:
+                    case OpCode.BrIfMove:
+                        jump(pc, ins.A);
+                        break;
+                    case OpCode.BrTable:
+                        for (var k = 0; k <= ins.A; k++)
+                        {
+                            jump(pc, code[pc + 1 + k].A);
+                        }
+
+                        pc += ins.A + 1;
+                        break;
+                    default:
+                        break;
+                }
             }
         }
     }
@@ -172,42 +275,49 @@ internal static partial class IlCompiler
                 Target(entry);
             }
 
-            // The next region's first instruction is a target too: no comparison here fuses with a branch over there.
-            if (region.End < _code.Length)
+            // The instruction after each range is a target too: no comparison here fuses with a branch over there.
+            foreach (var (_, end) in region.Ranges)
             {
-                Target(region.End);
+                if (end < _code.Length && _heights[end] >= 0)
+                {
+                    Target(end);
+                }
             }
 
             var prologue = il.DefineLabel();
             il.Emit(OpCodes.Br, prologue);
-            for (var pc = region.Start; pc < region.End; pc++)
+            foreach (var (start, end) in region.Ranges)
             {
-                var h = _heights[pc];
-                if (_isTarget[pc])
+                for (var pc = start; pc < end; pc++)
                 {
-                    il.MarkLabel(_labels[pc]);
+                    var h = _heights[pc];
+                    if (_isTarget[pc])
+                    {
+                        il.MarkLabel(_labels[pc]);
+                    }
+
+                    if (h < 0)
+                    {
+                        continue;
+                    }
+
+                    _pc = pc;
+                    var next = EmitInstruction(ref pc, h);
+                    if (next >= 0)
+                    {
+                        Flow(pc + 1, next);
+                    }
                 }
 
-                if (h < 0)
+                // Falling off the range: on to the next instruction (a copied dispatch block ends in its br_table instead).
+                if (end < _code.Length && _heights[end] >= 0)
                 {
-                    continue;
+                    il.Emit(OpCodes.Br, _labels[end]);
                 }
-
-                _pc = pc;
-                var next = EmitInstruction(ref pc, h);
-                if (next >= 0)
+                else
                 {
-                    Flow(pc + 1, next);
+                    EmitRet();
                 }
-            }
-
-            if (region.End < _code.Length)
-            {
-                il.Emit(OpCodes.Br, _labels[region.End]);
-            }
-            else
-            {
-                EmitRet();
             }
 
             // Stubs: target in exitPc, then one store block per height.
@@ -282,8 +392,11 @@ internal static partial class IlCompiler
 }
 
 /// <summary>A split function's entry (a <see cref="CompiledCode"/>): runs its regions until one returns from the function.</summary>
-internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders)
+internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders, int dispatchCopies)
 {
+    /// <summary>Copies of dispatch blocks in the regions (tests check the copies are exercised).</summary>
+    public int DispatchCopies => dispatchCopies;
+
     public void Run(Interpreter runtime, WasmInstance instance, int fp, int entryLoop)
     {
         int pc;

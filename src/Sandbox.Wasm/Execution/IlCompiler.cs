@@ -47,7 +47,11 @@ internal static partial class IlCompiler
                 return CompileRegions(plain, function.Module, whole, regionIlBytes);
             }
 
-            return method.CreateDelegate<CompiledCode>();
+            // Compiled now by the probe (entry -1 returns at once), so a method the JIT rejects is declined here, before
+            // any of it runs, and a running body never meets an InvalidProgramException from a callee's first call.
+            var compiled = method.CreateDelegate<CompiledCode>();
+            compiled(null!, null!, 0, -1);
+            return compiled;
         }
         catch (NotSupportedException)
         {
@@ -55,7 +59,7 @@ internal static partial class IlCompiler
         }
         catch (InvalidProgramException)
         {
-            // A region the JIT rejected when CompileRegions compiled it: nothing ran, the function stays interpreted.
+            // The JIT rejected the method (or a region) at its probe: nothing ran, the function stays interpreted.
             return null;
         }
     }

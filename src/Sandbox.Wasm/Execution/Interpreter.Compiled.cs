@@ -20,6 +20,9 @@ internal sealed partial class Interpreter
     /// <summary>Compiled functions split into several methods (<see cref="RegionedCode"/>), counted in <see cref="CompiledFunctionCount"/> too.</summary>
     internal int SplitFunctionCount;
 
+    /// <summary>Dispatch blocks copied into the regions of split functions (see IlCompiler.DispatchBlockEnd).</summary>
+    internal int DispatchCopyCount;
+
     /// <summary>
     /// Runs <paramref name="callee"/> (a guest function) in the IL tier if it is compiled or due to be compiled;
     /// false means the caller must interpret it. Compilation happens on this thread, between two calls, so it
@@ -83,9 +86,10 @@ internal sealed partial class Interpreter
         }
 
         CompiledFunctionCount++;
-        if (jit.Target is RegionedCode)
+        if (jit.Target is RegionedCode regioned)
         {
             SplitFunctionCount++;
+            DispatchCopyCount += regioned.DispatchCopies;
         }
 
         Interlocked.CompareExchange(ref code.Jit, jit, null);
@@ -94,29 +98,23 @@ internal sealed partial class Interpreter
 
     private bool TryRunCompiled(CompiledFunction code, CompiledCode jit, WasmInstance instance, int fp, int entryLoop)
     {
-        try
-        {
-            jit(this, instance, fp, entryLoop);
-            return true;
-        }
-        catch (InvalidProgramException)
-        {
-            // The .NET JIT rejected our IL when the method was first entered, before any of it ran (a compiled
-            // body that is already running can only throw this from a nested first call, caught there): no guest
-            // state changed, so the function falls back to the interpreter for good.
-            code.Jit = null;
-            code.CompileRefused = true;
-            CompileFallbackCount++;
-            return false;
-        }
+        // No InvalidProgramException to catch here: IlCompiler had the JIT compile the method (a probe call) before
+        // handing it out, and declined the function if the JIT rejected it.
+        jit(this, instance, fp, entryLoop);
+        return true;
     }
 
     /// <summary>Call from compiled code to any function: compiled, interpreted or host.</summary>
     internal static void CallFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
     {
-        if (callee.Code is null)
+        if (callee.Code is not { } code)
         {
             runtime.CallHost(callee, fp, caller);
+        }
+        else if (code.Jit is { } jit)
+        {
+            // Compiled to compiled: straight in, the commonest call in hot code.
+            jit(runtime, callee.Instance!, fp, 0);
         }
         else if (!runtime.TryRunCompiled(callee, fp))
         {
@@ -125,6 +123,7 @@ internal sealed partial class Interpreter
     }
 
     /// <summary>Prologue of a compiled function: the interpreter's EnterFrame plus a host-stack probe, then the entry block's fuel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void EnterCompiled(Interpreter runtime, int fp, int maxHeight, int entryFuel)
     {
         if (++runtime._depth > runtime._maxDepth)

@@ -90,7 +90,7 @@ public sealed class RegionTests
     public void Run_BenchProgramSplit_SameOutputAndSameFuelLeftAsInterpreter(string program, string arg, string expected)
     {
         var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Differential", "Programs", program + ".wasm"));
-        (string Stdout, long FuelLeft, int Split) Run(bool compiled, bool loopOnly = false)
+        (string Stdout, long FuelLeft, int Split, int Copies) Run(bool compiled, bool loopOnly = false)
         {
             var engine = Engine(compiled, loopOnly);
             var module = engine.Compile(bytes, TestContext.Current.CancellationToken);
@@ -111,7 +111,7 @@ public sealed class RegionTests
                 }
             });
             exitCode.ShouldBe(0);
-            return (Encoding.UTF8.GetString(host.Stdout.Span), engine.Fuel, engine.Interpreter.SplitFunctionCount);
+            return (Encoding.UTF8.GetString(host.Stdout.Span), engine.Fuel, engine.Interpreter.SplitFunctionCount, engine.Interpreter.DispatchCopyCount);
         }
 
         var interpreted = Run(compiled: false);
@@ -125,6 +125,12 @@ public sealed class RegionTests
         replaced.FuelLeft.ShouldBe(interpreted.FuelLeft);
         split.Split.ShouldBeGreaterThan(0);
         replaced.Split.ShouldBeGreaterThan(0);
+        if (program == "bytecode")
+        {
+            // Its switch loop is a dispatch block (loop header, then straight to a br_table): copied into the regions
+            // that jump back to it, and those copies ran above.
+            split.Copies.ShouldBeGreaterThan(0);
+        }
     }
 
     /// <summary>With the default options: a loop body of 3,000 groups is too large for one optimised method, so it is split.</summary>
