@@ -140,7 +140,7 @@ public sealed class RegionTests
         var module = HostileModules.LongInfiniteLoop(groups: 3_000);
         (long Counter, WasmTrapKind Kind, int Split, int Compiled) Stop(bool compiled)
         {
-            var engine = new WasmEngine(new WasmEngineOptions { UseCompiler = compiled, CompileThreshold = 1 });
+            var engine = new WasmEngine(new WasmEngineOptions { UseCompiler = compiled, CompileThreshold = 1, CompileLoopThreshold = 1 });
             var instance = engine.Instantiate(engine.Compile(module, TestContext.Current.CancellationToken));
             engine.Fuel = 1_000_000;
             var trap = Should.Throw<WasmTrapException>(() => instance.Invoke("run"));
@@ -162,7 +162,7 @@ public sealed class RegionTests
     [Fact]
     public async Task RequestInterrupt_DuringSplitInfiniteLoop_TrapsInterruptedPromptly()
     {
-        var engine = new WasmEngine(new WasmEngineOptions { CompileThreshold = 1 });
+        var engine = new WasmEngine(new WasmEngineOptions { CompileThreshold = 1, CompileLoopThreshold = 1 });
         var instance = engine.Instantiate(engine.Compile(HostileModules.LongInfiniteLoop(groups: 3_000), TestContext.Current.CancellationToken));
         var run = Task.Run(() => Should.Throw<WasmTrapException>(() => instance.Invoke("run")));
         while (instance.GetGlobal("count")!.Value.AsI64() < 100_000)
