@@ -148,15 +148,15 @@ internal static partial class IlCompiler
             // Entry -1 is the compiler's probe (see TryCompile): return at once.
             var osr = il.DefineLabel();
             var call = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Brfalse, call);
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Bgt, osr);
             il.Emit(OpCodes.Ret);
             il.MarkLabel(call);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, _function.MaxHeight);
             il.Emit(OpCodes.Ldc_I4, _function.EntryFuel);
             il.Emit(OpCodes.Call, s_enter);
@@ -256,7 +256,7 @@ internal static partial class IlCompiler
                 cases[k] = _heights[headers[k]] < 0 ? il.DefineLabel() : _labels[headers[k]];
             }
 
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Switch, cases);
@@ -367,7 +367,7 @@ internal static partial class IlCompiler
                 {
                     // As the interpreter's loop header: the interrupt check (a volatile read), then the block's fuel.
                     var running = il.DefineLabel();
-                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldarg_1);
                     il.Emit(OpCodes.Volatile);
                     il.Emit(OpCodes.Ldfld, s_interruptField);
                     il.Emit(OpCodes.Brfalse, running);
@@ -409,7 +409,7 @@ internal static partial class IlCompiler
                     return -1;
                 case OpCode.Call:
                 {
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldfld, s_functions);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Ldelem_Ref);
@@ -420,8 +420,8 @@ internal static partial class IlCompiler
                 case OpCode.CallIndirect:
                 {
                     var type = TypeAt(ins.A);
-                    il.Emit(OpCodes.Ldarg_0);
                     il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Ldc_I4, (int)ins.B);
                     Load(h - 1);
@@ -472,14 +472,14 @@ internal static partial class IlCompiler
                     il.Emit(OpCodes.Stfld, s_globalBits);
                     return h - 1;
                 case OpCode.TableGet:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     Load(h - 1);
                     il.Emit(OpCodes.Call, s_tableGet);
                     Store(h - 1);
                     return h;
                 case OpCode.TableSet:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     Load(h - 2);
                     Load(h - 1);
@@ -492,8 +492,8 @@ internal static partial class IlCompiler
                     Store(h);
                     return h + 1;
                 case OpCode.MemoryGrow:
-                    il.Emit(OpCodes.Ldarg_0);
                     il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     Load(h - 1);
                     il.Emit(OpCodes.Call, s_memoryGrow);
                     Store(h - 1);
@@ -517,7 +517,7 @@ internal static partial class IlCompiler
                     Store(h);
                     return h + 1;
                 case OpCode.RefFunc:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Call, s_functionHandle);
                     Store(h);
@@ -612,12 +612,12 @@ internal static partial class IlCompiler
                 }
             }
 
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldloc, _callee);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, at);
             il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Call, s_call);
             if (results > 0)
             {
@@ -653,8 +653,8 @@ internal static partial class IlCompiler
             }
 
             // The depth back down (a trap skips this: Invoke restores the depth for every frame at once).
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_depthField);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
@@ -736,12 +736,12 @@ internal static partial class IlCompiler
                 }
             }
 
-            il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4, ins.Op);
             il.Emit(OpCodes.Ldc_I4, ins.A);
             il.Emit(OpCodes.Ldc_I8, ins.B);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, h);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Call, s_bulk);
@@ -823,7 +823,7 @@ internal static partial class IlCompiler
 
         private void LoadStack()
         {
-            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, s_stackField);
             _il.Emit(OpCodes.Stloc, _stack);
         }
@@ -831,7 +831,7 @@ internal static partial class IlCompiler
         /// <summary>Pushes fp + <paramref name="slot"/>, an index into the value stack.</summary>
         private void StackIndex(int slot)
         {
-            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Ldc_I4, slot);
             _il.Emit(OpCodes.Add);
         }
@@ -840,7 +840,7 @@ internal static partial class IlCompiler
         private void LoadEntryState()
         {
             ReloadMemory();
-            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldarg_2);
             _il.Emit(OpCodes.Ldfld, s_globals);
             _il.Emit(OpCodes.Stloc, _globals);
 
@@ -856,7 +856,7 @@ internal static partial class IlCompiler
             var il = _il;
             var none = il.DefineLabel();
             var done = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldfld, s_memory0);
             il.Emit(OpCodes.Stloc, _memoryObject);
             il.Emit(OpCodes.Ldloc, _memoryObject);

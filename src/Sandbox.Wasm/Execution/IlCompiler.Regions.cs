@@ -188,7 +188,7 @@ internal static partial class IlCompiler
             var method = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
             var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
             new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list }).Emit();
-            methods[r] = method.CreateDelegate<RegionCode>();
+            methods[r] = (RegionCode)method.CreateDelegate(typeof(RegionCode), s_closure);
         }
 
         // Every region's method is compiled now, not at its first entry: a method the JIT rejects (InvalidProgramException)
@@ -364,7 +364,7 @@ internal static partial class IlCompiler
             // on a path that did not write it. Slots at or above the highest entry's height hold no value at entry.
             il.MarkLabel(prologue);
             var run = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Ldc_I4_M1);
             il.Emit(OpCodes.Bne_Un, run);
             il.Emit(OpCodes.Ldc_I4_M1);
@@ -384,7 +384,7 @@ internal static partial class IlCompiler
                 }
             }
 
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Switch, region.Entries.Select(e => _labels[e]).ToArray());
             Trap(WasmTrapKind.Unreachable);
         }
