@@ -15,8 +15,8 @@ internal delegate int RegionCode(Interpreter runtime, WasmInstance instance, int
 /// they are constants, not settings: 60,000 bytes of IL, 20,000 IL instructions, 2,000 basic blocks, 2,000 locals and
 /// 8,000 local references); past any of them it compiles the whole method without optimisation ("switched MinOpts": no
 /// register allocation across blocks, no inlining). CPython's eval loop in one method is about five to eight times over
-/// each of them. So a function whose IL is over <see cref="WasmEngineOptions.CompileRegionIlBytes"/> is cut into regions
-/// of consecutive instructions, each a method under the limits, run by <see cref="RegionedCode"/>: at a region's edges
+/// each of them. So a function whose IL is over about 2.5 times <see cref="WasmEngineOptions.CompileRegionIlBytes"/> is
+/// cut into regions of consecutive instructions, each a method under the limits, run by <see cref="RegionedCode"/>: at a region's edges
 /// the frame's slots live in the value stack at fp (as in the interpreter), inside it in IL locals. A jump out of a
 /// region stores the slots the region wrote and returns the target; the dispatcher calls the target's region, which
 /// loads the slots it uses. Fuel, interruption (every loop header is inside some region, and every cycle passes one),
