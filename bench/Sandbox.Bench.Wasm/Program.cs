@@ -7,8 +7,8 @@ using Sandbox.Bench.Wasm;
 // cannot run says why and the bench goes on.
 // Arguments: [runs] [interpreter] — "interpreter" turns the IL tier off, for comparing the two tiers.
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-// Also threshold=N, loop=N, maxsize=N and work=N set the IL tier's CompileThreshold, CompileLoopThreshold,
-// CompileMaxInstructions and CompileMaxWork (for tuning); only=TEXT runs just the cases whose name contains TEXT; nonode skips Node
+// Also threshold=N, loop=N, maxsize=N, work=N and region=N set the IL tier's CompileThreshold, CompileLoopThreshold,
+// CompileMaxInstructions, CompileMaxWork and CompileRegionIlBytes (for tuning); only=TEXT runs just the cases whose name contains TEXT; nonode skips Node
 // (for timing our engine alone, e.g. two builds against each other).
 var defaults = new Sandbox.Wasm.WasmEngineOptions();
 var options = defaults with
@@ -18,6 +18,7 @@ var options = defaults with
     CompileMaxInstructions = Setting("maxsize=") ?? defaults.CompileMaxInstructions,
     CompileLoopThreshold = Setting("loop=") ?? defaults.CompileLoopThreshold,
     CompileMaxWork = Setting("work=") ?? defaults.CompileMaxWork,
+    CompileRegionIlBytes = Setting("region=") ?? defaults.CompileRegionIlBytes,
 };
 var repo = FindRepositoryRoot();
 var programs = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "Programs");

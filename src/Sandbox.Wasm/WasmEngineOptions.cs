@@ -109,12 +109,16 @@ public sealed record WasmEngineOptions
     public int CompileThreshold { get; init; } = 200_000;
 
     /// <summary>Loop iterations (summed over a function's loops, while interpreted) after which a function is
-    /// compiled and its running frame continues in the IL tier from the loop header it reached.</summary>
+    /// compiled and its running frame continues in the IL tier from the loop header it reached. Both thresholds grow
+    /// with the function's size, one more time per 2,000 instructions (the JIT's cost grows likewise): CPython's eval
+    /// loop waits for 7× as many.</summary>
     public int CompileLoopThreshold { get; init; } = 200_000;
 
-    /// <summary>Largest function (in translated instructions) the IL tier compiles; larger ones stay interpreted,
-    /// because the .NET JIT's time grows faster than linearly with method size.</summary>
-    public int CompileMaxInstructions { get; init; } = 20_000;
+    /// <summary>Largest function (in translated instructions) the IL tier compiles; larger ones stay interpreted. A
+    /// function this large is split into methods of <see cref="CompileRegionIlBytes"/> (the .NET JIT's time grows faster
+    /// than linearly with one method's size, but only linearly with the number of regions), so this bounds the JIT's
+    /// total time for one function (50,000 instructions: about 35 regions). CPython's eval loop is about 23,000.</summary>
+    public int CompileMaxInstructions { get; init; } = 50_000;
 
     /// <summary>
     /// Largest compile work the IL tier takes on for one function: its translated instructions plus its frame slots
@@ -125,6 +129,14 @@ public sealed record WasmEngineOptions
     /// 3 s and 1 GB of working set.
     /// </summary>
     public int CompileMaxWork { get; init; } = 100_000;
+
+    /// <summary>
+    /// IL bytes per .NET method when the IL tier splits a large function into regions (several methods, see
+    /// IlCompiler.Regions). A function is split when its IL as one method would be over the JIT's fixed limits for
+    /// optimising (60,000 bytes of IL, 8,000 local references, ...), at about 2.5 times this; each region stays under
+    /// them, so the JIT optimises it instead of compiling it unoptimised ("MinOpts"). Tests set it tiny to split everything.
+    /// </summary>
+    public int CompileRegionIlBytes { get; init; } = 20_000;
 
     /// <summary>Stack size of the dedicated execution thread used by <see cref="WasmEngine.RunOnExecutionThread{T}"/>.</summary>
     public int ExecutionThreadStackBytes { get; init; } = 256 * 1024 * 1024;

@@ -31,6 +31,7 @@ internal static class WasmEngineOptionsValidator
         Positive(options.CompileThreshold, nameof(options.CompileThreshold));
         Positive(options.CompileLoopThreshold, nameof(options.CompileLoopThreshold));
         Positive(options.CompileMaxInstructions, nameof(options.CompileMaxInstructions));
+        Positive(options.CompileRegionIlBytes, nameof(options.CompileRegionIlBytes));
         Positive(options.CompileMaxWork, nameof(options.CompileMaxWork));
         Positive(options.ValueStackSlots, nameof(options.ValueStackSlots));
         Positive(options.ExecutionThreadStackBytes, nameof(options.ExecutionThreadStackBytes));

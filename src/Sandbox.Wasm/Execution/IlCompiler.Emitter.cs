@@ -84,20 +84,48 @@ internal static partial class IlCompiler
         /// <summary>The instruction being emitted.</summary>
         private int _pc;
 
-        public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il)
+        /// <summary>One region of a split function (null: the whole function in one method), see <see cref="CompileRegions"/>.</summary>
+        private readonly Region? _region;
+
+        /// <summary>Slots this method reads and writes (a region loads and stores only those at its edges).</summary>
+        private readonly bool[] _read;
+        private readonly bool[] _written;
+
+        /// <summary>IL offset and slot references (Load/Store, the bulk of the JIT's local reference count) at the start of each instruction.</summary>
+        public int[] IlOffsets { get; }
+
+        public int[] SlotRefs { get; }
+
+        private int _slotRefs;
+
+        public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il, Region? region = null)
         {
             _function = function;
             _module = module;
             _il = il;
             _code = function.Code;
+            _region = region;
             _slots = new LocalBuilder[function.MaxHeight];
+            _read = new bool[function.MaxHeight];
+            _written = new bool[function.MaxHeight];
             _labels = new Label[_code.Length + 1];
             _isTarget = new bool[_code.Length + 1];
-            _heights = new int[_code.Length + 1];
+            _heights = region?.Heights ?? new int[_code.Length + 1];
+            IlOffsets = new int[_code.Length + 1];
+            SlotRefs = new int[_code.Length + 1];
         }
+
+        /// <summary>Operand height on entry to each instruction after <see cref="Emit"/> (-1: dead code).</summary>
+        public int[] Heights => _heights;
 
         public void Emit()
         {
+            if (_region is not null)
+            {
+                EmitRegion(_region);
+                return;
+            }
+
             var il = _il;
             for (var i = 0; i < _slots.Length; i++)
             {
@@ -117,11 +145,18 @@ internal static partial class IlCompiler
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
             // An entry at a loop header (on-stack replacement) goes to the block emitted after the body.
+            // Entry -1 is the compiler's probe (see TryCompile): return at once.
             var osr = il.DefineLabel();
+            var call = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Brfalse, call);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Bgt, osr);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(call);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldarg_3);
-            il.Emit(OpCodes.Brtrue, osr);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4, _function.MaxHeight);
             il.Emit(OpCodes.Ldc_I4, _function.EntryFuel);
             il.Emit(OpCodes.Call, s_enter);
@@ -154,6 +189,8 @@ internal static partial class IlCompiler
                 }
 
                 _pc = pc;
+                IlOffsets[pc] = il.ILOffset;
+                SlotRefs[pc] = _slotRefs;
                 var next = EmitInstruction(ref pc, h);
                 if (next >= 0)
                 {
@@ -161,9 +198,12 @@ internal static partial class IlCompiler
                 }
             }
 
+            IlOffsets[_code.Length] = il.ILOffset;
+            SlotRefs[_code.Length] = _slotRefs;
+
             // Every instruction ends in a jump, a return or a throw helper followed by ret: falling off is impossible,
             // but IL must not end without a terminator.
-            il.Emit(OpCodes.Ret);
+            EmitRet();
             EmitLoopEntries(osr);
         }
 
@@ -216,7 +256,7 @@ internal static partial class IlCompiler
                 cases[k] = _heights[headers[k]] < 0 ? il.DefineLabel() : _labels[headers[k]];
             }
 
-            il.Emit(OpCodes.Ldarg_3);
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Switch, cases);
@@ -234,7 +274,15 @@ internal static partial class IlCompiler
         /// <summary>Defines a label at every jump target (backward ones must exist before their jump is emitted).</summary>
         private void FindTargets()
         {
-            for (var pc = 0; pc < _code.Length; pc++)
+            foreach (var (start, end) in _region?.Ranges ?? [(0, _code.Length)])
+            {
+                FindTargets(start, end);
+            }
+        }
+
+        private void FindTargets(int start, int end)
+        {
+            for (var pc = start; pc < end; pc++)
             {
                 ref var ins = ref _code[pc];
                 switch (ins.Op)
@@ -265,6 +313,11 @@ internal static partial class IlCompiler
 
         private void Target(int pc)
         {
+            if (_region is not null && (uint)pc < (uint)_code.Length && !_region.Contains(pc))
+            {
+                _exits.Add(pc);
+            }
+
             if ((uint)pc >= (uint)_code.Length)
             {
                 throw new NotSupportedException("jump target outside the function");
@@ -314,7 +367,7 @@ internal static partial class IlCompiler
                 {
                     // As the interpreter's loop header: the interrupt check (a volatile read), then the block's fuel.
                     var running = il.DefineLabel();
-                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldarg_1);
                     il.Emit(OpCodes.Volatile);
                     il.Emit(OpCodes.Ldfld, s_interruptField);
                     il.Emit(OpCodes.Brfalse, running);
@@ -356,7 +409,7 @@ internal static partial class IlCompiler
                     return -1;
                 case OpCode.Call:
                 {
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldfld, s_functions);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Ldelem_Ref);
@@ -367,8 +420,8 @@ internal static partial class IlCompiler
                 case OpCode.CallIndirect:
                 {
                     var type = TypeAt(ins.A);
-                    il.Emit(OpCodes.Ldarg_0);
                     il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Ldc_I4, (int)ins.B);
                     Load(h - 1);
@@ -419,14 +472,14 @@ internal static partial class IlCompiler
                     il.Emit(OpCodes.Stfld, s_globalBits);
                     return h - 1;
                 case OpCode.TableGet:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     Load(h - 1);
                     il.Emit(OpCodes.Call, s_tableGet);
                     Store(h - 1);
                     return h;
                 case OpCode.TableSet:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     Load(h - 2);
                     Load(h - 1);
@@ -439,8 +492,8 @@ internal static partial class IlCompiler
                     Store(h);
                     return h + 1;
                 case OpCode.MemoryGrow:
-                    il.Emit(OpCodes.Ldarg_0);
                     il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     Load(h - 1);
                     il.Emit(OpCodes.Call, s_memoryGrow);
                     Store(h - 1);
@@ -464,7 +517,7 @@ internal static partial class IlCompiler
                     Store(h);
                     return h + 1;
                 case OpCode.RefFunc:
-                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
                     il.Emit(OpCodes.Ldc_I4, ins.A);
                     il.Emit(OpCodes.Call, s_functionHandle);
                     Store(h);
@@ -559,12 +612,12 @@ internal static partial class IlCompiler
                 }
             }
 
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldloc, _callee);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, at);
             il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Call, s_call);
             if (results > 0)
             {
@@ -600,13 +653,13 @@ internal static partial class IlCompiler
             }
 
             // The depth back down (a trap skips this: Invoke restores the depth for every frame at once).
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_depthField);
             il.Emit(OpCodes.Ldc_I4_1);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Stfld, s_depthField);
-            il.Emit(OpCodes.Ret);
+            EmitRet();
         }
 
         private void EmitBrTable(int pc, int h)
@@ -683,12 +736,12 @@ internal static partial class IlCompiler
                 }
             }
 
-            il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldc_I4, ins.Op);
             il.Emit(OpCodes.Ldc_I4, ins.A);
             il.Emit(OpCodes.Ldc_I8, ins.B);
-            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldarg_3);
             il.Emit(OpCodes.Ldc_I4, h);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Call, s_bulk);
@@ -710,6 +763,17 @@ internal static partial class IlCompiler
         {
             _il.Emit(OpCodes.Ldc_I4, (int)kind);
             _il.Emit(OpCodes.Call, s_throw);
+            EmitRet();
+        }
+
+        /// <summary>ret; a region's method returns the next instruction to run, and -1 for the function's return (or after a trap, never reached).</summary>
+        private void EmitRet()
+        {
+            if (_region is not null)
+            {
+                _il.Emit(OpCodes.Ldc_I4_M1);
+            }
+
             _il.Emit(OpCodes.Ret);
         }
 
@@ -740,6 +804,8 @@ internal static partial class IlCompiler
                 throw new NotSupportedException("operand outside the frame");
             }
 
+            _read[slot] = true;
+            _slotRefs++;
             _il.Emit(OpCodes.Ldloc, _slots[slot]);
         }
 
@@ -750,12 +816,14 @@ internal static partial class IlCompiler
                 throw new NotSupportedException("operand outside the frame");
             }
 
+            _written[slot] = true;
+            _slotRefs++;
             _il.Emit(OpCodes.Stloc, _slots[slot]);
         }
 
         private void LoadStack()
         {
-            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, s_stackField);
             _il.Emit(OpCodes.Stloc, _stack);
         }
@@ -763,7 +831,7 @@ internal static partial class IlCompiler
         /// <summary>Pushes fp + <paramref name="slot"/>, an index into the value stack.</summary>
         private void StackIndex(int slot)
         {
-            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Ldc_I4, slot);
             _il.Emit(OpCodes.Add);
         }
@@ -772,7 +840,7 @@ internal static partial class IlCompiler
         private void LoadEntryState()
         {
             ReloadMemory();
-            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldarg_2);
             _il.Emit(OpCodes.Ldfld, s_globals);
             _il.Emit(OpCodes.Stloc, _globals);
 
@@ -788,7 +856,7 @@ internal static partial class IlCompiler
             var il = _il;
             var none = il.DefineLabel();
             var done = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldfld, s_memory0);
             il.Emit(OpCodes.Stloc, _memoryObject);
             il.Emit(OpCodes.Ldloc, _memoryObject);

@@ -23,8 +23,8 @@ internal static partial class IlCompiler
         {
             var il = _il;
             var enough = il.DefineLabel();
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_fuel);
             il.Emit(OpCodes.Ldc_I8, amount);
             il.Emit(OpCodes.Sub);

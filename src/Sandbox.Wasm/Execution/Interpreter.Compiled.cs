@@ -17,6 +17,12 @@ internal sealed partial class Interpreter
     /// <summary>Functions the IL compiler declined (they stay interpreted).</summary>
     internal int CompileFallbackCount;
 
+    /// <summary>Compiled functions split into several methods (<see cref="RegionedCode"/>), counted in <see cref="CompiledFunctionCount"/> too.</summary>
+    internal int SplitFunctionCount;
+
+    /// <summary>Dispatch blocks copied into the regions of split functions (see IlCompiler.DispatchBlockEnd).</summary>
+    internal int DispatchCopyCount;
+
     /// <summary>
     /// Runs <paramref name="callee"/> (a guest function) in the IL tier if it is compiled or due to be compiled;
     /// false means the caller must interpret it. Compilation happens on this thread, between two calls, so it
@@ -28,7 +34,7 @@ internal sealed partial class Interpreter
         var jit = code.Jit;
         if (jit is null)
         {
-            if (code.CompileRefused || ++code.Calls < _compileThreshold || (jit = Compile(code)) is null)
+            if (code.CompileRefused || !HotEnough(code, ++code.Calls, _compileThreshold) || (jit = Compile(code)) is null)
             {
                 return false;
             }
@@ -45,6 +51,11 @@ internal sealed partial class Interpreter
     private bool TryEnterCompiledAtLoop(WasmFunction function, int fp, int loopPc)
     {
         var code = function.Code!;
+        if (code.Jit is null && !HotEnough(code, code.BackEdges, _compileLoopThreshold))
+        {
+            return false;
+        }
+
         var jit = code.Jit ?? (code.CompileRefused ? null : Compile(code));
         if (jit is null)
         {
@@ -68,10 +79,24 @@ internal sealed partial class Interpreter
         return TryRunCompiled(code, jit, function.Instance!, fp, ordinal);
     }
 
+    /// <summary>Instructions per unit of the JIT's cost in <see cref="HotEnough"/>: about one region of a split function.</summary>
+    private const int CompileCostInstructions = 2_000;
+
+    /// <summary>
+    /// Whether <paramref name="count"/> (calls, or loop iterations) reached <paramref name="threshold"/> times the
+    /// function's compile cost in units of <see cref="CompileCostInstructions"/>: the JIT's time grows with the size
+    /// (a split function costs about one function of that size per region), so a function of 15,000 instructions
+    /// (CPython's eval loop) waits for 7× the iterations. Measured: CPython's start-up alone runs its eval loop's
+    /// loops about 250,000 times, and at the unscaled 200,000 every cold python-wasm run compiled it (about 2 s of
+    /// JIT per process, more than the whole run) before its first line of output.
+    /// </summary>
+    private static bool HotEnough(CompiledFunction code, int count, int threshold) =>
+        count >= (long)threshold * Math.Max(1, code.Code.Length / CompileCostInstructions);
+
     private CompiledCode? Compile(CompiledFunction code)
     {
         code.EnsureTranslated();
-        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork);
+        var jit = IlCompiler.TryCompile(code, _compileMaxInstructions, _compileMaxWork, _compileRegionIlBytes);
         if (jit is null)
         {
             code.CompileRefused = true;
@@ -80,35 +105,35 @@ internal sealed partial class Interpreter
         }
 
         CompiledFunctionCount++;
+        if (jit.Target is RegionedCode regioned)
+        {
+            SplitFunctionCount++;
+            DispatchCopyCount += regioned.DispatchCopies;
+        }
+
         Interlocked.CompareExchange(ref code.Jit, jit, null);
         return code.Jit;
     }
 
     private bool TryRunCompiled(CompiledFunction code, CompiledCode jit, WasmInstance instance, int fp, int entryLoop)
     {
-        try
-        {
-            jit(this, instance, fp, entryLoop);
-            return true;
-        }
-        catch (InvalidProgramException)
-        {
-            // The .NET JIT rejected our IL when the method was first entered, before any of it ran (a compiled
-            // body that is already running can only throw this from a nested first call, caught there): no guest
-            // state changed, so the function falls back to the interpreter for good.
-            code.Jit = null;
-            code.CompileRefused = true;
-            CompileFallbackCount++;
-            return false;
-        }
+        // No InvalidProgramException to catch here: IlCompiler had the JIT compile the method (a probe call) before
+        // handing it out, and declined the function if the JIT rejected it.
+        jit(this, instance, fp, entryLoop);
+        return true;
     }
 
     /// <summary>Call from compiled code to any function: compiled, interpreted or host.</summary>
     internal static void CallFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
     {
-        if (callee.Code is null)
+        if (callee.Code is not { } code)
         {
             runtime.CallHost(callee, fp, caller);
+        }
+        else if (code.Jit is { } jit)
+        {
+            // Compiled to compiled: straight in, the commonest call in hot code.
+            jit(runtime, callee.Instance!, fp, 0);
         }
         else if (!runtime.TryRunCompiled(callee, fp))
         {
@@ -117,6 +142,7 @@ internal sealed partial class Interpreter
     }
 
     /// <summary>Prologue of a compiled function: the interpreter's EnterFrame plus a host-stack probe, then the entry block's fuel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void EnterCompiled(Interpreter runtime, int fp, int maxHeight, int entryFuel)
     {
         if (++runtime._depth > runtime._maxDepth)
@@ -141,6 +167,14 @@ internal sealed partial class Interpreter
         }
 
         runtime.ChargeEntry(entryFuel);
+    }
+
+    /// <summary>Prologue of a function split into regions (<see cref="RegionedCode"/>): EnterCompiled, and the declared
+    /// locals zeroed in the value stack, where the regions read them (a whole compiled method zeroes its IL locals).</summary>
+    internal static void EnterRegions(Interpreter runtime, int fp, CompiledFunction function)
+    {
+        EnterCompiled(runtime, fp, function.MaxHeight, function.EntryFuel);
+        Array.Clear(runtime._stack, fp + function.ParameterCount, function.LocalCount - function.ParameterCount);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,6 +25,7 @@ internal sealed partial class Interpreter
     private readonly int _compileThreshold;
     private readonly int _compileMaxInstructions;
     private readonly int _compileMaxWork;
+    private readonly int _compileRegionIlBytes;
     private readonly int _compileLoopThreshold;
     private readonly WasmCallContext _context;
     private int _depth;
@@ -45,6 +46,7 @@ internal sealed partial class Interpreter
         _compileThreshold = engine.Options.CompileThreshold;
         _compileMaxInstructions = engine.Options.CompileMaxInstructions;
         _compileMaxWork = engine.Options.CompileMaxWork;
+        _compileRegionIlBytes = engine.Options.CompileRegionIlBytes;
         _compileLoopThreshold = engine.Options.CompileLoopThreshold;
         _context = new WasmCallContext(engine);
     }

@@ -87,6 +87,24 @@ public sealed class SpecConformanceTests
         results.Sum(r => r.CompileFallbacks).ShouldBe(0);
     }
 
+    /// <summary>
+    /// The same suite with every compiled function split into regions of a few instructions each (IlCompiler.Regions, what
+    /// the IL tier does with a function too large for one optimised method): every kind of region edge is crossed, and
+    /// the suite must fail no more checks than with whole methods.
+    /// </summary>
+    [Fact]
+    public void SpecSuite_SplitIntoRegions_NoMoreFailuresThanWholeMethods()
+    {
+        var files = SpecTestLocator.Files();
+        files.ShouldNotBeEmpty("spec tests not found: expected ../shared/wasm-spec beside the checkout");
+        var options = s_compileEverything with { CompileRegionIlBytes = 64 };
+        var results = files.AsParallel().WithDegreeOfParallelism(2).Select(f => SpecTestRunner.Run(Root, f, options)).OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+        Summarize(results, reportPath: null);
+        results.Sum(r => r.CompileFallbacks).ShouldBe(0);
+        results.Sum(r => r.Split).ShouldBeGreaterThan(1_000);
+        results.Sum(r => r.Failed).ShouldBe(files.Select(Result).Sum(r => r.Failed));
+    }
+
     private static void Summarize(List<SpecFileResult> results, string? reportPath)
     {
         var table = new StringBuilder();

@@ -17,6 +17,9 @@ internal sealed class SpecFileResult(string name)
     /// <summary>Functions the IL compiler declined (they ran interpreted).</summary>
     public int CompileFallbacks { get; set; }
 
+    /// <summary>Compiled functions split into several methods (regions).</summary>
+    public int Split { get; set; }
+
     public List<string> Failures { get; } = [];
 
     public List<string> Skips { get; } = [];

@@ -18,6 +18,7 @@ internal static class SpecTestRunner
         var result = engine.RunOnExecutionThread(() => RunOnThread(engine, root, name));
         result.Compiled = engine.Interpreter.CompiledFunctionCount;
         result.CompileFallbacks = engine.Interpreter.CompileFallbackCount;
+        result.Split = engine.Interpreter.SplitFunctionCount;
         return result;
     }
 

@@ -120,6 +120,31 @@ internal static class HostileModules
         return WithExportedFunctions(1, body.ToArray());
     }
 
+    /// <summary>
+    /// A loop that never ends and is too long for one optimised .NET method (the IL tier splits it into regions): one
+    /// i64 local, and per group <c>local0 += 1; count = local0</c>, <paramref name="groups"/> times, then back to the
+    /// loop header. Exports "run" and the global "count" (how far it got).
+    /// </summary>
+    public static byte[] LongInfiniteLoop(int groups)
+    {
+        List<byte> body = [0x01, 0x01, 0x7E, 0x03, 0x40];
+        for (var i = 0; i < groups; i++)
+        {
+            body.AddRange([0x20, 0x00, 0x42, 0x01, 0x7C, 0x22, 0x00, 0x24, 0x00]);
+        }
+
+        body.AddRange([0x0C, 0x00, 0x0B, 0x0B]);
+        return
+        [
+            .. s_header,
+            .. Section(1, [0x01, 0x60, 0x00, 0x00]),
+            .. Section(3, [0x01, 0x00]),
+            .. Section(6, [0x01, 0x7E, 0x01, 0x42, 0x00, 0x0B]),
+            .. Section(7, [0x02, 0x03, (byte)'r', (byte)'u', (byte)'n', 0x00, 0x00, 0x05, (byte)'c', (byte)'o', (byte)'u', (byte)'n', (byte)'t', 0x03, 0x00]),
+            .. Section(10, [0x01, .. Leb((uint)body.Count), .. body]),
+        ];
+    }
+
     /// <summary>Declaration bomb (issue 10): <paramref name="functions"/> empty functions declaring <paramref name="localsEach"/> i64 locals each.</summary>
     public static byte[] ManyFunctionsWithLocals(int functions, uint localsEach) =>
         WithExportedFunctions(functions, [0x01, .. Leb(localsEach), 0x7E, 0x0B]);

@@ -1,0 +1,419 @@
+using System.Reflection.Emit;
+using Sandbox.Wasm.Decoding;
+
+namespace Sandbox.Wasm.Execution;
+
+/// <summary>
+/// One region's method: runs the region from its entry <paramref name="entry"/> (an index into
+/// <see cref="IlCompiler.Region.Entries"/>) and returns the next instruction to run, in another region, or -1 when the
+/// function has returned. -1 as <paramref name="entry"/> returns at once (it makes the .NET JIT compile the method).
+/// </summary>
+internal delegate int RegionCode(Interpreter runtime, WasmInstance instance, int fp, int entry);
+
+/// <remarks>
+/// Large functions in several methods. The .NET JIT optimises a method only under fixed limits (in a release runtime
+/// they are constants, not settings: 60,000 bytes of IL, 20,000 IL instructions, 2,000 basic blocks, 2,000 locals and
+/// 8,000 local references); past any of them it compiles the whole method without optimisation ("switched MinOpts": no
+/// register allocation across blocks, no inlining). CPython's eval loop in one method is about five to eight times over
+/// each of them. So a function whose IL is over about 2.5 times <see cref="WasmEngineOptions.CompileRegionIlBytes"/> is
+/// cut into regions of consecutive instructions, each a method under the limits, run by <see cref="RegionedCode"/>: at a region's edges
+/// the frame's slots live in the value stack at fp (as in the interpreter), inside it in IL locals. A jump out of a
+/// region stores the slots the region wrote and returns the target; the dispatcher calls the target's region, which
+/// loads the slots it uses. Fuel, interruption (every loop header is inside some region, and every cycle passes one),
+/// traps and depth are the single method's, instruction for instruction.
+/// </remarks>
+internal static partial class IlCompiler
+{
+    private static readonly Type[] s_regionParameters = s_parameters;
+
+    /// <summary>
+    /// The instruction ranges [Start, End) of a split function that one method runs: its own (the first) and copies of
+    /// short dispatch blocks that it jumps to (see <see cref="DispatchBlockEnd"/>), entered at <see cref="Entries"/> (in
+    /// its own range); <see cref="Heights"/> from the whole function's emission.
+    /// </summary>
+    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights)
+    {
+        public bool Contains(int pc) => Array.Exists(Ranges, r => pc >= r.Start && pc < r.End);
+    }
+
+    /// <summary>Longest dispatch block (instructions, a br_table's entries included) copied into the regions that jump to it.</summary>
+    private const int MaxDispatchBlock = 600;
+
+    /// <summary>
+    /// Where a dispatch block starting at loop header <paramref name="header"/> ends (exclusive), or -1: straight-line code
+    /// from the header to a br_table (an interpreter's `switch (opcode)` in a loop, CPython's eval loop), no other branch
+    /// on the way. Each region that jumps back to the header gets its own copy, so a bytecode handler dispatches to the
+    /// next one directly instead of through the header's region: one region change per bytecode instead of two, and
+    /// none when the next handler is in the same region.
+    /// </summary>
+    private static int DispatchBlockEnd(Instruction[] code, int header)
+    {
+        for (var pc = header + 1; pc < code.Length && pc - header < MaxDispatchBlock; pc++)
+        {
+            switch (code[pc].Op)
+            {
+                case OpCode.BrTable:
+                    var end = pc + code[pc].A + 2;
+                    return end - header <= MaxDispatchBlock && end <= code.Length ? end : -1;
+                case OpCode.Br or OpCode.BrIf or OpCode.BrUnless or OpCode.BrMove or OpCode.BrIfMove or OpCode.Return
+                    or OpCode.Unreachable or OpCode.LoopHeader:
+                    return -1;
+                default:
+                    break;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Splits <paramref name="plain"/> (already emitted whole by <paramref name="whole"/>) into regions of at most about
+    /// <paramref name="budget"/> bytes of IL and <paramref name="budget"/> / 5 slot references each, and emits them.
+    /// </summary>
+    private static CompiledCode CompileRegions(CompiledFunction plain, ModuleDefinition module, Emitter whole, int budget)
+    {
+        var code = plain.Code;
+        var heights = whole.Heights;
+
+        // Cut points: instructions the whole emission reached (not a branch fused into its comparison, not a br_table
+        // entry, not dead code), once the region holds its budget.
+        var starts = new List<int> { 1 };
+        var refBudget = Math.Max(1, budget / 5);
+        for (var pc = 2; pc < code.Length; pc++)
+        {
+            var start = starts[^1];
+            if (heights[pc] >= 0
+                && (whole.IlOffsets[pc] - whole.IlOffsets[start] >= budget || whole.SlotRefs[pc] - whole.SlotRefs[start] >= refBudget))
+            {
+                starts.Add(pc);
+            }
+        }
+
+        var regionOf = new int[code.Length + 1];
+        Array.Fill(regionOf, -1);
+        for (var r = 0; r < starts.Count; r++)
+        {
+            var end = r + 1 < starts.Count ? starts[r + 1] : code.Length;
+            regionOf.AsSpan(starts[r], end - starts[r]).Fill(r);
+        }
+
+        // Ranges: each region's own, plus a copy of each dispatch block it jumps to (not overlapping its own range).
+        var ranges = new List<(int Start, int End)>[starts.Count];
+        var loopHeaders = new List<int>();
+        for (var r = 0; r < starts.Count; r++)
+        {
+            ranges[r] = [(starts[r], r + 1 < starts.Count ? starts[r + 1] : code.Length)];
+        }
+
+        var dispatchEnd = new Dictionary<int, int>();
+        for (var pc = 0; pc < code.Length; pc++)
+        {
+            if (code[pc].Op == OpCode.LoopHeader)
+            {
+                loopHeaders.Add(pc);
+                if (heights[pc] >= 0 && DispatchBlockEnd(code, pc) is var end and > 0)
+                {
+                    dispatchEnd[pc] = end;
+                }
+            }
+            else if (code[pc].Op == OpCode.BrTable)
+            {
+                pc += code[pc].A + 1;
+            }
+        }
+
+        if (dispatchEnd.Count > 0)
+        {
+            for (var r = 0; r < starts.Count; r++)
+            {
+                var (own, ownEnd) = ranges[r][0];
+                var copies = new SortedSet<int>();
+                ForEachJump(own, ownEnd, (_, to) =>
+                {
+                    if (dispatchEnd.TryGetValue(to, out var end) && (end <= own || to >= ownEnd))
+                    {
+                        copies.Add(to);
+                    }
+                });
+                foreach (var header in copies)
+                {
+                    ranges[r].Add((header, dispatchEnd[header]));
+                }
+            }
+        }
+
+        // Entries: each region's first instruction, its loop headers (on-stack replacement enters there), and every
+        // target of a jump from outside its ranges (a jump from a copy lands in the target's own region).
+        var regions = new Region[starts.Count];
+        var entries = new SortedSet<int>[starts.Count];
+        for (var r = 0; r < starts.Count; r++)
+        {
+            entries[r] = [starts[r]];
+        }
+
+        foreach (var header in loopHeaders)
+        {
+            if (regionOf[header] >= 0)
+            {
+                entries[regionOf[header]].Add(header);
+            }
+        }
+
+        for (var r = 0; r < starts.Count; r++)
+        {
+            var region = new Region([.. ranges[r]], [], heights);
+            regions[r] = region;
+            foreach (var (start, end) in ranges[r])
+            {
+                ForEachJump(start, end, (_, to) =>
+                {
+                    if ((uint)to < (uint)code.Length && regionOf[to] >= 0 && !region.Contains(to))
+                    {
+                        entries[regionOf[to]].Add(to);
+                    }
+                });
+            }
+        }
+
+        var entryOf = new int[code.Length + 1];
+        var methods = new RegionCode[starts.Count];
+        for (var r = 0; r < starts.Count; r++)
+        {
+            var list = entries[r].Where(e => heights[e] >= 0).ToArray();
+            for (var k = 0; k < list.Length; k++)
+            {
+                entryOf[list[k]] = k;
+            }
+
+            var method = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
+            var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
+            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list }).Emit();
+            methods[r] = (RegionCode)method.CreateDelegate(typeof(RegionCode), s_closure);
+        }
+
+        // Every region's method is compiled now, not at its first entry: a method the JIT rejects (InvalidProgramException)
+        // must make the whole function decline before any of it runs, as for an unsplit one.
+        foreach (var method in methods)
+        {
+            method(null!, null!, 0, -1);
+        }
+
+        return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders], ranges.Sum(r => r.Count - 1)).Run;
+
+        // The first instruction at or after pc that the whole emission reached (br_table entries and dead code have no IL).
+        int NextEmitted(int pc)
+        {
+            while (pc < code.Length && heights[pc] < 0)
+            {
+                pc++;
+            }
+
+            return pc;
+        }
+
+        void ForEachJump(int start, int end, Action<int, int> jump)
+        {
+            for (var pc = start; pc < end; pc++)
+            {
+                var ins = code[pc];
+                switch (ins.Op)
+                {
+                    case OpCode.Br:
+                    case OpCode.BrIf:
+                    case OpCode.BrUnless:
+                    case OpCode.BrMove:
+                    case OpCode.BrIfMove:
+                        jump(pc, ins.A);
+                        break;
+                    case OpCode.BrTable:
+                        for (var k = 0; k <= ins.A; k++)
+                        {
+                            jump(pc, code[pc + 1 + k].A);
+                        }
+
+                        pc += ins.A + 1;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+    }
+
+    private sealed partial class Emitter
+    {
+        /// <summary>Targets outside the region (exits), each stored through a stub at the end of the method.</summary>
+        private readonly SortedSet<int> _exits = [];
+
+        /// <summary>
+        /// A region's method: body first (entered through the prologue at its end, as the loop entries of a whole method), then
+        /// one stub per exit (its target in a local, then the store block of the target's height: each slot below that height
+        /// which this region writes goes back to the value stack), then the prologue: the slots the region uses, loaded from
+        /// the value stack, and a switch on the entry.
+        /// </summary>
+        private void EmitRegion(Region region)
+        {
+            var il = _il;
+            for (var i = 0; i < _slots.Length; i++)
+            {
+                _slots[i] = il.DeclareLocal(typeof(ulong));
+            }
+
+            _memory = il.DeclareLocal(typeof(byte[]));
+            _memoryObject = il.DeclareLocal(typeof(WasmMemory));
+            _memoryLength = il.DeclareLocal(typeof(ulong));
+            _globals = il.DeclareLocal(typeof(WasmGlobal[]));
+            _stack = il.DeclareLocal(typeof(ulong[]));
+            _callee = il.DeclareLocal(typeof(WasmFunction));
+            _fuelTemp = il.DeclareLocal(typeof(long));
+            _constants = il.DeclareLocal(typeof(ulong[]));
+            var exitPc = il.DeclareLocal(typeof(int));
+            _reinterpretsIntegers = Array.Exists(_code, ins => ins.Op is 0xBE or 0xBF);
+            FindTargets();
+            foreach (var entry in region.Entries)
+            {
+                Target(entry);
+            }
+
+            // The instruction after each range is a target too: no comparison here fuses with a branch over there.
+            foreach (var (_, end) in region.Ranges)
+            {
+                if (end < _code.Length && _heights[end] >= 0)
+                {
+                    Target(end);
+                }
+            }
+
+            var prologue = il.DefineLabel();
+            il.Emit(OpCodes.Br, prologue);
+            foreach (var (start, end) in region.Ranges)
+            {
+                for (var pc = start; pc < end; pc++)
+                {
+                    var h = _heights[pc];
+                    if (_isTarget[pc])
+                    {
+                        il.MarkLabel(_labels[pc]);
+                    }
+
+                    if (h < 0)
+                    {
+                        continue;
+                    }
+
+                    _pc = pc;
+                    var next = EmitInstruction(ref pc, h);
+                    if (next >= 0)
+                    {
+                        Flow(pc + 1, next);
+                    }
+                }
+
+                // Falling off the range: on to the next instruction (a copied dispatch block ends in its br_table instead).
+                if (end < _code.Length && _heights[end] >= 0)
+                {
+                    il.Emit(OpCodes.Br, _labels[end]);
+                }
+                else
+                {
+                    EmitRet();
+                }
+            }
+
+            // Stubs: target in exitPc, then one store block per height.
+            var blocks = new SortedDictionary<int, Label>();
+            foreach (var target in _exits)
+            {
+                var height = _heights[target];
+                if (height < 0)
+                {
+                    throw new NotSupportedException("a jump out of a region into dead code");
+                }
+
+                if (!blocks.TryGetValue(height, out var block))
+                {
+                    blocks[height] = block = il.DefineLabel();
+                }
+
+                il.MarkLabel(_labels[target]);
+                il.Emit(OpCodes.Ldc_I4, target);
+                il.Emit(OpCodes.Stloc, exitPc);
+                il.Emit(OpCodes.Br, block);
+            }
+
+            foreach (var (height, block) in blocks)
+            {
+                il.MarkLabel(block);
+                LoadStack();
+                for (var slot = 0; slot < height; slot++)
+                {
+                    if (_written[slot])
+                    {
+                        il.Emit(OpCodes.Ldloc, _stack);
+                        StackIndex(slot);
+                        il.Emit(OpCodes.Ldloc, _slots[slot]);
+                        il.Emit(OpCodes.Stelem_I8);
+                    }
+                }
+
+                il.Emit(OpCodes.Ldloc, exitPc);
+                il.Emit(OpCodes.Ret);
+            }
+
+            // Prologue. A slot the region writes is loaded too, even if it never reads it: a stub stores it back, also
+            // on a path that did not write it. Slots at or above the highest entry's height hold no value at entry.
+            il.MarkLabel(prologue);
+            var run = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Ldc_I4_M1);
+            il.Emit(OpCodes.Bne_Un, run);
+            il.Emit(OpCodes.Ldc_I4_M1);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(run);
+            LoadEntryState();
+            LoadStack();
+            var reload = region.Entries.Max(e => _heights[e]);
+            for (var slot = 0; slot < reload; slot++)
+            {
+                if (_read[slot] || _written[slot])
+                {
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(slot);
+                    il.Emit(OpCodes.Ldelem_I8);
+                    il.Emit(OpCodes.Stloc, _slots[slot]);
+                }
+            }
+
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Switch, region.Entries.Select(e => _labels[e]).ToArray());
+            Trap(WasmTrapKind.Unreachable);
+        }
+    }
+}
+
+/// <summary>A split function's entry (a <see cref="CompiledCode"/>): runs its regions until one returns from the function.</summary>
+internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders, int dispatchCopies)
+{
+    /// <summary>Copies of dispatch blocks in the regions (tests check the copies are exercised).</summary>
+    public int DispatchCopies => dispatchCopies;
+
+    public void Run(Interpreter runtime, WasmInstance instance, int fp, int entryLoop)
+    {
+        int pc;
+        if (entryLoop == 0)
+        {
+            Interpreter.EnterRegions(runtime, fp, function);
+            pc = 1;
+        }
+        else
+        {
+            pc = loopHeaders[entryLoop - 1];
+        }
+
+        do
+        {
+            pc = regions[regionOf[pc]](runtime, instance, fp, entryOf[pc]);
+        }
+        while (pc >= 0);
+    }
+}
