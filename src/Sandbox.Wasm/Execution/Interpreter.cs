@@ -178,7 +178,11 @@ internal sealed partial class Interpreter
         }
     }
 
-    private void GrowCallFrames() => Array.Resize(ref _callFrames, _callFrames.Length * 2);
+    /// <summary>
+    /// Makes room for the caller saved at <c>_callFrames[_depth]</c>. Compiled code counts its calls in <c>_depth</c> without
+    /// saving frames here, so the depth can be past twice the length when an interpreted frame next saves one.
+    /// </summary>
+    private void GrowCallFrames() => Array.Resize(ref _callFrames, Math.Max(_callFrames.Length * 2, _depth + 1));
 
     // Not NoInlining, unlike ThrowOutOfBounds: the JIT only learns that a call never returns by looking at the callee's
     // body (a bare throw, which it then declines to inline). Known as no-return, every trap check in IL-tier code becomes
