@@ -51,6 +51,15 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
+    /// <summary>The CPU weight of each worker still preparing (started, not yet parked), as the kernel has it (tests).</summary>
+    internal IReadOnlyList<string?> PreparingCpuWeights()
+    {
+        lock (_lock)
+        {
+            return [.. _byKey.Values.SelectMany(w => w).Where(w => !w.Ready.IsCompleted && w.Cgroup is not null).Select(w => w.Cgroup!.CpuWeight())];
+        }
+    }
+
     /// <summary>Takes a worker for <paramref name="key"/>: a parked one first, else one still pre-initialising; null when there is none.</summary>
     public WarmWorker? TryClaim(string key)
     {
@@ -116,7 +125,8 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
 
             while (workers.Count < options.WarmWorkers && (_count < options.MaxWarmWorkers || EvictOtherThan(key)))
             {
-                var warm = new WarmWorker(PrepareAsync(key, prepare));
+                var warm = new WarmWorker();
+                warm.Start(PrepareAsync(key, prepare, warm));
                 workers.Add(warm);
                 _count++;
                 _ = warm.Ready.ContinueWith(t => DropIfFailed(key, warm, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -138,7 +148,11 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
             }
         }
 
-        return PrepareAsync(key, prepare, restoreOnly: true);
+        // Claimed from the start: a run is waiting for this one, so it runs at the full weight throughout.
+        var warm = new WarmWorker();
+        warm.Claim();
+        warm.Start(PrepareAsync(key, prepare, warm, restoreOnly: true));
+        return warm.Ready;
     }
 
     /// <summary>Kills every warm worker (the service is stopping).</summary>
@@ -180,7 +194,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         return true;
     }
 
-    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare, bool restoreOnly = false)
+    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare, WarmWorker warm, bool restoreOnly = false)
     {
         // Off the caller's thread: starting the process and reading the module must not delay the run that asked for the refill.
         await Task.Yield();
@@ -196,6 +210,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         {
             var prepared = prepare(mode);
             worker = prepared.Worker;
+            warm.Started(worker.Cgroup);
             var input = worker.Process.StandardInput.BaseStream;
             await WorkerFrames.WriteAsync(input, FrameType.Prepare, prepared.Template, CancellationToken.None).ConfigureAwait(false);
             await WorkerFrames.WriteAsync(input, FrameType.Module, prepared.Module, CancellationToken.None).ConfigureAwait(false);
@@ -210,8 +225,8 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
                 // Pre-initialisation is bounded here: a guest that never parks is killed, and its worker dropped.
                 if (await UntilParkedAsync(key, worker, mode, prepared.MaxSnapshotBytes).WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false))
                 {
-                    // Parked: what it still does (translating ahead) yields to claimed runs until its own claim.
-                    worker.Cgroup.SetBackground(true);
+                    // Parked: what it still does (translating ahead) yields to claimed runs until its own claim, as its
+                    // start-up did (WarmWorker.Started).
                     if (mode == WarmSnapshotMode.Restore)
                     {
                         Interlocked.Increment(ref _restored);
@@ -366,11 +381,59 @@ internal sealed class KeySnapshot(byte[] bytes, long takenAt)
     public int Uses { get; set; }
 }
 
-/// <summary>One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare.</summary>
-internal sealed class WarmWorker(Task<WorkerProcess?> ready)
+/// <summary>
+/// One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare. Until it is
+/// claimed its cgroup has the lowest CPU weight, from its start (the runtime's start-up, the module, the restore or the
+/// guest's start-up) through its park (translating ahead): a refill takes only the CPU that claimed runs leave, instead
+/// of competing with the run that started it, or the next one, on a small host. Weight only, never the quota.
+/// </summary>
+internal sealed class WarmWorker
 {
-    public Task<WorkerProcess?> Ready { get; } = ready;
+    private readonly Lock _lock = new();
+    private WorkerCgroup? _cgroup;
+    private bool _claimed;
+
+    public Task<WorkerProcess?> Ready { get; private set; } = Task.FromResult<WorkerProcess?>(null);
+
+    /// <summary>The worker's cgroup once its process is started (tests: its CPU weight).</summary>
+    internal WorkerCgroup? Cgroup
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _cgroup;
+            }
+        }
+    }
+
+    /// <summary>Sets the preparation it ends with (once, before anyone can claim it).</summary>
+    public void Start(Task<WorkerProcess?> ready) => Ready = ready;
+
+    /// <summary>Its process has started in <paramref name="cgroup"/>: background weight, unless already claimed.</summary>
+    public void Started(WorkerCgroup cgroup)
+    {
+        lock (_lock)
+        {
+            _cgroup = cgroup;
+            cgroup.SetBackground(!_claimed);
+        }
+    }
+
+    /// <summary>A run has taken it: the full weight from now on, even while it is still preparing (the run waits for it).</summary>
+    public void Claim()
+    {
+        lock (_lock)
+        {
+            _claimed = true;
+            _cgroup?.SetBackground(false);
+        }
+    }
 
     /// <summary>Kills the worker whenever it is ready (never claimed).</summary>
-    public void Release() => _ = Ready.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    public void Release() => Release(Ready);
+
+    /// <summary>Kills the worker <paramref name="ready"/> ends with, whenever it is ready.</summary>
+    public static void Release(Task<WorkerProcess?> ready) =>
+        _ = ready.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

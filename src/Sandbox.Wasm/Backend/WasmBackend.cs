@@ -264,6 +264,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         var parked = warm.Ready.IsCompletedSuccessfully;
 
+        // Claimed: its run gets the full weight, as a cold worker has; at once, so a worker still preparing is not slowed.
+        warm.Claim();
+
         // The run's wall clock starts at the claim, waiting for a worker still pre-initialising included.
         var claimed = _time.GetTimestamp();
         WorkerProcess? worker;
@@ -285,8 +288,6 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             return null;
         }
 
-        // Claimed: its run gets the full weight, as a cold worker has.
-        worker.Cgroup.SetBackground(false);
         Interlocked.Increment(ref _warmHits);
         Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
         return (worker, claimed);
@@ -312,7 +313,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         }
         catch (OperationCanceledException)
         {
-            new WarmWorker(restoring).Release();
+            WarmWorker.Release(restoring);
             throw;
         }
 
@@ -359,7 +360,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         // A snapshot is at most the guest's memory plus its call state; the worker holds it twice (its bytes and their parse, or the capture and its bytes).
         var maxSnapshotBytes = (int)Math.Min(int.MaxValue - 1024, plan.Limits.MemoryBytes + WorkerRuntime.MaxModuleBytes);
         var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + (mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes), module.Length);
-        var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time);
+        // A refill yields to claimed runs from its start (WarmWorker); a worker restored for a waiting run is raised at once.
+        var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time, background: true);
         return new WarmPreparation(worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module, maxSnapshotBytes);
     }
 
