@@ -685,8 +685,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                     if (frame.Type == FrameType.Result)
                     {
                         // The outcome is the worker's last word: the run ends here, not after the runtime's own shutdown
-                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify).
-                        cgroup.KillAll();
+                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify). One round of
+                        // SIGKILLs, not the wait until the cgroup is empty (1-2 ms on v1): the ending kills until empty.
+                        cgroup.KillPresent();
                         _resultSeen.TrySetResult();
                         return;
                     }
