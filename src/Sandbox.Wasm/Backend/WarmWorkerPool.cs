@@ -51,15 +51,6 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         }
     }
 
-    /// <summary>The CPU weight of each worker still preparing (started, not yet parked), as the kernel has it (tests).</summary>
-    internal IReadOnlyList<string?> PreparingCpuWeights()
-    {
-        lock (_lock)
-        {
-            return [.. _byKey.Values.SelectMany(w => w).Where(w => !w.Ready.IsCompleted && w.Cgroup is not null).Select(w => w.Cgroup!.CpuWeight())];
-        }
-    }
-
     /// <summary>Takes a worker for <paramref name="key"/>: a parked one first, else one still pre-initialising; null when there is none.</summary>
     public WarmWorker? TryClaim(string key)
     {
@@ -225,8 +216,8 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
                 // Pre-initialisation is bounded here: a guest that never parks is killed, and its worker dropped.
                 if (await UntilParkedAsync(key, worker, mode, prepared.MaxSnapshotBytes).WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false))
                 {
-                    // Parked: what it still does (translating ahead) yields to claimed runs until its own claim, as its
-                    // start-up did (WarmWorker.Started).
+                    // Parked: what it still does (translating ahead) yields to claimed runs until its own claim.
+                    warm.Parked();
                     if (mode == WarmSnapshotMode.Restore)
                     {
                         Interlocked.Increment(ref _restored);
@@ -382,10 +373,10 @@ internal sealed class KeySnapshot(byte[] bytes, long takenAt)
 }
 
 /// <summary>
-/// One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare. Until it is
-/// claimed its cgroup has the lowest CPU weight, from its start (the runtime's start-up, the module, the restore or the
-/// guest's start-up) through its park (translating ahead): a refill takes only the CPU that claimed runs leave, instead
-/// of competing with the run that started it, or the next one, on a small host. Weight only, never the quota.
+/// One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare. It prepares at
+/// the full CPU weight (the next claim needs it ready: at the lowest weight, a sibling's run starved it, measured), and
+/// parked it has the lowest weight (its translating ahead is optional) until a run claims it. A worker restored for a
+/// run that is already waiting is claimed before it parks, and never gets the lowest weight. Weight only, never the quota.
 /// </summary>
 internal sealed class WarmWorker
 {
@@ -395,32 +386,31 @@ internal sealed class WarmWorker
 
     public Task<WorkerProcess?> Ready { get; private set; } = Task.FromResult<WorkerProcess?>(null);
 
-    /// <summary>The worker's cgroup once its process is started (tests: its CPU weight).</summary>
-    internal WorkerCgroup? Cgroup
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _cgroup;
-            }
-        }
-    }
-
     /// <summary>Sets the preparation it ends with (once, before anyone can claim it).</summary>
     public void Start(Task<WorkerProcess?> ready) => Ready = ready;
 
-    /// <summary>Its process has started in <paramref name="cgroup"/>: background weight, unless already claimed.</summary>
+    /// <summary>Its process has started in <paramref name="cgroup"/> (at the full weight).</summary>
     public void Started(WorkerCgroup cgroup)
     {
         lock (_lock)
         {
             _cgroup = cgroup;
-            cgroup.SetBackground(!_claimed);
         }
     }
 
-    /// <summary>A run has taken it: the full weight from now on, even while it is still preparing (the run waits for it).</summary>
+    /// <summary>It has parked: the lowest weight, unless a run has claimed it already.</summary>
+    public void Parked()
+    {
+        lock (_lock)
+        {
+            if (!_claimed)
+            {
+                _cgroup?.SetBackground(true);
+            }
+        }
+    }
+
+    /// <summary>A run has taken it: the full weight from now on.</summary>
     public void Claim()
     {
         lock (_lock)

@@ -264,7 +264,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         var parked = warm.Ready.IsCompletedSuccessfully;
 
-        // Claimed: its run gets the full weight, as a cold worker has; at once, so a worker still preparing is not slowed.
+        // Claimed: its run gets the full weight, as a cold worker has (a worker still preparing has it already, and keeps it).
         warm.Claim();
 
         // The run's wall clock starts at the claim, waiting for a worker still pre-initialising included.
@@ -360,8 +360,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         // A snapshot is at most the guest's memory plus its call state; the worker holds it twice (its bytes and their parse, or the capture and its bytes).
         var maxSnapshotBytes = (int)Math.Min(int.MaxValue - 1024, plan.Limits.MemoryBytes + WorkerRuntime.MaxModuleBytes);
         var (heapLimit, cgroupLimit) = WorkerLimits(plan.Limits, _options.WarmRequestAllowanceBytes + (mode == WarmSnapshotMode.None ? 0 : plan.Limits.MemoryBytes), module.Length);
-        // A refill yields to claimed runs from its start (WarmWorker); a worker restored for a waiting run is raised at once.
-        var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time, background: true);
+        var worker = WorkerProcess.Start(_options, _cgroups!, _warmName, cgroupLimit, heapLimit, preopens, _time);
         return new WarmPreparation(worker, JsonSerializer.SerializeToUtf8Bytes(prepared, WorkerJsonContext.Default.WorkerRequest), module, maxSnapshotBytes);
     }
 

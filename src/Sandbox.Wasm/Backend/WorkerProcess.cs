@@ -32,9 +32,9 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>The last few KiB of the worker's own stderr (runtime failures, never the guest's output), once it has ended.</summary>
     public Task<string> Diagnostics { get; }
 
-    /// <summary>Makes the cgroup and starts the worker inside it; a <paramref name="background"/> one at the lowest CPU weight from its first instruction.</summary>
+    /// <summary>Makes the cgroup and starts the worker inside it.</summary>
     /// <exception cref="SandboxInfrastructureException">The cgroup could not be made or the process could not start.</exception>
-    public static WorkerProcess Start(WasmWorkerOptions options, CgroupLayout layout, string name, long cgroupLimitBytes, long heapLimitBytes, IReadOnlyList<string> preopens, TimeProvider time, bool background = false)
+    public static WorkerProcess Start(WasmWorkerOptions options, CgroupLayout layout, string name, long cgroupLimitBytes, long heapLimitBytes, IReadOnlyList<string> preopens, TimeProvider time)
     {
         WorkerCgroup cgroup;
         try
@@ -45,11 +45,6 @@ internal sealed class WorkerProcess : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SandboxInfrastructureException("the WebAssembly worker's cgroup could not be made (the service must run as root on a host with cgroup memory, cpu and pids controllers)", e);
-        }
-
-        if (background)
-        {
-            cgroup.SetBackground(true);
         }
 
         var started = time.GetTimestamp();

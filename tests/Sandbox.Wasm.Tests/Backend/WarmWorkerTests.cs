@@ -108,46 +108,26 @@ public sealed class WarmWorkerTests
     }
 
     [Fact]
-    public async Task Refill_WeighsLeastOnTheCpuFromItsStart_NotOnlyOnceParked()
-    {
-        GuestRequirement.PythonGuest();
-        var (pipeline, backend) = Pipeline(warmWorkers: 1);
-        using var owned = backend;
-
-        // The run's answer starts the refill: its worker's runtime start-up, module and guest start-up (or restore) follow.
-        var first = await pipeline.RunAsync(Python("print(1)"), TestContext.Current.CancellationToken);
-        first.Status.ShouldBe(RunStatus.Ok, first.Message);
-        var seen = new List<string?>();
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (backend.ParkedWorkerCount == 0 && waited.Elapsed < s_fillTimeout)
-        {
-            seen.AddRange(backend.WarmPool!.PreparingCpuWeights());
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-
-        seen.ShouldNotBeEmpty("the refill was seen while it prepared");
-        seen.ShouldAllBe(w => w == "2" || w == "1", "before its park, as after it: cgroup v1 cpu.shares 2 or v2 cpu.weight 1");
-    }
-
-    [Fact]
-    public void Claim_RaisesAWorkerStillPreparing_AndAClaimedOneStartsAtTheFullWeight()
+    public void Weight_AParkedWorkerYields_AClaimRaisesIt_AndOneClaimedBeforeItParksNeverYields()
     {
         var layout = WorkerCgroup.Detect().ShouldNotBeNull("cgroups with memory, cpu and pids controllers");
         using var refill = WorkerCgroup.Create(layout, "weight-test-" + Guid.NewGuid().ToString("N")[..8], 64L * 1024 * 1024, 16);
         using var forRun = WorkerCgroup.Create(layout, "weight-test-" + Guid.NewGuid().ToString("N")[..8], 64L * 1024 * 1024, 16);
         var full = refill.CpuWeight();
 
-        var preparing = new WarmWorker();
-        preparing.Started(refill);
+        var pooled = new WarmWorker();
+        pooled.Started(refill);
+        refill.CpuWeight().ShouldBe(full, "it prepares at the full weight: the next claim needs it ready");
+        pooled.Parked();
         refill.CpuWeight().ShouldBeOneOf("2", "1");
-        preparing.Claim();
-        refill.CpuWeight().ShouldBe(full, "a run waits for it now: it must not prepare at the background weight");
+        pooled.Claim();
+        refill.CpuWeight().ShouldBe(full);
 
-        // A worker restored for a run that is already waiting is claimed before its process starts.
+        // A worker restored for a run that is already waiting: claimed before it parks, its run must not run in the background.
         var restored = new WarmWorker();
         restored.Claim();
-        forRun.SetBackground(true);
         restored.Started(forRun);
+        restored.Parked();
         forRun.CpuWeight().ShouldBe(full);
     }
 
