@@ -515,7 +515,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         {
             lock (_lock)
             {
-                if (_outcome is not null && _killed == KillReason.None && _resultSeen.Task.IsCompleted)
+                // The result first: the reader sets it only after the outcome, so an outcome read after it is the one it saw.
+                if (_resultSeen.Task.IsCompleted && _outcome is not null && _killed == KillReason.None)
                 {
                     // Decided: a kill that comes later (the caller's cancellation) no longer changes what the run was.
                     _decided = true;
