@@ -159,6 +159,8 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             TaskScheduler.Default);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Written, byte[] Bytes)> _modules = new(StringComparer.Ordinal);
+
     // Guest modules are the operator's files and rarely change; each is probed once per path and write time.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Path, DateTime Written), long?> _initialMemory = new();
 
@@ -375,7 +377,12 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         return (heapLimit, checked(heapLimit + _options.NativeHeadroomBytes));
     }
 
-    private static async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
+    /// <summary>
+    /// The profile's guest module, read once per path, length and write time (as <see cref="WarmKey"/> tells a rebuilt
+    /// module from the one before): every refill used to read it again (6.7 MB for python-wasm) into a new large-object
+    /// array. The bytes are only ever sent to workers, never changed; one is held per module path.
+    /// </summary>
+    private async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
     {
         if (profile.Module is not { } module)
         {
@@ -384,7 +391,21 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         try
         {
-            return await File.ReadAllBytesAsync(profile.ResolvePath(module), cancellationToken);
+            var path = profile.ResolvePath(module);
+            var info = new FileInfo(path);
+            if (info.Exists && _modules.TryGetValue(path, out var held) && held.Length == info.Length && held.Written == info.LastWriteTimeUtc)
+            {
+                return held.Bytes;
+            }
+
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            if (info.Exists && bytes.Length == info.Length)
+            {
+                // Held under what was seen before the read: a module rewritten meanwhile has a later write time, read again next.
+                _modules[path] = (info.Length, info.LastWriteTimeUtc, bytes);
+            }
+
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
