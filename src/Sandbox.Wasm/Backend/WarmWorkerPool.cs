@@ -116,7 +116,8 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
 
             while (workers.Count < options.WarmWorkers && (_count < options.MaxWarmWorkers || EvictOtherThan(key)))
             {
-                var warm = new WarmWorker(PrepareAsync(key, prepare));
+                var warm = new WarmWorker();
+                warm.Start(PrepareAsync(key, prepare, warm));
                 workers.Add(warm);
                 _count++;
                 _ = warm.Ready.ContinueWith(t => DropIfFailed(key, warm, t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -138,7 +139,11 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
             }
         }
 
-        return PrepareAsync(key, prepare, restoreOnly: true);
+        // Claimed from the start: a run is waiting for this one, so it runs at the full weight throughout.
+        var warm = new WarmWorker();
+        warm.Claim();
+        warm.Start(PrepareAsync(key, prepare, warm, restoreOnly: true));
+        return warm.Ready;
     }
 
     /// <summary>Kills every warm worker (the service is stopping).</summary>
@@ -180,7 +185,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         return true;
     }
 
-    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare, bool restoreOnly = false)
+    private async Task<WorkerProcess?> PrepareAsync(string key, Func<WarmSnapshotMode, WarmPreparation> prepare, WarmWorker warm, bool restoreOnly = false)
     {
         // Off the caller's thread: starting the process and reading the module must not delay the run that asked for the refill.
         await Task.Yield();
@@ -196,6 +201,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
         {
             var prepared = prepare(mode);
             worker = prepared.Worker;
+            warm.Started(worker.Cgroup);
             var input = worker.Process.StandardInput.BaseStream;
             await WorkerFrames.WriteAsync(input, FrameType.Prepare, prepared.Template, CancellationToken.None).ConfigureAwait(false);
             await WorkerFrames.WriteAsync(input, FrameType.Module, prepared.Module, CancellationToken.None).ConfigureAwait(false);
@@ -211,7 +217,7 @@ internal sealed partial class WarmWorkerPool(WasmWorkerOptions options, TimeProv
                 if (await UntilParkedAsync(key, worker, mode, prepared.MaxSnapshotBytes).WaitAsync(options.PrepareTimeout, time).ConfigureAwait(false))
                 {
                     // Parked: what it still does (translating ahead) yields to claimed runs until its own claim.
-                    worker.Cgroup.SetBackground(true);
+                    warm.Parked();
                     if (mode == WarmSnapshotMode.Restore)
                     {
                         Interlocked.Increment(ref _restored);
@@ -366,11 +372,58 @@ internal sealed class KeySnapshot(byte[] bytes, long takenAt)
     public int Uses { get; set; }
 }
 
-/// <summary>One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare.</summary>
-internal sealed class WarmWorker(Task<WorkerProcess?> ready)
+/// <summary>
+/// One warm worker: <see cref="Ready"/> ends with the parked process, or null when it failed to prepare. It prepares at
+/// the full CPU weight (the next claim needs it ready: at the lowest weight, a sibling's run starved it, measured), and
+/// parked it has the lowest weight (its translating ahead is optional) until a run claims it. A worker restored for a
+/// run that is already waiting is claimed before it parks, and never gets the lowest weight. Weight only, never the quota.
+/// </summary>
+internal sealed class WarmWorker
 {
-    public Task<WorkerProcess?> Ready { get; } = ready;
+    private readonly Lock _lock = new();
+    private WorkerCgroup? _cgroup;
+    private bool _claimed;
+
+    public Task<WorkerProcess?> Ready { get; private set; } = Task.FromResult<WorkerProcess?>(null);
+
+    /// <summary>Sets the preparation it ends with (once, before anyone can claim it).</summary>
+    public void Start(Task<WorkerProcess?> ready) => Ready = ready;
+
+    /// <summary>Its process has started in <paramref name="cgroup"/> (at the full weight).</summary>
+    public void Started(WorkerCgroup cgroup)
+    {
+        lock (_lock)
+        {
+            _cgroup = cgroup;
+        }
+    }
+
+    /// <summary>It has parked: the lowest weight, unless a run has claimed it already.</summary>
+    public void Parked()
+    {
+        lock (_lock)
+        {
+            if (!_claimed)
+            {
+                _cgroup?.SetBackground(true);
+            }
+        }
+    }
+
+    /// <summary>A run has taken it: the full weight from now on.</summary>
+    public void Claim()
+    {
+        lock (_lock)
+        {
+            _claimed = true;
+            _cgroup?.SetBackground(false);
+        }
+    }
 
     /// <summary>Kills the worker whenever it is ready (never claimed).</summary>
-    public void Release() => _ = Ready.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    public void Release() => Release(Ready);
+
+    /// <summary>Kills the worker <paramref name="ready"/> ends with, whenever it is ready.</summary>
+    public static void Release(Task<WorkerProcess?> ready) =>
+        _ = ready.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

@@ -92,8 +92,75 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     private long _warmHits;
     private long _warmMisses;
 
-    /// <summary>Kills every warm worker; runs in flight keep their own workers.</summary>
-    public void Dispose() => _warm?.Dispose();
+    /// <summary>
+    /// Kills every warm worker, and waits (boundedly) for the workers of answered runs to end and their cgroups to go;
+    /// runs in flight keep their own workers.
+    /// </summary>
+    public void Dispose()
+    {
+        _warm?.Dispose();
+        if (!WhenWorkersEndedAsync().Wait(s_endingsTimeout))
+        {
+            Log.EndingsOutlived(_logger, EndingWorkerCount, s_endingsTimeout.TotalSeconds);
+        }
+    }
+
+    /// <summary>Longest a dispose waits for answered runs' workers to end: each ending is itself bounded by its exit timeout.</summary>
+    private static readonly TimeSpan s_endingsTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly Lock _endingsLock = new();
+    private readonly HashSet<Task> _endings = [];
+
+    /// <summary>Tests: every answered run's ending waits for this first, to show that the answer does not wait for the ending.</summary>
+    internal Task? HoldEndings { get; set; }
+
+    /// <summary>Workers of answered runs still ending now (killed at their result; exiting, or their cgroup being removed).</summary>
+    public int EndingWorkerCount
+    {
+        get
+        {
+            lock (_endingsLock)
+            {
+                // Those completed but not yet removed (their removal runs just after) are ended.
+                return _endings.Count(e => !e.IsCompleted);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when every worker whose run has been answered so far has exited and its cgroup is removed: a run is
+    /// answered at its worker's result, and the worker's ending follows in the background (tests, shutdown).
+    /// </summary>
+    public Task WhenWorkersEndedAsync()
+    {
+        lock (_endingsLock)
+        {
+            return Task.WhenAll(_endings);
+        }
+    }
+
+    /// <summary>Holds an answered run's ending until it is done (it never throws: see WorkerRun.EndAsync).</summary>
+    private void TrackEnding(Task ending)
+    {
+        lock (_endingsLock)
+        {
+            _endings.Add(ending);
+        }
+
+        _ = ending.ContinueWith(
+            t =>
+            {
+                lock (_endingsLock)
+                {
+                    _endings.Remove(t);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Written, byte[] Bytes)> _modules = new(StringComparer.Ordinal);
 
     // Guest modules are the operator's files and rarely change; each is probed once per path and write time.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Path, DateTime Written), long?> _initialMemory = new();
@@ -200,6 +267,9 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         var parked = warm.Ready.IsCompletedSuccessfully;
 
+        // Claimed: its run gets the full weight, as a cold worker has (a worker still preparing has it already, and keeps it).
+        warm.Claim();
+
         // The run's wall clock starts at the claim, waiting for a worker still pre-initialising included.
         var claimed = _time.GetTimestamp();
         WorkerProcess? worker;
@@ -221,8 +291,6 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             return null;
         }
 
-        // Claimed: its run gets the full weight, as a cold worker has.
-        worker.Cgroup.SetBackground(false);
         Interlocked.Increment(ref _warmHits);
         Log.WarmClaimed(_logger, runId, worker.Process.Id, parked ? "parked" : "still pre-initialising", (long)_time.GetElapsedTime(claimed).TotalMilliseconds);
         return (worker, claimed);
@@ -248,7 +316,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         }
         catch (OperationCanceledException)
         {
-            new WarmWorker(restoring).Release();
+            WarmWorker.Release(restoring);
             throw;
         }
 
@@ -312,7 +380,12 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         return (heapLimit, checked(heapLimit + _options.NativeHeadroomBytes));
     }
 
-    private static async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
+    /// <summary>
+    /// The profile's guest module, read once per path, length and write time (as <see cref="WarmKey"/> tells a rebuilt
+    /// module from the one before): every refill used to read it again (6.7 MB for python-wasm) into a new large-object
+    /// array. The bytes are only ever sent to workers, never changed; one is held per module path.
+    /// </summary>
+    private async Task<byte[]> LoadProfileModuleAsync(Profile profile, CancellationToken cancellationToken)
     {
         if (profile.Module is not { } module)
         {
@@ -321,7 +394,21 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
 
         try
         {
-            return await File.ReadAllBytesAsync(profile.ResolvePath(module), cancellationToken);
+            var path = profile.ResolvePath(module);
+            var info = new FileInfo(path);
+            if (info.Exists && _modules.TryGetValue(path, out var held) && held.Length == info.Length && held.Written == info.LastWriteTimeUtc)
+            {
+                return held.Bytes;
+            }
+
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
+            if (info.Exists && bytes.Length == info.Length)
+            {
+                // Held under what was seen before the read: a module rewritten meanwhile has a later write time, read again next.
+                _modules[path] = (info.Length, info.LastWriteTimeUtc, bytes);
+            }
+
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -343,10 +430,17 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
     /// <summary>One run's worker: starts it, feeds it, reads it, watches its clock and CPU, and turns what happened into a result.</summary>
     private sealed class WorkerRun(WasmBackend backend, RunPlan plan, bool callerModule, IReadOnlyList<string> preopens)
     {
+        /// <summary>How long a SIGKILLed worker may take to exit (the kernel does not wait for it to agree: milliseconds).</summary>
+        private static readonly TimeSpan s_workerExitTimeout = TimeSpan.FromSeconds(10);
+
         private readonly ArrayBufferWriter<byte> _stdout = new();
         private readonly ArrayBufferWriter<byte> _stderr = new();
         private readonly Lock _lock = new();
+        private readonly TaskCompletionSource _resultSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private KillReason _killed;
+        private bool _decided;
+        private long _answeredTimestamp;
+        private ResourceUsage? _usage;
         private WasmOutcome? _outcome;
         private long? _cpuBaselineNanos;
         private long _readyTimestamp;
@@ -380,46 +474,129 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         /// <summary>
         /// Runs on <paramref name="worker"/>: a cold one gets the request and the <paramref name="module"/>; a warm one
         /// (module null) is parked and gets the request alone. The deadline runs from <paramref name="started"/>.
+        /// A worker that delivers its result is answered for at once: its cgroup is killed at the result, and the rest of
+        /// its ending (the process's exit, its pipes and stderr, the cgroup's removal) is the backend's, in the background
+        /// (<see cref="WhenWorkersEndedAsync"/>). Every other run ends as before: after the worker has exited.
         /// </summary>
         public async Task<RunResult> ExecuteAsync(WorkerProcess worker, byte[]? module, long started, CancellationToken cancellationToken)
         {
+            var handedOff = false;
+            try
+            {
+                var process = worker.Process;
+                var cgroup = worker.Cgroup;
+                var feeding = FeedAsync(process, RequestBytes, module);
+                var reading = ReadFramesAsync(process, cgroup);
+                var exited = process.WaitForExitAsync(CancellationToken.None);
+                await WatchAsync(exited, cgroup, started, cancellationToken);
+                if (exited.IsCompleted)
+                {
+                    // Exited on its own (or killed): what it wrote before is still in the pipe, and may be its result.
+                    cgroup.KillAll();
+                    await reading;
+                }
+
+                if (Answered())
+                {
+                    // The result came before any kill, and the worker is already SIGKILLed with its cgroup (ReadFramesAsync):
+                    // it can spend no more of anything past its cgroup's limits, which stay until the cgroup is removed.
+                    // Whether it has exited yet or not, its ending is the same (and does not hold the answer).
+                    // The exit code, OOM kill and diagnostics only classify a run without a result; this one has its result.
+                    var answer = Answer(Usage(cgroup, started), exitCode: 0, oomKilled: false);
+                    _answeredTimestamp = backend._time.GetTimestamp();
+                    handedOff = true;
+                    backend.TrackEnding(EndAsync(worker, exited, feeding, reading, module is null, started));
+                    return answer;
+                }
+
+                // The worker is gone; its pipes end when every process holding them is (the cgroup is killed on dispose).
+                var exitedTimestamp = backend._time.GetTimestamp();
+                cgroup.KillAll();
+                await Task.WhenAll(feeding, reading);
+                _diagnostics = await worker.Diagnostics;
+                var usage = Usage(cgroup, started);
+                if (_killed == KillReason.Cancelled)
+                {
+                    throw new OperationCanceledException("the run was cancelled", cancellationToken);
+                }
+
+                var result = Answer(usage, process.ExitCode, cgroup.OomKilled());
+                _answeredTimestamp = backend._time.GetTimestamp();
+                LogEnded(worker, process.ExitCode, usage, module is null, started, exitedTimestamp);
+                return result;
+            }
+            finally
+            {
+                if (!handedOff)
+                {
+                    worker.Dispose();
+                }
+            }
+        }
+
+        /// <summary>True once the worker's result is in and the service killed it for no other reason: the run is decided.</summary>
+        private bool Answered()
+        {
+            lock (_lock)
+            {
+                // The result first: the reader sets it only after the outcome, so an outcome read after it is the one it saw.
+                if (_resultSeen.Task.IsCompleted && _outcome is not null && _killed == KillReason.None)
+                {
+                    // Decided: a kill that comes later (the caller's cancellation) no longer changes what the run was.
+                    _decided = true;
+                    return true;
+                }
+
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// The ending of a worker whose run was answered at its result: waits for the killed process to exit, drains its
+        /// pipes and stderr, logs, and removes the cgroup. Never throws; a worker that outlives its SIGKILL is logged as
+        /// the failure it is, and its cgroup is still killed again and removed (as far as the kernel lets it).
+        /// </summary>
+        private async Task EndAsync(WorkerProcess worker, Task exited, Task feeding, Task reading, bool warm, long started)
+        {
             using var owned = worker;
-            var process = worker.Process;
-            var cgroup = worker.Cgroup;
-            var feeding = FeedAsync(process, RequestBytes, module);
-            var reading = ReadFramesAsync(process, cgroup);
-            await WatchAsync(process, cgroup, started, cancellationToken);
-            var exitedTimestamp = backend._time.GetTimestamp();
-
-            // The worker is gone; its pipes end when every process holding them is (the cgroup is killed on dispose).
-            cgroup.KillAll();
-            await Task.WhenAll(feeding, reading);
-            _diagnostics = await worker.Diagnostics;
-            var usage = new ResourceUsage
+            try
             {
-                WallMs = (long)backend._time.GetElapsedTime(started).TotalMilliseconds,
-                CpuMs = CpuMs(cgroup),
-                PeakMemoryBytes = Math.Max(_outcome?.GuestMemoryBytes ?? 0, Math.Max(0, (cgroup.PeakMemoryBytes() ?? 0) - _memoryBaselineBytes)),
-                OutputBytes = _stdout.WrittenCount + _stderr.WrittenCount,
-            };
+                if (backend.HoldEndings is { } hold)
+                {
+                    await hold;
+                }
 
-            if (_killed == KillReason.Cancelled)
-            {
-                throw new OperationCanceledException("the run was cancelled", cancellationToken);
+                await exited.WaitAsync(s_workerExitTimeout, backend._time, CancellationToken.None);
+                var exitedTimestamp = backend._time.GetTimestamp();
+                worker.Cgroup.KillAll();
+                await Task.WhenAll(feeding, reading).WaitAsync(s_workerExitTimeout, backend._time, CancellationToken.None);
+                _diagnostics = await worker.Diagnostics.WaitAsync(s_workerExitTimeout, backend._time, CancellationToken.None);
+                LogEnded(worker, worker.Process.ExitCode, _usage!, warm, started, exitedTimestamp);
             }
+            catch (TimeoutException)
+            {
+                Log.WorkerOutlivedKill(backend._logger, plan.RunId, s_workerExitTimeout.TotalSeconds);
+            }
+#pragma warning disable CA1031 // The run is answered; whatever its ending meets is logged, never thrown at nobody.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.WorkerEndFailed(backend._logger, plan.RunId, e.GetType().Name, e.Message);
+            }
+        }
 
-            var result = Classify(process.ExitCode, cgroup.OomKilled(), usage);
+        private ResourceUsage Usage(WorkerCgroup cgroup, long started) => _usage = new ResourceUsage
+        {
+            WallMs = (long)backend._time.GetElapsedTime(started).TotalMilliseconds,
+            CpuMs = CpuMs(cgroup),
+            PeakMemoryBytes = Math.Max(_outcome?.GuestMemoryBytes ?? 0, Math.Max(0, (cgroup.PeakMemoryBytes() ?? 0) - _memoryBaselineBytes)),
+            OutputBytes = _stdout.WrittenCount + _stderr.WrittenCount,
+        };
+
+        private RunResult Answer(ResourceUsage usage, int exitCode, bool oomKilled)
+        {
+            var result = Classify(exitCode, oomKilled, usage);
             var (artifacts, dropped) = _outcome is not null && _artifacts is not null ? _artifacts.Complete(_outcome.ArtifactsDropped) : (null, null);
-            Log.WorkerEnded(backend._logger, plan.RunId, process.ExitCode, _killed.ToString(), usage.CpuMs, usage.PeakMemoryBytes);
-            if (backend._logger.IsEnabled(LogLevel.Debug) && _outcome?.Phases is { } phases && _readyTimestamp != 0 && _resultTimestamp != 0)
-            {
-                var time = backend._time;
-                Log.WorkerPhases(
-                    backend._logger, plan.RunId, module is null ? "warm" : "cold", Ms(time.GetElapsedTime(worker.StartedTimestamp, started)),
-                    Ms(time.GetElapsedTime(started, _readyTimestamp)), Ms(time.GetElapsedTime(_readyTimestamp, _resultTimestamp)),
-                    Ms(time.GetElapsedTime(_resultTimestamp, exitedTimestamp)), Ms(time.GetElapsedTime(started, exitedTimestamp)), phases.Describe());
-            }
-
             return result with
             {
                 RunId = plan.RunId,
@@ -434,6 +611,20 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 Artifacts = artifacts,
                 ArtifactsDropped = dropped,
             };
+        }
+
+        private void LogEnded(WorkerProcess worker, int exitCode, ResourceUsage usage, bool warm, long started, long exitedTimestamp)
+        {
+            Log.WorkerEnded(backend._logger, plan.RunId, exitCode, _killed.ToString(), usage.CpuMs, usage.PeakMemoryBytes);
+            if (backend._logger.IsEnabled(LogLevel.Debug) && _outcome?.Phases is { } phases && _readyTimestamp != 0 && _resultTimestamp != 0)
+            {
+                var time = backend._time;
+                Log.WorkerPhases(
+                    backend._logger, plan.RunId, warm ? "warm" : "cold", Ms(time.GetElapsedTime(worker.StartedTimestamp, started)),
+                    Ms(time.GetElapsedTime(started, _readyTimestamp)), Ms(time.GetElapsedTime(_readyTimestamp, _resultTimestamp)),
+                    Ms(time.GetElapsedTime(_resultTimestamp, _answeredTimestamp)), Ms(time.GetElapsedTime(_resultTimestamp, exitedTimestamp)),
+                    Ms(time.GetElapsedTime(started, _answeredTimestamp)), Ms(time.GetElapsedTime(started, exitedTimestamp)), phases.Describe());
+            }
         }
 
         private WorkerRequest Request()
@@ -518,8 +709,10 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                     if (frame.Type == FrameType.Result)
                     {
                         // The outcome is the worker's last word: the run ends here, not after the runtime's own shutdown
-                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify).
-                        cgroup.KillAll();
+                        // (tens of ms). Not a kill reason: a delivered result stays the truth (Classify). One round of
+                        // SIGKILLs, not the wait until the cgroup is empty (1-2 ms on v1): the ending kills until empty.
+                        cgroup.KillPresent();
+                        _resultSeen.TrySetResult();
                         return;
                     }
                 }
@@ -577,14 +770,17 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
             }
         }
 
-        /// <summary>Waits for the worker to exit, killing it at the deadline, when its CPU time is spent, or when the caller cancels.</summary>
-        private async Task WatchAsync(Process process, WorkerCgroup cgroup, long started, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits for the worker to exit or to deliver its result (then already killed), killing it at the deadline, when
+        /// its CPU time is spent, or when the caller cancels.
+        /// </summary>
+        private async Task WatchAsync(Task exited, WorkerCgroup cgroup, long started, CancellationToken cancellationToken)
         {
             var options = backend._options;
-            var exited = process.WaitForExitAsync(CancellationToken.None);
+            var ended = Task.WhenAny(exited, _resultSeen.Task);
             var deadline = TimeSpan.FromMilliseconds(Limits.WallTimeMs) + options.DeadlineGrace;
             var cpuLimitNanos = Limits.CpuTimeMs * 1_000_000;
-            while (!exited.IsCompleted)
+            while (!exited.IsCompleted && !_resultSeen.Task.IsCompleted)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -616,7 +812,7 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks, Math.Max(TimeSpan.TicksPerMillisecond, (deadline - elapsed).Ticks)));
                 try
                 {
-                    await exited.WaitAsync(pause, backend._time, cancellationToken);
+                    await ended.WaitAsync(pause, backend._time, cancellationToken);
                 }
                 catch (TimeoutException)
                 {
@@ -626,15 +822,21 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
                 }
             }
 
+            if (exited.IsCompleted || Answered())
+            {
+                // Exited, or answered for at its result (its exit is the backend's to wait for, in EndAsync).
+                return;
+            }
+
             // After a kill, the process ends within milliseconds: the kernel does not wait for it to agree.
-            await exited.WaitAsync(TimeSpan.FromSeconds(10), backend._time, CancellationToken.None);
+            await exited.WaitAsync(s_workerExitTimeout, backend._time, CancellationToken.None);
         }
 
         private void Kill(KillReason reason, WorkerCgroup cgroup)
         {
             lock (_lock)
             {
-                if (_killed == KillReason.None && !(_outcome is not null && reason is KillReason.Deadline or KillReason.Cpu))
+                if (_killed == KillReason.None && !_decided && !(_outcome is not null && reason is KillReason.Deadline or KillReason.Cpu))
                 {
                     _killed = reason;
                 }
@@ -721,8 +923,17 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         [LoggerMessage(7, LogLevel.Debug, "Run {RunId}: no warm WebAssembly worker for its profile and limits; starting one cold")]
         public static partial void WarmMissed(ILogger logger, string runId);
 
-        [LoggerMessage(8, LogLevel.Debug, "Run {RunId}: {Start} WebAssembly worker phases (ms): service: spawn to claim {SpawnToClaimMs}, claim to ready {ClaimToReadyMs}, ready to result {ReadyToResultMs}, result to exit {ResultToExitMs}, claim to exit {ClaimToExitMs}; worker (wall/cpu): {WorkerPhases}")]
-        public static partial void WorkerPhases(ILogger logger, string runId, string start, double spawnToClaimMs, double claimToReadyMs, double readyToResultMs, double resultToExitMs, double claimToExitMs, string workerPhases);
+        [LoggerMessage(8, LogLevel.Debug, "Run {RunId}: {Start} WebAssembly worker phases (ms): service: spawn to claim {SpawnToClaimMs}, claim to ready {ClaimToReadyMs}, ready to result {ReadyToResultMs}, result to answer {ResultToAnswerMs}, result to exit {ResultToExitMs}, claim to answer {ClaimToAnswerMs}, claim to exit {ClaimToExitMs}; worker (wall/cpu): {WorkerPhases}")]
+        public static partial void WorkerPhases(ILogger logger, string runId, string start, double spawnToClaimMs, double claimToReadyMs, double readyToResultMs, double resultToAnswerMs, double resultToExitMs, double claimToAnswerMs, double claimToExitMs, string workerPhases);
+
+        [LoggerMessage(9, LogLevel.Error, "Run {RunId}: the WebAssembly worker, answered for at its result and SIGKILLed, had not ended {Seconds} s later; its cgroup is killed again and removed as far as the kernel lets")]
+        public static partial void WorkerOutlivedKill(ILogger logger, string runId, double seconds);
+
+        [LoggerMessage(10, LogLevel.Error, "Run {RunId}: ending the WebAssembly worker after its answer failed ({Kind}: {Problem})")]
+        public static partial void WorkerEndFailed(ILogger logger, string runId, string kind, string problem);
+
+        [LoggerMessage(11, LogLevel.Error, "{Count} WebAssembly workers of answered runs had not ended {Seconds} s into the backend's dispose; their cgroups are left for the next start's sweep")]
+        public static partial void EndingsOutlived(ILogger logger, int count, double seconds);
 
         [LoggerMessage(5, LogLevel.Error, "Run {RunId}: the WebAssembly worker exited {ExitCode} without a result; its stderr ends: {Diagnostics}")]
         public static partial void WorkerDied(ILogger logger, string runId, int exitCode, string diagnostics);

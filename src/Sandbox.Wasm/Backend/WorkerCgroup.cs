@@ -186,7 +186,27 @@ internal sealed class WorkerCgroup : IDisposable
     }
 
     /// <summary>SIGKILLs every process in the cgroup, whatever it is doing (its pid namespace's children included).</summary>
+    /// <remarks>On cgroup v1 it kills until the cgroup is empty, so it also waits for the killed to exit (milliseconds for the worker).</remarks>
     public void KillAll() => CgroupTree.KillAll(_memoryDir, freezerDir: null, _isV2);
+
+    /// <summary>
+    /// SIGKILLs every process in the cgroup now, once, without waiting for them to exit (v2: <c>cgroup.kill</c>, which
+    /// is the whole of <see cref="KillAll"/> there). On v1 a process forked between the read of the pids and the kills is
+    /// not reached: whoever calls this calls <see cref="KillAll"/> after (the worker's ending, then <see cref="Dispose"/>).
+    /// </summary>
+    public void KillPresent()
+    {
+        if (_isV2)
+        {
+            KillAll();
+            return;
+        }
+
+        foreach (var pid in CgroupTree.Pids(_memoryDir))
+        {
+            _ = SendSignal(pid, SigKill);
+        }
+    }
 
     /// <summary>Kills what is left and removes the cgroup in every hierarchy (rmdir only: cgroup files are not real files).</summary>
     public void Dispose()
@@ -213,6 +233,15 @@ internal sealed class WorkerCgroup : IDisposable
             }
         }
     }
+
+    private const int SigKill = 9;
+
+    // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
+#pragma warning disable SYSLIB1054
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static extern int SendSignal(int pid, int signal);
+#pragma warning restore SYSLIB1054
 
     private static string Decimal(long value) => value.ToString(CultureInfo.InvariantCulture);
 

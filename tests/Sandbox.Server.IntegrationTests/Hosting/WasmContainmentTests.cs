@@ -84,7 +84,7 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
         elapsed.TotalMilliseconds.ShouldBeLessThan(WallTimeMs + 1000, "the run must end within its wall-clock limit plus a second");
         growth.ShouldBeLessThan(ServiceGrowthCeilingBytes, $"the service's peak RSS rose by {growth / (1024 * 1024)} MiB during the attack");
         result["runtime"]!.GetValue<string>().ShouldBe("bubblewrap");
-        LeftoverWorkerCgroups((string)result["runId"]!, (string)innocent["runId"]!).ShouldBeEmpty("every worker's cgroup is removed with its run");
+        (await LeftoverWorkerCgroupsAsync((string)result["runId"]!, (string)innocent["runId"]!)).ShouldBeEmpty("every worker's cgroup is removed with its run");
     }
 
     private async Task<JsonObject> PostAsync(object body)
@@ -124,10 +124,24 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
         return (status ?? throw new InvalidOperationException("fixture has no @expect line"), stdout);
     }
 
-    private static string[] LeftoverWorkerCgroups(params string[] runIds)
+    /// <summary>
+    /// The runs' worker cgroups still present once their endings have had time: a run with a result is answered at it,
+    /// and its killed worker's exit and cgroup removal follow within milliseconds (a few seconds is a failure).
+    /// </summary>
+    private static async Task<string[]> LeftoverWorkerCgroupsAsync(params string[] runIds)
     {
         var parent = "/sys/fs/cgroup/memory/sandbox-wasm";
-        return Directory.Exists(parent) ? [.. runIds.SelectMany(id => Directory.EnumerateDirectories(parent, id + "-*"))] : [];
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            string[] left = Directory.Exists(parent) ? [.. runIds.SelectMany(id => Directory.EnumerateDirectories(parent, id + "-*"))] : [];
+            if (left.Length == 0 || clock.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return left;
+            }
+
+            await Task.Delay(20, Token);
+        }
     }
 
     /// <summary>(module (import "wasi_snapshot_preview1" "fd_write" …) (func (export "_start") … prints "hello\n")), from the backend tests' fixture.</summary>

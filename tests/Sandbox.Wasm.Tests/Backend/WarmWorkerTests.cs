@@ -108,6 +108,30 @@ public sealed class WarmWorkerTests
     }
 
     [Fact]
+    public void Weight_AParkedWorkerYields_AClaimRaisesIt_AndOneClaimedBeforeItParksNeverYields()
+    {
+        var layout = WorkerCgroup.Detect().ShouldNotBeNull("cgroups with memory, cpu and pids controllers");
+        using var refill = WorkerCgroup.Create(layout, "weight-test-" + Guid.NewGuid().ToString("N")[..8], 64L * 1024 * 1024, 16);
+        using var forRun = WorkerCgroup.Create(layout, "weight-test-" + Guid.NewGuid().ToString("N")[..8], 64L * 1024 * 1024, 16);
+        var full = refill.CpuWeight();
+
+        var pooled = new WarmWorker();
+        pooled.Started(refill);
+        refill.CpuWeight().ShouldBe(full, "it prepares at the full weight: the next claim needs it ready");
+        pooled.Parked();
+        refill.CpuWeight().ShouldBeOneOf("2", "1");
+        pooled.Claim();
+        refill.CpuWeight().ShouldBe(full);
+
+        // A worker restored for a run that is already waiting: claimed before it parks, its run must not run in the background.
+        var restored = new WarmWorker();
+        restored.Claim();
+        restored.Started(forRun);
+        restored.Parked();
+        forRun.CpuWeight().ShouldBe(full);
+    }
+
+    [Fact]
     public async Task Run_WarmWorker_GetsTheRunsFilesAndStdinAndChargesOnlyTheRunsCpu()
     {
         GuestRequirement.PythonGuest();

@@ -77,6 +77,23 @@ public sealed class WasmBackendProfileModuleTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_ModuleRebuiltOnDisk_RunsTheNewModuleNotTheOneTheBackendHeld()
+    {
+        var backend = new WasmBackend(TimeProvider.System, NullLogger<WasmBackend>.Instance);
+        var first = await backend.ExecuteAsync(Plan(), TestContext.Current.CancellationToken);
+        first.Stdout.ShouldStartWith("arg probe.wasm\n");
+
+        // The backend holds the module it read; a rebuild (another length, a later write time) must be read again.
+        var path = Path.Join(_profileDir.FullName, "probe.wasm");
+        File.Copy(Path.Join(AppContext.BaseDirectory, "Fixtures", "Backend", "hello.wasm"), path, overwrite: true);
+        File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddSeconds(1));
+        var second = await backend.ExecuteAsync(Plan(), TestContext.Current.CancellationToken);
+
+        second.Status.ShouldBe(RunStatus.Ok, second.Message);
+        second.Stdout.ShouldBe("hello\n");
+    }
+
+    [Fact]
     public async Task Execute_ProfilePreopenMissing_SandboxInfrastructureException()
     {
         Directory.Delete(Path.Join(_profileDir.FullName, "runtime"), recursive: true);
