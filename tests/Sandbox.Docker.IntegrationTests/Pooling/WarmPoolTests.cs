@@ -65,10 +65,24 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
     public async Task Run_LastIdleClaimedWhileAnotherIsBeingMade_ItsReplacementWaitsForTheRunsEnd()
     {
         await using var pooled = await PooledAsync(size: 2);
-        await pooled.WaitIdleAsync(2);
-        (await pooled.Pipeline.RunAsync(Python("print(1)"), Token)).Stdout.ShouldBe("1\n");
-        // The short run's deferred replacement is being made now; the long run claims the one idle container meanwhile.
-        await WaitUntilAsync(() => Task.FromResult(pooled.Pool.Stats()[0].Making >= 1));
+        var hits = 0;
+        var making = false;
+        for (var attempt = 0; attempt < 5 && !making; attempt++)
+        {
+            await pooled.WaitIdleAsync(2);
+            (await pooled.Pipeline.RunAsync(Python("print(1)"), Token)).Stdout.ShouldBe("1\n");
+            hits++;
+            // The short run's deferred replacement is made after its end, in a moment (tens of ms on a quick host): it is
+            // watched closely, and the whole step is tried again if the replacement was done before it was seen.
+            var watching = System.Diagnostics.Stopwatch.StartNew();
+            while (!(making = pooled.Pool.Stats()[0].Making >= 1) && pooled.Pool.Stats()[0].Idle < 2 && watching.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(1, Token);
+            }
+        }
+
+        making.ShouldBeTrue("a replacement was seen being made");
+        // The long run claims the one idle container while the other is being made.
         var run = pooled.Pipeline.RunAsync(Python("import time\ntime.sleep(4)\nprint('done')"), Token);
         await Task.Delay(3000, Token);
 
@@ -77,7 +91,7 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
         var result = await run;
         result.Stdout.ShouldBe("done\n", result.Message + result.Stderr);
         await pooled.WaitIdleAsync(2);
-        pooled.Pool.Hits.ShouldBe(2);
+        pooled.Pool.Hits.ShouldBe(hits + 1);
     }
 
     [Fact]
