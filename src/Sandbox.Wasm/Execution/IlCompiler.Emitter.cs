@@ -118,14 +118,9 @@ internal static partial class IlCompiler
         /// <summary>Operand height on entry to each instruction after <see cref="Emit"/> (-1: dead code).</summary>
         public int[] Heights => _heights;
 
-        public void Emit()
+        /// <summary>The locals every method uses (a whole function's or a region's), and the branch targets of the code.</summary>
+        private void DeclareLocals()
         {
-            if (_region is not null)
-            {
-                EmitRegion(_region);
-                return;
-            }
-
             var il = _il;
             for (var i = 0; i < _slots.Length; i++)
             {
@@ -142,6 +137,18 @@ internal static partial class IlCompiler
             _constants = il.DeclareLocal(typeof(ulong[]));
             _reinterpretsIntegers = Array.Exists(_code, ins => ins.Op is 0xBE or 0xBF);
             FindTargets();
+        }
+
+        public void Emit()
+        {
+            if (_region is not null)
+            {
+                EmitRegion(_region);
+                return;
+            }
+
+            var il = _il;
+            DeclareLocals();
 
             // Prologue: depth, stack and interrupt checks and the entry block's fuel (instruction 0), as in Run.
             // An entry at a loop header (on-stack replacement) goes to the block emitted after the body.

@@ -254,22 +254,8 @@ internal static partial class IlCompiler
         private void EmitRegion(Region region)
         {
             var il = _il;
-            for (var i = 0; i < _slots.Length; i++)
-            {
-                _slots[i] = il.DeclareLocal(typeof(ulong));
-            }
-
-            _memory = il.DeclareLocal(typeof(byte[]));
-            _memoryObject = il.DeclareLocal(typeof(WasmMemory));
-            _memoryLength = il.DeclareLocal(typeof(ulong));
-            _globals = il.DeclareLocal(typeof(WasmGlobal[]));
-            _stack = il.DeclareLocal(typeof(ulong[]));
-            _callee = il.DeclareLocal(typeof(WasmFunction));
-            _fuelTemp = il.DeclareLocal(typeof(long));
-            _constants = il.DeclareLocal(typeof(ulong[]));
+            DeclareLocals();
             var exitPc = il.DeclareLocal(typeof(int));
-            _reinterpretsIntegers = Array.Exists(_code, ins => ins.Op is 0xBE or 0xBF);
-            FindTargets();
             foreach (var entry in region.Entries)
             {
                 Target(entry);

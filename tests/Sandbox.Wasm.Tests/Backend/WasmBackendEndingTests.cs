@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Execution;
-using Sandbox.Core.Limits;
-using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Wasm.Backend;
 using Sandbox.Wasm.Tests.Support;
@@ -21,28 +19,7 @@ public sealed class WasmBackendEndingTests
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private static RunPlan Hello(string runId)
-    {
-        var limits = new ResourceLimits
-        {
-            WallTimeMs = 10_000,
-            CpuTimeMs = 2_000,
-            MemoryBytes = 16L * 1024 * 1024,
-            Pids = 1,
-            StdoutBytes = 1024,
-            StderrBytes = 1024,
-            FileSizeBytes = 1024,
-            TmpBytes = 1024 * 1024,
-        };
-        return new RunPlan
-        {
-            RunId = runId,
-            Request = new RunRequest { Language = LanguageNames.Wasm, Code = Convert.ToBase64String(Fixture.Load("Backend/hello")) },
-            Profile = new Profile { Name = "wasm", Language = LanguageNames.Wasm, Backend = BackendNames.Wasm, SourceFile = "main.wasm", Limits = limits },
-            Limits = limits,
-            Runtime = RuntimeNames.Bubblewrap,
-        };
-    }
+    private static RunPlan Hello(string runId) => SpinningRun.Plan(runId, wallTimeMs: 10_000, cpuTimeMs: 2_000, module: "Backend/hello");
 
     [Fact]
     public async Task Run_IsAnsweredBeforeItsWorkersEnding_AndNothingOfTheWorkerIsLeftOnceTheEndingCompletes()

@@ -5,13 +5,13 @@ using Sandbox.Core.Runs;
 
 namespace Sandbox.Wasm.Tests.Support;
 
-/// <summary>A run of a module that spins forever, for tests of the worker's supervision, and where its cgroup lives.</summary>
+/// <summary>A run of a module (by default one that spins forever), for tests of the worker's supervision, and where its cgroup lives.</summary>
 internal static class SpinningRun
 {
     /// <summary>Where the backend makes each worker's memory cgroup (cgroup v1, as on the CI machine).</summary>
     public const string CgroupParent = "/sys/fs/cgroup/memory/sandbox-wasm";
 
-    public static RunPlan Plan(string runId, long wallTimeMs, long cpuTimeMs)
+    public static RunPlan Plan(string runId, long wallTimeMs, long cpuTimeMs, string module = "Backend/infinite-loop")
     {
         var limits = new ResourceLimits
         {
@@ -27,7 +27,7 @@ internal static class SpinningRun
         return new RunPlan
         {
             RunId = runId,
-            Request = new RunRequest { Language = LanguageNames.Wasm, Code = Convert.ToBase64String(Fixture.Load("Backend/infinite-loop")) },
+            Request = new RunRequest { Language = LanguageNames.Wasm, Code = Convert.ToBase64String(Fixture.Load(module)) },
             Profile = new Profile { Name = "wasm", Language = LanguageNames.Wasm, Backend = BackendNames.Wasm, SourceFile = "main.wasm", Limits = limits },
             Limits = limits,
             Runtime = RuntimeNames.Bubblewrap,
