@@ -17,6 +17,7 @@ var options = defaults with
     CompileThreshold = Setting("threshold=") ?? defaults.CompileThreshold,
     CompileMaxInstructions = Setting("maxsize=") ?? defaults.CompileMaxInstructions,
     CompileLoopThreshold = Setting("loop=") ?? defaults.CompileLoopThreshold,
+    CompileFuelThreshold = Setting("fuel=") ?? defaults.CompileFuelThreshold,
     CompileMaxWork = Setting("work=") ?? defaults.CompileMaxWork,
     CompileRegionIlBytes = Setting("region=") ?? defaults.CompileRegionIlBytes,
 };

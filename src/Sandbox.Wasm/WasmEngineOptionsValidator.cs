@@ -30,6 +30,7 @@ internal static class WasmEngineOptionsValidator
         Positive(options.MaxCallDepth, nameof(options.MaxCallDepth));
         Positive(options.CompileThreshold, nameof(options.CompileThreshold));
         Positive(options.CompileLoopThreshold, nameof(options.CompileLoopThreshold));
+        Positive(options.CompileFuelThreshold, nameof(options.CompileFuelThreshold));
         Positive(options.CompileMaxInstructions, nameof(options.CompileMaxInstructions));
         Positive(options.CompileRegionIlBytes, nameof(options.CompileRegionIlBytes));
         Positive(options.CompileMaxWork, nameof(options.CompileMaxWork));

@@ -41,6 +41,14 @@ internal sealed class CompiledFunction
     /// called once is compiled too, and entered mid-loop.</summary>
     public int BackEdges;
 
+    /// <summary>Fuel this function burned in its own body while interpreted (its callees' not counted), summed over
+    /// its calls: a small function that does a lot of work per call is compiled long before it is called
+    /// <see cref="WasmEngineOptions.CompileThreshold"/> times.</summary>
+    public long Work;
+
+    /// <summary>This function's compile cost in units of fuel threshold (see Interpreter.WorkedEnough); 0 until first needed.</summary>
+    public long CompileCost;
+
     /// <summary>The IL compiler declined this function: it stays interpreted.</summary>
     public bool CompileRefused;
 

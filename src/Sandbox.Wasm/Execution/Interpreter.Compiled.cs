@@ -34,7 +34,7 @@ internal sealed partial class Interpreter
         var jit = code.Jit;
         if (jit is null)
         {
-            if (code.CompileRefused || !HotEnough(code, ++code.Calls, _compileThreshold) || (jit = Compile(code)) is null)
+            if (code.CompileRefused || !(HotEnough(code, ++code.Calls, _compileThreshold) || WorkedEnough(code)) || (jit = Compile(code)) is null)
             {
                 return false;
             }
@@ -93,6 +93,36 @@ internal sealed partial class Interpreter
     private static bool HotEnough(CompiledFunction code, int count, int threshold) =>
         count >= (long)threshold * Math.Max(1, code.Code.Length / CompileCostInstructions);
 
+    /// <summary>
+    /// Whether <paramref name="code"/> burned enough fuel in its own body while interpreted to pay for its compile:
+    /// <see cref="WasmEngineOptions.CompileFuelThreshold"/> per <see cref="CompileFuelUnit"/> units of
+    /// <see cref="IlCompiler.Work"/> (the measure the JIT's time follows), plus one. Counting time rather than calls
+    /// compiles a small function that runs long per call (CPython's: thousands of calls a run, tens of µs each) without
+    /// compiling the thousands that start-up calls a few thousand times each for a few instructions. It also bounds what
+    /// a module can make the JIT do: each compile is paid for by interpreted work in proportion to its cost, and fuel
+    /// bounds the interpreted work. Only for functions of up to <see cref="CompileCostInstructions"/>: a larger one is
+    /// split into regions whose JIT costs more than its interpreted time in a short run (CPython's eval loop burns 81 M
+    /// fuel in start-up and `print(1+1)`, and compiled by this rule it added 0.7 s of CPU to every cold run), so it
+    /// waits for the size-scaled call and loop counts of <see cref="HotEnough"/>.
+    /// </summary>
+    private bool WorkedEnough(CompiledFunction code)
+    {
+        if (code.Work < _compileFuelThreshold || code.Pending is not null || code.Code.Length > CompileCostInstructions)
+        {
+            return false;
+        }
+
+        if (code.CompileCost == 0)
+        {
+            code.CompileCost = 1 + (IlCompiler.Work(code) / CompileFuelUnit);
+        }
+
+        return code.Work >= _compileFuelThreshold * code.CompileCost;
+    }
+
+    /// <summary>Units of <see cref="IlCompiler.Work"/> per <see cref="WasmEngineOptions.CompileFuelThreshold"/> of fuel.</summary>
+    private const int CompileFuelUnit = 64;
+
     private CompiledCode? Compile(CompiledFunction code)
     {
         code.EnsureTranslated();
@@ -123,17 +153,27 @@ internal sealed partial class Interpreter
         return true;
     }
 
-    /// <summary>Call from compiled code to any function: compiled, interpreted or host.</summary>
+    /// <summary>Call from compiled code to any function: compiled, interpreted or host. Compiled to compiled, the
+    /// commonest call in hot code, goes straight in; inlined into the caller where the JIT's budget allows, so such a
+    /// call costs one delegate call rather than two calls.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void CallFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
     {
-        if (callee.Code is not { } code)
+        if (callee.Code?.Jit is { } jit)
+        {
+            jit(runtime, callee.Instance!, fp, 0);
+        }
+        else
+        {
+            CallUncompiledFromCompiled(runtime, callee, fp, caller);
+        }
+    }
+
+    private static void CallUncompiledFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
+    {
+        if (callee.Code is null)
         {
             runtime.CallHost(callee, fp, caller);
-        }
-        else if (code.Jit is { } jit)
-        {
-            // Compiled to compiled: straight in, the commonest call in hot code.
-            jit(runtime, callee.Instance!, fp, 0);
         }
         else if (!runtime.TryRunCompiled(callee, fp))
         {

@@ -32,6 +32,9 @@ internal sealed partial class Interpreter
         // Instruction 0 is always the entry block's Fuel; it is charged here and skipped, saving a dispatch per call.
         ChargeEntry(compiled.EntryFuel);
         var pc = 1;
+        // Fuel when the running frame last became the interpreter's current one: what it burns in its own body is
+        // added to its Work at each call and return, the measure of interpreted time that tiers it up (HotEnough).
+        var mark = Fuel + compiled.EntryFuel;
         if (_resume is not null)
         {
             // A restored frame stack (Resume), out of line so this entry stays as it was for every other call.
@@ -159,6 +162,8 @@ internal sealed partial class Interpreter
                         s[fp + i] = s[from + i];
                     }
 
+                    compiled.Work += mark - Fuel;
+                    mark = Fuel;
                     _depth--;
                     if (_depth < entryDepth)
                     {
@@ -5741,6 +5746,7 @@ internal sealed partial class Interpreter
         // guest call depth and a call costs no C# prologue. Host functions are called directly.
         Invoke:
             var calleeFp = sp - callee.ParameterCount;
+            compiled.Work += mark - Fuel;
             if (callee.Code is null)
             {
                 // The caller's position is saved for host calls too: a snapshot taken inside one resumes there (CaptureExecution).
@@ -5754,6 +5760,7 @@ internal sealed partial class Interpreter
                 site.Pc = pc;
                 site.Fp = fp;
                 CallHost(callee, calleeFp, instance);
+                mark = Fuel;
                 s = _stack;
                 sp = calleeFp + callee.ResultCount;
                 if (memory is not null)
@@ -5767,6 +5774,7 @@ internal sealed partial class Interpreter
 
             if (_compileEnabled && TryRunCompiled(callee, calleeFp))
             {
+                mark = Fuel;
                 s = _stack;
                 sp = calleeFp + callee.ResultCount;
                 if (memory is not null)
@@ -5809,6 +5817,7 @@ internal sealed partial class Interpreter
             function = callee;
             fp = calleeFp;
             pc = 1;
+            mark = Fuel;
             var entryFuel = Fuel - compiled.EntryFuel;
             Fuel = entryFuel;
             if (entryFuel < 0)

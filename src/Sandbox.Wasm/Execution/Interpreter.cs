@@ -27,6 +27,7 @@ internal sealed partial class Interpreter
     private readonly int _compileMaxWork;
     private readonly int _compileRegionIlBytes;
     private readonly int _compileLoopThreshold;
+    private readonly int _compileFuelThreshold;
     private readonly WasmCallContext _context;
     private int _depth;
 
@@ -48,6 +49,7 @@ internal sealed partial class Interpreter
         _compileMaxWork = engine.Options.CompileMaxWork;
         _compileRegionIlBytes = engine.Options.CompileRegionIlBytes;
         _compileLoopThreshold = engine.Options.CompileLoopThreshold;
+        _compileFuelThreshold = engine.Options.CompileFuelThreshold;
         _context = new WasmCallContext(engine);
     }
 
