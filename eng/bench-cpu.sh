@@ -108,3 +108,4 @@ echo "warm, concurrency 8: $level; the service logged $problems errors; load ave
 echo "shims+rt: containerd-shim and the runtime (runc, crun), counted with the daemons that started them. kernel: the kernel's"
 echo "threads (journal, block I/O, deferred work), whoever caused them. sum: the parts named."
 echo "machine: every process on it, other work included. The floor's client is a fresh .NET process (its start-up included)."
+echo "The daemons and /sandbox are the machine's: containers others make meanwhile (tests, other services) are counted too."
