@@ -27,9 +27,10 @@ pid= client=
 cleanup() {
   [ -z "$client" ] || kill -TERM "$client" 2>/dev/null || true
   if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  # Back where they were; shims started meanwhile stay in ours until they exit, so it is left for the next run.
+  # Back where they were; shims started meanwhile stay in ours until they exit, and then it is removed (only when empty).
   echo "$dockerd" > "$acct$dockerd_home/cgroup.procs" 2>/dev/null || true
   echo "$containerd" > "$acct$containerd_home/cgroup.procs" 2>/dev/null || true
+  rmdir "$daemons" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
