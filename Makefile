@@ -7,7 +7,7 @@ CLI := $(ARTIFACTS)/sandbox/sandbox
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: build images guests run cluster cluster-stop examples test test-unit test-integration bench bench-runtimes bench-wasm bench-cluster doctor clean
+.PHONY: build images guests run cluster cluster-stop examples test test-unit test-integration bench bench-runtimes bench-wasm bench-cluster bench-cpu doctor clean
 
 ## build: publish the CLI to artifacts/sandbox/sandbox (with the default profiles, and built Wasm guests, beside it)
 # ReadyToRun: every WebAssembly run starts a fresh worker process, and precompiled code spares each one about 200 ms
@@ -74,6 +74,10 @@ bench-wasm: guests
 ## bench-api: `sandbox serve` (Docker warm, cold, python-wasm, a session) under load from a separate client at concurrency 1 (back to back and paced) and 8: runs/s, p50/p99, ok/429/errors, pool hits/misses
 bench-api: build
 	bash eng/bench-api.sh
+
+## bench-cpu: where concurrency 8's CPU goes per run (dockerd, containerd, shims and runtime, containers, service, client), Docker warm against the create+start+remove floor (root, cgroup v1)
+bench-cpu: build
+	bash eng/bench-cpu.sh
 
 ## bench-cluster: make cluster's cluster at 1, 2 and 3 nodes through nginx (python hello, fixed concurrency): runs/s, p50/p99 and the database's ms per run
 bench-cluster: build

@@ -6,7 +6,8 @@
 # concurrency 8, the daemon's own container rates (create+start+remove, and create+remove) measured in the same run, and a
 # summary.
 # BENCH_API_ARGS go to the client (e.g. "--concurrency 1,8 --requests 20,80 --interval-ms 250,0 --warmup 5"; the default's
-# 40 warm-up runs let the service's tiered JIT settle, so the levels measure it warm),
+# 40 warm-up runs, sequential and then as many again at the highest level's concurrency, let the service's tiered JIT
+# settle, so the levels measure it warm),
 # BENCH_API_SERVE_ARGS to every service (e.g. "--Sandbox:MaxConcurrentRuns=4 --Sandbox:MaxQueueLength=16"),
 # BENCH_API_MODES picks the services ("warm cold wasm session"; session: the cell x + 1 in one warm Python session;
 # session-javascript and session-bash, not run by default: the same cell in a warm Node context or shell). Exits non-zero if a service does not start or every request fails.

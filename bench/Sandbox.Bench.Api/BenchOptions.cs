@@ -13,6 +13,7 @@ internal sealed record BenchOptions
         "usage: Sandbox.Bench.Api --url http://127.0.0.1:<port> [--concurrency 1,4,16] [--requests 20,40,80] [--interval-ms 0,0,0] [--warmup 3] [--timeout 120] [--backend docker|wasm] [--session python|javascript|bash]\n" +
         "       Sandbox.Bench.Api free-port   (prints a free loopback TCP port)\n" +
         "  --requests and --interval-ms take one value per level, or one for every level; --timeout is seconds per request.\n" +
+        "  --warmup N: N sequential runs, then N more at the highest level's concurrency (if above 1), none of them counted.\n" +
         "  --interval-ms N: each worker starts a request at most every N ms (paced, so a warm pool can refill between runs); 0: back to back.\n" +
         "  --session python: opens a session, sets x = 1, and sends the cell `x + 1` (bash: `echo $((x + 1))`) instead of a run (concurrency 1 only: a session runs one cell at a time).";
 
