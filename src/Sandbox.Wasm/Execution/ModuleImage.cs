@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Sandbox.Wasm.Decoding;
 using Sandbox.Wasm.Validation;
@@ -153,7 +153,7 @@ internal static class ModuleImage
             throw new InvalidDataException("not a module image");
         }
 
-        if (!r.Bytes(32).SequenceEqual(Context(binding, options)))
+        if (!r.Bytes(ContextBytes).SequenceEqual(Context(binding, options)))
         {
             throw new InvalidDataException("the module image is of another module, engine build or set of limits");
         }
@@ -250,16 +250,24 @@ internal static class ModuleImage
         return new WasmModule(m, ModuleValidator.Restore(m, options, code));
     }
 
-    /// <summary>SHA-256 over the engine build, the module's binding and every option the decoder and translator read.</summary>
+    /// <summary>Bytes of the binding's digest after the magic.</summary>
+    private const int ContextBytes = 16;
+
+    /// <summary>
+    /// XxHash128 over the engine build, the module's binding and every option the decoder and translator read. Not SHA-256:
+    /// the digest tells one set of inputs from another, it proves nothing (whoever writes an image can write the right
+    /// digest, as the reader computes it from public inputs), so a cryptographic hash bought nothing, and its first use loaded
+    /// OpenSSL into every restoring worker, which nothing else there needs.
+    /// </summary>
     private static byte[] Context(ReadOnlySpan<byte> binding, WasmEngineOptions o)
     {
         var limits = string.Join(',', o.MaxModuleBytes, o.MaxTypes, o.MaxFunctions, o.MaxImports, o.MaxExports, o.MaxGlobals, o.MaxTables,
             o.MaxSegments, o.MaxFunctionTypeArity, o.MaxFunctionBodyBytes, o.MaxLocals, o.MaxTotalLocals, o.MaxBlockDepth, o.MaxTableElements,
             o.FuseInstructions);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(s_build.ToByteArray());
-        hash.AppendData(binding);
-        hash.AppendData(Encoding.UTF8.GetBytes(limits));
+        var hash = new XxHash128();
+        hash.Append(s_build.ToByteArray());
+        hash.Append(binding);
+        hash.Append(Encoding.UTF8.GetBytes(limits));
         return hash.GetHashAndReset();
     }
 
