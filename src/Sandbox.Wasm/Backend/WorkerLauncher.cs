@@ -100,10 +100,14 @@ internal static class WorkerLauncher
         SetEnv(a, "DOTNET_EnableWriteXorExecute", "1"); // JIT code (the IL tier's too) is never writable and executable at once
         if (IsPrecompiled(Path.Join(Path.GetDirectoryName(Path.GetFullPath(options.WorkerAssembly)), "Sandbox.Wasm.dll")))
         {
-            // The engine is ReadyToRun (make build): tiering would only re-JIT it in the background, about 250 ms of CPU per
-            // warm worker while it is parked, and guest loops ran no faster for it (a 300k-iteration CPython loop 1.6 s of
-            // CPU without, 1.8 s with). A build that is not precompiled (tests) keeps tiering, or every method would be fully optimised on first call.
-            SetEnv(a, "DOTNET_TieredCompilation", "0");
+            // The engine is ReadyToRun (make build): tiering stays on, so what the image lacks (about 600 methods a refill
+            // compiles: System.Text.Json's metadata and the framework's generics over our types) is compiled quickly at tier 0
+            // and not fully optimised, but call counting is off, so nothing is ever re-JIT-compiled: the image's code is kept
+            // (re-JIT-compiling it cost about 250 ms of CPU in the background and made guest loops no faster: a 300k-iteration
+            // CPython loop took 1.6 s of CPU without, 1.8 s with), and the IL tier's DynamicMethods are always fully optimised
+            // anyway. A refill's CPU fell from about 200 to 135 ms (see the README's refill notes). A build that is not
+            // precompiled (tests) keeps the runtime's default tiering, or every method would stay at tier 0.
+            SetEnv(a, "DOTNET_TC_CallCounting", "0");
         }
 
         // The mount view: an empty root with only what the runtime and the guest need, all read-only.

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Sandbox.Wasm.Decoding;
 using Sandbox.Wasm.Validation;
@@ -127,6 +127,8 @@ internal static class ModuleImage
             w.Int(body.CodeStart);
             w.Int(body.CodeEnd);
             var function = module.Functions[i];
+            // Only a taking worker writes an image, of a module it compiled; one read from an image would write the bodies it
+            // never called as untranslated (still correct: they are then translated at their first call).
             var translated = function.Pending is null;
             w.Byte(translated ? (byte)1 : (byte)0);
             if (translated)
@@ -145,15 +147,19 @@ internal static class ModuleImage
     /// when it was written (the caller computed it from these bytes), for an engine of <paramref name="options"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The image is of another module, build or set of options, or is malformed.</exception>
-    public static WasmModule Read(byte[] moduleBytes, ReadOnlySpan<byte> binding, ReadOnlySpan<byte> image, WasmEngineOptions options)
+    /// <remarks>
+    /// The bodies are bounds-checked here, but copied out of <paramref name="image"/> only at each one's first call (so the
+    /// module keeps the image's bytes): the caller must not change them afterwards.
+    /// </remarks>
+    public static WasmModule Read(byte[] moduleBytes, ReadOnlySpan<byte> binding, ReadOnlyMemory<byte> image, WasmEngineOptions options)
     {
-        var r = new Reader(image);
+        var r = new Reader(image.Span);
         if (!r.Bytes(Magic.Length).SequenceEqual(Magic))
         {
             throw new InvalidDataException("not a module image");
         }
 
-        if (!r.Bytes(32).SequenceEqual(Context(binding, options)))
+        if (!r.Bytes(ContextBytes).SequenceEqual(Context(binding, options)))
         {
             throw new InvalidDataException("the module image is of another module, engine build or set of limits");
         }
@@ -228,7 +234,7 @@ internal static class ModuleImage
         m.ImportedMemoryCount = r.Int();
         m.ImportedGlobalCount = r.Int();
         var bodies = r.Count();
-        var code = new (int LocalCount, int MaxHeight, int EntryFuel, Instruction[] Code)?[bodies];
+        var code = new (int LocalCount, int MaxHeight, int EntryFuel, Func<Instruction[]> Code)?[bodies];
         for (var i = 0; i < bodies; i++)
         {
             m.Bodies.Add(new FunctionBody(r.Types(), r.Int(), r.Int()));
@@ -236,9 +242,16 @@ internal static class ModuleImage
             {
                 var (locals, height, fuel) = (r.Int(), r.Int(), r.Int());
                 var length = r.Count();
-                var instructions = new Instruction[length];
-                r.Bytes(checked(length * Marshal.SizeOf<Instruction>())).CopyTo(MemoryMarshal.AsBytes(instructions.AsSpan()));
-                code[i] = (locals, height, fuel, instructions);
+                var at = r.Position;
+                // Bounds-checked now, with everything else, so a truncated image is refused before anything runs.
+                r.Bytes(checked(length * Marshal.SizeOf<Instruction>()));
+                var bytes = image.Slice(at, length * Marshal.SizeOf<Instruction>());
+                code[i] = (locals, height, fuel, () =>
+                {
+                    var instructions = new Instruction[length];
+                    bytes.Span.CopyTo(MemoryMarshal.AsBytes(instructions.AsSpan()));
+                    return instructions;
+                });
             }
         }
 
@@ -250,16 +263,24 @@ internal static class ModuleImage
         return new WasmModule(m, ModuleValidator.Restore(m, options, code));
     }
 
-    /// <summary>SHA-256 over the engine build, the module's binding and every option the decoder and translator read.</summary>
+    /// <summary>Bytes of the binding's digest after the magic.</summary>
+    private const int ContextBytes = 16;
+
+    /// <summary>
+    /// XxHash128 over the engine build, the module's binding and every option the decoder and translator read. Not SHA-256:
+    /// the digest tells one set of inputs from another, it proves nothing (whoever writes an image can write the right
+    /// digest, as the reader computes it from public inputs), so a cryptographic hash bought nothing, and its first use loaded
+    /// OpenSSL into every restoring worker, which nothing else there needs.
+    /// </summary>
     private static byte[] Context(ReadOnlySpan<byte> binding, WasmEngineOptions o)
     {
         var limits = string.Join(',', o.MaxModuleBytes, o.MaxTypes, o.MaxFunctions, o.MaxImports, o.MaxExports, o.MaxGlobals, o.MaxTables,
             o.MaxSegments, o.MaxFunctionTypeArity, o.MaxFunctionBodyBytes, o.MaxLocals, o.MaxTotalLocals, o.MaxBlockDepth, o.MaxTableElements,
             o.FuseInstructions);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(s_build.ToByteArray());
-        hash.AppendData(binding);
-        hash.AppendData(Encoding.UTF8.GetBytes(limits));
+        var hash = new XxHash128();
+        hash.Append(s_build.ToByteArray());
+        hash.Append(binding);
+        hash.Append(Encoding.UTF8.GetBytes(limits));
         return hash.GetHashAndReset();
     }
 
@@ -338,6 +359,8 @@ internal static class ModuleImage
         private int _at;
 
         public readonly bool AtEnd => _at == _image.Length;
+
+        public readonly int Position => _at;
 
         public ReadOnlySpan<byte> Bytes(int count)
         {

@@ -30,10 +30,10 @@ internal static class ModuleValidator
 
     /// <summary>
     /// The functions of a module read from its image (<see cref="ModuleImage"/>): the module-level checks run again (they
-    /// are cheap, and an image that breaks them fails here), each body the image holds translated is taken as it is, and
-    /// the others are translated at their first call.
+    /// are cheap, and an image that breaks them fails here), each body the image holds translated is taken as it is at its
+    /// first call (<paramref name="code"/>'s <c>Code</c> makes it then), and the others are translated at their first call.
     /// </summary>
-    public static CompiledFunction[] Restore(ModuleDefinition m, WasmEngineOptions options, (int LocalCount, int MaxHeight, int EntryFuel, Instruction[] Code)?[] code)
+    public static CompiledFunction[] Restore(ModuleDefinition m, WasmEngineOptions options, (int LocalCount, int MaxHeight, int EntryFuel, Func<Instruction[]> Code)?[] code)
     {
         var declared = CheckModule(m);
         var compiled = new CompiledFunction[m.Bodies.Count];
@@ -47,16 +47,22 @@ internal static class ModuleValidator
                 continue;
             }
 
-            compiled[i] = new CompiledFunction
+            // Made at the first call, as a lazy translation is, but copied rather than translated: a restored CPython run calls a
+            // few hundred of its 7,670 bodies, and copying all of them (18 MB) before the worker parked was most of the image's read.
+            compiled[i] = CompiledFunction.Lazy(type.Parameters.Length, type.Results.Length, () =>
             {
-                Code = body.Code,
-                ParameterCount = type.Parameters.Length,
-                LocalCount = body.LocalCount,
-                ResultCount = type.Results.Length,
-                MaxHeight = body.MaxHeight,
-                EntryFuel = body.EntryFuel,
-            };
-            WithModule(compiled[i], m, options, declared, index);
+                var function = new CompiledFunction
+                {
+                    Code = body.Code(),
+                    ParameterCount = type.Parameters.Length,
+                    LocalCount = body.LocalCount,
+                    ResultCount = type.Results.Length,
+                    MaxHeight = body.MaxHeight,
+                    EntryFuel = body.EntryFuel,
+                };
+                WithModule(function, m, options, declared, index);
+                return function;
+            });
         }
 
         return compiled;

@@ -141,7 +141,8 @@ internal static class GuestSnapshotFile
                 throw new InvalidDataException("the snapshot's module image does not end at its end");
             }
 
-            // A view, not a copy: the image is read once, into the module, before the restore.
+            // A view, not a copy: the image is read into the module before the restore, and its bodies are copied out of these
+            // bytes at their first calls, so the module keeps them (nothing writes them after this check).
             return (instance, inodes, new ArraySegment<byte>(bytes, HeaderBytes + imageAt, imageLength));
         }
         catch (EndOfStreamException e)

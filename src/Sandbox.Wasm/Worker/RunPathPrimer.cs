@@ -5,7 +5,7 @@ namespace Sandbox.Wasm.Worker;
 
 /// <summary>
 /// Makes a warm worker's runtime compile, before its claim, what its run would otherwise compile on the run's clock.
-/// The engine is ReadyToRun code with tiering off (<see cref="Backend.WorkerLauncher"/>), but ReadyToRun cannot hold
+/// The engine is ReadyToRun code that is never re-JIT-compiled (<see cref="Backend.WorkerLauncher"/>), but ReadyToRun cannot hold
 /// generic code over the framework's own types instantiated from our code (<c>Dictionary&lt;string, ReadOnlyMemory&lt;byte&gt;&gt;</c>,
 /// <c>Dictionary&lt;uint, T&gt;</c>, tuples), so the first run of a restored python-wasm guest JIT-compiled 21 such methods
 /// at full optimisation: about 3 of the 5 ms of CPU its run took outside the service's sandbox (listed with

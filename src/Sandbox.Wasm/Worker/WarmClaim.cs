@@ -40,7 +40,7 @@ internal sealed class WarmClaim(WorkerRequest template, Stream input, Action<Fra
             {
                 if (WorkerFrames.Read(input, WorkerRuntime.MaxRequestBytes) is { Type: FrameType.Request } frame)
                 {
-                    run = JsonSerializer.Deserialize(frame.Payload, WorkerJsonContext.Default.WorkerRequest);
+                    run = WorkerJson.ReadRequest(frame.Payload);
                 }
             }
             catch (Exception e) when (e is InvalidDataException or JsonException or IOException)

@@ -39,8 +39,7 @@ public static class WorkerRuntime
                 return 2;
             }
 
-            request = JsonSerializer.Deserialize(first.Value.Payload, WorkerJsonContext.Default.WorkerRequest)
-                ?? throw new InvalidDataException("the request is null");
+            request = WorkerJson.ReadRequest(first.Value.Payload);
             module = second.Value.Payload;
             warm = first.Value.Type == FrameType.Prepare;
             clock.Read();
@@ -77,9 +76,9 @@ public static class WorkerRuntime
                 return 2;
             }
 
-            // The result's serializer is first used at the run's end; its first use costs tens of ms, paid here instead
-            // (with every phase set, as a warm worker's result has them), and so is what else the run would compile first.
-            _ = JsonSerializer.SerializeToUtf8Bytes(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases { PreInit = default(WorkerPhase), Parked = default(WorkerPhase) } }, WorkerJsonContext.Default.WasmOutcome);
+            // The result's writer is first used at the run's end; what its first use compiles is compiled here instead (with
+            // every phase set, as a warm worker's result has them), and so is what else the run would compile first.
+            _ = WorkerJson.WriteOutcome(new WasmOutcome { ExitCode = 0, Phases = new WorkerPhases { PreInit = default(WorkerPhase), Parked = default(WorkerPhase) } });
             RunPathPrimer.Prime(request);
             using var claim = new WarmClaim(request, input, type => frames.Write(type, []), time, diagnostics);
             outcome = Execute(request, module, frames, clock.Around(() =>
@@ -109,7 +108,7 @@ public static class WorkerRuntime
             frames.WriteArtifact(artifact);
         }
 
-        frames.Write(FrameType.Result, JsonSerializer.SerializeToUtf8Bytes(outcome, WorkerJsonContext.Default.WasmOutcome));
+        frames.Write(FrameType.Result, WorkerJson.WriteOutcome(outcome));
         output.Flush();
         return 0;
     }
@@ -117,7 +116,7 @@ public static class WorkerRuntime
     /// <summary>The snapshot side of a warm worker: for a restore, the snapshot frame that follows the module, checked against this module and profile.</summary>
     private static WarmSnapshot OpenSnapshot(WorkerRequest request, byte[] module, Stream input, FrameWriter frames, TextWriter diagnostics)
     {
-        var profile = JsonSerializer.SerializeToUtf8Bytes(request with { RunId = "", Snapshot = WarmSnapshotMode.None }, WorkerJsonContext.Default.WorkerRequest);
+        var profile = WorkerJson.WriteRequest(request with { RunId = "", Snapshot = WarmSnapshotMode.None });
         var context = GuestSnapshotFile.Context(module, profile);
         (Execution.InstanceSnapshot, string[][], ArraySegment<byte>)? restore = null;
         if (request.Snapshot == WarmSnapshotMode.Restore)
