@@ -31,6 +31,28 @@ public sealed class WorkerJsonTests
         Snapshot = WarmSnapshotMode.Restore,
     };
 
+    private static WasmOutcome FullOutcome() => new()
+    {
+        ExitCode = 3,
+        Trap = WasmTrapKind.Interrupted,
+        OutputLimit = OutputStreamKind.Stderr,
+        LinkError = "env.f: \"missing\"",
+        MemoryMinimumRefused = "m",
+        MissingStart = true,
+        InvalidModule = "i",
+        FilesRejected = "f",
+        OutOfMemory = true,
+        Failure = "x\u0001y",
+        MemoryGrowRefused = true,
+        GuestMemoryBytes = 1L << 40,
+        FuelUsed = 77,
+        OutputBytes = 12,
+        StdoutTruncated = true,
+        StderrTruncated = true,
+        Phases = new WorkerPhases { Read = new(1.5, 0.1), Compile = new(2, 3), PreInit = new(4.25, 5), Parked = null, Run = new(0, 1e-1) },
+        ArtifactsDropped = [new DroppedArtifact { Path = "a", Reason = "file_too_large", SizeBytes = 9, Detail = "d" }, new DroppedArtifact { Path = "*", Reason = "r", Detail = "e" }],
+    };
+
     private static string ViaContext(WorkerRequest request) => JsonSerializer.Serialize(request, WorkerJsonContext.Default.WorkerRequest);
 
     private static string ViaContext(WasmOutcome outcome) => JsonSerializer.Serialize(outcome, WorkerJsonContext.Default.WasmOutcome);
@@ -69,31 +91,28 @@ public sealed class WorkerJsonTests
     [Fact]
     public void WriteOutcome_EveryMemberSet_ReadsBackInTheServiceAsTheSameOutcome()
     {
-        var outcome = new WasmOutcome
-        {
-            ExitCode = 3,
-            Trap = WasmTrapKind.Interrupted,
-            OutputLimit = OutputStreamKind.Stderr,
-            LinkError = "env.f: \"missing\"",
-            MemoryMinimumRefused = "m",
-            MissingStart = true,
-            InvalidModule = "i",
-            FilesRejected = "f",
-            OutOfMemory = true,
-            Failure = "x\u0001y",
-            MemoryGrowRefused = true,
-            GuestMemoryBytes = 1L << 40,
-            FuelUsed = 77,
-            OutputBytes = 12,
-            StdoutTruncated = true,
-            StderrTruncated = true,
-            Phases = new WorkerPhases { Read = new(1.5, 0.1), Compile = new(2, 3), PreInit = new(4.25, 5), Parked = null, Run = new(0, 1e-1) },
-            ArtifactsDropped = [new DroppedArtifact { Path = "a", Reason = "file_too_large", SizeBytes = 9, Detail = "d" }, new DroppedArtifact { Path = "*", Reason = "r", Detail = "e" }],
-        };
+        var outcome = FullOutcome();
 
         var read = JsonSerializer.Deserialize(WorkerJson.WriteOutcome(outcome), WorkerJsonContext.Default.WasmOutcome).ShouldNotBeNull();
 
         ViaContext(read).ShouldBe(ViaContext(outcome));
+    }
+
+    // The worker's JSON is written by hand (WorkerJson) beside the context the service uses, so a member added to either
+    // type must be set in the full instances above, or the round trips would pass without it.
+    [Fact]
+    public void FullInstances_SetEveryMemberTheContextWrites()
+    {
+        Unset(FullRequest()).ShouldBeEmpty();
+        Unset(FullOutcome()).ShouldBeEmpty();
+
+        static string[] Unset(object full) =>
+        [
+            .. full.GetType().GetProperties()
+                .Where(p => !Attribute.IsDefined(p, typeof(System.Text.Json.Serialization.JsonIgnoreAttribute)))
+                .Where(p => p.GetValue(full) is null || Equals(p.GetValue(full), p.PropertyType.IsValueType ? Activator.CreateInstance(p.PropertyType) : null))
+                .Select(p => p.Name),
+        ];
     }
 
     [Fact]
