@@ -10,7 +10,7 @@ namespace Sandbox.Bench.Wasm;
 /// </summary>
 internal static class NodeRunner
 {
-    public static BenchTiming Measure(string node, string runner, BenchCase benchCase, int runs)
+    public static BenchTiming Measure(string node, string runner, BenchCase benchCase, int runs, int warmups)
     {
         var process = Stopwatch.StartNew();
         var (stdout, stderr, exitCode) = Run(node, runner, benchCase, repeat: 0);
@@ -20,17 +20,25 @@ internal static class NodeRunner
             throw new InvalidOperationException($"{benchCase.Name} under node: exit {exitCode}, printed {stdout.Trim()} {stderr.Trim()}");
         }
 
-        // One more run than measured: the first warms V8's tiers up, like our untimed warm-up run.
-        var (json, jsonErr, jsonExit) = Run(node, runner, benchCase, repeat: runs + 1);
+        // More runs than measured: the first ones warm V8's tiers up, like our untimed warm-up runs.
+        // Node 20 here crashes now and then inside V8 (SIGSEGV or SIGTRAP in its garbage collector's threads) after a few
+        // instances of a large module; such a run is tried again, up to three times in all, and a run that still crashes
+        // is reported with its exit code. Only a crash is retried: a wrong answer or an error is not.
+        var (json, jsonErr, jsonExit) = Run(node, runner, benchCase, repeat: runs + warmups);
+        for (var attempt = 1; attempt < 3 && jsonExit >= 128; attempt++)
+        {
+            (json, jsonErr, jsonExit) = Run(node, runner, benchCase, repeat: runs + warmups);
+        }
+
         if (jsonExit != 0)
         {
-            throw new InvalidOperationException($"{benchCase.Name} under node --repeat: exit {jsonExit}: {jsonErr.Trim()}");
+            throw new InvalidOperationException($"{benchCase.Name} under node --repeat: exit {jsonExit}: {jsonErr.Trim().Split('\n')[0]}");
         }
 
         using var doc = JsonDocument.Parse(json);
         var compileMs = doc.RootElement.GetProperty("compileMs").GetDouble();
-        var times = doc.RootElement.GetProperty("runsMs").EnumerateArray().Skip(1).Select(e => e.GetDouble()).ToArray();
-        var cpu = doc.RootElement.GetProperty("cpuMs").EnumerateArray().Skip(1).Select(e => e.GetDouble()).ToArray();
+        var times = doc.RootElement.GetProperty("runsMs").EnumerateArray().Skip(warmups).Select(e => e.GetDouble()).ToArray();
+        var cpu = doc.RootElement.GetProperty("cpuMs").EnumerateArray().Skip(warmups).Select(e => e.GetDouble()).ToArray();
         return new BenchTiming(compileMs, times, processMs) { CpuMs = cpu };
     }
 

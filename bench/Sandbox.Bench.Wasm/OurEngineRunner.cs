@@ -8,7 +8,7 @@ namespace Sandbox.Bench.Wasm;
 /// <summary>Runs a case under our engine in this process: compile once, then a fresh engine and instance per run, as the backend does.</summary>
 internal static class OurEngineRunner
 {
-    public static BenchTiming Measure(BenchCase benchCase, int runs, WasmEngineOptions options)
+    public static BenchTiming Measure(BenchCase benchCase, int runs, int warmups, WasmEngineOptions options)
     {
         var bytes = File.ReadAllBytes(benchCase.WasmPath);
         var compile = Stopwatch.StartNew();
@@ -21,6 +21,11 @@ internal static class OurEngineRunner
         var first = Stopwatch.StartNew();
         Check(benchCase, RunOnce(module, benchCase, options));
         var firstMs = compileMs + first.Elapsed.TotalMilliseconds;
+        for (var i = 1; i < warmups; i++)
+        {
+            RunOnce(module, benchCase, options);
+        }
+
         var times = new List<double>();
         var cpu = new List<double>();
         using var self = Process.GetCurrentProcess();

@@ -21,6 +21,7 @@ var options = defaults with
     CompileMaxWork = Setting("work=") ?? defaults.CompileMaxWork,
     CompileRegionIlBytes = Setting("region=") ?? defaults.CompileRegionIlBytes,
 };
+var warmups = Math.Max(1, Setting("warmup=") ?? 1);
 var repo = FindRepositoryRoot();
 var programs = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "Programs");
 var runner = Path.Combine(repo, "tests", "Sandbox.Wasm.Tests", "Differential", "run-wasi.mjs");
@@ -49,7 +50,7 @@ var cases = new[]
 };
 
 var node = args.Contains("nonode") ? null : NodeRunner.Find();
-Console.WriteLine($"bench-wasm: {runs} timed runs per case after one warm-up; median shown; ours: {(options.UseCompiler ? $"IL tier (threshold {options.CompileThreshold}, loop {options.CompileLoopThreshold}, fuel {options.CompileFuelThreshold}, max {options.CompileMaxInstructions})" : "interpreter only")}; node: {node ?? "not found"}");
+Console.WriteLine($"bench-wasm: {runs} timed runs per case after {(warmups == 1 ? "one warm-up" : $"{warmups} warm-ups")}; median shown; ours: {(options.UseCompiler ? $"IL tier (threshold {options.CompileThreshold}, loop {options.CompileLoopThreshold}, fuel {options.CompileFuelThreshold}, max {options.CompileMaxInstructions})" : "interpreter only")}; node: {node ?? "not found"}");
 Console.WriteLine("  ours first = compile + first run in this process (JIT of the engine and, in the IL tier, of each called guest function)");
 Console.WriteLine("  cpu = process CPU time per measured run (median, compiler threads included), steadier than wall time on a loaded machine");
 Console.WriteLine($"{"case",-32} {"ours compile",13} {"ours first",11} {"ours run",11} {"ours cpu",11} {"node compile",13} {"node run",11} {"node cpu",11} {"node process",13} {"ours/node run",14} {"ours/node cpu",14}");
@@ -62,8 +63,9 @@ foreach (var benchCase in cases.Where(c => only is null || c.Name.Contains(only,
         continue;
     }
 
-    var ours = Measure(() => OurEngineRunner.Measure(benchCase, runs, options), out var oursProblem);
-    var reference = node is null ? null : Measure(() => NodeRunner.Measure(node, runner, benchCase, runs), out _);
+    var ours = Measure(() => OurEngineRunner.Measure(benchCase, runs, warmups, options), out var oursProblem);
+    string? nodeProblem = null;
+    var reference = node is null ? null : Measure(() => NodeRunner.Measure(node, runner, benchCase, runs, warmups), out nodeProblem);
     var ratio = ours is not null && reference is not null ? $"{ours.MedianMs / reference.MedianMs,13:F1}x" : $"{"-",14}";
     var cpuRatio = ours?.MedianCpuMs is { } oursCpu && reference?.MedianCpuMs is { } nodeCpu ? $"{oursCpu / nodeCpu,13:F1}x" : $"{"-",14}";
     Console.WriteLine(
@@ -71,6 +73,11 @@ foreach (var benchCase in cases.Where(c => only is null || c.Name.Contains(only,
     if (oursProblem is not null)
     {
         Console.WriteLine($"{"",-32} ours: cannot run yet: {oursProblem}");
+    }
+
+    if (nodeProblem is not null)
+    {
+        Console.WriteLine($"{"",-32} node: {nodeProblem}");
     }
 }
 
