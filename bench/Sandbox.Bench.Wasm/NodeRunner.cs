@@ -52,6 +52,10 @@ internal static class NodeRunner
             UseShellExecute = false,
         };
         start.ArgumentList.Add("--no-warnings");
+        // This machine's Node 20 crashed inside V8's parallel garbage collector (SIGSEGV) on every --repeat of the 16 MiB
+        // hash kernel; with the collector on the main thread it does not. A wasm kernel's memory is not on the JS heap, so
+        // the collector barely runs either way (sha256 and primes took the same CPU with and without the flag).
+        start.ArgumentList.Add("--single-threaded-gc");
         start.ArgumentList.Add(runner);
         foreach (var (guestPath, hostPath) in benchCase.Preopens)
         {
