@@ -257,12 +257,14 @@ internal static class WorkerJson
 
     private static long? NullableLong(ref Utf8JsonReader r)
     {
-        if (Next(ref r) == JsonTokenType.Null)
+        var copy = r;
+        if (Next(ref copy) == JsonTokenType.Null)
         {
+            r = copy;
             return null;
         }
 
-        return r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var value) ? value : throw new JsonException("a number in the request is not a 64-bit integer");
+        return Long(ref r);
     }
 
     private static bool Bool(ref Utf8JsonReader r) => Next(ref r) switch
@@ -290,30 +292,21 @@ internal static class WorkerJson
         return values;
     }
 
-    private static Dictionary<string, string> StringMap(ref Utf8JsonReader r)
+    /// <summary>Reads one value of a member; the reader stands before it.</summary>
+    private delegate T ValueReader<T>(ref Utf8JsonReader r);
+
+    private static Dictionary<string, string> StringMap(ref Utf8JsonReader r) => Map(ref r, String);
+
+    private static Dictionary<string, byte[]> BytesMap(ref Utf8JsonReader r) => Map(ref r, Base64);
+
+    private static Dictionary<string, T> Map<T>(ref Utf8JsonReader r, ValueReader<T> value)
     {
         Next(ref r, JsonTokenType.StartObject);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, T>(StringComparer.Ordinal);
         while (Next(ref r) != JsonTokenType.EndObject)
         {
             var name = r.GetString()!;
-            if (!values.TryAdd(name, String(ref r)))
-            {
-                throw new JsonException($"the request names '{name}' twice");
-            }
-        }
-
-        return values;
-    }
-
-    private static Dictionary<string, byte[]> BytesMap(ref Utf8JsonReader r)
-    {
-        Next(ref r, JsonTokenType.StartObject);
-        var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        while (Next(ref r) != JsonTokenType.EndObject)
-        {
-            var name = r.GetString()!;
-            if (!values.TryAdd(name, Base64(ref r)))
+            if (!values.TryAdd(name, value(ref r)))
             {
                 throw new JsonException($"the request names '{name}' twice");
             }
