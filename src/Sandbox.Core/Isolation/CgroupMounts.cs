@@ -29,8 +29,10 @@ public static class CgroupMounts
                 }
 
                 var (type, mountPoint, options) = (parts[2], parts[1], parts[3].Split(','));
-                if (type == "cgroup2" && mountPoint == "/sys/fs/cgroup")
+                if (type == "cgroup2")
                 {
+                    // Also a hybrid host's v2 tree (systemd's /sys/fs/cgroup/unified beside the v1 controllers): it has no
+                    // controllers, but container runtimes make each container's cgroup there too, so it is ours to clean.
                     mounts.Add(new CgroupMount(mountPoint, IsV2: true, options));
                 }
                 else if (type == "cgroup")
@@ -51,6 +53,8 @@ public static class CgroupMounts
     public static string? V1(IReadOnlyList<CgroupMount> mounts, string controller) =>
         mounts.FirstOrDefault(m => m.Has(controller))?.MountPoint;
 
-    /// <summary>The v2 unified tree at <c>/sys/fs/cgroup</c>, or null.</summary>
-    public static string? Unified(IReadOnlyList<CgroupMount> mounts) => mounts.FirstOrDefault(m => m.IsV2)?.MountPoint;
+    /// <summary>The v2 unified tree at <c>/sys/fs/cgroup</c>, or null (a hybrid host's tree elsewhere carries no controllers).</summary>
+    public static string? Unified(IReadOnlyList<CgroupMount> mounts) => mounts.FirstOrDefault(m => m.IsV2 && m.MountPoint == UnifiedMountPoint)?.MountPoint;
+
+    private const string UnifiedMountPoint = "/sys/fs/cgroup";
 }

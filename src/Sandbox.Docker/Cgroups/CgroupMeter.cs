@@ -41,7 +41,9 @@ public sealed class CgroupMeter
         string? cpu = CgroupMounts.V1(mounts, "cpuacct"), memory = CgroupMounts.V1(mounts, "memory");
         if (cpu is not null && memory is not null)
         {
-            return new CgroupMeter(cpu, memory, CgroupMounts.V1(mounts, "freezer"), [.. mounts.Where(m => !m.IsV2).Select(m => m.MountPoint)], isV2: false);
+            // Every hierarchy, the hybrid host's v2 tree included: the runtime makes the run's cgroup in each, and one left
+            // behind in any of them is kernel memory no one frees (an empty cgroup per run, for the host's whole life).
+            return new CgroupMeter(cpu, memory, CgroupMounts.V1(mounts, "freezer"), [.. mounts.Select(m => m.MountPoint)], isV2: false);
         }
 
         return CgroupMounts.Unified(mounts) is { } unified
@@ -124,24 +126,25 @@ public sealed class CgroupMeter
         return removedAll;
     }
 
-    /// <summary>Names of run cgroups left under <c>/sandbox</c> (for the reaper).</summary>
-    public IReadOnlyList<string> ListRunParents()
-    {
-        if (_cpuRoot is null)
-        {
-            return [];
-        }
+    /// <summary>Names of run cgroups left under <c>/sandbox</c> in any hierarchy (for the reaper).</summary>
+    public IReadOnlyList<string> ListRunParents() =>
+        [.. _allRoots
+            .Select(root => Path.Join(root, "sandbox"))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateDirectories)
+            .Select(d => "/sandbox/" + Path.GetFileName(d))
+            .Distinct(StringComparer.Ordinal)];
 
-        var dir = Path.Join(_cpuRoot, "sandbox");
-        return Directory.Exists(dir)
-            ? [.. Directory.EnumerateDirectories(dir).Select(d => "/sandbox/" + Path.GetFileName(d))]
-            : [];
-    }
-
-    /// <summary>When the run cgroup was last changed, or null when it is gone.</summary>
+    /// <summary>When the run cgroup was last changed in any hierarchy, or null when it is gone from all of them.</summary>
     public DateTimeOffset? LastChangedUtc(string parent)
     {
-        var dir = _cpuRoot is null ? null : Path.Join(_cpuRoot, parent);
-        return dir is not null && Directory.Exists(dir) ? new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero) : null;
+        DateTimeOffset? latest = null;
+        foreach (var dir in _allRoots.Select(root => Path.Join(root, parent)).Where(Directory.Exists))
+        {
+            var changed = new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero);
+            latest = latest is null || changed > latest ? changed : latest;
+        }
+
+        return latest;
     }
 }
