@@ -68,8 +68,12 @@ bench-runtimes: build
 	bash eng/bench-runtimes.sh
 
 ## bench-wasm: C kernels and CPython under our Wasm engine and under Node's V8, with the ratio ours/node
+# Published ReadyToRun like make build's worker, and run with a worker's runtime settings (the bench applies them itself):
+# JIT-compiled, the interpreter's dispatch method is too large to optimise and runs MinOpts code, about 1.8x slower.
+# BENCH_WASM_ARGS go to the bench (e.g. "5 warmup=10 only=CPython nonode").
 bench-wasm: guests
-	dotnet run --project bench/Sandbox.Bench.Wasm -c $(CONFIG) -v quiet
+	dotnet publish bench/Sandbox.Bench.Wasm/Sandbox.Bench.Wasm.csproj -c $(CONFIG) -o $(ARTIFACTS)/bench-wasm -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet
+	dotnet $(ARTIFACTS)/bench-wasm/Sandbox.Bench.Wasm.dll $(BENCH_WASM_ARGS)
 
 ## bench-api: `sandbox serve` (Docker warm, cold, python-wasm, a session) under load from a separate client at concurrency 1 (back to back and paced) and 8: runs/s, p50/p99, ok/429/errors, pool hits/misses
 bench-api: build

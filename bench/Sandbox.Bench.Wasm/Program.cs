@@ -6,6 +6,12 @@ using Sandbox.Bench.Wasm;
 // validate + translate (ours) or WebAssembly.Module (node). Prints numbers; asserts nothing, and a case that
 // cannot run says why and the bench goes on.
 // Arguments: [runs] [interpreter] — "interpreter" turns the IL tier off, for comparing the two tiers.
+// Ours runs with the .NET runtime tuned as a worker's (AsTheWorker): the bench starts itself again with those settings.
+if (!AsTheWorker.IsApplied)
+{
+    return AsTheWorker.Rerun(args);
+}
+
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 // Also threshold=N, loop=N, fuel=N, maxsize=N, work=N and region=N set the IL tier's CompileThreshold, CompileLoopThreshold,
 // CompileFuelThreshold, CompileMaxInstructions, CompileMaxWork and CompileRegionIlBytes (for tuning); only=TEXT runs just the cases whose name contains TEXT; nonode skips Node
@@ -51,6 +57,7 @@ var cases = new[]
 
 var node = args.Contains("nonode") ? null : NodeRunner.Find();
 Console.WriteLine($"bench-wasm: {runs} timed runs per case after {(warmups == 1 ? "one warm-up" : $"{warmups} warm-ups")}; median shown; ours: {(options.UseCompiler ? $"IL tier (threshold {options.CompileThreshold}, loop {options.CompileLoopThreshold}, fuel {options.CompileFuelThreshold}, max {options.CompileMaxInstructions})" : "interpreter only")}; node: {node ?? "not found"}");
+Console.WriteLine($"  ours: {AsTheWorker.Describe()}");
 Console.WriteLine("  ours first = compile + first run in this process (JIT of the engine and, in the IL tier, of each called guest function)");
 Console.WriteLine("  cpu = process CPU time per measured run (median, compiler threads included), steadier than wall time on a loaded machine");
 Console.WriteLine($"{"case",-32} {"ours compile",13} {"ours first",11} {"ours run",11} {"ours cpu",11} {"node compile",13} {"node run",11} {"node cpu",11} {"node process",13} {"ours/node run",14} {"ours/node cpu",14}");

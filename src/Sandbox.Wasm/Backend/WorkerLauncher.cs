@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection.PortableExecutable;
 
 namespace Sandbox.Wasm.Backend;
 
@@ -34,9 +32,6 @@ internal static class WorkerLauncher
 
     /// <summary>The worker's seccomp program, built once: it is the same for every run.</summary>
     private static readonly string s_seccompBase64 = Convert.ToBase64String(WorkerSeccomp.Build());
-
-    /// <summary>Whether each engine image is ReadyToRun (<see cref="IsPrecompiled"/>).</summary>
-    private static readonly ConcurrentDictionary<string, bool> s_precompiled = new(StringComparer.Ordinal);
 
     /// <summary>Exit code of the launcher when it cannot join the cgroup: the worker never started.</summary>
     public const int CgroupJoinFailed = 125;
@@ -95,19 +90,10 @@ internal static class WorkerLauncher
         SetEnv(a, "DOTNET_GCHeapHardLimit", heapHardLimitBytes.ToString("X", CultureInfo.InvariantCulture)); // the runtime fails with OutOfMemoryException before the kernel kills it
         SetEnv(a, "DOTNET_EnableDiagnostics", "0");     // no debugger, profiler or diagnostics IPC socket
         SetEnv(a, "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1"); // no ICU to load
-        SetEnv(a, "DOTNET_gcConcurrent", "0");          // no background GC thread: fewer threads, steadier CPU accounting
-        SetEnv(a, "DOTNET_TieredPGO", "0");             // no instrumented tier: guest loops reach optimised code sooner
         SetEnv(a, "DOTNET_EnableWriteXorExecute", "1"); // JIT code (the IL tier's too) is never writable and executable at once
-        if (IsPrecompiled(Path.Join(Path.GetDirectoryName(Path.GetFullPath(options.WorkerAssembly)), "Sandbox.Wasm.dll")))
+        foreach (var (name, value) in WorkerRuntimeSettings.Tuning(WorkerRuntimeSettings.IsPrecompiled(Path.Join(Path.GetDirectoryName(Path.GetFullPath(options.WorkerAssembly)), "Sandbox.Wasm.dll"))))
         {
-            // The engine is ReadyToRun (make build): tiering stays on, so what the image lacks (about 600 methods a refill
-            // compiles: System.Text.Json's metadata and the framework's generics over our types) is compiled quickly at tier 0
-            // and not fully optimised, but call counting is off, so nothing is ever re-JIT-compiled: the image's code is kept
-            // (re-JIT-compiling it cost about 250 ms of CPU in the background and made guest loops no faster: a 300k-iteration
-            // CPython loop took 1.6 s of CPU without, 1.8 s with), and the IL tier's DynamicMethods are always fully optimised
-            // anyway. A refill's CPU fell from about 200 to 135 ms (see the README's refill notes). A build that is not
-            // precompiled (tests) keeps the runtime's default tiering, or every method would stay at tier 0.
-            SetEnv(a, "DOTNET_TC_CallCounting", "0");
+            SetEnv(a, name, value);
         }
 
         // The mount view: an empty root with only what the runtime and the guest need, all read-only.
@@ -145,22 +131,6 @@ internal static class WorkerLauncher
     }
 
     public static string PreopenPath(int index) => PreopenDir + "/" + Decimal(index);
-
-    /// <summary>True when <paramref name="assembly"/> is ReadyToRun code (a native header in its PE image); read once per path.</summary>
-    internal static bool IsPrecompiled(string assembly) => s_precompiled.GetOrAdd(assembly, static path =>
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var image = new PEReader(stream);
-            return image.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException)
-        {
-            // FindMissing reports a missing worker; without the engine's image, tiering stays on (the runtime's default).
-            return false;
-        }
-    });
 
     /// <summary>Which tools and files the worker needs; the first missing one, or null when all are there.</summary>
     public static string? FindMissing(WasmWorkerOptions options)
