@@ -1,0 +1,20 @@
+;; Loads and stores of every width and extension, for MemoryAccessTests: run in the IL tier (compiled on first call),
+;; each returns what it read, so the test compares both tiers and checks the traps at the memory's last bytes.
+(module
+  (memory (export "memory") 1)
+  (func (export "i32_load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "i64_load") (param i32) (result i64) (i64.load (local.get 0)))
+  (func (export "i32_load8_s") (param i32) (result i32) (i32.load8_s (local.get 0)))
+  (func (export "i32_load8_u") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "i32_load16_s") (param i32) (result i32) (i32.load16_s (local.get 0)))
+  (func (export "i32_load16_u") (param i32) (result i32) (i32.load16_u (local.get 0)))
+  (func (export "i64_load8_s") (param i32) (result i64) (i64.load8_s (local.get 0)))
+  (func (export "i64_load16_s") (param i32) (result i64) (i64.load16_s (local.get 0)))
+  (func (export "i64_load32_s") (param i32) (result i64) (i64.load32_s (local.get 0)))
+  (func (export "i64_load32_u") (param i32) (result i64) (i64.load32_u (local.get 0)))
+  (func (export "f64_load_bits") (param i32) (result i64) (i64.reinterpret_f64 (f64.load (local.get 0))))
+  (func (export "i32_load_offset") (param i32) (result i32) (i32.load offset=65532 (local.get 0)))
+  (func (export "i64_store") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+  (func (export "i32_store16") (param i32 i32) (i32.store16 (local.get 0) (local.get 1)))
+  (func (export "i64_store32") (param i32 i64) (i64.store32 (local.get 0) (local.get 1)))
+  (func (export "i32_store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
