@@ -190,10 +190,13 @@ internal sealed partial class Interpreter
             Throw(WasmTrapKind.CallStackExhausted);
         }
 
-        // Compiled guest calls nest on the host stack: trap while there is still room rather than overflow.
-        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        // Compiled guest calls nest on the host stack: trap while there is still room rather than overflow. The runtime's
+        // probe (TryEnsureSufficientExecutionStack: is the stack pointer above this thread's limit?) is asked only below
+        // the lowest address it already passed at in this entry from the host: above it, its answer is the same yes.
+        byte marker = 0;
+        if (Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref marker) < runtime._probedHostStack)
         {
-            Throw(WasmTrapKind.CallStackExhausted);
+            ProbeHostStack(runtime, Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref marker));
         }
 
         if (fp + maxHeight > runtime._stack.Length)
@@ -207,6 +210,18 @@ internal sealed partial class Interpreter
         }
 
         runtime.ChargeEntry(entryFuel);
+    }
+
+    /// <summary>The runtime's host-stack probe at a new low <paramref name="at"/>: a trap when the stack is nearly used up, else remembered.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ProbeHostStack(Interpreter runtime, nint at)
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            Throw(WasmTrapKind.CallStackExhausted);
+        }
+
+        runtime._probedHostStack = at;
     }
 
     /// <summary>Prologue of a function split into regions (<see cref="RegionedCode"/>): EnterCompiled, and the declared

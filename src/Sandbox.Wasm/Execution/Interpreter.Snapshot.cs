@@ -104,7 +104,7 @@ internal sealed partial class Interpreter
         var current = frames[^1];
         _top = 0;
         _depth = frames.Length;
-        _invokeNesting++;
+        EnterHost();
         try
         {
             CallHost(callee, state.CalleeFp, instance);

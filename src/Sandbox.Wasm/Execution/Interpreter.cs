@@ -65,6 +65,24 @@ internal sealed partial class Interpreter
 
     private bool _interruptRequested;
 
+    /// <summary>
+    /// The lowest host stack address (its offset from null) at which <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
+    /// said yes since the guest was entered from the host: compiled entries above it need not ask again (the probe only
+    /// compares the stack pointer with the thread's limit). Reset at every entry from the host, which may be on another thread.
+    /// </summary>
+    internal nint _probedHostStack = nint.MaxValue;
+
+    /// <summary>An entry into the guest from the host (<see cref="Invoke"/> or a snapshot's resume).</summary>
+    private void EnterHost()
+    {
+        if (_invokeNesting == 0)
+        {
+            _probedHostStack = nint.MaxValue;
+        }
+
+        _invokeNesting++;
+    }
+
     /// <summary>Runs <paramref name="function"/> with arguments in <paramref name="io"/>; results are written back to it.</summary>
     public void Invoke(WasmFunction function, Span<ulong> io)
     {
@@ -81,7 +99,7 @@ internal sealed partial class Interpreter
         EnsureStack(fp + io.Length);
 
         io[..function.ParameterCount].CopyTo(_stack.AsSpan(fp));
-        _invokeNesting++;
+        EnterHost();
         try
         {
             Call(function, fp);
