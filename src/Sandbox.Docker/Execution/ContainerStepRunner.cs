@@ -130,9 +130,13 @@ internal sealed partial class ContainerStepRunner
         using var deadline = kill.ArmWallClock(limits.WallTimeMs, started, _time);
         using var onCancel = cancellationToken.Register(() => kill.Fire(KillReason.Cancelled));
 
-        var wait = _docker.WaitContainerAsync(id, stop.Token);
-        var write = WriteStdinAsync(attached, stdin, stop.Token);
         var outputs = step.Artifacts is { } capture ? new OutputsReader(capture) : null;
+        // With the wrapper's end line and the kernel's view of the end both to hand, the daemon is asked to wait only when
+        // they do not settle the step (a kill, an entry that died): a warm run that ends by itself makes one call fewer,
+        // and holds no connection to the daemon open (issue 13). Anything else waits from the start, as before.
+        Task<ContainerWaitResponse>? waiting = canWatch && outputs is not null ? null : _docker.WaitContainerAsync(id, stop.Token);
+        Task<ContainerWaitResponse> Wait() => waiting ??= _docker.WaitContainerAsync(id, stop.Token);
+        var write = WriteStdinAsync(attached, stdin, stop.Token);
         var read = ReadOutputAsync(attached, stdout, stderr, step.Output, kill, outputs, stop.Token);
         var monitor = MonitorAsync(step, kill, watch, canWatch, cpuBaseline, stop.Token);
 
@@ -140,8 +144,8 @@ internal sealed partial class ContainerStepRunner
         try
         {
             exit = canWatch
-                ? await AwaitEndAsync(id, step.CgroupParent, wait, kill, watch, outputs?.Ended, limits.WallTimeMs)
-                : new ExitReport((await AwaitExitAsync(wait, kill, limits.WallTimeMs)).StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
+                ? await AwaitEndAsync(id, step.CgroupParent, Wait, kill, watch, outputs?.Ended, limits.WallTimeMs)
+                : new ExitReport((await AwaitExitAsync(Wait(), kill, limits.WallTimeMs)).StatusCode, null, DaemonLost: false, Vanished: false, OomKilled: false);
             progress.DaemonLost = exit.DaemonLost;
             // Output can trail the exit by a moment; give the stream a bounded time to drain. A daemon that is not
             // answering will not pass on more: the result does not wait for it.
