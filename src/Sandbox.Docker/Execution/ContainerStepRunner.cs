@@ -178,6 +178,7 @@ internal sealed partial class ContainerStepRunner
         var usage = ReadUsage(step, cpuBaseline);
         // Settled: nothing killed it, the daemon saw it end, and its cgroup holds no process (the kernel's word).
         progress.Settled = kill.Reason == KillReason.None && !exit.DaemonLost && !vanished && _meter.IsPopulated(step.CgroupParent) == false;
+        progress.ExitSeenByDaemon = !exit.FromWrapper;
         return OutputsReader.Complete(outputs, StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
             DaemonLost = exit.DaemonLost,
@@ -325,6 +326,9 @@ internal sealed partial class ContainerStepRunner
 
         /// <summary>The step ended by itself with its cgroup empty, so its container may be removed after the result is returned.</summary>
         public bool Settled { get; set; }
+
+        /// <summary>The daemon told the exit (its wait or inspect answered), so it knows the container is no longer running.</summary>
+        public bool ExitSeenByDaemon { get; set; }
     }
 
     private static partial class Log
