@@ -49,8 +49,8 @@ internal sealed partial class ContainerStepRunner
     /// <summary>
     /// Waits, bounded, until dockerd has handled the exit of a step the wrapper's end line and the kernel ended (tens of ms
     /// after them on two cores). A forced removal before that has dockerd kill a container it still takes for running: a
-    /// kill through containerd, the shim and a runtime process started for it, for processes already gone (a third of warm
-    /// runs at concurrency 8, issue 13). A wait that answers is one call on a connection kept for the next; past the bound,
+    /// kill through containerd, the shim and a runtime process started for it, for processes already gone (a fifth to a third of
+    /// warm runs at concurrency 8, issue 13). A wait that answers is one call on a connection kept for the next; past the bound,
     /// or with the daemon gone, the removal forces it as before.
     /// </summary>
     private async Task AwaitDaemonExitAsync(string id)

@@ -132,8 +132,9 @@ internal sealed partial class ContainerStepRunner
 
         var outputs = step.Artifacts is { } capture ? new OutputsReader(capture) : null;
         // With the wrapper's end line and the kernel's view of the end both to hand, the daemon is asked to wait only when
-        // they do not settle the step (a kill, an entry that died): a warm run that ends by itself makes one call fewer,
-        // and holds no connection to the daemon open (issue 13). Anything else waits from the start, as before.
+        // they do not settle the step (a kill, an entry that died): a run that ends by itself holds no wait open through
+        // the run and cancels none (a cancelled call costs its connection), and its removal asks once the result is out
+        // (RemoveSettledAsync; issue 13). Anything else waits from the start, as before.
         Task<ContainerWaitResponse>? waiting = canWatch && outputs is not null ? null : _docker.WaitContainerAsync(id, stop.Token);
         Task<ContainerWaitResponse> Wait() => waiting ??= _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
