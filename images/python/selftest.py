@@ -1,7 +1,12 @@
 # Self-test of the python image: the interpreter, numpy, pandas and a headless matplotlib savefig.
+import sys
+
+# Start-up, which every run pays (images/python/Dockerfile): the mpl_toolkits module matplotlib's .pth file makes is there
+# before any import, made without importlib.util; looked at before this file imports anything else.
+startup = ("mpl_toolkits" in sys.modules, "importlib.util" in sys.modules)
+
 import os
 import stat
-import sys
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -18,6 +23,11 @@ ax.plot([0, 1, 2], [0, 1, 4])
 fig.savefig("/tmp/plot.png")
 with open("/tmp/plot.png", "rb") as f:
     print("matplotlib", matplotlib.get_backend().lower(), f.read(8) == b"\x89PNG\r\n\x1a\n")
+from mpl_toolkits.mplot3d import Axes3D
+import sandbox_prestart
+
+# Our modules load compiled in the image (no run may write bytecode).
+print("startup", startup, Axes3D.name, os.path.exists(sandbox_prestart.__cached__))
 print("cwd", os.getcwd(), "uid", os.getuid())
 print("unicode", "h\u00e9llo \u2713")
 # No setuid or setgid program where programs live (the Dockerfile strips them; selftest.sh checks the whole image).

@@ -14,9 +14,14 @@ internal sealed partial class ContainerStepRunner
     /// through the cgroup (see <see cref="KillSwitch"/>), so the processes end on time even when the daemon is stopped or
     /// dead; the exit code is still the daemon's to tell, and it gets a bounded time to tell it.
     /// </summary>
-    private async Task<ExitReport> AwaitEndAsync(string id, string cgroupParent, Task<ContainerWaitResponse> wait, KillSwitch kill, ProcessWatch watch, Task<long>? wrapperEnded, long wallTimeMs)
+    /// <remarks>
+    /// With the wrapper's end line, <paramref name="daemonWait"/> (which starts the daemon's wait on its first call) is not
+    /// called until the line, the kernel or a kill has spoken: a kill (the wall clock's at the latest) bounds that time, and
+    /// the daemon tells an exit code after the end as well as before it.
+    /// </remarks>
+    private async Task<ExitReport> AwaitEndAsync(string id, string cgroupParent, Func<Task<ContainerWaitResponse>> daemonWait, KillSwitch kill, ProcessWatch watch, Task<long>? wrapperEnded, long wallTimeMs)
     {
-        if (wrapperEnded is not null && await Task.WhenAny(wait, watch.Gone, wrapperEnded) == wrapperEnded
+        if (wrapperEnded is not null && await Task.WhenAny(watch.Gone, wrapperEnded, kill.Fired) == wrapperEnded
             && kill.Reason == KillReason.None && await SettleAsync(cgroupParent, watch))
         {
             // The wrapper's end line came with both streams whole and no other process left, and the kernel has seen the
@@ -26,6 +31,7 @@ internal sealed partial class ContainerStepRunner
             return new ExitReport(wrapperEnded.Result, watch.Gone.Result, DaemonLost: false, Vanished: false, OomKilled: false) { FromWrapper = true };
         }
 
+        var wait = daemonWait();
         var daemonLost = false;
         if (await Task.WhenAny(wait, watch.Gone) == wait)
         {

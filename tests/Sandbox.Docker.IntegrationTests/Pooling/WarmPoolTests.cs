@@ -368,10 +368,10 @@ public sealed partial class WarmPoolTests(SandboxFixture sandbox)
         return process.ExitCode;
     }
 
-    private async Task<Pooled> PooledAsync(int size, Profile? profile = null, TimeSpan? repinInterval = null, string? shipped = null)
+    private async Task<Pooled> PooledAsync(int size, Profile? profile = null, TimeSpan? repinInterval = null, string? shipped = null, IDockerClient? client = null)
     {
         await DockerRequirement.EnsureAvailableAsync(sandbox.Docker);
-        var docker = DockerSandbox.Create(sandbox.RawClient, TimeProvider.System, NullLoggerFactory.Instance);
+        var docker = DockerSandbox.Create(client ?? sandbox.RawClient, TimeProvider.System, NullLoggerFactory.Instance);
         // A test's own profile (copied from python, which names crun) runs under the runtime this run of the suite tests:
         // the fixture maps only the shipped profiles' requests between runc and crun.
         if (profile is { Runtime: RuntimeNames.Runc or RuntimeNames.Crun } && SandboxFixture.Runtime is RuntimeNames.Runc or RuntimeNames.Crun)
