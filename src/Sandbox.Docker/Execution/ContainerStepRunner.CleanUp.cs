@@ -13,7 +13,7 @@ internal sealed partial class ContainerStepRunner
         {
             // The step ended by itself and the kernel saw its cgroup empty: the result need not wait for the daemon to
             // forget the container. A run that was killed (DELETE, revocation, a limit) is still removed before it answers.
-            await _removals.Start(() => RemoveSettledAsync(id, step, progress.ExitSeenByDaemon));
+            await _removals.Start(() => RemoveSettledAsync(id, step));
             return;
         }
 
@@ -28,13 +28,8 @@ internal sealed partial class ContainerStepRunner
         RemoveCgroup(step);
     }
 
-    private async Task RemoveSettledAsync(string id, ContainerStep step, bool exitSeenByDaemon)
+    private async Task RemoveSettledAsync(string id, ContainerStep step)
     {
-        if (!exitSeenByDaemon)
-        {
-            await AwaitDaemonExitAsync(id);
-        }
-
         if (await TryRemoveAsync(_docker, id, step, TimeSpan.FromSeconds(30)))
         {
             RemoveCgroup(step);
@@ -43,26 +38,6 @@ internal sealed partial class ContainerStepRunner
         {
             // As for a daemon lost mid-run: retried apart from this removal, which shutdown waits for, and then the reaper.
             _ = RemoveLaterAsync(id, step);
-        }
-    }
-
-    /// <summary>
-    /// Waits, bounded, until dockerd has handled the exit of a step the wrapper's end line and the kernel ended (tens of ms
-    /// after them on two cores). A forced removal before that has dockerd kill a container it still takes for running: a
-    /// kill through containerd, the shim and a runtime process started for it, for processes already gone (a fifth to a third of
-    /// warm runs at concurrency 8, issue 13). A wait that answers is one call on a connection kept for the next; past the bound,
-    /// or with the daemon gone, the removal forces it as before.
-    /// </summary>
-    private async Task AwaitDaemonExitAsync(string id)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(_options.DaemonConfirmGrace, _time);
-            await _docker.WaitContainerAsync(id, timeout.Token);
-        }
-        catch (Exception ex) when (ex is SandboxException or OperationCanceledException or IOException)
-        {
-            // The removal below forces it; its own errors are handled there.
         }
     }
 

