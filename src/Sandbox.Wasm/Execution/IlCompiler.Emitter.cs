@@ -9,45 +9,7 @@ internal static partial class IlCompiler
     private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static;
 
     private static readonly MethodInfo?[] s_numeric = BuildTable("Op", 0x100);
-    private static readonly MethodInfo?[] s_loads = BuildTable("Load", 0x40);
-    private static readonly MethodInfo?[] s_stores = BuildTable("Store", 0x40);
     private static readonly MethodInfo s_enter = Helper(nameof(Interpreter.EnterCompiled));
-
-    // Loads and stores as IL in place (EmitAccessAddress) on a little-endian host, as the JitOps helpers read and write.
-    private static readonly bool s_inlineAccess = BitConverter.IsLittleEndian;
-
-    /// <summary>Per load opcode from 0x28 (i32.load) to 0x35 (i64.load32_u): its width, the IL read and the widening to the slot's 64 bits.</summary>
-    private static readonly (int Width, System.Reflection.Emit.OpCode Read, System.Reflection.Emit.OpCode Extend)[] s_loadShapes =
-    [
-        (4, OpCodes.Ldind_U4, OpCodes.Conv_U8), // i32.load
-        (8, OpCodes.Ldind_I8, OpCodes.Nop),     // i64.load
-        (4, OpCodes.Ldind_U4, OpCodes.Conv_U8), // f32.load: the bits
-        (8, OpCodes.Ldind_I8, OpCodes.Nop),     // f64.load: the bits
-        (1, OpCodes.Ldind_I1, OpCodes.Conv_U8), // i32.load8_s: sign-extended to 32 bits, those zero-extended (an i32's slot)
-        (1, OpCodes.Ldind_U1, OpCodes.Conv_U8), // i32.load8_u
-        (2, OpCodes.Ldind_I2, OpCodes.Conv_U8), // i32.load16_s
-        (2, OpCodes.Ldind_U2, OpCodes.Conv_U8), // i32.load16_u
-        (1, OpCodes.Ldind_I1, OpCodes.Conv_I8), // i64.load8_s
-        (1, OpCodes.Ldind_U1, OpCodes.Conv_U8), // i64.load8_u
-        (2, OpCodes.Ldind_I2, OpCodes.Conv_I8), // i64.load16_s
-        (2, OpCodes.Ldind_U2, OpCodes.Conv_U8), // i64.load16_u
-        (4, OpCodes.Ldind_I4, OpCodes.Conv_I8), // i64.load32_s
-        (4, OpCodes.Ldind_U4, OpCodes.Conv_U8), // i64.load32_u
-    ];
-
-    /// <summary>Per store opcode from 0x36 (i32.store) to 0x3E (i64.store32): its width and the IL write.</summary>
-    private static readonly (int Width, System.Reflection.Emit.OpCode Write)[] s_storeShapes =
-    [
-        (4, OpCodes.Stind_I4), // i32.store
-        (8, OpCodes.Stind_I8), // i64.store
-        (4, OpCodes.Stind_I4), // f32.store
-        (8, OpCodes.Stind_I8), // f64.store
-        (1, OpCodes.Stind_I1), // i32.store8
-        (2, OpCodes.Stind_I2), // i32.store16
-        (1, OpCodes.Stind_I1), // i64.store8
-        (2, OpCodes.Stind_I2), // i64.store16
-        (4, OpCodes.Stind_I4), // i64.store32
-    ];
 
     // Read and written as fields in place (the value stack, the depth, the interrupt flag, memory 0), not through
     // small helpers: in a large function the JIT stops inlining (its budget and local-count limits), and such
@@ -595,65 +557,49 @@ internal static partial class IlCompiler
                 return h;
             }
 
+            if (op is >= 0x28 and <= 0x3E && !BitConverter.IsLittleEndian)
+            {
+                // ldind/stind use the host's byte order; WebAssembly's is little-endian. Declined: the interpreter runs it.
+                throw new NotSupportedException("memory accesses are compiled on a little-endian host only");
+            }
+
             if (op is >= 0x28 and <= 0x35)
             {
-                if (s_inlineAccess)
+                var (width, read, extend) = JitOps.LoadShapes[op - JitOps.FirstLoad];
+                Load(h - 1);
+                EmitAccessAddress(offset, width);
+                if (width > 1)
                 {
-                    var (width, read, extend) = s_loadShapes[op - 0x28];
-                    Load(h - 1);
-                    EmitAccessAddress(offset, width);
-                    if (width > 1)
-                    {
-                        il.Emit(OpCodes.Unaligned, (byte)1);
-                    }
-
-                    il.Emit(read);
-                    if (extend != OpCodes.Nop)
-                    {
-                        il.Emit(extend);
-                    }
-
-                    Store(h - 1);
-                    return h;
+                    il.Emit(OpCodes.Unaligned, (byte)1);
                 }
 
-                il.Emit(OpCodes.Ldloc, _memory);
-                il.Emit(OpCodes.Ldloc, _memoryLength);
-                Load(h - 1);
-                il.Emit(OpCodes.Ldc_I8, offset);
-                il.Emit(OpCodes.Call, s_loads[op]!);
+                il.Emit(read);
+                if (extend != OpCodes.Nop)
+                {
+                    il.Emit(extend);
+                }
+
                 Store(h - 1);
                 return h;
             }
 
             if (op is >= 0x36 and <= 0x3E)
             {
-                if (s_inlineAccess)
+                var (width, write) = JitOps.StoreShapes[op - JitOps.FirstStore];
+                Load(h - 2);
+                EmitAccessAddress(offset, width);
+                Load(h - 1);
+                if (width < 8)
                 {
-                    var (width, write) = s_storeShapes[op - 0x36];
-                    Load(h - 2);
-                    EmitAccessAddress(offset, width);
-                    Load(h - 1);
-                    if (width < 8)
-                    {
-                        il.Emit(OpCodes.Conv_U4);
-                    }
-
-                    if (width > 1)
-                    {
-                        il.Emit(OpCodes.Unaligned, (byte)1);
-                    }
-
-                    il.Emit(write);
-                    return h - 2;
+                    il.Emit(OpCodes.Conv_U4);
                 }
 
-                il.Emit(OpCodes.Ldloc, _memory);
-                il.Emit(OpCodes.Ldloc, _memoryLength);
-                Load(h - 2);
-                il.Emit(OpCodes.Ldc_I8, offset);
-                Load(h - 1);
-                il.Emit(OpCodes.Call, s_stores[op]!);
+                if (width > 1)
+                {
+                    il.Emit(OpCodes.Unaligned, (byte)1);
+                }
+
+                il.Emit(write);
                 return h - 2;
             }
 

@@ -194,9 +194,10 @@ internal sealed partial class Interpreter
         // probe (TryEnsureSufficientExecutionStack: is the stack pointer above this thread's limit?) is asked only below
         // the lowest address it already passed at in this entry from the host: above it, its answer is the same yes.
         byte marker = 0;
-        if (Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref marker) < runtime._probedHostStack)
+        var stackAddress = Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref marker);
+        if (stackAddress < runtime._probedHostStack)
         {
-            ProbeHostStack(runtime, Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref marker));
+            ProbeHostStack(runtime, stackAddress);
         }
 
         if (fp + maxHeight > runtime._stack.Length)
