@@ -74,6 +74,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public async Task<(IBrowserContext Context, IPage Page, List<string> Dialogs)> NewPageAsync(int width = 1280, int height = 800)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = width, Height = height } });
+        // 60 s for every navigation, URL wait and element wait, not Playwright's 30: with every console class's serve and Chromium up at
+        // once on a loaded 2-core host, a sign-in's page once took longer than 30 s, first in the fixture's sign-in and
+        // later in the keyboard test's own.
+        context.SetDefaultNavigationTimeout(60_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         var dialogs = new List<string>();
         page.Dialog += (_, dialog) =>
@@ -94,10 +99,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await page.GotoAsync("/console/signin");
         await page.GetByLabel("Admin key").FillAsync(AdminKey);
         await page.GetByLabel("Your name").FillAsync(operatorName);
+        var signedIn = page.WaitForURLAsync("**/console/approvals");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        // 60 s, not Playwright's 30: with every console class's serve and Chromium up at once on a loaded 2-core host, one
-        // sign-in once took longer than 30 s to load its page.
-        await page.WaitForURLAsync("**/console/approvals", new() { Timeout = 60_000 });
+        await signedIn;
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>
