@@ -125,6 +125,27 @@ public sealed partial class ContainerRecovery : IContainerRecovery
         return new RecoveredRun { RunId = runId, Result = result };
     }
 
+    /// <inheritdoc/>
+    public async Task DiscardAsync(RecoverableRun run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        foreach (var container in run.Containers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var labels = container.Labels ?? new Dictionary<string, string>();
+            if (labels.ContainsKey(SandboxLabels.Session))
+            {
+                continue;
+            }
+
+            var parent = labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{run.RunId}-{labels.GetValueOrDefault(SandboxLabels.Step)}");
+            // Its run's end is on record: whatever it still holds or does is no one's, so it is killed before removal.
+            _meter.Kill(parent);
+            await RemoveAsync(container.Id, parent);
+            Log.Discarded(_logger, run.RunId, container.Id[..Math.Min(12, container.Id.Length)]);
+        }
+    }
+
     /// <summary>The step's real end; null when it never started (the service died between create and start): nothing ran.</summary>
     private async Task<RunResult?> RecoverStepAsync(string runId, string id, IReadOnlyDictionary<string, string> labels, string parent, JudgedLimits judged, DateTimeOffset? claimedAt,
         RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
@@ -276,5 +297,8 @@ public sealed partial class ContainerRecovery : IContainerRecovery
 
         [LoggerMessage(43, LogLevel.Warning, "Recovery: a container could not be removed now; the reaper will remove it")]
         public static partial void RemoveFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(44, LogLevel.Information, "Recovery: removed container {ContainerId} of run {RunId}, whose end was recorded before the service died")]
+        public static partial void Discarded(ILogger logger, string runId, string containerId);
     }
 }

@@ -16,4 +16,10 @@ public interface IContainerRecovery
     /// <c>cancelled</c>, its output and usage kept; <paramref name="cancellationToken"/> abandons it without a result.
     /// </summary>
     Task<RecoveredRun> RecoverAsync(RecoverableRun run, RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Kills and removes the containers of a run whose end is already recorded (the service died after recording it and
+    /// before removing them), and their cgroups; nothing in them is read. A session's kernel is left to its own owner.
+    /// </summary>
+    Task DiscardAsync(RecoverableRun run, CancellationToken cancellationToken);
 }

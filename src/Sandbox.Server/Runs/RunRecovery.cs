@@ -36,6 +36,9 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     /// <summary>How long the daemon may take to answer before recovery gives up on it (the runs are then reconciled as interrupted).</summary>
     private static readonly TimeSpan s_pingTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long the background removal of completed runs' leftover containers may take in all.</summary>
+    private static readonly TimeSpan s_discardTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>How long killed followed runs get to be confirmed and recorded at shutdown before they are abandoned.</summary>
     private static readonly TimeSpan s_killConfirm = TimeSpan.FromSeconds(30);
 
@@ -48,6 +51,7 @@ internal sealed partial class RunRecovery : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationTokenSource _abandon = new();
     private DockerClient? _docker;
+    private Task _discarding = Task.CompletedTask;
     private int _disposed;
 
     internal RunRecovery(IGuardStore store, RunGuard guard, ServerOptions options, TimeProvider time, ILogger logger)
@@ -113,6 +117,9 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         return ends.Count;
     }
 
+    /// <summary>Completes when the containers of runs recorded complete have been removed (or given up on).</summary>
+    internal Task WhenDiscardedAsync() => _discarding;
+
     /// <summary>Completes when every run followed now has been recorded.</summary>
     public Task WhenFollowedAsync() => Task.WhenAll(_followed.Values.Select(f => f.Ended));
 
@@ -125,12 +132,16 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         var logger = loggers.CreateLogger("Sandbox.Server.Runs.RunRecovery");
         var recovery = new RunRecovery(store, guard, options, time, logger);
         var open = (await guard.OwnOpenRunsAsync(cancellationToken)).ToDictionary(r => r.RunId, StringComparer.Ordinal);
+        var docker = DockerClient.FromEnvironment();
         if (open.Count == 0)
         {
+            // Nothing to recover; the containers of runs recorded complete are still removed, in the background, so a
+            // start with no open run never waits on the daemon.
+            recovery._docker = docker;
+            recovery._discarding = recovery.DiscardSettledAsync(new ContainerRecovery(docker, CgroupMeter.Detect(), time, logger), open);
             return recovery;
         }
 
-        var docker = DockerClient.FromEnvironment();
         try
         {
             using var ping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -191,6 +202,47 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         }
 
         Log.Done(_logger, recorded, _followed.Count, open.Count, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        _discarding = DiscardSettledAsync(containers, open);
+    }
+
+    /// <summary>
+    /// Removes the containers of runs whose end the store already holds: a service killed after recording a run's end and
+    /// before removing its container leaves it behind (a claimed warm-pool container would otherwise wait for its pool
+    /// deadline, minutes away). Only a completed run's are touched: its container is read by no one once its end is
+    /// recorded, on any node; a run the store does not know (another store's, a CLI's) is left to its owner and the reaper.
+    /// </summary>
+    internal async Task DiscardSettledAsync(IContainerRecovery containers, IReadOnlyDictionary<string, OpenRun> open)
+    {
+        var cancellationToken = _abandon.Token;
+        var discarded = 0;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(s_discardTimeout);
+            foreach (var run in await containers.FindAsync(runId => !open.ContainsKey(runId), timeout.Token))
+            {
+                if (await _store.FindRunAsync(run.RunId, timeout.Token) is { State: "completed" })
+                {
+                    await containers.DiscardAsync(run, timeout.Token);
+                    discarded++;
+                }
+            }
+        }
+        catch (DockerUnavailableException ex)
+        {
+            // No daemon (a host serving WebAssembly only, or Docker down): no container to remove; the reaper sweeps later.
+            Log.DiscardSkipped(_logger, ex.Message);
+        }
+        catch (Exception ex) when (ex is Core.Errors.SandboxException or OperationCanceledException || GuardStores.IsStoreFailure(ex))
+        {
+            // The daemon or the store failed mid-way: the reaper removes them by their deadline labels.
+            Log.DiscardFailed(_logger, ex);
+        }
+
+        if (discarded > 0)
+        {
+            Log.Discarded(_logger, discarded);
+        }
     }
 
     /// <summary>
@@ -233,6 +285,8 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         }
 
         await ShutdownAsync(TimeSpan.Zero);
+        await _abandon.CancelAsync();
+        await _discarding;
         _docker?.Dispose();
         _shutdown.Dispose();
         _abandon.Dispose();
@@ -327,6 +381,15 @@ internal sealed partial class RunRecovery : IAsyncDisposable
 
         [LoggerMessage(5, LogLevel.Error, "Recovery: run {RunId} could not be followed to its end or recorded; it stays open for the next start")]
         public static partial void FollowFailed(ILogger logger, string runId, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Information, "Recovery: removed the containers of {Count} run(s) whose end was recorded before the service died")]
+        public static partial void Discarded(ILogger logger, int count);
+
+        [LoggerMessage(8, LogLevel.Debug, "Recovery: no Docker daemon to look for containers of runs recorded complete ({Reason})")]
+        public static partial void DiscardSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(7, LogLevel.Warning, "Recovery: the containers of runs recorded complete could not be listed or removed now; the reaper removes them by their deadlines")]
+        public static partial void DiscardFailed(ILogger logger, Exception exception);
     }
 }
 

@@ -72,6 +72,32 @@ public sealed class RunRecoveryTests
     }
 
     [Fact]
+    public async Task StartAsync_ContainersOfACompletedRun_AreDiscarded_AnOpenRunsAreRecovered_AnUnknownRunsAreLeft()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var completed = await h.SubmitAsync(agent);
+        (await h.Backend.NextStartedAsync()).ShouldBe(completed.Id);
+        h.Backend.Finish(completed.Id, "done\n");
+        await completed.Completed.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var open = await StartedRunWithPersistedOutputAsync(h, agent, "partial\n");
+        var (guard, recovery) = Restart(h);
+        var docker = new FakeContainerRecovery(
+            new RecoverableRun { RunId = completed.Id, Running = false },
+            new RecoverableRun { RunId = open, Running = false },
+            new RecoverableRun { RunId = "run_another_stores", Running = false });
+        docker.End(Ok(open, "partial\n"));
+
+        await recovery.StartAsync(docker, await OpenAsync(guard), Ct);
+        await recovery.WhenDiscardedAsync().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        docker.Discarded.ShouldBe([completed.Id], "only the completed run's containers are garbage: the open one is recovered, the unknown one is another store's");
+        (await h.RowAsync(open)).ShouldNotBeNull().Status.ShouldBe("ok");
+        (await h.RowAsync(completed.Id)).ShouldNotBeNull().Status.ShouldBe("ok", "discarding its containers leaves its record as it was");
+        await recovery.DisposeAsync();
+    }
+
+    [Fact]
     public async Task ShutdownAsync_FollowedRunPastTheGrace_IsKilledAndRecordedCancelled()
     {
         await using var h = await LifecycleHarness.StartAsync();
@@ -255,8 +281,20 @@ public sealed class RunRecoveryTests
 
         public void End(RunResult? result) => _end.TrySetResult(result);
 
+        public List<string> Discarded { get; } = [];
+
         public Task<IReadOnlyList<RecoverableRun>> FindAsync(Func<string, bool> isOurs, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<RecoverableRun>>([.. runs.Where(r => isOurs(r.RunId))]);
+
+        public Task DiscardAsync(RecoverableRun run, CancellationToken cancellationToken)
+        {
+            lock (Discarded)
+            {
+                Discarded.Add(run.RunId);
+            }
+
+            return Task.CompletedTask;
+        }
 
         public async Task<RecoveredRun> RecoverAsync(RecoverableRun run, RecoveredOutput prior, CancellationToken shutdown, CancellationToken cancellationToken)
         {
