@@ -90,6 +90,12 @@ internal static partial class IlCompiler
         private readonly bool[] _read;
         private readonly bool[] _written;
 
+        /// <summary>The whole emission's record of each unit's slot loads, stores and control transfers (for <see cref="Liveness"/>); null in a region.</summary>
+        public UnitRecord? Units { get; }
+
+        /// <summary>True while the whole emission emits an instruction: its loads, stores and transfers are recorded.</summary>
+        private bool _recording;
+
         /// <summary>IL offset and slot references (Load/Store, the bulk of the JIT's local reference count) at the start of each instruction.</summary>
         public int[] IlOffsets { get; }
 
@@ -112,6 +118,7 @@ internal static partial class IlCompiler
             _heights = region?.Heights ?? new int[_code.Length + 1];
             IlOffsets = new int[_code.Length + 1];
             SlotRefs = new int[_code.Length + 1];
+            Units = region is null ? new UnitRecord(_code.Length) : null;
         }
 
         /// <summary>Operand height on entry to each instruction after <see cref="Emit"/> (-1: dead code).</summary>
@@ -198,11 +205,15 @@ internal static partial class IlCompiler
                 _pc = pc;
                 IlOffsets[pc] = il.ILOffset;
                 SlotRefs[pc] = _slotRefs;
+                Units!.Begin(pc);
+                _recording = true;
                 var next = EmitInstruction(ref pc, h);
                 if (next >= 0)
                 {
                     Flow(pc + 1, next);
                 }
+
+                _recording = false;
             }
 
             IlOffsets[_code.Length] = il.ILOffset;
@@ -340,6 +351,11 @@ internal static partial class IlCompiler
         /// <summary>Records that control reaches <paramref name="pc"/> with operand height <paramref name="height"/>.</summary>
         private void Flow(int pc, int height)
         {
+            if (_recording)
+            {
+                Units!.Flow(pc);
+            }
+
             if (_heights[pc] < 0 && pc <= _pc)
             {
                 // A backward jump to code already passed as dead: cannot happen after validation, so decline.
@@ -443,6 +459,7 @@ internal static partial class IlCompiler
                 {
                     // a b c -> c != 0 ? a : b, in slot h - 3.
                     var keep = il.DefineLabel();
+                    Kept(h - 3);
                     Load(h - 1);
                     il.Emit(OpCodes.Conv_U4);
                     il.Emit(OpCodes.Brtrue, keep);
@@ -879,7 +896,24 @@ internal static partial class IlCompiler
 
             _read[slot] = true;
             _slotRefs++;
+            if (_recording)
+            {
+                Units!.Slot(slot, store: false);
+            }
+
             _il.Emit(OpCodes.Ldloc, _slots[slot]);
+        }
+
+        /// <summary>
+        /// Records that this instruction leaves <paramref name="slot"/> as it is on some path and stores it on another (select's
+        /// a): for liveness the old value is read, though no IL loads it.
+        /// </summary>
+        private void Kept(int slot)
+        {
+            if (_recording)
+            {
+                Units!.Slot(slot, store: false);
+            }
         }
 
         private void Store(int slot)
@@ -891,6 +925,11 @@ internal static partial class IlCompiler
 
             _written[slot] = true;
             _slotRefs++;
+            if (_recording)
+            {
+                Units!.Slot(slot, store: true);
+            }
+
             _il.Emit(OpCodes.Stloc, _slots[slot]);
         }
 

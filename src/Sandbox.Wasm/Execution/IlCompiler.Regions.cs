@@ -31,7 +31,7 @@ internal static partial class IlCompiler
     /// short dispatch blocks that it jumps to (see <see cref="DispatchBlockEnd"/>), entered at <see cref="Entries"/> (in
     /// its own range); <see cref="Heights"/> from the whole function's emission.
     /// </summary>
-    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights)
+    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights, Liveness? Live = null)
     {
         public bool Contains(int pc) => Array.Exists(Ranges, r => pc >= r.Start && pc < r.End);
     }
@@ -175,6 +175,7 @@ internal static partial class IlCompiler
             }
         }
 
+        var live = Liveness.Compute(whole.Units, plain.MaxHeight);
         var entryOf = new int[code.Length + 1];
         var methods = new RegionCode[starts.Count];
         for (var r = 0; r < starts.Count; r++)
@@ -187,7 +188,7 @@ internal static partial class IlCompiler
 
             var method = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
             var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
-            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list }).Emit();
+            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list, Live = live }).Emit();
             methods[r] = (RegionCode)method.CreateDelegate(typeof(RegionCode), s_closure);
         }
 
@@ -306,8 +307,10 @@ internal static partial class IlCompiler
                 }
             }
 
-            // Stubs: target in exitPc, then one store block per height.
-            var blocks = new SortedDictionary<int, Label>();
+            // Stubs: target in exitPc, then one store block per set of slots to store: those this region writes that are
+            // live at the target (below its height; every one below it when liveness is unknown).
+            var live = region.Live;
+            var blocks = new Dictionary<string, (Label Block, int[] Slots)>(StringComparer.Ordinal);
             foreach (var target in _exits)
             {
                 var height = _heights[target];
@@ -316,38 +319,39 @@ internal static partial class IlCompiler
                     throw new NotSupportedException("a jump out of a region into dead code");
                 }
 
-                if (!blocks.TryGetValue(height, out var block))
+                var stores = Enumerable.Range(0, height).Where(slot => _written[slot] && (live is null || live.IsLive(target, slot))).ToArray();
+                var key = string.Join(',', stores);
+                if (!blocks.TryGetValue(key, out var block))
                 {
-                    blocks[height] = block = il.DefineLabel();
+                    blocks[key] = block = (il.DefineLabel(), stores);
                 }
 
                 il.MarkLabel(_labels[target]);
                 il.Emit(OpCodes.Ldc_I4, target);
                 il.Emit(OpCodes.Stloc, exitPc);
-                il.Emit(OpCodes.Br, block);
+                il.Emit(OpCodes.Br, block.Block);
             }
 
-            foreach (var (height, block) in blocks)
+            foreach (var (block, slots) in blocks.Values)
             {
                 il.MarkLabel(block);
                 LoadStack();
-                for (var slot = 0; slot < height; slot++)
+                foreach (var slot in slots)
                 {
-                    if (_written[slot])
-                    {
-                        il.Emit(OpCodes.Ldloc, _stack);
-                        StackIndex(slot);
-                        il.Emit(OpCodes.Ldloc, _slots[slot]);
-                        il.Emit(OpCodes.Stelem_I8);
-                    }
+                    il.Emit(OpCodes.Ldloc, _stack);
+                    StackIndex(slot);
+                    il.Emit(OpCodes.Ldloc, _slots[slot]);
+                    il.Emit(OpCodes.Stelem_I8);
                 }
 
                 il.Emit(OpCodes.Ldloc, exitPc);
                 il.Emit(OpCodes.Ret);
             }
 
-            // Prologue. A slot the region writes is loaded too, even if it never reads it: a stub stores it back, also
-            // on a path that did not write it. Slots at or above the highest entry's height hold no value at entry.
+            // Prologue, then a switch on the entry. Each entry loads the slots the region reads or writes that are live
+            // there: a stub stores back only slots live at its target, and one live there that this path did not write
+            // is live at the entry too, so it was loaded. Without liveness, every slot the region touches below the
+            // highest entry's height is loaded once for all entries (a stub may store one a path did not write).
             il.MarkLabel(prologue);
             var run = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_S, (byte)4);
@@ -358,10 +362,31 @@ internal static partial class IlCompiler
             il.MarkLabel(run);
             LoadEntryState();
             LoadStack();
-            var reload = region.Entries.Max(e => _heights[e]);
-            for (var slot = 0; slot < reload; slot++)
+            if (live is null)
             {
-                if (_read[slot] || _written[slot])
+                var reload = region.Entries.Max(e => _heights[e]);
+                LoadSlots(Enumerable.Range(0, reload).Where(slot => _read[slot] || _written[slot]));
+                il.Emit(OpCodes.Ldarg_S, (byte)4);
+                il.Emit(OpCodes.Switch, region.Entries.Select(e => _labels[e]).ToArray());
+                Trap(WasmTrapKind.Unreachable);
+                return;
+            }
+
+            var loads = region.Entries.Select(_ => il.DefineLabel()).ToArray();
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Switch, loads);
+            Trap(WasmTrapKind.Unreachable);
+            for (var k = 0; k < loads.Length; k++)
+            {
+                var entry = region.Entries[k];
+                il.MarkLabel(loads[k]);
+                LoadSlots(Enumerable.Range(0, _heights[entry]).Where(slot => (_read[slot] || _written[slot]) && live.IsLive(entry, slot)));
+                il.Emit(OpCodes.Br, _labels[entry]);
+            }
+
+            void LoadSlots(IEnumerable<int> slots)
+            {
+                foreach (var slot in slots)
                 {
                     il.Emit(OpCodes.Ldloc, _stack);
                     StackIndex(slot);
@@ -369,10 +394,6 @@ internal static partial class IlCompiler
                     il.Emit(OpCodes.Stloc, _slots[slot]);
                 }
             }
-
-            il.Emit(OpCodes.Ldarg_S, (byte)4);
-            il.Emit(OpCodes.Switch, region.Entries.Select(e => _labels[e]).ToArray());
-            Trap(WasmTrapKind.Unreachable);
         }
     }
 }
