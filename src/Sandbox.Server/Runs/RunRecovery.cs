@@ -385,11 +385,11 @@ internal sealed partial class RunRecovery : IAsyncDisposable
         [LoggerMessage(6, LogLevel.Information, "Recovery: removed the containers of {Count} run(s) whose end was recorded before the service died")]
         public static partial void Discarded(ILogger logger, int count);
 
-        [LoggerMessage(8, LogLevel.Debug, "Recovery: no Docker daemon to look for containers of runs recorded complete ({Reason})")]
-        public static partial void DiscardSkipped(ILogger logger, string reason);
-
         [LoggerMessage(7, LogLevel.Warning, "Recovery: the containers of runs recorded complete could not be listed or removed now; the reaper removes them by their deadlines")]
         public static partial void DiscardFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(8, LogLevel.Debug, "Recovery: no Docker daemon to look for containers of runs recorded complete ({Reason})")]
+        public static partial void DiscardSkipped(ILogger logger, string reason);
     }
 }
 
