@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sandbox.Core.Isolation;
+using Sandbox.Docker.Spec;
 
 namespace Sandbox.Docker.Cgroups;
 
@@ -53,6 +54,10 @@ public sealed class CgroupMeter
 
     /// <summary>The parent cgroup name for a run, as passed to Docker's <c>CgroupParent</c>.</summary>
     public static string ParentFor(string runId) => $"/sandbox/{runId}";
+
+    /// <summary>A labelled container's run cgroup: its cgroup-parent label, else the one its run and step name.</summary>
+    internal static string ParentOf(IReadOnlyDictionary<string, string> labels, string? runId) =>
+        labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? ParentFor($"{runId}-{labels.GetValueOrDefault(SandboxLabels.Step)}");
 
     /// <summary>CPU time charged so far to the run's parent cgroup, in nanoseconds; null before it exists.</summary>
     public long? ReadCpuNanos(string parent) => _cpuRoot is null ? null : CgroupFiles.CpuNanos(Path.Join(_cpuRoot, parent), _isV2);

@@ -42,7 +42,6 @@ public sealed partial class ContainerReaper
         {
             var labels = container.Labels ?? new Dictionary<string, string>();
             labels.TryGetValue(SandboxLabels.RunId, out var runId);
-            labels.TryGetValue(SandboxLabels.Step, out var step);
 
             // A container without a readable deadline is ours but malformed: treat it as expired.
             var expired = !labels.TryGetValue(SandboxLabels.Deadline, out var text)
@@ -55,7 +54,7 @@ public sealed partial class ContainerReaper
             var spentSession = labels.ContainsKey(SandboxLabels.Session) && container.State is not ("running" or "created");
             if (!expired && !spentPool && !spentSession)
             {
-                live.Add(labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{runId}-{step}"));
+                live.Add(CgroupMeter.ParentOf(labels, runId));
                 continue;
             }
 

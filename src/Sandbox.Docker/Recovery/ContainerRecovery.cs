@@ -85,7 +85,7 @@ public sealed partial class ContainerRecovery : IContainerRecovery
         foreach (var container in run.Containers)
         {
             var labels = container.Labels ?? new Dictionary<string, string>();
-            var parent = labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{runId}-{labels.GetValueOrDefault(SandboxLabels.Step)}");
+            var parent = CgroupMeter.ParentOf(labels, runId);
             try
             {
                 if (labels.GetValueOrDefault(SandboxLabels.Step) == "run" && LimitsLabel.Parse(labels.GetValueOrDefault(SandboxLabels.Limits)) is { } judged)
@@ -138,7 +138,7 @@ public sealed partial class ContainerRecovery : IContainerRecovery
                 continue;
             }
 
-            var parent = labels.GetValueOrDefault(SandboxLabels.CgroupParent) ?? CgroupMeter.ParentFor($"{run.RunId}-{labels.GetValueOrDefault(SandboxLabels.Step)}");
+            var parent = CgroupMeter.ParentOf(labels, run.RunId);
             // Its run's end is on record: whatever it still holds or does is no one's, so it is killed before removal.
             _meter.Kill(parent);
             await RemoveAsync(container.Id, parent);

@@ -459,7 +459,8 @@ internal static partial class IlCompiler
                 {
                     // a b c -> c != 0 ? a : b, in slot h - 3.
                     var keep = il.DefineLabel();
-                    Kept(h - 3);
+                    // a stays in place on one path and is overwritten on the other: for liveness it is read, though no IL loads it.
+                    Record(h - 3, store: false);
                     Load(h - 1);
                     il.Emit(OpCodes.Conv_U4);
                     il.Emit(OpCodes.Brtrue, keep);
@@ -896,23 +897,17 @@ internal static partial class IlCompiler
 
             _read[slot] = true;
             _slotRefs++;
-            if (_recording)
-            {
-                Units!.Slot(slot, store: false);
-            }
+            Record(slot, store: false);
 
             _il.Emit(OpCodes.Ldloc, _slots[slot]);
         }
 
-        /// <summary>
-        /// Records that this instruction leaves <paramref name="slot"/> as it is on some path and stores it on another (select's
-        /// a): for liveness the old value is read, though no IL loads it.
-        /// </summary>
-        private void Kept(int slot)
+        /// <summary>A load or store of <paramref name="slot"/> by the instruction being emitted, for <see cref="Liveness"/> (whole emission only).</summary>
+        private void Record(int slot, bool store)
         {
             if (_recording)
             {
-                Units!.Slot(slot, store: false);
+                Units!.Slot(slot, store);
             }
         }
 
@@ -925,10 +920,7 @@ internal static partial class IlCompiler
 
             _written[slot] = true;
             _slotRefs++;
-            if (_recording)
-            {
-                Units!.Slot(slot, store: true);
-            }
+            Record(slot, store: true);
 
             _il.Emit(OpCodes.Stloc, _slots[slot]);
         }
