@@ -18,6 +18,9 @@ public sealed partial class ContainerReaper
     /// <summary>A run cgroup this old with no container of ours is certainly abandoned (runs last an hour at most).</summary>
     private static readonly TimeSpan s_cgroupAge = TimeSpan.FromHours(2);
 
+    /// <summary>An unclaimed pool container never started this long after its creation is abandoned (its maker gives up at 30 s).</summary>
+    private static readonly TimeSpan s_abandonedCreate = TimeSpan.FromMinutes(2);
+
     private readonly IDockerClient _docker;
     private readonly CgroupMeter _meter;
     private readonly TimeProvider _time;
@@ -49,7 +52,11 @@ public sealed partial class ContainerReaper
                 || deadline < now;
             // An unclaimed warm-pool container that is no longer waiting serves nothing: its service died (stdin closed,
             // the entry exited) or it was killed. Running ones belong to a live pool; claimed ones to their run.
-            var spentPool = labels.ContainsKey(SandboxLabels.Pool) && ClaimName.Parse(container) is null && container.State is not ("running" or "created");
+            // A pool container still only created long after its creation was abandoned by its maker, which starts or
+            // removes it within its make timeout: a service killed mid-refill, or a refill cut off by a daemon stop.
+            var spentPool = labels.ContainsKey(SandboxLabels.Pool) && ClaimName.Parse(container) is null
+                && (container.State is not ("running" or "created")
+                    || (container.State == "created" && now - (container.Created * 1000) > (long)s_abandonedCreate.TotalMilliseconds));
             // A session's kernel that is no longer running serves nothing either: its service died (stdin closed) or ended it.
             var spentSession = labels.ContainsKey(SandboxLabels.Session) && container.State is not ("running" or "created");
             if (!expired && !spentPool && !spentSession)

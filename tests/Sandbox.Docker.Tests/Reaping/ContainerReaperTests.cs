@@ -71,25 +71,29 @@ public sealed class ContainerReaperTests
     }
 
     [Fact]
-    public async Task ReapOnce_UnclaimedPoolContainerNoLongerWaiting_IsRemovedAndLiveOrClaimedOnesKept()
+    public async Task ReapOnce_UnclaimedPoolContainerNoLongerWaitingOrNeverStarted_IsRemovedAndLiveMakingOrClaimedOnesKept()
     {
         var later = (s_now.ToUnixTimeMilliseconds() + 600_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        ContainerSummary Pool(string id, string state, string name) => new()
+        ContainerSummary Pool(string id, string state, string name, TimeSpan? age = null) => new()
         {
             Id = id,
             State = state,
+            Created = (s_now - (age ?? TimeSpan.FromSeconds(5))).ToUnixTimeSeconds(),
             Names = ["/" + name],
             Labels = new Dictionary<string, string> { [SandboxLabels.Managed] = "true", [SandboxLabels.Pool] = "p1", [SandboxLabels.Deadline] = later },
         };
         var docker = new ListingDocker(
             Pool("spent", "exited", "sandbox-pool-aa-run"),
             Pool("waiting", "running", "sandbox-pool-bb-run"),
-            Pool("claimed", "exited", Sandbox.Docker.Pooling.ClaimName.Format("run_x", s_now.ToUnixTimeMilliseconds())));
+            Pool("claimed", "exited", Sandbox.Docker.Pooling.ClaimName.Format("run_x", s_now.ToUnixTimeMilliseconds())),
+            // Created and never started: being made now (seconds old), or abandoned by a maker that died (minutes old).
+            Pool("making", "created", "sandbox-pool-cc-run"),
+            Pool("abandoned", "created", "sandbox-pool-dd-run", TimeSpan.FromMinutes(3)));
 
         var removed = await Reaper(docker, new FakeTimeProvider(s_now)).ReapOnceAsync(TestContext.Current.CancellationToken);
 
-        removed.ShouldBe(1);
-        docker.Removed.ShouldBe(["spent"]);
+        removed.ShouldBe(2);
+        docker.Removed.ShouldBe(["spent", "abandoned"]);
     }
 
     [Fact]
