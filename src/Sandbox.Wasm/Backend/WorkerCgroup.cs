@@ -211,10 +211,15 @@ internal sealed class WorkerCgroup : IDisposable
     /// <summary>Kills what is left and removes the cgroup in every hierarchy (rmdir only: cgroup files are not real files).</summary>
     public void Dispose()
     {
+        // Full weight first: a parked worker's lowest weight would otherwise starve its own exit (the kernel frees its
+        // memory in its context) behind busy siblings, for seconds on a loaded host, and the cgroup could not be removed.
+        SetBackground(false);
         KillAll();
+        var removing = System.Diagnostics.Stopwatch.StartNew();
         foreach (var dir in _dirs)
         {
-            for (var attempt = 0; attempt < 50 && Directory.Exists(dir); attempt++)
+            // Bounded by time, not by attempts: a large worker's exit can take a good part of a second on a loaded host.
+            while (Directory.Exists(dir) && removing.Elapsed < s_removeTimeout)
             {
                 try
                 {
@@ -235,6 +240,9 @@ internal sealed class WorkerCgroup : IDisposable
     }
 
     private const int SigKill = 9;
+
+    /// <summary>Longest a dispose waits for the killed to exit before it leaves the cgroup to <see cref="SweepStale"/>.</summary>
+    private static readonly TimeSpan s_removeTimeout = TimeSpan.FromSeconds(5);
 
     // A plain libc call with int arguments: no marshalling (LibraryImport would need unsafe code in this project).
 #pragma warning disable SYSLIB1054
