@@ -39,6 +39,9 @@ internal static partial class IlCompiler
     /// <summary>Longest dispatch block (instructions, a br_table's entries included) copied into the regions that jump to it.</summary>
     private const int MaxDispatchBlock = 600;
 
+    /// <summary>Longest return block (instructions, the return included) copied into the regions that jump to it.</summary>
+    private const int MaxReturnBlock = 32;
+
     /// <summary>
     /// Where a dispatch block starting at loop header <paramref name="header"/> ends (exclusive), or -1: straight-line code
     /// from the header to a br_table (an interpreter's `switch (opcode)` in a loop, CPython's eval loop), no other branch
@@ -122,22 +125,39 @@ internal static partial class IlCompiler
             }
         }
 
-        if (dispatchEnd.Count > 0)
+        // Return blocks: short straight-line code from a jump target to a return (a function's epilogue), copied into every
+        // region that jumps to it, so a call whose path ends there returns from the region it is in.
+        var returnEnd = new Dictionary<int, int>();
+        ForEachJump(0, code.Length, (_, to) =>
+        {
+            if (!returnEnd.ContainsKey(to) && ReturnBlockEnd(to) is var end and > 0)
+            {
+                returnEnd[to] = end;
+            }
+        });
+
+        var returnCopies = 0;
+        if (dispatchEnd.Count > 0 || returnEnd.Count > 0)
         {
             for (var r = 0; r < starts.Count; r++)
             {
                 var (own, ownEnd) = ranges[r][0];
-                var copies = new SortedSet<int>();
+                var copies = new SortedDictionary<int, int>();
                 ForEachJump(own, ownEnd, (_, to) =>
                 {
-                    if (dispatchEnd.TryGetValue(to, out var end) && (end <= own || to >= ownEnd))
+                    if ((dispatchEnd.TryGetValue(to, out var end) || returnEnd.TryGetValue(to, out end)) && (end <= own || to >= ownEnd))
                     {
-                        copies.Add(to);
+                        copies[to] = end;
                     }
                 });
-                foreach (var header in copies)
+                foreach (var (start, end) in copies)
                 {
-                    ranges[r].Add((header, dispatchEnd[header]));
+                    // Copies never overlap each other (a return block inside a dispatch block's copy is run from there).
+                    if (ranges[r].All(range => end <= range.Start || start >= range.End))
+                    {
+                        ranges[r].Add((start, end));
+                        returnCopies += dispatchEnd.ContainsKey(start) ? 0 : 1;
+                    }
                 }
             }
         }
@@ -199,7 +219,33 @@ internal static partial class IlCompiler
             method(null!, null!, 0, -1);
         }
 
-        return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders], ranges.Sum(r => r.Count - 1)).Run;
+        return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders], ranges.Sum(r => r.Count - 1) - returnCopies, returnCopies).Run;
+
+        // Where a return block starting at target ends (exclusive): at most MaxReturnBlock instructions straight to a
+        // return, no branch, loop header or trap on the way; -1 otherwise.
+        int ReturnBlockEnd(int target)
+        {
+            if ((uint)target >= (uint)code.Length || heights[target] < 0)
+            {
+                return -1;
+            }
+
+            for (var pc = target; pc < code.Length && pc - target < MaxReturnBlock; pc++)
+            {
+                switch (code[pc].Op)
+                {
+                    case OpCode.Return:
+                        return pc + 1;
+                    case OpCode.Br or OpCode.BrIf or OpCode.BrUnless or OpCode.BrMove or OpCode.BrIfMove or OpCode.BrTable
+                        or OpCode.LoopHeader or OpCode.Unreachable:
+                        return -1;
+                    default:
+                        break;
+                }
+            }
+
+            return -1;
+        }
 
         // The first instruction at or after pc that the whole emission reached (br_table entries and dead code have no IL).
         int NextEmitted(int pc)
@@ -399,8 +445,11 @@ internal static partial class IlCompiler
 }
 
 /// <summary>A split function's entry (a <see cref="CompiledCode"/>): runs its regions until one returns from the function.</summary>
-internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders, int dispatchCopies)
+internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders, int dispatchCopies, int returnCopies)
 {
+    /// <summary>Copies of return blocks in the regions (tests check the copies are made).</summary>
+    public int ReturnCopies => returnCopies;
+
     /// <summary>Copies of dispatch blocks in the regions (tests check the copies are exercised).</summary>
     public int DispatchCopies => dispatchCopies;
 

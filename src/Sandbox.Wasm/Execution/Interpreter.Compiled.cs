@@ -23,6 +23,9 @@ internal sealed partial class Interpreter
     /// <summary>Dispatch blocks copied into the regions of split functions (see IlCompiler.DispatchBlockEnd).</summary>
     internal int DispatchCopyCount;
 
+    /// <summary>Return blocks copied into the regions of split functions (see IlCompiler.ReturnBlockEnd).</summary>
+    internal int ReturnCopyCount;
+
     /// <summary>
     /// Runs <paramref name="callee"/> (a guest function) in the IL tier if it is compiled or due to be compiled;
     /// false means the caller must interpret it. Compilation happens on this thread, between two calls, so it
@@ -139,6 +142,7 @@ internal sealed partial class Interpreter
         {
             SplitFunctionCount++;
             DispatchCopyCount += regioned.DispatchCopies;
+            ReturnCopyCount += regioned.ReturnCopies;
         }
 
         Interlocked.CompareExchange(ref code.Jit, jit, null);

@@ -62,13 +62,13 @@ public sealed class RegionTests
     [InlineData("matmul", 40)]
     public void Invoke_CKernelSplit_SameResultAndSameFuelLeftAsInterpreter(string export, int arg)
     {
-        (int Result, long FuelLeft, int Split) Run(bool compiled, bool loopOnly = false)
+        (int Result, long FuelLeft, int Split, int ReturnCopies) Run(bool compiled, bool loopOnly = false)
         {
             var engine = Engine(compiled, loopOnly);
             var instance = Fixture.Instantiate(engine, "kernels");
             engine.Fuel = 1_000_000_000;
             var result = instance.Invoke(export, WasmValue.I32(arg))[0].AsI32();
-            return (result, engine.Fuel, engine.Interpreter.SplitFunctionCount);
+            return (result, engine.Fuel, engine.Interpreter.SplitFunctionCount, engine.Interpreter.ReturnCopyCount);
         }
 
         var interpreted = Run(compiled: false);
@@ -78,6 +78,7 @@ public sealed class RegionTests
         split.Result.ShouldBe(interpreted.Result);
         split.FuelLeft.ShouldBe(interpreted.FuelLeft);
         split.Split.ShouldBeGreaterThan(0);
+        split.ReturnCopies.ShouldBeGreaterThan(0, "its epilogue is a return block, copied into the regions that jump to it, and run from them above");
         replaced.Result.ShouldBe(interpreted.Result);
         replaced.FuelLeft.ShouldBe(interpreted.FuelLeft);
     }
@@ -90,7 +91,7 @@ public sealed class RegionTests
     public void Run_BenchProgramSplit_SameOutputAndSameFuelLeftAsInterpreter(string program, string arg, string expected)
     {
         var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Differential", "Programs", program + ".wasm"));
-        (string Stdout, long FuelLeft, int Split, int Copies) Run(bool compiled, bool loopOnly = false)
+        (string Stdout, long FuelLeft, int Split, int Copies, int ReturnCopies) Run(bool compiled, bool loopOnly = false)
         {
             var engine = Engine(compiled, loopOnly);
             var module = engine.Compile(bytes, TestContext.Current.CancellationToken);
@@ -111,7 +112,7 @@ public sealed class RegionTests
                 }
             });
             exitCode.ShouldBe(0);
-            return (Encoding.UTF8.GetString(host.Stdout.Span), engine.Fuel, engine.Interpreter.SplitFunctionCount, engine.Interpreter.DispatchCopyCount);
+            return (Encoding.UTF8.GetString(host.Stdout.Span), engine.Fuel, engine.Interpreter.SplitFunctionCount, engine.Interpreter.DispatchCopyCount, engine.Interpreter.ReturnCopyCount);
         }
 
         var interpreted = Run(compiled: false);
@@ -125,6 +126,7 @@ public sealed class RegionTests
         replaced.FuelLeft.ShouldBe(interpreted.FuelLeft);
         split.Split.ShouldBeGreaterThan(0);
         replaced.Split.ShouldBeGreaterThan(0);
+        split.ReturnCopies.ShouldBeGreaterThan(0, "epilogues are return blocks, copied into the regions that jump to them, and run from them above");
         if (program == "bytecode")
         {
             // Its switch loop is a dispatch block (loop header, then straight to a br_table): copied into the regions
