@@ -37,7 +37,10 @@ public sealed class WasmContainmentTests : IClassFixture<WasmContainmentTests.Se
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Attacks() => ["jit_locals_bomb.wasm", "load_locals_bomb.wasm", "table_bomb.wasm", "tmp_truncate_bomb.py", "cpu_tiered_loop.wasm"];
+    public static TheoryData<string> Attacks() => [
+        "jit_locals_bomb.wasm", "load_locals_bomb.wasm", "table_bomb.wasm", "tmp_truncate_bomb.py", "cpu_tiered_loop.wasm",
+        "nest_bomb.wasm", "brtable_bomb.wasm", "far_data.wasm", "poll_bomb.wasm", "iovec_bomb.wasm",
+    ];
 
     [Theory]
     [MemberData(nameof(Attacks))]
