@@ -186,7 +186,29 @@ internal sealed class RunEntry : IRunOutputSink
             AppendLocked("result", null);
         }
 
+        DropPayload();
         return true;
+    }
+
+    /// <summary>
+    /// A completed run keeps what its views read (language, profile, limits, purpose, the approval's id and state), never
+    /// what it ran: its code, stdin and files are in the store with its receipt and approval. Kept for ResultRetention they
+    /// were counted against no cap, so one agent's stream of large requests piled up in the service's own memory (an
+    /// 8 MiB body held about 50 MB: 103 runs of a 5.8 MB module took the service to 5.2 GB, measured), as artifacts did.
+    /// </summary>
+    private void DropPayload()
+    {
+        Plan = Plan with { Request = Plan.Request with { Code = "", Stdin = null, Files = null } };
+        if (Approval is { } approval)
+        {
+            Approval = approval with { Code = "", Stdin = null, Files = [.. approval.Files.Select(f => f with { Content = "" })] };
+        }
+
+        // The ledger's reservation is given back by its limits alone; the plan it holds for that need not hold the code.
+        if (Volatile.Read(ref _held) is { } held)
+        {
+            Interlocked.CompareExchange(ref _held, held with { Request = held.Request with { Code = "", Stdin = null, Files = null } }, held);
+        }
     }
 
     /// <summary>

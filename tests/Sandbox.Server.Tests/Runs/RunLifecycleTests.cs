@@ -44,6 +44,50 @@ public sealed class RunLifecycleTests
     }
 
     [Fact]
+    public async Task Completed_TheKeptRunHoldsNoneOfWhatItRan_AndTheStoreStillHasIt()
+    {
+        // A completed run is kept in memory for ResultRetention; its code, stdin and files are not: an 8 MiB request held
+        // about 50 MB there, counted against no cap, so one agent's stream of large requests piled up in the service.
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync();
+        var code = "print('" + new string('x', 100_000) + "')";
+        var request = LifecycleHarness.Request("python-approve") with
+        {
+            Code = code,
+            Stdin = "some stdin",
+            Files = [new InputFile { Path = "helper.py", Content = "VALUE = 1" }],
+        };
+        var entry = (await h.Lifecycle.SubmitAsync(agent, request, rawOutput: false, null, null, Ct)).Entry.ShouldNotBeNull();
+        var approvalId = entry.Approval.ShouldNotBeNull().Id;
+        (await h.Admin.DecideAsync(approvalId, approve: true, "operator", note: null, Ct)).Value.ShouldNotBeNull();
+        await h.Lifecycle.WatchAsync(Ct);
+        (await h.Backend.NextStartedAsync()).ShouldBe(entry.Id);
+        entry.Plan.Request.Code.ShouldBe(code, "a run still going holds its code");
+        h.Backend.Finish(entry.Id);
+        await entry.Completed.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        entry.Plan.Request.Code.ShouldBeEmpty();
+        entry.Plan.Request.Stdin.ShouldBeNull();
+        entry.Plan.Request.Files.ShouldBeNull();
+        entry.Plan.Request.Purpose.ShouldBe("lifecycle test", "what the views show stays");
+        entry.Plan.Profile.Name.ShouldBe("python-approve");
+        var kept = entry.Approval.ShouldNotBeNull();
+        kept.Id.ShouldBe(approvalId);
+        kept.Code.ShouldBeEmpty();
+        kept.Stdin.ShouldBeNull();
+        kept.Files.ShouldAllBe(f => f.Content.Length == 0);
+        h.InFlight(agent).ShouldBe(0, "the slot still came back");
+
+        // Nothing lost: the store has what ran, with its receipt and approval.
+        var stored = (await h.Store.FindApprovalAsync(approvalId, Ct)).ShouldNotBeNull();
+        stored.Code.ShouldBe(code);
+        stored.Stdin.ShouldBe("some stdin");
+        stored.Files.ShouldHaveSingleItem().Content.ShouldBe("VALUE = 1");
+        (await h.Store.QueryAuditAsync(new AuditQuery { RunId = entry.Id, Kind = AuditKinds.Request }, Ct)).ShouldHaveSingleItem()
+            .Data.ShouldContain(AuditRecords.Sha256(code));
+    }
+
+    [Fact]
     public async Task WatchAsync_ApprovedRun_IsReleasedQueuedThenRuns()
     {
         await using var h = await LifecycleHarness.StartAsync();
