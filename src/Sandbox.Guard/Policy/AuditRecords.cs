@@ -280,7 +280,32 @@ public static class AuditRecords
         },
     };
 
-    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    public static string Sha256(string text)
+    {
+        // In slices through one small buffer: a request's code can be megabytes, and it is hashed several times (request,
+        // detectors, approval), each a whole UTF-8 copy on the large-object heap before.
+        const int Slice = 4096;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var encoder = Encoding.UTF8.GetEncoder();
+        Span<byte> bytes = stackalloc byte[(Slice * 3) + 8];
+        var rest = text.AsSpan();
+        while (true)
+        {
+            var take = Math.Min(Slice, rest.Length);
+            if (take < rest.Length && char.IsHighSurrogate(rest[take - 1]))
+            {
+                take--;
+            }
+
+            var written = encoder.GetBytes(rest[..take], bytes, flush: take == rest.Length);
+            hash.AppendData(bytes[..written]);
+            rest = rest[take..];
+            if (rest.IsEmpty)
+            {
+                return Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+        }
+    }
 
     private static void Merge(JsonObject data, JsonObject? extra)
     {
