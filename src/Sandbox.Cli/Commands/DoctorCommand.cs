@@ -20,7 +20,7 @@ internal static class DoctorCommand
         var command = new Command("doctor", "Check the host and the images, and say how to fix what is missing.") { selfTests, skipSelfTests };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
+            await using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
             if (host is null)
             {
                 return exitCode;

@@ -24,7 +24,7 @@ internal static class ReapCommand
         var command = new Command("reap", "Remove sandbox containers that outlived their deadline.") { every };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
+            await using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
             if (host is null)
             {
                 return exitCode;

@@ -57,7 +57,7 @@ internal static class RunCommand
                 Purpose = parse.GetValue(purpose),
             };
 
-            using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
+            await using var host = CommandSupport.CreateHost(parse.GetValue(profilesOption), out var exitCode);
             if (host is null)
             {
                 return exitCode;

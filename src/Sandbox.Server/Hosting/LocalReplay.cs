@@ -23,7 +23,7 @@ public static class LocalReplay
         var guardOptions = GuardHost.LoadOptions(new ConfigurationBuilder().AddEnvironmentVariables().Build(), $"cli:replay@{Environment.MachineName}");
         var (profiles, path) = SandboxComposition.LoadProfiles(options);
         await using var guard = await GuardHost.OpenAsync(options, guardOptions, loggers, time, cancellationToken);
-        using var host = SandboxHost.Create(profiles, path, time, loggers);
+        await using var host = SandboxHost.Create(profiles, path, time, loggers);
         await using var lifecycle = SandboxComposition.CreateLifecycle(host.Pipeline, guard, options, new SandboxMetrics(), time, loggers);
         return await lifecycle.ReplayAsync(runId, actor, cancellationToken);
     }

@@ -13,7 +13,7 @@ using Sandbox.Wasm.Backend;
 namespace Sandbox.Server.Hosting;
 
 /// <summary>The composition root of the CLI and the service: profiles, the Docker client and backend, the WebAssembly backend, the run pipeline.</summary>
-public sealed class SandboxHost : IDisposable
+public sealed class SandboxHost : IDisposable, IAsyncDisposable
 {
     private readonly DockerClient _dockerClient;
     private readonly DockerSandbox _docker;
@@ -149,5 +149,16 @@ public sealed class SandboxHost : IDisposable
     {
         Wasm.Dispose();
         _dockerClient.Dispose();
+    }
+
+    /// <summary>
+    /// Waits for the removals of finished runs' containers still under way, then disposes. A command that ends right after
+    /// its run (`sandbox run`, `sandbox doctor`'s self-tests) left its last container behind for the reaper otherwise:
+    /// the removal runs after the result is returned, and the process exited first.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await WhenContainersRemovedAsync();
+        Dispose();
     }
 }

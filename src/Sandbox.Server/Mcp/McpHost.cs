@@ -203,7 +203,7 @@ public static partial class McpHost
             await watching.CancelAsync();
             await watcher;
             watching.Dispose();
-            host.Dispose();
+            await host.DisposeAsync();
             await guard.DisposeAsync();
         }
     }
