@@ -198,7 +198,7 @@ internal sealed class RunEntry : IRunOutputSink
     /// </summary>
     private void DropPayload()
     {
-        Plan = Plan with { Request = Plan.Request with { Code = "", Stdin = null, Files = null } };
+        Plan = WithoutPayload(Plan);
         if (Approval is { } approval)
         {
             Approval = approval with { Code = "", Stdin = null, Files = [.. approval.Files.Select(f => f with { Content = "" })] };
@@ -207,8 +207,10 @@ internal sealed class RunEntry : IRunOutputSink
         // The ledger's reservation is given back by its limits alone; the plan it holds for that need not hold the code.
         if (Volatile.Read(ref _held) is { } held)
         {
-            Interlocked.CompareExchange(ref _held, held with { Request = held.Request with { Code = "", Stdin = null, Files = null } }, held);
+            Interlocked.CompareExchange(ref _held, WithoutPayload(held), held);
         }
+
+        static RunPlan WithoutPayload(RunPlan plan) => plan with { Request = plan.Request with { Code = "", Stdin = null, Files = null } };
     }
 
     /// <summary>

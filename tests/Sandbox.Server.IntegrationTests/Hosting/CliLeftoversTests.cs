@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sandbox.Server.IntegrationTests.Support;
-using Sandbox.Testing;
 
 namespace Sandbox.Server.IntegrationTests.Hosting;
 
@@ -25,7 +23,7 @@ public sealed class CliLeftoversTests
         {
             for (var i = 0; i < 3; i++)
             {
-                var (code, stdout, stderr) = await CliAsync("run", "--lang", "bash", "--runtime", "runsc", "--json", program);
+                var (code, stdout, stderr) = await SandboxCli.RunAsync(["run", "--lang", "bash", "--runtime", "runsc", "--json", program], TimeSpan.FromSeconds(180), Token);
                 code.ShouldBe(0, stderr);
                 var result = JsonNode.Parse(stdout)!;
                 ((string?)result["status"]).ShouldBe("ok", stdout);
@@ -37,23 +35,5 @@ public sealed class CliLeftoversTests
         {
             File.Delete(program);
         }
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> CliAsync(params string[] args)
-    {
-        var (fileName, prefix) = Mcp.McpProcess.SandboxExecutable();
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in prefix.Concat(args).Concat(["--profiles", Path.Join(RepositoryRoot.Path, "images")]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Token);
-        var stderr = process.StandardError.ReadToEndAsync(Token);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(180));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

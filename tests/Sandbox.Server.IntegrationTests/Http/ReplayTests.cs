@@ -281,23 +281,8 @@ public sealed class ReplayTests
             return stdout;
         }
 
-        public async Task<(int Code, string Stdout, string Stderr)> CliRawAsync(params string[] args)
-        {
-            var (fileName, prefix) = Mcp.McpProcess.SandboxExecutable();
-            var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in prefix.Concat(args).Concat(["--data", _data, "--profiles", Path.Join(RepositoryRoot.Path, "images")]))
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync(Token);
-            var stderr = process.StandardError.ReadToEndAsync(Token);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await stdout, await stderr);
-        }
+        public Task<(int Code, string Stdout, string Stderr)> CliRawAsync(params string[] args) =>
+            SandboxCli.RunAsync([.. args, "--data", _data], TimeSpan.FromSeconds(60), Token);
 
         public async Task<JsonArray> AuditAsync(string path) => (JsonArray)await Http.AdminGetAsync(AdminKey, path);
 
