@@ -35,6 +35,14 @@ public sealed class GuardOptions
     public int AuthFailuresAuditedPerMinute { get; set; } = 60;
 
     /// <summary>
+    /// One agent's refused requests (runs and task-token mints: invalid, off its allow-list, over a cap) audited one by
+    /// one per minute; past this, they are counted by code and the minute's count is written as one <c>decision</c>
+    /// record with status <c>suppressed</c>. Refusals have no cap of their own (a throttled agent is answered 429 as fast
+    /// as it asks), so a loop of them must not grow the audit log without bound.
+    /// </summary>
+    public int RefusalsAuditedPerMinute { get; set; } = 60;
+
+    /// <summary>
     /// Task tokens an agent may mint in any hour; past it, minting is refused (429, cap <c>token_mint_rate</c>) and audited.
     /// Each token is a stored credential and an audit record, so minting must not be free of a cap.
     /// </summary>
@@ -61,6 +69,7 @@ public sealed class GuardOptions
         Check(ApprovalTimeout > TimeSpan.Zero, nameof(ApprovalTimeout), $"is {ApprovalTimeout}; use a positive time such as 01:00:00");
         Check(MaxPurposeLength is >= 16 and <= 100_000, nameof(MaxPurposeLength), $"is {MaxPurposeLength}; use 16 to 100000");
         Check(AuthFailuresAuditedPerMinute is >= 1 and <= 100_000, nameof(AuthFailuresAuditedPerMinute), $"is {AuthFailuresAuditedPerMinute}; use 1 to 100000");
+        Check(RefusalsAuditedPerMinute is >= 1 and <= 100_000, nameof(RefusalsAuditedPerMinute), $"is {RefusalsAuditedPerMinute}; use 1 to 100000");
         Check(TokensPerAgentPerHour is >= 1 and <= 100_000, nameof(TokensPerAgentPerHour), $"is {TokensPerAgentPerHour}; use 1 to 100000");
         Check(WatchInterval > TimeSpan.Zero && WatchInterval <= TimeSpan.FromSeconds(1), nameof(WatchInterval), $"is {WatchInterval}; use more than zero and at most 00:00:01 (revocation must bite within a second)");
         Check(Alerts.WebhookUrl is null || Uri.TryCreate(Alerts.WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https", "Alerts:WebhookUrl", $"is '{Alerts.WebhookUrl}'; use an absolute http or https URL");

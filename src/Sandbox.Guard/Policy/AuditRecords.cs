@@ -18,39 +18,74 @@ namespace Sandbox.Guard.Policy;
 /// </summary>
 public static class AuditRecords
 {
+    /// <summary>
+    /// The most characters of a caller-given text a record keeps when the caller cannot be trusted with its size: a refused
+    /// or throttled request's purpose (validation never accepted it, so it can be megabytes), and the reason of a refusal,
+    /// which may quote the request. Past it the text is cut, and the record says how long it was (and a field, its hash).
+    /// </summary>
+    internal const int MaxUncheckedTextChars = 1024;
+
+    /// <summary>The same for a refused request's names (language, profile, backend, runtime) and file paths: a valid one is shorter.</summary>
+    internal const int MaxUncheckedNameChars = RelativePath.MaxLength + 1;
+
+    /// <summary>The files of a refused request listed at most (the rest counted): a valid request has at most <see cref="RunRequestValidator.MaxFiles"/>.</summary>
+    internal const int MaxUncheckedFiles = 16;
+
     /// <remarks>
     /// <paramref name="withCode"/> is false for refused and throttled requests: they are recorded by hash and size only,
-    /// so a caller the guard turns away cannot grow the audit log by up to the body cap per request.
+    /// so a caller the guard turns away cannot grow the audit log by up to the body cap per request. The same holds for
+    /// every other field of such a request: each text is cut (<see cref="MaxUncheckedTextChars"/>,
+    /// <see cref="MaxUncheckedNameChars"/>) and the files at <see cref="MaxUncheckedFiles"/> (a 7 MB profile name or
+    /// 220,000 file entries grew the store by 7-25 MB per refusal). An admitted request was validated, so its record keeps
+    /// every field whole.
     /// </remarks>
-    public static AuditEntry Request(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node, bool withCode) => new()
+    public static AuditEntry Request(Principal principal, RunRequest request, string runId, string? resolvedProfile, string node, bool withCode)
     {
-        Kind = AuditKinds.Request,
-        AgentId = principal.Agent.Id,
-        RunId = runId,
-        Status = "received",
-        Data = new JsonObject
+        // Refused requests were never validated: bounded, so the record of a refusal is small whatever was sent.
+        var clipped = withCode ? null : new JsonObject();
+        string? Text(string field, string? value, int max = MaxUncheckedNameChars) => clipped is null ? value : Clip(field, value, max, clipped);
+        var files = request.Files;
+        var keptFiles = files is null ? null : withCode ? files : files.Take(MaxUncheckedFiles).ToList();
+        var data = new JsonObject
         {
             ["agent"] = principal.Agent.Name,
             ["node"] = node,
             ["credentialId"] = principal.Credential.Id,
             ["credentialKind"] = principal.IsTaskToken ? "task_token" : "agent_key",
-            ["purpose"] = request.Purpose,
-            ["language"] = request.Language,
-            ["profile"] = resolvedProfile ?? request.Profile,
-            ["requestedProfile"] = request.Profile,
-            ["backend"] = request.Backend,
-            ["runtime"] = request.Runtime,
+            ["purpose"] = Text("purpose", request.Purpose, MaxUncheckedTextChars),
+            ["language"] = Text("language", request.Language),
+            ["profile"] = Text("profile", resolvedProfile ?? request.Profile),
+            ["requestedProfile"] = Text("requestedProfile", request.Profile),
+            ["backend"] = Text("backend", request.Backend),
+            ["runtime"] = Text("runtime", request.Runtime),
             ["codeSha256"] = Sha256(request.Code),
             ["codeBytes"] = Encoding.UTF8.GetByteCount(request.Code),
             ["code"] = withCode ? request.Code : null,
             ["codeOmitted"] = withCode ? null : true,
             ["stdinSha256"] = request.Stdin is { } stdin ? Sha256(stdin) : null,
-            ["files"] = request.Files is { } files
-                ? new JsonArray(files.Select(f => (JsonNode?)new JsonObject { ["path"] = f.Path, ["sha256"] = Sha256(f.Content), ["bytes"] = Encoding.UTF8.GetByteCount(f.Content) }).ToArray())
-                : null,
+            ["files"] = keptFiles is null
+                ? null
+                : new JsonArray(keptFiles.Select((f, i) => (JsonNode?)new JsonObject
+                {
+                    ["path"] = Text($"files[{i}].path", f?.Path),
+                    ["sha256"] = f?.Content is { } content ? Sha256(content) : null,
+                    ["bytes"] = f?.Content is { } counted ? Encoding.UTF8.GetByteCount(counted) : 0,
+                }).ToArray()),
             ["requestedLimits"] = request.Limits is { } limits ? Overrides(limits) : null,
-        },
-    };
+        };
+        if (files is not null && keptFiles!.Count < files.Count)
+        {
+            data["filesCount"] = files.Count;
+            data["filesOmitted"] = files.Count - keptFiles.Count;
+        }
+
+        if (clipped is { Count: > 0 })
+        {
+            data["clipped"] = clipped;
+        }
+
+        return new AuditEntry { Kind = AuditKinds.Request, AgentId = principal.Agent.Id, RunId = runId, Status = "received", Data = data };
+    }
 
     public static AuditEntry Decision(Principal principal, string runId, string status, string? code, string reason, string? cap = null) => new()
     {
@@ -58,7 +93,7 @@ public static class AuditRecords
         AgentId = principal.Agent.Id,
         RunId = runId,
         Status = status,
-        Data = new JsonObject { ["code"] = code, ["reason"] = reason, ["cap"] = cap },
+        Data = new JsonObject { ["code"] = code, ["reason"] = Clip(reason), ["cap"] = cap },
     };
 
     /// <summary>The receipt: the effective plan, written before the code starts.</summary>
@@ -217,11 +252,27 @@ public static class AuditRecords
     {
         Kind = AuditKinds.Auth,
         Status = code,
-        Data = new JsonObject { ["action"] = action, ["reason"] = reason },
+        Data = new JsonObject { ["action"] = action, ["reason"] = Clip(reason) },
     };
 
     /// <summary>The count of failed authentications past the per-minute cap, as one record.</summary>
-    internal static AuditEntry AuthSuppressed(SuppressedAuthFailures suppressed, int perMinute)
+    internal static AuditEntry AuthSuppressed(SuppressedRecords suppressed, int perMinute) => new()
+    {
+        Kind = AuditKinds.Auth,
+        Status = "suppressed",
+        Data = Suppressed(suppressed, $"more than {perMinute} failed authentications in a minute; the rest are counted here, not recorded one by one"),
+    };
+
+    /// <summary>The count of one agent's refused requests past the per-minute cap, as one record.</summary>
+    internal static AuditEntry RefusalsSuppressed(string agentId, SuppressedRecords suppressed, int perMinute) => new()
+    {
+        Kind = AuditKinds.Decision,
+        AgentId = agentId,
+        Status = "suppressed",
+        Data = Suppressed(suppressed, $"more than {perMinute} refused requests of this agent in a minute; the rest are counted here by code, not recorded one by one"),
+    };
+
+    private static JsonObject Suppressed(SuppressedRecords suppressed, string reason)
     {
         var byCode = new JsonObject();
         foreach (var (code, count) in suppressed.ByCode.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -229,18 +280,13 @@ public static class AuditRecords
             byCode[code] = count;
         }
 
-        return new AuditEntry
+        return new JsonObject
         {
-            Kind = AuditKinds.Auth,
-            Status = "suppressed",
-            Data = new JsonObject
-            {
-                ["count"] = suppressed.Count,
-                ["byCode"] = byCode,
-                ["from"] = AuditChain.FormatTime(suppressed.WindowStart),
-                ["to"] = AuditChain.FormatTime(suppressed.WindowEnd),
-                ["reason"] = $"more than {perMinute} failed authentications in a minute; the rest are counted here, not recorded one by one",
-            },
+            ["count"] = suppressed.Count,
+            ["byCode"] = byCode,
+            ["from"] = AuditChain.FormatTime(suppressed.WindowStart),
+            ["to"] = AuditChain.FormatTime(suppressed.WindowEnd),
+            ["reason"] = reason,
         };
     }
 
@@ -253,7 +299,7 @@ public static class AuditRecords
             data["code"] = "cap_exceeded";
         }
 
-        data["reason"] = reason;
+        data["reason"] = Clip(reason);
         if (cap is not null)
         {
             data["cap"] = cap;
@@ -306,6 +352,29 @@ public static class AuditRecords
             }
         }
     }
+
+    /// <summary>
+    /// A reason that may quote what a caller sent (an invalid request's errors name its values), cut at
+    /// <see cref="MaxUncheckedTextChars"/> with its whole length said.
+    /// </summary>
+    internal static string Clip(string reason) =>
+        reason.Length <= MaxUncheckedTextChars
+            ? reason
+            : string.Concat(reason.AsSpan(0, CutAt(reason, MaxUncheckedTextChars)), $"… (cut here: {reason.Length} characters in all)");
+
+    private static string? Clip(string field, string? text, int max, JsonObject clipped)
+    {
+        if (text is null || text.Length <= max)
+        {
+            return text;
+        }
+
+        clipped[field] = new JsonObject { ["chars"] = text.Length, ["sha256"] = Sha256(text) };
+        return text[..CutAt(text, max)] + "…";
+    }
+
+    // Never between the halves of a surrogate pair, so the kept text is still whole characters.
+    private static int CutAt(string text, int max) => char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
 
     private static void Merge(JsonObject data, JsonObject? extra)
     {

@@ -14,7 +14,7 @@ public sealed partial class Authenticator
     private readonly GuardOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly AuthFailureWindow _failures = new();
+    private readonly AuditWindow _failures = new();
 
     public Authenticator(IGuardStore store, GuardOptions options, TimeProvider time, ILogger logger)
     {

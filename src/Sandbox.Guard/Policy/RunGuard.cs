@@ -27,11 +27,15 @@ public sealed partial class RunGuard
         _logger = logger;
         Ledger = new CapLedger();
         Keys = new Authenticator(store, options, time, logger);
-        Tokens = new TokenMinter(store, options, Ledger, time, logger);
+        Refusals = new RefusalAudit(store, options, time, logger);
+        Tokens = new TokenMinter(store, options, Ledger, Refusals, time, logger);
         Policy = new RunPolicy(options, Ledger, alerts, logger);
     }
 
     public Authenticator Keys { get; }
+
+    /// <summary>Which refused requests are audited one by one: at most so many per agent and minute, the rest counted.</summary>
+    public RefusalAudit Refusals { get; }
 
     public TokenMinter Tokens { get; }
 

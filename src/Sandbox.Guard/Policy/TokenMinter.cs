@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Sandbox.Core.Runs;
 using Sandbox.Guard.Agents;
+using Sandbox.Guard.Audit;
 using Sandbox.Guard.Store;
 
 namespace Sandbox.Guard.Policy;
@@ -14,11 +15,13 @@ public sealed partial class TokenMinter
     private readonly IGuardStore _store;
     private readonly GuardOptions _options;
     private readonly CapLedger _ledger;
+    private readonly RefusalAudit _refusals;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public TokenMinter(IGuardStore store, GuardOptions options, CapLedger ledger, TimeProvider time, ILogger logger)
+    public TokenMinter(IGuardStore store, GuardOptions options, CapLedger ledger, RefusalAudit refusals, TimeProvider time, ILogger logger)
     {
+        _refusals = refusals;
         _store = store;
         _options = options;
         _ledger = ledger;
@@ -48,7 +51,15 @@ public sealed partial class TokenMinter
             errors.Add(new FieldError("profiles", "list at least one profile"));
         }
 
-        foreach (var profile in profiles.Where(p => !agent.Profiles.Contains(p, StringComparer.Ordinal)))
+        // The list is the caller's: more distinct names than the allow-list holds is one error, not one per name, so a
+        // request near the body cap cannot make an error (and a line of the audited reason) per entry.
+        var named = profiles.Distinct(StringComparer.Ordinal).ToList();
+        if (named.Count > agent.Profiles.Count)
+        {
+            exceeds.Add(new FieldError("profiles", $"names {named.Count} profiles; agent '{agent.Name}' may run {agent.Profiles.Count} ({string.Join(", ", agent.Profiles)}), and a token may only narrow that"));
+        }
+
+        foreach (var profile in named.Count > agent.Profiles.Count ? [] : named.Where(p => !agent.Profiles.Contains(p, StringComparer.Ordinal)))
         {
             exceeds.Add(new FieldError("profiles", $"'{profile}' is not on agent '{agent.Name}''s allow-list ({string.Join(", ", agent.Profiles)}); a token may only narrow it"));
         }
@@ -100,14 +111,14 @@ public sealed partial class TokenMinter
             if (_ledger.MintRetryAfter(agent.Id, _options.TokensPerAgentPerHour, now) is { } retryAfter)
             {
                 var reason = $"agent '{agent.Name}' minted {_options.TokensPerAgentPerHour} task tokens in the last hour, its cap; reuse a token or retry in {retryAfter} s";
-                await _store.AppendAsync(AuditRecords.MintRefused(agent, "throttled", reason, CapNames.TokenMintRate), cancellationToken);
+                await RecordRefusalAsync(AuditRecords.MintRefused(agent, "throttled", reason, CapNames.TokenMintRate), "cap_exceeded:" + CapNames.TokenMintRate, cancellationToken);
                 Log.Throttled(_logger, agent.Name, CapNames.TokenMintRate);
                 return TokenOutcome.Refused(429, [new FieldError("authorization", reason)]) with { Cap = CapNames.TokenMintRate, RetryAfterSeconds = retryAfter };
             }
 
             if (exceeds.Count > 0)
             {
-                await _store.AppendAsync(AuditRecords.MintRefused(agent, "rejected", string.Join("; ", exceeds.Select(e => e.ToString())), cap: null), cancellationToken);
+                await RecordRefusalAsync(AuditRecords.MintRefused(agent, "rejected", string.Join("; ", exceeds.Select(e => e.ToString())), cap: null), "mint_rejected", cancellationToken);
                 return TokenOutcome.Refused(403, exceeds);
             }
 
@@ -130,6 +141,16 @@ public sealed partial class TokenMinter
             await _store.AddTaskTokenAsync(token, AuditRecords.TokenMinted(agent, token), cancellationToken);
             _ledger.CountMint(agent.Id, now);
             return new TokenOutcome(plain, token, 200, null);
+        }
+    }
+
+    // Refusals have no cap of their own: past so many in an agent's minute they are counted, not recorded one by one.
+    private async Task RecordRefusalAsync(AuditEntry record, string code, CancellationToken cancellationToken)
+    {
+        await _refusals.FlushAsync(cancellationToken);
+        if (_refusals.Admit(record.AgentId!, code))
+        {
+            await _store.AppendAsync(record, cancellationToken);
         }
     }
 

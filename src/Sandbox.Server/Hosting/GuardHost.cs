@@ -129,6 +129,7 @@ internal sealed partial class GuardHost : IAsyncDisposable
         try
         {
             await Guard.Keys.FlushAuthFailuresAsync(CancellationToken.None, force: true);
+            await Guard.Refusals.FlushAsync(CancellationToken.None, force: true);
             await LogHeadAsync("stop", CancellationToken.None);
         }
         catch (Exception ex)

@@ -24,6 +24,7 @@ internal sealed partial class RunLifecycle
     {
         // A flood of bad keys ends without another failure to flush its count: the watcher writes it once the minute is over.
         await _guard.Keys.FlushAuthFailuresAsync(cancellationToken);
+        await _guard.Refusals.FlushAsync(cancellationToken); // likewise a flood of refused requests
         await SweepStoreAsync(cancellationToken);
         var open = _runs.Values.Where(e => e.State != RunState.Completed).ToList();
         foreach (var agentId in open.Select(e => e.Principal.Agent.Id).Distinct())

@@ -379,8 +379,27 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     private Task<SubmitOutcome> RefuseAsync(Principal principal, RunRequest request, string runId, ApiProblem problem, CancellationToken cancellationToken) =>
         CommitRefusalAsync(_policy.Refusal(principal, request, runId, problem.Code, problem.Detail), problem, cancellationToken);
 
-    private async Task<SubmitOutcome> CommitRefusalAsync(RunTransition records, ApiProblem problem, CancellationToken cancellationToken) =>
-        SubmitOutcome.Refused(await TryCommitAsync(runId: null, records, cancellationToken) ? problem : StoreUnavailable());
+    private async Task<SubmitOutcome> CommitRefusalAsync(RunTransition records, ApiProblem problem, CancellationToken cancellationToken)
+    {
+        // Refusals have no cap of their own (an agent over its rate is refused as fast as it asks): past so many in the
+        // agent's minute they are counted, not recorded one by one (RefusalAudit), and the caller's answer is the same.
+        try
+        {
+            await _guard.Refusals.FlushAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RunRecordFailed(_logger, "(refusals' count)", ex);
+        }
+
+        var agentId = records.Audit[0].AgentId!;
+        if (!_guard.Refusals.Admit(agentId, problem.Cap is { } cap ? $"{problem.Code}:{cap}" : problem.Code))
+        {
+            return SubmitOutcome.Refused(problem);
+        }
+
+        return SubmitOutcome.Refused(await TryCommitAsync(runId: null, records, cancellationToken) ? problem : StoreUnavailable());
+    }
 
     /// <summary>One transition's transaction; false (logged, nothing written) when the store fails. Cancellation is thrown.</summary>
     private async Task<bool> TryCommitAsync(string? runId, RunTransition transition, CancellationToken cancellationToken)

@@ -110,6 +110,61 @@ public sealed class TokenMinterTests : TempDatabase
         (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
     }
 
+    /// <summary>
+    /// Attack: a mint naming 400,000 profiles the agent does not have. Before, it made one error per name, each quoting the
+    /// agent's allow-list, in the answer and in the audited reason. Expected: one error and a small record; a list that
+    /// names the agent's one profile a million times still mints a token for that profile, once.
+    /// </summary>
+    [Fact]
+    public async Task MintTokenAsync_MoreProfilesThanTheAgentHas_IsOneError_AndTheRecordIsSmall()
+    {
+        var (guard, _, issued) = await GuardAsync();
+        var parent = (await guard.CheckKeyAsync("Bearer " + issued.Key, Ct)).Principal.ShouldNotBeNull();
+        var recordsBefore = (await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct)).Count;
+
+        var tooMany = await guard.MintTokenAsync(parent, new TokenSpec { Profiles = Enumerable.Range(0, 400_000).Select(i => $"profile-{i}").ToList() }, Ct);
+        var repeated = await guard.MintTokenAsync(parent, new TokenSpec { Profiles = Enumerable.Repeat("python", 1_000_000).ToList() }, Ct);
+
+        tooMany.Token.ShouldBeNull();
+        tooMany.Status.ShouldBe(403, "asking for more than the agent has is a permission it lacks, as before");
+        tooMany.Errors.ShouldNotBeNull().ShouldHaveSingleItem().Message.ShouldContain("names 400000 profiles");
+        repeated.Token.ShouldNotBeNull();
+        repeated.Credential.ShouldNotBeNull().Profiles.ShouldBe(["python"]);
+        var audit = await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct);
+        audit.Count.ShouldBe(recordsBefore + 2, "the refused mint and the token");
+        audit.Max(e => e.Data.Length).ShouldBeLessThan(4 * 1024);
+    }
+
+    /// <summary>
+    /// Attack: an agent over its minting cap asks again and again. Every refusal was recorded; now the first
+    /// <see cref="GuardOptions.RefusalsAuditedPerMinute"/> of a minute are, and the rest become one count record.
+    /// </summary>
+    [Fact]
+    public async Task MintTokenAsync_RefusedPastRefusalsAuditedPerMinute_IsCounted_AndTheCountIsOneRecordAfterTheMinute()
+    {
+        var clock = new ShiftedClock(Clock);
+        var (guard, _, issued) = await GuardAsync(new GuardOptions { NodeId = "test", TokensPerAgentPerHour = 1, RefusalsAuditedPerMinute = 3 }, clock);
+        var parent = (await guard.CheckKeyAsync("Bearer " + issued.Key, Ct)).Principal.ShouldNotBeNull();
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
+        var recordsBefore = (await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct)).Count;
+
+        for (var i = 0; i < 10; i++)
+        {
+            (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Status.ShouldBe(429);
+        }
+
+        (await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct)).Count.ShouldBe(recordsBefore + 3, "three recorded one by one, seven counted");
+        clock.Offset = TimeSpan.FromSeconds(61);
+        await guard.Guard.Refusals.FlushAsync(Ct);
+        var audit = await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct);
+        audit.Count.ShouldBe(recordsBefore + 4);
+        var count = audit.Single(e => e.Status == "suppressed");
+        count.Kind.ShouldBe(AuditKinds.Decision);
+        count.AgentId.ShouldBe(issued.Agent.Id);
+        count.Data.ShouldContain("\"count\":7");
+        count.Data.ShouldContain("\"cap_exceeded:token_mint_rate\":7");
+    }
+
     private async Task<(PolicyHarness Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync(GuardOptions? options = null, TimeProvider? clock = null)
     {
         var store = await OpenAsync();

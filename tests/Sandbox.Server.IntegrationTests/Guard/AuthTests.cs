@@ -129,6 +129,90 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
     private static readonly string[] s_databaseSuffixes = ["", "-wal"];
 
     /// <summary>The guard database with its write-ahead log: what a request costs on disk.</summary>
+    /// <summary>Refused requests whose bulk (about 7 MB) is in a field other than the code.</summary>
+    public static TheoryData<string> BulkyFields => ["profile", "language", "backend", "runtime", "purpose", "many files", "long paths", "repeated long paths"];
+
+    /// <summary>
+    /// Attack: an agent whose rate is one run a minute sends, three times each, requests near the body cap that the guard
+    /// refuses (400 invalid, then 429 over its rate), with the bulk in a name, the purpose or the files. Refusals have no
+    /// cap of their own, so before each was recorded whole and the store grew by 6-25 MB per refusal (a 7 MB profile name:
+    /// 56 MB for three; 220,000 file entries: 74 MB), about 70 MB a second from one client: a host's disk in minutes.
+    /// Expected: each answered with a problem, and the store grows by a few KiB per refusal.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BulkyFields))]
+    public async Task Runs_RefusedRequestsWithTheirBulkOutsideTheCode_GrowTheStoreByAFewKiBEach(string field)
+    {
+        await using var factory = new SandboxApiFactory();
+        var (_, agent) = await factory.AgentAsync(Some.Agent("refused-" + field.Replace(' ', '-'), "bash") with { RatePerMinute = 1 });
+        var bulk = new string('x', 7 * 1024 * 1024);
+        object request = field switch
+        {
+            "profile" => new { language = "bash", code = "echo hi", profile = bulk },
+            "language" => new { language = bulk, code = "echo hi" },
+            "backend" => new { language = "bash", code = "echo hi", backend = bulk },
+            "runtime" => new { language = "bash", code = "echo hi", runtime = bulk },
+            "purpose" => new { language = "bash", code = "echo hi", purpose = bulk },
+            "many files" => new { language = "bash", code = "echo hi", files = Enumerable.Range(0, 220_000).Select(i => new { path = $"f{i}", content = "" }).ToArray() },
+            "long paths" => new { language = "bash", code = "echo hi", files = Enumerable.Range(0, 64).Select(i => new { path = $"{i}" + bulk[..100_000], content = "" }).ToArray() },
+            "repeated long paths" => new { language = "bash", code = "echo hi", files = Enumerable.Range(0, 64).Select(_ => new { path = "a/" + bulk[..100_000], content = "" }).ToArray() },
+            _ => throw new ArgumentOutOfRangeException(nameof(field)),
+        };
+        var before = DatabaseBytes(factory);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await agent.PostRunAsync(request);
+            statuses.Add(response.StatusCode);
+            response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", await response.Content.ReadAsStringAsync(Token));
+        }
+
+        var growth = DatabaseBytes(factory) - before;
+        statuses.ShouldAllBe(s => s == HttpStatusCode.BadRequest || s == HttpStatusCode.TooManyRequests, string.Join(", ", statuses));
+        statuses.ShouldContain(HttpStatusCode.TooManyRequests, "the rate cap counts refused requests, and the later ones are over it");
+        growth.ShouldBeLessThan(3 * 128 * 1024, $"the database grew by {growth} bytes for three refused requests ({field})");
+        var records = await factory.AuditAsync("kind=request");
+        records.Count.ShouldBe(3, "every refusal is still recorded");
+        records.ShouldAllBe(r => r!["data"]!["codeOmitted"]!.GetValue<bool>());
+        await factory.ShouldBeIntactAsync();
+    }
+
+    /// <summary>
+    /// Attack: an agent over its rate sends 2,000 small requests from four connections. Each is refused at once (429),
+    /// and each refusal was two audit records with no cap of their own: about 1.5 KB of store a refusal, at 1,900 refusals
+    /// a second from one client in a real <c>sandbox serve</c> (about 240 GB a day). Expected: every one answered with its
+    /// problem, the first 60 of the minute recorded one by one, and the store grows by what those cost, not by 2,000
+    /// (the minute's count record is written once the minute is over: <c>RunLifecycleTests</c>).
+    /// </summary>
+    [Fact]
+    public async Task Runs_AFloodOfRefusedRequests_IsAnsweredInFull_AndRecordedUpToTheAgentsAllowanceAMinute()
+    {
+        await using var factory = new SandboxApiFactory();
+        var (issued, _) = await factory.AgentAsync(Some.Agent("refusal-flood", "bash") with { RatePerMinute = 1 });
+        var before = DatabaseBytes(factory);
+
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var client = factory.CreateClient(issued.Key);
+            for (var i = 0; i < 500; i++)
+            {
+                using var response = await client.PostRunAsync(new { language = "bash", code = "echo hi", profile = "no-such-profile", purpose = "a refused loop" });
+                statuses.Add(response.StatusCode);
+            }
+        }));
+
+        var growth = DatabaseBytes(factory) - before;
+        statuses.Count.ShouldBe(2000);
+        statuses.ShouldAllBe(s => s == HttpStatusCode.BadRequest || s == HttpStatusCode.TooManyRequests);
+        var records = await factory.AuditAsync($"agent={issued.Agent.Name}&kind=request");
+        records.Count.ShouldBe(60, "GuardOptions.RefusalsAuditedPerMinute's default, within the minute");
+        // 1.4 MB with the allowance, mostly the write-ahead log of those 60 refusals' transactions; 7.2 MB before it.
+        growth.ShouldBeLessThan(3 * 1024 * 1024, $"the database grew by {growth} bytes for 2,000 refused requests");
+        await factory.ShouldBeIntactAsync();
+    }
+
     private static long DatabaseBytes(SandboxApiFactory factory) =>
         s_databaseSuffixes.Select(suffix => new FileInfo(Path.Join(factory.DataDirectory, Sandbox.Guard.Store.GuardPaths.DatabaseFileName + suffix)))
             .Sum(f => f.Exists ? f.Length : 0);

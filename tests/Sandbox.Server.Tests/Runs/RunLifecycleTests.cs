@@ -280,6 +280,53 @@ public sealed class RunLifecycleTests
         h.InFlight(agent).ShouldBe(0);
     }
 
+    /// <summary>
+    /// Attack: an agent with one slot, busy, sends 200 more runs and 50 for a profile that does not exist. Each is refused
+    /// (over its concurrency cap, or invalid), and each refusal wrote two audit records, without any cap: a loop of them
+    /// grew the store by about 1.5 KB each, at 1,900 a second through the service. Expected: every one still refused
+    /// with its problem; the first 60 of the agent's minute recorded one by one, the rest counted by code in one
+    /// <c>suppressed</c> record once the minute is over; another agent's refusals still recorded.
+    /// </summary>
+    [Fact]
+    public async Task SubmitAsync_RefusalsPastTheAgentsAllowanceInAMinute_AreCountedInOneRecord_AndOthersStillRecorded()
+    {
+        await using var h = await LifecycleHarness.StartAsync();
+        var agent = await h.AgentAsync(maxConcurrentRuns: 1);
+        var other = await h.AgentAsync(name: "other");
+        var busy = await h.SubmitAsync(agent);
+        await h.Backend.NextStartedAsync();
+
+        var problems = new List<string>();
+        for (var i = 0; i < 250; i++)
+        {
+            var request = i % 5 == 4 ? LifecycleHarness.Request() with { Profile = "no-such-profile" } : LifecycleHarness.Request();
+            problems.Add((await h.Lifecycle.SubmitAsync(agent, request, rawOutput: false, cancellationToken: Ct)).Problem.ShouldNotBeNull().Code);
+        }
+
+        (await h.Lifecycle.SubmitAsync(other, LifecycleHarness.Request() with { Profile = "no-such-profile" }, rawOutput: false, cancellationToken: Ct)).Problem.ShouldNotBeNull();
+
+        problems.Count(p => p == "cap_exceeded").ShouldBe(200, "every refusal is still answered with its problem");
+        problems.Count(p => p == "invalid_request").ShouldBe(50);
+        async Task<IReadOnlyList<AuditRecord>> RecordsAsync(Principal of, string kind) =>
+            await h.Store.QueryAuditAsync(new AuditQuery { AgentId = of.Agent.Id, Kind = kind }, Ct);
+        (await RecordsAsync(agent, AuditKinds.Request)).Count.ShouldBe(1 + 60, "the busy run and the first 60 refusals");
+        (await RecordsAsync(other, AuditKinds.Request)).Count.ShouldBe(1, "another agent's refusal is its own to record");
+        (await RecordsAsync(agent, AuditKinds.Decision)).ShouldNotContain(r => r.Status == "suppressed", "the minute is not over yet");
+
+        h.Time.Advance(TimeSpan.FromSeconds(61));
+        await h.Lifecycle.WatchAsync(Ct);
+        await h.Lifecycle.WatchAsync(Ct);
+
+        var count = (await RecordsAsync(agent, AuditKinds.Decision)).Where(r => r.Status == "suppressed").ShouldHaveSingleItem();
+        count.Data.ShouldContain("\"count\":190");
+        count.Data.ShouldContain("\"cap_exceeded:concurrent_runs\":152");
+        count.Data.ShouldContain("\"invalid_request\":38");
+        (await h.Lifecycle.SubmitAsync(agent, LifecycleHarness.Request(), rawOutput: false, cancellationToken: Ct)).Problem.ShouldNotBeNull();
+        (await RecordsAsync(agent, AuditKinds.Request)).Count.ShouldBe(1 + 61, "a new minute records refusals one by one again");
+        h.Backend.Finish(busy.Id);
+        await busy.Completed.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
     [Fact]
     public async Task SubmitAsync_SameIdempotencyKeyWhileRunning_ReturnsTheSameRun_WhichRunsOnce()
     {

@@ -2,14 +2,14 @@ using Sandbox.Guard.Policy;
 
 namespace Sandbox.Guard.Tests.Policy;
 
-public sealed class AuthFailureWindowTests
+public sealed class AuditWindowTests
 {
     private static readonly DateTimeOffset s_t0 = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void TryAdmit_PastTheAllowance_CountsByCode_AndTheCountIsTakenOnceTheMinuteIsOver()
     {
-        var window = new AuthFailureWindow();
+        var window = new AuditWindow();
 
         var admitted = Enumerable.Range(0, 5).Select(i => window.TryAdmit(s_t0.AddSeconds(i), i % 2 == 0 ? "unknown_key" : "malformed_key", perWindow: 2)).ToList();
 
@@ -26,7 +26,7 @@ public sealed class AuthFailureWindowTests
     [Fact]
     public void TryAdmit_InTheNextMinute_HasTheFullAllowanceAgain()
     {
-        var window = new AuthFailureWindow();
+        var window = new AuditWindow();
         window.TryAdmit(s_t0, "unknown_key", perWindow: 1).ShouldBeTrue();
         window.TryAdmit(s_t0.AddSeconds(30), "unknown_key", perWindow: 1).ShouldBeFalse();
 
@@ -37,7 +37,7 @@ public sealed class AuthFailureWindowTests
     [Fact]
     public void TakeSuppressed_Forced_TakesTheCurrentMinutesCount()
     {
-        var window = new AuthFailureWindow();
+        var window = new AuditWindow();
         window.TryAdmit(s_t0, "missing_key", perWindow: 1);
         window.TryAdmit(s_t0, "missing_key", perWindow: 1);
 

@@ -1,10 +1,11 @@
 namespace Sandbox.Guard.Policy;
 
 /// <summary>
-/// Counts failed authentications in fixed one-minute windows: the first few of each window are audited one by
-/// one, the rest only counted, by code. Thread-safe. A window's count is taken once it is over (or when forced).
+/// Counts records of one kind that a caller can cause at will (failed authentications; one agent's refused requests) in
+/// fixed one-minute windows: the first few of each window are audited one by one, the rest only counted, by code.
+/// Thread-safe. A window's count is taken once it is over (or when forced).
 /// </summary>
-internal sealed class AuthFailureWindow
+internal sealed class AuditWindow
 {
     private static readonly TimeSpan s_window = TimeSpan.FromMinutes(1);
 
@@ -14,7 +15,7 @@ internal sealed class AuthFailureWindow
     private int _admitted;
     private int _suppressed;
 
-    /// <summary>True when this failure is to be audited on its own; false when it was only counted.</summary>
+    /// <summary>True when this one is to be audited on its own; false when it was only counted.</summary>
     public bool TryAdmit(DateTimeOffset now, string code, int perWindow)
     {
         lock (_lock)
@@ -39,7 +40,7 @@ internal sealed class AuthFailureWindow
     }
 
     /// <summary>The count suppressed in the window that is over (or in the current one, when forced), once; null when there is none.</summary>
-    public SuppressedAuthFailures? TakeSuppressed(DateTimeOffset now, bool force)
+    public SuppressedRecords? TakeSuppressed(DateTimeOffset now, bool force)
     {
         lock (_lock)
         {
@@ -48,7 +49,7 @@ internal sealed class AuthFailureWindow
                 return null;
             }
 
-            var taken = new SuppressedAuthFailures(_suppressed, new Dictionary<string, int>(_suppressedByCode, StringComparer.Ordinal), _start, _start + s_window);
+            var taken = new SuppressedRecords(_suppressed, new Dictionary<string, int>(_suppressedByCode, StringComparer.Ordinal), _start, _start + s_window);
             _suppressed = 0;
             _suppressedByCode.Clear();
             return taken;
@@ -56,5 +57,5 @@ internal sealed class AuthFailureWindow
     }
 }
 
-/// <summary>Failed authentications counted but not audited one by one, from <see cref="WindowStart"/> to <see cref="WindowEnd"/>.</summary>
-internal sealed record SuppressedAuthFailures(int Count, IReadOnlyDictionary<string, int> ByCode, DateTimeOffset WindowStart, DateTimeOffset WindowEnd);
+/// <summary>Records counted but not audited one by one, from <see cref="WindowStart"/> to <see cref="WindowEnd"/>.</summary>
+internal sealed record SuppressedRecords(int Count, IReadOnlyDictionary<string, int> ByCode, DateTimeOffset WindowStart, DateTimeOffset WindowEnd);
