@@ -195,7 +195,9 @@ public sealed partial class RunPipeline
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Run {RunId} rejected with {ErrorCount} error(s)")]
+        // Debug: the service logs the refusals it records (at most so many an agent a minute), and a caller can send invalid
+        // requests as fast as it likes; the CLI prints the errors themselves.
+        [LoggerMessage(1, LogLevel.Debug, "Run {RunId} rejected with {ErrorCount} error(s)")]
         public static partial void Rejected(ILogger logger, string runId, int errorCount);
 
         [LoggerMessage(2, LogLevel.Information, "Run {RunId} starting: profile {Profile}, backend {Backend}, runtime {Runtime}")]

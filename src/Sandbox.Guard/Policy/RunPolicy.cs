@@ -98,7 +98,7 @@ public sealed partial class RunPolicy
         // The caps are checked before the code is written: a throttled caller's code is not kept (its hash and size are).
         if (_ledger.CheckCaps(principal, facts.ApprovedWaiting, facts.Usage, facts.TokenUsage, now) is { } throttled)
         {
-            Log.Throttled(_logger, agent.Name, throttled.Cap!);
+            // Logged by whoever records the refusal, and only when it does: a flood over a cap must not flood the log either.
             return new PolicyDecision(throttled, new RunTransition
             {
                 Audit = [Request(principal, plan, withCode: false), AuditRecords.Decision(principal, runId, "throttled", "cap_exceeded", throttled.Reason!, throttled.Cap)],
@@ -267,9 +267,6 @@ public sealed partial class RunPolicy
 
     private static partial class Log
     {
-        [LoggerMessage(2, LogLevel.Information, "Agent {Agent} over its {Cap} cap; refused with 429")]
-        public static partial void Throttled(ILogger logger, string agent, string cap);
-
         [LoggerMessage(3, LogLevel.Information, "Run {RunId} of agent {Agent} waits for approval {ApprovalId}")]
         public static partial void Pending(ILogger logger, string runId, string agent, string approvalId);
 

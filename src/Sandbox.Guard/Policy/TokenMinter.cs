@@ -111,8 +111,11 @@ public sealed partial class TokenMinter
             if (_ledger.MintRetryAfter(agent.Id, _options.TokensPerAgentPerHour, now) is { } retryAfter)
             {
                 var reason = $"agent '{agent.Name}' minted {_options.TokensPerAgentPerHour} task tokens in the last hour, its cap; reuse a token or retry in {retryAfter} s";
-                await RecordRefusalAsync(AuditRecords.MintRefused(agent, "throttled", reason, CapNames.TokenMintRate), "cap_exceeded:" + CapNames.TokenMintRate, cancellationToken);
-                Log.Throttled(_logger, agent.Name, CapNames.TokenMintRate);
+                if (await RecordRefusalAsync(AuditRecords.MintRefused(agent, "throttled", reason, CapNames.TokenMintRate), "cap_exceeded:" + CapNames.TokenMintRate, cancellationToken))
+                {
+                    Log.Throttled(_logger, agent.Name, CapNames.TokenMintRate);
+                }
+
                 return TokenOutcome.Refused(429, [new FieldError("authorization", reason)]) with { Cap = CapNames.TokenMintRate, RetryAfterSeconds = retryAfter };
             }
 
@@ -144,14 +147,17 @@ public sealed partial class TokenMinter
         }
     }
 
-    // Refusals have no cap of their own: past so many in an agent's minute they are counted, not recorded one by one.
-    private async Task RecordRefusalAsync(AuditEntry record, string code, CancellationToken cancellationToken)
+    // Refusals have no cap of their own: past so many in an agent's minute they are counted, not recorded (or logged) one by one.
+    private async Task<bool> RecordRefusalAsync(AuditEntry record, string code, CancellationToken cancellationToken)
     {
         await _refusals.FlushAsync(cancellationToken);
-        if (_refusals.Admit(record.AgentId!, code))
+        if (!_refusals.Admit(record.AgentId!, code))
         {
-            await _store.AppendAsync(record, cancellationToken);
+            return false;
         }
+
+        await _store.AppendAsync(record, cancellationToken);
+        return true;
     }
 
     private static partial class Log

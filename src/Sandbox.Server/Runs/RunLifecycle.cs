@@ -270,10 +270,10 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             {
                 case AdmissionKind.Rejected:
                     _metrics.RecordRefusal("rejected");
-                    return await CommitRefusalAsync(decision.Writes, Forbidden(admission.Errors ?? [], admission.Reason!), cancellationToken);
+                    return await CommitRefusalAsync(principal, decision.Writes, Forbidden(admission.Errors ?? [], admission.Reason!), cancellationToken);
                 case AdmissionKind.Throttled:
                     _metrics.RecordRefusal(admission.Cap!);
-                    return await CommitRefusalAsync(decision.Writes, ApiProblem.CapExceeded(admission.Cap!, admission.Reason!, admission.RetryAfterSeconds), cancellationToken);
+                    return await CommitRefusalAsync(principal, decision.Writes, ApiProblem.CapExceeded(admission.Cap!, admission.Reason!, admission.RetryAfterSeconds), cancellationToken);
                 case AdmissionKind.Pending:
                 {
                     // Admitted, waiting for a human: the row, the approval and the records in one transaction, so an approval
@@ -377,9 +377,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
 
     /// <summary>A request refused before the guard's decision: its request and rejection records, then the problem (503 if they cannot be written).</summary>
     private Task<SubmitOutcome> RefuseAsync(Principal principal, RunRequest request, string runId, ApiProblem problem, CancellationToken cancellationToken) =>
-        CommitRefusalAsync(_policy.Refusal(principal, request, runId, problem.Code, problem.Detail), problem, cancellationToken);
+        CommitRefusalAsync(principal, _policy.Refusal(principal, request, runId, problem.Code, problem.Detail), problem, cancellationToken);
 
-    private async Task<SubmitOutcome> CommitRefusalAsync(RunTransition records, ApiProblem problem, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome> CommitRefusalAsync(Principal principal, RunTransition records, ApiProblem problem, CancellationToken cancellationToken)
     {
         // Refusals have no cap of their own (an agent over its rate is refused as fast as it asks): past so many in the
         // agent's minute they are counted, not recorded one by one (RefusalAudit), and the caller's answer is the same.
@@ -392,11 +392,13 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
             Log.RunRecordFailed(_logger, "(refusals' count)", ex);
         }
 
-        var agentId = records.Audit[0].AgentId!;
-        if (!_guard.Refusals.Admit(agentId, problem.Cap is { } cap ? $"{problem.Code}:{cap}" : problem.Code))
+        var code = problem.Cap is { } cap ? $"{problem.Code}:{cap}" : problem.Code;
+        if (!_guard.Refusals.Admit(principal.Agent.Id, code))
         {
             return SubmitOutcome.Refused(problem);
         }
+
+        Log.Refused(_logger, principal.Agent.Name, code);
 
         return SubmitOutcome.Refused(await TryCommitAsync(runId: null, records, cancellationToken) ? problem : StoreUnavailable());
     }
@@ -536,10 +538,14 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         [LoggerMessage(10, LogLevel.Error, "Run {RunId}: its record in the store could not be written or read")]
         public static partial void RunRecordFailed(ILogger logger, string runId, Exception exception);
 
+        [LoggerMessage(6, LogLevel.Information, "Refused a run of agent {Agent}: {Code}")]
+        public static partial void Refused(ILogger logger, string agent, string code);
+
         [LoggerMessage(11, LogLevel.Error, "An idempotency key could not be looked up in the store; refusing the run with 503")]
         public static partial void KeyLookupFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(12, LogLevel.Information, "Agent {Agent} over its rate with refused requests; refused with 429")]
+        // Debug: the refusal before it was logged if it was recorded; a loop of them must not fill the log (RefusalAudit).
+        [LoggerMessage(12, LogLevel.Debug, "Agent {Agent} over its rate with refused requests; refused with 429")]
         public static partial void RefusalThrottled(ILogger logger, string agent);
 
         [LoggerMessage(13, LogLevel.Warning, "Run {RunId}: its {Step} was not written: it already had an end, or another node took it over after this node's lease expired (fenced)")]

@@ -211,6 +211,25 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         // 1.4 MB with the allowance, mostly the write-ahead log of those 60 refusals' transactions; 7.2 MB before it.
         growth.ShouldBeLessThan(3 * 1024 * 1024, $"the database grew by {growth} bytes for 2,000 refused requests");
         await factory.ShouldBeIntactAsync();
+
+        // The service's log, too: before, two lines a refusal (about 250 bytes), so a loop filled the day's log file to
+        // its 1 GB cap within minutes, and nothing after that was logged that day, errors included.
+        var lines = ServiceLogLines(factory).Count(l => l.Contains("refusal-flood", StringComparison.Ordinal) || l.Contains("rejected with", StringComparison.Ordinal));
+        lines.ShouldBeInRange(60, 70, "one line for each refusal recorded, none for those only counted");
+    }
+
+    private static IEnumerable<string> ServiceLogLines(SandboxApiFactory factory)
+    {
+        var logs = Path.Join(factory.DataDirectory, "logs");
+        foreach (var path in Directory.Exists(logs) ? Directory.GetFiles(logs) : [])
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                yield return line;
+            }
+        }
     }
 
     private static long DatabaseBytes(SandboxApiFactory factory) =>
