@@ -41,6 +41,11 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
     private int _generation;
     private string? _closedBecause;
 
+    // CPU the kernels used between cells, over the session's life (see IdleCpuMs), and the kernel's cgroup reading when the
+    // last cell ended (null while a cell runs, or with no kernel). Both change under _gate.
+    private long _idleCpuNanos;
+    private long? _idleSince;
+
     internal DockerSession(string id, RunPlan opened, DockerSessionOptions sessionOptions, IDockerClient docker, CgroupMeter meter, DockerBackendOptions options, TimeProvider time, ILogger logger)
     {
         Id = id;
@@ -75,6 +80,32 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
 
     /// <summary>Whether the session still takes cells.</summary>
     public bool IsOpen => Volatile.Read(ref _closedBecause) is null;
+
+    /// <summary>
+    /// CPU, in ms, the session's kernels used between cells over its whole life: work a cell left running (a background
+    /// process or thread) that no cell's CPU limit, result or budget counts, since a cell is charged its cgroup's delta over
+    /// the cell alone. The registry closes a session past its allowance. Null while a cell runs (its CPU is the cell's).
+    /// </summary>
+    public long? IdleCpuMs
+    {
+        get
+        {
+            if (!_gate.Wait(0))
+            {
+                return null;
+            }
+
+            try
+            {
+                var since = _kernel is { } kernel && _idleSince is { } start && _meter.ReadCpuNanos(kernel.Step.CgroupParent) is { } used ? Math.Max(0, used - start) : 0;
+                return (_idleCpuNanos + since) / 1_000_000;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
 
     /// <summary>Starts the first kernel and waits until it answers, so the first cell is as warm as the next.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -171,6 +202,14 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         var outputs = artifacts ? new OutputsReader(new Artifacts.ArtifactCapture(nonce, _opened.Profile.Artifacts)) : null;
         var cell = new SessionCell(nonce, limits, output, kill, outputs);
 
+        // What the kernel used since the last cell ended was no cell's: counted, before this cell's accounting starts.
+        if (_idleSince is { } idleStart && _meter.ReadCpuNanos(parent) is { } idleEnd)
+        {
+            _idleCpuNanos += Math.Max(0, idleEnd - idleStart);
+        }
+
+        _idleSince = null;
+
         // The cell's CPU and memory high-water mark start now (reset where the kernel allows it, else subtracted).
         var cpuBaseline = _meter.ResetForClaim(parent);
         var oomBefore = _meter.ReadOomKills(parent);
@@ -222,7 +261,9 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
             (exitCode, oomKilled) = await InspectEndAsync(kernel, oomKilled);
         }
 
-        var cpuMs = Math.Max(0, (_meter.ReadCpuNanos(parent) ?? 0) - cpuBaseline) / 1_000_000;
+        var cpuNow = _meter.ReadCpuNanos(parent);
+        var cpuMs = Math.Max(0, (cpuNow ?? 0) - cpuBaseline) / 1_000_000;
+        _idleSince = lost ? null : cpuNow; // from here until the next cell, what the kernel uses is idle CPU
         cell.EndOutputs();
         var outcome = cell.WithArtifacts(StepOutcome.Collected(exitCode, oomKilled, kill.Reason, cell.Stdout, cell.Stderr, wallMs, cpuMs, _meter.ReadPeakMemoryBytes(parent) ?? 0));
         if (kill.Reason == KillReason.Cancelled)
@@ -368,6 +409,13 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         {
             return;
         }
+
+        if (_idleSince is { } idleStart && _meter.ReadCpuNanos(kernel.Step.CgroupParent) is { } idleEnd)
+        {
+            _idleCpuNanos += Math.Max(0, idleEnd - idleStart);
+        }
+
+        _idleSince = null;
 
         _meter.Kill(kernel.Step.CgroupParent);
         await kernel.Stop.CancelAsync();

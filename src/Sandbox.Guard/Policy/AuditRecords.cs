@@ -192,7 +192,7 @@ public static class AuditRecords
         },
     };
 
-    /// <summary>A session closed: <paramref name="cause"/> is a stable word (deleted, idle_timeout, max_lifetime, revoked, shutdown), <paramref name="reason"/> the sentence.</summary>
+    /// <summary>A session closed: <paramref name="cause"/> is a stable word (deleted, idle_timeout, idle_cpu, max_lifetime, revoked, shutdown), <paramref name="reason"/> the sentence.</summary>
     public static AuditEntry SessionClosed(string agentId, string sessionId, string cause, string reason, int cells, int restarts) => new()
     {
         Kind = AuditKinds.Session,

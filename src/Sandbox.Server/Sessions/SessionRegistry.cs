@@ -28,6 +28,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
     // Why a session closed, as the audit record's stable `cause` (the sentence goes in its `reason`).
     public const string ClosedByDelete = "deleted";
     public const string ClosedIdle = "idle_timeout";
+    public const string ClosedIdleCpu = "idle_cpu";
     public const string ClosedLifetime = "max_lifetime";
     public const string ClosedRevoked = "revoked";
     public const string ClosedShutdown = "shutdown";
@@ -315,6 +316,11 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             else if (!entry.Busy && now - entry.LastUsedAt >= _options.IdleTimeout)
             {
                 await CloseAsync(entry, ClosedIdle, $"idle for {_options.IdleTimeout} with no cell");
+            }
+            else if (!entry.Busy && entry.Session.IdleCpuMs is { } idleCpu && idleCpu > _options.IdleCpuMs)
+            {
+                // Work a cell left running (a background process or thread) is no cell's to limit or charge: it ends here.
+                await CloseAsync(entry, ClosedIdleCpu, $"its interpreter used {idleCpu} ms of CPU between cells, past Sandbox:Sessions:IdleCpuMs ({_options.IdleCpuMs}); work a cell leaves running in the background is not charged to any cell, so the session was closed");
             }
         }
 

@@ -189,6 +189,44 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         ((bool)verify["intact"]!).ShouldBeTrue(verify.ToJsonString());
     }
 
+    /// <summary>
+    /// Attack: a cell starts three busy processes in the background and returns. It answered <c>ok</c> with 18 ms of CPU,
+    /// and they ran on at the container's full CPU between cells, charged to no cell and no budget, until the session's
+    /// idle timeout (10 minutes by default; with a cheap cell every few minutes, its hour's lifetime), taking the CPU
+    /// other runs need. Expected: the session is closed (<c>idle_cpu</c>, audited) once its kernel has used the
+    /// allowance between cells (500 ms here), well before its idle timeout (4 s here), and its container is gone; a
+    /// quiet session opened beside it is left alone.
+    /// </summary>
+    [Fact]
+    public async Task BackgroundWorkLeftByACell_ClosesTheSessionPastItsIdleCpu_AndAQuietOneStaysOpen()
+    {
+        using var agent = await serve.AgentAsync("idle-cpu");
+        var busy = (string)(await OpenAsync(agent))["id"]!;
+        var quiet = (string)(await OpenAsync(agent))["id"]!;
+        await CellAsync(agent, quiet, "x = 1");
+
+        var cell = await CellAsync(agent, busy, "import subprocess\nfor _ in range(3):\n    subprocess.Popen(['python3', '-c', 'while True: pass'], start_new_session=True)\nprint('started')");
+        var answered = Stopwatch.StartNew();
+
+        ((string?)cell["result"]!["status"]).ShouldBe("ok", cell.ToJsonString());
+        JsonNode? closed;
+        while ((closed = await SessionRecordOrNullAsync(busy, "closed")) is null)
+        {
+            answered.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), "the busy session's close should be recorded");
+            await Task.Delay(100, Token);
+        }
+
+        var closedAfter = answered.Elapsed;
+        ((string?)closed["data"]!["cause"]).ShouldBe("idle_cpu", closed.ToJsonString());
+        ((string?)closed["data"]!["reason"]).ShouldNotBeNull().ShouldContain("IdleCpuMs");
+        closedAfter.ShouldBeLessThan(TimeSpan.FromSeconds(3.5), "closed on its CPU, not on its idle timeout of 4 s");
+        (await SessionRecordOrNullAsync(quiet, "closed")).ShouldBeNull("a quiet session is not closed for the other's work");
+        (await DockerProbe.ContainersOfRunAsync(busy)).ShouldBeEmpty("its container, and the busy processes in it, are gone");
+        using var next = await PostCellAsync(agent, busy, "print(1)");
+        next.StatusCode.ShouldBe(HttpStatusCode.Conflict, await next.Content.ReadAsStringAsync(Token));
+        await CloseAsync(agent, quiet);
+    }
+
     [Fact]
     public async Task Revoke_AgentWithSessions_EndsThemAndRemovesTheirContainers()
     {
@@ -410,6 +448,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             {
                 ["Sandbox__Sessions__IdleTimeout"] = "00:00:04",
                 ["Sandbox__Sessions__SweepInterval"] = "00:00:00.200",
+                ["Sandbox__Sessions__IdleCpuMs"] = "500",
                 // No warm pool: the sessions' containers are the only ones this service makes.
                 ["Sandbox__WarmPool__Sizes__python"] = "0",
             });

@@ -17,10 +17,11 @@ public sealed class SessionOptionsTests
             IdleTimeout = TimeSpan.Zero,
             MaxLifetime = TimeSpan.FromSeconds(-1),
             CpuBudgetMs = 10,
+            IdleCpuMs = 0,
         };
 
         options.Validate("Sandbox:Sessions").Select(e => e.Field).ShouldBe(
-            ["Sandbox:Sessions:IdleTimeout", "Sandbox:Sessions:MaxLifetime", "Sandbox:Sessions:CpuBudgetMs"]);
+            ["Sandbox:Sessions:IdleTimeout", "Sandbox:Sessions:MaxLifetime", "Sandbox:Sessions:IdleCpuMs", "Sandbox:Sessions:CpuBudgetMs"]);
     }
 
     [Fact]
