@@ -43,5 +43,5 @@ internal static class SandboxComposition
 
     /// <summary>The run lifecycle over the guard (its policy parts and its store), a backend pipeline and a clock.</summary>
     public static RunLifecycle CreateLifecycle(RunPipeline backends, GuardHost guard, ServerOptions options, SandboxMetrics metrics, TimeProvider time, ILoggerFactory loggers) =>
-        new(backends, guard.Guard, guard.Store, options, metrics, time, loggers.CreateLogger<RunLifecycle>()) { Recovery = guard.Recovery };
+        new(backends, guard.Guard, guard.Store, options, metrics, time, loggers.CreateLogger<RunLifecycle>()) { Recovery = guard.Recovery, DiskReserve = DataDiskReserve.For(options, time) };
 }

@@ -86,7 +86,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,
             sp.GetRequiredService<SandboxMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
-            StoreProbe(sp.GetRequiredService<GuardHost>(), options)));
+            StoreProbe(sp.GetRequiredService<GuardHost>(), options, sp.GetRequiredService<RunLifecycle>().DiskReserve)));
         if (guardHost.Store is Guard.Store.INodeLeases)
         {
             // Before SandboxService: hosted services stop in reverse order, so the lease is renewed through the whole drain
@@ -159,14 +159,15 @@ public static class SandboxServer
 
     /// <summary>
     /// <c>/readyz</c>'s store check: the data folder takes a 64 KiB write flushed to the device (a full disk is seen even
-    /// while SQLite's WAL still has room), then the store commits a tiny transaction (a read-only or locked database).
+    /// while SQLite's WAL still has room) and its disk has the reserve free (the lifecycle's own reserve, so the two agree),
+    /// then the store commits a tiny transaction (a read-only or locked database).
     /// </summary>
-    private static Func<CancellationToken, Task> StoreProbe(GuardHost guard, ServerOptions options)
+    private static Func<CancellationToken, Task> StoreProbe(GuardHost guard, ServerOptions options, DataDiskReserve? reserve)
     {
         var folder = new StoreWriteProbe(Guard.Store.GuardPaths.Database(options.DataDirectory));
         return async cancellationToken =>
         {
-            if (folder.Unwritable() is { } why)
+            if ((folder.Unwritable() ?? reserve?.Shortfall()) is { } why)
             {
                 throw new IOException(why);
             }

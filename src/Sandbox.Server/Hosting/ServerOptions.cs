@@ -57,6 +57,13 @@ public sealed class ServerOptions
     /// <summary>Where the service keeps its files (logs today; the guard store later).</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// Free space, in MiB, the data folder's disk keeps: below it new runs are refused (503 <c>store_unavailable</c>) and
+    /// <c>/readyz</c> is not ready, so the service's growth (its audit log keeps every admitted run's code) stops before the
+    /// host's disk is full, with room left for the runs in flight to record their ends. 0 turns the check off.
+    /// </summary>
+    public long MinFreeDataDiskMb { get; set; } = 1024;
+
     /// <summary>The guard's database (<c>Sandbox:Store</c>): SQLite under <see cref="DataDirectory"/> by default, or PostgreSQL.</summary>
     public Guard.Store.StoreOptions Store { get; set; } = new();
 
@@ -110,6 +117,7 @@ public sealed class ServerOptions
         Check(MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, nameof(MaxRequestBodyBytes), $"is {MaxRequestBodyBytes}; use 1024 to 268435456");
         Check(MaxOutputTextBytes >= 256, nameof(MaxOutputTextBytes), $"is {MaxOutputTextBytes}; use at least 256");
         Check(ShutdownGracePeriod >= TimeSpan.Zero, nameof(ShutdownGracePeriod), $"is {ShutdownGracePeriod}; use zero or more");
+        Check(MinFreeDataDiskMb is >= 0 and <= 1_048_576, nameof(MinFreeDataDiskMb), $"is {MinFreeDataDiskMb}; use 0 (off) to 1048576");
         Check(MaxConnections is >= 1 and <= 1_000_000, nameof(MaxConnections), $"is {MaxConnections}; use 1 to 1000000");
         Check(RequestHeadersTimeout >= TimeSpan.FromSeconds(1) && RequestHeadersTimeout <= TimeSpan.FromMinutes(5), nameof(RequestHeadersTimeout), $"is {RequestHeadersTimeout}; use 00:00:01 to 00:05:00");
         Check(KeepAliveTimeout >= TimeSpan.FromSeconds(1) && KeepAliveTimeout <= TimeSpan.FromMinutes(10), nameof(KeepAliveTimeout), $"is {KeepAliveTimeout}; use 00:00:01 to 00:10:00");

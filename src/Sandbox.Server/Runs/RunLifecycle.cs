@@ -72,6 +72,9 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     /// <summary>Start-up recovery, following runs the service restarted under; cancel and revocation reach them through it.</summary>
     public RunRecovery? Recovery { get; init; }
 
+    /// <summary>The data folder's disk reserve, below which new runs are refused; null when it is off.</summary>
+    internal DataDiskReserve? DiskReserve { get; init; }
+
     public int QueueDepth => _scheduler.QueueDepth;
 
     /// <summary>Where running runs' output is persisted as it streams.</summary>
@@ -235,6 +238,13 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         {
             _metrics.RecordRefusal("shutting_down");
             return await RefuseAsync(principal, request, runId, ShuttingDown(), cancellationToken);
+        }
+
+        if (DiskReserve?.Shortfall() is { } shortfall)
+        {
+            // Refused before anything is written: the disk's last room is for the runs already admitted to record their ends.
+            _metrics.RecordRefusal("store_unavailable");
+            return SubmitOutcome.Refused(ApiProblem.StoreUnavailable("The service's disk is nearly full", shortfall));
         }
 
         var guardErrors = _policy.CheckRequest(request);

@@ -29,7 +29,8 @@ public sealed class FullDiskTests
         {
             await using var service = FaultService.Create("fulldisk", mount.FullName);
             var key = await service.CreateAgentAsync("fulldisk");
-            var environment = new Dictionary<string, string> { ["Sandbox__LogDirectory"] = logs.FullName };
+            // The disk reserve is off: this test is about the disk actually full (DataDiskReserveTests keeps it from filling).
+            var environment = new Dictionary<string, string> { ["Sandbox__LogDirectory"] = logs.FullName, ["Sandbox__MinFreeDataDiskMb"] = "0" };
             await service.StartAsync(environment);
             var (warmStatus, warm, warmResponse) = await service.PostRunAsync(key, new { language = "bash", code = "echo before", purpose = "the disk still has room" });
             warmResponse.Dispose();

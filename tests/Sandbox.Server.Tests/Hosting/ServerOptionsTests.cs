@@ -29,6 +29,12 @@ public sealed class ServerOptionsTests
             ignoreOrder: true);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1_048_577)]
+    public void Validate_MinFreeDataDiskMbOutOfRange_NamesTheKey(long megabytes) =>
+        new ServerOptions { MinFreeDataDiskMb = megabytes }.Validate().ShouldHaveSingleItem().Field.ShouldBe("Sandbox:MinFreeDataDiskMb");
+
     [Fact]
     public void Validate_PostgresWithoutConnectionString_NamesTheKey_AndBindsFromConfiguration()
     {
