@@ -226,6 +226,34 @@ internal sealed class FaultService : IAsyncDisposable
         return output;
     }
 
+    /// <summary><c>/readyz</c>: whether it is ready (its status agrees) and its store check, if it has one.</summary>
+    public async Task<(bool Ready, bool? Store)> ReadyzAsync()
+    {
+        using var response = await Http.GetAsync("/readyz", Token);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
+        var store = body["checks"]!.AsArray().FirstOrDefault(c => (string?)c!["name"] == "store");
+        var ready = (bool)body["ready"]!;
+        (response.StatusCode == HttpStatusCode.OK).ShouldBe(ready, body.ToJsonString());
+        return (ready, store is null ? null : (bool)store["ok"]!);
+    }
+
+    /// <summary>Polls the run until it is completed (20 s at most); returns its view.</summary>
+    public async Task<JsonObject> WaitCompletedAsync(string key, string runId)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var (status, view) = await GetRunAsync(key, runId);
+            if (status == HttpStatusCode.OK && (string?)view!["state"] == "completed")
+            {
+                return view;
+            }
+
+            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), $"run {runId} completes: {view?.ToJsonString()}");
+            await Task.Delay(100, Token);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Serve?.Dispose();

@@ -22,95 +22,84 @@ public sealed class FullDiskTests
     [Fact]
     public async Task FullDataDisk_PostsAreClearProblems_ReadyzNamesTheStore_NothingLeaks_AndARestartAgrees()
     {
-        var mount = Directory.CreateTempSubdirectory("sandbox-fulldisk-");
-        var logs = Directory.CreateTempSubdirectory("sandbox-fulldisk-logs-");
-        await RunAsync("mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", mount.FullName);
-        try
+        await using var disk = await SmallDisk.MountAsync("fulldisk", 16);
+        await using var service = FaultService.Create("fulldisk", disk.Mount.FullName);
+        var key = await service.CreateAgentAsync("fulldisk");
+        // The disk reserve is off: this test is about the disk actually full (DataDiskReserveTests keeps it from filling).
+        var environment = new Dictionary<string, string> { ["Sandbox__LogDirectory"] = disk.Logs.FullName, ["Sandbox__MinFreeDataDiskMb"] = "0" };
+        await service.StartAsync(environment);
+        var (warmStatus, warm, warmResponse) = await service.PostRunAsync(key, new { language = "bash", code = "echo before", purpose = "the disk still has room" });
+        warmResponse.Dispose();
+        warmStatus.ShouldBe(HttpStatusCode.OK, warm.ToJsonString());
+        ((string?)warm["result"]!["status"]).ShouldBe("ok", warm.ToJsonString());
+        (await service.ReadyzAsync()).Store.ShouldBe(true, "the store writes before the disk is full");
+
+        // A run in flight when the disk fills: its end cannot be written, and it must not be answered ok for that.
+        var (slowStatus, slow, slowResponse) = await service.PostRunAsync(key, new { language = "bash", code = "sleep 2; echo finished", @async = true, purpose = "finish on a full disk" });
+        slowResponse.Dispose();
+        slowStatus.ShouldBe(HttpStatusCode.Accepted, slow.ToJsonString());
+        var slowId = slow["id"]!.GetValue<string>();
+        await service.Http.WaitForRunStateAsync(key, slowId, "running");
+
+        var filler = Path.Join(disk.Mount.FullName, "filler");
+        var filled = Fill(filler);
+        var clock = Stopwatch.StartNew();
+        while ((await service.ReadyzAsync()).Store is not false)
         {
-            await using var service = FaultService.Create("fulldisk", mount.FullName);
-            var key = await service.CreateAgentAsync("fulldisk");
-            // The disk reserve is off: this test is about the disk actually full (DataDiskReserveTests keeps it from filling).
-            var environment = new Dictionary<string, string> { ["Sandbox__LogDirectory"] = logs.FullName, ["Sandbox__MinFreeDataDiskMb"] = "0" };
-            await service.StartAsync(environment);
-            var (warmStatus, warm, warmResponse) = await service.PostRunAsync(key, new { language = "bash", code = "echo before", purpose = "the disk still has room" });
-            warmResponse.Dispose();
-            warmStatus.ShouldBe(HttpStatusCode.OK, warm.ToJsonString());
-            ((string?)warm["result"]!["status"]).ShouldBe("ok", warm.ToJsonString());
-            (await ReadyzAsync(service)).Store.ShouldBe(true, "the store writes before the disk is full");
-
-            // A run in flight when the disk fills: its end cannot be written, and it must not be answered ok for that.
-            var (slowStatus, slow, slowResponse) = await service.PostRunAsync(key, new { language = "bash", code = "sleep 2; echo finished", @async = true, purpose = "finish on a full disk" });
-            slowResponse.Dispose();
-            slowStatus.ShouldBe(HttpStatusCode.Accepted, slow.ToJsonString());
-            var slowId = slow["id"]!.GetValue<string>();
-            await service.Http.WaitForRunStateAsync(key, slowId, "running");
-
-            var filler = Path.Join(mount.FullName, "filler");
-            var filled = Fill(filler);
-            var clock = Stopwatch.StartNew();
-            while ((await ReadyzAsync(service)).Store is not false)
-            {
-                clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1.5), "/readyz says the store cannot write within about a second");
-                await Task.Delay(50, Token);
-            }
-
-            var notReadyAfter = clock.Elapsed;
-            var statuses = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < 5; i++)
-            {
-                var (status, problem) = await PostRawAsync(service, key, new { language = "bash", code = $"echo full {i}", purpose = "the disk is full" });
-                Count(statuses, status, problem);
-                problem.ContentType.ShouldBe("application/problem+json", problem.Body.ToJsonString());
-                status.ShouldBe(HttpStatusCode.ServiceUnavailable, problem.Body.ToJsonString());
-                ((string?)problem.Body["code"]).ShouldBe("store_unavailable", problem.Body.ToJsonString());
-            }
-
-            var (badStatus, bad) = await PostRawAsync(service, WrongSecret(key), new { language = "bash", code = "echo no", purpose = "a bad key on a full disk" });
-            Count(statuses, badStatus, bad);
-            badStatus.ShouldBe(HttpStatusCode.Unauthorized, bad.Body.ToJsonString());
-            bad.ContentType.ShouldBe("application/problem+json");
-
-            // The run in flight ends while the disk is full: whatever it is answered is what is recorded, now and after a restart.
-            await WaitCompletedAsync(service, key, slowId);
-            var (_, answeredDuring) = await service.GetRunAsync(key, slowId);
-            var statusDuring = (string?)answeredDuring!["result"]!["status"];
-
-            File.Delete(filler);
-            clock.Restart();
-            while ((await ReadyzAsync(service)).Store is not true)
-            {
-                clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1.5), "/readyz says the store writes again within about a second of space coming back");
-                await Task.Delay(50, Token);
-            }
-
-            var readyAgainAfter = clock.Elapsed;
-            clock.Restart();
-            await service.AssertFollowUpAdmittedAsync(key, "fulldisk");
-            var followUp = clock.Elapsed;
-            var rss = service.RssMiB();
-
-            service.Serve!.Kill();
-            await service.StartAsync(environment);
-            var (afterStatus, after) = await service.GetRunAsync(key, slowId);
-            afterStatus.ShouldBe(HttpStatusCode.OK, after?.ToJsonString());
-            var statusAfter = (string?)after!["result"]!["status"];
-            var recorded = (await service.AuditAsync($"?run={slowId}&kind=result")).Select(r => (string?)r!["status"]).ToList();
-            FaultService.Report(FaultService.Invariant(
-                $"fault 7: filler {filled / 1048576.0:0.0} MiB; /readyz not ready after {notReadyAfter.TotalMilliseconds:0} ms, ready again {readyAgainAfter.TotalMilliseconds:0} ms after space came back; POSTs on the full disk: {string.Join(", ", statuses.Select(s => s.Key + " x" + s.Value))}; the run ending on the full disk was answered {statusDuring}, after a restart {statusAfter}, audited [{string.Join(", ", recorded)}]; follow-up admitted in {followUp.TotalMilliseconds:0} ms; RSS {rss:0} MiB"));
-            recorded.Count.ShouldBe(1, "one final record for the run that ended on the full disk");
-            statusAfter.ShouldBe(recorded[0] == "interrupted" ? "sandbox_error" : recorded[0], "after a restart the run reads as it was recorded");
-            statusDuring.ShouldBe(statusAfter, "the run was answered what is recorded: never ok in memory and otherwise on disk");
-
-            await service.AssertNoContainerLeftAsync(TimeSpan.FromSeconds(5));
-            service.Serve!.Kill();
-            await service.AssertAuditIntactAsync();
+            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1.5), "/readyz says the store cannot write within about a second");
+            await Task.Delay(50, Token);
         }
-        finally
+
+        var notReadyAfter = clock.Elapsed;
+        var statuses = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < 5; i++)
         {
-            await RunAsync("umount", "-l", mount.FullName);
-            mount.Delete(recursive: true);
-            logs.Delete(recursive: true);
+            var (status, problem) = await PostRawAsync(service, key, new { language = "bash", code = $"echo full {i}", purpose = "the disk is full" });
+            Count(statuses, status, problem);
+            problem.ContentType.ShouldBe("application/problem+json", problem.Body.ToJsonString());
+            status.ShouldBe(HttpStatusCode.ServiceUnavailable, problem.Body.ToJsonString());
+            ((string?)problem.Body["code"]).ShouldBe("store_unavailable", problem.Body.ToJsonString());
         }
+
+        var (badStatus, bad) = await PostRawAsync(service, WrongSecret(key), new { language = "bash", code = "echo no", purpose = "a bad key on a full disk" });
+        Count(statuses, badStatus, bad);
+        badStatus.ShouldBe(HttpStatusCode.Unauthorized, bad.Body.ToJsonString());
+        bad.ContentType.ShouldBe("application/problem+json");
+
+        // The run in flight ends while the disk is full: whatever it is answered is what is recorded, now and after a restart.
+        await service.WaitCompletedAsync(key, slowId);
+        var (_, answeredDuring) = await service.GetRunAsync(key, slowId);
+        var statusDuring = (string?)answeredDuring!["result"]!["status"];
+
+        File.Delete(filler);
+        clock.Restart();
+        while ((await service.ReadyzAsync()).Store is not true)
+        {
+            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1.5), "/readyz says the store writes again within about a second of space coming back");
+            await Task.Delay(50, Token);
+        }
+
+        var readyAgainAfter = clock.Elapsed;
+        clock.Restart();
+        await service.AssertFollowUpAdmittedAsync(key, "fulldisk");
+        var followUp = clock.Elapsed;
+        var rss = service.RssMiB();
+
+        service.Serve!.Kill();
+        await service.StartAsync(environment);
+        var (afterStatus, after) = await service.GetRunAsync(key, slowId);
+        afterStatus.ShouldBe(HttpStatusCode.OK, after?.ToJsonString());
+        var statusAfter = (string?)after!["result"]!["status"];
+        var recorded = (await service.AuditAsync($"?run={slowId}&kind=result")).Select(r => (string?)r!["status"]).ToList();
+        FaultService.Report(FaultService.Invariant(
+            $"fault 7: filler {filled / 1048576.0:0.0} MiB; /readyz not ready after {notReadyAfter.TotalMilliseconds:0} ms, ready again {readyAgainAfter.TotalMilliseconds:0} ms after space came back; POSTs on the full disk: {string.Join(", ", statuses.Select(s => s.Key + " x" + s.Value))}; the run ending on the full disk was answered {statusDuring}, after a restart {statusAfter}, audited [{string.Join(", ", recorded)}]; follow-up admitted in {followUp.TotalMilliseconds:0} ms; RSS {rss:0} MiB"));
+        recorded.Count.ShouldBe(1, "one final record for the run that ended on the full disk");
+        statusAfter.ShouldBe(recorded[0] == "interrupted" ? "sandbox_error" : recorded[0], "after a restart the run reads as it was recorded");
+        statusDuring.ShouldBe(statusAfter, "the run was answered what is recorded: never ok in memory and otherwise on disk");
+
+        await service.AssertNoContainerLeftAsync(TimeSpan.FromSeconds(5));
+        service.Serve!.Kill();
+        await service.AssertAuditIntactAsync();
     }
 
     /// <summary>Writes zeros until the filesystem refuses (ENOSPC), flushed to the device; returns the bytes written.</summary>
@@ -157,16 +146,6 @@ public sealed class FullDiskTests
         statuses[name] = statuses.GetValueOrDefault(name) + 1;
     }
 
-    private static async Task<(bool Ready, bool? Store)> ReadyzAsync(FaultService service)
-    {
-        using var response = await service.Http.GetAsync("/readyz", Token);
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(Token))!;
-        var store = body["checks"]!.AsArray().FirstOrDefault(c => (string?)c!["name"] == "store");
-        var ready = (bool)body["ready"]!;
-        (response.StatusCode == HttpStatusCode.OK).ShouldBe(ready, body.ToJsonString());
-        return (ready, store is null ? null : (bool)store["ok"]!);
-    }
-
     private static async Task<(HttpStatusCode Status, (string? ContentType, JsonObject Body) Problem)> PostRawAsync(FaultService service, string key, object body)
     {
         using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/runs") { Content = JsonContent.Create(body) };
@@ -175,35 +154,5 @@ public sealed class FullDiskTests
         var text = await response.Content.ReadAsStringAsync(Token);
         response.StatusCode.ShouldNotBe(HttpStatusCode.InternalServerError, "never a bare 500: " + text);
         return (response.StatusCode, (response.Content.Headers.ContentType?.MediaType, text.StartsWith('{') ? (JsonObject)JsonNode.Parse(text)! : new JsonObject { ["raw"] = text }));
-    }
-
-    private static async Task WaitCompletedAsync(FaultService service, string key, string runId)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var (status, view) = await service.GetRunAsync(key, runId);
-            if (status == HttpStatusCode.OK && (string?)view!["state"] == "completed")
-            {
-                return;
-            }
-
-            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), $"run {runId} completes: {view?.ToJsonString()}");
-            await Task.Delay(100, Token);
-        }
-    }
-
-    private static async Task RunAsync(string fileName, params string[] args)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = await process.StandardError.ReadToEndAsync(Token);
-        await process.WaitForExitAsync(Token);
-        process.ExitCode.ShouldBe(0, $"{fileName} {string.Join(' ', args)}: {error}");
     }
 }
