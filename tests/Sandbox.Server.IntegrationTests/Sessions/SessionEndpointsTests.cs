@@ -194,8 +194,8 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
     /// and they ran on at the container's full CPU between cells, charged to no cell and no budget, until the session's
     /// idle timeout (10 minutes by default; with a cheap cell every few minutes, its hour's lifetime), taking the CPU
     /// other runs need. Expected: the session is closed (<c>idle_cpu</c>, audited) once its kernel has used the
-    /// allowance between cells (500 ms here), well before its idle timeout (4 s here), and its container is gone; a
-    /// quiet session opened beside it is left alone.
+    /// allowance between cells (200 ms here), so before its idle timeout (4 s here), and its container is gone; a quiet
+    /// session opened beside it is left alone.
     /// </summary>
     [Fact]
     public async Task BackgroundWorkLeftByACell_ClosesTheSessionPastItsIdleCpu_AndAQuietOneStaysOpen()
@@ -216,15 +216,18 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             await Task.Delay(100, Token);
         }
 
-        var closedAfter = answered.Elapsed;
-        ((string?)closed["data"]!["cause"]).ShouldBe("idle_cpu", closed.ToJsonString());
+        // The cause says it was closed on its CPU, before its 4 s idle timeout (which closed it on the build before).
+        ((string?)closed["data"]!["cause"]).ShouldBe("idle_cpu", $"{closed.ToJsonString()}, {answered.Elapsed.TotalMilliseconds:0} ms after the cell's answer");
         ((string?)closed["data"]!["reason"]).ShouldNotBeNull().ShouldContain("IdleCpuMs");
-        closedAfter.ShouldBeLessThan(TimeSpan.FromSeconds(3.5), "closed on its CPU, not on its idle timeout of 4 s");
-        (await SessionRecordOrNullAsync(quiet, "closed")).ShouldBeNull("a quiet session is not closed for the other's work");
+        // A quiet session is not closed for the other's work (its own idle timeout may close it, under a slow machine).
+        ((string?)(await SessionRecordOrNullAsync(quiet, "closed"))?["data"]?["cause"]).ShouldNotBe("idle_cpu");
         (await DockerProbe.ContainersOfRunAsync(busy)).ShouldBeEmpty("its container, and the busy processes in it, are gone");
         using var next = await PostCellAsync(agent, busy, "print(1)");
         next.StatusCode.ShouldBe(HttpStatusCode.Conflict, await next.Content.ReadAsStringAsync(Token));
-        await CloseAsync(agent, quiet);
+        if (await SessionRecordOrNullAsync(quiet, "closed") is null)
+        {
+            await CloseAsync(agent, quiet);
+        }
     }
 
     [Fact]
@@ -448,7 +451,7 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             {
                 ["Sandbox__Sessions__IdleTimeout"] = "00:00:04",
                 ["Sandbox__Sessions__SweepInterval"] = "00:00:00.200",
-                ["Sandbox__Sessions__IdleCpuMs"] = "500",
+                ["Sandbox__Sessions__IdleCpuMs"] = "200",
                 // No warm pool: the sessions' containers are the only ones this service makes.
                 ["Sandbox__WarmPool__Sizes__python"] = "0",
             });
