@@ -5,8 +5,8 @@ namespace Sandbox.Server.Hosting;
 /// <summary>
 /// Keeps room on the data folder's disk (<see cref="ServerOptions.MinFreeDataDiskMb"/>): while its free space is below the
 /// reserve, new runs are refused with 503 <c>store_unavailable</c> and <c>/readyz</c> says the store is not ready. The
-/// service's own files grow with its work (the audit log keeps every admitted run's code, about 7 MB for a 5.8 MB module,
-/// and an agent may have a thousand runs a day; the logs; a run's artifacts), and a disk it filled would fail the host's
+/// service's own files grow with its work (the audit log keeps every admitted run's code, as many bytes again as the code,
+/// up to 8 MiB a run, and an agent may have a thousand runs a day; the logs; a run's artifacts), and a disk it filled would fail the host's
 /// other writers too, Docker's among them. Stopping at the reserve leaves runs in flight room to record their ends, so
 /// nothing admitted is lost. Free space is read (statvfs) at most every half second.
 /// </summary>

@@ -212,8 +212,9 @@ public sealed class AuthTests : IClassFixture<SandboxApiFactory>
         growth.ShouldBeLessThan(3 * 1024 * 1024, $"the database grew by {growth} bytes for 2,000 refused requests");
         await factory.ShouldBeIntactAsync();
 
-        // The service's log, too: before, two lines a refusal (about 250 bytes), so a loop filled the day's log file to
-        // its 1 GB cap within minutes, and nothing after that was logged that day, errors included.
+        // The service's log, too: before, one or two lines a refusal (about 130 bytes each), so a loop at 1,900 refusals a
+        // second filled the day's log file to its 1 GB cap in about an hour, and nothing after that was logged that day,
+        // errors included.
         var lines = ServiceLogLines(factory).Count(l => l.Contains("refusal-flood", StringComparison.Ordinal) || l.Contains("rejected with", StringComparison.Ordinal));
         lines.ShouldBeInRange(60, 70, "one line for each refusal recorded, none for those only counted");
     }
