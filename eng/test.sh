@@ -71,6 +71,10 @@ for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Timeout\|Aborted\|Error\)"[^>]*>' "$trx" \
     | grep -o 'testName="[^"]*"' | sed "s/^testName=/FAILED [$(basename "$trx" .trx)] /"
+  # A fixture that throws in its set-up or clean-up (the Docker suites' leftover check) is no test: the console says
+  # only "TestPipelineException", and its message (which containers were left) is in the TRX's output. Print it.
+  grep -A1 'Assembly fixture type .* threw\|Collection fixture type .* threw' "$trx" \
+    | grep -v '^--$' | sed "s/^/FIXTURE [$(basename "$trx" .trx)] /"
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -63,6 +63,7 @@ internal static class DockerErrorMapper
                 endpoint, daemonMessage),
         };
 
+    // A removal's conflict is with the container's exit or another removal, both under way in the daemon: it settles.
     private static DockerConflictException Conflict(DockerOperation operation, string endpoint, string said, string? daemonMessage, string? subject) =>
         new(operation switch
         {
@@ -74,5 +75,5 @@ internal static class DockerErrorMapper
             DockerOperation.AttachContainer =>
                 $"cannot attach to container {subject}{said}; attach before the container stops, and never to a paused one",
             _ => $"container {subject} is in the wrong state for {endpoint}{said}",
-        }, endpoint, daemonMessage);
+        }, endpoint, daemonMessage, settlesShortly: operation == DockerOperation.RemoveContainer);
 }

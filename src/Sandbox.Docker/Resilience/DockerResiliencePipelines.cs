@@ -98,7 +98,7 @@ internal sealed class DockerResiliencePipelines
                 MaxDelay = options.RetryMaxDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception)),
+                ShouldHandle = static args => ValueTask.FromResult(IsRetried(args.Outcome.Exception)),
                 OnRetry = args =>
                 {
                     DockerResilienceLog.Retrying(
@@ -136,6 +136,15 @@ internal sealed class DockerResiliencePipelines
     /// </summary>
     public static bool IsTransient(Exception? exception) =>
         exception is SandboxException { IsTransient: true } or TimeoutRejectedException;
+
+    /// <summary>
+    /// True for failures a safe call retries: the transient ones, and a conflict that settles by itself
+    /// (<see cref="DockerConflictException.SettlesShortly"/>: a removal racing the container's exit in the daemon), which
+    /// the circuit does not count, as the daemon answered it. Without the retry such a removal failed and was tried again
+    /// only seconds later, outside what shutdown and the tests wait for.
+    /// </summary>
+    public static bool IsRetried(Exception? exception) =>
+        IsTransient(exception) || exception is DockerConflictException { SettlesShortly: true };
 
     /// <summary>Runs <paramref name="call"/> for <paramref name="operation"/> through the pipeline that fits it.</summary>
     /// <exception cref="DockerUnavailableException">The daemon did not answer in time, or the circuit is open.</exception>

@@ -30,6 +30,20 @@ public sealed class DockerErrorMapperTests
     }
 
     [Theory]
+    [InlineData(nameof(DockerOperation.RemoveContainer), true)]
+    [InlineData(nameof(DockerOperation.KillContainer), false)]
+    [InlineData(nameof(DockerOperation.CreateContainer), false)]
+    [InlineData(nameof(DockerOperation.StartContainer), false)]
+    public void FromStatus_409_SettlesShortlyOnlyForRemoval(string operation, bool expected)
+    {
+        // dockerd's own race: "Could not kill running container X, cannot remove - Container X is not running".
+        var ex = DockerErrorMapper.FromStatus(Enum.Parse<DockerOperation>(operation), 409, "Could not kill running container abc, cannot remove - Container abc is not running", "abc");
+
+        ex.ShouldBeOfType<DockerConflictException>().SettlesShortly.ShouldBe(expected);
+        ex.IsTransient.ShouldBeFalse();
+    }
+
+    [Theory]
     [InlineData(nameof(DockerOperation.CreateContainer), "name is taken")]
     [InlineData(nameof(DockerOperation.KillContainer), "is not running")]
     [InlineData(nameof(DockerOperation.RemoveContainer), "already in progress")]

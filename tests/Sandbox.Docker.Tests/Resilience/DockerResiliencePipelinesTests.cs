@@ -96,6 +96,52 @@ public sealed class DockerResiliencePipelinesTests
     }
 
     [Fact]
+    public async Task Remove_ConflictWithTheContainersExit_IsRetriedUntilItSettles()
+    {
+        int attempts = 0;
+        var fake = new FakeDockerClient
+        {
+            Behavior = (op, _) => ++attempts <= 2 ? Task.FromException(ExitUnderWay(op)) : Task.CompletedTask,
+        };
+        var client = new ResilientDockerClient(fake, s_noDelay, TimeProvider.System);
+
+        await client.RemoveContainerAsync("abc", Token);
+
+        fake.Calls(DockerOperation.RemoveContainer).ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Kill_Conflict_IsNotRetried()
+    {
+        var fake = new FakeDockerClient();
+        fake.FailWith(ExitUnderWay);
+        var client = new ResilientDockerClient(fake, s_noDelay, TimeProvider.System);
+
+        await Should.ThrowAsync<DockerConflictException>(() => client.KillContainerAsync("abc", "SIGKILL", Token));
+
+        fake.Calls(DockerOperation.KillContainer).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Remove_ConflictsEveryTime_NeverOpenTheCircuit()
+    {
+        var fake = new FakeDockerClient
+        {
+            Behavior = (op, _) => op == DockerOperation.RemoveContainer ? Task.FromException(ExitUnderWay(op)) : Task.CompletedTask,
+        };
+        var client = new ResilientDockerClient(fake, s_tripsAfterTwo with { MaxRetryAttempts = 1, RetryBaseDelay = TimeSpan.Zero }, TimeProvider.System);
+
+        for (var i = 0; i < 4; i++)
+        {
+            await Should.ThrowAsync<DockerConflictException>(() => client.RemoveContainerAsync("abc", Token));
+        }
+
+        // The daemon answered every call: a ping still goes through.
+        await client.PingAsync(Token);
+        fake.Calls(DockerOperation.RemoveContainer).ShouldBe(8);
+    }
+
+    [Fact]
     public async Task SafeCall_TransientBySubtypeOnly_RetryTestsPropertyNotMessage()
     {
         // Same words as a connection error, but not transient: must not be retried.
@@ -303,6 +349,9 @@ public sealed class DockerResiliencePipelinesTests
 
         DockerResiliencePipelines.IsTransient(ex).ShouldBe(expected);
     }
+
+    private static DockerException ExitUnderWay(DockerOperation operation) => DockerErrorMapper.FromStatus(
+        operation, 409, "Could not kill running container abc, cannot remove - Container abc is not running", "abc");
 
     private static DockerUnavailableException Unavailable(DockerOperation operation) =>
         new("connection refused", operation.Endpoint(), new IOException("refused"));
