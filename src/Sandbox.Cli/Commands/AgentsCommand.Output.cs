@@ -27,6 +27,7 @@ internal static partial class AgentsCommand
         ["dailyRuns"] = agent.DailyRuns,
         ["maxSessionMemoryMb"] = agent.MaxSessionMemoryMb,
         ["maxOpenSessions"] = agent.MaxOpenSessions,
+        ["dailyStoredMb"] = agent.DailyStoredMb,
         ["createdAt"] = Json(agent.CreatedAt),
         ["expiresAt"] = Json(agent.ExpiresAt),
         ["revokedAt"] = Json(agent.RevokedAt),
@@ -133,7 +134,7 @@ internal static partial class AgentsCommand
     }
 
     private static string Caps(Agent agent) => string.Create(CultureInfo.InvariantCulture,
-        $"  caps:     {agent.RatePerMinute} runs/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs/day, {agent.DailyCpuSeconds:0.##} CPU s/day, {agent.MaxOpenSessions} sessions within {agent.MaxSessionMemoryMb} MiB");
+        $"  caps:     {agent.RatePerMinute} runs/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs/day, {agent.DailyCpuSeconds:0.##} CPU s/day, {agent.DailyStoredMb} MiB stored/day, {agent.MaxOpenSessions} sessions within {agent.MaxSessionMemoryMb} MiB");
 
     /// <summary>Everything about a credential except its secret's hash.</summary>
     private static JsonObject CredentialJson(Credential credential) => new()

@@ -46,12 +46,13 @@ internal static partial class AgentsCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Runs queued or running at once at most.", DefaultValueFactory = _ => s_defaults.MaxConcurrentRuns };
         var cpu = new Option<double>("--daily-cpu-seconds") { Description = "Measured CPU seconds per UTC day at most.", DefaultValueFactory = _ => s_defaults.DailyCpuSeconds };
         var runs = new Option<int>("--daily-runs") { Description = "Runs admitted per UTC day at most.", DefaultValueFactory = _ => s_defaults.DailyRuns };
+        var stored = new Option<int>("--daily-stored-mb") { Description = "What its runs may add to the store per UTC day at most, in MiB (code, stdin, files, output, artifacts).", DefaultValueFactory = _ => s_defaults.DailyStoredMb };
         var sessions = new Option<int>("--max-open-sessions") { Description = "Sessions open at once at most (0: no sessions).", DefaultValueFactory = _ => s_defaults.MaxOpenSessions };
         var sessionMemory = new Option<int>("--max-session-memory-mb") { Description = "The sum of the memory limits of its open sessions at most, in MiB (0: no sessions).", DefaultValueFactory = _ => s_defaults.MaxSessionMemoryMb };
         var expiresIn = TimeArguments.DurationOption("--expires-in", $"How long the agent and its key live: <n>d, <n>h or <n>m (default {s_defaults.ExpiresIn.TotalDays:0}d, at most {AgentAdmin.MaxLifetime.TotalDays:0}d).");
         var json = JsonOption();
 
-        var command = new Command("create", "Create an agent and print its key, once.") { name, profiles, rate, concurrency, cpu, runs, sessions, sessionMemory, expiresIn, json };
+        var command = new Command("create", "Create an agent and print its key, once.") { name, profiles, rate, concurrency, cpu, runs, stored, sessions, sessionMemory, expiresIn, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
             ProfileSet known;
@@ -76,6 +77,7 @@ internal static partial class AgentsCommand
                 DailyRuns = parse.GetValue(runs),
                 MaxSessionMemoryMb = parse.GetValue(sessionMemory),
                 MaxOpenSessions = parse.GetValue(sessions),
+                DailyStoredMb = parse.GetValue(stored),
                 ExpiresIn = parse.GetValue(expiresIn) ?? s_defaults.ExpiresIn,
             };
 

@@ -45,6 +45,16 @@ public sealed record Agent
     /// <summary>What <see cref="MaxOpenSessions"/> is when an operator does not name it.</summary>
     public const int DefaultOpenSessions = 4;
 
+    /// <summary>
+    /// What its runs may add to the store per UTC day at most, in MiB: their code, stdin and files (kept in the audit log
+    /// for good) and their output and artifacts (kept for the result retention). Within its rate alone, one agent's runs of
+    /// 1 MiB of code and full outputs wrote about 10 MB each, 0.6 GB a minute: the disk every other agent's runs need.
+    /// </summary>
+    public int DailyStoredMb { get; init; } = DefaultDailyStoredMb;
+
+    /// <summary>What <see cref="DailyStoredMb"/> is when an operator does not name it: a thousand runs of a MiB each.</summary>
+    public const int DefaultDailyStoredMb = 1024;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>After this the agent's key and tokens stop working.</summary>

@@ -28,6 +28,9 @@ public sealed record AgentSpec
     /// <summary>Sessions open at once at most; 0 lets it open none.</summary>
     public int MaxOpenSessions { get; init; } = Agent.DefaultOpenSessions;
 
+    /// <summary>What its runs may add to the store per UTC day at most, in MiB.</summary>
+    public int DailyStoredMb { get; init; } = Agent.DefaultDailyStoredMb;
+
     /// <summary>How long the agent (and its key) lives.</summary>
     public TimeSpan ExpiresIn { get; init; } = TimeSpan.FromDays(90);
 }
@@ -56,6 +59,9 @@ public sealed partial class AgentAdmin
 
     /// <summary>The highest <see cref="AgentSpec.MaxOpenSessions"/>: each is a container, so a typo of 10000 is caught.</summary>
     public const int MaxOpenSessionsLimit = 1000;
+
+    /// <summary>The highest <see cref="AgentSpec.DailyStoredMb"/> (1 TiB a day): past any disk here, so a typo is caught.</summary>
+    public const int DailyStoredMbLimit = 1024 * 1024;
 
     private readonly IGuardStore _store;
     private readonly TimeProvider _time;
@@ -112,6 +118,7 @@ public sealed partial class AgentAdmin
             DailyRuns = spec.DailyRuns,
             MaxSessionMemoryMb = spec.MaxSessionMemoryMb,
             MaxOpenSessions = spec.MaxOpenSessions,
+            DailyStoredMb = spec.DailyStoredMb,
             CreatedAt = now,
             ExpiresAt = now + spec.ExpiresIn,
         };
@@ -272,6 +279,11 @@ public sealed partial class AgentAdmin
             errors.Add(new FieldError("maxOpenSessions", $"is {spec.MaxOpenSessions}; use 0 (no sessions) to {MaxOpenSessionsLimit}"));
         }
 
+        if (spec.DailyStoredMb is < 1 or > DailyStoredMbLimit)
+        {
+            errors.Add(new FieldError("dailyStoredMb", $"is {spec.DailyStoredMb}; use 1 to {DailyStoredMbLimit} MiB a day"));
+        }
+
         if (spec.ExpiresIn < MinLifetime || spec.ExpiresIn > MaxLifetime)
         {
             errors.Add(new FieldError("expiresIn", $"is {spec.ExpiresIn}; use at least {MinLifetime.TotalHours:0} hour and at most {MaxLifetime.TotalDays:0} days (for less, mint a task token)"));
@@ -290,6 +302,7 @@ public sealed partial class AgentAdmin
         ["dailyRuns"] = agent.DailyRuns,
         ["maxSessionMemoryMb"] = agent.MaxSessionMemoryMb,
         ["maxOpenSessions"] = agent.MaxOpenSessions,
+        ["dailyStoredMb"] = agent.DailyStoredMb,
         ["expiresAt"] = AuditChain.FormatTime(agent.ExpiresAt),
     };
 

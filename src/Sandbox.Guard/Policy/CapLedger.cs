@@ -19,6 +19,9 @@ public sealed class CapLedger
 
     private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
+    /// <summary>Bytes in the MiB of <see cref="Agents.Agent.DailyStoredMb"/>.</summary>
+    private const long StoredMb = 1024 * 1024;
+
     /// <summary>The window of <see cref="GuardOptions.TokensPerAgentPerHour"/>.</summary>
     private static readonly TimeSpan TokenMintWindow = TimeSpan.FromHours(1);
 
@@ -69,6 +72,13 @@ public sealed class CapLedger
         if (usage.CpuMs >= agent.DailyCpuSeconds * 1000)
         {
             return Throttle(CapNames.DailyCpuSeconds, untilMidnight, $"agent '{agent.Name}' used {usage.CpuMs / 1000.0:0.###} of its {agent.DailyCpuSeconds} CPU seconds for today (UTC); the budget resets at midnight UTC");
+        }
+
+        // Checked, not reserved: a day's store can overshoot by what the runs in flight then write, each bounded by its
+        // request and its output and artifact limits, and the next run is refused.
+        if (usage.StoredBytes >= (long)agent.DailyStoredMb * StoredMb)
+        {
+            return Throttle(CapNames.DailyStoredMb, untilMidnight, $"agent '{agent.Name}' had its runs add {usage.StoredBytes / (double)StoredMb:0.#} MiB to the store today (UTC), its cap of {agent.DailyStoredMb} MiB (code, stdin, files, output and artifacts); the budget resets at midnight UTC");
         }
 
         var reserved = Volatile.Read(ref counters.ReservedCpuMs);
@@ -192,6 +202,7 @@ public sealed class CapLedger
             Make(CapNames.Concurrency, agent.MaxConcurrentRuns, Volatile.Read(ref counters.InFlight), null),
             Make(CapNames.DailyRuns, agent.DailyRuns, usage.Runs, midnight),
             Make(CapNames.DailyCpuSeconds, agent.DailyCpuSeconds, usage.CpuMs / 1000.0, midnight),
+            Make(CapNames.DailyStoredMb, agent.DailyStoredMb, usage.StoredBytes / (double)StoredMb, midnight),
         };
         if (principal.IsTaskToken)
         {

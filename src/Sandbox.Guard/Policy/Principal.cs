@@ -37,6 +37,7 @@ public static class CapNames
     public const string Concurrency = "concurrent_runs";
     public const string DailyRuns = "daily_runs";
     public const string DailyCpuSeconds = "daily_cpu_seconds";
+    public const string DailyStoredMb = "daily_stored_mb";
     public const string TokenRuns = "token_runs";
     public const string TokenCpuSeconds = "token_cpu_seconds";
     public const string TokenMintRate = "token_mint_rate";

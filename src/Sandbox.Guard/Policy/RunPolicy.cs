@@ -107,7 +107,7 @@ public sealed partial class RunPolicy
 
         // Admitted from here on: it counts towards the daily runs whether it runs now or waits for a human.
         var audit = new List<AuditEntry> { Request(principal, plan, withCode: true) };
-        List<UsageCharge> charges = [new(agent.Id, CapLedger.Day(now), 1, 0)];
+        List<UsageCharge> charges = [new(agent.Id, CapLedger.Day(now), 1, 0, StoredBytes.OfRequest(plan.Request))];
         if (principal.IsTaskToken)
         {
             charges.Add(new UsageCharge(principal.Credential.Id, CapLedger.LifePeriod, 1, 0));
@@ -187,10 +187,12 @@ public sealed partial class RunPolicy
         // The compiler's CPU is the agent's too: a budget that skipped it could be spent compiling, for free.
         var cpuMs = result.Status == RunStatus.SandboxError ? 0 : result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
         var charges = new List<UsageCharge>();
-        if (cpuMs > 0)
+        var stored = StoredBytes.OfResult(result);
+        if (cpuMs > 0 || stored > 0)
         {
-            charges.Add(new UsageCharge(agent.Id, CapLedger.Day(now), 0, cpuMs));
-            if (principal.IsTaskToken)
+            // What the result keeps is charged whoever's fault the end was: it takes the disk all the same.
+            charges.Add(new UsageCharge(agent.Id, CapLedger.Day(now), 0, cpuMs, stored));
+            if (principal.IsTaskToken && cpuMs > 0)
             {
                 charges.Add(new UsageCharge(principal.Credential.Id, CapLedger.LifePeriod, 0, cpuMs));
             }

@@ -159,8 +159,8 @@ public interface IGuardStore : IAsyncDisposable
     Task<int> DeleteExpiredRunsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
 }
 
-/// <summary>A subject's counters in one period.</summary>
-public sealed record Usage(int Runs, long CpuMs)
+/// <summary>A subject's counters in one period; <see cref="StoredBytes"/> is what its runs added to the store (agents only).</summary>
+public sealed record Usage(int Runs, long CpuMs, long StoredBytes = 0)
 {
     public static readonly Usage Zero = new(0, 0);
 }

@@ -10,8 +10,8 @@ public sealed partial class PostgresGuardStore
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(period);
-        var rows = await ReadAsync("SELECT runs, cpu_ms FROM usage WHERE subject = @subject AND period = @period",
-            reader => new Usage(checked((int)reader.GetInt64(0)), reader.GetInt64(1)), cancellationToken,
+        var rows = await ReadAsync("SELECT runs, cpu_ms, stored_bytes FROM usage WHERE subject = @subject AND period = @period",
+            reader => new Usage(checked((int)reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2)), cancellationToken,
             ("subject", subject), ("period", period));
         return rows.Count == 0 ? Usage.Zero : rows[0];
     }
@@ -31,9 +31,10 @@ public sealed partial class PostgresGuardStore
         // Usage only grows: a negative amount would hand budget back, which no caller should do.
         ArgumentOutOfRangeException.ThrowIfNegative(charge.Runs);
         ArgumentOutOfRangeException.ThrowIfNegative(charge.CpuMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(charge.StoredBytes);
         return ExecuteAsync(connection, transaction,
-            "INSERT INTO usage (subject, period, runs, cpu_ms) VALUES (@subject, @period, @runs, @cpu) " +
-            "ON CONFLICT (subject, period) DO UPDATE SET runs = usage.runs + excluded.runs, cpu_ms = usage.cpu_ms + excluded.cpu_ms",
-            cancellationToken, ("subject", charge.Subject), ("period", charge.Period), ("runs", charge.Runs), ("cpu", charge.CpuMs));
+            "INSERT INTO usage (subject, period, runs, cpu_ms, stored_bytes) VALUES (@subject, @period, @runs, @cpu, @stored) " +
+            "ON CONFLICT (subject, period) DO UPDATE SET runs = usage.runs + excluded.runs, cpu_ms = usage.cpu_ms + excluded.cpu_ms, stored_bytes = usage.stored_bytes + excluded.stored_bytes",
+            cancellationToken, ("subject", charge.Subject), ("period", charge.Period), ("runs", charge.Runs), ("cpu", charge.CpuMs), ("stored", charge.StoredBytes));
     }
 }

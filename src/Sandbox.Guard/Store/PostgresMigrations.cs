@@ -208,6 +208,13 @@ internal static class PostgresMigrations
         -- The claim's scan: only offered rows still waiting, oldest first.
         CREATE INDEX runs_claimable ON runs (created_at) WHERE state = 'queued' AND owner_node IS NULL AND needs IS NOT NULL;
         """,
+
+        // 8: the agent's daily budget of what its runs add to the store (a refused request's record is bounded apart, an
+        // admitted run's code and output were not), and what it used; agents made before it get the default at creation.
+        """
+        ALTER TABLE agents ADD COLUMN daily_stored_mb bigint NOT NULL DEFAULT 1024;
+        ALTER TABLE usage ADD COLUMN stored_bytes bigint NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

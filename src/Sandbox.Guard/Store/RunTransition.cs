@@ -49,8 +49,8 @@ public sealed record RunCompletion(string RunId, string Status, string? Reason, 
 /// <summary>An approval closed as expired by the system, with the record written only when it was still pending.</summary>
 public sealed record ApprovalClosing(string ApprovalId, string Note, DateTimeOffset At, AuditEntry Audit);
 
-/// <summary>Usage added to a subject in a period (see <see cref="IGuardStore.AddUsageAsync"/>).</summary>
-public sealed record UsageCharge(string Subject, string Period, int Runs, long CpuMs);
+/// <summary>Usage added to a subject in a period (see <see cref="IGuardStore.AddUsageAsync"/>); <paramref name="StoredBytes"/>: what a run added to the store.</summary>
+public sealed record UsageCharge(string Subject, string Period, int Runs, long CpuMs, long StoredBytes = 0);
 
 /// <summary>An agent put under approval by an alert.</summary>
 public sealed record AgentHold(string AgentId, string Reason);

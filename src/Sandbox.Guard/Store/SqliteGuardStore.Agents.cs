@@ -8,7 +8,7 @@ namespace Sandbox.Guard.Store;
 public sealed partial class SqliteGuardStore
 {
     private const string AgentColumns =
-        "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, revoked_at, revoked_reason, under_approval, under_approval_reason, max_session_memory_mb, max_open_sessions";
+        "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, revoked_at, revoked_reason, under_approval, under_approval_reason, max_session_memory_mb, max_open_sessions, daily_stored_mb";
 
     private const string CredentialColumns =
         "id, agent_id, kind, secret_sha256, created_at, expires_at, revoked_at, profiles, max_runs, cpu_seconds, purpose, parent_id";
@@ -23,14 +23,14 @@ public sealed partial class SqliteGuardStore
         {
             // A taken name inserts nothing (and the whole transaction, audit included, is rolled back).
             var inserted = await ExecuteAsync(connection, transaction,
-                $"INSERT INTO agents ({AgentColumns}) VALUES ($id, $name, $profiles, $rate, $concurrent, $cpu, $runs, $created, $expires, $revoked, $revokedReason, $underApproval, $underApprovalReason, $sessionMemory, $openSessions) ON CONFLICT (name) DO NOTHING",
+                $"INSERT INTO agents ({AgentColumns}) VALUES ($id, $name, $profiles, $rate, $concurrent, $cpu, $runs, $created, $expires, $revoked, $revokedReason, $underApproval, $underApprovalReason, $sessionMemory, $openSessions, $storedMb) ON CONFLICT (name) DO NOTHING",
                 cancellationToken,
                 ("$id", agent.Id), ("$name", agent.Name), ("$profiles", SqliteValues.List(agent.Profiles)),
                 ("$rate", agent.RatePerMinute), ("$concurrent", agent.MaxConcurrentRuns), ("$cpu", agent.DailyCpuSeconds), ("$runs", agent.DailyRuns),
                 ("$created", SqliteValues.Time(agent.CreatedAt)), ("$expires", SqliteValues.Time(agent.ExpiresAt)),
                 ("$revoked", SqliteValues.Time(agent.RevokedAt)), ("$revokedReason", agent.RevokedReason),
                 ("$underApproval", agent.UnderApproval ? 1 : 0), ("$underApprovalReason", agent.UnderApprovalReason),
-                ("$sessionMemory", agent.MaxSessionMemoryMb), ("$openSessions", agent.MaxOpenSessions));
+                ("$sessionMemory", agent.MaxSessionMemoryMb), ("$openSessions", agent.MaxOpenSessions), ("$storedMb", agent.DailyStoredMb));
             if (inserted == 0)
             {
                 return (false, false);
@@ -208,6 +208,7 @@ public sealed partial class SqliteGuardStore
         UnderApprovalReason = SqliteValues.NullableString(reader, 12),
         MaxSessionMemoryMb = checked((int)reader.GetInt64(13)),
         MaxOpenSessions = checked((int)reader.GetInt64(14)),
+        DailyStoredMb = checked((int)reader.GetInt64(15)),
     };
 
     private static Credential ReadCredential(SqliteDataReader reader) => new()

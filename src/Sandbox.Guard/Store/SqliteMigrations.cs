@@ -188,6 +188,13 @@ internal static class SqliteMigrations
         """
         ALTER TABLE agents ADD COLUMN max_open_sessions INTEGER NOT NULL DEFAULT 4;
         """,
+
+        // 10: the agent's daily budget of what its runs add to the store (a refused request's record is bounded apart, an
+        // admitted run's code and output were not), and what it used; agents made before it get the default at creation.
+        """
+        ALTER TABLE agents ADD COLUMN daily_stored_mb INTEGER NOT NULL DEFAULT 1024;
+        ALTER TABLE usage ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>The newest schema version this build knows.</summary>

@@ -111,6 +111,7 @@ internal static class AdminEndpoints
             DailyRuns = body.DailyRuns ?? defaults.DailyRuns,
             MaxSessionMemoryMb = body.MaxSessionMemoryMb ?? defaults.MaxSessionMemoryMb,
             MaxOpenSessions = body.MaxOpenSessions ?? defaults.MaxOpenSessions,
+            DailyStoredMb = body.DailyStoredMb ?? defaults.DailyStoredMb,
             ExpiresIn = body.ExpiresInDays is { } days ? TimeSpan.FromDays(Math.Clamp(days, -1, 100_000)) : defaults.ExpiresIn,
         };
         var result = await admin.CreateAsync(spec, "admin:api", context.RequestAborted);

@@ -42,6 +42,9 @@ public sealed record AgentView
     /// <summary>The most sessions it may hold open at once.</summary>
     public required int MaxOpenSessions { get; init; }
 
+    /// <summary>What its runs may add to the store per UTC day at most (code, stdin, files, output, artifacts), in MiB.</summary>
+    public required int DailyStoredMb { get; init; }
+
     /// <summary>When it was created.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
@@ -72,6 +75,7 @@ public sealed record AgentView
         DailyRuns = a.DailyRuns,
         MaxSessionMemoryMb = a.MaxSessionMemoryMb,
         MaxOpenSessions = a.MaxOpenSessions,
+        DailyStoredMb = a.DailyStoredMb,
         CreatedAt = a.CreatedAt,
         ExpiresAt = a.ExpiresAt,
         RevokedAt = a.RevokedAt,
@@ -296,6 +300,9 @@ public sealed record CreateAgentBody
 
     /// <summary>The most sessions it may hold open at once (0: no sessions); 4 when left out.</summary>
     public int? MaxOpenSessions { get; init; }
+
+    /// <summary>What its runs may add to the store per UTC day at most, in MiB (1 to 1048576); 1024 when left out.</summary>
+    public int? DailyStoredMb { get; init; }
 
     /// <summary>Days until its keys stop working.</summary>
     public double? ExpiresInDays { get; init; }

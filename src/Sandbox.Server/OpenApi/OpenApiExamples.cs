@@ -28,7 +28,7 @@ internal static class OpenApiExamples
     private static readonly AgentView s_agent = new()
     {
         Id = "agt_01jcz8", Name = "my-agent", State = "active", Profiles = ["python", "javascript"], RatePerMinute = 60, MaxConcurrentRuns = 2,
-        DailyCpuSeconds = 3600, DailyRuns = 1000, MaxSessionMemoryMb = 1024, MaxOpenSessions = 4, CreatedAt = s_at, ExpiresAt = s_at.AddDays(90),
+        DailyCpuSeconds = 3600, DailyRuns = 1000, MaxSessionMemoryMb = 1024, MaxOpenSessions = 4, DailyStoredMb = 1024, CreatedAt = s_at, ExpiresAt = s_at.AddDays(90),
     };
 
     private static readonly Budget[] s_budgets = [new(CapNames.DailyRuns, 1000, 12, 988, s_at.Date.AddDays(1))];

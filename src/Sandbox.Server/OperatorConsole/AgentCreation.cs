@@ -83,6 +83,7 @@ internal static class AgentCreation
         Number(body, "concurrent", "Runs at once", spec.MaxConcurrentRuns);
         Number(body, "runs", "Runs a day", spec.DailyRuns);
         Number(body, "cpu", "CPU seconds a day", spec.DailyCpuSeconds);
+        Number(body, "storedMb", "Stored a day (MiB)", spec.DailyStoredMb);
         Number(body, "sessions", "Sessions open at once", spec.MaxOpenSessions);
         Number(body, "sessionMemory", "Memory of open sessions (MiB)", spec.MaxSessionMemoryMb);
         Number(body, "days", "Expires in (days)", spec.ExpiresIn.TotalDays);
@@ -95,7 +96,7 @@ internal static class AgentCreation
     {
         var body = new ConsoleHtml().Raw("<p>").Text($"Create agent {spec.Name}? Its key is shown once, on the next page.").Raw("</p><dl class=\"facts\" id=\"review\">")
             .Raw("<dt>Profiles</dt><dd>").Text(string.Join(", ", spec.Profiles)).Raw("</dd>")
-            .Raw("<dt>Caps</dt><dd>").Text(string.Create(CultureInfo.InvariantCulture, $"{spec.RatePerMinute}/min, {spec.MaxConcurrentRuns} at once, {spec.DailyRuns} runs and {spec.DailyCpuSeconds:0.#} CPU s a day, {spec.MaxOpenSessions} sessions within {spec.MaxSessionMemoryMb} MiB")).Raw("</dd>")
+            .Raw("<dt>Caps</dt><dd>").Text(string.Create(CultureInfo.InvariantCulture, $"{spec.RatePerMinute}/min, {spec.MaxConcurrentRuns} at once, {spec.DailyRuns} runs, {spec.DailyCpuSeconds:0.#} CPU s and {spec.DailyStoredMb} MiB stored a day, {spec.MaxOpenSessions} sessions within {spec.MaxSessionMemoryMb} MiB")).Raw("</dd>")
             .Raw("<dt>Expires in</dt><dd>").Text(string.Create(CultureInfo.InvariantCulture, $"{spec.ExpiresIn.TotalDays:0.##} days")).Raw("</dd></dl>")
             .Raw("<form method=\"post\" action=\"/console/agents/new\" class=\"stack\">").Csrf(session).Raw("<input type=\"hidden\" name=\"confirm\" value=\"yes\">");
         Hidden(body, "name", spec.Name);
@@ -108,6 +109,7 @@ internal static class AgentCreation
         Hidden(body, "concurrent", spec.MaxConcurrentRuns.ToString(CultureInfo.InvariantCulture));
         Hidden(body, "runs", spec.DailyRuns.ToString(CultureInfo.InvariantCulture));
         Hidden(body, "cpu", spec.DailyCpuSeconds.ToString(CultureInfo.InvariantCulture));
+        Hidden(body, "storedMb", spec.DailyStoredMb.ToString(CultureInfo.InvariantCulture));
         Hidden(body, "sessions", spec.MaxOpenSessions.ToString(CultureInfo.InvariantCulture));
         Hidden(body, "sessionMemory", spec.MaxSessionMemoryMb.ToString(CultureInfo.InvariantCulture));
         Hidden(body, "days", spec.ExpiresIn.TotalDays.ToString(CultureInfo.InvariantCulture));
@@ -129,6 +131,7 @@ internal static class AgentCreation
             DailyCpuSeconds = Read(form, "cpu", s_defaults.DailyCpuSeconds, errors),
             MaxSessionMemoryMb = (int)Read(form, "sessionMemory", s_defaults.MaxSessionMemoryMb, errors),
             MaxOpenSessions = (int)Read(form, "sessions", s_defaults.MaxOpenSessions, errors),
+            DailyStoredMb = (int)Read(form, "storedMb", s_defaults.DailyStoredMb, errors),
             ExpiresIn = TimeSpan.FromDays(Read(form, "days", s_defaults.ExpiresIn.TotalDays, errors)),
         };
         return (spec, errors);
@@ -159,6 +162,7 @@ internal static class AgentCreation
         "concurrent" or "maxConcurrentRuns" => "Runs at once",
         "runs" or "dailyRuns" => "Runs a day",
         "cpu" or "dailyCpuSeconds" => "CPU seconds a day",
+        "storedMb" or "dailyStoredMb" => "Stored a day (MiB)",
         "sessions" or "maxOpenSessions" => "Sessions open at once",
         "sessionMemory" or "maxSessionMemoryMb" => "Memory of open sessions (MiB)",
         "days" or "expiresIn" => "Expires in (days)",

@@ -35,7 +35,7 @@ internal static class AgentPages
             }
 
             body.Raw("</td>").Element("td", string.Join(", ", agent.Profiles))
-                .Element("td", string.Create(CultureInfo.InvariantCulture, $"{agent.RatePerMinute}/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs and {agent.DailyCpuSeconds:0.#} CPU s a day"))
+                .Element("td", string.Create(CultureInfo.InvariantCulture, $"{agent.RatePerMinute}/min, {agent.MaxConcurrentRuns} at once, {agent.DailyRuns} runs, {agent.DailyCpuSeconds:0.#} CPU s and {agent.DailyStoredMb} MiB stored a day"))
                 .Element("td", await TodayAsync(admin, agent, context.RequestAborted))
                 .Element("td", ConsolePages.Time(agent.ExpiresAt)).Raw("</tr>");
         }
@@ -48,7 +48,7 @@ internal static class AgentPages
     private static async Task<string> TodayAsync(AgentAdmin admin, Agent agent, CancellationToken cancellationToken)
     {
         var usage = await admin.UsageTodayAsync(agent.Id, cancellationToken);
-        return string.Create(CultureInfo.InvariantCulture, $"{usage.Runs} of {agent.DailyRuns} runs, {usage.CpuMs / 1000.0:0.#} of {agent.DailyCpuSeconds:0.#} CPU s");
+        return string.Create(CultureInfo.InvariantCulture, $"{usage.Runs} of {agent.DailyRuns} runs, {usage.CpuMs / 1000.0:0.#} of {agent.DailyCpuSeconds:0.#} CPU s, {usage.StoredBytes / 1048576.0:0.#} of {agent.DailyStoredMb} MiB stored");
     }
 
     /// <summary>The confirmation step: what the action does, and a form that does it.</summary>

@@ -33,9 +33,14 @@ internal sealed partial class RunRecovery
         // from our crash. A sandbox_error is ours, and free, as in RunPolicy.Complete.
         var cpuMs = result.Status == RunStatus.SandboxError ? 0 : result.Usage.CpuMs + (result.Usage.CompileCpuMs ?? 0);
         var charges = new List<UsageCharge>();
+        var storedBytes = StoredBytes.OfResult(result);
+        if (cpuMs > 0 || storedBytes > 0)
+        {
+            charges.Add(new UsageCharge(stored.AgentId, CapLedger.Day(now), 0, cpuMs, storedBytes));
+        }
+
         if (cpuMs > 0)
         {
-            charges.Add(new UsageCharge(stored.AgentId, CapLedger.Day(now), 0, cpuMs));
             if ((await _store.FindCredentialAsync(stored.CredentialId, cancellationToken))?.Kind == CredentialKind.TaskToken)
             {
                 charges.Add(new UsageCharge(stored.CredentialId, CapLedger.LifePeriod, 0, cpuMs));

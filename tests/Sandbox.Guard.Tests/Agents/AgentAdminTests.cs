@@ -63,6 +63,33 @@ public sealed class AgentAdminTests : TempDatabase
         record.Data.ShouldContain($"\"maxOpenSessions\":{count}");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(AgentAdmin.DailyStoredMbLimit + 1)]
+    public async Task CreateAsync_DailyStoredMbOutOfRange_IsInvalidNamingTheField(int mb)
+    {
+        var admin = new AgentAdmin(await OpenAsync(), Clock);
+
+        var result = await admin.CreateAsync(new AgentSpec { Name = "stored", Profiles = ["python"], DailyStoredMb = mb }, "test", Ct);
+
+        result.Ok.ShouldBeFalse();
+        result.Errors.ShouldNotBeNull().Select(e => e.Field).ShouldBe(["dailyStoredMb"]);
+    }
+
+    [Fact]
+    public async Task CreateAsync_DailyStoredMb_StoredAudited_AndDefaultsTo1024()
+    {
+        var store = await OpenAsync();
+        var admin = new AgentAdmin(store, Clock);
+
+        (await admin.CreateAsync(new AgentSpec { Name = "stored", Profiles = ["python"], DailyStoredMb = 50 }, "test", Ct)).Value.ShouldNotBeNull();
+        var plain = await admin.CreateAsync(new AgentSpec { Name = "plain", Profiles = ["python"] }, "test", Ct);
+
+        (await store.FindAgentAsync("stored", Ct)).ShouldNotBeNull().DailyStoredMb.ShouldBe(50);
+        plain.Value.ShouldNotBeNull().Agent.DailyStoredMb.ShouldBe(1024);
+        (await store.QueryAuditAsync(new AuditQuery { Kind = AuditKinds.Admin }, Ct)).ShouldContain(r => r.Data.Contains("\"dailyStoredMb\":50"));
+    }
+
     [Fact]
     public async Task CreateAsync_OpenSessionsNotNamed_IsTheDefaultOfFour()
     {

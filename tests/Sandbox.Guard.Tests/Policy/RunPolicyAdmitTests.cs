@@ -113,6 +113,51 @@ public sealed class RunPolicyAdmitTests : TempDatabase
     }
 
     [Fact]
+    public async Task AdmitAndComplete_ChargeWhatTheRunStores_AndPastTheDailyMiBTheNextIsThrottled()
+    {
+        // 1 MiB a day; a run of 600,000 bytes of code, stdin and files, then 500,000 bytes of output and artifacts.
+        var (guard, principal) = await GuardAsync(Some.Agent() with { DailyStoredMb = 1, MaxConcurrentRuns = 5 });
+        var bulky = Plan() is var p ? p with { Request = p.Request with
+        {
+            Code = new string('x', 400_000),
+            Stdin = new string('i', 100_000),
+            Files = [new InputFile { Path = "data.csv", Content = new string('f', 100_000) }],
+        } } : null!;
+        var plan = (await guard.AdmitAsync(principal, bulky, Ct)).Plan.ShouldNotBeNull();
+        (await guard.Store.GetUsageAsync(principal.Agent.Id, CapLedger.Day(Clock.GetUtcNow()), Ct)).StoredBytes.ShouldBe(600_000, "the request, at admission");
+
+        var result = Ok(plan, cpuMs: 10) with
+        {
+            Stdout = new string('o', 200_000),
+            Stderr = new string('e', 100_000),
+            Artifacts = [new RunArtifact { Path = "plot.png", SizeBytes = 200_000, Sha256 = new string('0', 64), MediaType = "image/png" }],
+        };
+        var budgets = await guard.CompleteAsync(principal, plan, result, heldSlot: true, extra: null, Ct);
+
+        budgets.Single(b => b.Name == CapNames.DailyStoredMb).Used.ShouldBe(1_100_000 / 1048576.0, 0.001, "and the output and artifacts at the end");
+        var next = await guard.AdmitAsync(principal, Plan(), Ct);
+        next.Kind.ShouldBe(AdmissionKind.Throttled);
+        next.Cap.ShouldBe(CapNames.DailyStoredMb);
+        next.Reason.ShouldNotBeNull().ShouldContain("1 MiB");
+    }
+
+    [Fact]
+    public async Task CompleteAsync_SandboxError_StillChargesWhatItsOutputStores()
+    {
+        // Free in CPU (our fault), but the bytes it left in the store take the disk all the same.
+        var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 5 });
+        var plan = (await guard.AdmitAsync(principal, Plan(), Ct)).Plan.ShouldNotBeNull();
+        var before = (await guard.Store.GetUsageAsync(principal.Agent.Id, CapLedger.Day(Clock.GetUtcNow()), Ct)).StoredBytes;
+        var failed = RunResult.SandboxError(plan.RunId, "the Docker daemon stopped answering") with { Stdout = new string('o', 5_000), Usage = new ResourceUsage { CpuMs = 3_000 } };
+
+        await guard.CompleteAsync(principal, plan, failed, heldSlot: true, extra: null, Ct);
+
+        var usage = await guard.Store.GetUsageAsync(principal.Agent.Id, CapLedger.Day(Clock.GetUtcNow()), Ct);
+        usage.StoredBytes.ShouldBe(before + 5_000);
+        usage.CpuMs.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task AdmitAsync_Throttled4MiBRequest_IsAuditedByHashAndSizeOnly()
     {
         var (guard, principal) = await GuardAsync(Some.Agent() with { MaxConcurrentRuns = 1 });

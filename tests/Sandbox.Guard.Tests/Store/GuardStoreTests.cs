@@ -117,6 +117,21 @@ public abstract class GuardStoreTests(StoreBacking backing) : StoreContract(back
     }
 
     [Fact]
+    public async Task FindAgentAsync_RowWrittenBeforeTheStoredBudgetColumn_HasTheDefaultBudget()
+    {
+        var store = await OpenAsync();
+        var agent = Some.Agent();
+        (await store.CreateAgentAsync(agent, Some.Key(agent), Some.Admin("agent_created", agent.Id), Ct)).ShouldBeTrue();
+
+        // A row as the build before it wrote it: every column but daily_stored_mb, which the migration added with a default.
+        const string older = "id, name, profiles, rate_per_minute, max_concurrent_runs, daily_cpu_seconds, daily_runs, created_at, expires_at, under_approval, max_session_memory_mb, max_open_sessions";
+        await RawAsync($"INSERT INTO agents ({older}) SELECT 'agt_00000000000000ac', 'older-agent', {older[(older.IndexOf("profiles", StringComparison.Ordinal))..]} FROM agents WHERE id = '{agent.Id}'");
+
+        (await store.FindAgentAsync("older-agent", Ct)).ShouldNotBeNull().DailyStoredMb.ShouldBe(Agent.DefaultDailyStoredMb);
+        (await store.FindAgentAsync(agent.Id, Ct)).ShouldNotBeNull().DailyStoredMb.ShouldBe(333);
+    }
+
+    [Fact]
     public async Task CreateAgentAsync_New_StoresKeyAndAuditRecordTogether()
     {
         var store = await OpenAsync();
@@ -308,6 +323,20 @@ public abstract class GuardStoreTests(StoreBacking backing) : StoreContract(back
         (await store.GetUsageAsync("agt_a", "2026-03-02", Ct)).ShouldBe(new Usage(1, 5));
         (await store.GetUsageAsync("tok_b", "life", Ct)).ShouldBe(new Usage(1, 7));
         (await store.GetUsageAsync("tok_b", "2026-03-01", Ct)).ShouldBe(Usage.Zero);
+    }
+
+    [Fact]
+    public async Task CommitAsync_ChargesStoredBytes_AddsThemPerSubjectAndPeriod()
+    {
+        var store = await OpenAsync();
+
+        await store.CommitAsync(new RunTransition { Charges = [new UsageCharge("agt_a", "2026-03-01", 1, 0, 600_000)] }, Ct);
+        await store.CommitAsync(new RunTransition { Charges = [new UsageCharge("agt_a", "2026-03-01", 0, 40, 500_000), new UsageCharge("agt_a", "2026-03-02", 0, 0, 7)] }, Ct);
+        await store.AddUsageAsync("agt_a", "2026-03-01", 1, 10, Ct);
+
+        (await store.GetUsageAsync("agt_a", "2026-03-01", Ct)).ShouldBe(new Usage(2, 50, 1_100_000));
+        (await store.GetUsageAsync("agt_a", "2026-03-02", Ct)).ShouldBe(new Usage(0, 0, 7));
+        await Should.ThrowAsync<ArgumentOutOfRangeException>(() => store.CommitAsync(new RunTransition { Charges = [new UsageCharge("agt_a", "2026-03-01", 0, 0, -1)] }, Ct));
     }
 
     [Fact]

@@ -26,6 +26,7 @@ internal static class Some
         DailyRuns = 500,
         MaxSessionMemoryMb = 777,
         MaxOpenSessions = 7,
+        DailyStoredMb = 333,
         CreatedAt = Now.AddTicks(1234567),
         ExpiresAt = Now.AddDays(90),
     };

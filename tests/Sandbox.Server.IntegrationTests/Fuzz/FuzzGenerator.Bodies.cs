@@ -14,7 +14,7 @@ internal sealed partial class FuzzGenerator
 
     private static readonly string[] s_tokenFields = ["profiles", "profiles[0]", "ttlSeconds", "maxRuns", "cpuSeconds", "purpose", "unknownField"];
 
-    private static readonly string[] s_agentFields = ["name", "profiles", "profiles[0]", "ratePerMinute", "maxConcurrentRuns", "dailyCpuSeconds", "dailyRuns", "maxSessionMemoryMb", "maxOpenSessions", "expiresInDays", "unknownField"];
+    private static readonly string[] s_agentFields = ["name", "profiles", "profiles[0]", "ratePerMinute", "maxConcurrentRuns", "dailyCpuSeconds", "dailyRuns", "maxSessionMemoryMb", "maxOpenSessions", "dailyStoredMb", "expiresInDays", "unknownField"];
 
     private FuzzRequest RunBody(Random random)
     {

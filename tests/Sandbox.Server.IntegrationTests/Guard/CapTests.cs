@@ -10,7 +10,7 @@ namespace Sandbox.Server.IntegrationTests.Guard;
 [Trait("Category", "Integration")]
 public sealed class CapTests : IClassFixture<SandboxApiFactory>
 {
-    private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds];
+    private static readonly string[] s_agentCaps = [CapNames.Rate, CapNames.Concurrency, CapNames.DailyRuns, CapNames.DailyCpuSeconds, CapNames.DailyStoredMb];
 
     private static readonly string[] s_bashOnly = ["bash"];
 
@@ -92,6 +92,37 @@ public sealed class CapTests : IClassFixture<SandboxApiFactory>
         ((long)burnt["result"]!["limits"]!["cpuTimeMs"]!).ShouldBeLessThanOrEqualTo(200, "the CPU limit is tightened to what remains of the budget");
         using var next = await agent.PostRunAsync(Some.Bash("echo after"));
         await ShouldBeCappedAsync(next, CapNames.DailyCpuSeconds);
+    }
+
+    /// <summary>
+    /// Attack: fill the service's disk within the rate. Each admitted run's code, stdin and files stay in the audit log for
+    /// good and its output and artifacts for the retention: at 60 runs a minute of 1 MiB of code and full outputs, about
+    /// 0.6 GB a minute, until the disk reserve refuses every agent's runs. Expected: the agent's runs are charged what they
+    /// store (its code at admission, its output at the end), and past its daily MiB the next run is a 429 daily_stored_mb
+    /// whose code is not kept.
+    /// </summary>
+    [Fact]
+    public async Task Post_CodeAndOutputPastTheDailyStoredBudget_Are429DailyStoredMb()
+    {
+        var (issued, agent) = await _factory.AgentAsync(Some.Agent("cap-stored") with { DailyStoredMb = 1 });
+        const int codeBytes = 420_000; // 0.4005 MiB; budgets are shown to 3 decimals
+        var padded = "# " + new string('x', codeBytes) + "\necho small";
+
+        var first = await OkAsync(agent, padded);
+        var usedFirst = (double)Budgets(first)[CapNames.DailyStoredMb]["used"]!;
+        usedFirst.ShouldBeGreaterThanOrEqualTo(0.4, "the code is charged at admission");
+        usedFirst.ShouldBeLessThan(0.5);
+
+        var second = await OkAsync(agent, "head -c 700000 /dev/zero | tr '\\0' x");
+        var usedSecond = (double)Budgets(second)[CapNames.DailyStoredMb]["used"]!;
+        (usedSecond - usedFirst).ShouldBeGreaterThanOrEqualTo(0.667, "the output (700,000 bytes, 0.6676 MiB) is charged at the end");
+        ((double)Budgets(second)[CapNames.DailyStoredMb]["limit"]!).ShouldBe(1);
+
+        using var third = await agent.PostRunAsync(Some.Bash(padded));
+        await ShouldBeCappedAsync(third, CapNames.DailyStoredMb);
+        var requests = await _factory.AuditAsync($"agent={issued.Agent.Name}&kind=request");
+        requests.Count.ShouldBe(3);
+        requests.Count(r => r!["data"]!["code"] is null).ShouldBe(1, "the refused request's code is kept by hash and size only");
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class RunLifecycleTests
         h.InFlight(agent).ShouldBe(0, "the slot comes back with the end");
         (await h.Store.QueryAuditAsync(new AuditQuery { RunId = entry.Id }, Ct)).Select(r => r.Kind + ":" + r.Status)
             .ShouldBe(["request:received", "decision:allowed", "receipt:planned", "result:ok"]);
-        (await h.Store.GetUsageAsync(agent.Agent.Id, CapLedger.Day(h.Time.GetUtcNow()), Ct)).ShouldBe(new Sandbox.Guard.Store.Usage(1, 40));
+        (await h.Store.GetUsageAsync(agent.Agent.Id, CapLedger.Day(h.Time.GetUtcNow()), Ct)).ShouldBe(new Sandbox.Guard.Store.Usage(1, 40, StoredBytes: 8 + 6), "what it stored: 8 bytes of code at admission, 6 of output at the end");
     }
 
     [Fact]
