@@ -84,7 +84,8 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
     /// <summary>
     /// CPU, in ms, the session's kernels used between cells over its whole life: work a cell left running (a background
     /// process or thread) that no cell's CPU limit, result or budget counts, since a cell is charged its cgroup's delta over
-    /// the cell alone. The registry closes a session past its allowance. Null while a cell runs (its CPU is the cell's).
+    /// the cell alone. The registry closes a session past its allowance and charges it to the agent when the session closes.
+    /// Null while a cell runs (its CPU is the cell's).
     /// </summary>
     public long? IdleCpuMs
     {
@@ -203,12 +204,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         var cell = new SessionCell(nonce, limits, output, kill, outputs);
 
         // What the kernel used since the last cell ended was no cell's: counted, before this cell's accounting starts.
-        if (_idleSince is { } idleStart && _meter.ReadCpuNanos(parent) is { } idleEnd)
-        {
-            _idleCpuNanos += Math.Max(0, idleEnd - idleStart);
-        }
-
-        _idleSince = null;
+        EndIdleSpan(parent);
 
         // The cell's CPU and memory high-water mark start now (reset where the kernel allows it, else subtracted).
         var cpuBaseline = _meter.ResetForClaim(parent);
@@ -403,6 +399,17 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
         }
     }
 
+    /// <summary>Adds what the kernel used since the last cell ended to the idle CPU, and stops counting (under <c>_gate</c>).</summary>
+    private void EndIdleSpan(string cgroupParent)
+    {
+        if (_idleSince is { } idleStart && _meter.ReadCpuNanos(cgroupParent) is { } idleEnd)
+        {
+            _idleCpuNanos += Math.Max(0, idleEnd - idleStart);
+        }
+
+        _idleSince = null;
+    }
+
     private async Task RemoveKernelAsync()
     {
         if (Interlocked.Exchange(ref _kernel, null) is not { } kernel)
@@ -410,13 +417,7 @@ public sealed partial class DockerSession : IExecutionSession, IAsyncDisposable
             return;
         }
 
-        if (_idleSince is { } idleStart && _meter.ReadCpuNanos(kernel.Step.CgroupParent) is { } idleEnd)
-        {
-            _idleCpuNanos += Math.Max(0, idleEnd - idleStart);
-        }
-
-        _idleSince = null;
-
+        EndIdleSpan(kernel.Step.CgroupParent);
         _meter.Kill(kernel.Step.CgroupParent);
         await kernel.Stop.CancelAsync();
         await Quietly(kernel.Ended);

@@ -193,13 +193,13 @@ public static class AuditRecords
     };
 
     /// <summary>A session closed: <paramref name="cause"/> is a stable word (deleted, idle_timeout, idle_cpu, max_lifetime, revoked, shutdown), <paramref name="reason"/> the sentence.</summary>
-    public static AuditEntry SessionClosed(string agentId, string sessionId, string cause, string reason, int cells, int restarts) => new()
+    public static AuditEntry SessionClosed(string agentId, string sessionId, string cause, string reason, int cells, int restarts, long idleCpuMs) => new()
     {
         Kind = AuditKinds.Session,
         AgentId = agentId,
         RunId = sessionId,
         Status = "closed",
-        Data = new JsonObject { ["cause"] = cause, ["reason"] = reason, ["cells"] = cells, ["restarts"] = restarts },
+        Data = new JsonObject { ["cause"] = cause, ["reason"] = reason, ["cells"] = cells, ["restarts"] = restarts, ["idleCpuMs"] = idleCpuMs },
     };
 
     /// <summary>A run that has no result after a restart: the process died under it.</summary>

@@ -292,7 +292,25 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
 
             try
             {
-                await _store.AppendAsync(AuditRecords.SessionClosed(entry.Principal.Agent.Id, entry.Id, cause, reason, entry.Cells, entry.Session.Restarts), CancellationToken.None);
+                // The CPU its kernels used between cells is no cell's, so it is charged here, with the close's record: an
+                // agent that left work running in its sessions' background paid nothing for it, up to IdleCpuMs a session.
+                var principal = entry.Principal;
+                var idleCpuMs = entry.Session.IdleCpuMs ?? 0;
+                var charges = new List<UsageCharge>();
+                if (idleCpuMs > 0)
+                {
+                    charges.Add(new UsageCharge(principal.Agent.Id, CapLedger.Day(_time.GetUtcNow()), 0, idleCpuMs));
+                    if (principal.IsTaskToken)
+                    {
+                        charges.Add(new UsageCharge(principal.Credential.Id, CapLedger.LifePeriod, 0, idleCpuMs));
+                    }
+                }
+
+                await _store.CommitAsync(new RunTransition
+                {
+                    Charges = charges,
+                    Audit = [AuditRecords.SessionClosed(principal.Agent.Id, entry.Id, cause, reason, entry.Cells, entry.Session.Restarts, idleCpuMs)],
+                }, CancellationToken.None);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -320,7 +338,7 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
             else if (!entry.Busy && entry.Session.IdleCpuMs is { } idleCpu && idleCpu > _options.IdleCpuMs)
             {
                 // Work a cell left running (a background process or thread) is no cell's to limit or charge: it ends here.
-                await CloseAsync(entry, ClosedIdleCpu, $"its interpreter used {idleCpu} ms of CPU between cells, past Sandbox:Sessions:IdleCpuMs ({_options.IdleCpuMs}); work a cell leaves running in the background is not charged to any cell, so the session was closed");
+                await CloseAsync(entry, ClosedIdleCpu, $"its interpreter used {idleCpu} ms of CPU between cells, past Sandbox:Sessions:IdleCpuMs ({_options.IdleCpuMs}); work a cell leaves running in the background belongs to no cell, so the session was closed (that CPU is charged to the agent's daily budget)");
             }
         }
 

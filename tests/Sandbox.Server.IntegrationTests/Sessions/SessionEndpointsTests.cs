@@ -219,6 +219,14 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         // The cause says it was closed on its CPU, before its 4 s idle timeout (which closed it on the build before).
         ((string?)closed["data"]!["cause"]).ShouldBe("idle_cpu", $"{closed.ToJsonString()}, {answered.Elapsed.TotalMilliseconds:0} ms after the cell's answer");
         ((string?)closed["data"]!["reason"]).ShouldNotBeNull().ShouldContain("IdleCpuMs");
+        // And that CPU is the agent's: charged to its daily budget at the close, as a next cell's budgets show.
+        var idleCpuMs = (long)closed["data"]!["idleCpuMs"]!;
+        idleCpuMs.ShouldBeGreaterThan(200, closed.ToJsonString());
+        var again = (string)(await OpenAsync(agent))["id"]!;
+        var after = await CellAsync(agent, again, "pass");
+        var (usedAfter, usedBefore) = (await CpuUsedAsync(agent, after), await CpuUsedAsync(agent, cell));
+        (usedAfter - usedBefore).ShouldBeGreaterThanOrEqualTo(idleCpuMs / 1000.0 - 0.002, $"the busy session's {idleCpuMs} ms between cells");
+        await CloseAsync(agent, again);
         // A quiet session is not closed for the other's work (its own idle timeout may close it, under a slow machine).
         ((string?)(await SessionRecordOrNullAsync(quiet, "closed"))?["data"]?["cause"]).ShouldNotBe("idle_cpu");
         (await DockerProbe.ContainersOfRunAsync(busy)).ShouldBeEmpty("its container, and the busy processes in it, are gone");
@@ -419,6 +427,15 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
 
     private static Task<HttpResponseMessage> PostCellAsync(ServeFixture.Agent agent, string id, string code) =>
         agent.Http.PostAsync($"/v1/sessions/{id}/runs", JsonContent.Create(new { language = "python", code }), Token);
+
+    /// <summary>The agent's daily CPU used as the cell's run saw it at its end (<c>GET /v1/runs/{id}</c>'s budgets).</summary>
+    private static async Task<double> CpuUsedAsync(ServeFixture.Agent agent, JsonNode cell)
+    {
+        using var response = await agent.Http.GetAsync($"/v1/runs/{(string)cell["id"]!}", Token);
+        var run = await response.JsonAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, run.ToJsonString());
+        return (double)run["budgets"].ShouldNotBeNull(run.ToJsonString()).AsArray().Single(b => (string?)b!["name"] == "daily_cpu_seconds")!["used"]!;
+    }
 
     private static async Task<JsonNode> CellAsync(ServeFixture.Agent agent, string id, string code)
     {
