@@ -114,17 +114,17 @@ public sealed class CapLedger
     public void CountAdmission(Principal principal, DateTimeOffset now) => Of(principal.Agent.Id).Admissions.Add(now);
 
     /// <summary>
-    /// Counts a refused request against the agent's rate, or, when the agent is already at its rate, returns the throttle
-    /// to answer instead; past the rate nothing more is counted, so a flood cannot grow the window.
+    /// Counts a refused request, or a session's open, against the agent's rate, or, when the agent is already at its rate,
+    /// returns the throttle to answer instead; past the rate nothing more is counted, so a flood cannot grow the window.
     /// </summary>
-    public Admission? CountRefusal(Principal principal, DateTimeOffset now)
+    public Admission? CountAgainstRate(Principal principal, DateTimeOffset now)
     {
         var agent = principal.Agent;
         var counters = Of(agent.Id);
         if (counters.Admissions.Count(now) >= agent.RatePerMinute)
         {
             var retry = Seconds(counters.Admissions.Oldest(now) + RateWindow - now);
-            return Throttle(CapNames.Rate, retry, $"agent '{agent.Name}' reached its rate of {agent.RatePerMinute} runs per minute, refused requests included; retry after {retry} s");
+            return Throttle(CapNames.Rate, retry, $"agent '{agent.Name}' reached its rate of {agent.RatePerMinute} runs per minute, refused requests and session opens included; retry after {retry} s");
         }
 
         counters.Admissions.Add(now);

@@ -368,7 +368,7 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     /// </summary>
     public ApiProblem? CountRefusal(Principal principal)
     {
-        if (_ledger.CountRefusal(principal, _time.GetUtcNow()) is not { } throttled)
+        if (_ledger.CountAgainstRate(principal, _time.GetUtcNow()) is not { } throttled)
         {
             return null;
         }
@@ -376,6 +376,15 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
         Log.RefusalThrottled(_logger, principal.Agent.Name);
         return ApiProblem.CapExceeded(throttled.Cap!, throttled.Reason!, throttled.RetryAfterSeconds);
     }
+
+    /// <summary>
+    /// Counts a session's open against the agent's rate, or returns the 429 to answer instead: each open starts a container
+    /// (a sandbox, as a run's), and uncounted one agent capped at 10 runs a minute opened and closed 353 sessions a minute.
+    /// </summary>
+    public ApiProblem? CountSessionOpen(Principal principal) =>
+        _ledger.CountAgainstRate(principal, _time.GetUtcNow()) is { } throttled
+            ? ApiProblem.CapExceeded(throttled.Cap!, throttled.Reason!, throttled.RetryAfterSeconds)
+            : null;
 
     /// <summary>What remains of each of the principal's budgets now.</summary>
     public async Task<IReadOnlyList<Budget>> BudgetsAsync(Principal principal, CancellationToken cancellationToken)

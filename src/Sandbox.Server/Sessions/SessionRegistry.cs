@@ -69,6 +69,12 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         }
 
         var request = new RunRequest { Language = body.Language, Code = "pass", Profile = body.Profile, Runtime = body.Runtime, Purpose = body.Purpose };
+        // Every open asks for a sandbox, as a run does, so it counts against the agent's rate like one (refused or not).
+        if (_lifecycle.CountSessionOpen(principal) is { } throttled)
+        {
+            return (null, throttled);
+        }
+
         var (plan, errors) = _lifecycle.Plan(request, principal);
         if (plan is null)
         {
@@ -382,7 +388,9 @@ internal sealed partial class SessionRegistry : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Information, "Session {SessionId} opened: profile {Profile}, agent {Agent}")]
         public static partial void Opened(ILogger logger, string sessionId, string profile, string agent);
 
-        [LoggerMessage(2, LogLevel.Warning, "Agent {Agent} is at its {Cap} cap of {Limit}; a session refused with 429")]
+        // Debug: an agent looping opens past its cap would otherwise write a line per request (the run path's refusals are
+        // counted in the audit window instead).
+        [LoggerMessage(2, LogLevel.Debug, "Agent {Agent} is at its {Cap} cap of {Limit}; a session refused with 429")]
         public static partial void CapReached(ILogger logger, string agent, string cap, long limit);
 
         [LoggerMessage(3, LogLevel.Error, "A session for agent {Agent} could not start")]

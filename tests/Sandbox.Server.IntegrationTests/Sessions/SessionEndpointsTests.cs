@@ -96,8 +96,31 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
         (await late.JsonAsync())["code"]!.GetValue<string>().ShouldBe("session_closed");
     }
 
+    /// <summary>
+    /// Attack: open and close sessions in a loop. Each open makes a container and each close removes one, the daemon's work
+    /// every run waits on; an agent capped at 10 runs a minute opened and closed 353 sessions a minute, its rate untouched.
+    /// Expected: an open counts against the agent's rate like a run, and past it is a 429 rate_per_minute; so are its runs.
+    /// </summary>
     [Fact]
-    public async Task Open_FiftyAtOnceByOneAgent_StopAtTheCapWith429NamingIt()
+    public async Task OpenAndClose_InALoop_IsHeldToTheAgentsRate()
+    {
+        using var agent = await serve.AgentAsync("open-loop", ratePerMinute: 3);
+        for (var i = 0; i < 3; i++)
+        {
+            await CloseAsync(agent, (string)(await OpenAsync(agent))["id"]!);
+        }
+
+        using var fourth = await agent.Http.PostAsync("/v1/sessions", JsonContent.Create(new { language = "python" }), Token);
+        var problem = await fourth.JsonAsync();
+        fourth.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, problem.ToJsonString());
+        ((string?)problem["cap"]).ShouldBe("rate_per_minute");
+        fourth.Headers.Contains("Retry-After").ShouldBeTrue();
+        using var run = await agent.Http.PostAsync("/v1/runs", JsonContent.Create(new { language = "python", code = "print(1)" }), Token);
+        run.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, "the opens used the minute's rate: " + await run.Content.ReadAsStringAsync(Token));
+    }
+
+    [Fact]
+    public async Task Open_FiftyAtOnceByOneAgent_StopAtTheCapWith429NamingIt_WithinItsRate()
     {
         // The cap is the agent's own budget, set by the operator below the default of 4 (and within its memory budget).
         const int MaxOpen = 3;
@@ -475,11 +498,11 @@ public sealed class SessionEndpointsTests(SessionEndpointsTests.ServeFixture ser
             await Process.WaitHealthyAsync(TestContext.Current.CancellationToken);
         }
 
-        public async Task<Agent> AgentAsync(string name, int? maxSessionMemoryMb = null, int? maxOpenSessions = null)
+        public async Task<Agent> AgentAsync(string name, int? maxSessionMemoryMb = null, int? maxOpenSessions = null, int? ratePerMinute = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/agents")
             {
-                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles, maxSessionMemoryMb, maxOpenSessions }),
+                Content = JsonContent.Create(new { name = name + "-" + Guid.NewGuid().ToString("N")[..8], profiles = s_profiles, maxSessionMemoryMb, maxOpenSessions, ratePerMinute }),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
             using var response = await Process.Http.SendAsync(request, TestContext.Current.CancellationToken);
