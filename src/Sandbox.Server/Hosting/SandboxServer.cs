@@ -23,6 +23,9 @@ namespace Sandbox.Server.Hosting;
 /// </summary>
 public static class SandboxServer
 {
+    /// <summary>Bytes the transport and Kestrel read ahead of the app per connection (see Build).</summary>
+    private const int ReadAheadBytes = 64 * 1024;
+
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <param name="args">The command line (ASP.NET settings such as <c>--urls</c>, and <c>--Sandbox:…</c> keys).</param>
@@ -83,6 +86,7 @@ public static class SandboxServer
         builder.Services.AddSingleton(sp => SandboxHost.Create(profiles, profilesPath, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), wasmOptions));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<SandboxHost>().Pipeline);
         builder.Services.AddSingleton<SandboxMetrics>();
+        builder.Services.AddSingleton(sp => new Http.RequestBodyBudget(sp.GetRequiredService<ServerOptions>()));
         builder.Services.AddSingleton(sp => SandboxComposition.CreateLifecycle(sp.GetRequiredService<RunPipeline>(), sp.GetRequiredService<GuardHost>(), options,
             sp.GetRequiredService<SandboxMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ReadinessProbe(profiles, sp.GetRequiredService<SandboxHost>().DirectDocker, sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SandboxHost>().Wasm.Unavailable,
@@ -103,10 +107,16 @@ public static class SandboxServer
 
             // Bounds on what a client can hold open without doing anything: sockets, slow headers, slow bodies, idle keep-alives.
             k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            // What Kestrel reads ahead of the app per connection (1 MiB by default): see the socket transport's below.
+            k.Limits.MaxRequestBufferSize = ReadAheadBytes;
             k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
             k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyBytesPerSecond, options.RequestBodyGracePeriod);
         });
+        // The socket transport reads ahead of Kestrel too, 1 MiB per connection by default: a client that sends a large body
+        // and is refused before it is read had that much held for it (400 such calls at once: about 450 MB of the service's
+        // 600). 64 KiB keeps uploads streaming and bounds the read-ahead of MaxConnections at 64 MB.
+        builder.WebHost.UseSockets(s => s.MaxReadBufferSize = ReadAheadBytes);
         builder.AnswerKestrelRefusalsAsProblems();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {

@@ -48,6 +48,20 @@ public sealed class ServerOptions
     /// <summary>Largest request body accepted; past it the answer is 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of request bodies one agent may have read or handled at once (a call reserves its declared length before its
+    /// body is read, until it answers); past it the call is 429 <c>request_bytes_in_flight</c>, unread. At least
+    /// <see cref="MaxRequestBodyBytes"/>; two bodies at that cap by default.
+    /// </summary>
+    public long MaxAgentRequestBytesInFlight { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The same, across all agents: a body read, parsed, validated and hashed took 6-8 times its size in memory at its peak
+    /// (a 7 MiB body about 50 MB), so this bounds what calls can make the service hold (about 0.5 GB at the default); past
+    /// it a call is 503 <c>server_busy</c>, unread.
+    /// </summary>
+    public long MaxRequestBytesInFlight { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>How much of stdout and of stderr is shown as text before the middle is cut out (head and tail kept).</summary>
     public int MaxOutputTextBytes { get; set; } = 64 * 1024;
 
@@ -115,6 +129,9 @@ public sealed class ServerOptions
         Check(MaxRetainedRuns >= 1, nameof(MaxRetainedRuns), $"is {MaxRetainedRuns}; use at least 1");
         Check(MaxRetainedOutputBytesPerAgent >= 1024 * 1024, nameof(MaxRetainedOutputBytesPerAgent), $"is {MaxRetainedOutputBytesPerAgent}; use at least 1048576");
         Check(MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, nameof(MaxRequestBodyBytes), $"is {MaxRequestBodyBytes}; use 1024 to 268435456");
+        Check(MaxAgentRequestBytesInFlight >= MaxRequestBodyBytes && MaxAgentRequestBytesInFlight <= MaxRequestBytesInFlight, nameof(MaxAgentRequestBytesInFlight),
+            $"is {MaxAgentRequestBytesInFlight}; use at least MaxRequestBodyBytes ({MaxRequestBodyBytes}, or no body that large could ever be read) and at most MaxRequestBytesInFlight ({MaxRequestBytesInFlight})");
+        Check(MaxRequestBytesInFlight is >= 1024 and <= 64L * 1024 * 1024 * 1024, nameof(MaxRequestBytesInFlight), $"is {MaxRequestBytesInFlight}; use 1024 to 68719476736");
         Check(MaxOutputTextBytes >= 256, nameof(MaxOutputTextBytes), $"is {MaxOutputTextBytes}; use at least 256");
         Check(ShutdownGracePeriod >= TimeSpan.Zero, nameof(ShutdownGracePeriod), $"is {ShutdownGracePeriod}; use zero or more");
         Check(MinFreeDataDiskMb is >= 0 and <= 1_048_576, nameof(MinFreeDataDiskMb), $"is {MinFreeDataDiskMb}; use 0 (off) to 1048576");

@@ -50,6 +50,13 @@ internal static class BodyReader
             {
                 return (null, Problems.BodyTooLarge(limit));
             }
+
+            // A chunked body declared no length: what it takes is reserved as it comes (RequestBodyBudget).
+            if (RequestBodyBudget.LeaseOf(request.HttpContext) is { } lease && lease.TryGrow(buffer.WrittenCount) is { } refused)
+            {
+                request.HttpContext.Response.Headers.Connection = "close";
+                return (null, refused);
+            }
         }
     }
 }

@@ -30,6 +30,13 @@ public sealed class ServerOptionsTests
     }
 
     [Theory]
+    [InlineData(4L * 1024 * 1024, 64L * 1024 * 1024, "Sandbox:MaxAgentRequestBytesInFlight")] // below one largest body (8 MiB)
+    [InlineData(128L * 1024 * 1024, 64L * 1024 * 1024, "Sandbox:MaxAgentRequestBytesInFlight")] // above the total
+    [InlineData(8L * 1024 * 1024, 128L * 1024 * 1024 * 1024, "Sandbox:MaxRequestBytesInFlight")] // past 64 GiB
+    public void Validate_RequestBytesInFlightOutOfRange_NamesTheKey(long perAgent, long total, string key) =>
+        new ServerOptions { MaxAgentRequestBytesInFlight = perAgent, MaxRequestBytesInFlight = total }.Validate().ShouldHaveSingleItem().Field.ShouldBe(key);
+
+    [Theory]
     [InlineData(-1)]
     [InlineData(1_048_577)]
     public void Validate_MinFreeDataDiskMbOutOfRange_NamesTheKey(long megabytes) =>
