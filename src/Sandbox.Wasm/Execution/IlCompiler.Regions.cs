@@ -31,10 +31,17 @@ internal static partial class IlCompiler
     /// short dispatch blocks that it jumps to (see <see cref="DispatchBlockEnd"/>), entered at <see cref="Entries"/> (in
     /// its own range); <see cref="Heights"/> from the whole function's emission.
     /// </summary>
-    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights, Liveness? Live = null)
+    internal sealed record Region((int Start, int End)[] Ranges, int[] Entries, int[] Heights, Liveness? Live = null, RegionLinks? Links = null)
     {
         public bool Contains(int pc) => Array.Exists(Ranges, r => pc >= r.Start && pc < r.End);
     }
+
+    /// <summary>
+    /// Every region's method and where each instruction is entered (its region, and its index in that region's entries),
+    /// so that a jump out of a region goes straight into the target's region: a tail call, not a return to
+    /// <see cref="RegionedCode"/> and its indirect call.
+    /// </summary>
+    internal sealed record RegionLinks(DynamicMethod[] Methods, int[] RegionOf, int[] EntryOf);
 
     /// <summary>Longest dispatch block (instructions, a br_table's entries included) copied into the regions that jump to it.</summary>
     private const int MaxDispatchBlock = 600;
@@ -198,25 +205,32 @@ internal static partial class IlCompiler
         var live = Liveness.Compute(whole.Units, plain.MaxHeight);
         var entryOf = new int[code.Length + 1];
         var methods = new RegionCode[starts.Count];
+        var dynamicMethods = new DynamicMethod[starts.Count];
+        var lists = new int[starts.Count][];
         for (var r = 0; r < starts.Count; r++)
         {
-            var list = entries[r].Where(e => heights[e] >= 0).ToArray();
-            for (var k = 0; k < list.Length; k++)
+            lists[r] = entries[r].Where(e => heights[e] >= 0).ToArray();
+            for (var k = 0; k < lists[r].Length; k++)
             {
-                entryOf[list[k]] = k;
+                entryOf[lists[r][k]] = k;
             }
 
-            var method = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
+            dynamicMethods[r] = new DynamicMethod("wasm_region", typeof(int), s_regionParameters, typeof(IlCompiler).Module, skipVisibility: true);
+        }
+
+        var links = new RegionLinks(dynamicMethods, regionOf, entryOf);
+        for (var r = 0; r < starts.Count; r++)
+        {
             var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
-            new Emitter(plain, module, method.GetILGenerator(ilBytes + 1024), regions[r] with { Entries = list, Live = live }).Emit();
-            methods[r] = (RegionCode)method.CreateDelegate(typeof(RegionCode), s_closure);
+            new Emitter(plain, module, dynamicMethods[r].GetILGenerator(ilBytes + 1024), regions[r] with { Entries = lists[r], Live = live, Links = links }).Emit();
         }
 
         // Every region's method is compiled now, not at its first entry: a method the JIT rejects (InvalidProgramException)
-        // must make the whole function decline before any of it runs, as for an unsplit one.
-        foreach (var method in methods)
+        // must make the whole function decline before any of it runs, as for an unsplit one. Bound again once compiled.
+        for (var r = 0; r < starts.Count; r++)
         {
-            method(null!, null!, 0, -1);
+            ((RegionCode)dynamicMethods[r].CreateDelegate(typeof(RegionCode), s_closure))(null!, null!, 0, -1);
+            methods[r] = (RegionCode)BindCompiled(dynamicMethods[r], typeof(RegionCode));
         }
 
         return new RegionedCode(plain, methods, regionOf, entryOf, [.. loopHeaders], ranges.Sum(r => r.Count - 1) - returnCopies, returnCopies).Run;
@@ -353,10 +367,14 @@ internal static partial class IlCompiler
                 }
             }
 
-            // Stubs: target in exitPc, then one store block per set of slots to store: those this region writes that are
-            // live at the target (below its height; every one below it when liveness is unknown).
+            // Stubs: the target's entry (or, unlinked, the target) in exitPc, then one store block per set of slots to
+            // store (those this region writes that are live at the target: below its height; every one below it when
+            // liveness is unknown) and per target region, which it enters by a tail call: a jump, so a loop through
+            // several regions runs in constant host stack, as through RegionedCode. Without links, the block returns
+            // the target to RegionedCode.
             var live = region.Live;
-            var blocks = new Dictionary<string, (Label Block, int[] Slots)>(StringComparer.Ordinal);
+            var links = region.Links;
+            var blocks = new Dictionary<string, (Label Block, int[] Slots, int Region)>(StringComparer.Ordinal);
             foreach (var target in _exits)
             {
                 var height = _heights[target];
@@ -365,20 +383,21 @@ internal static partial class IlCompiler
                     throw new NotSupportedException("a jump out of a region into dead code");
                 }
 
+                var targetRegion = links is null ? -1 : links.RegionOf[target];
                 var stores = Enumerable.Range(0, height).Where(slot => _written[slot] && (live is null || live.IsLive(target, slot))).ToArray();
-                var key = string.Join(',', stores);
+                var key = $"{targetRegion}:{string.Join(',', stores)}";
                 if (!blocks.TryGetValue(key, out var block))
                 {
-                    blocks[key] = block = (il.DefineLabel(), stores);
+                    blocks[key] = block = (il.DefineLabel(), stores, targetRegion);
                 }
 
                 il.MarkLabel(_labels[target]);
-                il.Emit(OpCodes.Ldc_I4, target);
+                il.Emit(OpCodes.Ldc_I4, targetRegion >= 0 ? links!.EntryOf[target] : target);
                 il.Emit(OpCodes.Stloc, exitPc);
                 il.Emit(OpCodes.Br, block.Block);
             }
 
-            foreach (var (block, slots) in blocks.Values)
+            foreach (var (block, slots, targetRegion) in blocks.Values)
             {
                 il.MarkLabel(block);
                 LoadStack();
@@ -390,7 +409,21 @@ internal static partial class IlCompiler
                     il.Emit(OpCodes.Stelem_I8);
                 }
 
-                il.Emit(OpCodes.Ldloc, exitPc);
+                if (targetRegion >= 0)
+                {
+                    il.Emit(OpCodes.Ldarg_0);
+                    il.Emit(OpCodes.Ldarg_1);
+                    il.Emit(OpCodes.Ldarg_2);
+                    il.Emit(OpCodes.Ldarg_3);
+                    il.Emit(OpCodes.Ldloc, exitPc);
+                    il.Emit(OpCodes.Tailcall);
+                    il.Emit(OpCodes.Call, links!.Methods[targetRegion]);
+                }
+                else
+                {
+                    il.Emit(OpCodes.Ldloc, exitPc);
+                }
+
                 il.Emit(OpCodes.Ret);
             }
 
