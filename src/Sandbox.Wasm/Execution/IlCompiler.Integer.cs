@@ -22,7 +22,6 @@ internal static partial class IlCompiler
         private void EmitCharge(long amount)
         {
             var il = _il;
-            var enough = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, s_fuel);
@@ -34,9 +33,7 @@ internal static partial class IlCompiler
             il.Emit(OpCodes.Ldloc, _fuelTemp);
             il.Emit(OpCodes.Ldc_I4_0);
             il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Bge, enough);
-            Trap(WasmTrapKind.OutOfFuel);
-            il.MarkLabel(enough);
+            il.Emit(OpCodes.Blt, TrapLabel(WasmTrapKind.OutOfFuel));
         }
 
         /// <summary>

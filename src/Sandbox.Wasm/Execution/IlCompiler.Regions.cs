@@ -448,6 +448,7 @@ internal static partial class IlCompiler
                 il.Emit(OpCodes.Ldarg_S, (byte)4);
                 il.Emit(OpCodes.Switch, region.Entries.Select(e => _labels[e]).ToArray());
                 Trap(WasmTrapKind.Unreachable);
+                EmitTraps();
                 return;
             }
 
@@ -462,6 +463,8 @@ internal static partial class IlCompiler
                 LoadSlots(Enumerable.Range(0, _heights[entry]).Where(slot => (_read[slot] || _written[slot]) && live.IsLive(entry, slot)));
                 il.Emit(OpCodes.Br, _labels[entry]);
             }
+
+            EmitTraps();
 
             void LoadSlots(IEnumerable<int> slots)
             {

@@ -157,23 +157,10 @@ internal sealed partial class Interpreter
         return true;
     }
 
-    /// <summary>Call from compiled code to any function: compiled, interpreted or host. Compiled to compiled, the
-    /// commonest call in hot code, goes straight in; inlined into the caller where the JIT's budget allows, so such a
-    /// call costs one delegate call rather than two calls.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void CallFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
-    {
-        if (callee.Code?.Jit is { } jit)
-        {
-            jit(runtime, callee.Instance!, fp, 0);
-        }
-        else
-        {
-            CallUncompiledFromCompiled(runtime, callee, fp, caller);
-        }
-    }
-
-    private static void CallUncompiledFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
+    /// <summary>Call from compiled code to a function that is not compiled (yet): a host function, one due to be compiled
+    /// now, or one the interpreter runs. Compiled to compiled, the commonest call in hot code, goes straight through the
+    /// callee's delegate in the caller's IL (IlCompiler.EmitCallee).</summary>
+    internal static void CallUncompiledFromCompiled(Interpreter runtime, WasmFunction callee, int fp, WasmInstance caller)
     {
         if (callee.Code is null)
         {
