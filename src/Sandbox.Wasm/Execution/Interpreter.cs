@@ -173,6 +173,8 @@ internal sealed partial class Interpreter
     }
 
     /// <summary>Makes the value stack at least <paramref name="slots"/> long, or traps past the cap.</summary>
+    // Not inlined: a cold path, and every compiled function's prologue calls it (the JIT's inlining attempts cost time).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void EnsureStack(int slots)
     {
         if (slots <= _stack.Length)
