@@ -483,6 +483,9 @@ internal static partial class IlCompiler
 /// <summary>A split function's entry (a <see cref="CompiledCode"/>): runs its regions until one returns from the function.</summary>
 internal sealed class RegionedCode(CompiledFunction function, RegionCode[] regions, int[] regionOf, int[] entryOf, int[] loopHeaders, int dispatchCopies, int returnCopies)
 {
+    /// <summary>Methods the function is split into (tests check a loop through them crosses many region edges).</summary>
+    public int Regions => regions.Length;
+
     /// <summary>Copies of return blocks in the regions (tests check the copies are made).</summary>
     public int ReturnCopies => returnCopies;
 

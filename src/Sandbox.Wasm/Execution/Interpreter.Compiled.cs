@@ -20,6 +20,9 @@ internal sealed partial class Interpreter
     /// <summary>Compiled functions split into several methods (<see cref="RegionedCode"/>), counted in <see cref="CompiledFunctionCount"/> too.</summary>
     internal int SplitFunctionCount;
 
+    /// <summary>Region methods made for the functions counted in <see cref="SplitFunctionCount"/>.</summary>
+    internal int SplitRegionCount;
+
     /// <summary>Dispatch blocks copied into the regions of split functions (see IlCompiler.DispatchBlockEnd).</summary>
     internal int DispatchCopyCount;
 
@@ -141,6 +144,7 @@ internal sealed partial class Interpreter
         if (jit.Target is RegionedCode regioned)
         {
             SplitFunctionCount++;
+            SplitRegionCount += regioned.Regions;
             DispatchCopyCount += regioned.DispatchCopies;
             ReturnCopyCount += regioned.ReturnCopies;
         }

@@ -135,6 +135,57 @@ public sealed class RegionTests
         }
     }
 
+    /// <summary>
+    /// Attack: a loop through several regions crossing region edges millions of times, on a thread with a small host
+    /// stack. A region enters the next by a tail call (a jump), not by returning to <c>RegionedCode.Run</c>; a handover
+    /// the JIT did not honour as a tail call would leave one host frame per crossing.
+    /// Expected: the right sum and no trap, in constant host stack. The loop also calls a compiled function each time
+    /// round, whose entry probes the host stack: frames left behind would trap CallStackExhausted there (this test fails)
+    /// rather than overflow the stack and end the test process. (Dropping only the <c>tail.</c> prefix passes in Release:
+    /// the optimising JIT makes a <c>call; ret</c> a tail call of its own accord; a call with work after it fails here.)
+    /// </summary>
+    [Fact]
+    public void Invoke_MillionsOfRegionCrossingsOnSmallStackThread_ConstantHostStackAndRightResult()
+    {
+        const int Iterations = 500_000;
+
+        // Regions of 128 bytes: run (nine groups a time round) splits, step stays one method.
+        var engine = Engine(compiled: true, regionIlBytes: 128);
+        var instance = Fixture.Instantiate(engine, "region-loop");
+        engine.Fuel = 1_000_000_000;
+        long result = 0;
+        Exception? failure = null;
+
+        // 256 KiB: room for the test's own frames, none for one host frame per crossing.
+        var thread = new Thread(
+            () =>
+            {
+                try
+                {
+                    result = instance.Invoke("run", WasmValue.I32(Iterations))[0].AsI64();
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            },
+            maxStackSize: 256 * 1024);
+        thread.Start();
+        thread.Join();
+
+        failure.ShouldBeNull();
+        result.ShouldBe(Iterations * 9L);
+        engine.Interpreter.SplitFunctionCount.ShouldBe(1, "run is split into tiny regions; step is too small to split");
+        engine.Interpreter.CompiledFunctionCount.ShouldBe(2);
+
+        // Regions are runs of consecutive instructions and the loop is run's straight-line body from its first
+        // instruction, so every region but the epilogue's holds part of it and is entered each time round: at least
+        // (regions - 1) edges crossed per iteration, the back edge included.
+        var regions = engine.Interpreter.SplitRegionCount;
+        regions.ShouldBeGreaterThanOrEqualTo(3);
+        ((long)Iterations * (regions - 1)).ShouldBeGreaterThanOrEqualTo(1_000_000);
+    }
+
     /// <summary>With the default options: a loop body of 3,000 groups is too large for one optimised method, so it is split.</summary>
     [Fact]
     public void Invoke_LongInfiniteLoopDefaultOptions_SplitAndStopsAtTheInterpretersFuel()
