@@ -35,6 +35,25 @@ public sealed partial class RefusalAudit
         _windows.GetOrAdd(agentId, static _ => new AuditWindow()).TryAdmit(_time.GetUtcNow(), code, _perMinute);
 
     /// <summary>
+    /// What every refusal does before it is recorded: the counts that are due are written first (<see cref="FlushAsync"/>),
+    /// then this one is admitted or only counted (<see cref="Admit"/>). A flush the store refuses is logged and the refusal
+    /// still answered, so a failing store never turns a 4xx into a 5xx here (its own record, if admitted, meets the store next).
+    /// </summary>
+    public async Task<bool> AdmitAsync(string agentId, string code, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.FlushFailed(_logger, ex);
+        }
+
+        return Admit(agentId, code);
+    }
+
+    /// <summary>
     /// Writes the count of each agent's refusals that were not audited one by one, once their minute is over (every
     /// agent's so far with <paramref name="force"/>, when closing), each once. Called before a refusal is recorded and by
     /// the service's watcher, so a flood that stops still gets its count within a second of its minute's end.
@@ -56,5 +75,8 @@ public sealed partial class RefusalAudit
     {
         [LoggerMessage(9, LogLevel.Warning, "Agent {AgentId} had {Count} refused requests past the {PerMinute} a minute audited one by one; their count is audited as one record")]
         public static partial void RefusalsSuppressed(ILogger logger, string agentId, int count, int perMinute);
+
+        [LoggerMessage(10, LogLevel.Error, "The count of refused requests past those audited one by one could not be recorded; the refusal is answered all the same")]
+        public static partial void FlushFailed(ILogger logger, Exception exception);
     }
 }

@@ -150,8 +150,7 @@ public sealed partial class TokenMinter
     // Refusals have no cap of their own: past so many in an agent's minute they are counted, not recorded (or logged) one by one.
     private async Task<bool> RecordRefusalAsync(AuditEntry record, string code, CancellationToken cancellationToken)
     {
-        await _refusals.FlushAsync(cancellationToken);
-        if (!_refusals.Admit(record.AgentId!, code))
+        if (!await _refusals.AdmitAsync(record.AgentId!, code, cancellationToken))
         {
             return false;
         }

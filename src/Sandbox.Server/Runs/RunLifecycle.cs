@@ -402,17 +402,8 @@ internal sealed partial class RunLifecycle : IAsyncDisposable
     {
         // Refusals have no cap of their own (an agent over its rate is refused as fast as it asks): past so many in the
         // agent's minute they are counted, not recorded one by one (RefusalAudit), and the caller's answer is the same.
-        try
-        {
-            await _guard.Refusals.FlushAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.RunRecordFailed(_logger, "(refusals' count)", ex);
-        }
-
         var code = problem.Cap is { } cap ? $"{problem.Code}:{cap}" : problem.Code;
-        if (!_guard.Refusals.Admit(principal.Agent.Id, code))
+        if (!await _guard.Refusals.AdmitAsync(principal.Agent.Id, code, cancellationToken))
         {
             return SubmitOutcome.Refused(problem);
         }

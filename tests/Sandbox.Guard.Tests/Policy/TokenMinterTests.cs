@@ -165,6 +165,28 @@ public sealed class TokenMinterTests : TempDatabase
         count.Data.ShouldContain("\"cap_exceeded:token_mint_rate\":7");
     }
 
+    [Fact]
+    public async Task MintTokenAsync_TheRefusalsCountCannotBeWritten_IsStillAnswered429()
+    {
+        // The count of a minute's unrecorded refusals is written before the next refusal; a store refusing that write used to
+        // throw out of the mint (a 503 for a caller who should hear 429), while a refused run was answered all the same.
+        var clock = new ShiftedClock(Clock);
+        var (guard, _, issued) = await GuardAsync(new GuardOptions { NodeId = "test", TokensPerAgentPerHour = 1, RefusalsAuditedPerMinute = 1 }, clock);
+        var parent = (await guard.CheckKeyAsync("Bearer " + issued.Key, Ct)).Principal.ShouldNotBeNull();
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Token.ShouldNotBeNull();
+        for (var i = 0; i < 3; i++)
+        {
+            (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Status.ShouldBe(429);
+        }
+
+        // As a full disk would refuse it (SQLite's own message), for the count's record alone.
+        await RawAsync("CREATE TRIGGER count_full BEFORE INSERT ON audit WHEN NEW.status = 'suppressed' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+        clock.Offset = TimeSpan.FromSeconds(61);
+
+        (await guard.MintTokenAsync(parent, new TokenSpec(), Ct)).Status.ShouldBe(429);
+        (await guard.Store.QueryAuditAsync(new AuditQuery { Limit = 1000 }, Ct)).Count(e => e.Status == "throttled").ShouldBe(2, "the new minute's first refusal is recorded");
+    }
+
     private async Task<(PolicyHarness Guard, AgentAdmin Admin, IssuedKey Issued)> GuardAsync(GuardOptions? options = null, TimeProvider? clock = null)
     {
         var store = await OpenAsync();
