@@ -19,12 +19,12 @@ internal static class JsonBody
             return (default, unreadable);
         }
 
-        if (body.Length == 0)
+        if (body.Value.Length == 0)
         {
             return (new T(), null);
         }
 
-        if (Core.Serialization.StrictJson.Check(body) is { } strict)
+        if (Core.Serialization.StrictJson.Check(body.Value.Span) is { } strict)
         {
             return (default, strict.Field is null
                 ? Problems.MalformedJson($"the body {strict.Message}; send one object such as {{}}")
@@ -33,7 +33,7 @@ internal static class JsonBody
 
         try
         {
-            return (JsonSerializer.Deserialize(body, type) ?? new T(), null);
+            return (JsonSerializer.Deserialize(body.Value.Span, type) ?? new T(), null);
         }
         catch (JsonException ex)
         {

@@ -91,7 +91,7 @@ internal static class RunEndpoints
             return Problems.ToResult(unreadable!, context);
         }
 
-        var reading = RunRequestReader.Read(body, RunRequestBody.Options);
+        var reading = RunRequestReader.Read(body.Value, RunRequestBody.Options);
         if (reading.Malformed is { } malformed)
         {
             return Problems.ToResult(Problems.MalformedJson($"the body {malformed}; send one object such as {{\"language\": \"python\", \"code\": \"print(1)\"}}"), context);
@@ -119,7 +119,7 @@ internal static class RunEndpoints
         }
 
         // The fingerprint ties a key to one exact request: the same key with another body is an error, not a replay.
-        var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body));
+        var fingerprint = key is null ? null : Convert.ToHexStringLower(SHA256.HashData(body.Value.Span));
         var outcome = await coordinator.SubmitAsync(context.Principal(), request, parsed.RawOutput, key, fingerprint, cancellationToken);
         if (outcome.Offered is { } offered)
         {

@@ -59,7 +59,7 @@ internal static class SessionEndpoints
         SessionRequestBody? request;
         try
         {
-            request = JsonSerializer.Deserialize(body, SessionJsonContext.Default.SessionRequestBody);
+            request = JsonSerializer.Deserialize(body.Value.Span, SessionJsonContext.Default.SessionRequestBody);
         }
         catch (JsonException ex)
         {
@@ -113,7 +113,7 @@ internal static class SessionEndpoints
             return Problems.ToResult(unreadable!, context);
         }
 
-        var reading = RunRequestReader.Read(body, RunRequestBody.Options);
+        var reading = RunRequestReader.Read(body.Value, RunRequestBody.Options);
         if (reading.Malformed is { } malformed)
         {
             return Problems.ToResult(Problems.MalformedJson($"the body {malformed}; send one object such as {{\"language\": \"python\", \"code\": \"x + 1\"}}"), context);
