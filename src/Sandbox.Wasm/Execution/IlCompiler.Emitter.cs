@@ -60,7 +60,7 @@ internal static partial class IlCompiler
     {
         private readonly CompiledFunction _function;
         private readonly ModuleDefinition _module;
-        private readonly ILGenerator _il;
+        private readonly MeteredIl _il;
         private readonly Instruction[] _code;
         private readonly LocalBuilder[] _slots;
         private readonly Label[] _labels;
@@ -107,13 +107,16 @@ internal static partial class IlCompiler
 
         public int[] SlotRefs { get; }
 
+        /// <summary>Whether the JIT will optimise the method emitted (see <see cref="MeteredIl.FitsJitOptimizer"/>).</summary>
+        public bool FitsJitOptimizer => _il.FitsJitOptimizer;
+
         private int _slotRefs;
 
         public Emitter(CompiledFunction function, ModuleDefinition module, ILGenerator il, Region? region = null)
         {
             _function = function;
             _module = module;
-            _il = il;
+            _il = new MeteredIl(il);
             _code = function.Code;
             _region = region;
             _slots = new LocalBuilder[function.MaxHeight];

@@ -99,6 +99,53 @@ internal static partial class IlCompiler
             }
         }
 
+        // A region over the JIT's limits for optimising a method (its copies, entry loads and exit stores are more IL than
+        // its own range's, and CPython's eval loop's first region, 22 entries and 180 exits, was over the local reference
+        // limit) is cut in two at its middle instruction, and the regions emitted again: the cuts change every region's
+        // entries. One that cannot be cut (a single instruction) stays as it is, optimised or not.
+        var live = Liveness.Compute(whole.Units, plain.MaxHeight);
+        while (true)
+        {
+            var compiled = TryEmitRegions(plain, module, whole, live, starts, out var tooLarge);
+            if (compiled is not null)
+            {
+                return compiled;
+            }
+
+            var end = tooLarge + 1 < starts.Count ? starts[tooLarge + 1] : code.Length;
+            var middle = starts[tooLarge] + ((end - starts[tooLarge]) / 2);
+            while (middle < end && heights[middle] < 0)
+            {
+                middle++;
+            }
+
+            if (middle <= starts[tooLarge] || middle >= end)
+            {
+                middle = -1;
+                for (var pc = starts[tooLarge] + 1; pc < end && middle < 0; pc++)
+                {
+                    middle = heights[pc] >= 0 ? pc : -1;
+                }
+            }
+
+            if (middle < 0)
+            {
+                return TryEmitRegions(plain, module, whole, live, starts, out _, anySize: true)!;
+            }
+
+            starts.Insert(tooLarge + 1, middle);
+        }
+    }
+
+    /// <summary>
+    /// Emits and compiles the regions that start at <paramref name="starts"/>; null, with the first region over the JIT's
+    /// limits in <paramref name="tooLarge"/>, when one is and not <paramref name="anySize"/>.
+    /// </summary>
+    private static CompiledCode? TryEmitRegions(CompiledFunction plain, ModuleDefinition module, Emitter whole, Liveness? live, List<int> starts, out int tooLarge, bool anySize = false)
+    {
+        tooLarge = -1;
+        var code = plain.Code;
+        var heights = whole.Heights;
         var regionOf = new int[code.Length + 1];
         Array.Fill(regionOf, -1);
         for (var r = 0; r < starts.Count; r++)
@@ -202,7 +249,6 @@ internal static partial class IlCompiler
             }
         }
 
-        var live = Liveness.Compute(whole.Units, plain.MaxHeight);
         var entryOf = new int[code.Length + 1];
         var methods = new RegionCode[starts.Count];
         var dynamicMethods = new DynamicMethod[starts.Count];
@@ -222,7 +268,13 @@ internal static partial class IlCompiler
         for (var r = 0; r < starts.Count; r++)
         {
             var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
-            new Emitter(plain, module, dynamicMethods[r].GetILGenerator(ilBytes + 1024), regions[r] with { Entries = lists[r], Live = live, Links = links }).Emit();
+            var emitter = new Emitter(plain, module, dynamicMethods[r].GetILGenerator(ilBytes + 1024), regions[r] with { Entries = lists[r], Live = live, Links = links });
+            emitter.Emit();
+            if (!anySize && !emitter.FitsJitOptimizer)
+            {
+                tooLarge = r;
+                return null;
+            }
         }
 
         // Every region's method is compiled now, not at its first entry: a method the JIT rejects (InvalidProgramException)

@@ -49,8 +49,9 @@ internal static partial class IlCompiler
             var whole = new Emitter(plain, function.Module, gen);
             whole.Emit();
 
-            // Over the JIT's limits for optimising one method (see IlCompiler.Regions): several methods instead.
-            if (gen.ILOffset > regionIlBytes * 5L / 2 || whole.SlotRefs[plain.Code.Length] > regionIlBytes * 3L / 10)
+            // Over the JIT's limits for optimising one method (see IlCompiler.Regions), or over the region size asked for:
+            // several methods instead.
+            if (!whole.FitsJitOptimizer || gen.ILOffset > regionIlBytes * 5L / 2 || whole.SlotRefs[plain.Code.Length] > regionIlBytes * 3L / 10)
             {
                 return CompileRegions(plain, function.Module, whole, regionIlBytes);
             }
