@@ -102,48 +102,60 @@ internal static partial class IlCompiler
         // A region over the JIT's limits for optimising a method (its copies, entry loads and exit stores are more IL than
         // its own range's, and CPython's eval loop's first region, 22 entries and 180 exits, was over the local reference
         // limit) is cut in two at its middle instruction, and the regions emitted again: the cuts change every region's
-        // entries. One that cannot be cut (a single instruction) stays as it is, optimised or not.
+        // entries. Every region over them is cut in the same pass, so the passes are logarithmic in the function's size,
+        // not linear. One that cannot be cut (a single instruction) stays as it is, optimised or not.
         var live = Liveness.Compute(whole.Units, plain.MaxHeight);
         while (true)
         {
-            var compiled = TryEmitRegions(plain, module, whole, live, starts, out var tooLarge);
+            var tooLarge = new List<int>();
+            var compiled = TryEmitRegions(plain, module, whole, live, starts, tooLarge);
             if (compiled is not null)
             {
                 return compiled;
             }
 
-            var end = tooLarge + 1 < starts.Count ? starts[tooLarge + 1] : code.Length;
-            var middle = starts[tooLarge] + ((end - starts[tooLarge]) / 2);
-            while (middle < end && heights[middle] < 0)
+            var cuts = new List<int>();
+            foreach (var r in tooLarge)
             {
-                middle++;
-            }
-
-            if (middle <= starts[tooLarge] || middle >= end)
-            {
-                middle = -1;
-                for (var pc = starts[tooLarge] + 1; pc < end && middle < 0; pc++)
+                var start = starts[r];
+                var end = r + 1 < starts.Count ? starts[r + 1] : code.Length;
+                var middle = start + ((end - start) / 2);
+                while (middle < end && heights[middle] < 0)
                 {
-                    middle = heights[pc] >= 0 ? pc : -1;
+                    middle++;
+                }
+
+                if (middle >= end)
+                {
+                    middle = start + 1;
+                    while (middle < end && heights[middle] < 0)
+                    {
+                        middle++;
+                    }
+                }
+
+                if (middle > start && middle < end)
+                {
+                    cuts.Add(middle);
                 }
             }
 
-            if (middle < 0)
+            if (cuts.Count == 0)
             {
-                return TryEmitRegions(plain, module, whole, live, starts, out _, anySize: true)!;
+                return TryEmitRegions(plain, module, whole, live, starts, tooLarge: null)!;
             }
 
-            starts.Insert(tooLarge + 1, middle);
+            starts.AddRange(cuts);
+            starts.Sort();
         }
     }
 
     /// <summary>
-    /// Emits and compiles the regions that start at <paramref name="starts"/>; null, with the first region over the JIT's
-    /// limits in <paramref name="tooLarge"/>, when one is and not <paramref name="anySize"/>.
+    /// Emits and compiles the regions that start at <paramref name="starts"/>; null when a region is over the JIT's limits,
+    /// with every such region added to <paramref name="tooLarge"/> (null: compile them as they are).
     /// </summary>
-    private static CompiledCode? TryEmitRegions(CompiledFunction plain, ModuleDefinition module, Emitter whole, Liveness? live, List<int> starts, out int tooLarge, bool anySize = false)
+    private static CompiledCode? TryEmitRegions(CompiledFunction plain, ModuleDefinition module, Emitter whole, Liveness? live, List<int> starts, List<int>? tooLarge)
     {
-        tooLarge = -1;
         var code = plain.Code;
         var heights = whole.Heights;
         var regionOf = new int[code.Length + 1];
@@ -270,11 +282,15 @@ internal static partial class IlCompiler
             var ilBytes = ranges[r].Sum(range => whole.IlOffsets[NextEmitted(range.End)] - whole.IlOffsets[range.Start]);
             var emitter = new Emitter(plain, module, dynamicMethods[r].GetILGenerator(ilBytes + 1024), regions[r] with { Entries = lists[r], Live = live, Links = links });
             emitter.Emit();
-            if (!anySize && !emitter.FitsJitOptimizer)
+            if (tooLarge is not null && !emitter.FitsJitOptimizer)
             {
-                tooLarge = r;
-                return null;
+                tooLarge.Add(r);
             }
+        }
+
+        if (tooLarge is { Count: > 0 })
+        {
+            return null;
         }
 
         // Every region's method is compiled now, not at its first entry: a method the JIT rejects (InvalidProgramException)
