@@ -850,7 +850,13 @@ public sealed partial class WasmBackend : IExecutionBackend, IDisposable
         private long CpuMs(WorkerCgroup cgroup)
         {
             var nanos = (cgroup.CpuNanos() ?? 0) - (_cpuBaselineNanos ?? cgroup.CpuNanos() ?? 0);
-            return (Math.Max(0, nanos) + 999_999) / 1_000_000;
+            var counted = (Math.Max(0, nanos) + 999_999) / 1_000_000;
+            // The kernel's count starts when this side reads the worker's Ready frame, so it misses what the worker did before
+            // that read: a busy service read it after a short guest had ended, and a hello was charged 0 ms (CI, 2026-12-08).
+            // The worker's own count of its run phase is a floor for it, as its guest memory is for the peak: taking the
+            // larger can only charge the run more, never less, so an untrusted worker gains nothing by it.
+            var reported = _outcome?.Phases is { } phases ? (long)Math.Ceiling(Math.Clamp(phases.Run.CpuMs, 0, int.MaxValue)) : 0;
+            return Math.Max(counted, reported);
         }
 
         /// <summary>
