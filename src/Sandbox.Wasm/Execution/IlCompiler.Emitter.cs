@@ -1024,30 +1024,21 @@ internal static partial class IlCompiler
         private void ReloadMemory()
         {
             var il = _il;
-            if (_module.Memories.Count > 0)
-            {
-                // Every instance of this module has memory 0 (the count includes imports): no null case, two blocks
-                // less at every call site.
-                il.Emit(OpCodes.Ldarg_2);
-                il.Emit(OpCodes.Ldfld, s_memory0);
-                il.Emit(OpCodes.Stloc, _memoryObject);
-                il.Emit(OpCodes.Ldloc, _memoryObject);
-                il.Emit(OpCodes.Ldfld, s_memoryBufferField);
-                il.Emit(OpCodes.Stloc, _memory);
-                il.Emit(OpCodes.Ldloc, _memoryObject);
-                il.Emit(OpCodes.Ldfld, s_memoryByteLength);
-                il.Emit(OpCodes.Conv_I8);
-                il.Emit(OpCodes.Stloc, _memoryLength);
-                return;
-            }
-
-            var none = il.DefineLabel();
-            var done = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Ldfld, s_memory0);
             il.Emit(OpCodes.Stloc, _memoryObject);
-            il.Emit(OpCodes.Ldloc, _memoryObject);
-            il.Emit(OpCodes.Brfalse, none);
+
+            // Every instance of a module with a memory has memory 0 (the count includes imports): no null case, two blocks
+            // less at every call site.
+            var hasMemory = _module.Memories.Count > 0;
+            var none = il.DefineLabel();
+            var done = il.DefineLabel();
+            if (!hasMemory)
+            {
+                il.Emit(OpCodes.Ldloc, _memoryObject);
+                il.Emit(OpCodes.Brfalse, none);
+            }
+
             il.Emit(OpCodes.Ldloc, _memoryObject);
             il.Emit(OpCodes.Ldfld, s_memoryBufferField);
             il.Emit(OpCodes.Stloc, _memory);
@@ -1055,6 +1046,11 @@ internal static partial class IlCompiler
             il.Emit(OpCodes.Ldfld, s_memoryByteLength);
             il.Emit(OpCodes.Conv_I8);
             il.Emit(OpCodes.Stloc, _memoryLength);
+            if (hasMemory)
+            {
+                return;
+            }
+
             il.Emit(OpCodes.Br, done);
             il.MarkLabel(none);
             il.Emit(OpCodes.Call, s_emptyBytes);
